@@ -1,0 +1,99 @@
+"""Session fixtures: synthesize each configuration once (the AWS binding costs ~14 s to import)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The settings the "prod" fixture synthesizes: a full production configuration with DNS and TLS.
+PROD_OVERRIDES: dict[str, Any] = {
+    "environment": "prod",
+    "domain_name": "app.example.com",
+    "hosted_zone_name": "example.com",
+    "alarm_email": "oncall@example.com",
+    "failover_automatic": True,
+    "failover_decision_allowance_seconds": 0,
+}
+
+
+@dataclass
+class Synthesized:
+    """One synthesized stack: its JSON text (for cdktf Testing assertions) and the parsed document."""
+
+    text: str
+    data: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.data = json.loads(self.text)
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """All resources of one Terraform type, by logical id."""
+        return self.data.get("resource", {}).get(resource_type, {})
+
+    def data_sources(self, data_type: str) -> dict[str, dict[str, Any]]:
+        """All data sources of one Terraform type, by logical id."""
+        return self.data.get("data", {}).get(data_type, {})
+
+    def only(self, resource_type: str, contains: str = "") -> dict[str, Any]:
+        """The single resource of a type whose logical id contains `contains`."""
+        matches = [body for key, body in self.resources(resource_type).items() if contains in key]
+        assert len(matches) == 1, f"expected one {resource_type} matching {contains!r}, got {len(matches)}"
+        return matches[0]
+
+    def outputs(self) -> dict[str, dict[str, Any]]:
+        """Terraform outputs by name."""
+        return self.data.get("output", {})
+
+
+def _synth(overrides: dict[str, Any]) -> dict[str, Synthesized]:
+    from cdktf import Testing
+
+    from dr_stack.bootstrap import BootstrapStack
+    from dr_stack.settings import load_settings
+    from dr_stack.stacks import DrStack
+
+    settings = load_settings(overrides, environ={})
+    app = Testing.app()
+    return {
+        "dr": Synthesized(Testing.synth(DrStack(app, "dr", settings=settings))),
+        "bootstrap": Synthesized(Testing.synth(BootstrapStack(app, "bootstrap", settings=settings))),
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _node_on_path() -> None:
+    """jsii runs the project's own Node (npm package `node`, major 22), not the machine's."""
+    node_bin = ROOT / "node_modules" / ".bin"
+    if node_bin.is_dir() and str(node_bin) not in os.environ.get("PATH", ""):
+        os.environ["PATH"] = f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+@pytest.fixture(scope="session")
+def dev(_node_on_path: None) -> Synthesized:
+    """The DR stack with default (dev profile) settings."""
+    return _synth({})["dr"]
+
+
+@pytest.fixture(scope="session")
+def prod_stacks(_node_on_path: None) -> dict[str, Synthesized]:
+    """Both stacks with the production profile, a domain and automatic failover."""
+    return _synth(PROD_OVERRIDES)
+
+
+@pytest.fixture(scope="session")
+def prod(prod_stacks: dict[str, Synthesized]) -> Synthesized:
+    """The production DR stack."""
+    return prod_stacks["dr"]
+
+
+@pytest.fixture(scope="session")
+def bootstrap(prod_stacks: dict[str, Synthesized]) -> Synthesized:
+    """The bootstrap (state backend) stack."""
+    return prod_stacks["bootstrap"]

@@ -1,0 +1,1 @@
+"""Two-region warm-standby DR stack: constructs, settings and stacks."""

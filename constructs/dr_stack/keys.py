@@ -1,0 +1,120 @@
+"""A customer-managed KMS key per region, rotation on, usable by the services the stack encrypts with."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+from dr_stack.settings import Settings
+
+# Services that use the key on a caller's behalf (grants through kms:ViaService).
+_VIA_SERVICES = ("rds", "secretsmanager", "dynamodb", "sns", "lambda", "sqs", "ec2", "backup")
+_KEY_USE = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+
+
+class RegionalKey(Construct):
+    """Customer KMS key and alias for one region (cross-region encryption needs one key per region)."""
+
+    def __init__(self, scope: Construct, id_: str, *, provider: AwsProvider, settings: Settings, role: str) -> None:
+        super().__init__(scope, id_)
+        region = settings.region_of(role)
+        identity = DataAwsCallerIdentity(self, "caller", provider=provider)
+        partition = DataAwsPartition(self, "partition", provider=provider)
+        self.account_id = identity.account_id
+        self.partition = partition.partition
+        account_root = f"arn:{partition.partition}:iam::{identity.account_id}:root"
+
+        statements = [
+            DataAwsIamPolicyDocumentStatement(
+                sid="AccountAdministers",
+                actions=["kms:*"],
+                resources=["*"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[account_root])],
+            ),
+            # CloudWatch Logs encrypts log groups of this account and region only.
+            DataAwsIamPolicyDocumentStatement(
+                sid="CloudWatchLogs",
+                actions=_KEY_USE,
+                resources=["*"],
+                principals=[
+                    DataAwsIamPolicyDocumentStatementPrincipals(
+                        type="Service", identifiers=[f"logs.{region}.amazonaws.com"]
+                    )
+                ],
+                condition=[
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test="ArnLike",
+                        variable="kms:EncryptionContext:aws:logs:arn",
+                        values=[f"arn:{partition.partition}:logs:{region}:{identity.account_id}:*"],
+                    )
+                ],
+            ),
+            # CloudWatch alarms and EventBridge publish to the KMS-encrypted SNS topic.
+            DataAwsIamPolicyDocumentStatement(
+                sid="AlarmsPublishToEncryptedTopics",
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                principals=[
+                    DataAwsIamPolicyDocumentStatementPrincipals(
+                        type="Service",
+                        identifiers=["cloudwatch.amazonaws.com", "events.amazonaws.com"],
+                    )
+                ],
+                condition=[
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test="StringEquals", variable="aws:SourceAccount", values=[identity.account_id]
+                    )
+                ],
+            ),
+            # RDS (and Performance Insights), Secrets Manager, DynamoDB, SNS, Lambda, SQS, EBS and Backup use
+            # the key through grants on behalf of principals of this account only. EBS volumes of Auto
+            # Scaling instances are encrypted by the service-linked role, which no IAM policy can name first.
+            DataAwsIamPolicyDocumentStatement(
+                sid="ServicesOfThisAccount",
+                actions=[*_KEY_USE, "kms:CreateGrant", "kms:ListGrants"],
+                resources=["*"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=["*"])],
+                condition=[
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test="StringEquals", variable="kms:CallerAccount", values=[identity.account_id]
+                    ),
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test="StringEquals",
+                        variable="kms:ViaService",
+                        values=[f"{service}.{region}.amazonaws.com" for service in _VIA_SERVICES],
+                    ),
+                ],
+            ),
+        ]
+        policy = DataAwsIamPolicyDocument(self, "policy", provider=provider, statement=statements)
+        self.key = KmsKey(
+            self,
+            "key",
+            provider=provider,
+            description=f"{settings.name_prefix} {role} region: data at rest",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=policy.json,
+        )
+        KmsAlias(self, "alias", provider=provider, name=f"alias/{settings.name_prefix}-{role}",
+                 target_key_id=self.key.key_id)
+
+    @property
+    def key_arn(self) -> str:
+        """ARN of the key."""
+        return self.key.arn
+
+    @property
+    def key_id(self) -> str:
+        """Id of the key."""
+        return self.key.key_id

@@ -1,0 +1,227 @@
+"""Environment configuration of the failover function, parsed and validated once at cold start.
+
+Every variable is described in one table (``VARIABLES``); cross-variable rules live in a second
+table (``CROSS_RULES``). All problems are reported together in one ``ConfigError`` whose parts each
+name the variable, the value received and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+_CLUSTER_ID_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,62}$")
+_CLUSTER_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:rds:(?P<region>[a-z0-9-]+):\d{12}:cluster:(?P<cluster_id>[a-zA-Z][a-zA-Z0-9-]{0,62})$"
+)
+_TOPIC_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:(?P<region>[a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+_TABLE_NAME_RE = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
+_ASG_NAME_RE = re.compile(r"^[^:]{1,255}$")
+_NAMESPACE_RE = re.compile(r"^[0-9A-Za-z.\-_/#:]{1,255}$")
+_METRIC_NAME_RE = re.compile(r"^[^\s:][^:]{0,254}$")
+_HEALTH_CHECK_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
+
+class ConfigError(ValueError):
+    """The function's environment is missing a variable or holds an invalid value."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated settings of one regional failover function (one field per environment variable)."""
+
+    global_cluster_id: str
+    target_region: str
+    target_cluster_id: str
+    target_cluster_arn: str
+    peer_region: str
+    peer_cluster_id: str
+    peer_cluster_arn: str
+    target_asg_name: str
+    peer_asg_name: str
+    target_failover_min: int
+    target_failover_max: int
+    target_failover_desired: int
+    topic_arn: str
+    state_table_name: str
+    rpo_minutes: int
+    rto_minutes: int
+    traffic_switch_region: str
+    traffic_switch_metric: str
+    promotion_timeout_seconds: int = 600
+    poll_interval_seconds: int = 15
+    fence_timeout_seconds: int = 20
+    lock_lease_seconds: int = 900
+    metric_namespace: str = "DR/Failover"
+    health_check_id: str | None = None
+
+    @property
+    def rpo_seconds(self) -> int:
+        """Recovery point objective in seconds."""
+        return self.rpo_minutes * 60
+
+    @property
+    def rto_seconds(self) -> int:
+        """Recovery time objective in seconds."""
+        return self.rto_minutes * 60
+
+    @property
+    def traffic_switch_is_local(self) -> bool:
+        """True when the traffic-switch alarm lives in this function's region (failing over to secondary)."""
+        return self.traffic_switch_region == self.target_region
+
+    @property
+    def traffic_switch_value(self) -> float:
+        """Switch metric value this function writes: 1 = primary fenced (use secondary), 0 = primary active."""
+        return 1.0 if self.traffic_switch_is_local else 0.0
+
+
+def _text(pattern: re.Pattern[str], allowed: str) -> Callable[[str], str]:
+    """Return a parser accepting strings that match ``pattern`` (``allowed`` describes it)."""
+
+    def parse(raw: str) -> str:
+        if not pattern.match(raw):
+            raise ValueError(allowed)
+        return raw
+
+    return parse
+
+
+def _integer(minimum: int, maximum: int) -> Callable[[str], int]:
+    """Return a parser for a whole number in [minimum, maximum]."""
+
+    def parse(raw: str) -> int:
+        allowed = f"a whole number from {minimum} to {maximum}"
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(allowed) from None
+        if not minimum <= value <= maximum:
+            raise ValueError(allowed)
+        return value
+
+    return parse
+
+
+def _optional(parser: Callable[[str], str]) -> Callable[[str], str | None]:
+    """Return a parser that maps an empty value to None and otherwise delegates to ``parser``."""
+
+    def parse(raw: str) -> str | None:
+        return None if raw.strip() == "" else parser(raw)
+
+    return parse
+
+
+_REQUIRED = object()
+
+_REGION = _text(_REGION_RE, "an AWS region name such as us-west-2")
+_CLUSTER_ID = _text(_CLUSTER_ID_RE, "an Aurora DB cluster identifier (letter first, letters/digits/hyphens, <= 63)")
+_CLUSTER_ARN = _text(_CLUSTER_ARN_RE, "an Aurora DB cluster ARN: arn:aws:rds:<region>:<account>:cluster:<id>")
+_ASG_NAME = _text(_ASG_NAME_RE, "an Auto Scaling group name (1-255 characters, no ':')")
+_CAPACITY = _integer(0, 10_000)
+
+# (environment variable, Config field, parser, default). _REQUIRED: no default.
+VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
+    ("GLOBAL_CLUSTER_ID", "global_cluster_id", _CLUSTER_ID, _REQUIRED),
+    ("TARGET_REGION", "target_region", _REGION, _REQUIRED),
+    ("TARGET_CLUSTER_ID", "target_cluster_id", _CLUSTER_ID, _REQUIRED),
+    ("TARGET_CLUSTER_ARN", "target_cluster_arn", _CLUSTER_ARN, _REQUIRED),
+    ("PEER_REGION", "peer_region", _REGION, _REQUIRED),
+    ("PEER_CLUSTER_ID", "peer_cluster_id", _CLUSTER_ID, _REQUIRED),
+    ("PEER_CLUSTER_ARN", "peer_cluster_arn", _CLUSTER_ARN, _REQUIRED),
+    ("TARGET_ASG_NAME", "target_asg_name", _ASG_NAME, _REQUIRED),
+    ("PEER_ASG_NAME", "peer_asg_name", _ASG_NAME, _REQUIRED),
+    ("TARGET_FAILOVER_MIN", "target_failover_min", _CAPACITY, _REQUIRED),
+    ("TARGET_FAILOVER_MAX", "target_failover_max", _integer(1, 10_000), _REQUIRED),
+    ("TARGET_FAILOVER_DESIRED", "target_failover_desired", _CAPACITY, _REQUIRED),
+    ("TOPIC_ARN", "topic_arn", _text(_TOPIC_ARN_RE, "an SNS topic ARN: arn:aws:sns:<region>:<account>:<name>"),
+     _REQUIRED),
+    ("STATE_TABLE_NAME", "state_table_name",
+     _text(_TABLE_NAME_RE, "a DynamoDB table name (3-255 of letters, digits, '_', '-', '.')"), _REQUIRED),
+    ("RPO_MINUTES", "rpo_minutes", _integer(1, 1440), _REQUIRED),
+    ("RTO_MINUTES", "rto_minutes", _integer(1, 1440), _REQUIRED),
+    ("PROMOTION_TIMEOUT_SECONDS", "promotion_timeout_seconds", _integer(30, 3600), 600),
+    ("POLL_INTERVAL_SECONDS", "poll_interval_seconds", _integer(1, 300), 15),
+    ("FENCE_TIMEOUT_SECONDS", "fence_timeout_seconds", _integer(1, 120), 20),
+    ("LOCK_LEASE_SECONDS", "lock_lease_seconds", _integer(60, 86_400), 900),
+    ("METRIC_NAMESPACE", "metric_namespace",
+     _text(_NAMESPACE_RE, "a CloudWatch namespace (1-255 of letters, digits, . - _ / # :)"), "DR/Failover"),
+    ("TRAFFIC_SWITCH_REGION", "traffic_switch_region", _REGION, _REQUIRED),
+    ("TRAFFIC_SWITCH_METRIC", "traffic_switch_metric",
+     _text(_METRIC_NAME_RE, "a CloudWatch metric name (1-255 characters, no ':')"), _REQUIRED),
+    ("HEALTH_CHECK_ID", "health_check_id",
+     _optional(_text(_HEALTH_CHECK_ID_RE, "a Route53 health check id, or empty")), None),
+)
+
+
+def _arn_field(arn: str, field: str) -> str:
+    """Return a named group of a cluster ARN (empty when the ARN does not parse)."""
+    match = _CLUSTER_ARN_RE.match(arn)
+    return match.group(field) if match else ""
+
+
+# (rule, message). Each message names the variables and their values; evaluated only when every
+# variable parsed on its own.
+CROSS_RULES: tuple[tuple[Callable[[Config], bool], Callable[[Config], str]], ...] = (
+    (lambda c: c.peer_region != c.target_region,
+     lambda c: f"PEER_REGION must differ from TARGET_REGION, got both {c.target_region!r}"),
+    (lambda c: _arn_field(c.target_cluster_arn, "region") == c.target_region,
+     lambda c: f"TARGET_CLUSTER_ARN must be in TARGET_REGION {c.target_region!r}, got {c.target_cluster_arn!r}"),
+    (lambda c: _arn_field(c.target_cluster_arn, "cluster_id") == c.target_cluster_id,
+     lambda c: f"TARGET_CLUSTER_ARN must end with cluster:{c.target_cluster_id} (TARGET_CLUSTER_ID), "
+               f"got {c.target_cluster_arn!r}"),
+    (lambda c: _arn_field(c.peer_cluster_arn, "region") == c.peer_region,
+     lambda c: f"PEER_CLUSTER_ARN must be in PEER_REGION {c.peer_region!r}, got {c.peer_cluster_arn!r}"),
+    (lambda c: _arn_field(c.peer_cluster_arn, "cluster_id") == c.peer_cluster_id,
+     lambda c: f"PEER_CLUSTER_ARN must end with cluster:{c.peer_cluster_id} (PEER_CLUSTER_ID), "
+               f"got {c.peer_cluster_arn!r}"),
+    (lambda c: c.topic_arn.split(":")[3] == c.target_region,
+     lambda c: f"TOPIC_ARN must be a topic in TARGET_REGION {c.target_region!r}, got {c.topic_arn!r}"),
+    (lambda c: c.traffic_switch_region in (c.target_region, c.peer_region),
+     lambda c: f"TRAFFIC_SWITCH_REGION must be TARGET_REGION {c.target_region!r} or PEER_REGION "
+               f"{c.peer_region!r} (the secondary region), got {c.traffic_switch_region!r}"),
+    (lambda c: c.target_failover_min <= c.target_failover_desired <= c.target_failover_max,
+     lambda c: "TARGET_FAILOVER_MIN <= TARGET_FAILOVER_DESIRED <= TARGET_FAILOVER_MAX must hold, got "
+               f"{c.target_failover_min} / {c.target_failover_desired} / {c.target_failover_max}"),
+    (lambda c: c.poll_interval_seconds < c.promotion_timeout_seconds,
+     lambda c: f"POLL_INTERVAL_SECONDS must be less than PROMOTION_TIMEOUT_SECONDS "
+               f"({c.promotion_timeout_seconds}), got {c.poll_interval_seconds}"),
+    (lambda c: c.promotion_timeout_seconds < c.rto_seconds,
+     lambda c: f"PROMOTION_TIMEOUT_SECONDS must be less than RTO_MINUTES * 60 ({c.rto_seconds}) or the "
+               f"declared RTO cannot be met, got {c.promotion_timeout_seconds}"),
+    (lambda c: c.lock_lease_seconds > c.promotion_timeout_seconds,
+     lambda c: f"LOCK_LEASE_SECONDS must exceed PROMOTION_TIMEOUT_SECONDS ({c.promotion_timeout_seconds}) "
+               f"so the lease outlives the wait for promotion, got {c.lock_lease_seconds}"),
+)
+
+
+def load_config(environ: Mapping[str, str]) -> Config:
+    """Parse and validate the environment; raise one ConfigError listing every problem."""
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for variable, field, parser, default in VARIABLES:
+        raw = environ.get(variable)
+        if raw is None or (raw.strip() == "" and default is _REQUIRED):
+            if default is _REQUIRED:
+                problems.append(f"{variable} is required and is not set")
+            else:
+                values[field] = default
+            continue
+        try:
+            values[field] = parser(raw)
+        except ValueError as allowed:
+            problems.append(f"{variable} must be {allowed}, got {raw!r}")
+    if problems:
+        raise ConfigError(_format(problems))
+    config = Config(**values)  # type: ignore[arg-type]
+    problems = [message(config) for rule, message in CROSS_RULES if not rule(config)]
+    if problems:
+        raise ConfigError(_format(problems))
+    return config
+
+
+def _format(problems: list[str]) -> str:
+    """Join problems into one message, separated by semicolons."""
+    return "invalid failover function configuration: " + "; ".join(problems)

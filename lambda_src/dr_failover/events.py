@@ -1,0 +1,112 @@
+"""Invocation event contract of the failover function, and its validation.
+
+Event (a JSON object)::
+
+    {"mode": "preflight" | "switchover" | "failover",
+     "target_region": "<region>",
+     "dry_run": false,
+     "reason": "free text"}
+
+- ``mode`` (required): ``preflight`` runs the read-only readiness checks only; ``switchover`` is a
+  planned move without data loss (SwitchoverGlobalCluster, needs a healthy primary and replication
+  lag within the RPO); ``failover`` is for a regional outage (FailoverGlobalCluster with
+  AllowDataLoss=true).
+- ``target_region`` (required): must equal the function's own region (TARGET_REGION). Each region
+  has its own function and it promotes only its own region; to promote another region, invoke the
+  function deployed there.
+- ``dry_run`` (optional, JSON boolean, default false): run the read-only checks and report what
+  would be done, changing nothing (no lock, no notification, no metric, no scaling, no promotion).
+- ``reason`` (string, required for switchover and failover, optional for preflight): why the run
+  was started; non-empty, at most 256 characters. It goes into notifications and the result.
+
+Any other key is refused, so a typo (``dryrun``) cannot silently start a real failover. A malformed
+event makes no AWS call and returns ``{"status": "invalid", "message": ...}``; the message names the
+field, the value received and what is allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MODES = ("preflight", "switchover", "failover")
+ALLOWED_KEYS = ("mode", "target_region", "dry_run", "reason")
+MAX_REASON_LENGTH = 256
+
+
+class EventError(ValueError):
+    """The invocation event does not follow the contract; ``field`` names the offending key."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class FailoverRequest:
+    """A validated invocation: what to do, for which region, and why."""
+
+    mode: str
+    target_region: str
+    dry_run: bool = False
+    reason: str = ""
+
+    @property
+    def promotes(self) -> bool:
+        """True for the modes that promote the target cluster (switchover, failover)."""
+        return self.mode != "preflight"
+
+
+def parse_event(event: Any, *, function_region: str) -> FailoverRequest:
+    """Validate an invocation event against the contract; raise EventError naming the field."""
+    if not isinstance(event, Mapping):
+        raise EventError("event", f"event must be a JSON object with keys {list(ALLOWED_KEYS)}, "
+                                  f"got {type(event).__name__} {_show(event)}")
+    unknown = sorted(str(key) for key in event if key not in ALLOWED_KEYS)
+    if unknown:
+        raise EventError(unknown[0], f"unknown event key(s) {unknown}; allowed keys are {list(ALLOWED_KEYS)}")
+
+    if "mode" not in event:
+        raise EventError("mode", f"mode is required; allowed values are {list(MODES)}")
+    mode = event["mode"]
+    if mode not in MODES:
+        raise EventError("mode", f"mode must be one of {list(MODES)}, got {_show(mode)}")
+
+    if "target_region" not in event:
+        raise EventError("target_region", f"target_region is required and must be {function_region!r} "
+                                          "(this function promotes only its own region)")
+    target_region = event["target_region"]
+    if target_region != function_region:
+        raise EventError(
+            "target_region",
+            f"target_region must be {function_region!r}, got {_show(target_region)}: this function promotes "
+            f"only its own region; to promote {_show(target_region)}, invoke the function in that region",
+        )
+
+    dry_run = event.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise EventError("dry_run", f"dry_run must be a JSON boolean (true or false), got {_show(dry_run)}")
+
+    reason = event.get("reason")
+    if reason is None:
+        if mode != "preflight":
+            raise EventError("reason", f"reason is required for mode {mode!r}: a non-empty string of at "
+                                       f"most {MAX_REASON_LENGTH} characters saying why")
+        reason = ""
+    elif not isinstance(reason, str):
+        raise EventError("reason", f"reason must be a string of at most {MAX_REASON_LENGTH} characters, "
+                                   f"got {_show(reason)}")
+    elif mode != "preflight" and not reason.strip():
+        raise EventError("reason", f"reason must not be empty for mode {mode!r}, got {reason!r}")
+    elif len(reason) > MAX_REASON_LENGTH:
+        raise EventError("reason", f"reason must be at most {MAX_REASON_LENGTH} characters, "
+                                   f"got {len(reason)} characters")
+
+    return FailoverRequest(mode=mode, target_region=target_region, dry_run=dry_run, reason=reason.strip())
+
+
+def _show(value: Any) -> str:
+    """Render a received value for an error message, shortened and typed (``'x'`` vs ``1``)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

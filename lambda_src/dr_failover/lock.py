@@ -1,0 +1,230 @@
+"""DynamoDB lease lock and step journal: one run at a time, and resume after a crash.
+
+One item per global cluster, ``pk = "lock#<GLOBAL_CLUSTER_ID>"``, holds both the lease and the
+journal of the run holding it:
+
+- ``run_id``, ``mode``, ``target_region``, ``reason``, ``started_at`` (epoch s), ``lag_seconds``
+  (replication lag at start, absent when unknown), ``resumed_from`` (run id, when resumed);
+- ``state``: ``running`` while held, then ``succeeded`` or ``failed`` when released;
+- ``lease_expires_at`` (epoch s): renewed on every journal write, set to 0 on release;
+- ``steps``: list of ``{name, status, seconds, offset, detail}`` for each finished step.
+
+Acquiring is a conditional PutItem: ``attribute_not_exists(pk) OR lease_expires_at < :now`` (or the
+item is already ours, so a retried PutItem is idempotent). A run whose lease expired while its state
+is still ``running`` crashed; the next run for the same region and mode resumes it.
+
+The table is a global table and each regional function writes its own replica. A condition is only
+atomic within one replica, so after acquiring, the run waits ``LOCK_SETTLE_SECONDS`` for replication
+and reads the item again: if the other region's function won (last writer wins), this run backs off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from dr_failover.aws import error_code
+
+LOCK_SETTLE_SECONDS = 2.0
+RUNNING = "running"
+
+
+class LockHeld(RuntimeError):
+    """Another run holds a live lease; ``holder`` describes it."""
+
+    def __init__(self, holder: LockRecord | None, message: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+@dataclass(frozen=True)
+class LockRecord:
+    """The lock item as read from DynamoDB."""
+
+    run_id: str
+    mode: str
+    target_region: str
+    reason: str
+    state: str
+    started_at: float
+    lease_expires_at: float
+    lag_seconds: float | None = None
+    resumed_from: str | None = None
+    steps: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    def is_live(self, now: float) -> bool:
+        """True while the holder's lease has not expired and it has not released."""
+        return self.state == RUNNING and self.lease_expires_at >= now
+
+    def crashed(self, now: float) -> bool:
+        """True when the holder never released and its lease has expired."""
+        return self.state == RUNNING and self.lease_expires_at < now
+
+    def completed_steps(self) -> dict[str, dict[str, Any]]:
+        """Finished steps by name (status ok or warning), for skipping on resume."""
+        return {step["name"]: step for step in self.steps if step.get("status") in ("ok", "warning")}
+
+    def describe(self) -> str:
+        """One-line description for messages."""
+        return (f"run {self.run_id} ({self.mode} to {self.target_region}, state {self.state}, "
+                f"lease until {self.lease_expires_at:.0f})")
+
+
+class LeaseLock:
+    """The lease lock and journal of one global cluster in the state table."""
+
+    def __init__(
+        self,
+        dynamodb: Any,
+        *,
+        table_name: str,
+        global_cluster_id: str,
+        clock: Callable[[], float],
+        lease_seconds: int,
+    ) -> None:
+        self._dynamodb = dynamodb
+        self._table = table_name
+        self._key = {"pk": {"S": f"lock#{global_cluster_id}"}}
+        self._clock = clock
+        self._lease_seconds = lease_seconds
+
+    def read(self) -> LockRecord | None:
+        """Read the lock item (strongly consistent in this region's replica); None when absent."""
+        response = self._dynamodb.get_item(TableName=self._table, Key=self._key, ConsistentRead=True)
+        item = response.get("Item")
+        return _decode(item) if item else None
+
+    def acquire(
+        self,
+        *,
+        run_id: str,
+        mode: str,
+        target_region: str,
+        reason: str,
+        started_at: float,
+        lag_seconds: float | None,
+        resumed: LockRecord | None = None,
+    ) -> None:
+        """Take the lease with a conditional PutItem; raise LockHeld when a live lease is held."""
+        now = self._clock()
+        item: dict[str, Any] = {
+            **self._key,
+            "run_id": {"S": run_id},
+            "mode": {"S": mode},
+            "target_region": {"S": target_region},
+            "reason": {"S": reason},
+            "state": {"S": RUNNING},
+            "started_at": {"N": _number(started_at)},
+            "lease_expires_at": {"N": _number(now + self._lease_seconds)},
+            "updated_at": {"N": _number(now)},
+            "steps": {"L": [_encode_step(step) for step in (resumed.steps if resumed else ())]},
+        }
+        if lag_seconds is not None:
+            item["lag_seconds"] = {"N": _number(lag_seconds)}
+        if resumed is not None:
+            item["resumed_from"] = {"S": resumed.run_id}
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR lease_expires_at < :now OR run_id = :run_id",
+                ExpressionAttributeValues={":now": {"N": _number(now)}, ":run_id": {"S": run_id}},
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            holder = self.read()
+            raise LockHeld(holder, f"another failover run holds the lock: "
+                                   f"{holder.describe() if holder else 'unknown holder'}") from None
+
+    def confirm(self, run_id: str, sleep: Callable[[float], None]) -> None:
+        """Wait for global-table replication, then raise LockHeld if another region's run overwrote us."""
+        sleep(LOCK_SETTLE_SECONDS)
+        holder = self.read()
+        if holder is None or holder.run_id != run_id:
+            raise LockHeld(holder, "another region's failover run took the lock at the same time: "
+                                   f"{holder.describe() if holder else 'item missing'}")
+
+    def record_step(self, run_id: str, step: dict[str, Any]) -> None:
+        """Append a finished step to the journal and renew the lease (only while we hold it)."""
+        now = self._clock()
+        self._dynamodb.update_item(
+            TableName=self._table,
+            Key=self._key,
+            UpdateExpression="SET steps = list_append(if_not_exists(steps, :empty), :step), "
+                             "lease_expires_at = :lease, updated_at = :now",
+            ConditionExpression="run_id = :run_id AND #state = :running",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":empty": {"L": []},
+                ":step": {"L": [_encode_step(step)]},
+                ":lease": {"N": _number(now + self._lease_seconds)},
+                ":now": {"N": _number(now)},
+                ":run_id": {"S": run_id},
+                ":running": {"S": RUNNING},
+            },
+        )
+
+    def release(self, run_id: str, outcome: str) -> None:
+        """Mark our run finished (``succeeded``/``failed``) and end the lease; the journal stays for audit."""
+        now = self._clock()
+        self._dynamodb.update_item(
+            TableName=self._table,
+            Key=self._key,
+            UpdateExpression="SET #state = :outcome, lease_expires_at = :zero, updated_at = :now",
+            ConditionExpression="run_id = :run_id",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":outcome": {"S": outcome},
+                ":zero": {"N": "0"},
+                ":now": {"N": _number(now)},
+                ":run_id": {"S": run_id},
+            },
+        )
+
+
+def _number(value: float) -> str:
+    """DynamoDB number text for a float, millisecond precision."""
+    return f"{round(float(value), 3):.3f}".rstrip("0").rstrip(".")
+
+
+def _encode_step(step: dict[str, Any]) -> dict[str, Any]:
+    """Encode a step record as a DynamoDB map."""
+    return {"M": {
+        "name": {"S": str(step["name"])},
+        "status": {"S": str(step["status"])},
+        "seconds": {"N": _number(step["seconds"])},
+        "offset": {"N": _number(step.get("offset", 0.0))},
+        "detail": {"S": str(step.get("detail", ""))},
+    }}
+
+
+def _decode_step(value: dict[str, Any]) -> dict[str, Any]:
+    """Decode a DynamoDB map written by _encode_step."""
+    fields = value["M"]
+    return {
+        "name": fields["name"]["S"],
+        "status": fields["status"]["S"],
+        "seconds": float(fields["seconds"]["N"]),
+        "offset": float(fields.get("offset", {"N": "0"})["N"]),
+        "detail": fields.get("detail", {"S": ""})["S"],
+    }
+
+
+def _decode(item: dict[str, Any]) -> LockRecord:
+    """Decode the lock item."""
+    return LockRecord(
+        run_id=item["run_id"]["S"],
+        mode=item.get("mode", {"S": ""})["S"],
+        target_region=item.get("target_region", {"S": ""})["S"],
+        reason=item.get("reason", {"S": ""})["S"],
+        state=item.get("state", {"S": ""})["S"],
+        started_at=float(item.get("started_at", {"N": "0"})["N"]),
+        lease_expires_at=float(item.get("lease_expires_at", {"N": "0"})["N"]),
+        lag_seconds=float(item["lag_seconds"]["N"]) if "lag_seconds" in item else None,
+        resumed_from=item["resumed_from"]["S"] if "resumed_from" in item else None,
+        steps=tuple(_decode_step(step) for step in item.get("steps", {"L": []})["L"]),
+    )
