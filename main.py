@@ -2,20 +2,20 @@
 
 import sys
 
-from cdktf import App
-
-from dr_stack.app import build_app
-from dr_stack.settings import SettingsError
+from dr_stack.settings import SettingsError, load_settings
 
 
 def main() -> int:
-    """Synthesize every stack; bad settings exit non-zero before anything is written."""
+    """Validate settings, then synthesize every stack; bad settings exit 2 before anything is written."""
     try:
-        app: App = build_app()
+        settings = load_settings()
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    app.synth()
+    # Imported after validation: the AWS binding takes ~14 s to load, a refusal should not wait for it.
+    from dr_stack.app import build_app
+
+    build_app(settings).synth()
     return 0
 
 

@@ -53,7 +53,8 @@ def synth(outdir: Path) -> None:
     code = (
         "import sys; sys.path[:0] = ['constructs']\n"
         "from dr_stack.app import build_app\n"
-        f"build_app(outdir={str(outdir)!r}).synth()\n"
+        "from dr_stack.settings import load_settings\n"
+        f"build_app(load_settings(), outdir={str(outdir)!r}).synth()\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
 

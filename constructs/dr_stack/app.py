@@ -1,14 +1,11 @@
-"""Build the App from settings: validated first, so bad settings leave no partial cdktf.out."""
+"""Build the App from validated settings: both stacks, nothing written until synth()."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from cdktf import App
 
 from dr_stack.bootstrap import BootstrapStack
-from dr_stack.settings import Settings, load_settings
+from dr_stack.settings import Settings
 from dr_stack.stacks import DrStack
 
 
@@ -17,11 +14,8 @@ def stack_names(settings: Settings) -> tuple[str, str]:
     return f"{settings.name_prefix}-bootstrap", f"{settings.name_prefix}-dr"
 
 
-def build_app(
-    overrides: Mapping[str, Any] | None = None, *, outdir: str | None = None, environ: Mapping[str, str] | None = None
-) -> App:
-    """Validate settings, then create the App with both stacks (not yet synthesized)."""
-    settings = load_settings(overrides, environ)
+def build_app(settings: Settings, *, outdir: str | None = None) -> App:
+    """Create the App with the bootstrap and DR stacks for already validated settings."""
     app = App(outdir=outdir) if outdir else App()
     bootstrap_name, dr_name = stack_names(settings)
     BootstrapStack(app, bootstrap_name, settings=settings)

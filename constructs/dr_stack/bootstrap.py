@@ -19,12 +19,16 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
     S3BucketServerSideEncryptionConfigurationRuleA,
     S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
-from constructs import Construct
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
 
+from constructs import Construct
 from dr_stack.keys import RegionalKey
 from dr_stack.providers import make_aws_providers
 from dr_stack.settings import Settings
+from dr_stack.stacks import TERRAFORM_VERSION
 
 
 class BootstrapStack(TerraformStack):
@@ -34,6 +38,7 @@ class BootstrapStack(TerraformStack):
         super().__init__(scope, id_)
         # The backend cannot store state in the bucket this stack creates: bootstrap keeps local state.
         LocalBackend(self, path=f"terraform.{id_}.tfstate")
+        self.add_override("terraform.required_version", TERRAFORM_VERSION)
         provider = make_aws_providers(self, settings).primary
         key = RegionalKey(self, "state_key", provider=provider, settings=settings, role="primary")
 

@@ -13,8 +13,8 @@ from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from constructs import Construct
 
+from constructs import Construct
 from dr_stack.settings import Settings
 
 # Services that use the key on a caller's behalf (grants through kms:ViaService).

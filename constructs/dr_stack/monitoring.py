@@ -5,8 +5,8 @@ from __future__ import annotations
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
-from constructs import Construct
 
+from constructs import Construct
 from dr_stack.keys import RegionalKey
 from dr_stack.settings import Settings
 

@@ -22,8 +22,8 @@ from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociati
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
-from constructs import Construct
 
+from constructs import Construct
 from dr_stack.keys import RegionalKey
 from dr_stack.settings import Settings
 

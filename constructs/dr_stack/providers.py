@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
-from constructs import Construct
 
+from constructs import Construct
 from dr_stack.settings import Settings
 
 ROLES = ("primary", "secondary")

@@ -99,6 +99,7 @@ class Settings:
     db_name: str = "appdb"
     db_master_username: str = "dbadmin"
     db_password_source: str = "random"
+    db_master_password_version: int = 1
     db_backup_retention_days: int = 7
     db_backup_window: str = "03:00-04:00"
     db_maintenance_window: str = "sun:05:00-sun:06:00"
@@ -111,6 +112,7 @@ class Settings:
     db_freeable_memory_alarm_mib: int = 256
     aws_backup_retention_days: int = 35
     secret_rotation_days: int = 30
+    secret_recovery_window_days: int = 7
     # Application tier
     app_instance_type: str = "t3.small"
     app_ami_ssm_parameter: str = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
@@ -248,6 +250,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "secondary_app_desired_capacity": 1,
         "alb_access_log_retention_days": 365,
         "aws_backup_retention_days": 35,
+        "secret_recovery_window_days": 30,
     },
 }
 
@@ -329,6 +332,11 @@ def _health_check_path(name: str, value: str) -> None:
         raise _fail(name, value, "a URL path starting with '/', without spaces, at most 255 characters")
 
 
+def _recovery_window(name: str, value: int) -> None:
+    if value != 0 and not 7 <= value <= 30:
+        raise _fail(name, value, "0 (delete at once) or 7 to 30 days (Secrets Manager recovery window)")
+
+
 def _pi_retention(name: str, value: int) -> None:
     if value != 7 and not (value % 31 == 0 and 31 <= value <= 713) and value != 731:
         raise _fail(name, value, "7, a multiple of 31 up to 713, or 731 (days of Performance Insights)")
@@ -355,6 +363,7 @@ FIELD_RULES: dict[str, Callable[[str, Any], None]] = {
     "db_name": _pattern(_DB_IDENT_RE, "a letter then up to 15 letters, digits or underscores"),
     "db_master_username": _pattern(_DB_IDENT_RE, "a letter then up to 15 letters, digits or underscores"),
     "db_password_source": _one_of(DB_PASSWORD_SOURCES),
+    "db_master_password_version": _int_range(1, 1_000_000),
     "db_backup_retention_days": _int_range(7, 35),
     "db_backup_window": _pattern(_WINDOW_RE, "a UTC window hh:mm-hh:mm"),
     "db_maintenance_window": _pattern(_MAINT_RE, "a UTC window ddd:hh:mm-ddd:hh:mm"),
@@ -364,6 +373,7 @@ FIELD_RULES: dict[str, Callable[[str, Any], None]] = {
     "db_freeable_memory_alarm_mib": _int_range(1, 1_000_000),
     "aws_backup_retention_days": _int_range(1, 36500),
     "secret_rotation_days": _int_range(1, 365),
+    "secret_recovery_window_days": _recovery_window,
     "app_port": _int_range(1024, 65535),
     "health_check_path": _health_check_path,
     "primary_app_min_capacity": _int_range(0, 1000),
@@ -560,3 +570,95 @@ def load_settings(
 
 # DR_* variables that configure tooling rather than the stack.
 _NON_SETTING_VARIABLES = frozenset({"DR_DB_MASTER_PASSWORD"})
+
+
+# What each setting means: the README's settings table is generated from this (scripts/settings_table.py).
+SETTING_DOCS: dict[str, str] = {
+    "project_name": "Prefix of every resource name and the `project` tag.",
+    "environment": "Profile: `dev` (low cost) or `prod` (HA, protection on); sets the defaults marked by profile.",
+    "resource_suffix": "Optional suffix appended to names, to run several copies in one account.",
+    "primary_region": "Region that serves traffic and holds the writer.",
+    "secondary_region": "Warm-standby region; must differ from primary_region.",
+    "primary_vpc_cidr": "Primary VPC range (private, /16 to /22); split into 16 blocks, 9 used.",
+    "secondary_vpc_cidr": "Secondary VPC range; must not overlap the primary's.",
+    "availability_zone_count": "AZs per region for every subnet tier (2 or 3).",
+    "nat_gateway_per_az": "One NAT gateway per AZ (true) or one shared per region (false, cheaper).",
+    "log_retention_days": "Retention of every CloudWatch log group (flow logs, WAF, Lambda).",
+    "db_engine": "`aurora-mysql` or `aurora-postgresql`.",
+    "db_engine_version": "Pinned engine version; empty picks the tested default of the engine.",
+    "db_instance_class": "Memory-optimized class (db.r5+) or `db.serverless`; db.t* is refused.",
+    "db_serverless_min_capacity": "Serverless v2 minimum ACUs (>= 0.5: global databases cannot pause).",
+    "db_serverless_max_capacity": "Serverless v2 maximum ACUs.",
+    "primary_db_instance_count": "Primary cluster instances: a writer and readers in different AZs (>= 2).",
+    "secondary_db_instance_count": "Secondary cluster instances (>= 1; promoted on failover).",
+    "db_name": "Initial database name.",
+    "db_master_username": "Master user name (the password is generated, never a setting).",
+    "db_password_source": "`random` (random_password) or `variable` (TF_VAR_db_master_password; offline validation).",
+    "db_master_password_version": "Bump to rotate the master password (new random value or new TF_VAR, written once).",
+    "db_backup_retention_days": "Automated backup retention of both clusters (7 to 35 days).",
+    "db_backup_window": "Daily backup window, UTC.",
+    "db_maintenance_window": "Weekly maintenance window, UTC.",
+    "db_deletion_protection": "Deletion protection on the global and regional clusters.",
+    "db_audit_log_export": "Also export the audit log (aurora-mysql).",
+    "db_write_forwarding": "Global write forwarding on the secondary cluster.",
+    "db_monitoring_interval_seconds": "Enhanced Monitoring interval (1, 5, 10, 15, 30, 60).",
+    "db_performance_insights_retention_days": "Performance Insights retention (7, multiples of 31, 731).",
+    "db_cpu_alarm_percent": "Writer CPU alarm threshold.",
+    "db_freeable_memory_alarm_mib": "Writer freeable-memory alarm threshold, MiB.",
+    "aws_backup_retention_days": "AWS Backup retention of the daily cluster snapshot and its cross-region copy.",
+    "secret_rotation_days": "Maximum age of the master password before the rotation reminder alarm.",
+    "secret_recovery_window_days": "Days a deleted master secret can be restored (0 or 7 to 30).",
+    "app_instance_type": "EC2 instance type of the app tier (x86_64 for the default AMI).",
+    "app_ami_ssm_parameter": "Public SSM parameter naming the current Amazon Linux 2023 AMI.",
+    "app_port": "Port the app listens on behind the ALB.",
+    "health_check_path": "Path the target group and Route53 health checks request.",
+    "primary_app_min_capacity": "Primary ASG minimum (also the capacity a region gets when it becomes active).",
+    "primary_app_max_capacity": "Primary ASG maximum.",
+    "primary_app_desired_capacity": "Primary ASG desired capacity.",
+    "secondary_app_min_capacity": "Secondary ASG minimum (warm standby).",
+    "secondary_app_max_capacity": "Secondary ASG maximum.",
+    "secondary_app_desired_capacity": "Secondary ASG desired capacity (warm standby).",
+    "app_cpu_target_percent": "Target-tracking CPU utilization of the ASGs.",
+    "app_health_check_grace_seconds": "ASG health-check grace period (also an RTO budget term).",
+    "app_scale_up_allowance_seconds": "Time allowed for new instances to launch (RTO budget term).",
+    "alb_access_log_retention_days": "Days ALB access logs are kept in S3.",
+    "alb_5xx_alarm_threshold": "5xx responses per period that raise the ALB alarm.",
+    "alb_response_time_alarm_seconds": "Target response time that raises the latency alarm.",
+    "waf_rate_limit": "Requests per 5 minutes per IP before WAF blocks.",
+    "domain_name": "Application FQDN; empty: no DNS records and plain HTTP on the ALBs.",
+    "hosted_zone_name": "Route53 zone holding domain_name.",
+    "create_hosted_zone": "Create the zone (true) or look up an existing one (false).",
+    "health_check_interval_seconds": "Route53 health-check interval (10 or 30).",
+    "health_check_failure_threshold": "Failed checks before an endpoint is unhealthy.",
+    "dns_ttl_seconds": "Client DNS caching allowance in the RTO budget (alias records use 60 s).",
+    "alarm_email": "E-mail subscribed to both alarm topics; empty: none.",
+    "alarm_period_seconds": "Period of the stack's alarms.",
+    "alarm_evaluation_periods": "Periods an alarm must breach before it fires.",
+    "replication_lag_alarm_seconds": "Replication-lag alarm threshold; 0 derives it as rpo_minutes x 60 / 5.",
+    "replication_lag_alarm_evaluation_periods": "Periods of lag before the lag alarm fires (RPO budget term).",
+    "rto_minutes": "Recovery time objective; synth refuses settings whose budget exceeds it.",
+    "rpo_minutes": "Recovery point objective; synth refuses settings whose budget exceeds it.",
+    "failover_automatic": "Invoke the orchestrator automatically from the secondary region's health signal.",
+    "failover_decision_allowance_seconds": "Time allowed for a human to decide (RTO term; 0 with automatic).",
+    "db_promotion_allowance_seconds": "Time allowed for the global database promotion (RTO term).",
+    "failover_promotion_timeout_seconds": "Deadline of the orchestrator's promotion wait (within Lambda's 15 min).",
+    "state_backend": "`s3` (S3 + DynamoDB lock), `remote` (Terraform Cloud) or `local`.",
+    "state_bucket": "State bucket; empty derives `<project>-<environment>[-suffix]-tfstate`.",
+    "state_key_prefix": "Prefix of the state object keys.",
+    "state_region": "Region of the state bucket and lock table; empty: primary_region.",
+    "state_lock_table": "DynamoDB lock table; empty derives `<name>-tflock`.",
+    "tfc_organization": "Terraform Cloud organization (state_backend=remote).",
+    "tfc_workspace_prefix": "Terraform Cloud workspace prefix; the stack name is appended.",
+    "tfc_hostname": "Terraform Cloud / Enterprise host name.",
+}
+
+
+def settings_table() -> str:
+    """The README's settings table: name, dev default, prod default, meaning."""
+    dev, prod = load_settings(environ={}), load_settings({"environment": "prod"}, environ={})
+    rows = ["| setting (`DR_<NAME>`) | dev | prod | meaning |", "|---|---|---|---|"]
+    for name in SETTING_NAMES:
+        values = [getattr(dev, name), getattr(prod, name)]
+        shown = ["`''`" if v == "" else f"`{str(v).lower() if isinstance(v, bool) else v}`" for v in values]
+        rows.append(f"| `{name}` | {shown[0]} | {shown[1]} | {SETTING_DOCS[name]} |")
+    return "\n".join(rows)

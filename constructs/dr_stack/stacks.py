@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_random.provider import RandomProvider
-from constructs import Construct
 
+from constructs import Construct
 from dr_stack.backend import configure_backend
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
@@ -22,6 +22,7 @@ class DrStack(TerraformStack):
     def __init__(self, scope: Construct, id_: str, *, settings: Settings) -> None:
         super().__init__(scope, id_)
         self.settings = settings
+        self.add_override("terraform.required_version", TERRAFORM_VERSION)
         configure_backend(self, settings, id_)
         self.providers = make_aws_providers(self, settings)
         if settings.db_password_source == "random":

@@ -25,7 +25,7 @@ class StepWarning(Exception):
     """A best-effort step did not complete; recorded as a warning, the run continues."""
 
 
-class PromotionTimeout(Exception):
+class PromotionTimeout(RuntimeError):
     """The target did not become the writer before the deadline."""
 
 
@@ -119,7 +119,7 @@ def wait_for_promotion(ctx: RunContext, *, deadline: float) -> str:
     while True:
         polls += 1
         state = describe_global_cluster(config, ctx.clients)
-        if state.target_is_writer and state.status == "available" and not state.failover_status:
+        if state.target_is_writer and state.status == "available":
             return f"{config.target_cluster_id} is writer, global cluster available after {polls} poll(s)"
         if state.failover_status == "cancelling":
             raise PromotionTimeout(f"the promotion to {config.target_cluster_id} is being cancelled by RDS")

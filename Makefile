@@ -1,0 +1,57 @@
+# Two commands do the whole set-up on a fresh machine: `make synth` and `make test`.
+SHELL := /bin/bash
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_YES := 1
+export CHECKPOINT_DISABLE := 1
+# The project's own Node (npm package `node`, major 22) and cdktf-cli come first on PATH.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
+PYTHON := .venv/bin/python
+STAMP_PY := .venv/.installed
+STAMP_NODE := node_modules/.installed
+
+.PHONY: synth test lint validate scan budget drill bench bootstrap deploy clean setup
+
+setup: $(STAMP_PY) $(STAMP_NODE)
+
+$(STAMP_PY): Pipfile.lock pyproject.toml
+	@command -v pipenv >/dev/null 2>&1 || python3 -m pip install --quiet "pipenv==2026.10.3"
+	pipenv sync --dev
+	@touch $@
+
+$(STAMP_NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## synth: install what is missing, then synthesize every stack into cdktf.out/stacks/<stack>/cdk.tf.json
+synth: setup
+	rm -rf cdktf.out
+	cdktf synth --output cdktf.out
+
+## test: install what is missing, then lint, run the whole test suite (synth, validate, scan, Lambda, budget)
+test: setup
+	$(PYTHON) -m ruff check constructs lambda_src __tests__ scripts main.py
+	$(PYTHON) -m pytest
+
+lint: setup
+	$(PYTHON) -m ruff check constructs lambda_src __tests__ scripts main.py
+	$(PYTHON) -m ruff format --check constructs lambda_src __tests__ scripts main.py
+
+validate: setup
+	$(PYTHON) scripts/validate.py
+
+scan: setup
+	$(PYTHON) scripts/security_scan.py
+
+drill: setup
+	PYTHONPATH=lambda_src $(PYTHON) -m dr_failover.drill
+
+bench: setup
+	$(PYTHON) scripts/benchmark.py
+
+bootstrap: setup
+	cdktf deploy $$($(PYTHON) -c "import sys; sys.path[:0]=['constructs']; from dr_stack.app import stack_names; from dr_stack.settings import load_settings; print(stack_names(load_settings())[0])")
+
+clean:
+	rm -rf cdktf.out .venv node_modules

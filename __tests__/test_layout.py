@@ -1,0 +1,39 @@
+"""The project layout that keeps cdktf importable: constructs/ is a source root, never a package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_constructs_folder_is_not_a_package() -> None:
+    assert not (ROOT / "constructs" / "__init__.py").exists()
+
+
+def test_constructs_import_is_the_library() -> None:
+    import constructs
+
+    assert hasattr(constructs, "Construct")
+    assert "site-packages" in str(Path(constructs.__file__).resolve())
+
+
+def test_design_card_top_level_exists() -> None:
+    for name in ("main.py", "cdktf.json", "constructs", "lambda_src", "__tests__", "Pipfile", "Pipfile.lock",
+                 "README.md", "package.json", "package-lock.json", ".ci/run"):
+        assert (ROOT / name).exists(), name
+
+
+def test_no_module_shadows_the_standard_library() -> None:
+    import sys
+
+    stdlib = set(sys.stdlib_module_names)
+    modules = [p.stem for p in (ROOT / "constructs" / "dr_stack").glob("*.py")]
+    modules += [p.stem for p in (ROOT / "lambda_src").rglob("*.py")]
+    assert not stdlib.intersection(modules)
+
+
+def test_main_only_assembles_under_main_guard() -> None:
+    text = (ROOT / "main.py").read_text()
+    assert 'if __name__ == "__main__":' in text
+    assert "Stack(" not in text

@@ -1,0 +1,64 @@
+"""Network: three subnet tiers per region, NAT per profile, flow logs, gateway endpoints."""
+
+from __future__ import annotations
+
+from cdktf import Testing
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from conftest import Synthesized
+from dr_stack.network import subnet_cidrs
+
+
+def test_subnet_cidrs_split_the_vpc_without_overlap() -> None:
+    cidrs = subnet_cidrs("10.10.0.0/16", 3)
+    assert cidrs["public"] == ["10.10.0.0/20", "10.10.16.0/20", "10.10.32.0/20"]
+    assert cidrs["database"][0] == "10.10.128.0/20"
+    flat = [block for tier in cidrs.values() for block in tier]
+    assert len(set(flat)) == 9
+
+
+def test_one_vpc_per_region_with_its_own_cidr(dev: Synthesized) -> None:
+    vpcs = {body["provider"]: body["cidr_block"] for body in dev.resources("aws_vpc").values()}
+    assert vpcs == {"aws.primary": "10.10.0.0/16", "aws.secondary": "10.20.0.0/16"}
+    assert Testing.to_have_resource_with_properties(dev.text, Vpc.TF_RESOURCE_TYPE, {"enable_dns_hostnames": True})
+
+
+def test_three_tiers_over_three_azs_in_each_region(dev: Synthesized) -> None:
+    subnets = dev.resources("aws_subnet").values()
+    for provider in ("aws.primary", "aws.secondary"):
+        tiers = [s["tags"]["tier"] for s in subnets if s["provider"] == provider]
+        assert sorted(tiers) == ["database"] * 3 + ["private"] * 3 + ["public"] * 3
+    assert all(s["map_public_ip_on_launch"] is False for s in subnets)
+
+
+def test_dev_shares_one_nat_gateway_per_region(dev: Synthesized) -> None:
+    assert len(dev.resources("aws_nat_gateway")) == 2
+
+
+def test_prod_has_a_nat_gateway_per_az(prod: Synthesized) -> None:
+    assert len(prod.resources("aws_nat_gateway")) == 6
+
+
+def test_database_subnets_have_no_internet_route(dev: Synthesized) -> None:
+    routes = dev.resources("aws_route")
+    assert not [key for key in routes if "database" in key]
+    database_tables = [key for key in dev.resources("aws_route_table") if "database" in key]
+    assert len(database_tables) == 2
+
+
+def test_flow_logs_capture_all_traffic_to_encrypted_log_groups(dev: Synthesized) -> None:
+    assert Testing.to_have_resource_with_properties(dev.text, FlowLog.TF_RESOURCE_TYPE, {"traffic_type": "ALL"})
+    groups = [g for key, g in dev.resources("aws_cloudwatch_log_group").items() if "flow_log" in key]
+    assert len(groups) == 2
+    assert all(g["kms_key_id"].startswith("${aws_kms_key.") for g in groups)
+
+
+def test_s3_and_dynamodb_gateway_endpoints_in_each_region(dev: Synthesized) -> None:
+    endpoints = sorted(e["service_name"] for e in dev.resources("aws_vpc_endpoint").values())
+    assert endpoints == ["com.amazonaws.us-east-1.dynamodb", "com.amazonaws.us-east-1.s3",
+                         "com.amazonaws.us-west-2.dynamodb", "com.amazonaws.us-west-2.s3"]
+
+
+def test_default_security_group_is_closed(dev: Synthesized) -> None:
+    for group in dev.resources("aws_default_security_group").values():
+        assert not group.get("ingress") and not group.get("egress")

@@ -1,0 +1,447 @@
+"""Local failover drill: a full run of the orchestrator against moto and a stubbed RDS, simulated clock.
+
+Run from the repository root: ``PYTHONPATH=lambda_src python -m dr_failover.drill [--mode switchover]
+[--primary-down]``. It prints the step timeline, the recovery time and the data-loss window, and
+exits 0 when the run succeeded.
+
+Development only: this module imports moto, which is not in the Lambda runtime, so nothing in the
+function imports it. The simulation pieces (``SimulatedClock``, ``SimulatedAws``, ``DrillWorld``,
+``RdsScript``) are reused by the unit tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.stub import Stubber
+
+from dr_failover.aws import is_read_only
+
+ACCOUNT_ID = "123456789012"
+PRIMARY_REGION = "us-east-1"
+SECONDARY_REGION = "us-west-2"
+GLOBAL_CLUSTER_ID = "app-global"
+CLUSTER_IDS = {PRIMARY_REGION: "app-primary", SECONDARY_REGION: "app-secondary"}
+ASG_NAMES = {PRIMARY_REGION: "app-us-east-1", SECONDARY_REGION: "app-us-west-2"}
+WARM_CAPACITY = {"min": 1, "max": 2, "desired": 1}
+FULL_CAPACITY = {"min": 2, "max": 6, "desired": 4}
+STATE_TABLE_NAME = "dr-failover-state"
+SWITCH_METRIC = "PrimaryFenced"
+METRIC_NAMESPACE = "DR/Failover"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": PRIMARY_REGION,
+}
+
+
+def cluster_arn(region: str) -> str:
+    """ARN of the drill's Aurora cluster in ``region``."""
+    return f"arn:aws:rds:{region}:{ACCOUNT_ID}:cluster:{CLUSTER_IDS[region]}"
+
+
+def other_region(region: str) -> str:
+    """The other of the two drill regions."""
+    return SECONDARY_REGION if region == PRIMARY_REGION else PRIMARY_REGION
+
+
+class SimulatedClock:
+    """A clock that only moves when slept on (or advanced); ``on_sleep`` can inject a crash."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self.now = float(int(time.time())) if start is None else start
+        self.sleeps: list[float] = []
+        self.on_sleep: Callable[[float], None] | None = None
+
+    def __call__(self) -> float:
+        """Current simulated epoch seconds."""
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        """Advance the clock instead of sleeping."""
+        self.sleeps.append(seconds)
+        if self.on_sleep is not None:
+            self.on_sleep(seconds)
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward without recording a sleep."""
+        self.now += seconds
+
+
+class SimulatedAws:
+    """ClientsFactory over moto: RDS clients wrapped in Stubbers, every call recorded, faults injectable."""
+
+    def __init__(self, clock: SimulatedClock | None = None, *, latency_seconds: float = 0.0) -> None:
+        self.clock = clock
+        self.latency_seconds = latency_seconds
+        self.calls: list[tuple[str, str, str]] = []
+        self.faults: dict[tuple[str, str, str], list[BaseException]] = {}
+        self.stubbers: dict[str, Stubber] = {}
+        self.timeouts: dict[tuple[str, str], float | None] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, service: str, region: str, *, timeout_seconds: float | None = None) -> Any:
+        """One client per service and region (timeouts are recorded, not applied: moto does not block)."""
+        self.timeouts[(service, region)] = timeout_seconds
+        return self.client(service, region)
+
+    def client(self, service: str, region: str) -> Any:
+        """The (cached) recorded client; RDS clients get an active Stubber."""
+        key = (service, region)
+        if key not in self._clients:
+            client = boto3.client(service, region_name=region)
+            client.meta.events.register("before-parameter-build", self._recorder(service, region))
+            client.meta.events.register("before-call", self._injector(service, region))
+            if service == "rds":
+                stubber = Stubber(client)
+                stubber.activate()
+                self.stubbers[region] = stubber
+            self._clients[key] = client
+        return self._clients[key]
+
+    def rds_stubber(self, region: str) -> Stubber:
+        """The Stubber of the RDS client in ``region``."""
+        self.client("rds", region)
+        return self.stubbers[region]
+
+    def fail(self, service: str, region: str, operation: str, *errors: BaseException) -> None:
+        """Make the next calls of ``operation`` raise ``errors`` in order, then behave normally."""
+        self.faults.setdefault((service, region, operation), []).extend(errors)
+
+    def changing_calls(self) -> list[tuple[str, str, str]]:
+        """Recorded calls that are not Describe*/Get*/List*."""
+        return [call for call in self.calls if not is_read_only(call[2])]
+
+    def operations(self, service: str | None = None) -> list[str]:
+        """Recorded operation names, optionally of one service."""
+        return [op for svc, _region, op in self.calls if service in (None, svc)]
+
+    def _recorder(self, service: str, region: str) -> Callable[..., None]:
+        """Event handler recording each call attempt (and simulating API latency)."""
+
+        def record(model: Any, **_kwargs: Any) -> None:
+            self.calls.append((service, region, model.name))
+            if self.clock is not None and self.latency_seconds:
+                self.clock.advance(self.latency_seconds)
+
+        return record
+
+    def _injector(self, service: str, region: str) -> Callable[..., None]:
+        """Event handler raising queued faults before the request is sent."""
+
+        def inject(model: Any, **_kwargs: Any) -> None:
+            queued = self.faults.get((service, region, model.name))
+            if queued:
+                raise queued.pop(0)
+
+        return inject
+
+
+def global_cluster_response(
+    *, writer_region: str, status: str = "available", promoting_to: str | None = None,
+    promotion_status: str = "failing-over",
+) -> dict[str, Any]:
+    """A DescribeGlobalClusters response with the writer in ``writer_region``."""
+    members = [
+        {"DBClusterArn": cluster_arn(region), "IsWriter": region == writer_region,
+         "Readers": [] if region != writer_region else [cluster_arn(other_region(region))]}
+        for region in (PRIMARY_REGION, SECONDARY_REGION)
+    ]
+    cluster: dict[str, Any] = {
+        "GlobalClusterIdentifier": GLOBAL_CLUSTER_ID,
+        "GlobalClusterArn": f"arn:aws:rds::{ACCOUNT_ID}:global-cluster:{GLOBAL_CLUSTER_ID}",
+        "Status": status,
+        "Engine": "aurora-mysql",
+        "GlobalClusterMembers": members,
+    }
+    if promoting_to is not None:
+        cluster["FailoverState"] = {"Status": promotion_status, "FromDbClusterArn": cluster_arn(other_region(
+            promoting_to)), "ToDbClusterArn": cluster_arn(promoting_to)}
+    return {"GlobalClusters": [cluster]}
+
+
+class RdsScript:
+    """Queues the RDS calls a run is expected to make (Stubber raises on any other call)."""
+
+    def __init__(self, aws: SimulatedAws, target_region: str) -> None:
+        self.target_region = target_region
+        self.peer_region = other_region(target_region)
+        self.target = aws.rds_stubber(self.target_region)
+        self.peer = aws.rds_stubber(self.peer_region)
+        self._stubbers = (self.target, self.peer)
+
+    def describe_global(self, *, writer_region: str | None = None, **state: Any) -> RdsScript:
+        """Expect one DescribeGlobalClusters (default writer: the peer)."""
+        self.target.add_response(
+            "describe_global_clusters",
+            global_cluster_response(writer_region=writer_region or self.peer_region, **state),
+            {"GlobalClusterIdentifier": GLOBAL_CLUSTER_ID})
+        return self
+
+    def describe_cluster(self, region: str, status: str = "available") -> RdsScript:
+        """Expect one DescribeDBClusters of the cluster in ``region`` (called in that region)."""
+        stubber = self.target if region == self.target_region else self.peer
+        stubber.add_response(
+            "describe_db_clusters",
+            {"DBClusters": [{"DBClusterIdentifier": CLUSTER_IDS[region], "Status": status,
+                             "DBClusterArn": cluster_arn(region)}]},
+            {"DBClusterIdentifier": CLUSTER_IDS[region]})
+        return self
+
+    def preflight(self, mode: str, *, target_status: str = "available", peer_status: str = "available",
+                  **state: Any) -> RdsScript:
+        """Expect the preflight reads of ``mode`` (peer read only for switchover/preflight)."""
+        self.describe_global(**state)
+        self.describe_cluster(self.target_region, target_status)
+        if mode in ("switchover", "preflight"):
+            self.describe_cluster(self.peer_region, peer_status)
+        return self
+
+    def promotion_call(self, mode: str) -> RdsScript:
+        """Expect exactly one Switchover/FailoverGlobalCluster with the exact parameters."""
+        params: dict[str, Any] = {"GlobalClusterIdentifier": GLOBAL_CLUSTER_ID,
+                                  "TargetDbClusterIdentifier": cluster_arn(self.target_region)}
+        if mode == "failover":
+            params["AllowDataLoss"] = True
+        response = global_cluster_response(writer_region=self.peer_region, promoting_to=self.target_region,
+                                           promotion_status="pending")["GlobalClusters"][0]
+        self.target.add_response(f"{mode}_global_cluster", {"GlobalCluster": response}, params)
+        return self
+
+    def promotion(self, mode: str, *, polls_before_writer: int = 2) -> RdsScript:
+        """Expect the live-state read, the promotion call and the polls until the target is writer."""
+        self.describe_global()
+        self.promotion_call(mode)
+        self.wait(polls_before_writer)
+        return self
+
+    def wait(self, polls_before_writer: int) -> RdsScript:
+        """Expect ``polls_before_writer`` in-progress polls and then one showing the target as writer."""
+        for _ in range(polls_before_writer):
+            self.describe_global(status="failing-over", promoting_to=self.target_region)
+        self.describe_global(writer_region=self.target_region)
+        return self
+
+    def assert_all_used(self) -> None:
+        """Every queued RDS response was consumed."""
+        for stubber in self._stubbers:
+            stubber.assert_no_pending_responses()
+
+
+@dataclass
+class DrillWorld:
+    """Both regions in moto: state table, ASGs, KMS-encrypted SNS topics (with SQS taps), health check."""
+
+    clock: SimulatedClock
+    topic_arns: dict[str, str] = field(default_factory=dict)
+    queue_urls: dict[str, str] = field(default_factory=dict)
+    health_check_id: str = ""
+
+    @classmethod
+    def build(cls, clock: SimulatedClock, *, lag_milliseconds: float | None = 1800.0) -> DrillWorld:
+        """Create the resources (call inside ``mock_aws``); the secondary gets a lag datapoint."""
+        world = cls(clock)
+        for region in (PRIMARY_REGION, SECONDARY_REGION):
+            world._build_region(region)
+        world.health_check_id = boto3.client("route53").create_health_check(
+            CallerReference="primary-endpoint",
+            HealthCheckConfig={"Type": "HTTPS", "FullyQualifiedDomainName": "app.example.com", "Port": 443,
+                               "ResourcePath": "/health"},
+        )["HealthCheck"]["Id"]
+        if lag_milliseconds is not None:
+            world.put_lag(SECONDARY_REGION, lag_milliseconds)
+        return world
+
+    def _build_region(self, region: str) -> None:
+        """State table replica, launch template + ASG, KMS key + topic + SQS subscription."""
+        boto3.client("dynamodb", region_name=region).create_table(
+            TableName=STATE_TABLE_NAME, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        boto3.client("ec2", region_name=region).create_launch_template(
+            LaunchTemplateName=f"app-{region}", LaunchTemplateData={"ImageId": "ami-12c6146b",
+                                                                    "InstanceType": "t3.micro"})
+        capacity = FULL_CAPACITY if region == PRIMARY_REGION else WARM_CAPACITY
+        boto3.client("autoscaling", region_name=region).create_auto_scaling_group(
+            AutoScalingGroupName=ASG_NAMES[region],
+            LaunchTemplate={"LaunchTemplateName": f"app-{region}", "Version": "$Latest"},
+            MinSize=capacity["min"], MaxSize=capacity["max"], DesiredCapacity=capacity["desired"],
+            AvailabilityZones=[f"{region}a"])
+        key_arn = boto3.client("kms", region_name=region).create_key()["KeyMetadata"]["Arn"]
+        sns = boto3.client("sns", region_name=region)
+        topic_arn = sns.create_topic(Name="dr-alerts", Attributes={"KmsMasterKeyId": key_arn})["TopicArn"]
+        sqs = boto3.client("sqs", region_name=region)
+        queue_url = sqs.create_queue(QueueName="dr-alerts-tap")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        self.topic_arns[region] = topic_arn
+        self.queue_urls[region] = queue_url
+
+    def put_lag(self, region: str, milliseconds: float) -> None:
+        """Publish an AuroraGlobalDBReplicationLag datapoint one minute before the simulated now."""
+        boto3.client("cloudwatch", region_name=region).put_metric_data(Namespace="AWS/RDS", MetricData=[{
+            "MetricName": "AuroraGlobalDBReplicationLag",
+            "Dimensions": [{"Name": "DBClusterIdentifier", "Value": CLUSTER_IDS[region]}],
+            "Value": milliseconds, "Unit": "Milliseconds",
+            "Timestamp": datetime.fromtimestamp(self.clock() - 60, tz=UTC)}])
+
+    def env(self, target_region: str, **overrides: str) -> dict[str, str]:
+        """The function's environment for ``target_region`` (as the stack's construct sets it)."""
+        peer_region = other_region(target_region)
+        env = {
+            "GLOBAL_CLUSTER_ID": GLOBAL_CLUSTER_ID,
+            "TARGET_REGION": target_region,
+            "TARGET_CLUSTER_ID": CLUSTER_IDS[target_region],
+            "TARGET_CLUSTER_ARN": cluster_arn(target_region),
+            "PEER_REGION": peer_region,
+            "PEER_CLUSTER_ID": CLUSTER_IDS[peer_region],
+            "PEER_CLUSTER_ARN": cluster_arn(peer_region),
+            "TARGET_ASG_NAME": ASG_NAMES[target_region],
+            "PEER_ASG_NAME": ASG_NAMES[peer_region],
+            "TARGET_FAILOVER_MIN": str(FULL_CAPACITY["min"]),
+            "TARGET_FAILOVER_MAX": str(FULL_CAPACITY["max"]),
+            "TARGET_FAILOVER_DESIRED": str(FULL_CAPACITY["desired"]),
+            "TOPIC_ARN": self.topic_arns[target_region],
+            "STATE_TABLE_NAME": STATE_TABLE_NAME,
+            "RPO_MINUTES": "5",
+            "RTO_MINUTES": "15",
+            "PROMOTION_TIMEOUT_SECONDS": "600",
+            "POLL_INTERVAL_SECONDS": "15",
+            "FENCE_TIMEOUT_SECONDS": "20",
+            "LOCK_LEASE_SECONDS": "900",
+            "METRIC_NAMESPACE": METRIC_NAMESPACE,
+            "TRAFFIC_SWITCH_REGION": SECONDARY_REGION,
+            "TRAFFIC_SWITCH_METRIC": SWITCH_METRIC,
+            "HEALTH_CHECK_ID": self.health_check_id,
+        }
+        env.update(overrides)
+        return env
+
+    def capacity(self, region: str) -> dict[str, int]:
+        """min/max/desired of the app ASG in ``region``."""
+        group = boto3.client("autoscaling", region_name=region).describe_auto_scaling_groups(
+            AutoScalingGroupNames=[ASG_NAMES[region]])["AutoScalingGroups"][0]
+        return {"min": group["MinSize"], "max": group["MaxSize"], "desired": group["DesiredCapacity"]}
+
+    def notifications(self, region: str) -> list[dict[str, Any]]:
+        """Notifications published to the region's topic: [{subject, body}] in order received."""
+        sqs = boto3.client("sqs", region_name=region)
+        found: list[dict[str, Any]] = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=self.queue_urls[region], MaxNumberOfMessages=10).get(
+                "Messages", [])
+            if not messages:
+                return found
+            for message in messages:
+                envelope = json.loads(message["Body"])
+                found.append({"subject": envelope.get("Subject"), "body": json.loads(envelope["Message"])})
+                sqs.delete_message(QueueUrl=self.queue_urls[region], ReceiptHandle=message["ReceiptHandle"])
+
+    def metric_values(self, region: str, metric: str, dimensions: dict[str, str]) -> list[float]:
+        """All values of ``metric`` in METRIC_NAMESPACE with exactly ``dimensions`` in ``region``."""
+        end = datetime.now(UTC) + timedelta(days=1)
+        response = boto3.client("cloudwatch", region_name=region).get_metric_statistics(
+            Namespace=METRIC_NAMESPACE, MetricName=metric,
+            Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+            StartTime=end - timedelta(days=2), EndTime=end, Period=60, Statistics=["Maximum"])
+        return [point["Maximum"] for point in response["Datapoints"]]
+
+    def lock_item(self, region: str) -> dict[str, Any] | None:
+        """The raw lock item in the region's state table replica."""
+        return boto3.client("dynamodb", region_name=region).get_item(
+            TableName=STATE_TABLE_NAME, Key={"pk": {"S": f"lock#{GLOBAL_CLUSTER_ID}"}},
+            ConsistentRead=True).get("Item")
+
+
+@contextmanager
+def simulated_aws_account() -> Iterator[None]:
+    """Fake credentials + moto for everything inside (no call can reach AWS)."""
+    from moto import mock_aws  # development dependency, never imported by the function
+
+    saved = {name: os.environ.get(name) for name in FAKE_CREDENTIALS}
+    os.environ.update(FAKE_CREDENTIALS)
+    try:
+        with mock_aws():
+            yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_drill(mode: str = "failover", *, primary_down: bool = False, promotion_seconds: int = 90,
+              out: Any = None) -> dict[str, Any]:
+    """Fail over to the secondary region in simulation and print the timeline; return the result."""
+    from dr_failover.config import load_config
+    from dr_failover.handler import handle_event
+
+    out = out or sys.stdout
+    clock = SimulatedClock()
+    with simulated_aws_account():
+        world = DrillWorld.build(clock)
+        aws = SimulatedAws(clock, latency_seconds=0.15)
+        config = load_config(world.env(SECONDARY_REGION))
+        polls = max(1, promotion_seconds // config.poll_interval_seconds)
+        script = RdsScript(aws, SECONDARY_REGION).preflight(mode).promotion(mode, polls_before_writer=polls)
+        if primary_down:
+            from botocore.exceptions import EndpointConnectionError
+
+            unreachable = EndpointConnectionError(endpoint_url=f"https://autoscaling.{PRIMARY_REGION}.amazonaws.com/")
+            aws.fail("autoscaling", PRIMARY_REGION, "UpdateAutoScalingGroup", *([unreachable] * 3))
+        result = handle_event({"mode": mode, "target_region": SECONDARY_REGION, "reason": "local DR drill"},
+                              config=config, clients_factory=aws, clock=clock, sleep=clock.sleep,
+                              run_id="drill")
+        script.assert_all_used()
+        before, after = WARM_CAPACITY, world.capacity(SECONDARY_REGION)
+        print_timeline(result, out=out)
+        print(f"target ASG {ASG_NAMES[SECONDARY_REGION]}: {before} -> {after}", file=out)
+        print(f"notifications sent: {[n['subject'] for n in world.notifications(SECONDARY_REGION)]}", file=out)
+    return result
+
+
+def print_timeline(result: dict[str, Any], *, out: Any = None) -> None:
+    """Print the step timeline and the recorded recovery time and data-loss window."""
+    out = out or sys.stdout
+    print(f"DR drill: {result['mode']} to {result['target_region']} (simulated: moto + stubbed RDS)", file=out)
+    print(f"{'step':<20} {'start s':>8} {'duration s':>10}  {'status':<8} detail", file=out)
+    for step in result["steps"]:
+        detail = step["detail"] if len(step["detail"]) <= 90 else step["detail"][:87] + "..."
+        print(f"{step['name']:<20} {step.get('offset_seconds', 0.0):>8.1f} {step['seconds']:>10.1f}  "
+              f"{step['status']:<8} {detail}", file=out)
+    recovery, loss = result["recovery_time_seconds"], result["data_loss_window_seconds"]
+    print(f"recovery time: {'n/a' if recovery is None else f'{recovery:.1f} s'}", file=out)
+    print(f"data-loss window: {'unknown' if loss is None else f'{loss:.1f} s'}", file=out)
+    print(f"status: {result['status']}: {result['message']}", file=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: run the drill, exit 0 when the simulated run succeeded."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=("failover", "switchover"), default="failover")
+    parser.add_argument("--primary-down", action="store_true", help="the primary region's API is unreachable")
+    parser.add_argument("--promotion-seconds", type=int, default=90, help="simulated promotion duration")
+    args = parser.parse_args(argv)
+    if args.primary_down and args.mode == "switchover":
+        parser.error("--primary-down needs --mode failover (a switchover needs a healthy primary)")
+    result = run_drill(args.mode, primary_down=args.primary_down, promotion_seconds=args.promotion_seconds)
+    return 0 if result["status"] == "succeeded" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

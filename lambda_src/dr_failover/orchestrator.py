@@ -1,0 +1,399 @@
+"""Runs a failover: preflight, lock, notify, fence, scale, promote, wait, switch traffic, record, release.
+
+``Orchestrator(config, clients_factory, clock, sleep)`` has every dependency injected, so tests run
+it against moto and a Stubber-wrapped RDS client with a fake clock that never really sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from dr_failover.aws import ClientsFactory, error_code
+from dr_failover.clients import RunClients
+from dr_failover.config import Config
+from dr_failover.events import FailoverRequest
+from dr_failover.lock import LeaseLock, LockHeld, LockRecord
+from dr_failover.preflight import PreflightReport, run_preflight
+from dr_failover.steps import (
+    RunContext,
+    StepWarning,
+    check_peer_health,
+    fence_peer,
+    notify,
+    promote,
+    promotion_call,
+    publish_metrics,
+    scale_target,
+    switch_traffic,
+    wait_for_promotion,
+)
+
+LOG = logging.getLogger(__name__)
+
+# Steps a resumed run skips when the crashed run's journal shows them finished.
+RESUMABLE_STEPS = ("fence_peer", "scale_target", "promote", "wait_for_promotion", "switch_traffic")
+# Seconds kept free at the end of the Lambda's time budget for traffic switch, notification and release.
+BUDGET_RESERVE_SECONDS = 60.0
+
+STEP_NAMES = (
+    "preflight", "acquire_lock", "notify_start", "fence_peer", "scale_target", "promote",
+    "wait_for_promotion", "switch_traffic", "check_peer_health", "publish_metrics", "notify_result",
+    "release_lock",
+)
+
+
+class StepFailed(Exception):
+    """A step failed; the run stops, notifies and releases the lock."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(f"step {name} failed: {detail}")
+        self.name = name
+        self.detail = detail
+
+
+class Orchestrator:
+    """Promotes TARGET_REGION's cluster for one validated request; returns the result contract dict."""
+
+    def __init__(
+        self,
+        config: Config,
+        clients_factory: ClientsFactory,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self.clients_factory = clients_factory
+        self.clock = clock
+        self.sleep = sleep
+
+    def run(self, request: FailoverRequest, *, run_id: str, time_budget_seconds: float | None = None) -> dict[str, Any]:
+        """Run ``request`` to completion (or refusal) and return the result."""
+        return _Run(self, request, run_id, time_budget_seconds).execute()
+
+
+class _Run:
+    """State of one invocation: its steps, timings, lock and journal."""
+
+    def __init__(self, owner: Orchestrator, request: FailoverRequest, run_id: str,
+                 time_budget_seconds: float | None) -> None:
+        self.config = owner.config
+        self.request = request
+        self.run_id = run_id
+        self.clock = owner.clock
+        self.sleep = owner.sleep
+        self.started_at = owner.clock()
+        self.recovery_started_at = self.started_at
+        self.budget_deadline = (self.started_at + time_budget_seconds - BUDGET_RESERVE_SECONDS
+                                if time_budget_seconds is not None else None)
+        read_only = request.dry_run or not request.promotes
+        self.clients = RunClients(owner.config, owner.clients_factory, sleep=owner.sleep, read_only=read_only)
+        self.ctx = RunContext(owner.config, request, self.clients, owner.clock, owner.sleep, run_id)
+        self.lock = LeaseLock(
+            self.clients.target("dynamodb"),
+            table_name=owner.config.state_table_name,
+            global_cluster_id=owner.config.global_cluster_id,
+            clock=owner.clock,
+            lease_seconds=owner.config.lock_lease_seconds,
+        )
+        self.steps: list[dict[str, Any]] = []
+        self.journaling = False
+        self.lag_seconds: float | None = None
+        self.resumed: LockRecord | None = None
+
+    # ----- result ---------------------------------------------------------------------------------
+
+    def result(self, status: str, message: str, *, recovery_time_seconds: float | None = None) -> dict[str, Any]:
+        """The final result contract (logged as one JSON line)."""
+        result = self.snapshot(status, message, recovery_time_seconds)
+        LOG.info("failover result %s", json.dumps(result, default=str))
+        return result
+
+    def snapshot(self, status: str, message: str, recovery_time_seconds: float | None = None) -> dict[str, Any]:
+        """The result contract as of now, JSON-serialisable."""
+        return {
+            "status": status,
+            "mode": self.request.mode,
+            "target_region": self.request.target_region,
+            "run_id": self.run_id,
+            "reason": self.request.reason,
+            "steps": [dict(step) for step in self.steps],
+            "recovery_time_seconds": _round(recovery_time_seconds),
+            "data_loss_window_seconds": _round(self.data_loss_window_seconds()),
+            "replication_lag_seconds": _round(self.lag_seconds),
+            "message": message,
+        }
+
+    def data_loss_window_seconds(self) -> float | None:
+        """Failover may lose up to the lag at start; switchover waits for sync and loses nothing."""
+        if self.request.mode == "switchover":
+            return 0.0
+        if self.request.mode == "failover":
+            return self.lag_seconds
+        return None
+
+    # ----- steps ----------------------------------------------------------------------------------
+
+    def record(self, name: str, status: str, started: float, detail: str) -> dict[str, Any]:
+        """Append a step record (and journal it while we hold the lock)."""
+        now = self.clock()
+        step = {"name": name, "status": status, "seconds": round(now - started, 3),
+                "offset_seconds": round(started - self.started_at, 3), "detail": detail}
+        self.steps.append(step)
+        LOG.info("step %s %s in %.3fs: %s", name, status, step["seconds"], detail)
+        if self.journaling:
+            journal_entry = {**step, "offset": step["offset_seconds"]}
+            try:
+                self.lock.record_step(self.run_id, journal_entry)
+            except Exception as error:
+                if status in ("ok", "warning"):
+                    raise StepFailed("journal", f"could not record step {name} in the journal "
+                                                f"({error_code(error)}: {error}); the lock may be lost") from error
+                LOG.warning("could not journal failed step %s: %s", name, error)
+        return step
+
+    def step(self, name: str, action: Callable[[], str]) -> dict[str, Any]:
+        """Time ``action``; StepWarning -> warning, other exceptions -> StepFailed."""
+        started = self.clock()
+        try:
+            detail = action()
+        except StepWarning as warning:
+            return self.record(name, "warning", started, str(warning))
+        except Exception as error:
+            detail = (str(error) if isinstance(error, StepFailed | RuntimeError | ClientError)
+                      else f"{type(error).__name__}: {error}")
+            self.record(name, "failed", started, detail)
+            raise StepFailed(name, detail) from error
+        return self.record(name, "ok", started, detail)
+
+    def skip(self, name: str, detail: str) -> None:
+        """Record a step that was not run."""
+        self.record(name, "skipped", self.clock(), detail)
+
+    # ----- flow -----------------------------------------------------------------------------------
+
+    def execute(self) -> dict[str, Any]:
+        """The whole run; see the module docstring for the order."""
+        holder, lock_note = self.read_lock()
+        if holder is not None and holder.crashed(self.clock()) and self.request.promotes \
+                and holder.target_region == self.request.target_region and holder.mode == self.request.mode:
+            self.resumed = holder
+
+        report: PreflightReport | None = None
+        if self.resumed is not None and not self.request.dry_run:
+            self.lag_seconds = self.resumed.lag_seconds
+            self.recovery_started_at = self.resumed.started_at
+            self.skip("preflight", f"resuming crashed run {self.resumed.run_id}; its preflight passed")
+        else:
+            report = self.preflight()
+
+        if not self.request.promotes:
+            return self.preflight_result(report, lock_note)
+        if report is not None:
+            if report.nothing_to_do:
+                return self.result("succeeded", f"{self.config.target_cluster_id} is already the writer of "
+                                   f"{self.config.global_cluster_id}: nothing to do (no change made)")
+            refusal = report.refusal(self.request.mode)
+            if refusal:
+                return self.result("refused", self.dry_prefix() + refusal)
+        if holder is not None and holder.is_live(self.clock()):
+            return self.result("refused", self.dry_prefix() + f"another failover run holds the lock: "
+                               f"{holder.describe()}; retry after it finishes or its lease expires")
+        if self.request.dry_run:
+            return self.dry_run_result(holder)
+        return self.promote_run()
+
+    def read_lock(self) -> tuple[LockRecord | None, str]:
+        """Read the lock item (read-only); a read error is reported, not fatal, until we must write."""
+        try:
+            holder = self.lock.read()
+        except Exception as error:  # noqa: BLE001 - acquiring will fail loudly if the table is unusable
+            return None, f"lock state unknown ({error_code(error)})"
+        if holder is None:
+            return None, "lock free (never used)"
+        now = self.clock()
+        if holder.is_live(now):
+            return holder, f"lock held by {holder.describe()}"
+        if holder.crashed(now):
+            return holder, f"lock free; {holder.describe()} crashed (will be resumed by a run of the same mode)"
+        return holder, f"lock free (last {holder.describe()})"
+
+    def preflight(self) -> PreflightReport:
+        """Run the read-only checks as the ``preflight`` step."""
+        started = self.clock()
+        report = run_preflight(self.config, self.clients, mode=self.request.mode, now=started)
+        self.lag_seconds = report.lag_seconds
+        blocked = bool(report.blockers(self.request.mode if self.request.promotes else "failover"))
+        self.record("preflight", "failed" if blocked else "ok", started, report.detail())
+        return report
+
+    def preflight_result(self, report: PreflightReport | None, lock_note: str) -> dict[str, Any]:
+        """Result of mode ``preflight``: passed when a failover could proceed; says whether switchover could."""
+        if report is None:  # not reachable: only promoting modes resume and skip the preflight
+            return self.result("preflight_failed", "preflight did not run")
+        if report.nothing_to_do:
+            return self.result("preflight_passed", f"{self.config.target_cluster_id} is already the writer; "
+                               f"a promotion would be a no-op; {lock_note}")
+        failover_refusal = report.refusal("failover")
+        if failover_refusal:
+            return self.result("preflight_failed", f"{failover_refusal}; {lock_note}")
+        switchover_refusal = report.refusal("switchover")
+        switchover = ("switchover possible" if not switchover_refusal
+                      else f"switchover would be refused ({switchover_refusal})")
+        return self.result("preflight_passed", f"failover possible; {switchover}; {lock_note}")
+
+    def dry_prefix(self) -> str:
+        """``dry run: `` in front of messages of dry runs."""
+        return "dry run: " if self.request.dry_run else ""
+
+    def dry_run_result(self, holder: LockRecord | None) -> dict[str, Any]:
+        """Report what a real run would do, having changed nothing."""
+        config = self.config
+        method, params = promotion_call(config, self.request.mode)
+        plan = [
+            ("acquire_lock", f"would take lock#{config.global_cluster_id} in {config.state_table_name} for "
+                             f"{config.lock_lease_seconds} s" + (f"; would resume crashed {holder.describe()}"
+                                                                  if self.resumed and holder else "")),
+            ("notify_start", f"would publish 'started' to {config.topic_arn}"),
+            ("fence_peer", f"would set {config.peer_asg_name} in {config.peer_region} to min 0 / desired 0 "
+                           "(best effort)"),
+            ("scale_target", f"would set {config.target_asg_name} to min/desired/max "
+                             f"{config.target_failover_min}/{config.target_failover_desired}/"
+                             f">={config.target_failover_max}"),
+            ("promote", f"would call {method}({', '.join(f'{k}={v!r}' for k, v in params.items())})"),
+            ("wait_for_promotion", f"would poll every {config.poll_interval_seconds} s for up to "
+                                   f"{config.promotion_timeout_seconds} s"),
+            ("switch_traffic", f"would write {config.metric_namespace}/{config.traffic_switch_metric}="
+                               f"{config.traffic_switch_value:g} in {config.traffic_switch_region}"),
+            ("publish_metrics", f"would publish StepDurationSeconds, RecoveryTimeSeconds, DataLossWindowSeconds "
+                                f"to {config.metric_namespace}"),
+            ("notify_result", f"would publish the outcome to {config.topic_arn}"),
+            ("release_lock", "would release the lock"),
+        ]
+        for name, detail in plan:
+            self.record(name, "planned", self.clock(), detail)
+        return self.result("dry_run", f"dry run: {self.request.mode} to {config.target_region} would proceed; "
+                                      "no change was made")
+
+    def promote_run(self) -> dict[str, Any]:
+        """Take the lock, run the changing steps, then record, notify and release."""
+        try:
+            self.step("acquire_lock", self.acquire_lock)
+        except StepFailed as failure:
+            cause = failure.__cause__
+            if isinstance(cause, LockHeld):
+                return self.result("refused", f"{cause}; retry after it finishes or its lease expires")
+            self.step_best_effort("notify_result", lambda: notify(self.ctx, event="failed", body=self.body(
+                "failed", str(failure))))
+            return self.result("failed", str(failure))
+
+        done = ({name: {**step, "run_id": self.resumed.run_id} for name, step in self.resumed.completed_steps().items()}
+                if self.resumed else {})
+        recovery_time: float | None = None
+        try:
+            event = f"resumed (from run {self.resumed.run_id})" if self.resumed else "started"
+            self.step("notify_start", lambda: notify(self.ctx, event=event, body=self.body("running", event)))
+            actions: dict[str, Callable[[], str]] = {
+                "fence_peer": lambda: fence_peer(self.ctx),
+                "scale_target": lambda: _as_warning(scale_target, self.ctx,
+                                                    "target ASG not scaled; scale it by hand"),
+                "promote": lambda: promote(self.ctx),
+                "wait_for_promotion": lambda: wait_for_promotion(self.ctx, deadline=self.promotion_deadline()),
+                "switch_traffic": lambda: switch_traffic(self.ctx),
+            }
+            for name in RESUMABLE_STEPS:
+                if name in done:
+                    self.skip(name, f"done by crashed run {done[name]['run_id']}: {done[name]['detail']}")
+                else:
+                    self.step(name, actions[name])
+            recovery_time = round(self.clock() - self.recovery_started_at, 3)
+            self.step("check_peer_health", lambda: _as_warning(check_peer_health, self.ctx, "health check"))
+            status, message = "succeeded", self.success_message(recovery_time)
+        except StepFailed as failure:
+            status, message = "failed", f"{self.request.mode} to {self.config.target_region} failed: {failure}"
+
+        executed = [s for s in self.steps if s["status"] != "skipped"]
+        self.step_best_effort("publish_metrics", lambda: publish_metrics(
+            self.ctx, steps=executed, recovery_time_seconds=recovery_time,
+            data_loss_window_seconds=self.data_loss_window_seconds() if status == "succeeded" else None))
+        self.step_best_effort("notify_result", lambda: notify(self.ctx, event=status, body=self.body(
+            status, message, recovery_time)))
+        self.journaling = False
+        release = self.step_best_effort("release_lock", lambda: self.release_lock(status))
+        if release["status"] != "ok":
+            message += f"; WARNING lock not released: {release['detail']}"
+        return self.result(status, message, recovery_time_seconds=recovery_time)
+
+    def step_best_effort(self, name: str, action: Callable[[], str]) -> dict[str, Any]:
+        """Run a step whose failure is only a warning."""
+        try:
+            return self.step(name, lambda: _as_warning(lambda _ctx: action(), self.ctx, name))
+        except StepFailed as failure:  # journal write failed after the step: keep going, it is the end
+            return {"status": "warning", "detail": failure.detail}
+
+    def acquire_lock(self) -> str:
+        """Take the lease (new or resuming a crashed run), confirm it after replication, start journaling."""
+        self.lock.acquire(
+            run_id=self.run_id, mode=self.request.mode, target_region=self.request.target_region,
+            reason=self.request.reason, started_at=self.recovery_started_at, lag_seconds=self.lag_seconds,
+            resumed=self.resumed)
+        self.lock.confirm(self.run_id, self.sleep)
+        self.journaling = True
+        for step in self.steps:  # the preflight ran before we held the lock
+            self.lock.record_step(self.run_id, {**step, "offset": step["offset_seconds"]})
+        note = f"; resuming crashed run {self.resumed.run_id}" if self.resumed else ""
+        return (f"lock#{self.config.global_cluster_id} held until +{self.config.lock_lease_seconds} s "
+                f"(renewed each step){note}")
+
+    def release_lock(self, outcome: str) -> str:
+        """End the lease, keeping the journal."""
+        self.lock.release(self.run_id, outcome)
+        return f"lock released, run marked {outcome}"
+
+    def promotion_deadline(self) -> float:
+        """Now + PROMOTION_TIMEOUT_SECONDS, capped by the Lambda's remaining time less a reserve."""
+        deadline = self.clock() + self.config.promotion_timeout_seconds
+        if self.budget_deadline is not None and self.budget_deadline < deadline:
+            LOG.warning("promotion deadline capped by the Lambda time budget")
+            return self.budget_deadline
+        return deadline
+
+    def success_message(self, recovery_time: float) -> str:
+        """Summary of a successful run, with the RTO comparison and any warnings."""
+        config = self.config
+        warnings = [s["name"] for s in self.steps if s["status"] == "warning"]
+        rto = ("within" if recovery_time <= config.rto_seconds else "EXCEEDING")
+        message = (f"{self.request.mode} to {config.target_region} succeeded: {config.target_cluster_id} is the "
+                   f"writer and traffic is switched; recovery time {recovery_time:.1f} s {rto} the RTO of "
+                   f"{config.rto_seconds} s")
+        if self.resumed:
+            message += f"; resumed crashed run {self.resumed.run_id}"
+        if warnings:
+            message += f"; warnings in: {', '.join(warnings)}"
+        return message
+
+    def body(self, status: str, message: str, recovery_time: float | None = None) -> dict[str, Any]:
+        """Notification body: the result so far."""
+        body = self.snapshot(status, message, recovery_time)
+        body["global_cluster_id"] = self.config.global_cluster_id
+        return body
+
+
+def _as_warning(action: Callable[[RunContext], str], ctx: RunContext, what: str) -> str:
+    """Run a best-effort action: any exception becomes a StepWarning."""
+    try:
+        return action(ctx)
+    except StepWarning:
+        raise
+    except Exception as error:  # noqa: BLE001 - best effort by design
+        raise StepWarning(f"{what}: {error_code(error)}: {error}") from error
+
+
+def _round(value: float | None) -> float | None:
+    """Round seconds to milliseconds; keep None."""
+    return None if value is None else round(float(value), 3)
