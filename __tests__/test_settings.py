@@ -72,7 +72,12 @@ def test_every_setting_is_documented() -> None:
 
 def test_readme_settings_table_is_current() -> None:
     readme = (ROOT / "README.md").read_text()
-    assert settings_table() in readme, "README settings table is stale: python scripts/settings_table.py"
+    assert settings_table() in readme, "README settings table is stale: python scripts/readme_tables.py --write"
+
+
+def test_rejects_promotion_deadline_below_allowance() -> None:
+    with pytest.raises(SettingsError, match=r"failover_promotion_timeout_seconds must be >= db_promotion_allowance"):
+        load_settings({"failover_promotion_timeout_seconds": 120, "db_promotion_allowance_seconds": 200}, environ={})
 
 
 @pytest.mark.parametrize(

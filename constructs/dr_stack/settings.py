@@ -468,6 +468,14 @@ def _rule_engine_version(s: Settings) -> str | None:
     return None
 
 
+def _rule_promotion_deadline(s: Settings) -> str | None:
+    if s.failover_promotion_timeout_seconds < s.db_promotion_allowance_seconds:
+        return (f"setting failover_promotion_timeout_seconds must be >= db_promotion_allowance_seconds "
+                f"({s.db_promotion_allowance_seconds}), got {s.failover_promotion_timeout_seconds}: the orchestrator "
+                "would give up before the budgeted promotion time")
+    return None
+
+
 # Cross-field rules: one table, each returns a message or None.
 CROSS_FIELD_RULES: tuple[Callable[[Settings], str | None], ...] = (
     _rule_regions_differ,
@@ -478,6 +486,7 @@ CROSS_FIELD_RULES: tuple[Callable[[Settings], str | None], ...] = (
     _rule_domain,
     _rule_backend,
     _rule_engine_version,
+    _rule_promotion_deadline,
 )
 
 
@@ -565,6 +574,11 @@ def load_settings(
         message = cross_rule(settings)
         if message:
             raise SettingsError(message)
+    from dr_stack.budget import budget_problem  # budget reads Settings; imported here to avoid a cycle
+
+    problem = budget_problem(settings)
+    if problem:
+        raise SettingsError(problem)
     return settings
 
 

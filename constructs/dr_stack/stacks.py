@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformStack
+from cdktf import TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_random.provider import RandomProvider
 
 from constructs import Construct
 from dr_stack.backend import configure_backend
+from dr_stack.budget import budget_output
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
@@ -45,6 +46,10 @@ class DrStack(TerraformStack):
         self._build_app_tier()
         self._build_failover()
         self._build_outputs()
+        TerraformOutput(
+            self, "recovery_budget", value=budget_output(settings),
+            description="Worst-case recovery time and data-loss window from these settings, term by term (seconds)",
+        )
 
     def _build_data_tier(self) -> None:
         """Aurora Global Database, credentials, DynamoDB global table, data-tier alarms (issue 3)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -104,7 +105,8 @@ class SimulatedAws:
         if key not in self._clients:
             client = boto3.client(service, region_name=region)
             client.meta.events.register("before-parameter-build", self._recorder(service, region))
-            client.meta.events.register("before-call", self._injector(service, region))
+            # Registered before the Stubber activates, so a fault is raised before it checks its queue.
+            client.meta.events.register("before-parameter-build", self._injector(service, region))
             if service == "rds":
                 stubber = Stubber(client)
                 stubber.activate()
@@ -140,7 +142,7 @@ class SimulatedAws:
         return record
 
     def _injector(self, service: str, region: str) -> Callable[..., None]:
-        """Event handler raising queued faults before the request is sent."""
+        """Event handler raising queued faults before the request is built (nothing reaches moto or a stub)."""
 
         def inject(model: Any, **_kwargs: Any) -> None:
             queued = self.faults.get((service, region, model.name))
@@ -437,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--primary-down", action="store_true", help="the primary region's API is unreachable")
     parser.add_argument("--promotion-seconds", type=int, default=90, help="simulated promotion duration")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.primary_down and args.mode == "switchover":
         parser.error("--primary-down needs --mode failover (a switchover needs a healthy primary)")
     result = run_drill(args.mode, primary_down=args.primary_down, promotion_seconds=args.promotion_seconds)

@@ -1,0 +1,579 @@
+"""One region's application tier: ALB (+ access logs), launch template, Auto Scaling group, app alarms."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from cdktf import Fn, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.autoscaling_group import (
+    AutoscalingGroup,
+    AutoscalingGroupInstanceRefresh,
+    AutoscalingGroupInstanceRefreshPreferences,
+    AutoscalingGroupLaunchTemplate,
+    AutoscalingGroupTag,
+)
+from cdktf_cdktf_provider_aws.autoscaling_policy import (
+    AutoscalingPolicy,
+    AutoscalingPolicyTargetTrackingConfiguration,
+    AutoscalingPolicyTargetTrackingConfigurationPredefinedMetricSpecification,
+)
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
+    CloudwatchMetricAlarm,
+    CloudwatchMetricAlarmMetricQuery,
+    CloudwatchMetricAlarmMetricQueryMetric,
+)
+from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
+from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
+from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.launch_template import (
+    LaunchTemplate,
+    LaunchTemplateBlockDeviceMappings,
+    LaunchTemplateBlockDeviceMappingsEbs,
+    LaunchTemplateIamInstanceProfile,
+    LaunchTemplateMetadataOptions,
+    LaunchTemplateMonitoring,
+    LaunchTemplateTagSpecifications,
+)
+from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
+from cdktf_cdktf_provider_aws.lb_listener import (
+    LbListener,
+    LbListenerDefaultAction,
+    LbListenerDefaultActionRedirect,
+)
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from dr_stack.keys import RegionalKey
+from dr_stack.monitoring import AlarmTopic
+from dr_stack.network import Network
+from dr_stack.settings import Settings
+
+HTTPS_PORT = 443
+HTTP_PORT = 80
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# AWS defaults, named here so the choice is visible: idle connections close after a minute; targets drain
+# for 30 s (not the 300 s default) so a scale-in or instance refresh does not hold up a failover.
+ALB_IDLE_TIMEOUT_SECONDS = 60
+DEREGISTRATION_DELAY_SECONDS = 30
+# Target-group health check cadence (the ALB's view; Route53 has its own, from settings).
+TARGET_HEALTH_INTERVAL_SECONDS = 15
+TARGET_HEALTHY_THRESHOLD = 2
+TARGET_UNHEALTHY_THRESHOLD = 3
+# AWS/ApplicationELB and AWS/AutoScaling publish one-minute data: a shorter alarm period never fills.
+AWS_METRIC_PERIOD_SECONDS = 60
+ROOT_DEVICE_NAME = "/dev/xvda"  # Amazon Linux 2023
+ASG_METRICS = [
+    "GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity", "GroupInServiceInstances",
+    "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances",
+]  # fmt: skip
+# Regions that existed before August 2022 deliver ALB logs from a regional ELB account; newer regions use the
+# log-delivery service principal. The bucket policy grants the principal everywhere and the account where known.
+_ELB_ACCOUNT_REGIONS = frozenset(
+    {
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-south-1",
+        "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2",
+        "ap-southeast-3", "ca-central-1", "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
+        "eu-south-1", "eu-north-1", "me-south-1", "sa-east-1",
+    }
+)  # fmt: skip
+
+_SERVER_PY = """\
+import http.server
+import json
+import os
+
+HEALTH_PATH = os.environ["HEALTH_PATH"]
+IDENTITY = {"service": os.environ["APP_NAME"], "role": os.environ["DR_ROLE"], "region": os.environ["AWS_REGION"]}
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    server_version = "dr-app"
+    sys_version = ""
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        if path == HEALTH_PATH:
+            self._send(200, b"ok\\n", "text/plain")
+        elif path == "/":
+            self._send(200, (json.dumps(IDENTITY) + "\\n").encode(), "application/json")
+        else:
+            self._send(404, b"not found\\n", "text/plain")
+
+    def _send(self, status, body, content_type):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+http.server.ThreadingHTTPServer(("", int(os.environ["APP_PORT"])), Handler).serve_forever()
+"""
+
+_USER_DATA = """\
+#!/bin/bash
+# Placeholder service: answers 200 on the health-check path with the Python that ships with Amazon Linux
+# 2023, so nothing is downloaded at boot. Replace /opt/dr-app with the real application.
+set -euo pipefail
+install -d -m 0755 /opt/dr-app
+cat > /opt/dr-app/server.py <<'PY'
+{server}PY
+cat > /etc/systemd/system/dr-app.service <<'UNIT'
+[Unit]
+Description=DR application placeholder
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Environment=APP_NAME={name} DR_ROLE={role} AWS_REGION={region} APP_PORT={port} HEALTH_PATH={health_path}
+ExecStart=/usr/bin/python3 /opt/dr-app/server.py
+DynamicUser=yes
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+Restart=always
+RestartSec=2
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl daemon-reload
+systemctl enable --now dr-app.service
+"""
+
+
+def aws_name(*parts: str, limit: int = 32) -> str:
+    """Join name parts with '-' and cut to an AWS length limit (ALB and target group names: 32)."""
+    return "-".join(parts)[:limit].rstrip("-")
+
+
+def render_user_data(settings: Settings, role: str) -> str:
+    """The instance boot script (plain text) for a region: installs and starts the placeholder service."""
+    return _USER_DATA.format(
+        server=_SERVER_PY,
+        name=settings.name_prefix,
+        role=role,
+        region=settings.region_of(role),
+        port=settings.app_port,
+        health_path=settings.health_check_path,
+    )
+
+
+class AppTier(Construct):
+    """ALB in the public subnets, Auto Scaling group in the private subnets, alarms; once per region."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        provider: AwsProvider,
+        settings: Settings,
+        role: str,
+        network: Network,
+        key: RegionalKey,
+        alarm_topic: AlarmTopic,
+        certificate_arn: str | None = None,
+    ) -> None:
+        """``certificate_arn``: an ACM certificate of this region for the domain. None: plain HTTP on port 80
+        (no domain, so no certificate a browser would trust)."""
+        super().__init__(scope, id_)
+        self._https = certificate_arn is not None
+        name = f"{settings.name_prefix}-{role}"
+        self._build_security_groups(provider, settings, name, network)
+        log_bucket = self._build_access_log_bucket(provider, settings, role, name, key)
+        self._build_load_balancer(provider, settings, name, network, log_bucket, certificate_arn)
+        self._build_instances(provider, settings, role, name, network, key)
+        self._build_alarms(provider, settings, role, name, alarm_topic)
+
+    # ----- security groups -----
+    def _build_security_groups(self, provider: AwsProvider, settings: Settings, name: str, network: Network) -> None:
+        self.alb_security_group = SecurityGroup(
+            self, "alb_security_group", provider=provider, name=f"{name}-alb", vpc_id=network.vpc_id,
+            description=f"{name} load balancer: HTTP(S) from the internet, to the app instances only",
+            tags={"Name": f"{name}-alb"},
+        )
+        self.app_security_group = SecurityGroup(
+            self, "app_security_group", provider=provider, name=f"{name}-app", vpc_id=network.vpc_id,
+            description=f"{name} app instances: from the load balancer only",
+            tags={"Name": f"{name}-app"},
+        )
+        alb_sg, app_sg = self.alb_security_group.id, self.app_security_group.id
+        # The VPCs are IPv4-only (no IPv6 CIDR), so the ALB is too: no ::/0 rules to open.
+        internet_ports = {HTTP_PORT: "HTTP (redirected to HTTPS)" if self._https else "HTTP (no domain: no TLS)"}
+        if self._https:
+            internet_ports[HTTPS_PORT] = "HTTPS"
+        for port, what in internet_ports.items():
+            VpcSecurityGroupIngressRule(
+                self, f"alb_ingress_{port}", provider=provider, security_group_id=alb_sg, ip_protocol="tcp",
+                from_port=port, to_port=port, cidr_ipv4="0.0.0.0/0", description=f"{what} from the internet",
+            )
+        VpcSecurityGroupEgressRule(
+            self, "alb_egress_app", provider=provider, security_group_id=alb_sg, ip_protocol="tcp",
+            from_port=settings.app_port, to_port=settings.app_port, referenced_security_group_id=app_sg,
+            description="Requests and health checks to the app instances",
+        )
+        VpcSecurityGroupIngressRule(
+            self, "app_ingress_alb", provider=provider, security_group_id=app_sg, ip_protocol="tcp",
+            from_port=settings.app_port, to_port=settings.app_port, referenced_security_group_id=alb_sg,
+            description="Requests and health checks from the load balancer",
+        )
+        VpcSecurityGroupEgressRule(
+            self, "app_egress_https", provider=provider, security_group_id=app_sg, ip_protocol="tcp",
+            from_port=HTTPS_PORT, to_port=HTTPS_PORT, cidr_ipv4="0.0.0.0/0",
+            description="HTTPS to AWS APIs (SSM, Secrets Manager, DynamoDB) and package repositories",
+        )
+        for index, subnet in enumerate(network.subnets["database"]):
+            VpcSecurityGroupEgressRule(
+                self, f"app_egress_database_{index}", provider=provider, security_group_id=app_sg,
+                ip_protocol="tcp", from_port=settings.db_port, to_port=settings.db_port,
+                cidr_ipv4=subnet.cidr_block, description="Database port to the database subnets",
+            )
+
+    # ----- access logs -----
+    def _build_access_log_bucket(
+        self, provider: AwsProvider, settings: Settings, role: str, name: str, key: RegionalKey
+    ) -> S3Bucket:
+        region = settings.region_of(role)
+        # Longest possible name: 34 (name_prefix) + 19 + 12 (account) = 62 <= 63.
+        bucket = S3Bucket(
+            self, "access_log_bucket", provider=provider, bucket=f"{name}-alb-{key.account_id}",
+            # dev stacks are torn down often; prod keeps its logs if the stack is destroyed.
+            force_destroy=settings.environment != "prod",
+        )
+        S3BucketPublicAccessBlock(
+            self, "access_log_public_access_block", provider=provider, bucket=bucket.id,
+            block_public_acls=True, block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
+        )
+        S3BucketOwnershipControls(
+            self, "access_log_ownership", provider=provider, bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        S3BucketVersioningA(
+            self, "access_log_versioning", provider=provider, bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        # ALB access logs can only be written to buckets encrypted with SSE-S3 (AES256): log delivery cannot
+        # use a KMS key, customer-managed or not, so this bucket is the one place the regional key is not used.
+        S3BucketServerSideEncryptionConfigurationA(
+            self, "access_log_encryption", provider=provider, bucket=bucket.id,
+            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
+                apply_server_side_encryption_by_default=(
+                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="AES256"
+                    )
+                ),
+            )],
+        )
+        S3BucketLifecycleConfiguration(
+            self, "access_log_lifecycle", provider=provider, bucket=bucket.id,
+            rule=[S3BucketLifecycleConfigurationRule(
+                id="expire-access-logs", status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(
+                    days=settings.alb_access_log_retention_days
+                )],
+                noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                    noncurrent_days=1
+                )],
+                abort_incomplete_multipart_upload=[S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                    days_after_initiation=1
+                )],
+            )],
+        )
+        log_objects = f"{bucket.arn}/AWSLogs/{key.account_id}/*"
+        writers: list[dict[str, object]] = [
+            {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+        ]
+        if region in _ELB_ACCOUNT_REGIONS:
+            elb_account = DataAwsElbServiceAccount(self, "elb_service_account", provider=provider)
+            writers.append({"AWS": elb_account.arn})
+        self.access_log_bucket_policy = S3BucketPolicy(
+            self, "access_log_bucket_policy", provider=provider, bucket=bucket.id,
+            policy=Fn.jsonencode({
+                "Version": "2012-10-17",
+                "Statement": [
+                    *[
+                        {"Sid": f"LoadBalancerLogDelivery{index}", "Effect": "Allow", "Principal": principal,
+                         "Action": "s3:PutObject", "Resource": log_objects}
+                        for index, principal in enumerate(writers)
+                    ],
+                    {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                     "Resource": [bucket.arn, f"{bucket.arn}/*"],
+                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                ],
+            }),
+        )
+        self.access_log_bucket = bucket
+        return bucket
+
+    # ----- load balancer, target group, listeners -----
+    def _build_load_balancer(
+        self, provider: AwsProvider, settings: Settings, name: str, network: Network, log_bucket: S3Bucket,
+        certificate_arn: str | None,
+    ) -> None:
+        self.load_balancer = Lb(
+            self, "load_balancer", provider=provider, name=aws_name(name), internal=False,
+            load_balancer_type="application", security_groups=[self.alb_security_group.id],
+            subnets=network.subnet_ids("public"), drop_invalid_header_fields=True,
+            enable_deletion_protection=settings.environment == "prod", idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,
+            enable_http2=True, access_logs=LbAccessLogs(bucket=log_bucket.id, enabled=True),
+            tags={"Name": name}, depends_on=[self.access_log_bucket_policy],
+        )
+        self.target_group = LbTargetGroup(
+            self, "target_group", provider=provider, name=aws_name(name, "app"), port=settings.app_port,
+            protocol="HTTP", vpc_id=network.vpc_id, target_type="instance",
+            deregistration_delay=str(DEREGISTRATION_DELAY_SECONDS),
+            health_check=LbTargetGroupHealthCheck(
+                enabled=True, path=settings.health_check_path, protocol="HTTP", port="traffic-port",
+                matcher="200", interval=TARGET_HEALTH_INTERVAL_SECONDS, healthy_threshold=TARGET_HEALTHY_THRESHOLD,
+                unhealthy_threshold=TARGET_UNHEALTHY_THRESHOLD,
+            ),
+            tags={"Name": f"{name}-app"},
+        )
+        forward = LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)
+        if certificate_arn is not None:
+            self.https_listener: LbListener | None = LbListener(
+                self, "https_listener", provider=provider, load_balancer_arn=self.load_balancer.arn,
+                port=HTTPS_PORT, protocol="HTTPS", ssl_policy=TLS_POLICY, certificate_arn=certificate_arn,
+                default_action=[forward],
+            )
+            http_action = LbListenerDefaultAction(
+                type="redirect",
+                redirect=LbListenerDefaultActionRedirect(port=str(HTTPS_PORT), protocol="HTTPS",
+                                                         status_code="HTTP_301"),
+            )
+        else:
+            # No domain, hence no certificate: the ALB serves plain HTTP (README says so).
+            self.https_listener = None
+            http_action = forward
+        self.http_listener = LbListener(
+            self, "http_listener", provider=provider, load_balancer_arn=self.load_balancer.arn, port=HTTP_PORT,
+            protocol="HTTP", default_action=[http_action],
+        )
+
+    # ----- instances -----
+    def _build_instances(
+        self, provider: AwsProvider, settings: Settings, role: str, name: str, network: Network, key: RegionalKey
+    ) -> None:
+        self.instance_role_resource = IamRole(
+            self, "instance_role", provider=provider, name=f"{name}-app",
+            description=f"{name} app instances: SSM management; grants add what the app reads",
+            assume_role_policy=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                               "Principal": {"Service": "ec2.amazonaws.com"}}],
+            }),
+        )
+        IamRolePolicyAttachment(
+            self, "instance_ssm_core", provider=provider, role=self.instance_role_resource.name,
+            policy_arn=f"arn:{key.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        )
+        profile = IamInstanceProfile(self, "instance_profile", provider=provider, name=f"{name}-app",
+                                     role=self.instance_role_resource.name)
+        ami = DataAwsSsmParameter(self, "ami", provider=provider, name=settings.app_ami_ssm_parameter)
+        user_data = render_user_data(settings, role)
+        self.launch_template = LaunchTemplate(
+            self, "launch_template", provider=provider, name=f"{name}-app", update_default_version=True,
+            description=f"{name} app instances", image_id=ami.insecure_value,
+            instance_type=settings.app_instance_type,
+            iam_instance_profile=LaunchTemplateIamInstanceProfile(arn=profile.arn),
+            vpc_security_group_ids=[self.app_security_group.id],
+            metadata_options=LaunchTemplateMetadataOptions(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[LaunchTemplateBlockDeviceMappings(
+                device_name=ROOT_DEVICE_NAME,
+                ebs=LaunchTemplateBlockDeviceMappingsEbs(
+                    encrypted="true", kms_key_id=key.key_arn, volume_type="gp3", delete_on_termination="true",
+                ),
+            )],
+            monitoring=LaunchTemplateMonitoring(enabled=True),
+            user_data=base64.b64encode(user_data.encode()).decode(),
+            tag_specifications=[
+                LaunchTemplateTagSpecifications(resource_type=kind, tags={"Name": f"{name}-app"})
+                for kind in ("instance", "volume")
+            ],
+        )
+        low, high, desired = settings.app_capacity(role)
+        self.min_capacity = low
+        self.auto_scaling_group = AutoscalingGroup(
+            self, "auto_scaling_group", provider=provider, name=f"{name}-app", min_size=low, max_size=high,
+            desired_capacity=desired, vpc_zone_identifier=network.subnet_ids("private"),
+            target_group_arns=[self.target_group.arn], health_check_type="ELB",
+            health_check_grace_period=settings.app_health_check_grace_seconds,
+            launch_template=AutoscalingGroupLaunchTemplate(id=self.launch_template.id,
+                                                           version=Fn.tostring(self.launch_template.latest_version)),
+            instance_refresh=AutoscalingGroupInstanceRefresh(
+                strategy="Rolling",
+                preferences=AutoscalingGroupInstanceRefreshPreferences(min_healthy_percentage=90),
+            ),
+            enabled_metrics=ASG_METRICS, metrics_granularity="1Minute",
+            tag=[AutoscalingGroupTag(key="Name", value=f"{name}-app", propagate_at_launch=True)],
+            # Target tracking and the failover orchestrator (which raises min and desired in the region it
+            # promotes) change desired_capacity at run time: a plan must not undo that. min_size and max_size
+            # stay managed so that fail-back is one `cdktf deploy`.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity"]),
+        )
+        AutoscalingPolicy(
+            self, "cpu_target_tracking", provider=provider, name=f"{name}-app-cpu",
+            autoscaling_group_name=self.auto_scaling_group.name, policy_type="TargetTrackingScaling",
+            target_tracking_configuration=AutoscalingPolicyTargetTrackingConfiguration(
+                predefined_metric_specification=(
+                    AutoscalingPolicyTargetTrackingConfigurationPredefinedMetricSpecification(
+                        predefined_metric_type="ASGAverageCPUUtilization"
+                    )
+                ),
+                target_value=settings.app_cpu_target_percent,
+            ),
+        )
+
+    # ----- alarms -----
+    def _build_alarms(
+        self, provider: AwsProvider, settings: Settings, role: str, name: str, alarm_topic: AlarmTopic
+    ) -> None:
+        actions = [alarm_topic.topic_arn]
+        period = max(AWS_METRIC_PERIOD_SECONDS, settings.alarm_period_seconds)
+        common = {
+            "provider": provider, "alarm_actions": actions, "ok_actions": actions,
+            "evaluation_periods": settings.alarm_evaluation_periods,
+        }
+        alb_dimensions = {"LoadBalancer": self.alb_arn_suffix}
+        target_dimensions = {**alb_dimensions, "TargetGroup": self.target_group_arn_suffix}
+        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
+
+        def metric(query_id: str, metric_name: str) -> CloudwatchMetricAlarmMetricQuery:
+            return CloudwatchMetricAlarmMetricQuery(
+                id=query_id,
+                metric=CloudwatchMetricAlarmMetricQueryMetric(
+                    namespace="AWS/ApplicationELB", metric_name=metric_name, dimensions=alb_dimensions,
+                    period=period, stat="Sum",
+                ),
+            )
+
+        self.alarms["alb_5xx"] = CloudwatchMetricAlarm(
+            self, "alb_5xx_alarm", alarm_name=f"{name}-alb-5xx",
+            alarm_description=f"{role}: 5xx responses (load balancer + targets) above "
+                              f"{settings.alb_5xx_alarm_threshold} per {period} s",
+            comparison_operator="GreaterThanThreshold", threshold=settings.alb_5xx_alarm_threshold,
+            treat_missing_data="notBreaching",
+            metric_query=[
+                metric("elb_5xx", "HTTPCode_ELB_5XX_Count"),
+                metric("target_5xx", "HTTPCode_Target_5XX_Count"),
+                CloudwatchMetricAlarmMetricQuery(id="total_5xx", expression="FILL(elb_5xx, 0) + FILL(target_5xx, 0)",
+                                                 label="5xx responses", return_data=True),
+            ],
+            **common,
+        )
+        self.alarms["unhealthy_hosts"] = CloudwatchMetricAlarm(
+            self, "unhealthy_hosts_alarm", alarm_name=f"{name}-unhealthy-hosts",
+            alarm_description=f"{role}: at least one target fails the load balancer health check",
+            namespace="AWS/ApplicationELB", metric_name="UnHealthyHostCount", dimensions=target_dimensions,
+            statistic="Maximum", period=period, comparison_operator="GreaterThanThreshold", threshold=0,
+            treat_missing_data="notBreaching", **common,
+        )
+        self.alarms["response_time"] = CloudwatchMetricAlarm(
+            self, "response_time_alarm", alarm_name=f"{name}-response-time",
+            alarm_description=f"{role}: p95 target response time above {settings.alb_response_time_alarm_seconds} s",
+            namespace="AWS/ApplicationELB", metric_name="TargetResponseTime", dimensions=alb_dimensions,
+            extended_statistic="p95", period=period, comparison_operator="GreaterThanThreshold",
+            threshold=settings.alb_response_time_alarm_seconds, treat_missing_data="notBreaching", **common,
+        )
+        if self.min_capacity > 0:
+            self.alarms["in_service"] = CloudwatchMetricAlarm(
+                self, "in_service_alarm", alarm_name=f"{name}-app-in-service",
+                alarm_description=f"{role}: fewer in-service instances than the minimum ({self.min_capacity})",
+                namespace="AWS/AutoScaling", metric_name="GroupInServiceInstances",
+                dimensions={"AutoScalingGroupName": self.auto_scaling_group.name}, statistic="Minimum",
+                period=period, comparison_operator="LessThanThreshold", threshold=self.min_capacity,
+                # Metrics collection is on, so a missing minute means the group is gone or broken.
+                treat_missing_data="breaching", **common,
+            )
+
+    # ----- properties -----
+    @property
+    def alb_dns_name(self) -> str:
+        """DNS name of the load balancer."""
+        return self.load_balancer.dns_name
+
+    @property
+    def alb_zone_id(self) -> str:
+        """Route53 zone id of the load balancer (for alias records)."""
+        return self.load_balancer.zone_id
+
+    @property
+    def alb_arn(self) -> str:
+        """ARN of the load balancer."""
+        return self.load_balancer.arn
+
+    @property
+    def alb_arn_suffix(self) -> str:
+        """ARN suffix of the load balancer (the CloudWatch LoadBalancer dimension)."""
+        return self.load_balancer.arn_suffix
+
+    @property
+    def target_group_arn_suffix(self) -> str:
+        """ARN suffix of the target group (the CloudWatch TargetGroup dimension)."""
+        return self.target_group.arn_suffix
+
+    @property
+    def asg_name(self) -> str:
+        """Name of the Auto Scaling group."""
+        return self.auto_scaling_group.name
+
+    @property
+    def asg_arn(self) -> str:
+        """ARN of the Auto Scaling group."""
+        return self.auto_scaling_group.arn
+
+    @property
+    def app_security_group_id(self) -> str:
+        """Security group of the app instances (grant database access to it)."""
+        return self.app_security_group.id
+
+    @property
+    def instance_role(self) -> IamRole:
+        """IAM role of the app instances (for grants)."""
+        return self.instance_role_resource
+
+    @property
+    def https_enabled(self) -> bool:
+        """True when the ALB serves HTTPS (a domain and certificate are configured)."""
+        return self._https

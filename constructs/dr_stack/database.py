@@ -1,0 +1,508 @@
+"""Aurora Global Database over the two regions: global cluster, primary and secondary clusters, lag alarms."""
+
+from __future__ import annotations
+
+import re
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
+from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster, RdsClusterServerlessv2ScalingConfiguration
+from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
+from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
+    RdsClusterParameterGroup,
+    RdsClusterParameterGroupParameter,
+)
+from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from dr_stack.keys import RegionalKey
+from dr_stack.monitoring import AlarmTopic
+from dr_stack.network import Network
+from dr_stack.providers import ROLES, RegionalProviders
+from dr_stack.settings import Settings
+
+# CA of the instances' TLS certificates (the 2024+ default; rds-ca-2019 has expired).
+CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+MIB = 1024 * 1024
+
+# TLS only, and the logs the exports ship, per engine: (cluster parameters, instance parameters).
+_CLUSTER_PARAMETERS: dict[str, dict[str, str]] = {
+    "aurora-mysql": {"require_secure_transport": "ON"},
+    "aurora-postgresql": {"rds.force_ssl": "1"},
+}
+_INSTANCE_PARAMETERS: dict[str, dict[str, str]] = {
+    # slowquery export is empty unless the slow query log is on and written to a file.
+    "aurora-mysql": {"slow_query_log": "1", "long_query_time": "2", "log_output": "FILE"},
+    "aurora-postgresql": {"log_min_duration_statement": "2000"},
+}
+# The audit export of aurora-mysql is empty unless the server audit log is on (a cluster parameter).
+_MYSQL_AUDIT_PARAMETERS = {"server_audit_logging": "1", "server_audit_events": "CONNECT,QUERY_DCL,QUERY_DDL"}
+
+# Drift AWS makes on purpose: engine upgrades go through the global cluster, and a switchover or failover
+# rewrites replication_source_identifier; a detach rewrites global_cluster_identifier of the secondary.
+# A plan that "fixes" them would fail or detach a cluster from the global database.
+_PRIMARY_IGNORED = ["engine_version", "replication_source_identifier"]
+_SECONDARY_IGNORED = ["engine_version", "replication_source_identifier", "global_cluster_identifier"]
+
+
+class GlobalDatabase(Construct):
+    """Aurora Global Database: writer cluster in the primary region, read-only replica cluster in the secondary."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        providers: RegionalProviders,
+        settings: Settings,
+        networks: dict[str, Network],
+        keys: dict[str, RegionalKey],
+        master_password: str,
+        alarm_topics: dict[str, AlarmTopic],
+    ) -> None:
+        """``master_password`` is a Terraform reference (DatabaseCredentials.master_password), never a literal."""
+        super().__init__(scope, id_)
+        self._providers = providers
+        self._settings = settings
+        self._networks = networks
+        self._keys = keys
+        self._ingress: dict[str, VpcSecurityGroupIngressRule] = {}
+
+        self.global_cluster = RdsGlobalCluster(
+            self,
+            "global_cluster",
+            provider=providers.primary,
+            global_cluster_identifier=settings.global_cluster_identifier,
+            engine=settings.db_engine,
+            engine_version=settings.db_engine_version,
+            storage_encrypted=True,
+            deletion_protection=settings.db_deletion_protection,
+        )
+
+        self.subnet_groups: dict[str, DbSubnetGroup] = {}
+        self.security_groups: dict[str, SecurityGroup] = {}
+        self.cluster_parameter_groups: dict[str, RdsClusterParameterGroup] = {}
+        self.instance_parameter_groups: dict[str, DbParameterGroup] = {}
+        self.monitoring_roles: dict[str, IamRole] = {}
+        for role in ROLES:
+            self._regional_foundation(role)
+
+        self.clusters: dict[str, RdsCluster] = {}
+        self.instances: dict[str, list[RdsClusterInstance]] = {}
+        self.clusters["primary"] = self._cluster("primary", master_password=master_password)
+        self.instances["primary"] = self._instances("primary")
+        self.clusters["secondary"] = self._cluster("secondary", depends_on=self.instances["primary"])
+        self.instances["secondary"] = self._instances("secondary")
+
+        self._alarm_actions = {role: [alarm_topics[role].topic_arn] for role in ROLES}
+        self.replication_lag_alarm = self._lag_alarm(
+            "replication_lag_alarm",
+            metric="AuroraGlobalDBReplicationLag",
+            what="storage replication lag",
+        )
+        # AuroraGlobalDBRPOLag (commit-to-secondary lag) is an Aurora PostgreSQL metric (its
+        # aurora_global_db_status rpo_lag_in_msec); Aurora MySQL publishes only AuroraGlobalDBReplicationLag,
+        # which alone then guards the RPO.
+        self.rpo_lag_alarm: CloudwatchMetricAlarm | None = None
+        if settings.db_engine == "aurora-postgresql":
+            self.rpo_lag_alarm = self._lag_alarm(
+                "rpo_lag_alarm", metric="AuroraGlobalDBRPOLag", what="RPO lag (last commit not yet on the secondary)"
+            )
+        self.writer_cpu_alarm = self._writer_alarm(
+            "writer_cpu_alarm",
+            metric="CPUUtilization",
+            comparison="GreaterThanThreshold",
+            threshold=settings.db_cpu_alarm_percent,
+            description=f"writer CPU above {settings.db_cpu_alarm_percent}%",
+        )
+        self.writer_freeable_memory_alarm = self._writer_alarm(
+            "writer_freeable_memory_alarm",
+            metric="FreeableMemory",
+            comparison="LessThanThreshold",
+            threshold=settings.db_freeable_memory_alarm_mib * MIB,
+            description=f"writer freeable memory below {settings.db_freeable_memory_alarm_mib} MiB",
+        )
+
+    # ----- building blocks -----
+
+    def _regional_foundation(self, role: str) -> None:
+        """Subnet group, security group, parameter groups and Enhanced Monitoring role of one region."""
+        settings = self._settings
+        provider = self._providers.for_role(role)
+        name = self.cluster_identifier(role)
+        network = self._networks[role]
+
+        self.subnet_groups[role] = DbSubnetGroup(
+            self,
+            f"{role}_subnet_group",
+            provider=provider,
+            name=name,
+            description=f"Database subnets of the {role} cluster",
+            subnet_ids=network.subnet_ids("database"),
+        )
+        # No ingress until a client is allowed with allow_from(); no egress: Aurora needs none.
+        self.security_groups[role] = SecurityGroup(
+            self,
+            f"{role}_security_group",
+            provider=provider,
+            name=f"{name}-db",
+            description=f"Aurora {role} cluster: ingress on port {settings.db_port} from allowed security groups",
+            vpc_id=network.vpc_id,
+            egress=[],
+            revoke_rules_on_delete=True,
+            tags={"Name": f"{name}-db"},
+        )
+
+        cluster_parameters = dict(_CLUSTER_PARAMETERS[settings.db_engine])
+        if settings.db_engine == "aurora-mysql" and "audit" in settings.db_log_exports:
+            cluster_parameters.update(_MYSQL_AUDIT_PARAMETERS)
+        self.cluster_parameter_groups[role] = RdsClusterParameterGroup(
+            self,
+            f"{role}_cluster_parameter_group",
+            provider=provider,
+            name=f"{name}-cluster",
+            family=settings.engine.family,
+            description=f"{settings.db_engine} cluster parameters: TLS only, logs for the exports",
+            parameter=[
+                RdsClusterParameterGroupParameter(name=key, value=value)
+                for key, value in sorted(cluster_parameters.items())
+            ],
+        )
+        self.instance_parameter_groups[role] = DbParameterGroup(
+            self,
+            f"{role}_instance_parameter_group",
+            provider=provider,
+            name=f"{name}-instance",
+            family=settings.engine.family,
+            description=f"{settings.db_engine} instance parameters: slow statement logging",
+            parameter=[
+                DbParameterGroupParameter(name=key, value=value)
+                for key, value in sorted(_INSTANCE_PARAMETERS[settings.db_engine].items())
+            ],
+        )
+
+        key = self._keys[role]
+        trust = DataAwsIamPolicyDocument(
+            self,
+            f"{role}_monitoring_trust",
+            provider=provider,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=["monitoring.rds.amazonaws.com"]
+                        )
+                    ],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals", variable="aws:SourceAccount", values=[key.account_id]
+                        )
+                    ],
+                )
+            ],
+        )
+        self.monitoring_roles[role] = IamRole(
+            self,
+            f"{role}_monitoring_role",
+            provider=provider,
+            name=f"{name}-rds-monitoring",
+            description=f"Enhanced Monitoring of the {role} Aurora cluster",
+            assume_role_policy=trust.json,
+        )
+        IamRolePolicyAttachment(
+            self,
+            f"{role}_monitoring_policy",
+            provider=provider,
+            role=self.monitoring_roles[role].name,
+            policy_arn=f"arn:{key.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+        )
+
+    def _cluster(
+        self,
+        role: str,
+        *,
+        master_password: str | None = None,
+        depends_on: list[RdsClusterInstance] | None = None,
+    ) -> RdsCluster:
+        """One regional cluster of the global database; only the primary carries credentials and a db name."""
+        settings = self._settings
+        is_primary = role == "primary"
+        credentials = (
+            {
+                "master_username": settings.db_master_username,
+                # Write-only (Terraform >= 1.11): the password never lands in the cluster's plan or state.
+                "master_password_wo": master_password,
+                "master_password_wo_version": settings.db_master_password_version,
+                "database_name": settings.db_name,
+            }
+            if is_primary
+            else {"enable_global_write_forwarding": settings.db_write_forwarding}
+        )
+        scaling = (
+            RdsClusterServerlessv2ScalingConfiguration(
+                min_capacity=settings.db_serverless_min_capacity,
+                max_capacity=settings.db_serverless_max_capacity,
+            )
+            if settings.is_serverless
+            else None
+        )
+        return RdsCluster(
+            self,
+            f"{role}_cluster",
+            provider=self._providers.for_role(role),
+            cluster_identifier=self.cluster_identifier(role),
+            global_cluster_identifier=self.global_cluster.id,
+            engine=self.global_cluster.engine,
+            engine_version=self.global_cluster.engine_version,
+            port=settings.db_port,
+            db_subnet_group_name=self.subnet_groups[role].name,
+            vpc_security_group_ids=[self.security_groups[role].id],
+            db_cluster_parameter_group_name=self.cluster_parameter_groups[role].name,
+            # A cross-region encrypted replica needs a key of its own region.
+            storage_encrypted=True,
+            kms_key_id=self._keys[role].key_arn,
+            backup_retention_period=settings.db_backup_retention_days,
+            preferred_backup_window=settings.db_backup_window,
+            preferred_maintenance_window=settings.db_maintenance_window,
+            copy_tags_to_snapshot=True,
+            delete_automated_backups=False,
+            deletion_protection=settings.db_deletion_protection,
+            skip_final_snapshot=False,
+            # Stable: a timestamp() here would show a diff on every plan.
+            final_snapshot_identifier=f"{self.cluster_identifier(role)}-final",
+            enabled_cloudwatch_logs_exports=settings.db_log_exports,
+            iam_database_authentication_enabled=True,
+            serverlessv2_scaling_configuration=scaling,
+            depends_on=depends_on,
+            lifecycle=TerraformResourceLifecycle(
+                ignore_changes=_PRIMARY_IGNORED if is_primary else _SECONDARY_IGNORED
+            ),
+            **credentials,
+        )
+
+    def _instances(self, role: str) -> list[RdsClusterInstance]:
+        """The cluster's instances, spread over the region's AZs (the first one is the preferred writer)."""
+        settings = self._settings
+        provider = self._providers.for_role(role)
+        cluster = self.clusters[role]
+        zones = self._networks[role].availability_zones
+        count = getattr(settings, f"{role}_db_instance_count")
+        return [
+            RdsClusterInstance(
+                self,
+                f"{role}_instance_{index}",
+                provider=provider,
+                identifier=f"{self.cluster_identifier(role)}-{index + 1}",
+                cluster_identifier=cluster.id,
+                engine=cluster.engine,
+                instance_class=settings.db_instance_class,
+                availability_zone=zones[index % len(zones)],
+                db_subnet_group_name=self.subnet_groups[role].name,
+                db_parameter_group_name=self.instance_parameter_groups[role].name,
+                publicly_accessible=False,
+                auto_minor_version_upgrade=True,
+                ca_cert_identifier=CA_CERTIFICATE,
+                copy_tags_to_snapshot=True,
+                # Tier 0 for the first instance: it is the one promoted to writer first.
+                promotion_tier=0 if index == 0 else 1,
+                monitoring_interval=settings.db_monitoring_interval_seconds,
+                monitoring_role_arn=self.monitoring_roles[role].arn,
+                performance_insights_enabled=True,
+                performance_insights_kms_key_id=self._keys[role].key_arn,
+                performance_insights_retention_period=settings.db_performance_insights_retention_days,
+            )
+            for index in range(count)
+        ]
+
+    def _lag_alarm(self, id_: str, *, metric: str, what: str) -> CloudwatchMetricAlarm:
+        """A global-database lag alarm: the metric exists only on the secondary cluster, in its region."""
+        settings = self._settings
+        threshold_seconds = settings.replication_lag_threshold_seconds
+        return CloudwatchMetricAlarm(
+            self,
+            id_,
+            provider=self._providers.secondary,
+            alarm_name=f"{settings.name_prefix}-db-{metric}",
+            alarm_description=(
+                f"Aurora global database {what} above {threshold_seconds} s "
+                f"(RPO {settings.rpo_minutes} min) on {self.cluster_identifier('secondary')}"
+            ),
+            namespace="AWS/RDS",
+            metric_name=metric,
+            dimensions={"DBClusterIdentifier": self.cluster_identifier("secondary")},
+            statistic="Maximum",
+            unit="Milliseconds",
+            period=settings.alarm_period_seconds,
+            evaluation_periods=settings.replication_lag_alarm_evaluation_periods,
+            comparison_operator="GreaterThanThreshold",
+            threshold=threshold_seconds * 1000,
+            # No lag data means the secondary is not replicating (detached, promoted or stopped): the RPO is
+            # no longer protected, which must page like a lag breach.
+            treat_missing_data="breaching",
+            alarm_actions=self._alarm_actions["secondary"],
+            ok_actions=self._alarm_actions["secondary"],
+        )
+
+    def _writer_alarm(
+        self, id_: str, *, metric: str, comparison: str, threshold: float, description: str
+    ) -> CloudwatchMetricAlarm:
+        """A resource alarm on the primary cluster's writer instance."""
+        settings = self._settings
+        return CloudwatchMetricAlarm(
+            self,
+            id_,
+            provider=self._providers.primary,
+            alarm_name=f"{settings.name_prefix}-db-writer-{metric}",
+            alarm_description=f"Aurora {self.cluster_identifier('primary')}: {description}",
+            namespace="AWS/RDS",
+            metric_name=metric,
+            dimensions={"DBClusterIdentifier": self.cluster_identifier("primary"), "Role": "WRITER"},
+            statistic="Average",
+            period=settings.alarm_period_seconds,
+            evaluation_periods=settings.alarm_evaluation_periods,
+            comparison_operator=comparison,
+            threshold=threshold,
+            # No data is not high load: the writer is briefly absent during a failover or switchover, which
+            # the lag alarm and the health checks report; this alarm only speaks of resource pressure.
+            treat_missing_data="notBreaching",
+            alarm_actions=self._alarm_actions["primary"],
+            ok_actions=self._alarm_actions["primary"],
+        )
+
+    # ----- wiring for other tiers -----
+
+    def allow_from(
+        self, role: str, security_group_id: str, description: str, *, name: str | None = None
+    ) -> VpcSecurityGroupIngressRule:
+        """Allow a client security group to reach the region's cluster on the database port.
+
+        ``name`` keys the rule's construct id; None derives it from the description (keep either stable).
+        """
+        key = _slug(name or description)
+        if (role, key) in self._ingress:
+            raise ValueError(f"an ingress rule {key!r} already exists on the {role} database security group")
+        rule = VpcSecurityGroupIngressRule(
+            self,
+            f"{role}_ingress_{key}",
+            provider=self._providers.for_role(role),
+            security_group_id=self.security_group_id(role),
+            referenced_security_group_id=security_group_id,
+            ip_protocol="tcp",
+            from_port=self._settings.db_port,
+            to_port=self._settings.db_port,
+            description=description,
+        )
+        self._ingress[(role, key)] = rule
+        return rule
+
+    def grant_connect(self, role: IamRole, *, region_role: str, db_user: str) -> IamRolePolicy:
+        """Let an IAM role connect as `db_user` with IAM database authentication to one region's cluster."""
+        provider = self._providers.for_role(region_role)
+        key = self._keys[region_role]
+        resource = (
+            f"arn:{key.partition}:rds-db:{self._settings.region_of(region_role)}:{key.account_id}:dbuser:"
+            f"{self.clusters[region_role].cluster_resource_id}/{db_user}"
+        )
+        slug = _slug(role.node.path.split("/", 1)[-1])
+        document = DataAwsIamPolicyDocument(
+            self,
+            f"connect_{region_role}_{slug}_document",
+            provider=provider,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(sid="ConnectWithIam", actions=["rds-db:connect"], resources=[resource])
+            ],
+        )
+        return IamRolePolicy(
+            self,
+            f"connect_{region_role}_{slug}",
+            provider=provider,
+            name=f"{self._settings.name_prefix}-db-connect-{region_role}",
+            role=role.id,
+            policy=document.json,
+        )
+
+    # ----- properties -----
+
+    @property
+    def global_cluster_id(self) -> str:
+        """Identifier of the global cluster."""
+        return self.global_cluster.id
+
+    @property
+    def global_cluster_arn(self) -> str:
+        """ARN of the global cluster."""
+        return self.global_cluster.arn
+
+    @property
+    def global_cluster_identifier(self) -> str:
+        """Identifier of the global cluster as a plain string (known at synth)."""
+        return self._settings.global_cluster_identifier
+
+    @property
+    def global_writer_endpoint(self) -> str:
+        """Writer endpoint of the global cluster: resolves to the current writer in whichever region it is."""
+        return self.global_cluster.endpoint
+
+    def cluster(self, role: str) -> RdsCluster:
+        """The regional cluster of a DR role."""
+        return self.clusters[role]
+
+    def cluster_arn(self, role: str) -> str:
+        """ARN of a regional cluster."""
+        return self.clusters[role].arn
+
+    def cluster_identifier(self, role: str) -> str:
+        """Identifier of a regional cluster as a plain string (for alarms, Lambda configuration, dashboards)."""
+        return f"{self._settings.name_prefix}-{role}"
+
+    def cluster_resource_id(self, role: str) -> str:
+        """Resource id of a regional cluster (IAM database authentication ARNs use it)."""
+        return self.clusters[role].cluster_resource_id
+
+    def writer_endpoint(self, role: str) -> str:
+        """Cluster (writer) endpoint of a regional cluster."""
+        return self.clusters[role].endpoint
+
+    def reader_endpoint(self, role: str) -> str:
+        """Reader endpoint of a regional cluster."""
+        return self.clusters[role].reader_endpoint
+
+    def security_group_id(self, role: str) -> str:
+        """Id of a region's database security group."""
+        return self.security_groups[role].id
+
+    def instance_identifiers(self, role: str) -> list[str]:
+        """Identifiers of a regional cluster's instances as plain strings."""
+        count = getattr(self._settings, f"{role}_db_instance_count")
+        return [f"{self.cluster_identifier(role)}-{index + 1}" for index in range(count)]
+
+    @property
+    def port(self) -> int:
+        """Port both clusters listen on."""
+        return self._settings.db_port
+
+    @property
+    def alarms(self) -> list[CloudwatchMetricAlarm]:
+        """Every alarm the database defines (for dashboards and composite alarms)."""
+        found = [self.replication_lag_alarm, self.rpo_lag_alarm, self.writer_cpu_alarm,
+                 self.writer_freeable_memory_alarm]
+        return [alarm for alarm in found if alarm is not None]
+
+
+def _slug(text: str) -> str:
+    """snake_case id fragment of free text."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:48] or "rule"

@@ -1,0 +1,155 @@
+"""DynamoDB global table (version 2019.11.21) in the primary region with a replica in the secondary region."""
+
+from __future__ import annotations
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+)
+from cdktf_cdktf_provider_aws.dynamodb_table import (
+    DynamodbTable,
+    DynamodbTableAttribute,
+    DynamodbTablePointInTimeRecovery,
+    DynamodbTableReplica,
+    DynamodbTableServerSideEncryption,
+    DynamodbTableTtl,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+
+from dr_stack.credentials import construct_slug
+from dr_stack.keys import RegionalKey
+from dr_stack.providers import RegionalProviders
+from dr_stack.settings import Settings
+
+READ_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+]
+WRITE_ACTIONS = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
+
+
+class GlobalTable(Construct):
+    """A KMS-encrypted, point-in-time-recoverable DynamoDB global table replicated to the secondary region."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        providers: RegionalProviders,
+        settings: Settings,
+        keys: dict[str, RegionalKey],
+        name: str,
+        hash_key: str,
+        range_key: str | None = None,
+        ttl_attribute: str | None = None,
+    ) -> None:
+        """``name`` is appended to the name prefix; None ``range_key``: hash key only; None ``ttl_attribute``: no TTL."""
+        super().__init__(scope, id_)
+        self._providers = providers
+        self._settings = settings
+        self._keys = keys
+        self._name = f"{settings.name_prefix}-{name}"
+        key_attributes = [hash_key] + ([range_key] if range_key else [])
+        self.table = DynamodbTable(
+            self,
+            "table",
+            provider=providers.primary,
+            name=self._name,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=hash_key,
+            range_key=range_key,
+            attribute=[DynamodbTableAttribute(name=attribute, type="S") for attribute in key_attributes],
+            # Global tables replicate through the stream; both images let consumers see every change.
+            stream_enabled=True,
+            stream_view_type="NEW_AND_OLD_IMAGES",
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
+            server_side_encryption=DynamodbTableServerSideEncryption(
+                enabled=True, kms_key_arn=keys["primary"].key_arn
+            ),
+            replica=[
+                DynamodbTableReplica(
+                    region_name=settings.secondary_region,
+                    # A replica is encrypted with a key of its own region.
+                    kms_key_arn=keys["secondary"].key_arn,
+                    point_in_time_recovery=True,
+                    propagate_tags=True,
+                )
+            ],
+            ttl=DynamodbTableTtl(attribute_name=ttl_attribute, enabled=True) if ttl_attribute else None,
+            # Follows the database's protection: off in the dev profile (teardown), on in prod.
+            deletion_protection_enabled=settings.db_deletion_protection,
+        )
+
+    def grant_read_write(self, role: IamRole, *, region_role: str) -> IamRolePolicy:
+        """Let an IAM role read and write the table's copy in one region (and use that region's key)."""
+        return self._grant(role, region_role=region_role, actions=[*READ_ACTIONS, *WRITE_ACTIONS], verb="rw")
+
+    def grant_read(self, role: IamRole, *, region_role: str) -> IamRolePolicy:
+        """Let an IAM role read the table's copy in one region (and decrypt with that region's key)."""
+        return self._grant(role, region_role=region_role, actions=READ_ACTIONS, verb="read")
+
+    def _grant(self, role: IamRole, *, region_role: str, actions: list[str], verb: str) -> IamRolePolicy:
+        provider = self._providers.for_role(region_role)
+        region = self._settings.region_of(region_role)
+        table_arn = self.replica_arn(region_role)
+        slug = construct_slug(role)
+        document = DataAwsIamPolicyDocument(
+            self,
+            f"{verb}_{region_role}_{slug}_document",
+            provider=provider,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="UseTable", actions=actions, resources=[table_arn, f"{table_arn}/index/*"]
+                ),
+                DataAwsIamPolicyDocumentStatement(
+                    sid="UseTableKey",
+                    actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                    resources=[self._keys[region_role].key_arn],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals",
+                            variable="kms:ViaService",
+                            values=[f"dynamodb.{region}.amazonaws.com"],
+                        )
+                    ],
+                ),
+            ],
+        )
+        return IamRolePolicy(
+            self,
+            f"{verb}_{region_role}_{slug}",
+            provider=provider,
+            name=f"{self._name}-{verb}-{region_role}",
+            role=role.id,
+            policy=document.json,
+        )
+
+    @property
+    def table_name(self) -> str:
+        """Name of the table (the same in both regions)."""
+        return self._name
+
+    @property
+    def table_arn(self) -> str:
+        """ARN of the table in the primary region."""
+        return self.table.arn
+
+    @property
+    def table_stream_arn(self) -> str:
+        """ARN of the primary table's stream."""
+        return self.table.stream_arn
+
+    def replica_arn(self, role: str) -> str:
+        """ARN of the table in a DR role's region (same name, region swapped)."""
+        if role == "primary":
+            return self.table.arn
+        return Fn.replace(self.table.arn, f":{self._settings.primary_region}:", f":{self._settings.region_of(role)}:")

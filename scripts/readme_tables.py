@@ -1,0 +1,34 @@
+"""Print the README's generated tables, or rewrite them in place with --write (tests check they are current)."""
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "constructs"))
+
+from dr_stack.budget import budget_table  # noqa: E402
+from dr_stack.settings import load_settings, settings_table  # noqa: E402
+
+
+def tables() -> dict[str, str]:
+    """Marker name -> generated markdown (defaults of the dev profile for the budget)."""
+    return {"settings-table": settings_table(), "budget-table": budget_table(load_settings(environ={}))}
+
+
+def write_readme() -> None:
+    """Replace each table between its README markers."""
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    for name, table in tables().items():
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        block = f"{start}\n{table}\n{end}"
+        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _, b=block: b, text, flags=re.S)
+    readme.write_text(text)
+
+
+if __name__ == "__main__":
+    if "--write" in sys.argv:
+        write_readme()
+    else:
+        print("\n\n".join(tables().values()))
