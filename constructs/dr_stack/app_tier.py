@@ -72,8 +72,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
-from constructs import Construct
 
+from constructs import Construct
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
@@ -259,12 +259,8 @@ class AppTier(Construct):
             from_port=HTTPS_PORT, to_port=HTTPS_PORT, cidr_ipv4="0.0.0.0/0",
             description="HTTPS to AWS APIs (SSM, Secrets Manager, DynamoDB) and package repositories",
         )
-        for index, subnet in enumerate(network.subnets["database"]):
-            VpcSecurityGroupEgressRule(
-                self, f"app_egress_database_{index}", provider=provider, security_group_id=app_sg,
-                ip_protocol="tcp", from_port=settings.db_port, to_port=settings.db_port,
-                cidr_ipv4=subnet.cidr_block, description="Database port to the database subnets",
-            )
+        # The database port is opened by allow_egress_to(), to the database security group only.
+        self._provider = provider
 
     # ----- access logs -----
     def _build_access_log_bucket(
@@ -526,6 +522,16 @@ class AppTier(Construct):
                 # Metrics collection is on, so a missing minute means the group is gone or broken.
                 treat_missing_data="breaching", **common,
             )
+
+    def allow_egress_to(
+        self, security_group_id: str, *, port: int, name: str, description: str
+    ) -> VpcSecurityGroupEgressRule:
+        """Let the app instances open connections to another security group (the database's) on one port."""
+        return VpcSecurityGroupEgressRule(
+            self, f"app_egress_{name}", provider=self._provider, security_group_id=self.app_security_group.id,
+            ip_protocol="tcp", from_port=port, to_port=port, referenced_security_group_id=security_group_id,
+            description=description,
+        )
 
     # ----- properties -----
     @property

@@ -45,6 +45,8 @@ FAKE_CREDENTIALS = {
     "AWS_SECURITY_TOKEN": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": PRIMARY_REGION,
+    # moto otherwise loads thousands of public AMIs per region (seconds per test); none is needed.
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
 
 
@@ -104,9 +106,10 @@ class SimulatedAws:
         key = (service, region)
         if key not in self._clients:
             client = boto3.client(service, region_name=region)
-            client.meta.events.register("before-parameter-build", self._recorder(service, region))
-            # Registered before the Stubber activates, so a fault is raised before it checks its queue.
-            client.meta.events.register("before-parameter-build", self._injector(service, region))
+            # Record, then inject a fault, both ahead of the Stubber's own register_first handler
+            # (registered later, so it runs after ours): a faulted call consumes no stub.
+            client.meta.events.register_first("before-parameter-build.*.*", self._recorder(service, region))
+            client.meta.events.register_first("before-parameter-build.*.*", self._injector(service, region))
             if service == "rds":
                 stubber = Stubber(client)
                 stubber.activate()
@@ -268,7 +271,7 @@ class DrillWorld:
         return world
 
     def _build_region(self, region: str) -> None:
-        """State table replica, launch template + ASG, KMS key + topic + SQS subscription."""
+        """State table replica, launch template + ASG, encrypted topic + SQS subscription."""
         boto3.client("dynamodb", region_name=region).create_table(
             TableName=STATE_TABLE_NAME, BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -282,9 +285,8 @@ class DrillWorld:
             LaunchTemplate={"LaunchTemplateName": f"app-{region}", "Version": "$Latest"},
             MinSize=capacity["min"], MaxSize=capacity["max"], DesiredCapacity=capacity["desired"],
             AvailabilityZones=[f"{region}a"])
-        key_arn = boto3.client("kms", region_name=region).create_key()["KeyMetadata"]["Arn"]
         sns = boto3.client("sns", region_name=region)
-        topic_arn = sns.create_topic(Name="dr-alerts", Attributes={"KmsMasterKeyId": key_arn})["TopicArn"]
+        topic_arn = sns.create_topic(Name="dr-alerts", Attributes={"KmsMasterKeyId": "alias/dr-alerts"})["TopicArn"]
         sqs = boto3.client("sqs", region_name=region)
         queue_url = sqs.create_queue(QueueName="dr-alerts-tap")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][

@@ -1,0 +1,620 @@
+"""Failover orchestrator Lambda (lambda_src/dr_failover) against moto and a Stubber-wrapped RDS client.
+
+moto serves DynamoDB, Auto Scaling, CloudWatch, SNS (+ an SQS tap), KMS and Route53; RDS goes through
+botocore's Stubber, which checks each request against the real service model and raises on any call
+that was not queued, so "not called" is enforced, not just asserted. Time is simulated: nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from dr_failover import handler as handler_module
+from dr_failover.aws import GuardedClient, ReadOnlyViolation, RetryPolicy, is_read_only
+from dr_failover.config import ConfigError, load_config
+from dr_failover.drill import (
+    ASG_NAMES,
+    CLUSTER_IDS,
+    FAKE_CREDENTIALS,
+    FULL_CAPACITY,
+    GLOBAL_CLUSTER_ID,
+    PRIMARY_REGION,
+    SECONDARY_REGION,
+    SWITCH_METRIC,
+    WARM_CAPACITY,
+    DrillWorld,
+    RdsScript,
+    SimulatedAws,
+    SimulatedClock,
+    cluster_arn,
+    main,
+)
+from dr_failover.handler import handle_event
+from dr_failover.lock import LeaseLock
+from dr_failover.orchestrator import STEP_NAMES
+
+PROMOTING_STEPS = list(STEP_NAMES)
+REASON = "planned regional move"
+
+
+class SimulatedCrash(BaseException):
+    """Stands for the Lambda being killed: not an Exception, so the orchestrator cannot catch it."""
+
+
+# ----- fixtures ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def fake_aws_credentials(monkeypatch):
+    """Fake credentials only: nothing here may ever reach a real AWS account."""
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def clock():
+    """Simulated clock: sleeps advance it instantly."""
+    return SimulatedClock()
+
+
+@pytest.fixture
+def world(request, clock):
+    """Both regions in moto; ``indirect`` param = lag datapoint in ms for the secondary (None: no data)."""
+    lag = getattr(request, "param", 1800.0)
+    with mock_aws():
+        yield DrillWorld.build(clock, lag_milliseconds=lag)
+
+
+@pytest.fixture
+def aws(world, clock):
+    """ClientsFactory recording every call; RDS clients are Stubber-wrapped."""
+    return SimulatedAws(clock)
+
+
+def invoke(world, aws, clock, event, *, target=SECONDARY_REGION, run_id="run-1", **env):
+    """Invoke the handler logic for the function deployed in ``target``."""
+    config = load_config(world.env(target, **env))
+    return handle_event(event, config=config, clients_factory=aws, clock=clock, sleep=clock.sleep, run_id=run_id)
+
+
+def event(mode, *, target=SECONDARY_REGION, **extra):
+    """A well-formed event."""
+    body = {"mode": mode, "target_region": target, "reason": REASON}
+    body.update(extra)
+    return body
+
+
+def static_env(target=SECONDARY_REGION, **overrides):
+    """A valid environment that needs no moto resources."""
+    world = DrillWorld(SimulatedClock(), topic_arns={
+        region: f"arn:aws:sns:{region}:123456789012:dr-alerts" for region in (PRIMARY_REGION, SECONDARY_REGION)})
+    return world.env(target, **overrides)
+
+
+def step(result, name):
+    """The last step record called ``name``."""
+    return [s for s in result["steps"] if s["name"] == name][-1]
+
+
+def subjects(world, region=SECONDARY_REGION):
+    """Subjects of the notifications sent to the region's topic."""
+    return [n["subject"] for n in world.notifications(region)]
+
+
+def throttling(code="Throttling"):
+    """A throttling ClientError."""
+    return ClientError({"Error": {"Code": code, "Message": "Rate exceeded"}}, "Operation")
+
+
+def assert_nothing_changed(world, aws):
+    """No changing call was made and moto's state is as built."""
+    assert aws.changing_calls() == []
+    assert all(is_read_only(operation) for operation in aws.operations())
+    assert world.capacity(SECONDARY_REGION) == WARM_CAPACITY
+    assert world.capacity(PRIMARY_REGION) == FULL_CAPACITY
+    assert world.notifications(SECONDARY_REGION) == []
+    assert world.lock_item(SECONDARY_REGION) is None
+    assert world.metric_values(SECONDARY_REGION, SWITCH_METRIC, {"GlobalCluster": GLOBAL_CLUSTER_ID}) == []
+
+
+# ----- successful runs ----------------------------------------------------------------------------------
+
+
+def test_switchover_succeeds_scales_fences_switches_traffic_notifies_and_releases_lock(world, aws, clock):
+    script = RdsScript(aws, SECONDARY_REGION).preflight("switchover").promotion("switchover", polls_before_writer=2)
+
+    result = invoke(world, aws, clock, event("switchover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert [s["name"] for s in result["steps"]] == PROMOTING_STEPS
+    assert all(s["status"] == "ok" for s in result["steps"]), result["steps"]
+    assert aws.operations("rds").count("SwitchoverGlobalCluster") == 1
+    assert "FailoverGlobalCluster" not in aws.operations("rds")
+    # target scaled to failover capacity, old primary fenced
+    assert world.capacity(SECONDARY_REGION) == FULL_CAPACITY
+    assert world.capacity(PRIMARY_REGION) == {"min": 0, "max": FULL_CAPACITY["max"], "desired": 0}
+    # data-plane traffic switch: 1 = primary fenced, in the secondary region
+    assert world.metric_values(SECONDARY_REGION, SWITCH_METRIC, {"GlobalCluster": GLOBAL_CLUSTER_ID}) == [1.0]
+    notifications = world.notifications(SECONDARY_REGION)
+    assert [n["subject"] for n in notifications] == [
+        f"DR switchover to {SECONDARY_REGION} started: {GLOBAL_CLUSTER_ID}",
+        f"DR switchover to {SECONDARY_REGION} succeeded: {GLOBAL_CLUSTER_ID}",
+    ]
+    assert [s["name"] for s in notifications[1]["body"]["steps"]][:3] == ["preflight", "acquire_lock", "notify_start"]
+    # metrics: recovery time, data-loss window (0: switchover is lossless), step durations
+    dims = {"GlobalCluster": GLOBAL_CLUSTER_ID, "Mode": "switchover"}
+    assert world.metric_values(SECONDARY_REGION, "RecoveryTimeSeconds", dims) == [result["recovery_time_seconds"]]
+    assert world.metric_values(SECONDARY_REGION, "DataLossWindowSeconds", dims) == [0.0]
+    assert world.metric_values(SECONDARY_REGION, "StepDurationSeconds", {**dims, "Step": "wait_for_promotion"}) \
+        == [step(result, "wait_for_promotion")["seconds"]]
+    # two polls of 15 s before the target became writer
+    assert step(result, "wait_for_promotion")["seconds"] == 30.0
+    assert result["recovery_time_seconds"] >= 30.0
+    assert result["replication_lag_seconds"] == 1.8
+    assert result["data_loss_window_seconds"] == 0.0
+    lock = world.lock_item(SECONDARY_REGION)
+    assert lock["state"]["S"] == "succeeded" and lock["lease_expires_at"]["N"] == "0"
+    assert lock["run_id"]["S"] == "run-1"
+
+
+def test_failover_calls_failover_global_cluster_with_allow_data_loss(world, aws, clock):
+    # The Stubber checks expected_params exactly: AllowDataLoss=True must be in the request.
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+    assert "SwitchoverGlobalCluster" not in aws.operations("rds")
+    assert "AllowDataLoss=True" in step(result, "promote")["detail"]
+    assert result["data_loss_window_seconds"] == 1.8  # lag at start: what a failover may lose
+    dims = {"GlobalCluster": GLOBAL_CLUSTER_ID, "Mode": "failover"}
+    assert world.metric_values(SECONDARY_REGION, "DataLossWindowSeconds", dims) == [1.8]
+
+
+def test_failback_to_primary_writes_switch_metric_zero_into_secondary_region(world, aws, clock):
+    world.put_lag(PRIMARY_REGION, 900.0)  # after a failover, the old primary is the secondary
+    script = RdsScript(aws, PRIMARY_REGION).preflight("switchover").promotion("switchover")
+
+    result = invoke(world, aws, clock, event("switchover", target=PRIMARY_REGION), target=PRIMARY_REGION)
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    switch = {"GlobalCluster": GLOBAL_CLUSTER_ID}
+    assert world.metric_values(SECONDARY_REGION, SWITCH_METRIC, switch) == [0.0]
+    assert world.metric_values(PRIMARY_REGION, SWITCH_METRIC, switch) == []
+    assert world.capacity(SECONDARY_REGION) == {"min": 0, "max": WARM_CAPACITY["max"], "desired": 0}
+    assert subjects(world, PRIMARY_REGION)[-1].endswith("succeeded: app-global")
+
+
+def test_fresh_run_does_not_call_promotion_again_when_one_to_the_target_is_in_progress(world, aws, clock):
+    # Someone already started a failover to this region (console, earlier run that failed).
+    script = RdsScript(aws, SECONDARY_REGION)
+    script.preflight("failover", target_status="failing-over", status="failing-over", promoting_to=SECONDARY_REGION)
+    script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION).wait(1)
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert "FailoverGlobalCluster" not in aws.operations("rds")
+    assert step(result, "promote")["detail"].startswith("not called: a failing-over promotion")
+
+
+def test_lost_promotion_answer_is_not_retried_when_rds_shows_the_promotion_started(world, aws, clock):
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global()
+    aws.fail("rds", SECONDARY_REGION, "FailoverGlobalCluster",
+             ReadTimeoutError(endpoint_url="https://rds.us-west-2.amazonaws.com/"))
+    script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION).wait(1)
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+    assert "answer lost" in step(result, "promote")["detail"]
+
+
+def test_target_already_writer_succeeds_without_any_change(world, aws, clock):
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover", writer_region=SECONDARY_REGION)
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded"
+    assert "already the writer" in result["message"]
+    script.assert_all_used()
+    assert_nothing_changed(world, aws)
+
+
+# ----- refusals -----------------------------------------------------------------------------------------
+
+
+def test_target_cluster_not_available_is_refused_without_changing_call(world, aws, clock):
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover", target_status="modifying")
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "refused"
+    assert "target_cluster_available" in result["message"] and "'modifying'" in result["message"]
+    script.assert_all_used()
+    assert_nothing_changed(world, aws)
+
+
+@pytest.mark.parametrize(
+    ("world", "peer_status", "expected"),
+    [
+        (400_000.0, "available", "max lag 400.000 s > RPO 300 s"),
+        (None, "available", "replication lag unknown"),
+        (1800.0, "inaccessible-encryption-credentials", "current primary app-primary in us-east-1 status"),
+    ],
+    indirect=["world"],
+    ids=["lag_above_rpo", "lag_unknown", "primary_not_available"],
+)
+def test_switchover_refused_with_message_pointing_to_failover(world, aws, clock, peer_status, expected):
+    script = RdsScript(aws, SECONDARY_REGION).preflight("switchover", peer_status=peer_status)
+
+    result = invoke(world, aws, clock, event("switchover"))
+
+    assert result["status"] == "refused"
+    assert expected in result["message"]
+    assert "use mode 'failover' instead" in result["message"]
+    script.assert_all_used()
+    assert_nothing_changed(world, aws)
+
+
+def test_second_invocation_while_lock_is_held_is_refused(world, aws, clock):
+    dynamodb = boto3.client("dynamodb", region_name=SECONDARY_REGION)
+    holder = LeaseLock(dynamodb, table_name="dr-failover-state", global_cluster_id=GLOBAL_CLUSTER_ID,
+                       clock=clock, lease_seconds=900)
+    holder.acquire(run_id="run-A", mode="failover", target_region=SECONDARY_REGION, reason="first",
+                   started_at=clock(), lag_seconds=1.8)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    result = invoke(world, aws, clock, event("failover"), run_id="run-B")
+
+    assert result["status"] == "refused"
+    assert "run run-A" in result["message"] and "holds the lock" in result["message"]
+    script.assert_all_used()
+    assert aws.changing_calls() == []
+    assert world.lock_item(SECONDARY_REGION)["run_id"]["S"] == "run-A"
+    assert world.capacity(SECONDARY_REGION) == WARM_CAPACITY
+
+
+def test_lock_is_exclusive_until_lease_expires_then_reacquirable(world, clock):
+    dynamodb = boto3.client("dynamodb", region_name=SECONDARY_REGION)
+    lock = LeaseLock(dynamodb, table_name="dr-failover-state", global_cluster_id=GLOBAL_CLUSTER_ID,
+                     clock=clock, lease_seconds=900)
+    common = {"mode": "failover", "target_region": SECONDARY_REGION, "reason": "r", "lag_seconds": None}
+    lock.acquire(run_id="a", started_at=clock(), **common)
+    with pytest.raises(RuntimeError, match="run a"):
+        lock.acquire(run_id="b", started_at=clock(), **common)
+    lock.acquire(run_id="a", started_at=clock(), **common)  # a retried PutItem of the holder is idempotent
+    clock.advance(901)
+    lock.acquire(run_id="b", started_at=clock(), **common)
+    assert lock.read().run_id == "b"
+
+
+# ----- faults -------------------------------------------------------------------------------------------
+
+
+def test_throttled_calls_are_retried_with_backoff_and_succeed(world, aws, clock):
+    script = RdsScript(aws, SECONDARY_REGION).preflight("switchover").describe_global()
+    script.target.add_client_error("switchover_global_cluster", service_error_code="Throttling",
+                                   http_status_code=400)
+    script.promotion_call("switchover").wait(1)
+    aws.fail("autoscaling", SECONDARY_REGION, "UpdateAutoScalingGroup",
+             throttling("Throttling"), throttling("TooManyRequestsException"))
+
+    result = invoke(world, aws, clock, event("switchover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("SwitchoverGlobalCluster") == 2
+    # fence (1 call) + target scaling (2 throttled + 1 success)
+    assert aws.operations("autoscaling").count("UpdateAutoScalingGroup") == 4
+    assert world.capacity(SECONDARY_REGION) == FULL_CAPACITY
+    backoffs = [s for s in clock.sleeps if s < 2.0]
+    assert backoffs == [0.5, 1.0, 0.5]  # two retries for the ASG, one for the promotion call
+
+
+def test_throttling_backoff_is_capped_and_gives_up_after_max_attempts(clock):
+    rds = boto3.client("rds", region_name=SECONDARY_REGION)
+    stubber = Stubber(rds)
+    for _ in range(7):
+        stubber.add_client_error("describe_global_clusters", service_error_code="ThrottlingException",
+                                 http_status_code=400)
+    guarded = GuardedClient(rds, sleep=clock.sleep, policy=RetryPolicy(max_attempts=7, base_delay=0.5, max_delay=4))
+    with stubber, pytest.raises(ClientError, match="ThrottlingException"):
+        guarded.describe_global_clusters()
+    assert clock.sleeps == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    stubber.assert_no_pending_responses()
+
+
+def test_promotion_not_finished_by_deadline_fails_releases_lock_and_notifies(world, aws, clock):
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    for _ in range(5):  # polls at +0, +15, +30, +45, +60 s; the deadline is +60 s
+        script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)
+
+    result = invoke(world, aws, clock, event("failover"), PROMOTION_TIMEOUT_SECONDS="60")
+
+    assert result["status"] == "failed"
+    assert "PROMOTION_TIMEOUT_SECONDS=60" in result["message"]
+    script.assert_all_used()
+    assert step(result, "wait_for_promotion")["status"] == "failed"
+    assert step(result, "release_lock")["status"] == "ok"
+    assert "switch_traffic" not in [s["name"] for s in result["steps"]]
+    assert result["recovery_time_seconds"] is None
+    lock = world.lock_item(SECONDARY_REGION)
+    assert lock["state"]["S"] == "failed" and lock["lease_expires_at"]["N"] == "0"
+    notifications = world.notifications(SECONDARY_REGION)
+    assert notifications[-1]["subject"] == f"DR failover to {SECONDARY_REGION} failed: {GLOBAL_CLUSTER_ID}"
+    assert notifications[-1]["body"]["status"] == "failed"
+    assert world.metric_values(SECONDARY_REGION, SWITCH_METRIC, {"GlobalCluster": GLOBAL_CLUSTER_ID}) == []
+
+
+def test_rerun_after_crash_after_promote_call_resumes_without_calling_failover_again(world, aws, clock):
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)
+
+    def crash_while_waiting(seconds):
+        if seconds == 15:  # the first poll interval, right after the promotion call
+            raise SimulatedCrash()
+
+    clock.on_sleep = crash_while_waiting
+    with pytest.raises(SimulatedCrash):
+        invoke(world, aws, clock, event("failover"), run_id="run-A")
+    script.assert_all_used()
+    crashed = world.lock_item(SECONDARY_REGION)
+    assert crashed["state"]["S"] == "running"
+    assert "promote" in [s["M"]["name"]["S"] for s in crashed["steps"]["L"]]
+
+    # Lambda retried after the lease expired. Only polls are queued: a second FailoverGlobalCluster
+    # (or a re-run preflight) would hit the Stubber's "operation mismatch" and fail the run.
+    clock.on_sleep = None
+    clock.advance(901)
+    script.wait(1)
+    result = invoke(world, aws, clock, event("failover"), run_id="run-B")
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+    for name in ("preflight", "fence_peer", "scale_target", "promote"):
+        assert step(result, name)["status"] == "skipped", name
+    assert step(result, "wait_for_promotion")["status"] == "ok"
+    assert "resumed crashed run run-A" in result["message"]
+    assert result["recovery_time_seconds"] >= 901  # measured from the crashed run's start
+    assert result["data_loss_window_seconds"] == 1.8  # from the crashed run's journal
+    assert world.capacity(SECONDARY_REGION) == FULL_CAPACITY
+    assert world.metric_values(SECONDARY_REGION, SWITCH_METRIC, {"GlobalCluster": GLOBAL_CLUSTER_ID}) == [1.0]
+    lock = world.lock_item(SECONDARY_REGION)
+    assert lock["state"]["S"] == "succeeded" and lock["resumed_from"]["S"] == "run-A"
+    assert [s.split(": ")[0] for s in subjects(world)] == [
+        "DR failover to us-west-2 started", "DR failover to us-west-2 resumed (from run run-A)",
+        "DR failover to us-west-2 succeeded"]
+
+
+def test_fence_failure_in_unreachable_peer_region_is_a_warning_not_a_failure(world, aws, clock):
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
+    down = EndpointConnectionError(endpoint_url="https://autoscaling.us-east-1.amazonaws.com/")
+    aws.fail("autoscaling", PRIMARY_REGION, "UpdateAutoScalingGroup", down, down, down)
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert step(result, "fence_peer")["status"] == "warning"
+    assert "warnings in: fence_peer" in result["message"]
+    assert aws.timeouts[("autoscaling", PRIMARY_REGION)] == 20  # FENCE_TIMEOUT_SECONDS
+    assert world.capacity(PRIMARY_REGION) == FULL_CAPACITY
+
+
+def test_remote_traffic_switch_failure_fails_the_run_with_the_manual_command(world, aws, clock):
+    world.put_lag(PRIMARY_REGION, 900.0)
+    script = RdsScript(aws, PRIMARY_REGION).preflight("switchover").promotion("switchover")
+    down = EndpointConnectionError(endpoint_url="https://monitoring.us-west-2.amazonaws.com/")
+    aws.fail("cloudwatch", SECONDARY_REGION, "PutMetricData", down, down, down)
+
+    result = invoke(world, aws, clock, event("switchover", target=PRIMARY_REGION), target=PRIMARY_REGION)
+
+    assert result["status"] == "failed"
+    assert "DNS will NOT move" in result["message"]
+    assert "aws cloudwatch put-metric-data --region us-west-2" in result["message"]
+    script.assert_all_used()
+    assert world.lock_item(PRIMARY_REGION)["state"]["S"] == "failed"
+    assert subjects(world, PRIMARY_REGION)[-1].endswith("failed: app-global")
+
+
+def test_route53_control_plane_error_never_fails_the_run(world, aws, clock):
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
+
+    result = invoke(world, aws, clock, event("failover"), HEALTH_CHECK_ID="00000000-0000-0000-0000-000000000000")
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert step(result, "check_peer_health")["status"] == "warning"
+    assert "informational only" in step(result, "check_peer_health")["detail"]
+
+
+# ----- dry run and preflight ----------------------------------------------------------------------------
+
+
+def test_dry_run_makes_no_changing_call_and_reports_the_plan(world, aws, clock):
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    result = invoke(world, aws, clock, event("failover", dry_run=True))
+
+    assert result["status"] == "dry_run", result["message"]
+    script.assert_all_used()  # only reads were queued; any other RDS call raises
+    assert_nothing_changed(world, aws)
+    assert "GetItem" in aws.operations("dynamodb")  # it did look at the lock
+    planned = {s["name"]: s for s in result["steps"] if s["status"] == "planned"}
+    assert set(planned) == set(PROMOTING_STEPS) - {"preflight", "check_peer_health"}
+    assert "failover_global_cluster(" in planned["promote"]["detail"]
+    assert "'AllowDataLoss': True" in planned["promote"]["detail"] or \
+        "AllowDataLoss=True" in planned["promote"]["detail"]
+
+
+def test_dry_run_guard_refuses_a_changing_call_before_it_is_sent(world, aws, clock):
+    autoscaling = aws("autoscaling", SECONDARY_REGION)
+    guarded = GuardedClient(autoscaling, sleep=clock.sleep, read_only=True)
+    guarded.describe_auto_scaling_groups(AutoScalingGroupNames=[ASG_NAMES[SECONDARY_REGION]])
+    with pytest.raises(ReadOnlyViolation, match="UpdateAutoScalingGroup"):
+        guarded.update_auto_scaling_group(AutoScalingGroupName=ASG_NAMES[SECONDARY_REGION], MinSize=9)
+    assert aws.operations() == ["DescribeAutoScalingGroups"]
+
+
+def test_preflight_mode_passes_and_says_whether_switchover_is_possible(world, aws, clock):
+    script = RdsScript(aws, SECONDARY_REGION).preflight("preflight")
+
+    result = invoke(world, aws, clock, {"mode": "preflight", "target_region": SECONDARY_REGION})
+
+    assert result["status"] == "preflight_passed", result["message"]
+    assert "switchover possible" in result["message"] and "lock free" in result["message"]
+    assert [s["name"] for s in result["steps"]] == ["preflight"]
+    assert "replication_lag: OK max lag 1.800 s <= RPO 300 s" in step(result, "preflight")["detail"]
+    script.assert_all_used()
+    assert_nothing_changed(world, aws)
+
+
+def test_preflight_mode_fails_when_target_cluster_not_available(world, aws, clock):
+    script = RdsScript(aws, SECONDARY_REGION).preflight("preflight", target_status="creating")
+
+    result = invoke(world, aws, clock, {"mode": "preflight", "target_region": SECONDARY_REGION})
+
+    assert result["status"] == "preflight_failed"
+    assert "target_cluster_available: FAIL" in result["message"]
+    script.assert_all_used()
+    assert_nothing_changed(world, aws)
+
+
+# ----- event and configuration validation ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad_event", "field", "fragment"),
+    [
+        ({"target_region": SECONDARY_REGION, "reason": REASON}, "mode", "mode is required"),
+        ({"mode": "promote", "target_region": SECONDARY_REGION, "reason": REASON}, "mode", "got 'promote'"),
+        ({"mode": "failover", "target_region": PRIMARY_REGION, "reason": REASON}, "target_region",
+         "invoke the function in that region"),
+        ({"mode": "failover", "target_region": SECONDARY_REGION, "reason": REASON, "dryrun": True}, "dryrun",
+         "unknown event key(s) ['dryrun']"),
+        ({"mode": "failover", "target_region": SECONDARY_REGION, "reason": REASON, "dry_run": "false"}, "dry_run",
+         "JSON boolean (true or false), got 'false'"),
+        ({"mode": "failover", "target_region": SECONDARY_REGION}, "reason", "reason is required"),
+        ({"mode": "failover", "target_region": SECONDARY_REGION, "reason": "x" * 257}, "reason",
+         "at most 256 characters, got 257"),
+        (["failover"], "event", "must be a JSON object"),
+    ],
+    ids=["missing_mode", "unknown_mode", "wrong_region", "unknown_key", "dry_run_not_bool", "missing_reason",
+         "reason_too_long", "not_an_object"],
+)
+def test_malformed_event_is_invalid_and_makes_no_aws_call(bad_event, field, fragment):
+    aws = SimulatedAws()
+    config = load_config(static_env())
+
+    result = handle_event(bad_event, config=config, clients_factory=aws, run_id="run-x")
+
+    assert result["status"] == "invalid"
+    assert result["field"] == field
+    assert field in result["message"] and fragment in result["message"]
+    assert aws.calls == [] and aws.timeouts == {}  # not even a client was made
+
+
+def test_lambda_handler_entry_point_validates_the_event(monkeypatch):
+    for name, value in static_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(handler_module, "_CONFIG", None)
+
+    result = handler_module.handler({"mode": "failover", "target_region": "eu-west-1", "reason": "x"}, None)
+
+    assert result["status"] == "invalid"
+    assert "must be 'us-west-2', got 'eu-west-1'" in result["message"]
+
+
+def test_lambda_handler_raises_the_config_error_naming_the_variable(monkeypatch):
+    env = static_env()
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("STATE_TABLE_NAME")
+    monkeypatch.setattr(handler_module, "_CONFIG", None)
+
+    with pytest.raises(ConfigError, match="STATE_TABLE_NAME is required"):
+        handler_module.handler({"mode": "preflight", "target_region": SECONDARY_REGION}, None)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"GLOBAL_CLUSTER_ID": None}, "GLOBAL_CLUSTER_ID is required and is not set"),
+        ({"POLL_INTERVAL_SECONDS": "fast"}, "POLL_INTERVAL_SECONDS must be a whole number from 1 to 300, got 'fast'"),
+        ({"TARGET_REGION": "west"}, "TARGET_REGION must be an AWS region name such as us-west-2, got 'west'"),
+        ({"TARGET_CLUSTER_ARN": cluster_arn(PRIMARY_REGION)}, "TARGET_CLUSTER_ARN must be in TARGET_REGION"),
+        ({"TRAFFIC_SWITCH_REGION": "eu-west-1"}, "TRAFFIC_SWITCH_REGION must be TARGET_REGION"),
+        ({"TARGET_FAILOVER_MIN": "9"}, "TARGET_FAILOVER_MIN <= TARGET_FAILOVER_DESIRED <= TARGET_FAILOVER_MAX"),
+        ({"LOCK_LEASE_SECONDS": "600"}, "LOCK_LEASE_SECONDS must exceed PROMOTION_TIMEOUT_SECONDS (600)"),
+        ({"TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:dr-alerts"}, "TOPIC_ARN must be a topic in TARGET_REGION"),
+        ({"PROMOTION_TIMEOUT_SECONDS": "1200"}, "PROMOTION_TIMEOUT_SECONDS must be less than RTO_MINUTES * 60"),
+    ],
+    ids=["missing", "not_a_number", "bad_region", "arn_wrong_region", "switch_region", "capacity_order",
+         "lease_too_short", "topic_wrong_region", "timeout_beyond_rto"],
+)
+def test_config_error_names_the_variable_value_and_what_is_allowed(overrides, message):
+    env = static_env()
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name)
+        else:
+            env[name] = value
+
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(env)
+
+
+def test_config_defaults_apply_when_optional_variables_are_unset():
+    env = static_env()
+    for name in ("PROMOTION_TIMEOUT_SECONDS", "POLL_INTERVAL_SECONDS", "FENCE_TIMEOUT_SECONDS",
+                 "LOCK_LEASE_SECONDS", "METRIC_NAMESPACE", "HEALTH_CHECK_ID"):
+        env.pop(name)
+
+    config = load_config(env)
+
+    assert (config.promotion_timeout_seconds, config.poll_interval_seconds, config.fence_timeout_seconds,
+            config.lock_lease_seconds, config.metric_namespace, config.health_check_id) == (
+        600, 15, 20, 900, "DR/Failover", None)
+    assert config.target_cluster_id == CLUSTER_IDS[SECONDARY_REGION]
+
+
+# ----- local drill --------------------------------------------------------------------------------------
+
+
+def test_drill_prints_a_timeline_with_every_step_and_the_recovery_time(capsys):
+    assert main([]) == 0
+
+    out = capsys.readouterr().out
+    for name in PROMOTING_STEPS:
+        assert re.search(rf"^{name}\s+\d+\.\d\s+\d+\.\d\s+ok\b", out, re.MULTILINE), name
+    recovery = re.search(r"^recovery time: (\d+\.\d) s$", out, re.MULTILINE)
+    assert recovery and 90.0 <= float(recovery.group(1)) < 900.0
+    assert re.search(r"^data-loss window: 1\.8 s$", out, re.MULTILINE)
+    assert "status: succeeded" in out
+
+
+def test_drill_output_stream_is_injectable():
+    buffer = io.StringIO()
+    from dr_failover.drill import run_drill
+
+    result = run_drill("switchover", out=buffer)
+
+    assert result["status"] == "succeeded"
+    assert "switchover_global_cluster called" in buffer.getvalue()

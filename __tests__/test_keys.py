@@ -1,0 +1,99 @@
+"""Keys: one customer KMS key per region, rotation on, an alias, a policy scoped to this account's services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cdktf import Testing
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from conftest import Synthesized
+
+REGIONS = {"primary": "us-east-1", "secondary": "us-west-2"}
+
+
+def _key_id(synth: Synthesized, role: str) -> str:
+    matches = [key for key in synth.resources("aws_kms_key") if key.startswith(f"{role}_key")]
+    assert len(matches) == 1
+    return matches[0]
+
+
+def _policy(synth: Synthesized, role: str) -> dict[str, Any]:
+    key = synth.resources("aws_kms_key")[_key_id(synth, role)]
+    reference = key["policy"]
+    assert reference.startswith("${data.aws_iam_policy_document.") and reference.endswith(".json}")
+    document_id = reference[len("${data.aws_iam_policy_document.") : -len(".json}")]
+    return synth.data_sources("aws_iam_policy_document")[document_id]
+
+
+def _statement(policy: dict[str, Any], sid: str) -> dict[str, Any]:
+    matches = [statement for statement in policy["statement"] if statement.get("sid") == sid]
+    assert len(matches) == 1, f"no single statement {sid!r}"
+    return matches[0]
+
+
+def test_one_key_per_region(dev: Synthesized) -> None:
+    providers = sorted(key["provider"] for key in dev.resources("aws_kms_key").values())
+    assert providers == ["aws.primary", "aws.secondary"]
+
+
+def test_every_key_rotates(dev: Synthesized, prod: Synthesized) -> None:
+    for synth in (dev, prod):
+        assert all(key["enable_key_rotation"] is True for key in synth.resources("aws_kms_key").values())
+        assert Testing.to_have_resource_with_properties(
+            synth.text, KmsKey.TF_RESOURCE_TYPE, {"enable_key_rotation": True, "deletion_window_in_days": 30}
+        )
+
+
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_alias_names_the_key_of_its_region(dev: Synthesized, role: str) -> None:
+    aliases = [alias for alias in dev.resources("aws_kms_alias").values() if alias["name"] == f"alias/drapp-dev-{role}"]
+    assert len(aliases) == 1
+    assert aliases[0]["provider"] == f"aws.{role}"
+    assert aliases[0]["target_key_id"] == f"${{aws_kms_key.{_key_id(dev, role)}.key_id}}"
+
+
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_key_policy_is_read_in_the_keys_region(dev: Synthesized, role: str) -> None:
+    assert _policy(dev, role)["provider"] == f"aws.{role}"
+
+
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_account_root_administers_the_key(dev: Synthesized, role: str) -> None:
+    statement = _statement(_policy(dev, role), "AccountAdministers")
+    assert statement["actions"] == ["kms:*"]
+    (principal,) = statement["principals"]
+    assert principal["type"] == "AWS"
+    assert principal["identifiers"][0].endswith(":root")
+    assert "caller_identity" in principal["identifiers"][0]
+
+
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_services_use_the_key_only_through_this_region_and_account(dev: Synthesized, role: str) -> None:
+    statement = _statement(_policy(dev, role), "ServicesOfThisAccount")
+    assert "kms:*" not in statement["actions"]
+    assert {"kms:Decrypt*", "kms:GenerateDataKey*", "kms:CreateGrant"} <= set(statement["actions"])
+    conditions = {condition["variable"]: condition for condition in statement["condition"]}
+    assert conditions["kms:CallerAccount"]["values"][0].startswith("${data.aws_caller_identity.")
+    via = set(conditions["kms:ViaService"]["values"])
+    region = REGIONS[role]
+    for service in ("rds", "secretsmanager", "dynamodb", "sns", "backup"):
+        assert f"{service}.{region}.amazonaws.com" in via
+    assert all(value.endswith(f".{region}.amazonaws.com") for value in via)
+
+
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_cloudwatch_logs_may_encrypt_only_this_accounts_log_groups(dev: Synthesized, role: str) -> None:
+    statement = _statement(_policy(dev, role), "CloudWatchLogs")
+    region = REGIONS[role]
+    assert statement["principals"] == [{"identifiers": [f"logs.{region}.amazonaws.com"], "type": "Service"}]
+    (condition,) = statement["condition"]
+    assert condition["variable"] == "kms:EncryptionContext:aws:logs:arn"
+    assert f":logs:{region}:" in condition["values"][0]
+
+
+def test_alarms_may_publish_to_encrypted_topics(dev: Synthesized) -> None:
+    statement = _statement(_policy(dev, "primary"), "AlarmsPublishToEncryptedTopics")
+    assert statement["principals"][0]["identifiers"] == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    assert statement["actions"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert statement["condition"][0]["variable"] == "aws:SourceAccount"

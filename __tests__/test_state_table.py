@@ -1,0 +1,133 @@
+"""Global tables: app state and failover journal, encrypted per region, recoverable, replicated, with grants."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from cdktf import Testing
+from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
+from conftest import Synthesized
+from dr_stack.settings import load_settings
+
+TABLES = ("app_state_table", "failover_state_table")
+
+
+@pytest.fixture(scope="module")
+def granted() -> Synthesized:
+    """A small stack: both keys, a hash-key-only table, read-write grants for one role per region."""
+    from cdktf import TerraformStack
+    from cdktf_cdktf_provider_aws.iam_role import IamRole
+    from dr_stack.keys import RegionalKey
+    from dr_stack.providers import ROLES, make_aws_providers
+    from dr_stack.state_table import GlobalTable
+
+    settings = load_settings(environ={})
+    stack = TerraformStack(Testing.app(), "tables")
+    providers = make_aws_providers(stack, settings)
+    keys = {role: RegionalKey(stack, f"{role}_key", provider=providers.for_role(role), settings=settings, role=role)
+            for role in ROLES}
+    table = GlobalTable(stack, "sessions", providers=providers, settings=settings, keys=keys, name="sessions",
+                        hash_key="id")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}]})
+    for role in ROLES:
+        app = IamRole(stack, f"{role}_app", provider=providers.for_role(role), name=f"{role}-app",
+                      assume_role_policy=trust)
+        table.grant_read_write(app, region_role=role)
+    return Synthesized(Testing.synth(stack))
+
+
+def _logical_id(synth: Synthesized, resource_type: str, contains: str) -> str:
+    matches = [key for key in synth.resources(resource_type) if contains in key]
+    assert len(matches) == 1, f"expected one {resource_type} matching {contains!r}, got {matches}"
+    return matches[0]
+
+
+def _key_arn(synth: Synthesized, role: str) -> str:
+    return f"${{aws_kms_key.{_logical_id(synth, 'aws_kms_key', f'{role}_key')}.arn}}"
+
+
+def _table(synth: Synthesized, name: str) -> dict[str, Any]:
+    return synth.only("aws_dynamodb_table", name)
+
+
+def test_stack_has_the_app_state_and_failover_state_tables(dev: Synthesized) -> None:
+    names = sorted(t["name"] for t in dev.resources("aws_dynamodb_table").values())
+    assert names == ["drapp-dev-app-state", "drapp-dev-failover-state"]
+
+
+def test_app_state_table_keys_sessions_by_pk_and_sk_with_ttl(dev: Synthesized) -> None:
+    table = _table(dev, "app_state_table")
+    assert (table["hash_key"], table["range_key"]) == ("pk", "sk")
+    assert table["attribute"] == [{"name": "pk", "type": "S"}, {"name": "sk", "type": "S"}]
+    assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}
+
+
+def test_failover_state_table_has_a_hash_key_only(dev: Synthesized) -> None:
+    table = _table(dev, "failover_state_table")
+    assert table["hash_key"] == "pk"
+    assert "range_key" not in table
+    assert table["attribute"] == [{"name": "pk", "type": "S"}]
+    assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_table_is_on_demand_streamed_and_recoverable_in_the_primary_region(dev: Synthesized, name: str) -> None:
+    table = _table(dev, name)
+    assert table["provider"] == "aws.primary"
+    assert table["billing_mode"] == "PAY_PER_REQUEST"
+    assert table["stream_enabled"] is True
+    assert table["stream_view_type"] == "NEW_AND_OLD_IMAGES"
+    assert table["point_in_time_recovery"] == {"enabled": True}
+    assert Testing.to_have_resource_with_properties(
+        dev.text, DynamodbTable.TF_RESOURCE_TYPE, {"billing_mode": "PAY_PER_REQUEST"})
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_table_is_encrypted_with_the_primary_key(dev: Synthesized, name: str) -> None:
+    assert _table(dev, name)["server_side_encryption"] == {"enabled": True, "kms_key_arn": _key_arn(dev, "primary")}
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_replica_is_encrypted_with_the_secondary_key_and_recoverable(dev: Synthesized, name: str) -> None:
+    (replica,) = _table(dev, name)["replica"]
+    assert replica["region_name"] == "us-west-2"
+    assert replica["kms_key_arn"] == _key_arn(dev, "secondary")
+    assert replica["kms_key_arn"] != _key_arn(dev, "primary")
+    assert replica["point_in_time_recovery"] is True
+
+
+def test_deletion_protection_is_on_in_prod_only(dev: Synthesized, prod: Synthesized) -> None:
+    for name in TABLES:
+        assert _table(dev, name)["deletion_protection_enabled"] is False
+        assert _table(prod, name)["deletion_protection_enabled"] is True
+
+
+def _grant(synth: Synthesized, role: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    policy = synth.only("aws_iam_role_policy", f"sessions_rw_{role}_{role}_app")
+    document_id = policy["policy"].split(".")[2]
+    return policy, synth.data_sources("aws_iam_policy_document")[document_id]["statement"]
+
+
+def test_grant_read_write_in_primary_names_the_table_and_its_indexes(granted: Synthesized) -> None:
+    policy, (use, key) = _grant(granted, "primary")
+    table = f"${{aws_dynamodb_table.{_logical_id(granted, 'aws_dynamodb_table', 'sessions')}.arn}}"
+    assert policy["provider"] == "aws.primary"
+    assert use["resources"] == [table, f"{table}/index/*"]
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"} <= set(use["actions"])
+    assert not [action for action in use["actions"] if "*" in action or "Table" in action and action != \
+                "dynamodb:DescribeTable"]
+    assert key["resources"] == [_key_arn(granted, "primary")]
+    assert key["condition"][0]["values"] == ["dynamodb.us-east-1.amazonaws.com"]
+
+
+def test_grant_read_write_in_secondary_names_the_replica(granted: Synthesized) -> None:
+    policy, (use, key) = _grant(granted, "secondary")
+    table_id = _logical_id(granted, "aws_dynamodb_table", "sessions")
+    replica = f'${{replace(aws_dynamodb_table.{table_id}.arn, ":us-east-1:", ":us-west-2:")}}'
+    assert policy["provider"] == "aws.secondary"
+    assert use["resources"][0] == replica
+    assert key["resources"] == [_key_arn(granted, "secondary")]
+    assert key["condition"][0]["values"] == ["dynamodb.us-west-2.amazonaws.com"]

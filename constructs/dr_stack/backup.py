@@ -1,0 +1,158 @@
+"""AWS Backup of the primary Aurora cluster: daily snapshot kept in the primary region and copied to the secondary.
+
+Aurora's own automated backups stay in their region; this plan adds snapshots that survive the loss of the
+primary region and of the global cluster itself (a logical corruption replicates; a snapshot does not).
+"""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.backup_plan import (
+    BackupPlan,
+    BackupPlanRule,
+    BackupPlanRuleCopyAction,
+    BackupPlanRuleCopyActionLifecycle,
+    BackupPlanRuleLifecycle,
+)
+from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
+from cdktf_cdktf_provider_aws.backup_vault import BackupVault
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from constructs import Construct
+
+from dr_stack.database import GlobalDatabase
+from dr_stack.keys import RegionalKey
+from dr_stack.providers import ROLES, RegionalProviders
+from dr_stack.settings import Settings
+
+# Daily at 05:00 UTC, after the default Aurora backup window (03:00-04:00) and before the maintenance window.
+DAILY_SCHEDULE = "cron(0 5 * * ? *)"
+START_WINDOW_MINUTES = 60
+COMPLETION_WINDOW_MINUTES = 360
+_MANAGED_POLICIES = ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores")
+
+
+class DatabaseBackup(Construct):
+    """Backup vault per region (regional KMS key), daily plan with a cross-region copy, selection of the cluster."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        providers: RegionalProviders,
+        settings: Settings,
+        keys: dict[str, RegionalKey],
+        database: GlobalDatabase,
+    ) -> None:
+        """Back up ``database``'s primary cluster into the primary vault and copy each recovery point across."""
+        super().__init__(scope, id_)
+        self._settings = settings
+        self.vaults: dict[str, BackupVault] = {
+            role: BackupVault(
+                self,
+                f"{role}_vault",
+                provider=providers.for_role(role),
+                name=f"{settings.name_prefix}-{role}",
+                kms_key_arn=keys[role].key_arn,
+            )
+            for role in ROLES
+        }
+
+        key = keys["primary"]
+        trust = DataAwsIamPolicyDocument(
+            self,
+            "service_trust",
+            provider=providers.primary,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["backup.amazonaws.com"])
+                    ],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals", variable="aws:SourceAccount", values=[key.account_id]
+                        )
+                    ],
+                )
+            ],
+        )
+        self.service_role = IamRole(
+            self,
+            "service_role",
+            provider=providers.primary,
+            name=f"{settings.name_prefix}-aws-backup",
+            description="AWS Backup: snapshot, copy and restore the Aurora cluster",
+            assume_role_policy=trust.json,
+        )
+        for policy in _MANAGED_POLICIES:
+            IamRolePolicyAttachment(
+                self,
+                policy.removeprefix("AWSBackupServiceRolePolicyFor").lower() + "_policy",
+                provider=providers.primary,
+                role=self.service_role.name,
+                policy_arn=f"arn:{key.partition}:iam::aws:policy/service-role/{policy}",
+            )
+
+        retention = settings.aws_backup_retention_days
+        self.plan = BackupPlan(
+            self,
+            "plan",
+            provider=providers.primary,
+            name=f"{settings.name_prefix}-database",
+            rule=[
+                BackupPlanRule(
+                    rule_name="daily-with-cross-region-copy",
+                    target_vault_name=self.vaults["primary"].name,
+                    schedule=DAILY_SCHEDULE,
+                    start_window=START_WINDOW_MINUTES,
+                    completion_window=COMPLETION_WINDOW_MINUTES,
+                    lifecycle=BackupPlanRuleLifecycle(delete_after=retention),
+                    copy_action=[
+                        BackupPlanRuleCopyAction(
+                            destination_vault_arn=self.vaults["secondary"].arn,
+                            lifecycle=BackupPlanRuleCopyActionLifecycle(delete_after=retention),
+                        )
+                    ],
+                    recovery_point_tags={"backup-plan": f"{settings.name_prefix}-database"},
+                )
+            ],
+        )
+        self.selection = BackupSelection(
+            self,
+            "selection",
+            provider=providers.primary,
+            name=f"{settings.name_prefix}-primary-cluster",
+            plan_id=self.plan.id,
+            iam_role_arn=self.service_role.arn,
+            resources=[database.cluster_arn("primary")],
+        )
+
+    def vault_arn(self, role: str) -> str:
+        """ARN of a region's backup vault."""
+        return self.vaults[role].arn
+
+    def vault_name(self, role: str) -> str:
+        """Name of a region's backup vault."""
+        return self.vaults[role].name
+
+    @property
+    def plan_id(self) -> str:
+        """Id of the backup plan."""
+        return self.plan.id
+
+    @property
+    def plan_arn(self) -> str:
+        """ARN of the backup plan."""
+        return self.plan.arn
+
+    @property
+    def service_role_arn(self) -> str:
+        """ARN of the role AWS Backup assumes."""
+        return self.service_role.arn

@@ -1,0 +1,286 @@
+"""DNS failover: hosted zone, regional certificates, Route53 health checks, the traffic switch, failover records.
+
+Route53 is a global service; its resources use the primary provider. Two things are regional on purpose:
+the traffic-switch alarm lives in the secondary region (the orchestrator that fences the primary runs
+there), and health-check status alarms live in us-east-1 (the only region Route53 publishes them to).
+"""
+
+from __future__ import annotations
+
+import json
+
+from cdktf import TerraformIterator, Token
+from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
+from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
+from cdktf_cdktf_provider_aws.route53_record import (
+    Route53Record,
+    Route53RecordAlias,
+    Route53RecordFailoverRoutingPolicy,
+)
+from cdktf_cdktf_provider_aws.route53_zone import Route53Zone
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+
+from constructs import Construct
+from dr_stack.app_tier import HTTP_PORT, HTTPS_PORT, AppTier
+from dr_stack.monitoring import AlarmTopic
+from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, RegionalProviders
+from dr_stack.settings import Settings
+
+# Shared with the failover orchestrator's configuration (TRAFFIC_SWITCH_METRIC, METRIC_NAMESPACE): the
+# orchestrator writes 1 to fence the primary (traffic moves to the secondary) and 0 to let it back.
+TRAFFIC_SWITCH_NAMESPACE = "DR/Failover"
+TRAFFIC_SWITCH_METRIC = "PrimaryFenced"
+TRAFFIC_SWITCH_DIMENSION = "GlobalCluster"
+# Route53 checks from these regions (at least three are required); spread over three continents.
+HEALTH_CHECKER_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1")
+VALIDATION_RECORD_TTL_SECONDS = 300
+ROUTE53_METRIC_PERIOD_SECONDS = 60
+
+
+class HostedZone(Construct):
+    """The public hosted zone of the domain: created (create_hosted_zone) or looked up by hosted_zone_name."""
+
+    def __init__(self, scope: Construct, id_: str, *, provider: AwsProvider, settings: Settings) -> None:
+        super().__init__(scope, id_)
+        self.provider = provider
+        self.created = settings.create_hosted_zone
+        if settings.create_hosted_zone:
+            zone = Route53Zone(self, "zone", provider=provider, name=settings.hosted_zone_name,
+                               comment=f"{settings.name_prefix}: DR failover records")
+            self._zone_id = zone.zone_id
+        else:
+            found = DataAwsRoute53Zone(self, "zone", provider=provider, name=settings.hosted_zone_name,
+                                       private_zone=False)
+            self._zone_id = found.zone_id
+        self._zone_name = settings.hosted_zone_name
+
+    @property
+    def zone_id(self) -> str:
+        """Id of the hosted zone."""
+        return self._zone_id
+
+    @property
+    def zone_name(self) -> str:
+        """DNS name of the hosted zone."""
+        return self._zone_name
+
+
+class ValidatedCertificate(Construct):
+    """An ACM certificate for the domain in one region (ALBs need one in their own region), DNS-validated."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, provider: AwsProvider, settings: Settings, role: str, zone: HostedZone
+    ) -> None:
+        super().__init__(scope, id_)
+        certificate = AcmCertificate(
+            self, "certificate", provider=provider, domain_name=settings.domain_name, validation_method="DNS",
+            key_algorithm="EC_prime256v1", tags={"Name": f"{settings.name_prefix}-{role}"},
+            lifecycle={"create_before_destroy": True},
+        )
+        options = TerraformIterator.from_complex_list(certificate.domain_validation_options, "domain_name")
+        # ACM asks for the same CNAME for the same domain in every region of an account, so both regions'
+        # records may name one record: allow_overwrite makes the second an idempotent upsert.
+        records = Route53Record(
+            self, "validation_record", provider=zone.provider, for_each=options, zone_id=zone.zone_id,
+            name=options.get_string("resource_record_name"), type=options.get_string("resource_record_type"),
+            records=[options.get_string("resource_record_value")], ttl=VALIDATION_RECORD_TTL_SECONDS,
+            allow_overwrite=True,
+        )
+        fqdns = Token.as_list(TerraformIterator.from_resources(records).pluck_property("fqdn"))
+        self.validation = AcmCertificateValidation(
+            self, "validation", provider=provider, certificate_arn=certificate.arn, validation_record_fqdns=fqdns,
+        )
+
+    @property
+    def certificate_arn(self) -> str:
+        """ARN of the certificate, known only once it is issued (listeners using it wait for validation)."""
+        return self.validation.certificate_arn
+
+
+class HealthCheckAlarmTopic(Construct):
+    """SNS topic (KMS-encrypted) in us-east-1 for Route53 health-check alarms, when neither region is us-east-1."""
+
+    def __init__(self, scope: Construct, id_: str, *, provider: AwsProvider, settings: Settings) -> None:
+        super().__init__(scope, id_)
+        account_id = DataAwsCallerIdentity(self, "caller", provider=provider).account_id
+        partition = DataAwsPartition(self, "partition", provider=provider).partition
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "AccountAdministers", "Effect": "Allow", "Action": "kms:*", "Resource": "*",
+                 "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"}},
+                # CloudWatch alarms publish to the encrypted topic.
+                {"Sid": "AlarmsPublishToEncryptedTopic", "Effect": "Allow",
+                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+                 "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}},
+            ],
+        }
+        key = KmsKey(self, "key", provider=provider, enable_key_rotation=True, deletion_window_in_days=30,
+                     description=f"{settings.name_prefix} route53 health-check alarm topic",
+                     policy=json.dumps(policy))
+        KmsAlias(self, "alias", provider=provider, name=f"alias/{settings.name_prefix}-route53-alarms",
+                 target_key_id=key.key_id)
+        self.topic = SnsTopic(self, "topic", provider=provider, name=f"{settings.name_prefix}-route53-alarms",
+                              kms_master_key_id=key.arn)
+        if settings.alarm_email:
+            SnsTopicSubscription(self, "email", provider=provider, topic_arn=self.topic.arn, protocol="email",
+                                 endpoint=settings.alarm_email)
+
+    @property
+    def topic_arn(self) -> str:
+        """ARN of the topic."""
+        return self.topic.arn
+
+
+class DnsFailover(Construct):
+    """Health checks on both ALBs, the data-plane traffic switch, and PRIMARY/SECONDARY failover records."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        providers: RegionalProviders,
+        settings: Settings,
+        app_tiers: dict[str, AppTier],
+        alarm_topics: dict[str, AlarmTopic],
+        us_east_1_topic_arn: str,
+        zone: HostedZone | None = None,
+    ) -> None:
+        """``us_east_1_topic_arn``: SNS topic in us-east-1 for the health-check alarms (Route53 publishes its
+        metrics there only, and an alarm can only notify a topic of its own region). ``zone``: None (no domain)
+        means health checks and the traffic switch without records."""
+        super().__init__(scope, id_)
+        self._settings = settings
+        self._zone = zone
+        self._app_tiers = app_tiers
+        route53 = providers.primary
+        https = zone is not None
+        name = settings.name_prefix
+
+        self.health_checks: dict[str, Route53HealthCheck] = {}
+        for role in ROLES:
+            self.health_checks[role] = Route53HealthCheck(
+                self, f"{role}_alb_health_check", provider=route53, type="HTTPS" if https else "HTTP",
+                fqdn=app_tiers[role].alb_dns_name, port=HTTPS_PORT if https else HTTP_PORT,
+                resource_path=settings.health_check_path, request_interval=settings.health_check_interval_seconds,
+                failure_threshold=settings.health_check_failure_threshold, measure_latency=True,
+                enable_sni=True if https else None, regions=list(HEALTH_CHECKER_REGIONS),
+                reference_name=f"{role}-alb"[:64], tags={"Name": f"{name}-{role}-alb"},
+            )
+
+        # The traffic switch: the orchestrator fences the primary by writing PrimaryFenced=1 in the secondary
+        # region, which it can reach when the primary region cannot be. A Route53 health check follows this
+        # alarm, so traffic moves without any Route53 (us-east-1 control plane) call during a failover.
+        self.traffic_switch_region_name = settings.secondary_region
+        self.traffic_switch_alarm = CloudwatchMetricAlarm(
+            self, "traffic_switch_alarm", provider=providers.secondary,
+            alarm_name=f"{name}-traffic-switch-primary-fenced",
+            alarm_description="ALARM: the failover orchestrator fenced the primary region; Route53 sends users "
+                              "to the secondary. The orchestrator writes 0 to let the primary back.",
+            namespace=TRAFFIC_SWITCH_NAMESPACE, metric_name=TRAFFIC_SWITCH_METRIC,
+            dimensions={TRAFFIC_SWITCH_DIMENSION: settings.global_cluster_identifier},
+            statistic="Maximum", period=60, evaluation_periods=1, threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            # The orchestrator writes the metric once, not continuously: "ignore" keeps the alarm in its last
+            # state when no data arrives, so a fenced primary stays fenced (and an unfenced one stays in).
+            treat_missing_data="ignore",
+            alarm_actions=[alarm_topics["secondary"].topic_arn], ok_actions=[alarm_topics["secondary"].topic_arn],
+        )
+        self.traffic_switch_health_check = Route53HealthCheck(
+            self, "traffic_switch_health_check", provider=route53, type="CLOUDWATCH_METRIC",
+            cloudwatch_alarm_name=self.traffic_switch_alarm.alarm_name,
+            cloudwatch_alarm_region=self.traffic_switch_region_name,
+            # Before the metric is ever written the alarm has no data: the primary is not fenced.
+            insufficient_data_health_status="Healthy",
+            reference_name="traffic-switch", tags={"Name": f"{name}-traffic-switch"},
+        )
+        self.primary_calculated_health_check = Route53HealthCheck(
+            self, "primary_calculated_health_check", provider=route53, type="CALCULATED",
+            child_healthchecks=[self.health_checks["primary"].id, self.traffic_switch_health_check.id],
+            # Both must be healthy: an unhealthy primary ALB *or* a fenced primary moves traffic.
+            child_health_threshold=2, reference_name="primary-in-service", tags={"Name": f"{name}-primary-serving"},
+        )
+
+        self.records: dict[str, Route53Record] = {}
+        if zone is not None:
+            record_health_checks = {
+                "primary": self.primary_calculated_health_check.id,
+                "secondary": self.health_checks["secondary"].id,
+            }
+            for role in ROLES:
+                self.records[role] = Route53Record(
+                    self, f"{role}_record", provider=route53, zone_id=zone.zone_id, name=settings.domain_name,
+                    type="A", set_identifier=role,
+                    failover_routing_policy=Route53RecordFailoverRoutingPolicy(type=role.upper()),
+                    health_check_id=record_health_checks[role],
+                    alias=Route53RecordAlias(name=app_tiers[role].alb_dns_name, zone_id=app_tiers[role].alb_zone_id,
+                                             evaluate_target_health=True),
+                )
+
+        # Route53 publishes HealthCheckStatus in us-east-1 only, and an alarm can notify only a topic of its
+        # own region: these alarms use the us_east_1 provider and a topic there.
+        actions = [us_east_1_topic_arn]
+        watched = {f"{role}_alb": check.id for role, check in self.health_checks.items()}
+        watched["primary_in_service"] = self.primary_calculated_health_check.id
+        self.health_check_alarms: dict[str, CloudwatchMetricAlarm] = {}
+        for label, check_id in watched.items():
+            self.health_check_alarms[label] = CloudwatchMetricAlarm(
+                self, f"{label}_health_check_alarm", provider=providers.us_east_1,
+                alarm_name=f"{name}-{label.replace('_', '-')}-health-check",
+                alarm_description=f"Route53 health check {label.replace('_', ' ')} is failing",
+                namespace="AWS/Route53", metric_name="HealthCheckStatus", dimensions={"HealthCheckId": check_id},
+                statistic="Minimum", period=ROUTE53_METRIC_PERIOD_SECONDS,
+                evaluation_periods=settings.alarm_evaluation_periods, threshold=1,
+                comparison_operator="LessThanThreshold", treat_missing_data="breaching",
+                alarm_actions=actions, ok_actions=actions,
+            )
+
+    @property
+    def zone_id(self) -> str | None:
+        """Id of the hosted zone, None without a domain."""
+        return self._zone.zone_id if self._zone is not None else None
+
+    @property
+    def app_fqdn(self) -> str:
+        """Name users reach the app at: the domain, or the primary ALB's DNS name without one."""
+        return self._settings.domain_name or self._app_tiers["primary"].alb_dns_name
+
+    def health_check_id(self, role: str) -> str:
+        """Id of the Route53 health check on a region's ALB."""
+        return self.health_checks[role].id
+
+    @property
+    def primary_calculated_health_check_id(self) -> str:
+        """Id of the calculated check the PRIMARY record carries (ALB healthy and primary not fenced)."""
+        return self.primary_calculated_health_check.id
+
+    @property
+    def traffic_switch_health_check_id(self) -> str:
+        """Id of the health check that follows the traffic-switch alarm."""
+        return self.traffic_switch_health_check.id
+
+    @property
+    def traffic_switch_alarm_name(self) -> str:
+        """Name of the traffic-switch alarm (in traffic_switch_region)."""
+        return self.traffic_switch_alarm.alarm_name
+
+    @property
+    def traffic_switch_region(self) -> str:
+        """Region of the traffic-switch alarm and metric: the secondary region."""
+        return self.traffic_switch_region_name
+
+    @property
+    def health_check_region(self) -> str:
+        """Region where Route53 publishes health-check metrics."""
+        return ROUTE53_METRICS_REGION
