@@ -10,14 +10,21 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 PYTHON := .venv/bin/python
 STAMP_PY := .venv/.installed
 STAMP_NODE := node_modules/.installed
+STAMP_CHECKOV := .venv-checkov/.installed
 
 .PHONY: synth test lint validate scan budget drill bench bootstrap deploy clean setup
 
-setup: $(STAMP_PY) $(STAMP_NODE)
+setup: $(STAMP_PY) $(STAMP_NODE) $(STAMP_CHECKOV)
 
 $(STAMP_PY): Pipfile.lock pyproject.toml
 	@command -v pipenv >/dev/null 2>&1 || python3 -m pip install --quiet "pipenv==2026.10.3"
 	pipenv sync --dev
+	@touch $@
+
+# checkov lives in its own pinned venv: its dependency pins would fight the project's boto3/moto.
+$(STAMP_CHECKOV): security/checkov-requirements.txt
+	python3 -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet -r security/checkov-requirements.txt
 	@touch $@
 
 $(STAMP_NODE): package.json package-lock.json
@@ -54,4 +61,4 @@ bootstrap: setup
 	cdktf deploy $$($(PYTHON) -c "import sys; sys.path[:0]=['constructs']; from dr_stack.app import stack_names; from dr_stack.settings import load_settings; print(stack_names(load_settings())[0])")
 
 clean:
-	rm -rf cdktf.out .venv node_modules
+	rm -rf cdktf.out .venv .venv-checkov node_modules

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import Synthesized
 from dr_stack.budget import budget_table, data_loss_budget, recovery_time_budget
 from dr_stack.settings import SettingsError, load_settings

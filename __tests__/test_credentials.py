@@ -107,7 +107,7 @@ def _cluster_body(synth: Synthesized, role: str) -> dict[str, Any]:
 
 
 def test_rejects_secret_recovery_window_outside_7_to_30_days() -> None:
-    with pytest.raises(SettingsError, match=r"secret_recovery_window_days must be 0 .* or 7 to 30 days, got 3"):
+    with pytest.raises(SettingsError, match=r"secret_recovery_window_days must be 0 .*or 7 to 30 days .*got 3"):
         load_settings({"secret_recovery_window_days": 3}, environ={})
 
 

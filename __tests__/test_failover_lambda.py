@@ -14,8 +14,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
-from moto import mock_aws
-
 from dr_failover import handler as handler_module
 from dr_failover.aws import GuardedClient, ReadOnlyViolation, RetryPolicy, is_read_only
 from dr_failover.config import ConfigError, load_config
@@ -35,10 +33,12 @@ from dr_failover.drill import (
     SimulatedClock,
     cluster_arn,
     main,
+    shared_client,
 )
 from dr_failover.handler import handle_event
 from dr_failover.lock import LeaseLock
 from dr_failover.orchestrator import STEP_NAMES
+from moto import mock_aws
 
 PROMOTING_STEPS = list(STEP_NAMES)
 REASON = "planned regional move"
@@ -76,7 +76,9 @@ def world(request, clock):
 @pytest.fixture
 def aws(world, clock):
     """ClientsFactory recording every call; RDS clients are Stubber-wrapped."""
-    return SimulatedAws(clock)
+    simulated = SimulatedAws(clock)
+    yield simulated
+    simulated.close()
 
 
 def invoke(world, aws, clock, event, *, target=SECONDARY_REGION, run_id="run-1", **env):
@@ -94,8 +96,12 @@ def event(mode, *, target=SECONDARY_REGION, **extra):
 
 def static_env(target=SECONDARY_REGION, **overrides):
     """A valid environment that needs no moto resources."""
-    world = DrillWorld(SimulatedClock(), topic_arns={
-        region: f"arn:aws:sns:{region}:123456789012:dr-alerts" for region in (PRIMARY_REGION, SECONDARY_REGION)})
+    world = DrillWorld(
+        SimulatedClock(),
+        topic_arns={
+            region: f"arn:aws:sns:{region}:123456789012:dr-alerts" for region in (PRIMARY_REGION, SECONDARY_REGION)
+        },
+    )
     return world.env(target, **overrides)
 
 
@@ -154,8 +160,9 @@ def test_switchover_succeeds_scales_fences_switches_traffic_notifies_and_release
     dims = {"GlobalCluster": GLOBAL_CLUSTER_ID, "Mode": "switchover"}
     assert world.metric_values(SECONDARY_REGION, "RecoveryTimeSeconds", dims) == [result["recovery_time_seconds"]]
     assert world.metric_values(SECONDARY_REGION, "DataLossWindowSeconds", dims) == [0.0]
-    assert world.metric_values(SECONDARY_REGION, "StepDurationSeconds", {**dims, "Step": "wait_for_promotion"}) \
-        == [step(result, "wait_for_promotion")["seconds"]]
+    assert world.metric_values(SECONDARY_REGION, "StepDurationSeconds", {**dims, "Step": "wait_for_promotion"}) == [
+        step(result, "wait_for_promotion")["seconds"]
+    ]
     # two polls of 15 s before the target became writer
     assert step(result, "wait_for_promotion")["seconds"] == 30.0
     assert result["recovery_time_seconds"] >= 30.0
@@ -213,8 +220,12 @@ def test_fresh_run_does_not_call_promotion_again_when_one_to_the_target_is_in_pr
 
 def test_lost_promotion_answer_is_not_retried_when_rds_shows_the_promotion_started(world, aws, clock):
     script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global()
-    aws.fail("rds", SECONDARY_REGION, "FailoverGlobalCluster",
-             ReadTimeoutError(endpoint_url="https://rds.us-west-2.amazonaws.com/"))
+    aws.fail(
+        "rds",
+        SECONDARY_REGION,
+        "FailoverGlobalCluster",
+        ReadTimeoutError(endpoint_url="https://rds.us-west-2.amazonaws.com/"),
+    )
     script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION).wait(1)
 
     result = invoke(world, aws, clock, event("failover"))
@@ -273,11 +284,18 @@ def test_switchover_refused_with_message_pointing_to_failover(world, aws, clock,
 
 
 def test_second_invocation_while_lock_is_held_is_refused(world, aws, clock):
-    dynamodb = boto3.client("dynamodb", region_name=SECONDARY_REGION)
-    holder = LeaseLock(dynamodb, table_name="dr-failover-state", global_cluster_id=GLOBAL_CLUSTER_ID,
-                       clock=clock, lease_seconds=900)
-    holder.acquire(run_id="run-A", mode="failover", target_region=SECONDARY_REGION, reason="first",
-                   started_at=clock(), lag_seconds=1.8)
+    dynamodb = shared_client("dynamodb", SECONDARY_REGION)
+    holder = LeaseLock(
+        dynamodb, table_name="dr-failover-state", global_cluster_id=GLOBAL_CLUSTER_ID, clock=clock, lease_seconds=900
+    )
+    holder.acquire(
+        run_id="run-A",
+        mode="failover",
+        target_region=SECONDARY_REGION,
+        reason="first",
+        started_at=clock(),
+        lag_seconds=1.8,
+    )
     script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
 
     result = invoke(world, aws, clock, event("failover"), run_id="run-B")
@@ -291,9 +309,10 @@ def test_second_invocation_while_lock_is_held_is_refused(world, aws, clock):
 
 
 def test_lock_is_exclusive_until_lease_expires_then_reacquirable(world, clock):
-    dynamodb = boto3.client("dynamodb", region_name=SECONDARY_REGION)
-    lock = LeaseLock(dynamodb, table_name="dr-failover-state", global_cluster_id=GLOBAL_CLUSTER_ID,
-                     clock=clock, lease_seconds=900)
+    dynamodb = shared_client("dynamodb", SECONDARY_REGION)
+    lock = LeaseLock(
+        dynamodb, table_name="dr-failover-state", global_cluster_id=GLOBAL_CLUSTER_ID, clock=clock, lease_seconds=900
+    )
     common = {"mode": "failover", "target_region": SECONDARY_REGION, "reason": "r", "lag_seconds": None}
     lock.acquire(run_id="a", started_at=clock(), **common)
     with pytest.raises(RuntimeError, match="run a"):
@@ -309,11 +328,15 @@ def test_lock_is_exclusive_until_lease_expires_then_reacquirable(world, clock):
 
 def test_throttled_calls_are_retried_with_backoff_and_succeed(world, aws, clock):
     script = RdsScript(aws, SECONDARY_REGION).preflight("switchover").describe_global()
-    script.target.add_client_error("switchover_global_cluster", service_error_code="Throttling",
-                                   http_status_code=400)
+    script.target.add_client_error("switchover_global_cluster", service_error_code="Throttling", http_status_code=400)
     script.promotion_call("switchover").wait(1)
-    aws.fail("autoscaling", SECONDARY_REGION, "UpdateAutoScalingGroup",
-             throttling("Throttling"), throttling("TooManyRequestsException"))
+    aws.fail(
+        "autoscaling",
+        SECONDARY_REGION,
+        "UpdateAutoScalingGroup",
+        throttling("Throttling"),
+        throttling("TooManyRequestsException"),
+    )
 
     result = invoke(world, aws, clock, event("switchover"))
 
@@ -331,8 +354,9 @@ def test_throttling_backoff_is_capped_and_gives_up_after_max_attempts(clock):
     rds = boto3.client("rds", region_name=SECONDARY_REGION)
     stubber = Stubber(rds)
     for _ in range(7):
-        stubber.add_client_error("describe_global_clusters", service_error_code="ThrottlingException",
-                                 http_status_code=400)
+        stubber.add_client_error(
+            "describe_global_clusters", service_error_code="ThrottlingException", http_status_code=400
+        )
     guarded = GuardedClient(rds, sleep=clock.sleep, policy=RetryPolicy(max_attempts=7, base_delay=0.5, max_delay=4))
     with stubber, pytest.raises(ClientError, match="ThrottlingException"):
         guarded.describe_global_clusters()
@@ -391,7 +415,7 @@ def test_rerun_after_crash_after_promote_call_resumes_without_calling_failover_a
     for name in ("preflight", "fence_peer", "scale_target", "promote"):
         assert step(result, name)["status"] == "skipped", name
     assert step(result, "wait_for_promotion")["status"] == "ok"
-    assert "resumed crashed run run-A" in result["message"]
+    assert "resumed unfinished run run-A" in result["message"]
     assert result["recovery_time_seconds"] >= 901  # measured from the crashed run's start
     assert result["data_loss_window_seconds"] == 1.8  # from the crashed run's journal
     assert world.capacity(SECONDARY_REGION) == FULL_CAPACITY
@@ -399,8 +423,31 @@ def test_rerun_after_crash_after_promote_call_resumes_without_calling_failover_a
     lock = world.lock_item(SECONDARY_REGION)
     assert lock["state"]["S"] == "succeeded" and lock["resumed_from"]["S"] == "run-A"
     assert [s.split(": ")[0] for s in subjects(world)] == [
-        "DR failover to us-west-2 started", "DR failover to us-west-2 resumed (from run run-A)",
-        "DR failover to us-west-2 succeeded"]
+        "DR failover to us-west-2 started",
+        "DR failover to us-west-2 resumed (from run run-A)",
+        "DR failover to us-west-2 succeeded",
+    ]
+
+
+def test_rerun_after_promotion_timeout_finishes_the_job_instead_of_reporting_nothing_to_do(world, aws, clock):
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    for _ in range(5):
+        script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)
+    first = invoke(world, aws, clock, event("failover"), run_id="run-A", PROMOTION_TIMEOUT_SECONDS="60")
+    assert first["status"] == "failed"
+
+    # RDS finished later: the target is now writer but DNS was never switched. The re-run must not
+    # answer "already writer, nothing to do"; it resumes, sees the writer and switches traffic.
+    clock.advance(300)
+    script.wait(0)
+    result = invoke(world, aws, clock, event("failover"), run_id="run-B", PROMOTION_TIMEOUT_SECONDS="60")
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+    assert step(result, "promote")["status"] == "skipped"
+    assert step(result, "switch_traffic")["status"] == "ok"
+    assert world.metric_values(SECONDARY_REGION, SWITCH_METRIC, {"GlobalCluster": GLOBAL_CLUSTER_ID}) == [1.0]
 
 
 def test_fence_failure_in_unreachable_peer_region_is_a_warning_not_a_failure(world, aws, clock):
@@ -460,8 +507,9 @@ def test_dry_run_makes_no_changing_call_and_reports_the_plan(world, aws, clock):
     planned = {s["name"]: s for s in result["steps"] if s["status"] == "planned"}
     assert set(planned) == set(PROMOTING_STEPS) - {"preflight", "check_peer_health"}
     assert "failover_global_cluster(" in planned["promote"]["detail"]
-    assert "'AllowDataLoss': True" in planned["promote"]["detail"] or \
-        "AllowDataLoss=True" in planned["promote"]["detail"]
+    assert (
+        "'AllowDataLoss': True" in planned["promote"]["detail"] or "AllowDataLoss=True" in planned["promote"]["detail"]
+    )
 
 
 def test_dry_run_guard_refuses_a_changing_call_before_it_is_sent(world, aws, clock):
@@ -505,22 +553,42 @@ def test_preflight_mode_fails_when_target_cluster_not_available(world, aws, cloc
     [
         ({"target_region": SECONDARY_REGION, "reason": REASON}, "mode", "mode is required"),
         ({"mode": "promote", "target_region": SECONDARY_REGION, "reason": REASON}, "mode", "got 'promote'"),
-        ({"mode": "failover", "target_region": PRIMARY_REGION, "reason": REASON}, "target_region",
-         "invoke the function in that region"),
-        ({"mode": "failover", "target_region": SECONDARY_REGION, "reason": REASON, "dryrun": True}, "dryrun",
-         "unknown event key(s) ['dryrun']"),
-        ({"mode": "failover", "target_region": SECONDARY_REGION, "reason": REASON, "dry_run": "false"}, "dry_run",
-         "JSON boolean (true or false), got 'false'"),
+        (
+            {"mode": "failover", "target_region": PRIMARY_REGION, "reason": REASON},
+            "target_region",
+            "invoke the function in that region",
+        ),
+        (
+            {"mode": "failover", "target_region": SECONDARY_REGION, "reason": REASON, "dryrun": True},
+            "dryrun",
+            "unknown event key(s) ['dryrun']",
+        ),
+        (
+            {"mode": "failover", "target_region": SECONDARY_REGION, "reason": REASON, "dry_run": "false"},
+            "dry_run",
+            "JSON boolean (true or false), got 'false'",
+        ),
         ({"mode": "failover", "target_region": SECONDARY_REGION}, "reason", "reason is required"),
-        ({"mode": "failover", "target_region": SECONDARY_REGION, "reason": "x" * 257}, "reason",
-         "at most 256 characters, got 257"),
+        (
+            {"mode": "failover", "target_region": SECONDARY_REGION, "reason": "x" * 257},
+            "reason",
+            "at most 256 characters, got 257",
+        ),
         (["failover"], "event", "must be a JSON object"),
     ],
-    ids=["missing_mode", "unknown_mode", "wrong_region", "unknown_key", "dry_run_not_bool", "missing_reason",
-         "reason_too_long", "not_an_object"],
+    ids=[
+        "missing_mode",
+        "unknown_mode",
+        "wrong_region",
+        "unknown_key",
+        "dry_run_not_bool",
+        "missing_reason",
+        "reason_too_long",
+        "not_an_object",
+    ],
 )
 def test_malformed_event_is_invalid_and_makes_no_aws_call(bad_event, field, fragment):
-    aws = SimulatedAws()
+    aws = SimulatedAws()  # no client is ever made here, nothing to close
     config = load_config(static_env())
 
     result = handle_event(bad_event, config=config, clients_factory=aws, run_id="run-x")
@@ -566,8 +634,17 @@ def test_lambda_handler_raises_the_config_error_naming_the_variable(monkeypatch)
         ({"TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:dr-alerts"}, "TOPIC_ARN must be a topic in TARGET_REGION"),
         ({"PROMOTION_TIMEOUT_SECONDS": "1200"}, "PROMOTION_TIMEOUT_SECONDS must be less than RTO_MINUTES * 60"),
     ],
-    ids=["missing", "not_a_number", "bad_region", "arn_wrong_region", "switch_region", "capacity_order",
-         "lease_too_short", "topic_wrong_region", "timeout_beyond_rto"],
+    ids=[
+        "missing",
+        "not_a_number",
+        "bad_region",
+        "arn_wrong_region",
+        "switch_region",
+        "capacity_order",
+        "lease_too_short",
+        "topic_wrong_region",
+        "timeout_beyond_rto",
+    ],
 )
 def test_config_error_names_the_variable_value_and_what_is_allowed(overrides, message):
     env = static_env()
@@ -583,15 +660,26 @@ def test_config_error_names_the_variable_value_and_what_is_allowed(overrides, me
 
 def test_config_defaults_apply_when_optional_variables_are_unset():
     env = static_env()
-    for name in ("PROMOTION_TIMEOUT_SECONDS", "POLL_INTERVAL_SECONDS", "FENCE_TIMEOUT_SECONDS",
-                 "LOCK_LEASE_SECONDS", "METRIC_NAMESPACE", "HEALTH_CHECK_ID"):
+    for name in (
+        "PROMOTION_TIMEOUT_SECONDS",
+        "POLL_INTERVAL_SECONDS",
+        "FENCE_TIMEOUT_SECONDS",
+        "LOCK_LEASE_SECONDS",
+        "METRIC_NAMESPACE",
+        "HEALTH_CHECK_ID",
+    ):
         env.pop(name)
 
     config = load_config(env)
 
-    assert (config.promotion_timeout_seconds, config.poll_interval_seconds, config.fence_timeout_seconds,
-            config.lock_lease_seconds, config.metric_namespace, config.health_check_id) == (
-        600, 15, 20, 900, "DR/Failover", None)
+    assert (
+        config.promotion_timeout_seconds,
+        config.poll_interval_seconds,
+        config.fence_timeout_seconds,
+        config.lock_lease_seconds,
+        config.metric_namespace,
+        config.health_check_id,
+    ) == (600, 15, 20, 900, "DR/Failover", None)
     assert config.target_cluster_id == CLUSTER_IDS[SECONDARY_REGION]
 
 

@@ -26,8 +26,11 @@ SUPPRESSIONS = ROOT / "security" / "checkov_suppressions.toml"
 CHECKOV_VENV = ROOT / ".venv-checkov"
 
 # A key that holds a secret when its value is a literal (not a ${...} reference or a variable).
-_SECRET_KEY = re.compile(r"(password|passwd|secret_string|secret_key|access_key|token|private_key)", re.I)
-_SECRET_KEY_ALLOWED = re.compile(r"(_version|_wo_version|_arn|_id|_length|_name|_source|kms|_enabled|ssm)", re.I)
+_SECRET_KEY = re.compile(r"^(password|passwd|\w*_password|secret_string(_wo)?|secret_key|access_key|private_key|"
+                         r"\w*_token|token|api_key)$", re.I)
+_SECRET_KEY_ALLOWED = re.compile(r"^(http_tokens|http_put_response_hop_limit)$", re.I)
+# Blocks where a literal credential would reach AWS or the state (outputs are checked by their value only).
+_CHECKED_BLOCKS = ("resource", "data", "provider", "locals", "variable", "module")
 _LITERAL_PATTERNS = {
     "AWS access key id": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
     "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
@@ -51,10 +54,12 @@ class Suppression:
     check_id: str
     resource: str
     justification: str
+    stack: str = "*"
 
     def covers(self, finding: Finding) -> bool:
-        """True when this suppression accepts the finding."""
-        return self.check_id == finding.check_id and fnmatch.fnmatchcase(finding.resource, self.resource)
+        """True when this suppression accepts the finding (check id, resource glob and stack glob)."""
+        return (self.check_id == finding.check_id and fnmatch.fnmatchcase(finding.resource, self.resource)
+                and fnmatch.fnmatchcase(finding.stack, self.stack))
 
 
 def load_suppressions(path: Path = SUPPRESSIONS) -> list[Suppression]:
@@ -66,7 +71,8 @@ def load_suppressions(path: Path = SUPPRESSIONS) -> list[Suppression]:
         if not entry.get("check_id") or not entry.get("resource") or len(justification) < 20:
             raise SystemExit(f"{path.name} entry {index + 1} needs check_id, resource and a justification "
                              f"of at least 20 characters, got {entry!r}")
-        suppressions.append(Suppression(entry["check_id"], entry["resource"], justification))
+        suppressions.append(Suppression(entry["check_id"], entry["resource"], justification,
+                                        entry.get("stack", "*")))
     return suppressions
 
 
@@ -132,12 +138,16 @@ def _walk(node: Any, path: str) -> list[tuple[str, Any]]:
 def literal_credentials(document: dict[str, Any]) -> list[str]:
     """Places in a synthesized stack where a credential is a literal value instead of a reference."""
     problems = []
-    for path, value in _walk({k: v for k, v in document.items() if k != "//"}, ""):
+    checked = {k: v for k, v in document.items() if k in _CHECKED_BLOCKS}
+    for name, output in document.get("output", {}).items():
+        if isinstance(output.get("value"), str):
+            checked.setdefault("output", {})[name] = {"value": output["value"]}
+    for path, value in _walk(checked, ""):
         text = value if isinstance(value, str) else ""
         for label, pattern in _LITERAL_PATTERNS.items():
             if pattern.search(text):
                 problems.append(f"{path}: looks like a {label}")
-        key = path.rsplit(".", 1)[-1]
+        key = path.rsplit(".", 1)[-1].split("[", 1)[0]
         if _SECRET_KEY.search(key) and not _SECRET_KEY_ALLOWED.search(key) and isinstance(value, str) and value:
             if not value.startswith("${") and "${" not in value:
                 problems.append(f"{path}: literal value for a credential field")

@@ -142,7 +142,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-http.server.ThreadingHTTPServer(("", int(os.environ["APP_PORT"])), Handler).serve_forever()
+if __name__ == "__main__":
+    http.server.ThreadingHTTPServer(("", int(os.environ["APP_PORT"])), Handler).serve_forever()
 """
 
 _USER_DATA = """\

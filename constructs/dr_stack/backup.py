@@ -23,8 +23,8 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from constructs import Construct
 
+from constructs import Construct
 from dr_stack.database import GlobalDatabase
 from dr_stack.keys import RegionalKey
 from dr_stack.providers import ROLES, RegionalProviders
@@ -73,7 +73,9 @@ class DatabaseBackup(Construct):
                 DataAwsIamPolicyDocumentStatement(
                     actions=["sts:AssumeRole"],
                     principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["backup.amazonaws.com"])
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=["backup.amazonaws.com"]
+                        )
                     ],
                     condition=[
                         DataAwsIamPolicyDocumentStatementCondition(

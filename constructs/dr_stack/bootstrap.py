@@ -12,6 +12,13 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTableServerSideEncryption,
 )
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
 from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
@@ -53,6 +60,18 @@ class BootstrapStack(TerraformStack):
                     S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
                         sse_algorithm="aws:kms", kms_master_key_id=key.key_arn)),
                 bucket_key_enabled=True,
+            )],
+        )
+        # Old state revisions are kept 90 days: enough to roll back a bad apply, without growing forever.
+        S3BucketLifecycleConfiguration(
+            self, "state_bucket_lifecycle", provider=provider, bucket=bucket.id,
+            rule=[S3BucketLifecycleConfigurationRule(
+                id="expire-old-state-revisions", status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                noncurrent_version_expiration=[
+                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=90)],
+                abort_incomplete_multipart_upload=[
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)],
             )],
         )
         S3BucketPublicAccessBlock(self, "state_bucket_public_access_block", provider=provider, bucket=bucket.id,

@@ -7,8 +7,9 @@ Rotating the master password: bump ``db_master_password_version`` (``DR_DB_MASTE
 ``random`` mode the version is a keeper of ``random_password``, so a new password is generated; in
 ``variable`` mode pass the new one in ``TF_VAR_db_master_password``. The same version drives
 ``master_password_wo_version`` of the cluster and ``secret_string_wo_version`` of the secret, so both are
-written with the new value in one apply. Secrets Manager rotation is not used: a rotation Lambda would change
-the password behind Terraform's back.
+written with the new value in one apply (bumping it also rewrites the connection document, e.g. after a
+cluster was replaced). Secrets Manager rotation is not used: a rotation Lambda would change the password behind
+Terraform's back.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret, SecretsmanagerSecretReplica
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
-from constructs import Construct
 
+from constructs import Construct
 from dr_stack.keys import RegionalKey
 from dr_stack.providers import ROLES, RegionalProviders
 from dr_stack.settings import Settings

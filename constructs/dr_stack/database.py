@@ -26,8 +26,8 @@ from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
 from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
-from constructs import Construct
 
+from constructs import Construct
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
@@ -423,7 +423,9 @@ class GlobalDatabase(Construct):
             f"connect_{region_role}_{slug}_document",
             provider=provider,
             statement=[
-                DataAwsIamPolicyDocumentStatement(sid="ConnectWithIam", actions=["rds-db:connect"], resources=[resource])
+                DataAwsIamPolicyDocumentStatement(
+                    sid="ConnectWithIam", actions=["rds-db:connect"], resources=[resource]
+                )
             ],
         )
         return IamRolePolicy(
@@ -494,6 +496,16 @@ class GlobalDatabase(Construct):
     def port(self) -> int:
         """Port both clusters listen on."""
         return self._settings.db_port
+
+    @property
+    def replication_lag_alarm_name(self) -> str:
+        """Name of the replication-lag alarm (in the secondary region), e.g. for a Route53 health check."""
+        return self.replication_lag_alarm.alarm_name
+
+    @property
+    def replication_lag_alarm_arn(self) -> str:
+        """ARN of the replication-lag alarm (in the secondary region)."""
+        return self.replication_lag_alarm.arn
 
     @property
     def alarms(self) -> list[CloudwatchMetricAlarm]:

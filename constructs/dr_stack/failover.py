@@ -25,8 +25,8 @@ from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import LambdaF
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
-from constructs import Construct
 
+from constructs import Construct
 from dr_stack.app_tier import AppTier
 from dr_stack.database import GlobalDatabase
 from dr_stack.dns import TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE, DnsFailover

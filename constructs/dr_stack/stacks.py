@@ -10,11 +10,11 @@ from dr_stack.app_tier import AppTier
 from dr_stack.backend import configure_backend
 from dr_stack.backup import DatabaseBackup
 from dr_stack.budget import budget_output
-from dr_stack.failover import FailoverOrchestrators
 from dr_stack.credentials import DatabaseCredentials
 from dr_stack.dashboard import DrDashboard
 from dr_stack.database import GlobalDatabase
 from dr_stack.dns import DnsFailover, HealthCheckAlarmTopic, HostedZone, ValidatedCertificate
+from dr_stack.failover import FailoverOrchestrators
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network

@@ -18,8 +18,8 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from constructs import Construct
 
+from constructs import Construct
 from dr_stack.credentials import construct_slug
 from dr_stack.keys import RegionalKey
 from dr_stack.providers import RegionalProviders
@@ -52,7 +52,7 @@ class GlobalTable(Construct):
         range_key: str | None = None,
         ttl_attribute: str | None = None,
     ) -> None:
-        """``name`` is appended to the name prefix; None ``range_key``: hash key only; None ``ttl_attribute``: no TTL."""
+        """``name`` follows the name prefix; None ``range_key``: hash key only; None ``ttl_attribute``: no TTL."""
         super().__init__(scope, id_)
         self._providers = providers
         self._settings = settings

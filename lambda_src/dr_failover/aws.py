@@ -24,13 +24,15 @@ from botocore.exceptions import (
 
 LOG = logging.getLogger(__name__)
 
-THROTTLING_CODES = frozenset({
-    "Throttling",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-})
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+    }
+)
 TRANSIENT_NETWORK_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
 # Repeating these after a network error could start a second promotion: never retried on network errors.
 NON_IDEMPOTENT_OPERATIONS = frozenset({"FailoverGlobalCluster", "SwitchoverGlobalCluster"})

@@ -136,23 +136,43 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
     ("TARGET_FAILOVER_MIN", "target_failover_min", _CAPACITY, _REQUIRED),
     ("TARGET_FAILOVER_MAX", "target_failover_max", _integer(1, 10_000), _REQUIRED),
     ("TARGET_FAILOVER_DESIRED", "target_failover_desired", _CAPACITY, _REQUIRED),
-    ("TOPIC_ARN", "topic_arn", _text(_TOPIC_ARN_RE, "an SNS topic ARN: arn:aws:sns:<region>:<account>:<name>"),
-     _REQUIRED),
-    ("STATE_TABLE_NAME", "state_table_name",
-     _text(_TABLE_NAME_RE, "a DynamoDB table name (3-255 of letters, digits, '_', '-', '.')"), _REQUIRED),
+    (
+        "TOPIC_ARN",
+        "topic_arn",
+        _text(_TOPIC_ARN_RE, "an SNS topic ARN: arn:aws:sns:<region>:<account>:<name>"),
+        _REQUIRED,
+    ),
+    (
+        "STATE_TABLE_NAME",
+        "state_table_name",
+        _text(_TABLE_NAME_RE, "a DynamoDB table name (3-255 of letters, digits, '_', '-', '.')"),
+        _REQUIRED,
+    ),
     ("RPO_MINUTES", "rpo_minutes", _integer(1, 1440), _REQUIRED),
     ("RTO_MINUTES", "rto_minutes", _integer(1, 1440), _REQUIRED),
     ("PROMOTION_TIMEOUT_SECONDS", "promotion_timeout_seconds", _integer(30, 3600), 600),
     ("POLL_INTERVAL_SECONDS", "poll_interval_seconds", _integer(1, 300), 15),
     ("FENCE_TIMEOUT_SECONDS", "fence_timeout_seconds", _integer(1, 120), 20),
     ("LOCK_LEASE_SECONDS", "lock_lease_seconds", _integer(60, 86_400), 900),
-    ("METRIC_NAMESPACE", "metric_namespace",
-     _text(_NAMESPACE_RE, "a CloudWatch namespace (1-255 of letters, digits, . - _ / # :)"), "DR/Failover"),
+    (
+        "METRIC_NAMESPACE",
+        "metric_namespace",
+        _text(_NAMESPACE_RE, "a CloudWatch namespace (1-255 of letters, digits, . - _ / # :)"),
+        "DR/Failover",
+    ),
     ("TRAFFIC_SWITCH_REGION", "traffic_switch_region", _REGION, _REQUIRED),
-    ("TRAFFIC_SWITCH_METRIC", "traffic_switch_metric",
-     _text(_METRIC_NAME_RE, "a CloudWatch metric name (1-255 characters, no ':')"), _REQUIRED),
-    ("HEALTH_CHECK_ID", "health_check_id",
-     _optional(_text(_HEALTH_CHECK_ID_RE, "a Route53 health check id, or empty")), None),
+    (
+        "TRAFFIC_SWITCH_METRIC",
+        "traffic_switch_metric",
+        _text(_METRIC_NAME_RE, "a CloudWatch metric name (1-255 characters, no ':')"),
+        _REQUIRED,
+    ),
+    (
+        "HEALTH_CHECK_ID",
+        "health_check_id",
+        _optional(_text(_HEALTH_CHECK_ID_RE, "a Route53 health check id, or empty")),
+        None,
+    ),
 )
 
 
@@ -165,35 +185,70 @@ def _arn_field(arn: str, field: str) -> str:
 # (rule, message). Each message names the variables and their values; evaluated only when every
 # variable parsed on its own.
 CROSS_RULES: tuple[tuple[Callable[[Config], bool], Callable[[Config], str]], ...] = (
-    (lambda c: c.peer_region != c.target_region,
-     lambda c: f"PEER_REGION must differ from TARGET_REGION, got both {c.target_region!r}"),
-    (lambda c: _arn_field(c.target_cluster_arn, "region") == c.target_region,
-     lambda c: f"TARGET_CLUSTER_ARN must be in TARGET_REGION {c.target_region!r}, got {c.target_cluster_arn!r}"),
-    (lambda c: _arn_field(c.target_cluster_arn, "cluster_id") == c.target_cluster_id,
-     lambda c: f"TARGET_CLUSTER_ARN must end with cluster:{c.target_cluster_id} (TARGET_CLUSTER_ID), "
-               f"got {c.target_cluster_arn!r}"),
-    (lambda c: _arn_field(c.peer_cluster_arn, "region") == c.peer_region,
-     lambda c: f"PEER_CLUSTER_ARN must be in PEER_REGION {c.peer_region!r}, got {c.peer_cluster_arn!r}"),
-    (lambda c: _arn_field(c.peer_cluster_arn, "cluster_id") == c.peer_cluster_id,
-     lambda c: f"PEER_CLUSTER_ARN must end with cluster:{c.peer_cluster_id} (PEER_CLUSTER_ID), "
-               f"got {c.peer_cluster_arn!r}"),
-    (lambda c: c.topic_arn.split(":")[3] == c.target_region,
-     lambda c: f"TOPIC_ARN must be a topic in TARGET_REGION {c.target_region!r}, got {c.topic_arn!r}"),
-    (lambda c: c.traffic_switch_region in (c.target_region, c.peer_region),
-     lambda c: f"TRAFFIC_SWITCH_REGION must be TARGET_REGION {c.target_region!r} or PEER_REGION "
-               f"{c.peer_region!r} (the secondary region), got {c.traffic_switch_region!r}"),
-    (lambda c: c.target_failover_min <= c.target_failover_desired <= c.target_failover_max,
-     lambda c: "TARGET_FAILOVER_MIN <= TARGET_FAILOVER_DESIRED <= TARGET_FAILOVER_MAX must hold, got "
-               f"{c.target_failover_min} / {c.target_failover_desired} / {c.target_failover_max}"),
-    (lambda c: c.poll_interval_seconds < c.promotion_timeout_seconds,
-     lambda c: f"POLL_INTERVAL_SECONDS must be less than PROMOTION_TIMEOUT_SECONDS "
-               f"({c.promotion_timeout_seconds}), got {c.poll_interval_seconds}"),
-    (lambda c: c.promotion_timeout_seconds < c.rto_seconds,
-     lambda c: f"PROMOTION_TIMEOUT_SECONDS must be less than RTO_MINUTES * 60 ({c.rto_seconds}) or the "
-               f"declared RTO cannot be met, got {c.promotion_timeout_seconds}"),
-    (lambda c: c.lock_lease_seconds > c.promotion_timeout_seconds,
-     lambda c: f"LOCK_LEASE_SECONDS must exceed PROMOTION_TIMEOUT_SECONDS ({c.promotion_timeout_seconds}) "
-               f"so the lease outlives the wait for promotion, got {c.lock_lease_seconds}"),
+    (
+        lambda c: c.peer_region != c.target_region,
+        lambda c: f"PEER_REGION must differ from TARGET_REGION, got both {c.target_region!r}",
+    ),
+    (
+        lambda c: _arn_field(c.target_cluster_arn, "region") == c.target_region,
+        lambda c: f"TARGET_CLUSTER_ARN must be in TARGET_REGION {c.target_region!r}, got {c.target_cluster_arn!r}",
+    ),
+    (
+        lambda c: _arn_field(c.target_cluster_arn, "cluster_id") == c.target_cluster_id,
+        lambda c: (
+            f"TARGET_CLUSTER_ARN must end with cluster:{c.target_cluster_id} (TARGET_CLUSTER_ID), "
+            f"got {c.target_cluster_arn!r}"
+        ),
+    ),
+    (
+        lambda c: _arn_field(c.peer_cluster_arn, "region") == c.peer_region,
+        lambda c: f"PEER_CLUSTER_ARN must be in PEER_REGION {c.peer_region!r}, got {c.peer_cluster_arn!r}",
+    ),
+    (
+        lambda c: _arn_field(c.peer_cluster_arn, "cluster_id") == c.peer_cluster_id,
+        lambda c: (
+            f"PEER_CLUSTER_ARN must end with cluster:{c.peer_cluster_id} (PEER_CLUSTER_ID), got {c.peer_cluster_arn!r}"
+        ),
+    ),
+    (
+        lambda c: c.topic_arn.split(":")[3] == c.target_region,
+        lambda c: f"TOPIC_ARN must be a topic in TARGET_REGION {c.target_region!r}, got {c.topic_arn!r}",
+    ),
+    (
+        lambda c: c.traffic_switch_region in (c.target_region, c.peer_region),
+        lambda c: (
+            f"TRAFFIC_SWITCH_REGION must be TARGET_REGION {c.target_region!r} or PEER_REGION "
+            f"{c.peer_region!r} (the secondary region), got {c.traffic_switch_region!r}"
+        ),
+    ),
+    (
+        lambda c: c.target_failover_min <= c.target_failover_desired <= c.target_failover_max,
+        lambda c: (
+            "TARGET_FAILOVER_MIN <= TARGET_FAILOVER_DESIRED <= TARGET_FAILOVER_MAX must hold, got "
+            f"{c.target_failover_min} / {c.target_failover_desired} / {c.target_failover_max}"
+        ),
+    ),
+    (
+        lambda c: c.poll_interval_seconds < c.promotion_timeout_seconds,
+        lambda c: (
+            f"POLL_INTERVAL_SECONDS must be less than PROMOTION_TIMEOUT_SECONDS "
+            f"({c.promotion_timeout_seconds}), got {c.poll_interval_seconds}"
+        ),
+    ),
+    (
+        lambda c: c.promotion_timeout_seconds < c.rto_seconds,
+        lambda c: (
+            f"PROMOTION_TIMEOUT_SECONDS must be less than RTO_MINUTES * 60 ({c.rto_seconds}) or the "
+            f"declared RTO cannot be met, got {c.promotion_timeout_seconds}"
+        ),
+    ),
+    (
+        lambda c: c.lock_lease_seconds > c.promotion_timeout_seconds,
+        lambda c: (
+            f"LOCK_LEASE_SECONDS must exceed PROMOTION_TIMEOUT_SECONDS ({c.promotion_timeout_seconds}) "
+            f"so the lease outlives the wait for promotion, got {c.lock_lease_seconds}"
+        ),
+    ),
 )
 
 

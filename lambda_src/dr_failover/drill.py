@@ -12,6 +12,7 @@ function imports it. The simulation pieces (``SimulatedClock``, ``SimulatedAws``
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -60,6 +61,14 @@ def other_region(region: str) -> str:
     return SECONDARY_REGION if region == PRIMARY_REGION else PRIMARY_REGION
 
 
+@functools.cache
+def shared_client(service: str, region: str) -> Any:
+    """A boto3 client reused across simulations (moto intercepts it whenever a mock is active)."""
+    import moto  # noqa: F401 - moto must be imported before a client is made, or it is not intercepted
+
+    return boto3.client(service, region_name=region)
+
+
 class SimulatedClock:
     """A clock that only moves when slept on (or advanced); ``on_sleep`` can inject a crash."""
 
@@ -95,6 +104,7 @@ class SimulatedAws:
         self.stubbers: dict[str, Stubber] = {}
         self.timeouts: dict[tuple[str, str], float | None] = {}
         self._clients: dict[tuple[str, str], Any] = {}
+        self.closed = False
 
     def __call__(self, service: str, region: str, *, timeout_seconds: float | None = None) -> Any:
         """One client per service and region (timeouts are recorded, not applied: moto does not block)."""
@@ -105,7 +115,9 @@ class SimulatedAws:
         """The (cached) recorded client; RDS clients get an active Stubber."""
         key = (service, region)
         if key not in self._clients:
-            client = boto3.client(service, region_name=region)
+            # RDS: a fresh client per simulation for a fresh Stubber; others: shared (creating boto3
+            # clients dominates test time), with this simulation's handlers switched off by close().
+            client = boto3.client(service, region_name=region) if service == "rds" else shared_client(service, region)
             # Record, then inject a fault, both ahead of the Stubber's own register_first handler
             # (registered later, so it runs after ours): a faulted call consumes no stub.
             client.meta.events.register_first("before-parameter-build.*.*", self._recorder(service, region))
@@ -116,6 +128,10 @@ class SimulatedAws:
                 self.stubbers[region] = stubber
             self._clients[key] = client
         return self._clients[key]
+
+    def close(self) -> None:
+        """Stop recording and injecting on the shared clients."""
+        self.closed = True
 
     def rds_stubber(self, region: str) -> Stubber:
         """The Stubber of the RDS client in ``region``."""
@@ -138,6 +154,8 @@ class SimulatedAws:
         """Event handler recording each call attempt (and simulating API latency)."""
 
         def record(model: Any, **_kwargs: Any) -> None:
+            if self.closed:
+                return
             self.calls.append((service, region, model.name))
             if self.clock is not None and self.latency_seconds:
                 self.clock.advance(self.latency_seconds)
@@ -148,6 +166,8 @@ class SimulatedAws:
         """Event handler raising queued faults before the request is built (nothing reaches moto or a stub)."""
 
         def inject(model: Any, **_kwargs: Any) -> None:
+            if self.closed:
+                return
             queued = self.faults.get((service, region, model.name))
             if queued:
                 raise queued.pop(0)
@@ -156,13 +176,19 @@ class SimulatedAws:
 
 
 def global_cluster_response(
-    *, writer_region: str, status: str = "available", promoting_to: str | None = None,
+    *,
+    writer_region: str,
+    status: str = "available",
+    promoting_to: str | None = None,
     promotion_status: str = "failing-over",
 ) -> dict[str, Any]:
     """A DescribeGlobalClusters response with the writer in ``writer_region``."""
     members = [
-        {"DBClusterArn": cluster_arn(region), "IsWriter": region == writer_region,
-         "Readers": [] if region != writer_region else [cluster_arn(other_region(region))]}
+        {
+            "DBClusterArn": cluster_arn(region),
+            "IsWriter": region == writer_region,
+            "Readers": [] if region != writer_region else [cluster_arn(other_region(region))],
+        }
         for region in (PRIMARY_REGION, SECONDARY_REGION)
     ]
     cluster: dict[str, Any] = {
@@ -173,8 +199,11 @@ def global_cluster_response(
         "GlobalClusterMembers": members,
     }
     if promoting_to is not None:
-        cluster["FailoverState"] = {"Status": promotion_status, "FromDbClusterArn": cluster_arn(other_region(
-            promoting_to)), "ToDbClusterArn": cluster_arn(promoting_to)}
+        cluster["FailoverState"] = {
+            "Status": promotion_status,
+            "FromDbClusterArn": cluster_arn(other_region(promoting_to)),
+            "ToDbClusterArn": cluster_arn(promoting_to),
+        }
     return {"GlobalClusters": [cluster]}
 
 
@@ -193,7 +222,8 @@ class RdsScript:
         self.target.add_response(
             "describe_global_clusters",
             global_cluster_response(writer_region=writer_region or self.peer_region, **state),
-            {"GlobalClusterIdentifier": GLOBAL_CLUSTER_ID})
+            {"GlobalClusterIdentifier": GLOBAL_CLUSTER_ID},
+        )
         return self
 
     def describe_cluster(self, region: str, status: str = "available") -> RdsScript:
@@ -201,13 +231,18 @@ class RdsScript:
         stubber = self.target if region == self.target_region else self.peer
         stubber.add_response(
             "describe_db_clusters",
-            {"DBClusters": [{"DBClusterIdentifier": CLUSTER_IDS[region], "Status": status,
-                             "DBClusterArn": cluster_arn(region)}]},
-            {"DBClusterIdentifier": CLUSTER_IDS[region]})
+            {
+                "DBClusters": [
+                    {"DBClusterIdentifier": CLUSTER_IDS[region], "Status": status, "DBClusterArn": cluster_arn(region)}
+                ]
+            },
+            {"DBClusterIdentifier": CLUSTER_IDS[region]},
+        )
         return self
 
-    def preflight(self, mode: str, *, target_status: str = "available", peer_status: str = "available",
-                  **state: Any) -> RdsScript:
+    def preflight(
+        self, mode: str, *, target_status: str = "available", peer_status: str = "available", **state: Any
+    ) -> RdsScript:
         """Expect the preflight reads of ``mode`` (peer read only for switchover/preflight)."""
         self.describe_global(**state)
         self.describe_cluster(self.target_region, target_status)
@@ -217,12 +252,15 @@ class RdsScript:
 
     def promotion_call(self, mode: str) -> RdsScript:
         """Expect exactly one Switchover/FailoverGlobalCluster with the exact parameters."""
-        params: dict[str, Any] = {"GlobalClusterIdentifier": GLOBAL_CLUSTER_ID,
-                                  "TargetDbClusterIdentifier": cluster_arn(self.target_region)}
+        params: dict[str, Any] = {
+            "GlobalClusterIdentifier": GLOBAL_CLUSTER_ID,
+            "TargetDbClusterIdentifier": cluster_arn(self.target_region),
+        }
         if mode == "failover":
             params["AllowDataLoss"] = True
-        response = global_cluster_response(writer_region=self.peer_region, promoting_to=self.target_region,
-                                           promotion_status="pending")["GlobalClusters"][0]
+        response = global_cluster_response(
+            writer_region=self.peer_region, promoting_to=self.target_region, promotion_status="pending"
+        )["GlobalClusters"][0]
         self.target.add_response(f"{mode}_global_cluster", {"GlobalCluster": response}, params)
         return self
 
@@ -261,10 +299,14 @@ class DrillWorld:
         world = cls(clock)
         for region in (PRIMARY_REGION, SECONDARY_REGION):
             world._build_region(region)
-        world.health_check_id = boto3.client("route53").create_health_check(
+        world.health_check_id = shared_client("route53", PRIMARY_REGION).create_health_check(
             CallerReference="primary-endpoint",
-            HealthCheckConfig={"Type": "HTTPS", "FullyQualifiedDomainName": "app.example.com", "Port": 443,
-                               "ResourcePath": "/health"},
+            HealthCheckConfig={
+                "Type": "HTTPS",
+                "FullyQualifiedDomainName": "app.example.com",
+                "Port": 443,
+                "ResourcePath": "/health",
+            },
         )["HealthCheck"]["Id"]
         if lag_milliseconds is not None:
             world.put_lag(SECONDARY_REGION, lag_milliseconds)
@@ -272,36 +314,48 @@ class DrillWorld:
 
     def _build_region(self, region: str) -> None:
         """State table replica, launch template + ASG, encrypted topic + SQS subscription."""
-        boto3.client("dynamodb", region_name=region).create_table(
-            TableName=STATE_TABLE_NAME, BillingMode="PAY_PER_REQUEST",
+        shared_client("dynamodb", region).create_table(
+            TableName=STATE_TABLE_NAME,
+            BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
-        boto3.client("ec2", region_name=region).create_launch_template(
-            LaunchTemplateName=f"app-{region}", LaunchTemplateData={"ImageId": "ami-12c6146b",
-                                                                    "InstanceType": "t3.micro"})
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        )
+        shared_client("ec2", region).create_launch_template(
+            LaunchTemplateName=f"app-{region}",
+            LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro"},
+        )
         capacity = FULL_CAPACITY if region == PRIMARY_REGION else WARM_CAPACITY
-        boto3.client("autoscaling", region_name=region).create_auto_scaling_group(
+        shared_client("autoscaling", region).create_auto_scaling_group(
             AutoScalingGroupName=ASG_NAMES[region],
             LaunchTemplate={"LaunchTemplateName": f"app-{region}", "Version": "$Latest"},
-            MinSize=capacity["min"], MaxSize=capacity["max"], DesiredCapacity=capacity["desired"],
-            AvailabilityZones=[f"{region}a"])
-        sns = boto3.client("sns", region_name=region)
+            MinSize=capacity["min"],
+            MaxSize=capacity["max"],
+            DesiredCapacity=capacity["desired"],
+            AvailabilityZones=[f"{region}a"],
+        )
+        sns = shared_client("sns", region)
         topic_arn = sns.create_topic(Name="dr-alerts", Attributes={"KmsMasterKeyId": "alias/dr-alerts"})["TopicArn"]
-        sqs = boto3.client("sqs", region_name=region)
+        sqs = shared_client("sqs", region)
         queue_url = sqs.create_queue(QueueName="dr-alerts-tap")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
         self.topic_arns[region] = topic_arn
         self.queue_urls[region] = queue_url
 
     def put_lag(self, region: str, milliseconds: float) -> None:
         """Publish an AuroraGlobalDBReplicationLag datapoint one minute before the simulated now."""
-        boto3.client("cloudwatch", region_name=region).put_metric_data(Namespace="AWS/RDS", MetricData=[{
-            "MetricName": "AuroraGlobalDBReplicationLag",
-            "Dimensions": [{"Name": "DBClusterIdentifier", "Value": CLUSTER_IDS[region]}],
-            "Value": milliseconds, "Unit": "Milliseconds",
-            "Timestamp": datetime.fromtimestamp(self.clock() - 60, tz=UTC)}])
+        shared_client("cloudwatch", region).put_metric_data(
+            Namespace="AWS/RDS",
+            MetricData=[
+                {
+                    "MetricName": "AuroraGlobalDBReplicationLag",
+                    "Dimensions": [{"Name": "DBClusterIdentifier", "Value": CLUSTER_IDS[region]}],
+                    "Value": milliseconds,
+                    "Unit": "Milliseconds",
+                    "Timestamp": datetime.fromtimestamp(self.clock() - 60, tz=UTC),
+                }
+            ],
+        )
 
     def env(self, target_region: str, **overrides: str) -> dict[str, str]:
         """The function's environment for ``target_region`` (as the stack's construct sets it)."""
@@ -337,17 +391,17 @@ class DrillWorld:
 
     def capacity(self, region: str) -> dict[str, int]:
         """min/max/desired of the app ASG in ``region``."""
-        group = boto3.client("autoscaling", region_name=region).describe_auto_scaling_groups(
-            AutoScalingGroupNames=[ASG_NAMES[region]])["AutoScalingGroups"][0]
+        group = shared_client("autoscaling", region).describe_auto_scaling_groups(
+            AutoScalingGroupNames=[ASG_NAMES[region]]
+        )["AutoScalingGroups"][0]
         return {"min": group["MinSize"], "max": group["MaxSize"], "desired": group["DesiredCapacity"]}
 
     def notifications(self, region: str) -> list[dict[str, Any]]:
         """Notifications published to the region's topic: [{subject, body}] in order received."""
-        sqs = boto3.client("sqs", region_name=region)
+        sqs = shared_client("sqs", region)
         found: list[dict[str, Any]] = []
         while True:
-            messages = sqs.receive_message(QueueUrl=self.queue_urls[region], MaxNumberOfMessages=10).get(
-                "Messages", [])
+            messages = sqs.receive_message(QueueUrl=self.queue_urls[region], MaxNumberOfMessages=10).get("Messages", [])
             if not messages:
                 return found
             for message in messages:
@@ -358,17 +412,24 @@ class DrillWorld:
     def metric_values(self, region: str, metric: str, dimensions: dict[str, str]) -> list[float]:
         """All values of ``metric`` in METRIC_NAMESPACE with exactly ``dimensions`` in ``region``."""
         end = datetime.now(UTC) + timedelta(days=1)
-        response = boto3.client("cloudwatch", region_name=region).get_metric_statistics(
-            Namespace=METRIC_NAMESPACE, MetricName=metric,
+        response = shared_client("cloudwatch", region).get_metric_statistics(
+            Namespace=METRIC_NAMESPACE,
+            MetricName=metric,
             Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
-            StartTime=end - timedelta(days=2), EndTime=end, Period=60, Statistics=["Maximum"])
+            StartTime=end - timedelta(days=2),
+            EndTime=end,
+            Period=60,
+            Statistics=["Maximum"],
+        )
         return [point["Maximum"] for point in response["Datapoints"]]
 
     def lock_item(self, region: str) -> dict[str, Any] | None:
         """The raw lock item in the region's state table replica."""
-        return boto3.client("dynamodb", region_name=region).get_item(
-            TableName=STATE_TABLE_NAME, Key={"pk": {"S": f"lock#{GLOBAL_CLUSTER_ID}"}},
-            ConsistentRead=True).get("Item")
+        return (
+            shared_client("dynamodb", region)
+            .get_item(TableName=STATE_TABLE_NAME, Key={"pk": {"S": f"lock#{GLOBAL_CLUSTER_ID}"}}, ConsistentRead=True)
+            .get("Item")
+        )
 
 
 @contextmanager
@@ -389,8 +450,9 @@ def simulated_aws_account() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def run_drill(mode: str = "failover", *, primary_down: bool = False, promotion_seconds: int = 90,
-              out: Any = None) -> dict[str, Any]:
+def run_drill(
+    mode: str = "failover", *, primary_down: bool = False, promotion_seconds: int = 90, out: Any = None
+) -> dict[str, Any]:
     """Fail over to the secondary region in simulation and print the timeline; return the result."""
     from dr_failover.config import load_config
     from dr_failover.handler import handle_event
@@ -408,10 +470,16 @@ def run_drill(mode: str = "failover", *, primary_down: bool = False, promotion_s
 
             unreachable = EndpointConnectionError(endpoint_url=f"https://autoscaling.{PRIMARY_REGION}.amazonaws.com/")
             aws.fail("autoscaling", PRIMARY_REGION, "UpdateAutoScalingGroup", *([unreachable] * 3))
-        result = handle_event({"mode": mode, "target_region": SECONDARY_REGION, "reason": "local DR drill"},
-                              config=config, clients_factory=aws, clock=clock, sleep=clock.sleep,
-                              run_id="drill")
+        result = handle_event(
+            {"mode": mode, "target_region": SECONDARY_REGION, "reason": "local DR drill"},
+            config=config,
+            clients_factory=aws,
+            clock=clock,
+            sleep=clock.sleep,
+            run_id="drill",
+        )
         script.assert_all_used()
+        aws.close()
         before, after = WARM_CAPACITY, world.capacity(SECONDARY_REGION)
         print_timeline(result, out=out)
         print(f"target ASG {ASG_NAMES[SECONDARY_REGION]}: {before} -> {after}", file=out)
@@ -426,8 +494,11 @@ def print_timeline(result: dict[str, Any], *, out: Any = None) -> None:
     print(f"{'step':<20} {'start s':>8} {'duration s':>10}  {'status':<8} detail", file=out)
     for step in result["steps"]:
         detail = step["detail"] if len(step["detail"]) <= 90 else step["detail"][:87] + "..."
-        print(f"{step['name']:<20} {step.get('offset_seconds', 0.0):>8.1f} {step['seconds']:>10.1f}  "
-              f"{step['status']:<8} {detail}", file=out)
+        print(
+            f"{step['name']:<20} {step.get('offset_seconds', 0.0):>8.1f} {step['seconds']:>10.1f}  "
+            f"{step['status']:<8} {detail}",
+            file=out,
+        )
     recovery, loss = result["recovery_time_seconds"], result["data_loss_window_seconds"]
     print(f"recovery time: {'n/a' if recovery is None else f'{recovery:.1f} s'}", file=out)
     print(f"data-loss window: {'unknown' if loss is None else f'{loss:.1f} s'}", file=out)

@@ -61,8 +61,10 @@ class FailoverRequest:
 def parse_event(event: Any, *, function_region: str) -> FailoverRequest:
     """Validate an invocation event against the contract; raise EventError naming the field."""
     if not isinstance(event, Mapping):
-        raise EventError("event", f"event must be a JSON object with keys {list(ALLOWED_KEYS)}, "
-                                  f"got {type(event).__name__} {_show(event)}")
+        raise EventError(
+            "event",
+            f"event must be a JSON object with keys {list(ALLOWED_KEYS)}, got {type(event).__name__} {_show(event)}",
+        )
     unknown = sorted(str(key) for key in event if key not in ALLOWED_KEYS)
     if unknown:
         raise EventError(unknown[0], f"unknown event key(s) {unknown}; allowed keys are {list(ALLOWED_KEYS)}")
@@ -74,8 +76,10 @@ def parse_event(event: Any, *, function_region: str) -> FailoverRequest:
         raise EventError("mode", f"mode must be one of {list(MODES)}, got {_show(mode)}")
 
     if "target_region" not in event:
-        raise EventError("target_region", f"target_region is required and must be {function_region!r} "
-                                          "(this function promotes only its own region)")
+        raise EventError(
+            "target_region",
+            f"target_region is required and must be {function_region!r} (this function promotes only its own region)",
+        )
     target_region = event["target_region"]
     if target_region != function_region:
         raise EventError(
@@ -91,17 +95,22 @@ def parse_event(event: Any, *, function_region: str) -> FailoverRequest:
     reason = event.get("reason")
     if reason is None:
         if mode != "preflight":
-            raise EventError("reason", f"reason is required for mode {mode!r}: a non-empty string of at "
-                                       f"most {MAX_REASON_LENGTH} characters saying why")
+            raise EventError(
+                "reason",
+                f"reason is required for mode {mode!r}: a non-empty string of at "
+                f"most {MAX_REASON_LENGTH} characters saying why",
+            )
         reason = ""
     elif not isinstance(reason, str):
-        raise EventError("reason", f"reason must be a string of at most {MAX_REASON_LENGTH} characters, "
-                                   f"got {_show(reason)}")
+        raise EventError(
+            "reason", f"reason must be a string of at most {MAX_REASON_LENGTH} characters, got {_show(reason)}"
+        )
     elif mode != "preflight" and not reason.strip():
         raise EventError("reason", f"reason must not be empty for mode {mode!r}, got {reason!r}")
     elif len(reason) > MAX_REASON_LENGTH:
-        raise EventError("reason", f"reason must be at most {MAX_REASON_LENGTH} characters, "
-                                   f"got {len(reason)} characters")
+        raise EventError(
+            "reason", f"reason must be at most {MAX_REASON_LENGTH} characters, got {len(reason)} characters"
+        )
 
     return FailoverRequest(mode=mode, target_region=target_region, dry_run=dry_run, reason=reason.strip())
 

@@ -64,8 +64,14 @@ def handle_event(
     except EventError as error:
         LOG.warning("invalid event (%s): %s", error.field, error)
         return {"status": "invalid", "run_id": run_id, "field": error.field, "message": str(error)}
-    LOG.info("run %s: %s to %s, dry_run=%s, reason=%r", run_id, request.mode, request.target_region,
-             request.dry_run, request.reason)
+    LOG.info(
+        "run %s: %s to %s, dry_run=%s, reason=%r",
+        run_id,
+        request.mode,
+        request.target_region,
+        request.dry_run,
+        request.reason,
+    )
     orchestrator = Orchestrator(config, clients_factory, clock=clock, sleep=sleep)
     return orchestrator.run(request, run_id=run_id, time_budget_seconds=time_budget_seconds)
 
@@ -76,8 +82,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     run_id = getattr(context, "aws_request_id", None) or uuid.uuid4().hex
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     budget = remaining() / 1000.0 if callable(remaining) else None
-    return handle_event(event, config=config, clients_factory=_boto_clients(), run_id=run_id,
-                        time_budget_seconds=budget)
+    return handle_event(
+        event, config=config, clients_factory=_boto_clients(), run_id=run_id, time_budget_seconds=budget
+    )
 
 
 _CLIENTS: BotoClients | None = None

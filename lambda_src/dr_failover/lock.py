@@ -11,7 +11,10 @@ journal of the run holding it:
 
 Acquiring is a conditional PutItem: ``attribute_not_exists(pk) OR lease_expires_at < :now`` (or the
 item is already ours, so a retried PutItem is idempotent). A run whose lease expired while its state
-is still ``running`` crashed; the next run for the same region and mode resumes it.
+is still ``running`` crashed; the next run for the same region and mode resumes it. So does the next
+run after a run that failed between the promotion call and the traffic switch (typically: RDS took
+longer than PROMOTION_TIMEOUT_SECONDS), so that re-invoking finishes the job instead of finding the
+target already writer and doing nothing while DNS still points at the old region.
 
 The table is a global table and each regional function writes its own replica. A condition is only
 atomic within one replica, so after acquiring, the run waits ``LOCK_SETTLE_SECONDS`` for replication
@@ -30,6 +33,7 @@ from dr_failover.aws import error_code
 
 LOCK_SETTLE_SECONDS = 2.0
 RUNNING = "running"
+FAILED = "failed"
 
 
 class LockHeld(RuntimeError):
@@ -63,14 +67,25 @@ class LockRecord:
         """True when the holder never released and its lease has expired."""
         return self.state == RUNNING and self.lease_expires_at < now
 
+    def resumable_by(self, *, mode: str, target_region: str, now: float) -> bool:
+        """True when a run of ``mode`` to ``target_region`` should continue this unfinished run."""
+        if self.mode != mode or self.target_region != target_region:
+            return False
+        if self.crashed(now):
+            return True
+        done = self.completed_steps()
+        return self.state == FAILED and "promote" in done and "switch_traffic" not in done
+
     def completed_steps(self) -> dict[str, dict[str, Any]]:
         """Finished steps by name (status ok or warning), for skipping on resume."""
         return {step["name"]: step for step in self.steps if step.get("status") in ("ok", "warning")}
 
     def describe(self) -> str:
         """One-line description for messages."""
-        return (f"run {self.run_id} ({self.mode} to {self.target_region}, state {self.state}, "
-                f"lease until {self.lease_expires_at:.0f})")
+        return (
+            f"run {self.run_id} ({self.mode} to {self.target_region}, state {self.state}, "
+            f"lease until {self.lease_expires_at:.0f})"
+        )
 
 
 class LeaseLock:
@@ -137,16 +152,20 @@ class LeaseLock:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise
             holder = self.read()
-            raise LockHeld(holder, f"another failover run holds the lock: "
-                                   f"{holder.describe() if holder else 'unknown holder'}") from None
+            raise LockHeld(
+                holder, f"another failover run holds the lock: {holder.describe() if holder else 'unknown holder'}"
+            ) from None
 
     def confirm(self, run_id: str, sleep: Callable[[float], None]) -> None:
         """Wait for global-table replication, then raise LockHeld if another region's run overwrote us."""
         sleep(LOCK_SETTLE_SECONDS)
         holder = self.read()
         if holder is None or holder.run_id != run_id:
-            raise LockHeld(holder, "another region's failover run took the lock at the same time: "
-                                   f"{holder.describe() if holder else 'item missing'}")
+            raise LockHeld(
+                holder,
+                "another region's failover run took the lock at the same time: "
+                f"{holder.describe() if holder else 'item missing'}",
+            )
 
     def record_step(self, run_id: str, step: dict[str, Any]) -> None:
         """Append a finished step to the journal and renew the lease (only while we hold it)."""
@@ -155,7 +174,7 @@ class LeaseLock:
             TableName=self._table,
             Key=self._key,
             UpdateExpression="SET steps = list_append(if_not_exists(steps, :empty), :step), "
-                             "lease_expires_at = :lease, updated_at = :now",
+            "lease_expires_at = :lease, updated_at = :now",
             ConditionExpression="run_id = :run_id AND #state = :running",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={
@@ -193,13 +212,15 @@ def _number(value: float) -> str:
 
 def _encode_step(step: dict[str, Any]) -> dict[str, Any]:
     """Encode a step record as a DynamoDB map."""
-    return {"M": {
-        "name": {"S": str(step["name"])},
-        "status": {"S": str(step["status"])},
-        "seconds": {"N": _number(step["seconds"])},
-        "offset": {"N": _number(step.get("offset", 0.0))},
-        "detail": {"S": str(step.get("detail", ""))},
-    }}
+    return {
+        "M": {
+            "name": {"S": str(step["name"])},
+            "status": {"S": str(step["status"])},
+            "seconds": {"N": _number(step["seconds"])},
+            "offset": {"N": _number(step.get("offset", 0.0))},
+            "detail": {"S": str(step.get("detail", ""))},
+        }
+    }
 
 
 def _decode_step(value: dict[str, Any]) -> dict[str, Any]:

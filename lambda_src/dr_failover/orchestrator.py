@@ -36,14 +36,23 @@ from dr_failover.steps import (
 
 LOG = logging.getLogger(__name__)
 
-# Steps a resumed run skips when the crashed run's journal shows them finished.
+# Steps a resumed run skips when the unfinished run's journal shows them finished.
 RESUMABLE_STEPS = ("fence_peer", "scale_target", "promote", "wait_for_promotion", "switch_traffic")
 # Seconds kept free at the end of the Lambda's time budget for traffic switch, notification and release.
 BUDGET_RESERVE_SECONDS = 60.0
 
 STEP_NAMES = (
-    "preflight", "acquire_lock", "notify_start", "fence_peer", "scale_target", "promote",
-    "wait_for_promotion", "switch_traffic", "check_peer_health", "publish_metrics", "notify_result",
+    "preflight",
+    "acquire_lock",
+    "notify_start",
+    "fence_peer",
+    "scale_target",
+    "promote",
+    "wait_for_promotion",
+    "switch_traffic",
+    "check_peer_health",
+    "publish_metrics",
+    "notify_result",
     "release_lock",
 )
 
@@ -80,8 +89,9 @@ class Orchestrator:
 class _Run:
     """State of one invocation: its steps, timings, lock and journal."""
 
-    def __init__(self, owner: Orchestrator, request: FailoverRequest, run_id: str,
-                 time_budget_seconds: float | None) -> None:
+    def __init__(
+        self, owner: Orchestrator, request: FailoverRequest, run_id: str, time_budget_seconds: float | None
+    ) -> None:
         self.config = owner.config
         self.request = request
         self.run_id = run_id
@@ -89,8 +99,9 @@ class _Run:
         self.sleep = owner.sleep
         self.started_at = owner.clock()
         self.recovery_started_at = self.started_at
-        self.budget_deadline = (self.started_at + time_budget_seconds - BUDGET_RESERVE_SECONDS
-                                if time_budget_seconds is not None else None)
+        self.budget_deadline = (
+            self.started_at + time_budget_seconds - BUDGET_RESERVE_SECONDS if time_budget_seconds is not None else None
+        )
         read_only = request.dry_run or not request.promotes
         self.clients = RunClients(owner.config, owner.clients_factory, sleep=owner.sleep, read_only=read_only)
         self.ctx = RunContext(owner.config, request, self.clients, owner.clock, owner.sleep, run_id)
@@ -142,8 +153,13 @@ class _Run:
     def record(self, name: str, status: str, started: float, detail: str) -> dict[str, Any]:
         """Append a step record (and journal it while we hold the lock)."""
         now = self.clock()
-        step = {"name": name, "status": status, "seconds": round(now - started, 3),
-                "offset_seconds": round(started - self.started_at, 3), "detail": detail}
+        step = {
+            "name": name,
+            "status": status,
+            "seconds": round(now - started, 3),
+            "offset_seconds": round(started - self.started_at, 3),
+            "detail": detail,
+        }
         self.steps.append(step)
         LOG.info("step %s %s in %.3fs: %s", name, status, step["seconds"], detail)
         if self.journaling:
@@ -152,8 +168,11 @@ class _Run:
                 self.lock.record_step(self.run_id, journal_entry)
             except Exception as error:
                 if status in ("ok", "warning"):
-                    raise StepFailed("journal", f"could not record step {name} in the journal "
-                                                f"({error_code(error)}: {error}); the lock may be lost") from error
+                    raise StepFailed(
+                        "journal",
+                        f"could not record step {name} in the journal "
+                        f"({error_code(error)}: {error}); the lock may be lost",
+                    ) from error
                 LOG.warning("could not journal failed step %s: %s", name, error)
         return step
 
@@ -165,8 +184,11 @@ class _Run:
         except StepWarning as warning:
             return self.record(name, "warning", started, str(warning))
         except Exception as error:
-            detail = (str(error) if isinstance(error, StepFailed | RuntimeError | ClientError)
-                      else f"{type(error).__name__}: {error}")
+            detail = (
+                str(error)
+                if isinstance(error, StepFailed | RuntimeError | ClientError)
+                else f"{type(error).__name__}: {error}"
+            )
             self.record(name, "failed", started, detail)
             raise StepFailed(name, detail) from error
         return self.record(name, "ok", started, detail)
@@ -180,33 +202,48 @@ class _Run:
     def execute(self) -> dict[str, Any]:
         """The whole run; see the module docstring for the order."""
         holder, lock_note = self.read_lock()
-        if holder is not None and holder.crashed(self.clock()) and self.request.promotes \
-                and holder.target_region == self.request.target_region and holder.mode == self.request.mode:
+        if (
+            holder is not None
+            and self.request.promotes
+            and holder.resumable_by(mode=self.request.mode, target_region=self.request.target_region, now=self.clock())
+        ):
             self.resumed = holder
 
         report: PreflightReport | None = None
         if self.resumed is not None and not self.request.dry_run:
             self.lag_seconds = self.resumed.lag_seconds
             self.recovery_started_at = self.resumed.started_at
-            self.skip("preflight", f"resuming crashed run {self.resumed.run_id}; its preflight passed")
+            self.skip("preflight", f"resuming unfinished run {self.resumed.run_id}; its preflight passed")
         else:
             report = self.preflight()
 
         if not self.request.promotes:
             return self.preflight_result(report, lock_note)
-        if report is not None:
+        if report is not None and self.resumed is None:
             if report.nothing_to_do:
-                return self.result("succeeded", f"{self.config.target_cluster_id} is already the writer of "
-                                   f"{self.config.global_cluster_id}: nothing to do (no change made)")
+                return self.result("succeeded", self.nothing_to_do_message())
             refusal = report.refusal(self.request.mode)
             if refusal:
                 return self.result("refused", self.dry_prefix() + refusal)
         if holder is not None and holder.is_live(self.clock()):
-            return self.result("refused", self.dry_prefix() + f"another failover run holds the lock: "
-                               f"{holder.describe()}; retry after it finishes or its lease expires")
+            return self.result(
+                "refused",
+                self.dry_prefix() + f"another failover run holds the lock: "
+                f"{holder.describe()}; retry after it finishes or its lease expires",
+            )
         if self.request.dry_run:
             return self.dry_run_result(holder)
         return self.promote_run()
+
+    def nothing_to_do_message(self) -> str:
+        """Target already writer and no unfinished run of ours: say so, and how to move DNS if needed."""
+        config = self.config
+        return (
+            f"{config.target_cluster_id} is already the writer of {config.global_cluster_id}: nothing to do, no "
+            f"change made. If users are still sent to the other region, check "
+            f"{config.metric_namespace}/{config.traffic_switch_metric} in {config.traffic_switch_region} "
+            f"(this region needs {config.traffic_switch_value:g})"
+        )
 
     def read_lock(self) -> tuple[LockRecord | None, str]:
         """Read the lock item (read-only); a read error is reported, not fatal, until we must write."""
@@ -220,7 +257,7 @@ class _Run:
         if holder.is_live(now):
             return holder, f"lock held by {holder.describe()}"
         if holder.crashed(now):
-            return holder, f"lock free; {holder.describe()} crashed (will be resumed by a run of the same mode)"
+            return holder, f"lock free; {holder.describe()} crashed (a run of the same mode resumes it)"
         return holder, f"lock free (last {holder.describe()})"
 
     def preflight(self) -> PreflightReport:
@@ -237,14 +274,17 @@ class _Run:
         if report is None:  # not reachable: only promoting modes resume and skip the preflight
             return self.result("preflight_failed", "preflight did not run")
         if report.nothing_to_do:
-            return self.result("preflight_passed", f"{self.config.target_cluster_id} is already the writer; "
-                               f"a promotion would be a no-op; {lock_note}")
+            return self.result(
+                "preflight_passed",
+                f"{self.config.target_cluster_id} is already the writer; a promotion would be a no-op; {lock_note}",
+            )
         failover_refusal = report.refusal("failover")
         if failover_refusal:
             return self.result("preflight_failed", f"{failover_refusal}; {lock_note}")
         switchover_refusal = report.refusal("switchover")
-        switchover = ("switchover possible" if not switchover_refusal
-                      else f"switchover would be refused ({switchover_refusal})")
+        switchover = (
+            "switchover possible" if not switchover_refusal else f"switchover would be refused ({switchover_refusal})"
+        )
         return self.result("preflight_passed", f"failover possible; {switchover}; {lock_note}")
 
     def dry_prefix(self) -> str:
@@ -256,29 +296,46 @@ class _Run:
         config = self.config
         method, params = promotion_call(config, self.request.mode)
         plan = [
-            ("acquire_lock", f"would take lock#{config.global_cluster_id} in {config.state_table_name} for "
-                             f"{config.lock_lease_seconds} s" + (f"; would resume crashed {holder.describe()}"
-                                                                  if self.resumed and holder else "")),
+            (
+                "acquire_lock",
+                f"would take lock#{config.global_cluster_id} in {config.state_table_name} for "
+                f"{config.lock_lease_seconds} s"
+                + (f"; would resume unfinished {holder.describe()}" if self.resumed and holder else ""),
+            ),
             ("notify_start", f"would publish 'started' to {config.topic_arn}"),
-            ("fence_peer", f"would set {config.peer_asg_name} in {config.peer_region} to min 0 / desired 0 "
-                           "(best effort)"),
-            ("scale_target", f"would set {config.target_asg_name} to min/desired/max "
-                             f"{config.target_failover_min}/{config.target_failover_desired}/"
-                             f">={config.target_failover_max}"),
+            (
+                "fence_peer",
+                f"would set {config.peer_asg_name} in {config.peer_region} to min 0 / desired 0 (best effort)",
+            ),
+            (
+                "scale_target",
+                f"would set {config.target_asg_name} to min/desired/max "
+                f"{config.target_failover_min}/{config.target_failover_desired}/"
+                f">={config.target_failover_max}",
+            ),
             ("promote", f"would call {method}({', '.join(f'{k}={v!r}' for k, v in params.items())})"),
-            ("wait_for_promotion", f"would poll every {config.poll_interval_seconds} s for up to "
-                                   f"{config.promotion_timeout_seconds} s"),
-            ("switch_traffic", f"would write {config.metric_namespace}/{config.traffic_switch_metric}="
-                               f"{config.traffic_switch_value:g} in {config.traffic_switch_region}"),
-            ("publish_metrics", f"would publish StepDurationSeconds, RecoveryTimeSeconds, DataLossWindowSeconds "
-                                f"to {config.metric_namespace}"),
+            (
+                "wait_for_promotion",
+                f"would poll every {config.poll_interval_seconds} s for up to {config.promotion_timeout_seconds} s",
+            ),
+            (
+                "switch_traffic",
+                f"would write {config.metric_namespace}/{config.traffic_switch_metric}="
+                f"{config.traffic_switch_value:g} in {config.traffic_switch_region}",
+            ),
+            (
+                "publish_metrics",
+                f"would publish StepDurationSeconds, RecoveryTimeSeconds, DataLossWindowSeconds "
+                f"to {config.metric_namespace}",
+            ),
             ("notify_result", f"would publish the outcome to {config.topic_arn}"),
             ("release_lock", "would release the lock"),
         ]
         for name, detail in plan:
             self.record(name, "planned", self.clock(), detail)
-        return self.result("dry_run", f"dry run: {self.request.mode} to {config.target_region} would proceed; "
-                                      "no change was made")
+        return self.result(
+            "dry_run", f"dry run: {self.request.mode} to {config.target_region} would proceed; no change was made"
+        )
 
     def promote_run(self) -> dict[str, Any]:
         """Take the lock, run the changing steps, then record, notify and release."""
@@ -288,27 +345,31 @@ class _Run:
             cause = failure.__cause__
             if isinstance(cause, LockHeld):
                 return self.result("refused", f"{cause}; retry after it finishes or its lease expires")
-            self.step_best_effort("notify_result", lambda: notify(self.ctx, event="failed", body=self.body(
-                "failed", str(failure))))
-            return self.result("failed", str(failure))
+            message = f"{self.request.mode} to {self.config.target_region} failed: {failure}"
+            self.step_best_effort(
+                "notify_result", lambda: notify(self.ctx, event="failed", body=self.body("failed", message))
+            )
+            return self.result("failed", message)
 
-        done = ({name: {**step, "run_id": self.resumed.run_id} for name, step in self.resumed.completed_steps().items()}
-                if self.resumed else {})
+        done = (
+            {name: {**step, "run_id": self.resumed.run_id} for name, step in self.resumed.completed_steps().items()}
+            if self.resumed
+            else {}
+        )
         recovery_time: float | None = None
         try:
             event = f"resumed (from run {self.resumed.run_id})" if self.resumed else "started"
             self.step("notify_start", lambda: notify(self.ctx, event=event, body=self.body("running", event)))
             actions: dict[str, Callable[[], str]] = {
                 "fence_peer": lambda: fence_peer(self.ctx),
-                "scale_target": lambda: _as_warning(scale_target, self.ctx,
-                                                    "target ASG not scaled; scale it by hand"),
+                "scale_target": lambda: _as_warning(scale_target, self.ctx, "target ASG not scaled; scale it by hand"),
                 "promote": lambda: promote(self.ctx),
                 "wait_for_promotion": lambda: wait_for_promotion(self.ctx, deadline=self.promotion_deadline()),
                 "switch_traffic": lambda: switch_traffic(self.ctx),
             }
             for name in RESUMABLE_STEPS:
                 if name in done:
-                    self.skip(name, f"done by crashed run {done[name]['run_id']}: {done[name]['detail']}")
+                    self.skip(name, f"done by run {done[name]['run_id']}: {done[name]['detail']}")
                 else:
                     self.step(name, actions[name])
             recovery_time = round(self.clock() - self.recovery_started_at, 3)
@@ -318,11 +379,18 @@ class _Run:
             status, message = "failed", f"{self.request.mode} to {self.config.target_region} failed: {failure}"
 
         executed = [s for s in self.steps if s["status"] != "skipped"]
-        self.step_best_effort("publish_metrics", lambda: publish_metrics(
-            self.ctx, steps=executed, recovery_time_seconds=recovery_time,
-            data_loss_window_seconds=self.data_loss_window_seconds() if status == "succeeded" else None))
-        self.step_best_effort("notify_result", lambda: notify(self.ctx, event=status, body=self.body(
-            status, message, recovery_time)))
+        self.step_best_effort(
+            "publish_metrics",
+            lambda: publish_metrics(
+                self.ctx,
+                steps=executed,
+                recovery_time_seconds=recovery_time,
+                data_loss_window_seconds=self.data_loss_window_seconds() if status == "succeeded" else None,
+            ),
+        )
+        self.step_best_effort(
+            "notify_result", lambda: notify(self.ctx, event=status, body=self.body(status, message, recovery_time))
+        )
         self.journaling = False
         release = self.step_best_effort("release_lock", lambda: self.release_lock(status))
         if release["status"] != "ok":
@@ -337,18 +405,25 @@ class _Run:
             return {"status": "warning", "detail": failure.detail}
 
     def acquire_lock(self) -> str:
-        """Take the lease (new or resuming a crashed run), confirm it after replication, start journaling."""
+        """Take the lease (new, or resuming an unfinished run), confirm it after replication, start journaling."""
         self.lock.acquire(
-            run_id=self.run_id, mode=self.request.mode, target_region=self.request.target_region,
-            reason=self.request.reason, started_at=self.recovery_started_at, lag_seconds=self.lag_seconds,
-            resumed=self.resumed)
+            run_id=self.run_id,
+            mode=self.request.mode,
+            target_region=self.request.target_region,
+            reason=self.request.reason,
+            started_at=self.recovery_started_at,
+            lag_seconds=self.lag_seconds,
+            resumed=self.resumed,
+        )
         self.lock.confirm(self.run_id, self.sleep)
         self.journaling = True
         for step in self.steps:  # the preflight ran before we held the lock
             self.lock.record_step(self.run_id, {**step, "offset": step["offset_seconds"]})
-        note = f"; resuming crashed run {self.resumed.run_id}" if self.resumed else ""
-        return (f"lock#{self.config.global_cluster_id} held until +{self.config.lock_lease_seconds} s "
-                f"(renewed each step){note}")
+        note = f"; resuming unfinished run {self.resumed.run_id}" if self.resumed else ""
+        return (
+            f"lock#{self.config.global_cluster_id} held until +{self.config.lock_lease_seconds} s "
+            f"(renewed each step){note}"
+        )
 
     def release_lock(self, outcome: str) -> str:
         """End the lease, keeping the journal."""
@@ -367,12 +442,14 @@ class _Run:
         """Summary of a successful run, with the RTO comparison and any warnings."""
         config = self.config
         warnings = [s["name"] for s in self.steps if s["status"] == "warning"]
-        rto = ("within" if recovery_time <= config.rto_seconds else "EXCEEDING")
-        message = (f"{self.request.mode} to {config.target_region} succeeded: {config.target_cluster_id} is the "
-                   f"writer and traffic is switched; recovery time {recovery_time:.1f} s {rto} the RTO of "
-                   f"{config.rto_seconds} s")
+        rto = "within" if recovery_time <= config.rto_seconds else "EXCEEDING"
+        message = (
+            f"{self.request.mode} to {config.target_region} succeeded: {config.target_cluster_id} is the "
+            f"writer and traffic is switched; recovery time {recovery_time:.1f} s {rto} the RTO of "
+            f"{config.rto_seconds} s"
+        )
         if self.resumed:
-            message += f"; resumed crashed run {self.resumed.run_id}"
+            message += f"; resumed unfinished run {self.resumed.run_id}"
         if warnings:
             message += f"; warnings in: {', '.join(warnings)}"
         return message

@@ -113,22 +113,40 @@ def _global_cluster_state(config: Config, clients: RunClients, report: Preflight
     try:
         state = describe_global_cluster(config, clients)
     except Exception as error:  # noqa: BLE001 - reported as a failed check
-        report.checks.append(Check("global_cluster", False, f"cannot describe {config.global_cluster_id}: "
-                                   f"{error_code(error)}: {error}", _ALL))
+        report.checks.append(
+            Check(
+                "global_cluster",
+                False,
+                f"cannot describe {config.global_cluster_id}: {error_code(error)}: {error}",
+                _ALL,
+            )
+        )
         return None
-    report.checks.append(Check(
-        "target_in_global_cluster", state.target_is_member,
-        f"{config.target_cluster_arn} {'is' if state.target_is_member else 'is not'} a member of "
-        f"{config.global_cluster_id} (writer: {state.writer_arn or 'none'})", _ALL))
+    report.checks.append(
+        Check(
+            "target_in_global_cluster",
+            state.target_is_member,
+            f"{config.target_cluster_arn} {'is' if state.target_is_member else 'is not'} a member of "
+            f"{config.global_cluster_id} (writer: {state.writer_arn or 'none'})",
+            _ALL,
+        )
+    )
     busy_elsewhere = state.failover_status is not None and state.failover_to != config.target_cluster_arn
-    report.checks.append(Check(
-        "no_other_promotion", not busy_elsewhere,
-        f"a {state.failover_status} promotion to {state.failover_to} is in progress" if busy_elsewhere
-        else "no promotion to another cluster in progress", _ALL))
+    report.checks.append(
+        Check(
+            "no_other_promotion",
+            not busy_elsewhere,
+            f"a {state.failover_status} promotion to {state.failover_to} is in progress"
+            if busy_elsewhere
+            else "no promotion to another cluster in progress",
+            _ALL,
+        )
+    )
     if not state.target_is_writer:
         healthy = state.status == "available" or state.promotion_to(config.target_cluster_arn)
-        report.checks.append(Check("global_cluster_available", healthy,
-                                   f"global cluster status {state.status!r}", ("switchover",)))
+        report.checks.append(
+            Check("global_cluster_available", healthy, f"global cluster status {state.status!r}", ("switchover",))
+        )
     return state
 
 
@@ -159,8 +177,14 @@ def _target_cluster(config: Config, clients: RunClients, report: PreflightReport
         response = clients.target("rds").describe_db_clusters(DBClusterIdentifier=config.target_cluster_id)
         status = response["DBClusters"][0].get("Status", "unknown")
     except Exception as error:  # noqa: BLE001 - reported as a failed check
-        report.checks.append(Check("target_cluster_available", False,
-                                   f"cannot describe {config.target_cluster_id}: {error_code(error)}", _ALL))
+        report.checks.append(
+            Check(
+                "target_cluster_available",
+                False,
+                f"cannot describe {config.target_cluster_id}: {error_code(error)}",
+                _ALL,
+            )
+        )
         return
     ok = status == "available" or report.promotion_in_progress or report.target_is_writer
     detail = f"{config.target_cluster_id} status {status!r}"
@@ -173,24 +197,40 @@ def _target_asg(config: Config, clients: RunClients, report: PreflightReport) ->
     """The target ASG must exist; its MaxSize is raised to TARGET_FAILOVER_MAX when lower."""
     try:
         response = clients.target("autoscaling").describe_auto_scaling_groups(
-            AutoScalingGroupNames=[config.target_asg_name])
+            AutoScalingGroupNames=[config.target_asg_name]
+        )
         groups = response.get("AutoScalingGroups", [])
     except Exception as error:  # noqa: BLE001 - reported as a failed check
-        report.checks.append(Check("target_asg", False, f"cannot describe {config.target_asg_name}: "
-                                   f"{error_code(error)}", _ALL))
+        report.checks.append(
+            Check("target_asg", False, f"cannot describe {config.target_asg_name}: {error_code(error)}", _ALL)
+        )
         return
     if not groups:
-        report.checks.append(Check("target_asg", False, f"Auto Scaling group {config.target_asg_name!r} "
-                                   f"not found in {config.target_region}", _ALL))
+        report.checks.append(
+            Check(
+                "target_asg",
+                False,
+                f"Auto Scaling group {config.target_asg_name!r} not found in {config.target_region}",
+                _ALL,
+            )
+        )
         return
     group = groups[0]
     max_size = int(group["MaxSize"])
-    plan = (f"MaxSize {max_size} permits {config.target_failover_max}" if max_size >= config.target_failover_max
-            else f"MaxSize {max_size} will be raised to {config.target_failover_max}")
-    report.checks.append(Check(
-        "target_asg", True,
-        f"{config.target_asg_name} min/desired/max {group['MinSize']}/{group['DesiredCapacity']}/{max_size}; "
-        f"{plan}", _ALL))
+    plan = (
+        f"MaxSize {max_size} permits {config.target_failover_max}"
+        if max_size >= config.target_failover_max
+        else f"MaxSize {max_size} will be raised to {config.target_failover_max}"
+    )
+    report.checks.append(
+        Check(
+            "target_asg",
+            True,
+            f"{config.target_asg_name} min/desired/max {group['MinSize']}/{group['DesiredCapacity']}/{max_size}; "
+            f"{plan}",
+            _ALL,
+        )
+    )
 
 
 def read_replication_lag(config: Config, clients: RunClients, *, now: float) -> float | None:
@@ -220,15 +260,21 @@ def _replication_lag(config: Config, clients: RunClients, report: PreflightRepor
         lag, problem = None, f"{error_code(error)}: {error}"
     report.lag_seconds = lag
     if lag is None:
-        detail = (f"replication lag unknown (no {LAG_METRIC} datapoints for {config.target_cluster_id} in the "
-                  f"last {LAG_WINDOW_SECONDS // 60} minutes{'; ' + problem if problem else ''})")
+        detail = (
+            f"replication lag unknown (no {LAG_METRIC} datapoints for {config.target_cluster_id} in the "
+            f"last {LAG_WINDOW_SECONDS // 60} minutes{'; ' + problem if problem else ''})"
+        )
         report.checks.append(Check("replication_lag", False, detail, ("switchover",)))
         return
     ok = lag <= config.rpo_seconds
-    report.checks.append(Check(
-        "replication_lag", ok,
-        f"max lag {lag:.3f} s {'<=' if ok else '>'} RPO {config.rpo_seconds} s ({config.rpo_minutes} min)",
-        ("switchover",)))
+    report.checks.append(
+        Check(
+            "replication_lag",
+            ok,
+            f"max lag {lag:.3f} s {'<=' if ok else '>'} RPO {config.rpo_seconds} s ({config.rpo_minutes} min)",
+            ("switchover",),
+        )
+    )
 
 
 def _peer_cluster(config: Config, clients: RunClients, report: PreflightReport) -> None:
@@ -239,13 +285,23 @@ def _peer_cluster(config: Config, clients: RunClients, report: PreflightReport) 
         response = clients.peer("rds").describe_db_clusters(DBClusterIdentifier=config.peer_cluster_id)
         status = response["DBClusters"][0].get("Status", "unknown")
     except Exception as error:  # noqa: BLE001 - unreachable peer region is a finding, not a crash
-        report.checks.append(Check("peer_cluster_available", False,
-                                   f"current primary {config.peer_cluster_id} in {config.peer_region} "
-                                   f"unreachable: {error_code(error)}", ("switchover",)))
+        report.checks.append(
+            Check(
+                "peer_cluster_available",
+                False,
+                f"current primary {config.peer_cluster_id} in {config.peer_region} unreachable: {error_code(error)}",
+                ("switchover",),
+            )
+        )
         return
-    report.checks.append(Check("peer_cluster_available", status == "available",
-                               f"current primary {config.peer_cluster_id} in {config.peer_region} status "
-                               f"{status!r}", ("switchover",)))
+    report.checks.append(
+        Check(
+            "peer_cluster_available",
+            status == "available",
+            f"current primary {config.peer_cluster_id} in {config.peer_region} status {status!r}",
+            ("switchover",),
+        )
+    )
 
 
 def describe_for_result(report: PreflightReport) -> dict[str, Any]:

@@ -46,10 +46,13 @@ def fence_peer(ctx: RunContext) -> str:
     config = ctx.config
     try:
         ctx.clients.peer("autoscaling").update_auto_scaling_group(
-            AutoScalingGroupName=config.peer_asg_name, MinSize=0, DesiredCapacity=0)
+            AutoScalingGroupName=config.peer_asg_name, MinSize=0, DesiredCapacity=0
+        )
     except Exception as error:  # noqa: BLE001 - fencing is best effort by design
-        raise StepWarning(f"could not fence {config.peer_asg_name} in {config.peer_region} "
-                          f"({error_code(error)}: {error}); scale it to 0 when the region is reachable") from error
+        raise StepWarning(
+            f"could not fence {config.peer_asg_name} in {config.peer_region} "
+            f"({error_code(error)}: {error}); scale it to 0 when the region is reachable"
+        ) from error
     return f"{config.peer_asg_name} in {config.peer_region} set to min 0 / desired 0"
 
 
@@ -66,8 +69,10 @@ def scale_target(ctx: RunContext) -> str:
         MaxSize=max_size,
         DesiredCapacity=config.target_failover_desired,
     )
-    return (f"{config.target_asg_name} min/desired/max {current['MinSize']}/{current['DesiredCapacity']}/"
-            f"{current['MaxSize']} -> {config.target_failover_min}/{config.target_failover_desired}/{max_size}")
+    return (
+        f"{config.target_asg_name} min/desired/max {current['MinSize']}/{current['DesiredCapacity']}/"
+        f"{current['MaxSize']} -> {config.target_failover_min}/{config.target_failover_desired}/{max_size}"
+    )
 
 
 def promotion_call(config: Config, mode: str) -> tuple[str, dict[str, Any]]:
@@ -99,7 +104,8 @@ def promote(ctx: RunContext) -> str:
             raise
         return f"{method} answer lost ({error_code(error)}), but {skip}"
     return f"{method} called for {config.target_cluster_arn}" + (
-        " with AllowDataLoss=True" if params.get("AllowDataLoss") else "")
+        " with AllowDataLoss=True" if params.get("AllowDataLoss") else ""
+    )
 
 
 def _already_promoting(state: GlobalClusterState, config: Config) -> str | None:
@@ -130,7 +136,8 @@ def wait_for_promotion(ctx: RunContext, *, deadline: float) -> str:
                 f"PROMOTION_TIMEOUT_SECONDS={config.promotion_timeout_seconds}); last seen: global status "
                 f"{state.status!r}, writer {state.writer_arn}, promotion {state.failover_status or 'none'}. "
                 "RDS may still finish it: re-invoke to resume waiting (the promotion API is not called again "
-                "while it is in progress)")
+                "while it is in progress)"
+            )
         ctx.sleep(min(config.poll_interval_seconds, deadline - now))
 
 
@@ -139,22 +146,31 @@ def switch_traffic(ctx: RunContext) -> str:
     config = ctx.config
     region = config.traffic_switch_region
     value = config.traffic_switch_value
-    cloudwatch = (ctx.clients.target("cloudwatch") if config.traffic_switch_is_local
-                  else ctx.clients.get("cloudwatch", region, short=True))
+    cloudwatch = (
+        ctx.clients.target("cloudwatch")
+        if config.traffic_switch_is_local
+        else ctx.clients.get("cloudwatch", region, short=True)
+    )
     try:
-        cloudwatch.put_metric_data(Namespace=config.metric_namespace, MetricData=[{
-            "MetricName": config.traffic_switch_metric,
-            "Dimensions": [{"Name": "GlobalCluster", "Value": config.global_cluster_id}],
-            "Value": value,
-            "Unit": "None",
-        }])
+        cloudwatch.put_metric_data(
+            Namespace=config.metric_namespace,
+            MetricData=[
+                {
+                    "MetricName": config.traffic_switch_metric,
+                    "Dimensions": [{"Name": "GlobalCluster", "Value": config.global_cluster_id}],
+                    "Value": value,
+                    "Unit": "None",
+                }
+            ],
+        )
     except Exception as error:
         raise RuntimeError(
             f"could not write {config.metric_namespace}/{config.traffic_switch_metric}={value:g} in {region} "
             f"({error_code(error)}: {error}); DNS will NOT move to {config.target_region}. Write it by hand: "
             f"aws cloudwatch put-metric-data --region {region} --namespace {config.metric_namespace} "
             f"--metric-name {config.traffic_switch_metric} --dimensions GlobalCluster={config.global_cluster_id} "
-            f"--value {value:g}") from error
+            f"--value {value:g}"
+        ) from error
     meaning = "primary fenced, users sent to secondary" if value else "primary active, users sent to primary"
     return f"{config.traffic_switch_metric}={value:g} written in {region} ({meaning})"
 
@@ -168,8 +184,10 @@ def check_peer_health(ctx: RunContext) -> str:
         route53 = ctx.clients.get("route53", config.target_region, short=True, attempts=ROUTE53_ATTEMPTS)
         response = route53.get_health_check_status(HealthCheckId=config.health_check_id)
     except Exception as error:  # noqa: BLE001 - Route53 control plane is informational only
-        raise StepWarning(f"Route53 health check {config.health_check_id} status unavailable "
-                          f"({error_code(error)}); informational only") from error
+        raise StepWarning(
+            f"Route53 health check {config.health_check_id} status unavailable "
+            f"({error_code(error)}); informational only"
+        ) from error
     observations = response.get("HealthCheckObservations", [])
     healthy = sum(1 for o in observations if o.get("StatusReport", {}).get("Status", "").startswith("Success"))
     return f"health check {config.health_check_id}: {healthy}/{len(observations)} checkers report healthy"
@@ -184,19 +202,35 @@ def publish_metrics(
 ) -> str:
     """Publish step durations, recovery time and data-loss window to METRIC_NAMESPACE in TARGET_REGION."""
     config = ctx.config
-    base = [{"Name": "GlobalCluster", "Value": config.global_cluster_id},
-            {"Name": "Mode", "Value": ctx.request.mode}]
+    base = [{"Name": "GlobalCluster", "Value": config.global_cluster_id}, {"Name": "Mode", "Value": ctx.request.mode}]
     data: list[dict[str, Any]] = [
-        {"MetricName": "StepDurationSeconds", "Dimensions": [*base, {"Name": "Step", "Value": step["name"]}],
-         "Value": float(step["seconds"]), "Unit": "Seconds"}
-        for step in steps if step["status"] in ("ok", "warning", "failed")
+        {
+            "MetricName": "StepDurationSeconds",
+            "Dimensions": [*base, {"Name": "Step", "Value": step["name"]}],
+            "Value": float(step["seconds"]),
+            "Unit": "Seconds",
+        }
+        for step in steps
+        if step["status"] in ("ok", "warning", "failed")
     ]
     if recovery_time_seconds is not None:
-        data.append({"MetricName": "RecoveryTimeSeconds", "Dimensions": base,
-                     "Value": float(recovery_time_seconds), "Unit": "Seconds"})
+        data.append(
+            {
+                "MetricName": "RecoveryTimeSeconds",
+                "Dimensions": base,
+                "Value": float(recovery_time_seconds),
+                "Unit": "Seconds",
+            }
+        )
     if data_loss_window_seconds is not None:
-        data.append({"MetricName": "DataLossWindowSeconds", "Dimensions": base,
-                     "Value": float(data_loss_window_seconds), "Unit": "Seconds"})
+        data.append(
+            {
+                "MetricName": "DataLossWindowSeconds",
+                "Dimensions": base,
+                "Value": float(data_loss_window_seconds),
+                "Unit": "Seconds",
+            }
+        )
     try:
         ctx.clients.target("cloudwatch").put_metric_data(Namespace=config.metric_namespace, MetricData=data)
     except Exception as error:  # noqa: BLE001 - metrics must not fail a finished failover

@@ -1,0 +1,71 @@
+"""AWS Backup: a KMS-encrypted vault per region, a daily plan copying across regions, the primary cluster selected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cdktf import Testing
+from cdktf_cdktf_provider_aws.backup_vault import BackupVault
+from conftest import Synthesized
+
+ROLES = ("primary", "secondary")
+
+
+def _logical_id(synth: Synthesized, resource_type: str, contains: str) -> str:
+    matches = [key for key in synth.resources(resource_type) if contains in key]
+    assert len(matches) == 1, f"expected one {resource_type} matching {contains!r}, got {matches}"
+    return matches[0]
+
+
+def _ref(synth: Synthesized, resource_type: str, contains: str, attribute: str) -> str:
+    return f"${{{resource_type}.{_logical_id(synth, resource_type, contains)}.{attribute}}}"
+
+
+def _rule(synth: Synthesized) -> dict[str, Any]:
+    (rule,) = synth.only("aws_backup_plan", "backup_plan")["rule"]
+    return rule
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_region_has_a_vault_encrypted_with_its_key(dev: Synthesized, role: str) -> None:
+    vault = dev.only("aws_backup_vault", f"backup_{role}_vault")
+    assert vault["provider"] == f"aws.{role}"
+    assert vault["name"] == f"drapp-dev-{role}"
+    assert vault["kms_key_arn"] == _ref(dev, "aws_kms_key", f"{role}_key", "arn")
+    assert Testing.to_have_resource_with_properties(dev.text, BackupVault.TF_RESOURCE_TYPE,
+                                                    {"name": f"drapp-dev-{role}"})
+
+
+def test_plan_runs_daily_in_the_primary_region_into_the_primary_vault(dev: Synthesized) -> None:
+    plan = dev.only("aws_backup_plan", "backup_plan")
+    assert plan["provider"] == "aws.primary"
+    rule = _rule(dev)
+    assert rule["schedule"] == "cron(0 5 * * ? *)"
+    assert rule["target_vault_name"] == _ref(dev, "aws_backup_vault", "backup_primary_vault", "name")
+    assert rule["lifecycle"] == {"delete_after": 35}
+
+
+def test_every_recovery_point_is_copied_to_the_secondary_vault(dev: Synthesized) -> None:
+    (copy,) = _rule(dev)["copy_action"]
+    assert copy["destination_vault_arn"] == _ref(dev, "aws_backup_vault", "backup_secondary_vault", "arn")
+    assert copy["lifecycle"] == {"delete_after": 35}
+
+
+def test_selection_is_the_primary_cluster_only(dev: Synthesized) -> None:
+    selection = dev.only("aws_backup_selection", "backup_selection")
+    assert selection["provider"] == "aws.primary"
+    assert selection["resources"] == [_ref(dev, "aws_rds_cluster", "database_primary_cluster", "arn")]
+    assert selection["plan_id"] == _ref(dev, "aws_backup_plan", "backup_plan", "id")
+    assert selection["iam_role_arn"] == _ref(dev, "aws_iam_role", "backup_service_role", "arn")
+
+
+def test_service_role_trusts_aws_backup_with_its_managed_policies(dev: Synthesized) -> None:
+    role = dev.only("aws_iam_role", "backup_service_role")
+    trust_id = role["assume_role_policy"].split(".")[2]
+    (statement,) = dev.data_sources("aws_iam_policy_document")[trust_id]["statement"]
+    assert statement["principals"] == [{"identifiers": ["backup.amazonaws.com"], "type": "Service"}]
+    assert statement["condition"][0]["variable"] == "aws:SourceAccount"
+    attached = sorted(a["policy_arn"].rsplit("/", 1)[-1] for key, a in
+                      dev.resources("aws_iam_role_policy_attachment").items() if key.startswith("backup_"))
+    assert attached == ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]

@@ -1,0 +1,142 @@
+"""DNS failover: health checks, the traffic switch, failover records, certificates, health-check alarms."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Synthesized
+
+ROLES = ("primary", "secondary")
+
+
+def _provider_region(stack: Synthesized, provider: str) -> str:
+    alias = provider.split(".", 1)[1]
+    return next(p["region"] for p in stack.data["provider"]["aws"] if p["alias"] == alias)
+
+
+@pytest.fixture(scope="module")
+def europe() -> Synthesized:
+    """Neither region in us-east-1, a hosted zone created by the stack."""
+    from cdktf import Testing
+    from dr_stack.settings import load_settings
+    from dr_stack.stacks import DrStack
+
+    settings = load_settings(
+        {"primary_region": "eu-west-1", "secondary_region": "eu-central-1", "domain_name": "app.example.org",
+         "hosted_zone_name": "example.org", "create_hosted_zone": True, "db_password_source": "variable"},
+        environ={},
+    )
+    return Synthesized(Testing.synth(DrStack(Testing.app(), "europe", settings=settings)))
+
+
+def test_primary_record_carries_health_check(prod: Synthesized) -> None:
+    record = prod.only("aws_route53_record", "dns_failover_primary_record")
+    assert record["failover_routing_policy"] == {"type": "PRIMARY"}
+    assert record["set_identifier"] == "primary" and record["name"] == "app.example.com"
+    assert "dns_failover_primary_calculated_health_check" in record["health_check_id"]
+    assert "aws_lb.primary_app_tier_load_balancer" in record["alias"]["name"]
+    assert record["alias"]["evaluate_target_health"] is True
+
+
+def test_secondary_record_follows_its_alb_health_check(prod: Synthesized) -> None:
+    record = prod.only("aws_route53_record", "dns_failover_secondary_record")
+    assert record["failover_routing_policy"] == {"type": "SECONDARY"}
+    assert "dns_failover_secondary_alb_health_check" in record["health_check_id"]
+    assert "aws_lb.secondary_app_tier_load_balancer" in record["alias"]["zone_id"]
+    assert record["alias"]["evaluate_target_health"] is True
+
+
+def test_records_live_in_the_looked_up_zone(prod: Synthesized) -> None:
+    assert not prod.resources("aws_route53_zone")
+    lookups = prod.data_sources("aws_route53_zone")
+    assert [zone["name"] for zone in lookups.values()] == ["example.com"]
+    for role in ROLES:
+        assert "data.aws_route53_zone.dns_zone" in prod.only("aws_route53_record", f"dns_failover_{role}")["zone_id"]
+
+
+def test_no_zone_or_records_without_domain(dev: Synthesized) -> None:
+    assert not dev.resources("aws_route53_record")
+    assert not dev.resources("aws_route53_zone") and not dev.data_sources("aws_route53_zone")
+
+
+@pytest.mark.parametrize(("fixture", "kind", "port"), [("dev", "HTTP", 80), ("prod", "HTTPS", 443)])
+def test_alb_health_checks_exist_with_and_without_domain(
+    fixture: str, kind: str, port: int, request: pytest.FixtureRequest
+) -> None:
+    stack: Synthesized = request.getfixturevalue(fixture)
+    for role in ROLES:
+        check = stack.only("aws_route53_health_check", f"dns_failover_{role}_alb_health_check")
+        assert check["type"] == kind and check["port"] == port
+        assert f"aws_lb.{role}_app_tier_load_balancer" in check["fqdn"]
+        assert check["resource_path"] == "/health"
+        assert check["request_interval"] == 10 and check["failure_threshold"] == 3
+        assert check["measure_latency"] is True and len(check["regions"]) >= 3
+
+
+def test_calculated_check_needs_a_healthy_alb_and_an_unfenced_primary(dev: Synthesized) -> None:
+    check = dev.only("aws_route53_health_check", "primary_calculated")
+    assert check["type"] == "CALCULATED" and check["child_health_threshold"] == 2
+    children = " ".join(check["child_healthchecks"])
+    assert "dns_failover_primary_alb_health_check" in children
+    assert "dns_failover_traffic_switch_health_check" in children
+
+
+def test_traffic_switch_alarm_lives_in_the_secondary_region(dev: Synthesized) -> None:
+    from dr_stack.dns import TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE
+
+    assert (TRAFFIC_SWITCH_NAMESPACE, TRAFFIC_SWITCH_METRIC) == ("DR/Failover", "PrimaryFenced")
+    alarm = dev.only("aws_cloudwatch_metric_alarm", "traffic_switch")
+    assert alarm["provider"] == "aws.secondary"
+    assert (alarm["namespace"], alarm["metric_name"]) == ("DR/Failover", "PrimaryFenced")
+    assert alarm["dimensions"] == {"GlobalCluster": "drapp-dev-global"}
+    assert alarm["statistic"] == "Maximum" and alarm["period"] == 60 and alarm["evaluation_periods"] == 1
+    assert alarm["threshold"] == 1 and alarm["comparison_operator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["treat_missing_data"] == "ignore"
+
+
+def test_traffic_switch_health_check_follows_the_alarm(dev: Synthesized) -> None:
+    check = dev.only("aws_route53_health_check", "traffic_switch")
+    assert check["type"] == "CLOUDWATCH_METRIC"
+    assert "dns_failover_traffic_switch_alarm" in check["cloudwatch_alarm_name"]
+    assert check["cloudwatch_alarm_region"] == "us-west-2"
+    assert check["insufficient_data_health_status"] == "Healthy"
+
+
+def test_health_check_alarm_uses_the_us_east_1_provider(dev: Synthesized) -> None:
+    alarms = [body for body in dev.resources("aws_cloudwatch_metric_alarm").values()
+              if body.get("namespace") == "AWS/Route53"]
+    assert len(alarms) == 3
+    for alarm in alarms:
+        assert _provider_region(dev, alarm["provider"]) == "us-east-1"
+        assert alarm["metric_name"] == "HealthCheckStatus" and alarm["comparison_operator"] == "LessThanThreshold"
+        # us-east-1 is the primary region here: its alarm topic is in the right region.
+        assert "aws_sns_topic.primary_alarm_topic" in alarm["alarm_actions"][0]
+
+
+def test_health_check_alarms_get_a_us_east_1_topic_when_no_region_is(europe: Synthesized) -> None:
+    alarms = [body for body in europe.resources("aws_cloudwatch_metric_alarm").values()
+              if body.get("namespace") == "AWS/Route53"]
+    assert alarms
+    topic = europe.only("aws_sns_topic", "route53_alarm_topic")
+    assert topic["provider"] == "aws.us_east_1" and "route53_alarm_topic_key" in topic["kms_master_key_id"]
+    for alarm in alarms:
+        assert alarm["provider"] == "aws.us_east_1"
+        assert "aws_sns_topic.route53_alarm_topic" in alarm["alarm_actions"][0]
+
+
+def test_zone_is_created_when_asked(europe: Synthesized) -> None:
+    zone = europe.only("aws_route53_zone", "dns_zone")
+    assert zone["name"] == "example.org" and zone["provider"] == "aws.primary"
+    assert "aws_route53_zone.dns_zone" in europe.only("aws_route53_record", "dns_failover_primary")["zone_id"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_certificate_is_regional_and_dns_validated_in_the_zone(prod: Synthesized, role: str) -> None:
+    certificate = prod.only("aws_acm_certificate", f"{role}_certificate")
+    assert certificate["domain_name"] == "app.example.com" and certificate["validation_method"] == "DNS"
+    assert certificate["provider"] == f"aws.{role}"
+    records = prod.only("aws_route53_record", f"{role}_certificate_validation_record")
+    assert records["provider"] == "aws.primary" and "data.aws_route53_zone" in records["zone_id"]
+    assert f"aws_acm_certificate.{role}_certificate" in records["for_each"]
+    validation = prod.only("aws_acm_certificate_validation", f"{role}_certificate")
+    assert validation["provider"] == f"aws.{role}"
+    assert f"aws_route53_record.{role}_certificate_validation_record" in validation["validation_record_fqdns"]

@@ -1,0 +1,83 @@
+"""Outputs: every operator-facing value, each described; cost and security summaries follow the settings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import Synthesized
+
+REQUIRED = (
+    "app_dns_name", "primary_alb_dns_name", "secondary_alb_dns_name", "global_cluster_id",
+    "primary_cluster_writer_endpoint", "primary_cluster_reader_endpoint", "secondary_cluster_writer_endpoint",
+    "secondary_cluster_reader_endpoint", "db_secret_arn", "app_state_table_name", "primary_alarm_topic_arn",
+    "secondary_alarm_topic_arn", "cost_optimization_notes", "security_configuration",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("fixture", ["dev", "prod"])
+def test_required_outputs_exist(fixture: str, request: pytest.FixtureRequest) -> None:
+    stack: Synthesized = request.getfixturevalue(fixture)
+    missing = set(REQUIRED) - set(stack.outputs())
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("fixture", ["dev", "prod"])
+def test_outputs_have_descriptions(fixture: str, request: pytest.FixtureRequest) -> None:
+    stack: Synthesized = request.getfixturevalue(fixture)
+    for name, output in stack.outputs().items():
+        assert output.get("description"), name
+
+
+@pytest.mark.parametrize("fixture", ["dev", "prod"])
+def test_outputs_that_carry_credentials_are_sensitive(fixture: str, request: pytest.FixtureRequest) -> None:
+    stack: Synthesized = request.getfixturevalue(fixture)
+    for name, output in stack.outputs().items():
+        text = json.dumps(output["value"])
+        if "${random_password." in text or "${var." in text or "password" in name:
+            assert output.get("sensitive") is True, name
+
+
+def test_app_dns_name_is_the_domain_when_set(prod: Synthesized) -> None:
+    assert prod.outputs()["app_dns_name"]["value"] == "app.example.com"
+
+
+def test_app_dns_name_is_the_primary_alb_without_domain(dev: Synthesized) -> None:
+    assert "aws_lb.primary_app_tier_load_balancer" in dev.outputs()["app_dns_name"]["value"]
+    assert dev.outputs()["app_url"]["value"].startswith("http://")
+
+
+def test_database_outputs_point_at_each_regions_cluster(dev: Synthesized) -> None:
+    outputs = dev.outputs()
+    for role in ("primary", "secondary"):
+        assert f"aws_rds_cluster.database_{role}" in outputs[f"{role}_cluster_writer_endpoint"]["value"]
+        assert outputs[f"{role}_cluster_reader_endpoint"]["value"].endswith(".reader_endpoint}")
+    assert "aws_rds_global_cluster" in outputs["global_cluster_id"]["value"]
+
+
+def test_cost_notes_follow_the_profile(dev: Synthesized, prod: Synthesized) -> None:
+    dev_notes = dev.outputs()["cost_optimization_notes"]["value"]
+    prod_notes = prod.outputs()["cost_optimization_notes"]["value"]
+    assert "1 NAT gateway per region" in dev_notes["network"]
+    assert "3 NAT gateways per region" in prod_notes["network"]
+    assert "Serverless v2" in dev_notes["database"] and "db.r6g.large" in prod_notes["database"]
+    assert "t3.small" in dev_notes["app"] and "m6i.large" in prod_notes["app"]
+    assert "min 3 / desired 3 / max 12" in prod_notes["app"]
+
+
+def test_security_configuration_says_whether_tls_is_on(dev: Synthesized, prod: Synthesized) -> None:
+    assert dev.outputs()["security_configuration"]["value"]["tls"].startswith("OFF")
+    prod_security = prod.outputs()["security_configuration"]["value"]
+    assert "ELBSecurityPolicy-TLS13-1-2-2021-06" in prod_security["tls"]
+    assert "IMDSv2" in prod_security["instances"]
+    assert "sensitive variable" in prod_security["database_password"]  # prod fixture: db_password_source=variable
+    assert "random_password" in dev.outputs()["security_configuration"]["value"]["database_password"]
+
+
+def test_notes_are_computed_from_settings_without_synthesis() -> None:
+    from dr_stack.outputs import cost_optimization_notes, security_configuration
+    from dr_stack.settings import load_settings
+
+    settings = load_settings({"nat_gateway_per_az": True, "availability_zone_count": 2}, environ={})
+    assert "2 NAT gateways per region (4 in all" in cost_optimization_notes(settings)["network"]
+    assert "redirect" in security_configuration(settings, https_enabled=True)["tls"]
