@@ -148,18 +148,20 @@ def literal_credentials(document: dict[str, Any]) -> list[str]:
             if pattern.search(text):
                 problems.append(f"{path}: looks like a {label}")
         key = path.rsplit(".", 1)[-1].split("[", 1)[0]
-        if _SECRET_KEY.search(key) and not _SECRET_KEY_ALLOWED.search(key) and isinstance(value, str) and value:
-            if not value.startswith("${") and "${" not in value:
-                problems.append(f"{path}: literal value for a credential field")
+        literal = isinstance(value, str) and value and "${" not in value
+        if literal and _SECRET_KEY.search(key) and not _SECRET_KEY_ALLOWED.search(key):
+            problems.append(f"{path}: literal value for a credential field")
     for name, function in document.get("resource", {}).get("aws_lambda_function", {}).items():
         variables = (function.get("environment") or {}).get("variables", {})
-        for variable, value in variables.items():
+        for variable in variables:
             if _SECRET_KEY.search(variable) and not _SECRET_KEY_ALLOWED.search(variable):
                 problems.append(f"aws_lambda_function.{name}: environment variable {variable} carries a secret")
     return problems
 
 
-def scan(stacks_dir: Path, suppressions: list[Suppression] | None = None) -> tuple[list[Finding], list[str], list[Suppression]]:
+def scan(
+    stacks_dir: Path, suppressions: list[Suppression] | None = None
+) -> tuple[list[Finding], list[str], list[Suppression]]:
     """Unsuppressed checkov findings, literal-credential problems, and suppressions that matched nothing."""
     suppressions = load_suppressions() if suppressions is None else suppressions
     findings = run_checkov(stacks_dir)

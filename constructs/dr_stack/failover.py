@@ -62,7 +62,9 @@ def _peer(role: str) -> str:
 def _assume_lambda() -> str:
     return json.dumps({
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}],
+        "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+        ],
     })
 
 
@@ -170,7 +172,8 @@ class FailoverOrchestrators(Construct):
             self._automatic_trigger(providers, keys, topics, app_tiers, dns, asset)
 
     def _statements(self, role: str, database: GlobalDatabase, app_tiers: dict[str, AppTier],
-                    topics: dict[str, AlarmTopic], state_table: GlobalTable, dns: DnsFailover) -> list[dict[str, object]]:
+                    topics: dict[str, AlarmTopic], state_table: GlobalTable,
+                    dns: DnsFailover) -> list[dict[str, object]]:
         peer = _peer(role)
         cluster_arns = [database.cluster_arn(role), database.cluster_arn(peer)]
         return [
@@ -189,8 +192,8 @@ class FailoverOrchestrators(Construct):
              "Resource": [app_tiers[role].asg_arn, app_tiers[peer].asg_arn]},
             # CloudWatch metric reads and writes have no resource-level permissions; writes are held to the
             # orchestrator's namespace.
-            {"Sid": "ReadLag", "Effect": "Allow", "Action": ["cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData"],
-             "Resource": ["*"]},
+            {"Sid": "ReadLag", "Effect": "Allow",
+             "Action": ["cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData"], "Resource": ["*"]},
             {"Sid": "PublishMetrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": ["*"],
              "Condition": {"StringEquals": {"cloudwatch:namespace": TRAFFIC_SWITCH_NAMESPACE}}},
             {"Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topics[role].topic_arn]},

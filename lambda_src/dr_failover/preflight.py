@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from dr_failover.aws import error_code
 from dr_failover.clients import RunClients
@@ -302,8 +301,3 @@ def _peer_cluster(config: Config, clients: RunClients, report: PreflightReport) 
             ("switchover",),
         )
     )
-
-
-def describe_for_result(report: PreflightReport) -> dict[str, Any]:
-    """Checks as JSON-ready dicts."""
-    return {"checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in report.checks]}

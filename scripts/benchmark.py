@@ -1,0 +1,94 @@
+"""Benchmark (not a test): cold synth against the bare import floor of the bindings, and the whole test suite.
+
+Prints wall seconds, peak memory of the whole process tree (Python + the jsii Node child), and the ratio
+synth / import floor. Targets on the 2-core machine: synth <= 1.25 x floor, synth peak <= 1 GiB, suite <= 180 s.
+Usage: python scripts/benchmark.py [--no-suite]
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+IMPORT_FLOOR = "import cdktf, cdktf_cdktf_provider_aws, cdktf_cdktf_provider_random"
+TARGETS = {"ratio": 1.25, "synth_peak_mib": 1024, "suite_seconds": 180}
+
+
+def _tree_rss_kib(pid: int) -> int:
+    """Resident memory of a process and all its descendants, KiB (from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        children.setdefault(int(stat[1]), []).append(int(entry.name))
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                rss[int(entry.name)] = int(line.split()[1])
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += rss.get(current, 0)
+        stack.extend(children.get(current, []))
+    return total
+
+
+def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Run a command; return (wall seconds, peak tree memory MiB, exit code)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+
+    def sample() -> None:
+        nonlocal peak
+        while process.poll() is None:
+            peak = max(peak, _tree_rss_kib(process.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    code = process.wait()
+    elapsed = time.perf_counter() - start
+    sampler.join()
+    return elapsed, peak / 1024, code
+
+
+def main(argv: list[str]) -> int:
+    """Measure side by side and print the figures."""
+    env = {**os.environ, "PATH": f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {k: v for k, v in env.items() if not k.startswith("DR_")}
+    python = sys.executable
+    floor_s, floor_mib, _ = measure([python, "-c", IMPORT_FLOOR], env)
+    with tempfile.TemporaryDirectory() as out:
+        synth_s, synth_mib, code = measure([python, "main.py"], {**env, "CDKTF_OUTDIR": out})
+    if code != 0:
+        print(f"synth failed with exit code {code}")
+        return 1
+    print(f"import floor (cdktf + aws + random bindings): {floor_s:6.1f} s  peak {floor_mib:6.0f} MiB")
+    print(f"cold synth (python main.py, both stacks):     {synth_s:6.1f} s  peak {synth_mib:6.0f} MiB")
+    ratio = synth_s / floor_s
+    print(f"synth / floor: {ratio:.2f} (target <= {TARGETS['ratio']}); synth peak target <= "
+          f"{TARGETS['synth_peak_mib']} MiB")
+    ok = ratio <= TARGETS["ratio"] and synth_mib <= TARGETS["synth_peak_mib"]
+    if "--no-suite" not in argv:
+        suite_s, suite_mib, suite_code = measure([python, "-m", "pytest", "-q"], env)
+        print(f"test suite (pytest, all tests):               {suite_s:6.1f} s  peak {suite_mib:6.0f} MiB  "
+              f"exit {suite_code} (target <= {TARGETS['suite_seconds']} s)")
+        ok = ok and suite_s <= TARGETS["suite_seconds"] and suite_code == 0
+    print("targets met" if ok else "targets NOT met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
