@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dr_stack  # noqa: F401  (registers the lazy AWS-binding loader before any test imports the binding)
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-IMPORT_FLOOR = "import cdktf, cdktf_cdktf_provider_aws, cdktf_cdktf_provider_random"
+# The bare import of the bindings as published (every resource module), and as the stack loads them
+# (dr_stack.binding skips the ~1,500 eager submodule imports; the jsii assembly is still loaded).
+FULL_IMPORT = "import cdktf, cdktf_cdktf_provider_aws, cdktf_cdktf_provider_random"
+LAZY_IMPORT = ("import sys; sys.path.insert(0, 'constructs'); import dr_stack; "
+               "import cdktf, cdktf_cdktf_provider_aws, cdktf_cdktf_provider_random")
 TARGETS = {"ratio": 1.25, "synth_peak_mib": 1024, "suite_seconds": 180}
 
 
@@ -69,18 +73,20 @@ def main(argv: list[str]) -> int:
     env = {**os.environ, "PATH": f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
     env = {k: v for k, v in env.items() if not k.startswith("DR_")}
     python = sys.executable
-    floor_s, floor_mib, _ = measure([python, "-c", IMPORT_FLOOR], env)
+    full_s, full_mib, _ = measure([python, "-c", FULL_IMPORT], env)
+    floor_s, floor_mib, _ = measure([python, "-c", LAZY_IMPORT], env)
     with tempfile.TemporaryDirectory() as out:
         synth_s, synth_mib, code = measure([python, "main.py"], {**env, "CDKTF_OUTDIR": out})
     if code != 0:
         print(f"synth failed with exit code {code}")
         return 1
-    print(f"import floor (cdktf + aws + random bindings): {floor_s:6.1f} s  peak {floor_mib:6.0f} MiB")
-    print(f"cold synth (python main.py, both stacks):     {synth_s:6.1f} s  peak {synth_mib:6.0f} MiB")
-    ratio = synth_s / floor_s
-    print(f"synth / floor: {ratio:.2f} (target <= {TARGETS['ratio']}); synth peak target <= "
+    print(f"bare import, bindings as published:           {full_s:6.1f} s  peak {full_mib:6.0f} MiB")
+    print(f"bare import, bindings as the stack loads them: {floor_s:6.1f} s  peak {floor_mib:6.0f} MiB")
+    print(f"cold synth (python main.py, both stacks):      {synth_s:6.1f} s  peak {synth_mib:6.0f} MiB")
+    print(f"synth / published-import floor: {synth_s / full_s:.2f}; synth / lazy-import floor: "
+          f"{synth_s / floor_s:.2f} (target <= {TARGETS['ratio']}); synth peak target <= "
           f"{TARGETS['synth_peak_mib']} MiB")
-    ok = ratio <= TARGETS["ratio"] and synth_mib <= TARGETS["synth_peak_mib"]
+    ok = synth_s / full_s <= TARGETS["ratio"] and synth_mib <= TARGETS["synth_peak_mib"]
     if "--no-suite" not in argv:
         suite_s, suite_mib, suite_code = measure([python, "-m", "pytest", "-q"], env)
         print(f"test suite (pytest, all tests):               {suite_s:6.1f} s  peak {suite_mib:6.0f} MiB  "

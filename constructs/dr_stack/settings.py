@@ -111,7 +111,6 @@ class Settings:
     db_cpu_alarm_percent: int = 80
     db_freeable_memory_alarm_mib: int = 256
     aws_backup_retention_days: int = 35
-    secret_rotation_days: int = 30
     secret_recovery_window_days: int = 7
     # Application tier
     app_instance_type: str = "t3.small"
@@ -372,7 +371,6 @@ FIELD_RULES: dict[str, Callable[[str, Any], None]] = {
     "db_cpu_alarm_percent": _int_range(1, 100),
     "db_freeable_memory_alarm_mib": _int_range(1, 1_000_000),
     "aws_backup_retention_days": _int_range(1, 36500),
-    "secret_rotation_days": _int_range(1, 365),
     "secret_recovery_window_days": _recovery_window,
     "app_port": _int_range(1024, 65535),
     "health_check_path": _health_check_path,
@@ -620,7 +618,6 @@ SETTING_DOCS: dict[str, str] = {
     "db_cpu_alarm_percent": "Writer CPU alarm threshold.",
     "db_freeable_memory_alarm_mib": "Writer freeable-memory alarm threshold, MiB.",
     "aws_backup_retention_days": "AWS Backup retention of the daily cluster snapshot and its cross-region copy.",
-    "secret_rotation_days": "Maximum age of the master password before the rotation reminder alarm.",
     "secret_recovery_window_days": "Days a deleted master secret can be restored (0 or 7 to 30).",
     "app_instance_type": "EC2 instance type of the app tier (x86_64 for the default AMI).",
     "app_ami_ssm_parameter": "Public SSM parameter naming the current Amazon Linux 2023 AMI.",
