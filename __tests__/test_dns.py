@@ -117,7 +117,7 @@ def test_health_check_alarms_get_a_us_east_1_topic_when_no_region_is(europe: Syn
               if body.get("namespace") == "AWS/Route53"]
     assert alarms
     topic = europe.only("aws_sns_topic", "route53_alarm_topic")
-    assert topic["provider"] == "aws.us_east_1" and "route53_alarm_topic_key" in topic["kms_master_key_id"]
+    assert topic["provider"] == "aws.us_east_1" and "route53_alarm_key" in topic["kms_master_key_id"]
     for alarm in alarms:
         assert alarm["provider"] == "aws.us_east_1"
         assert "aws_sns_topic.route53_alarm_topic" in alarm["alarm_actions"][0]
@@ -140,3 +140,12 @@ def test_certificate_is_regional_and_dns_validated_in_the_zone(prod: Synthesized
     validation = prod.only("aws_acm_certificate_validation", f"{role}_certificate")
     assert validation["provider"] == f"aws.{role}"
     assert f"aws_route53_record.{role}_certificate_validation_record" in validation["validation_record_fqdns"]
+
+
+def test_us_east_1_alarm_key_is_scoped_to_its_own_region(europe: Synthesized) -> None:
+    key = europe.only("aws_kms_key", "route53_alarm_key")
+    assert key["provider"] == "aws.us_east_1" and key["enable_key_rotation"] is True
+    statements = europe.data_sources("aws_iam_policy_document")
+    document = next(body for key, body in statements.items() if key.startswith("route53_alarm_key_policy"))
+    logs = next(s for s in document["statement"] if s.get("sid") == "CloudWatchLogs")
+    assert logs["principals"][0]["identifiers"] == ["logs.us-east-1.amazonaws.com"]

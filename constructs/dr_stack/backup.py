@@ -15,17 +15,10 @@ from cdktf_cdktf_provider_aws.backup_plan import (
 )
 from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
 from constructs import Construct
 from dr_stack.database import GlobalDatabase
+from dr_stack.iam import service_role
 from dr_stack.keys import RegionalKey
 from dr_stack.providers import ROLES, RegionalProviders
 from dr_stack.settings import Settings
@@ -65,42 +58,21 @@ class DatabaseBackup(Construct):
         }
 
         key = keys["primary"]
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "service_trust",
-            provider=providers.primary,
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=["backup.amazonaws.com"]
-                        )
-                    ],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals", variable="aws:SourceAccount", values=[key.account_id]
-                        )
-                    ],
-                )
-            ],
-        )
-        self.service_role = IamRole(
+        self.service_role = service_role(
             self,
             "service_role",
             provider=providers.primary,
             name=f"{settings.name_prefix}-aws-backup",
             description="AWS Backup: snapshot, copy and restore the Aurora cluster",
-            assume_role_policy=trust.json,
+            service="backup.amazonaws.com",
+            account_id=key.account_id,
+            partition=key.partition,
+            trust_id="service_trust",
+            managed_policies={
+                policy.removeprefix("AWSBackupServiceRolePolicyFor").lower() + "_policy": policy
+                for policy in _MANAGED_POLICIES
+            },
         )
-        for policy in _MANAGED_POLICIES:
-            IamRolePolicyAttachment(
-                self,
-                policy.removeprefix("AWSBackupServiceRolePolicyFor").lower() + "_policy",
-                provider=providers.primary,
-                role=self.service_role.name,
-                policy_arn=f"arn:{key.partition}:iam::aws:policy/service-role/{policy}",
-            )
 
         retention = settings.aws_backup_retention_days
         self.plan = BackupPlan(

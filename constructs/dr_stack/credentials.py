@@ -14,14 +14,11 @@ Terraform's back.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from cdktf import Fn, TerraformProvider, TerraformVariable, TerraformVariableValidationConfig
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -29,6 +26,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret,
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 
 from constructs import Construct
+from dr_stack.iam import attach_inline_policy, construct_slug, kms_via_service
 from dr_stack.keys import RegionalKey
 from dr_stack.providers import ROLES, RegionalProviders
 from dr_stack.settings import Settings
@@ -44,11 +42,6 @@ PASSWORD_SPECIALS = "!#$%&*()-_=+[]{}<>:?"
 PASSWORD_LENGTH = 40
 PASSWORD_MIN_LENGTH = 16
 
-
-def construct_slug(construct: Construct) -> str:
-    """A stable snake_case id derived from a construct's path below its stack (for per-grantee children)."""
-    path = construct.node.path.split("/", 1)[-1]
-    return re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
 
 
 class DatabaseCredentials(Construct):
@@ -173,38 +166,21 @@ class DatabaseCredentials(Construct):
         """Let an IAM role read the secret in one region (its copy there) and decrypt it with that region's key."""
         provider = self._providers.for_role(region_role)
         region = self._settings.region_of(region_role)
-        slug = construct_slug(role)
-        document = DataAwsIamPolicyDocument(
+        return attach_inline_policy(
             self,
-            f"read_{region_role}_{slug}_document",
+            f"read_{region_role}_{construct_slug(role)}",
             provider=provider,
-            statement=[
+            role=role,
+            name=f"{self._settings.name_prefix}-read-db-secret-{region_role}",
+            statements=[
                 DataAwsIamPolicyDocumentStatement(
                     sid="ReadDatabaseSecret",
                     actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
                     resources=[self.secret_arn_in(region_role)],
                 ),
-                DataAwsIamPolicyDocumentStatement(
-                    sid="DecryptDatabaseSecret",
-                    actions=["kms:Decrypt"],
-                    resources=[self._keys[region_role].key_arn],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals",
-                            variable="kms:ViaService",
-                            values=[f"secretsmanager.{region}.amazonaws.com"],
-                        )
-                    ],
-                ),
+                kms_via_service(self._keys[region_role].key_arn, service="secretsmanager", region=region,
+                                sid="DecryptDatabaseSecret"),
             ],
-        )
-        return IamRolePolicy(
-            self,
-            f"read_{region_role}_{slug}",
-            provider=provider,
-            name=f"{self._settings.name_prefix}-read-db-secret-{region_role}",
-            role=role.id,
-            policy=document.json,
         )
 
     @property

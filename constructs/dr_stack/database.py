@@ -7,16 +7,12 @@ import re
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster, RdsClusterServerlessv2ScalingConfiguration
 from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
 from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
@@ -28,6 +24,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
 from constructs import Construct
+from dr_stack.iam import attach_inline_policy, construct_slug, service_role
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
@@ -195,40 +192,17 @@ class GlobalDatabase(Construct):
         )
 
         key = self._keys[role]
-        trust = DataAwsIamPolicyDocument(
-            self,
-            f"{role}_monitoring_trust",
-            provider=provider,
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=["monitoring.rds.amazonaws.com"]
-                        )
-                    ],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals", variable="aws:SourceAccount", values=[key.account_id]
-                        )
-                    ],
-                )
-            ],
-        )
-        self.monitoring_roles[role] = IamRole(
+        self.monitoring_roles[role] = service_role(
             self,
             f"{role}_monitoring_role",
             provider=provider,
             name=f"{name}-rds-monitoring",
             description=f"Enhanced Monitoring of the {role} Aurora cluster",
-            assume_role_policy=trust.json,
-        )
-        IamRolePolicyAttachment(
-            self,
-            f"{role}_monitoring_policy",
-            provider=provider,
-            role=self.monitoring_roles[role].name,
-            policy_arn=f"arn:{key.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+            service="monitoring.rds.amazonaws.com",
+            account_id=key.account_id,
+            partition=key.partition,
+            trust_id=f"{role}_monitoring_trust",
+            managed_policies={f"{role}_monitoring_policy": "AmazonRDSEnhancedMonitoringRole"},
         )
 
     def _cluster(
@@ -417,24 +391,17 @@ class GlobalDatabase(Construct):
             f"arn:{key.partition}:rds-db:{self._settings.region_of(region_role)}:{key.account_id}:dbuser:"
             f"{self.clusters[region_role].cluster_resource_id}/{db_user}"
         )
-        slug = _slug(role.node.path.split("/", 1)[-1])
-        document = DataAwsIamPolicyDocument(
+        return attach_inline_policy(
             self,
-            f"connect_{region_role}_{slug}_document",
+            f"connect_{region_role}_{construct_slug(role)}",
             provider=provider,
-            statement=[
+            role=role,
+            name=f"{self._settings.name_prefix}-db-connect-{region_role}",
+            statements=[
                 DataAwsIamPolicyDocumentStatement(
                     sid="ConnectWithIam", actions=["rds-db:connect"], resources=[resource]
                 )
             ],
-        )
-        return IamRolePolicy(
-            self,
-            f"connect_{region_role}_{slug}",
-            provider=provider,
-            name=f"{self._settings.name_prefix}-db-connect-{region_role}",
-            role=role.id,
-            policy=document.json,
         )
 
     # ----- properties -----

@@ -7,17 +7,11 @@ there), and health-check status alarms live in us-east-1 (the only region Route5
 
 from __future__ import annotations
 
-import json
-
 from cdktf import TerraformIterator, Token
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
-from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
 from cdktf_cdktf_provider_aws.route53_record import (
@@ -26,8 +20,6 @@ from cdktf_cdktf_provider_aws.route53_record import (
     Route53RecordFailoverRoutingPolicy,
 )
 from cdktf_cdktf_provider_aws.route53_zone import Route53Zone
-from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
-from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
 from constructs import Construct
 from dr_stack.app_tier import HTTP_PORT, HTTPS_PORT, AppTier
@@ -104,42 +96,6 @@ class ValidatedCertificate(Construct):
     def certificate_arn(self) -> str:
         """ARN of the certificate, known only once it is issued (listeners using it wait for validation)."""
         return self.validation.certificate_arn
-
-
-class HealthCheckAlarmTopic(Construct):
-    """SNS topic (KMS-encrypted) in us-east-1 for Route53 health-check alarms, when neither region is us-east-1."""
-
-    def __init__(self, scope: Construct, id_: str, *, provider: AwsProvider, settings: Settings) -> None:
-        super().__init__(scope, id_)
-        account_id = DataAwsCallerIdentity(self, "caller", provider=provider).account_id
-        partition = DataAwsPartition(self, "partition", provider=provider).partition
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Sid": "AccountAdministers", "Effect": "Allow", "Action": "kms:*", "Resource": "*",
-                 "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"}},
-                # CloudWatch alarms publish to the encrypted topic.
-                {"Sid": "AlarmsPublishToEncryptedTopic", "Effect": "Allow",
-                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
-                 "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}},
-            ],
-        }
-        key = KmsKey(self, "key", provider=provider, enable_key_rotation=True, deletion_window_in_days=30,
-                     description=f"{settings.name_prefix} route53 health-check alarm topic",
-                     policy=json.dumps(policy))
-        KmsAlias(self, "alias", provider=provider, name=f"alias/{settings.name_prefix}-route53-alarms",
-                 target_key_id=key.key_id)
-        self.topic = SnsTopic(self, "topic", provider=provider, name=f"{settings.name_prefix}-route53-alarms",
-                              kms_master_key_id=key.arn)
-        if settings.alarm_email:
-            SnsTopicSubscription(self, "email", provider=provider, topic_arn=self.topic.arn, protocol="email",
-                                 endpoint=settings.alarm_email)
-
-    @property
-    def topic_arn(self) -> str:
-        """ARN of the topic."""
-        return self.topic.arn
 
 
 class DnsFailover(Construct):

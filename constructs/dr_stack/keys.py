@@ -25,9 +25,13 @@ _KEY_USE = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataK
 class RegionalKey(Construct):
     """Customer KMS key and alias for one region (cross-region encryption needs one key per region)."""
 
-    def __init__(self, scope: Construct, id_: str, *, provider: AwsProvider, settings: Settings, role: str) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, provider: AwsProvider, settings: Settings, role: str,
+        region: str | None = None,
+    ) -> None:
+        """`region` defaults to the region of `role` ('primary' or 'secondary'); set it for any other use."""
         super().__init__(scope, id_)
-        region = settings.region_of(role)
+        region = region or settings.region_of(role)
         identity = DataAwsCallerIdentity(self, "caller", provider=provider)
         partition = DataAwsPartition(self, "partition", provider=provider)
         self.account_id = identity.account_id

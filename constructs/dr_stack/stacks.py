@@ -13,7 +13,7 @@ from dr_stack.budget import budget_output
 from dr_stack.credentials import DatabaseCredentials
 from dr_stack.dashboard import DrDashboard
 from dr_stack.database import GlobalDatabase
-from dr_stack.dns import DnsFailover, HealthCheckAlarmTopic, HostedZone, ValidatedCertificate
+from dr_stack.dns import DnsFailover, HostedZone, ValidatedCertificate
 from dr_stack.failover import FailoverOrchestrators
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
@@ -136,8 +136,11 @@ class DrStack(TerraformStack):
         for role in ROLES:
             if self.settings.region_of(role) == ROUTE53_METRICS_REGION:
                 return self.topics[role].topic_arn
-        topic = HealthCheckAlarmTopic(self, "route53_alarm_topic", provider=self.providers.us_east_1,
-                                      settings=self.settings)
+        provider = self.providers.us_east_1
+        key = RegionalKey(self, "route53_alarm_key", provider=provider, settings=self.settings, role="route53-alarms",
+                          region=ROUTE53_METRICS_REGION)
+        topic = AlarmTopic(self, "route53_alarm_topic", provider=provider, settings=self.settings, role="route53",
+                           key=key)
         return topic.topic_arn
 
     def _build_failover(self) -> None:

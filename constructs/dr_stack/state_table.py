@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
 )
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
@@ -20,7 +18,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 
 from constructs import Construct
-from dr_stack.credentials import construct_slug
+from dr_stack.iam import attach_inline_policy, construct_slug, kms_via_service
 from dr_stack.keys import RegionalKey
 from dr_stack.providers import RegionalProviders
 from dr_stack.settings import Settings
@@ -101,36 +99,20 @@ class GlobalTable(Construct):
         provider = self._providers.for_role(region_role)
         region = self._settings.region_of(region_role)
         table_arn = self.replica_arn(region_role)
-        slug = construct_slug(role)
-        document = DataAwsIamPolicyDocument(
+        return attach_inline_policy(
             self,
-            f"{verb}_{region_role}_{slug}_document",
+            f"{verb}_{region_role}_{construct_slug(role)}",
             provider=provider,
-            statement=[
+            role=role,
+            name=f"{self._name}-{verb}-{region_role}",
+            statements=[
                 DataAwsIamPolicyDocumentStatement(
                     sid="UseTable", actions=actions, resources=[table_arn, f"{table_arn}/index/*"]
                 ),
-                DataAwsIamPolicyDocumentStatement(
-                    sid="UseTableKey",
-                    actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                    resources=[self._keys[region_role].key_arn],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals",
-                            variable="kms:ViaService",
-                            values=[f"dynamodb.{region}.amazonaws.com"],
-                        )
-                    ],
-                ),
+                kms_via_service(self._keys[region_role].key_arn, service="dynamodb", region=region,
+                                actions=("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
+                                sid="UseTableKey"),
             ],
-        )
-        return IamRolePolicy(
-            self,
-            f"{verb}_{region_role}_{slug}",
-            provider=provider,
-            name=f"{self._name}-{verb}-{region_role}",
-            role=role.id,
-            policy=document.json,
         )
 
     @property

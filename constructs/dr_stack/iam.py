@@ -1,0 +1,102 @@
+"""IAM building blocks shared by the constructs: service roles, inline grants, KMS use through one service."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+from constructs import Construct
+
+
+def construct_slug(construct: Construct) -> str:
+    """A stable snake_case id derived from a construct's path below its stack (for per-grantee children)."""
+    path = construct.node.path.split("/", 1)[-1]
+    return re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
+
+
+def kms_via_service(
+    key_arn: str, *, service: str, region: str, actions: Sequence[str] = ("kms:Decrypt",), sid: str
+) -> DataAwsIamPolicyDocumentStatement:
+    """Use of one key only through one AWS service in one region (kms:ViaService)."""
+    return DataAwsIamPolicyDocumentStatement(
+        sid=sid,
+        actions=list(actions),
+        resources=[key_arn],
+        condition=[
+            DataAwsIamPolicyDocumentStatementCondition(
+                test="StringEquals", variable="kms:ViaService", values=[f"{service}.{region}.amazonaws.com"]
+            )
+        ],
+    )
+
+
+def attach_inline_policy(
+    scope: Construct,
+    id_: str,
+    *,
+    provider: AwsProvider,
+    role: IamRole,
+    name: str,
+    statements: Sequence[DataAwsIamPolicyDocumentStatement],
+) -> IamRolePolicy:
+    """An inline policy on `role` built from statements (the document is validated by the provider)."""
+    document = DataAwsIamPolicyDocument(scope, f"{id_}_document", provider=provider, statement=list(statements))
+    return IamRolePolicy(scope, id_, provider=provider, name=name, role=role.id, policy=document.json)
+
+
+def service_role(
+    scope: Construct,
+    id_: str,
+    *,
+    provider: AwsProvider,
+    name: str,
+    description: str,
+    service: str,
+    account_id: str,
+    partition: str,
+    trust_id: str,
+    managed_policies: dict[str, str],
+) -> IamRole:
+    """A role only `service` of this account can assume, with AWS managed service-role policies attached.
+
+    `managed_policies` maps a child id to a policy name under arn:<partition>:iam::aws:policy/service-role/.
+    """
+    trust = DataAwsIamPolicyDocument(
+        scope,
+        trust_id,
+        provider=provider,
+        statement=[
+            DataAwsIamPolicyDocumentStatement(
+                actions=["sts:AssumeRole"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])],
+                condition=[
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test="StringEquals", variable="aws:SourceAccount", values=[account_id]
+                    )
+                ],
+            )
+        ],
+    )
+    role = IamRole(
+        scope, id_, provider=provider, name=name, description=description, assume_role_policy=trust.json
+    )
+    for child_id, policy in managed_policies.items():
+        IamRolePolicyAttachment(
+            scope,
+            child_id,
+            provider=provider,
+            role=role.name,
+            policy_arn=f"arn:{partition}:iam::aws:policy/service-role/{policy}",
+        )
+    return role
