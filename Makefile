@@ -8,6 +8,8 @@ export CHECKPOINT_DISABLE := 1
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 PYTHON := .venv/bin/python
+PY_SOURCES := constructs lambda_src __tests__ scripts main.py
+TYPED_SOURCES := constructs/dr_stack lambda_src scripts main.py
 STAMP_PY := .venv/.installed
 STAMP_NODE := node_modules/.installed
 STAMP_CHECKOV := .venv-checkov/.installed
@@ -36,14 +38,17 @@ synth: setup
 	rm -rf cdktf.out
 	cdktf synth --output cdktf.out
 
-## test: install what is missing, then lint, run the whole test suite (synth, validate, scan, Lambda, budget)
+## test: install what is missing, then lint, type-check, run the whole test suite (synth, validate, scan, Lambda)
 test: setup
-	$(PYTHON) -m ruff check constructs lambda_src __tests__ scripts main.py
+	$(PYTHON) -m ruff check $(PY_SOURCES)
+	$(PYTHON) -m ruff format --check $(PY_SOURCES)
+	$(PYTHON) -m mypy $(TYPED_SOURCES)
 	$(PYTHON) -m pytest
 
 lint: setup
-	$(PYTHON) -m ruff check constructs lambda_src __tests__ scripts main.py
-	$(PYTHON) -m ruff format --check constructs lambda_src __tests__ scripts main.py
+	$(PYTHON) -m ruff check $(PY_SOURCES)
+	$(PYTHON) -m ruff format --check $(PY_SOURCES)
+	$(PYTHON) -m mypy $(TYPED_SOURCES)
 
 validate: setup
 	$(PYTHON) scripts/validate.py

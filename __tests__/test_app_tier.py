@@ -32,7 +32,8 @@ def _of_role(stack: Synthesized, resource_type: str, role: str, contains: str = 
 def test_only_the_alb_accepts_internet_traffic(fixture: str, request: pytest.FixtureRequest) -> None:
     stack: Synthesized = request.getfixturevalue(fixture)
     open_rules = [
-        rule for rule in stack.resources("aws_vpc_security_group_ingress_rule").values()
+        rule
+        for rule in stack.resources("aws_vpc_security_group_ingress_rule").values()
         if rule.get("cidr_ipv4") in INTERNET or rule.get("cidr_ipv6") in INTERNET
     ]
     assert open_rules, "the ALBs must accept traffic from the internet"
@@ -44,7 +45,8 @@ def test_only_the_alb_accepts_internet_traffic(fixture: str, request: pytest.Fix
 @pytest.mark.parametrize("role", ROLES)
 def test_app_instances_accept_only_the_alb_on_the_app_port(dev: Synthesized, role: str) -> None:
     app_rules = [
-        rule for rule in dev.resources("aws_vpc_security_group_ingress_rule").values()
+        rule
+        for rule in dev.resources("aws_vpc_security_group_ingress_rule").values()
         if f"{role}_app_tier_app_security_group" in rule["security_group_id"]
     ]
     assert len(app_rules) == 1
@@ -54,7 +56,8 @@ def test_app_instances_accept_only_the_alb_on_the_app_port(dev: Synthesized, rol
 
 def test_alb_egress_goes_only_to_the_app_instances(dev: Synthesized) -> None:
     alb_egress = [
-        rule for rule in dev.resources("aws_vpc_security_group_egress_rule").values()
+        rule
+        for rule in dev.resources("aws_vpc_security_group_egress_rule").values()
         if "alb_security_group" in rule["security_group_id"]
     ]
     assert len(alb_egress) == 2
@@ -69,7 +72,8 @@ def test_app_reaches_the_database_only_through_its_security_group(dev: Synthesiz
     assert egress["from_port"] == egress["to_port"] == 3306
     assert f"aws_security_group.database_{role}" in egress["referenced_security_group_id"]
     ingress = [
-        rule for rule in dev.resources("aws_vpc_security_group_ingress_rule").values()
+        rule
+        for rule in dev.resources("aws_vpc_security_group_ingress_rule").values()
         if f"{role}_app_tier_app_security_group" in rule.get("referenced_security_group_id", "")
     ]
     assert len(ingress) == 1 and ingress[0]["from_port"] == 3306
@@ -121,8 +125,13 @@ def test_user_data_serves_the_health_path_without_downloading(dev: Synthesized) 
 def test_user_data_server_answers_200_on_the_health_path(monkeypatch: pytest.MonkeyPatch) -> None:
     from dr_stack.app_tier import _SERVER_PY
 
-    for name, value in {"HEALTH_PATH": "/health", "APP_NAME": "drapp-dev", "DR_ROLE": "primary",
-                        "AWS_REGION": "us-east-1", "APP_PORT": "0"}.items():
+    for name, value in {
+        "HEALTH_PATH": "/health",
+        "APP_NAME": "drapp-dev",
+        "DR_ROLE": "primary",
+        "AWS_REGION": "us-east-1",
+        "APP_PORT": "0",
+    }.items():
         monkeypatch.setenv(name, value)
     namespace: dict = {"__name__": "boot_script"}  # not __main__: defines the handler, starts nothing
     exec(compile(_SERVER_PY, "server.py", "exec"), namespace)  # noqa: S102 - the stack's own boot script
@@ -160,8 +169,11 @@ def test_plain_http_only_without_domain(dev: Synthesized) -> None:
         assert listener["protocol"] == "HTTP" and listener["port"] == 80
         assert listener["default_action"][0]["type"] == "forward"
     assert not dev.resources("aws_acm_certificate")
-    ports = {rule["from_port"] for rule in dev.resources("aws_vpc_security_group_ingress_rule").values()
-             if rule.get("cidr_ipv4") == "0.0.0.0/0"}
+    ports = {
+        rule["from_port"]
+        for rule in dev.resources("aws_vpc_security_group_ingress_rule").values()
+        if rule.get("cidr_ipv4") == "0.0.0.0/0"
+    }
     assert ports == {80}
 
 
@@ -182,8 +194,10 @@ def test_alb_is_hardened(fixture: str, protected: bool, request: pytest.FixtureR
 @pytest.mark.parametrize("role", ROLES)
 def test_access_log_bucket_is_private_encrypted_and_expires(prod: Synthesized, role: str) -> None:
     block = _of_role(prod, "aws_s3_bucket_public_access_block", role)
-    assert all(block[flag] is True for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls",
-                                                 "restrict_public_buckets"))
+    assert all(
+        block[flag] is True
+        for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
     encryption = _of_role(prod, "aws_s3_bucket_server_side_encryption_configuration", role)
     assert encryption["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "AES256"
     assert _of_role(prod, "aws_s3_bucket_versioning", role)["versioning_configuration"]["status"] == "Enabled"
@@ -238,7 +252,8 @@ def test_instance_role_has_ssm_and_reads_the_regional_secret(dev: Synthesized, r
     attachment = _of_role(dev, "aws_iam_role_policy_attachment", role)
     assert attachment["policy_arn"].endswith(":iam::aws:policy/AmazonSSMManagedInstanceCore")
     policies = [
-        body for body in dev.resources("aws_iam_role_policy").values()
+        body
+        for body in dev.resources("aws_iam_role_policy").values()
         if f"{role}_app_tier_instance_role" in body["role"]
     ]
     documents = " ".join(
@@ -250,10 +265,14 @@ def test_instance_role_has_ssm_and_reads_the_regional_secret(dev: Synthesized, r
 
 @pytest.mark.parametrize("role", ROLES)
 def test_app_alarms_notify_the_regional_topic(dev: Synthesized, role: str) -> None:
-    alarms = {body["alarm_name"]: body for key, body in dev.resources("aws_cloudwatch_metric_alarm").items()
-              if key.startswith(f"{role}_app_tier_")}
-    assert set(alarms) == {f"drapp-dev-{role}-{kind}" for kind in
-                           ("alb-5xx", "unhealthy-hosts", "response-time", "app-in-service")}
+    alarms = {
+        body["alarm_name"]: body
+        for key, body in dev.resources("aws_cloudwatch_metric_alarm").items()
+        if key.startswith(f"{role}_app_tier_")
+    }
+    assert set(alarms) == {
+        f"drapp-dev-{role}-{kind}" for kind in ("alb-5xx", "unhealthy-hosts", "response-time", "app-in-service")
+    }
     for alarm in alarms.values():
         assert alarm["alarm_actions"] == alarm["ok_actions"]
         assert f"aws_sns_topic.{role}_alarm_topic" in alarm["alarm_actions"][0]

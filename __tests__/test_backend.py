@@ -30,14 +30,16 @@ def test_s3_backend_encrypts_and_locks(dev: Synthesized) -> None:
 
 
 def test_s3_backend_takes_bucket_table_and_region_from_settings() -> None:
-    s3 = _terraform_block({"state_bucket": "acme-tf", "state_lock_table": "acme-lock",
-                           "state_region": "eu-west-1"})["backend"]["s3"]
+    s3 = _terraform_block({"state_bucket": "acme-tf", "state_lock_table": "acme-lock", "state_region": "eu-west-1"})[
+        "backend"
+    ]["s3"]
     assert (s3["bucket"], s3["dynamodb_table"], s3["region"]) == ("acme-tf", "acme-lock", "eu-west-1")
 
 
 def test_terraform_cloud_backend() -> None:
-    remote = _terraform_block({"state_backend": "remote", "tfc_organization": "acme",
-                               "tfc_workspace_prefix": "dr"})["backend"]["remote"]
+    remote = _terraform_block({"state_backend": "remote", "tfc_organization": "acme", "tfc_workspace_prefix": "dr"})[
+        "backend"
+    ]["remote"]
     assert remote["organization"] == "acme"
     assert remote["workspaces"] == {"name": "dr-backend"}
 
@@ -51,8 +53,10 @@ def test_bootstrap_state_bucket_is_versioned_encrypted_private_and_tls_only(boot
     rule = bootstrap.only("aws_s3_bucket_server_side_encryption_configuration")["rule"][0]
     assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
     block = bootstrap.only("aws_s3_bucket_public_access_block")
-    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls",
-                                          "restrict_public_buckets"))
+    assert all(
+        block[k] is True
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
     policy = bootstrap.only("aws_s3_bucket_policy")["policy"]
     assert '"aws:SecureTransport":"false"' in policy.replace(" ", "")
 

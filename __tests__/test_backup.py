@@ -33,8 +33,9 @@ def test_each_region_has_a_vault_encrypted_with_its_key(dev: Synthesized, role: 
     assert vault["provider"] == f"aws.{role}"
     assert vault["name"] == f"drapp-dev-{role}"
     assert vault["kms_key_arn"] == _ref(dev, "aws_kms_key", f"{role}_key", "arn")
-    assert Testing.to_have_resource_with_properties(dev.text, BackupVault.TF_RESOURCE_TYPE,
-                                                    {"name": f"drapp-dev-{role}"})
+    assert Testing.to_have_resource_with_properties(
+        dev.text, BackupVault.TF_RESOURCE_TYPE, {"name": f"drapp-dev-{role}"}
+    )
 
 
 def test_plan_runs_daily_in_the_primary_region_into_the_primary_vault(dev: Synthesized) -> None:
@@ -66,6 +67,9 @@ def test_service_role_trusts_aws_backup_with_its_managed_policies(dev: Synthesiz
     (statement,) = dev.data_sources("aws_iam_policy_document")[trust_id]["statement"]
     assert statement["principals"] == [{"identifiers": ["backup.amazonaws.com"], "type": "Service"}]
     assert statement["condition"][0]["variable"] == "aws:SourceAccount"
-    attached = sorted(a["policy_arn"].rsplit("/", 1)[-1] for key, a in
-                      dev.resources("aws_iam_role_policy_attachment").items() if key.startswith("backup_"))
+    attached = sorted(
+        a["policy_arn"].rsplit("/", 1)[-1]
+        for key, a in dev.resources("aws_iam_role_policy_attachment").items()
+        if key.startswith("backup_")
+    )
     assert attached == ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]

@@ -36,9 +36,11 @@ def test_lazy_and_full_import_synthesize_the_same_json(tmp_path: Path) -> None:
     outputs = {}
     for mode, prelude in (("lazy", ""), ("full", "import cdktf_cdktf_provider_aws; ")):
         outdir = tmp_path / mode
-        code = (f"{prelude}import sys; sys.path[:0] = ['constructs']; from dr_stack.app import build_app; "
-                "from dr_stack.settings import load_settings; "
-                f"build_app(load_settings(), outdir={str(outdir)!r}).synth()")
+        code = (
+            f"{prelude}import sys; sys.path[:0] = ['constructs']; from dr_stack.app import build_app; "
+            "from dr_stack.settings import load_settings; "
+            f"build_app(load_settings(), outdir={str(outdir)!r}).synth()"
+        )
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
         outputs[mode] = {p.parent.name: json.loads(p.read_text()) for p in outdir.glob("stacks/*/cdk.tf.json")}
     assert outputs["lazy"] and outputs["lazy"] == outputs["full"]

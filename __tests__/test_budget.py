@@ -40,8 +40,11 @@ def test_default_data_loss_budget() -> None:
 
 
 def test_refuses_settings_that_cannot_meet_rto() -> None:
-    with pytest.raises(SettingsError, match=r"cannot meet rto_minutes=15: worst case .*decision 900 s.*"
-                                            r"change failover_automatic or failover_decision_allowance_seconds"):
+    with pytest.raises(
+        SettingsError,
+        match=r"cannot meet rto_minutes=15: worst case .*decision 900 s.*"
+        r"change failover_automatic or failover_decision_allowance_seconds",
+    ):
         load_settings({"failover_decision_allowance_seconds": 900}, environ={})
 
 

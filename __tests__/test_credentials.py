@@ -28,14 +28,23 @@ def granted() -> Synthesized:
     settings = load_settings({"db_password_source": "variable"}, environ={})
     stack = TerraformStack(Testing.app(), "credentials")
     providers = make_aws_providers(stack, settings)
-    keys = {role: RegionalKey(stack, f"{role}_key", provider=providers.for_role(role), settings=settings, role=role)
-            for role in ROLES}
+    keys = {
+        role: RegionalKey(stack, f"{role}_key", provider=providers.for_role(role), settings=settings, role=role)
+        for role in ROLES
+    }
     credentials = DatabaseCredentials(stack, "db_credentials", providers=providers, settings=settings, keys=keys)
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+            ],
+        }
+    )
     for role in ROLES:
-        reader = IamRole(stack, f"{role}_reader", provider=providers.for_role(role), name=f"{role}-reader",
-                         assume_role_policy=trust)
+        reader = IamRole(
+            stack, f"{role}_reader", provider=providers.for_role(role), name=f"{role}-reader", assume_role_policy=trust
+        )
         credentials.grant_read(reader, region_role=role)
     return Synthesized(Testing.synth(stack))
 
@@ -62,6 +71,7 @@ def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 
 
 # ----- the password -----
+
 
 def test_random_password_is_long_and_uses_only_rds_valid_specials(dev: Synthesized) -> None:
     password = dev.only("random_password")
@@ -113,6 +123,7 @@ def test_rejects_secret_recovery_window_outside_7_to_30_days() -> None:
 
 # ----- the secret -----
 
+
 def test_secret_is_encrypted_and_replicated_with_the_secondary_key(dev: Synthesized) -> None:
     secret = dev.only("aws_secretsmanager_secret", "db_credentials_secret")
     assert secret["provider"] == "aws.primary"
@@ -137,13 +148,20 @@ def test_connection_document_is_written_once_and_never_stored(dev: Synthesized, 
         assert f'"password" = {password}' in document
         global_cluster = _logical_id(synth, "aws_rds_global_cluster", "global_cluster")
         assert f'"host" = aws_rds_global_cluster.{global_cluster}.endpoint' in document
-        for key in ('"username" = "dbadmin"', '"dbname" = "appdb"', '"port" = 3306', '"engine" = "aurora-mysql"',
-                    '"readerHosts"'):
+        for key in (
+            '"username" = "dbadmin"',
+            '"dbname" = "appdb"',
+            '"port" = 3306',
+            '"engine" = "aurora-mysql"',
+            '"readerHosts"',
+        ):
             assert key in document
-        assert version["secret_id"] == f"${{aws_secretsmanager_secret.{_logical_id(synth, 'aws_secretsmanager_secret', 'db_credentials_secret')}.id}}"  # noqa: E501
+        secret_id = _logical_id(synth, "aws_secretsmanager_secret", "db_credentials_secret")
+        assert version["secret_id"] == f"${{aws_secretsmanager_secret.{secret_id}.id}}"
 
 
 # ----- grants -----
+
 
 def _grant(synth: Synthesized, role: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     policy = synth.only("aws_iam_role_policy", f"db_credentials_read_{role}_{role}_reader")
@@ -160,16 +178,16 @@ def test_grant_read_in_primary_names_the_secret_and_the_primary_key(granted: Syn
     assert read["resources"] == [f"${{aws_secretsmanager_secret.{secret}.arn}}"]
     assert decrypt["actions"] == ["kms:Decrypt"]
     assert decrypt["resources"] == [_key_arn(granted, "primary")]
-    assert decrypt["condition"] == [{"test": "StringEquals", "variable": "kms:ViaService",
-                                     "values": ["secretsmanager.us-east-1.amazonaws.com"]}]
+    assert decrypt["condition"] == [
+        {"test": "StringEquals", "variable": "kms:ViaService", "values": ["secretsmanager.us-east-1.amazonaws.com"]}
+    ]
 
 
 def test_grant_read_in_secondary_names_the_replica_and_the_secondary_key(granted: Synthesized) -> None:
     policy, (read, decrypt) = _grant(granted, "secondary")
     secret = _logical_id(granted, "aws_secretsmanager_secret", "db_credentials_secret")
     assert policy["provider"] == "aws.secondary"
-    assert read["resources"] == [
-        f'${{replace(aws_secretsmanager_secret.{secret}.arn, ":us-east-1:", ":us-west-2:")}}']
+    assert read["resources"] == [f'${{replace(aws_secretsmanager_secret.{secret}.arn, ":us-east-1:", ":us-west-2:")}}']
     assert decrypt["resources"] == [_key_arn(granted, "secondary")]
     assert decrypt["condition"][0]["values"] == ["secretsmanager.us-west-2.amazonaws.com"]
 

@@ -19,8 +19,14 @@ def _metric_widget(stack: Synthesized, title: str) -> dict:
 
 def test_dashboard_mentions_both_regions(dev: Synthesized) -> None:
     body = dev.only("aws_cloudwatch_dashboard")["dashboard_body"]
-    for fragment in ("us-east-1", "us-west-2", "aws_lb.primary_app_tier", "aws_lb.secondary_app_tier",
-                     "aws_autoscaling_group.primary_app_tier", "aws_autoscaling_group.secondary_app_tier"):
+    for fragment in (
+        "us-east-1",
+        "us-west-2",
+        "aws_lb.primary_app_tier",
+        "aws_lb.secondary_app_tier",
+        "aws_autoscaling_group.primary_app_tier",
+        "aws_autoscaling_group.secondary_app_tier",
+    ):
         assert fragment in body, fragment
 
 

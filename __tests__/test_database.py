@@ -31,9 +31,18 @@ def postgres() -> Synthesized:
     stack = DrStack(Testing.app(), "dr", settings=settings)
     stack.database.allow_from("primary", CLIENT_SECURITY_GROUP, "App servers")
     client = IamRole(
-        stack, "test_client_role", provider=stack.providers.secondary, name="test-client",
-        assume_role_policy=json_module.dumps({"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]}),
+        stack,
+        "test_client_role",
+        provider=stack.providers.secondary,
+        name="test-client",
+        assume_role_policy=json_module.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+                ],
+            }
+        ),
     )
     stack.database.grant_connect(client, region_role="secondary", db_user="app")
     return Synthesized(Testing.synth(stack))
@@ -54,8 +63,11 @@ def _cluster(synth: Synthesized, role: str) -> dict[str, Any]:
 
 
 def _instances(synth: Synthesized, role: str) -> list[dict[str, Any]]:
-    return [body for key, body in synth.resources("aws_rds_cluster_instance").items()
-            if key.startswith(f"database_{role}_instance_")]
+    return [
+        body
+        for key, body in synth.resources("aws_rds_cluster_instance").items()
+        if key.startswith(f"database_{role}_instance_")
+    ]
 
 
 def _alarm(synth: Synthesized, metric: str) -> dict[str, Any]:
@@ -69,6 +81,7 @@ def _key_arn(synth: Synthesized, role: str) -> str:
 
 
 # ----- settings -----
+
 
 def test_rejects_burstable_instance_class() -> None:
     with pytest.raises(SettingsError, match=r"db_instance_class .*burstable.*got 'db\.t4g\.medium'"):
@@ -109,6 +122,7 @@ def test_prod_uses_memory_optimized_instances_without_serverless_scaling(prod: S
 
 # ----- global cluster -----
 
+
 def test_global_cluster_is_encrypted_and_pins_the_engine(dev: Synthesized, prod: Synthesized) -> None:
     for synth, protected in ((dev, False), (prod, True)):
         body = synth.only("aws_rds_global_cluster")
@@ -133,6 +147,7 @@ def test_both_clusters_join_the_global_cluster(dev: Synthesized, role: str) -> N
 
 # ----- credentials on the clusters -----
 
+
 def test_primary_cluster_takes_the_password_write_only(dev: Synthesized, prod: Synthesized) -> None:
     for synth, source in ((dev, "${random_password."), (prod, "${var.db_master_password}")):
         cluster = _cluster(synth, "primary")
@@ -146,12 +161,20 @@ def test_primary_cluster_takes_the_password_write_only(dev: Synthesized, prod: S
 def test_secondary_cluster_has_no_credentials(dev: Synthesized, prod: Synthesized) -> None:
     for synth in (dev, prod):
         cluster = _cluster(synth, "secondary")
-        forbidden = {"master_username", "master_password", "master_password_wo", "master_password_wo_version",
-                     "database_name", "manage_master_user_password", "snapshot_identifier"}
+        forbidden = {
+            "master_username",
+            "master_password",
+            "master_password_wo",
+            "master_password_wo_version",
+            "database_name",
+            "manage_master_user_password",
+            "snapshot_identifier",
+        }
         assert not forbidden & set(cluster)
 
 
 # ----- encryption, dependencies, drift -----
+
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_cluster_is_encrypted_with_its_regions_key(dev: Synthesized, role: str) -> None:
@@ -161,8 +184,11 @@ def test_each_cluster_is_encrypted_with_its_regions_key(dev: Synthesized, role: 
 
 
 def test_secondary_cluster_waits_for_the_primary_instances(dev: Synthesized) -> None:
-    expected = sorted(f"aws_rds_cluster_instance.{key}" for key in dev.resources("aws_rds_cluster_instance")
-                      if key.startswith("database_primary_instance_"))
+    expected = sorted(
+        f"aws_rds_cluster_instance.{key}"
+        for key in dev.resources("aws_rds_cluster_instance")
+        if key.startswith("database_primary_instance_")
+    )
     assert len(expected) == 2
     assert sorted(_cluster(dev, "secondary")["depends_on"]) == expected
 
@@ -184,6 +210,7 @@ def test_write_forwarding_follows_the_setting_on_the_secondary(dev: Synthesized)
 
 # ----- backups, snapshots, logs -----
 
+
 def test_final_snapshot_identifier_is_stable(dev: Synthesized, prod: Synthesized) -> None:
     for synth, env in ((dev, "dev"), (prod, "prod")):
         for role in ROLES:
@@ -204,8 +231,9 @@ def test_backups_windows_and_protection_follow_settings(prod: Synthesized, role:
     assert cluster["iam_database_authentication_enabled"] is True
 
 
-def test_log_exports_follow_the_engine_and_audit_setting(dev: Synthesized, prod: Synthesized,
-                                                          postgres: Synthesized) -> None:
+def test_log_exports_follow_the_engine_and_audit_setting(
+    dev: Synthesized, prod: Synthesized, postgres: Synthesized
+) -> None:
     assert _cluster(dev, "secondary")["enabled_cloudwatch_logs_exports"] == ["error", "general", "slowquery"]
     assert _cluster(prod, "primary")["enabled_cloudwatch_logs_exports"] == ["error", "general", "slowquery", "audit"]
     assert _cluster(postgres, "primary")["enabled_cloudwatch_logs_exports"] == ["postgresql"]
@@ -213,13 +241,15 @@ def test_log_exports_follow_the_engine_and_audit_setting(dev: Synthesized, prod:
 
 # ----- instances -----
 
+
 @pytest.mark.parametrize(("role", "count"), [("primary", 2), ("secondary", 2)])
 def test_instance_count_per_region_follows_settings(prod: Synthesized, role: str, count: int) -> None:
     instances = _instances(prod, role)
     assert len(instances) == count
     assert all(i["provider"] == f"aws.{role}" for i in instances)
-    assert all(i["cluster_identifier"] == _ref(prod, "aws_rds_cluster", f"database_{role}_cluster", "id")
-               for i in instances)
+    assert all(
+        i["cluster_identifier"] == _ref(prod, "aws_rds_cluster", f"database_{role}_cluster", "id") for i in instances
+    )
 
 
 def test_dev_secondary_has_one_instance(dev: Synthesized) -> None:
@@ -233,14 +263,14 @@ def test_instances_are_pinned_to_different_availability_zones(prod: Synthesized,
     assert len(set(zones)) == len(zones)
 
 
-def test_every_instance_has_enhanced_monitoring_and_performance_insights(dev: Synthesized,
-                                                                        prod: Synthesized) -> None:
+def test_every_instance_has_enhanced_monitoring_and_performance_insights(dev: Synthesized, prod: Synthesized) -> None:
     for synth, retention in ((dev, 7), (prod, 731)):
         for role in ROLES:
             for instance in _instances(synth, role):
                 assert instance["monitoring_interval"] == 60
                 assert instance["monitoring_role_arn"] == _ref(
-                    synth, "aws_iam_role", f"database_{role}_monitoring_role", "arn")
+                    synth, "aws_iam_role", f"database_{role}_monitoring_role", "arn"
+                )
                 assert instance["performance_insights_enabled"] is True
                 assert instance["performance_insights_kms_key_id"] == _key_arn(synth, role)
                 assert instance["performance_insights_retention_period"] == retention
@@ -253,7 +283,8 @@ def test_instances_are_private_and_patched(dev: Synthesized) -> None:
             assert instance["auto_minor_version_upgrade"] is True
             assert instance["ca_cert_identifier"] == "rds-ca-rsa2048-g1"
             assert instance["db_parameter_group_name"] == _ref(
-                dev, "aws_db_parameter_group", f"database_{role}_instance_parameter_group", "name")
+                dev, "aws_db_parameter_group", f"database_{role}_instance_parameter_group", "name"
+            )
 
 
 def test_first_instance_is_the_preferred_writer(dev: Synthesized) -> None:
@@ -267,8 +298,7 @@ def test_monitoring_role_trusts_rds_monitoring_with_the_managed_policy(dev: Synt
     trust_id = role_body["assume_role_policy"].split(".")[2]
     trust = dev.data_sources("aws_iam_policy_document")[trust_id]
     assert trust["provider"] == f"aws.{role}"
-    assert trust["statement"][0]["principals"] == [
-        {"identifiers": ["monitoring.rds.amazonaws.com"], "type": "Service"}]
+    assert trust["statement"][0]["principals"] == [{"identifiers": ["monitoring.rds.amazonaws.com"], "type": "Service"}]
     assert trust["statement"][0]["condition"][0]["variable"] == "aws:SourceAccount"
     attachment = dev.only("aws_iam_role_policy_attachment", f"database_{role}_monitoring_policy")
     assert attachment["policy_arn"].endswith(":iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole")
@@ -277,13 +307,15 @@ def test_monitoring_role_trusts_rds_monitoring_with_the_managed_policy(dev: Synt
 
 # ----- network placement -----
 
+
 @pytest.mark.parametrize("role", ROLES)
 def test_subnet_group_uses_the_database_subnets(dev: Synthesized, role: str) -> None:
     group = dev.only("aws_db_subnet_group", f"database_{role}_subnet_group")
     assert len(group["subnet_ids"]) == 3
     assert all(f"{role}_network_database_subnet_" in subnet for subnet in group["subnet_ids"])
     assert _cluster(dev, role)["db_subnet_group_name"] == _ref(
-        dev, "aws_db_subnet_group", f"database_{role}_subnet_group", "name")
+        dev, "aws_db_subnet_group", f"database_{role}_subnet_group", "name"
+    )
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -292,9 +324,13 @@ def test_security_group_has_no_default_ingress_and_no_egress(dev: Synthesized, r
     assert group["egress"] == []
     assert "ingress" not in group
     assert _cluster(dev, role)["vpc_security_group_ids"] == [
-        _ref(dev, "aws_security_group", f"database_{role}_security_group", "id")]
-    rules = [r for r in dev.resources("aws_vpc_security_group_ingress_rule").values()
-             if r["security_group_id"] == _ref(dev, "aws_security_group", f"database_{role}_security_group", "id")]
+        _ref(dev, "aws_security_group", f"database_{role}_security_group", "id")
+    ]
+    rules = [
+        r
+        for r in dev.resources("aws_vpc_security_group_ingress_rule").values()
+        if r["security_group_id"] == _ref(dev, "aws_security_group", f"database_{role}_security_group", "id")
+    ]
     assert all(r.get("referenced_security_group_id") for r in rules), "database ingress only from security groups"
     assert all(r["from_port"] == r["to_port"] == 3306 for r in rules)
 
@@ -310,6 +346,7 @@ def test_allow_from_opens_the_database_port_to_one_security_group(postgres: Synt
 
 # ----- parameter groups -----
 
+
 def _parameters(body: dict[str, Any]) -> dict[str, str]:
     return {p["name"]: p["value"] for p in body.get("parameter", [])}
 
@@ -323,7 +360,8 @@ def test_mysql_parameter_groups_require_tls_and_log_slow_queries(dev: Synthesize
     assert _parameters(cluster_group)["require_secure_transport"] == "ON"
     assert _parameters(instance_group)["slow_query_log"] == "1"
     assert _cluster(dev, role)["db_cluster_parameter_group_name"] == _ref(
-        dev, "aws_rds_cluster_parameter_group", f"database_{role}_cluster_parameter_group", "name")
+        dev, "aws_rds_cluster_parameter_group", f"database_{role}_cluster_parameter_group", "name"
+    )
 
 
 def test_audit_log_is_switched_on_when_exported(dev: Synthesized, prod: Synthesized) -> None:
@@ -342,6 +380,7 @@ def test_postgresql_parameter_groups_force_tls(postgres: Synthesized) -> None:
 
 # ----- alarms -----
 
+
 def test_replication_lag_alarm_watches_secondary_cluster(dev: Synthesized) -> None:
     alarm = _alarm(dev, "AuroraGlobalDBReplicationLag")
     assert alarm["provider"] == "aws.secondary"
@@ -359,20 +398,27 @@ def test_replication_lag_alarm_watches_secondary_cluster(dev: Synthesized) -> No
 
 
 def test_rpo_lag_alarm_only_for_postgresql_on_the_secondary(dev: Synthesized, postgres: Synthesized) -> None:
-    assert not [a for a in dev.resources("aws_cloudwatch_metric_alarm").values()
-                if a.get("metric_name") == "AuroraGlobalDBRPOLag"]
+    assert not [
+        a
+        for a in dev.resources("aws_cloudwatch_metric_alarm").values()
+        if a.get("metric_name") == "AuroraGlobalDBRPOLag"
+    ]
     alarm = _alarm(postgres, "AuroraGlobalDBRPOLag")
     assert alarm["provider"] == "aws.secondary"
     assert alarm["dimensions"] == {"DBClusterIdentifier": "drapp-dev-secondary"}
     assert alarm["alarm_actions"] == [_ref(postgres, "aws_sns_topic", "secondary_alarm_topic", "arn")]
 
 
-@pytest.mark.parametrize(("metric", "operator", "threshold"), [
-    ("CPUUtilization", "GreaterThanThreshold", 80),
-    ("FreeableMemory", "LessThanThreshold", 256 * 1024 * 1024),
-])
-def test_writer_resource_alarms_watch_the_primary_writer(dev: Synthesized, metric: str, operator: str,
-                                                         threshold: int) -> None:
+@pytest.mark.parametrize(
+    ("metric", "operator", "threshold"),
+    [
+        ("CPUUtilization", "GreaterThanThreshold", 80),
+        ("FreeableMemory", "LessThanThreshold", 256 * 1024 * 1024),
+    ],
+)
+def test_writer_resource_alarms_watch_the_primary_writer(
+    dev: Synthesized, metric: str, operator: str, threshold: int
+) -> None:
     alarm = _alarm(dev, metric)
     assert alarm["provider"] == "aws.primary"
     assert alarm["dimensions"] == {"DBClusterIdentifier": "drapp-dev-primary", "Role": "WRITER"}
@@ -385,6 +431,7 @@ def test_writer_resource_alarms_watch_the_primary_writer(dev: Synthesized, metri
 
 # ----- IAM database authentication -----
 
+
 def test_grant_connect_is_scoped_to_one_cluster_and_user(postgres: Synthesized) -> None:
     policy = postgres.only("aws_iam_role_policy", "database_connect_secondary_test_client_role")
     assert policy["provider"] == "aws.secondary"
@@ -394,8 +441,9 @@ def test_grant_connect_is_scoped_to_one_cluster_and_user(postgres: Synthesized) 
     assert statement["actions"] == ["rds-db:connect"]
     (resource,) = statement["resources"]
     assert ":rds-db:us-west-2:" in resource
-    assert resource.endswith(":dbuser:" + _ref(postgres, "aws_rds_cluster", "database_secondary_cluster",
-                                                "cluster_resource_id") + "/app")
+    assert resource.endswith(
+        ":dbuser:" + _ref(postgres, "aws_rds_cluster", "database_secondary_cluster", "cluster_resource_id") + "/app"
+    )
 
 
 # ----- providers -----
@@ -424,6 +472,10 @@ def test_every_data_tier_resource_names_its_regional_provider(dev: Synthesized, 
 
 
 def test_no_resource_outside_the_two_regions(dev: Synthesized) -> None:
-    providers = {json.dumps(body.get("provider")) for bodies in dev.data["resource"].values()
-                 for key, body in bodies.items() if _DATA_TIER.match(key)}
+    providers = {
+        json.dumps(body.get("provider"))
+        for bodies in dev.data["resource"].values()
+        for key, body in bodies.items()
+        if _DATA_TIER.match(key)
+    }
     assert providers <= {'"aws.primary"', '"aws.secondary"', '"random"'}

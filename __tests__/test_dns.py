@@ -21,8 +21,14 @@ def europe() -> Synthesized:
     from dr_stack.stacks import DrStack
 
     settings = load_settings(
-        {"primary_region": "eu-west-1", "secondary_region": "eu-central-1", "domain_name": "app.example.org",
-         "hosted_zone_name": "example.org", "create_hosted_zone": True, "db_password_source": "variable"},
+        {
+            "primary_region": "eu-west-1",
+            "secondary_region": "eu-central-1",
+            "domain_name": "app.example.org",
+            "hosted_zone_name": "example.org",
+            "create_hosted_zone": True,
+            "db_password_source": "variable",
+        },
         environ={},
     )
     return Synthesized(Testing.synth(DrStack(Testing.app(), "europe", settings=settings)))
@@ -102,8 +108,9 @@ def test_traffic_switch_health_check_follows_the_alarm(dev: Synthesized) -> None
 
 
 def test_health_check_alarm_uses_the_us_east_1_provider(dev: Synthesized) -> None:
-    alarms = [body for body in dev.resources("aws_cloudwatch_metric_alarm").values()
-              if body.get("namespace") == "AWS/Route53"]
+    alarms = [
+        body for body in dev.resources("aws_cloudwatch_metric_alarm").values() if body.get("namespace") == "AWS/Route53"
+    ]
     assert len(alarms) == 3
     for alarm in alarms:
         assert _provider_region(dev, alarm["provider"]) == "us-east-1"
@@ -113,8 +120,11 @@ def test_health_check_alarm_uses_the_us_east_1_provider(dev: Synthesized) -> Non
 
 
 def test_health_check_alarms_get_a_us_east_1_topic_when_no_region_is(europe: Synthesized) -> None:
-    alarms = [body for body in europe.resources("aws_cloudwatch_metric_alarm").values()
-              if body.get("namespace") == "AWS/Route53"]
+    alarms = [
+        body
+        for body in europe.resources("aws_cloudwatch_metric_alarm").values()
+        if body.get("namespace") == "AWS/Route53"
+    ]
     assert alarms
     topic = europe.only("aws_sns_topic", "route53_alarm_topic")
     assert topic["provider"] == "aws.us_east_1" and "route53_alarm_key" in topic["kms_master_key_id"]

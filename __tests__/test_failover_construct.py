@@ -32,10 +32,17 @@ def test_one_orchestrator_per_region_promoting_its_own_region(prod: Synthesized)
 
 
 def test_orchestrator_runtime_concurrency_tracing_and_dead_letters(prod: Synthesized) -> None:
-    assert Testing.to_have_resource_with_properties(prod.text, LambdaFunction.TF_RESOURCE_TYPE, {
-        "runtime": "python3.13", "handler": "dr_failover.handler.handler", "timeout": 900,
-        "reserved_concurrent_executions": 1, "tracing_config": {"mode": "Active"},
-    })
+    assert Testing.to_have_resource_with_properties(
+        prod.text,
+        LambdaFunction.TF_RESOURCE_TYPE,
+        {
+            "runtime": "python3.13",
+            "handler": "dr_failover.handler.handler",
+            "timeout": 900,
+            "reserved_concurrent_executions": 1,
+            "tracing_config": {"mode": "Active"},
+        },
+    )
     for function in _orchestrators(prod).values():
         assert function["dead_letter_config"]["target_arn"].startswith("${aws_sqs_queue.")
         assert function["kms_key_arn"].startswith("${aws_kms_key.")
@@ -45,13 +52,15 @@ def test_orchestrator_runtime_concurrency_tracing_and_dead_letters(prod: Synthes
 
 def test_orchestrator_configuration_comes_from_the_stack(prod: Synthesized) -> None:
     variables = next(f for f in _orchestrators(prod).values() if f["provider"] == "aws.secondary")["environment"][
-        "variables"]
+        "variables"
+    ]
     assert variables["GLOBAL_CLUSTER_ID"] == "drapp-prod-global"
     assert variables["TARGET_CLUSTER_ID"] == "drapp-prod-secondary"
     assert variables["TARGET_CLUSTER_ARN"].startswith("${aws_rds_cluster.")
     assert variables["TARGET_ASG_NAME"].startswith("${aws_autoscaling_group.")
     assert (variables["TARGET_FAILOVER_MIN"], variables["TARGET_FAILOVER_DESIRED"]) == ("3", "3")
     assert variables["RPO_MINUTES"] == "5" and variables["RTO_MINUTES"] == "15"
+    assert int(variables["LOCK_LEASE_SECONDS"]) > int(variables["PROMOTION_TIMEOUT_SECONDS"])
     assert variables["TRAFFIC_SWITCH_REGION"] == "us-west-2"
     assert variables["STATE_TABLE_NAME"] == "drapp-prod-failover-state"
 
@@ -62,8 +71,12 @@ def test_orchestrator_iam_is_scoped_to_resource_arns(prod: Synthesized) -> None:
         assert "rds:FailoverGlobalCluster" in policy
         assert "aws_rds_global_cluster." in policy
         # Wildcards only where the API has no resource-level permissions.
-        wildcard_actions = {"xray:PutTraceSegments", "autoscaling:DescribeAutoScalingGroups",
-                            "cloudwatch:GetMetricStatistics", "cloudwatch:PutMetricData"}
+        wildcard_actions = {
+            "xray:PutTraceSegments",
+            "autoscaling:DescribeAutoScalingGroups",
+            "cloudwatch:GetMetricStatistics",
+            "cloudwatch:PutMetricData",
+        }
         assert all(action in policy for action in wildcard_actions)
         assert '"rds:*"' not in policy and '"*:*"' not in policy and '"autoscaling:*"' not in policy
         assert "aws_autoscaling_group." in policy and "aws_sns_topic." in policy
@@ -82,8 +95,12 @@ def test_automatic_trigger_lives_in_the_secondary_region(prod: Synthesized) -> N
     assert rule["provider"] == "aws.secondary"
     target = prod.only("aws_cloudwatch_event_target", "automatic_failover_target")
     event = json.loads(target["input"])
-    assert event == {"mode": "failover", "target_region": "us-west-2", "dry_run": False,
-                     "reason": "automatic: primary endpoint probe failed from the secondary region"}
+    assert event == {
+        "mode": "failover",
+        "target_region": "us-west-2",
+        "dry_run": False,
+        "reason": "automatic: primary endpoint probe failed from the secondary region",
+    }
 
 
 def test_automatic_trigger_is_off_by_default(dev: Synthesized) -> None:

@@ -19,8 +19,19 @@ def test_constructs_import_is_the_library() -> None:
 
 
 def test_design_card_top_level_exists() -> None:
-    for name in ("main.py", "cdktf.json", "constructs", "lambda_src", "__tests__", "Pipfile", "Pipfile.lock",
-                 "README.md", "package.json", "package-lock.json", ".ci/run"):
+    for name in (
+        "main.py",
+        "cdktf.json",
+        "constructs",
+        "lambda_src",
+        "__tests__",
+        "Pipfile",
+        "Pipfile.lock",
+        "README.md",
+        "package.json",
+        "package-lock.json",
+        ".ci/run",
+    ):
         assert (ROOT / name).exists(), name
 
 

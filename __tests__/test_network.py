@@ -55,8 +55,12 @@ def test_flow_logs_capture_all_traffic_to_encrypted_log_groups(dev: Synthesized)
 
 def test_s3_and_dynamodb_gateway_endpoints_in_each_region(dev: Synthesized) -> None:
     endpoints = sorted(e["service_name"] for e in dev.resources("aws_vpc_endpoint").values())
-    assert endpoints == ["com.amazonaws.us-east-1.dynamodb", "com.amazonaws.us-east-1.s3",
-                         "com.amazonaws.us-west-2.dynamodb", "com.amazonaws.us-west-2.s3"]
+    assert endpoints == [
+        "com.amazonaws.us-east-1.dynamodb",
+        "com.amazonaws.us-east-1.s3",
+        "com.amazonaws.us-west-2.dynamodb",
+        "com.amazonaws.us-west-2.s3",
+    ]
 
 
 def test_default_security_group_is_closed(dev: Synthesized) -> None:

@@ -8,8 +8,12 @@ from typing import Any
 import pytest
 from dr_probe.handler import ProbeConfigError, handler, probe, read_config
 
-ENV = {"PROBE_URL": "https://alb.example/health", "METRIC_NAMESPACE": "DR/Failover",
-       "METRIC_NAME": "PrimaryEndpointHealthy", "GLOBAL_CLUSTER_ID": "drapp-dev-global"}
+ENV = {
+    "PROBE_URL": "https://alb.example/health",
+    "METRIC_NAMESPACE": "DR/Failover",
+    "METRIC_NAME": "PrimaryEndpointHealthy",
+    "GLOBAL_CLUSTER_ID": "drapp-dev-global",
+}
 
 
 class RecordingCloudWatch:
@@ -49,11 +53,14 @@ def test_one_dropped_request_is_not_an_outage() -> None:
     assert probe("https://x/health", 3, 1, lambda url, timeout: next(answers), sleep=lambda _: None) is True
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"PROBE_URL": ""}, r"PROBE_URL must be set"),
-    ({"PROBE_URL": "ftp://x"}, r"PROBE_URL must be an http\(s\) URL, got 'ftp://x'"),
-    ({"PROBE_ATTEMPTS": "9"}, r"PROBE_ATTEMPTS must be a whole number from 1 to 5, got '9'"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"PROBE_URL": ""}, r"PROBE_URL must be set"),
+        ({"PROBE_URL": "ftp://x"}, r"PROBE_URL must be an http\(s\) URL, got 'ftp://x'"),
+        ({"PROBE_ATTEMPTS": "9"}, r"PROBE_ATTEMPTS must be a whole number from 1 to 5, got '9'"),
+    ],
+)
 def test_bad_probe_configuration_is_named(change: dict[str, str], message: str) -> None:
     with pytest.raises(ProbeConfigError, match=message):
         read_config({**ENV, **change})

@@ -22,8 +22,11 @@ def _write(stacks: dict[str, dict[str, object]], root: Path) -> Path:
 @pytest.fixture(scope="session")
 def all_stacks(dev: Synthesized, prod_stacks: dict[str, Synthesized]) -> dict[str, dict[str, object]]:
     """dev and prod DR stacks and the bootstrap stack, named like cdktf.out folders."""
-    return {"drapp-dev-dr": dev.data, "drapp-prod-dr": prod_stacks["dr"].data,
-            "drapp-prod-bootstrap": prod_stacks["bootstrap"].data}
+    return {
+        "drapp-dev-dr": dev.data,
+        "drapp-prod-dr": prod_stacks["dr"].data,
+        "drapp-prod-bootstrap": prod_stacks["bootstrap"].data,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -57,8 +60,9 @@ def test_a_new_unjustified_finding_fails(all_stacks: dict[str, dict[str, object]
 
 def test_literal_password_is_caught() -> None:
     document = {"resource": {"aws_rds_cluster": {"c": {"master_password": "hunter2-but-longer"}}}}
-    assert literal_credentials(document) == [".resource.aws_rds_cluster.c.master_password: literal value for a "
-                                             "credential field"]
+    assert literal_credentials(document) == [
+        ".resource.aws_rds_cluster.c.master_password: literal value for a credential field"
+    ]
     assert literal_credentials({"resource": {"aws_rds_cluster": {"c": {"master_password": "${var.p}"}}}}) == []
 
 

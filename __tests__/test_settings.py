@@ -37,8 +37,9 @@ def test_prod_profile_changes_cost_and_safety_settings() -> None:
 
 
 def test_environment_variables_override_the_profile() -> None:
-    settings = load_settings(environ={"DR_ENVIRONMENT": "prod", "DR_DB_DELETION_PROTECTION": "false",
-                                      "DR_PRIMARY_APP_MAX_CAPACITY": "20"})
+    settings = load_settings(
+        environ={"DR_ENVIRONMENT": "prod", "DR_DB_DELETION_PROTECTION": "false", "DR_PRIMARY_APP_MAX_CAPACITY": "20"}
+    )
     assert settings.db_deletion_protection is False
     assert settings.primary_app_max_capacity == 20
 
@@ -93,8 +94,10 @@ def test_rejects_promotion_deadline_below_allowance() -> None:
         ({"resource_suffix": "abcdefghij"}, r"resource_suffix must be empty or up to 8"),
         ({"environment": "staging"}, r"environment must be one of dev, prod, got 'staging'"),
         ({"primary_app_min_capacity": -1}, r"primary_app_min_capacity must be an integer from 0 to 1000, got -1"),
-        ({"secondary_app_min_capacity": 5, "secondary_app_max_capacity": 2},
-         r"secondary_app_min_capacity must be <= secondary_app_max_capacity \(2\), got 5"),
+        (
+            {"secondary_app_min_capacity": 5, "secondary_app_max_capacity": 2},
+            r"secondary_app_min_capacity must be <= secondary_app_max_capacity \(2\), got 5",
+        ),
         ({"primary_app_desired_capacity": 9}, r"primary_app_desired_capacity must be between"),
         ({"db_instance_class": "db.t3.medium"}, r"db_instance_class must be a memory-optimized class .*db.t3.medium"),
         ({"db_instance_class": "db.m5.large"}, r"db_instance_class must be a memory-optimized class"),
@@ -103,13 +106,17 @@ def test_rejects_promotion_deadline_below_allowance() -> None:
         ({"db_monitoring_interval_seconds": 7}, r"db_monitoring_interval_seconds must be one of"),
         ({"db_performance_insights_retention_days": 8}, r"db_performance_insights_retention_days must be 7"),
         ({"db_engine": "mysql"}, r"db_engine must be one of aurora-mysql, aurora-postgresql, got 'mysql'"),
-        ({"db_engine": "aurora-postgresql", "db_engine_version": "8.0.mysql_aurora.3.08.2"},
-         r"db_engine_version must be a version of aurora-postgresql"),
+        (
+            {"db_engine": "aurora-postgresql", "db_engine_version": "8.0.mysql_aurora.3.08.2"},
+            r"db_engine_version must be a version of aurora-postgresql",
+        ),
         ({"health_check_interval_seconds": 15}, r"health_check_interval_seconds must be one of 10, 30, got 15"),
         ({"health_check_path": "health"}, r"health_check_path must be a URL path"),
         ({"domain_name": "app.example.com"}, r"hosted_zone_name must be set when domain_name is set"),
-        ({"domain_name": "app.example.com", "hosted_zone_name": "example.org"},
-         r"domain_name must be inside hosted_zone_name"),
+        (
+            {"domain_name": "app.example.com", "hosted_zone_name": "example.org"},
+            r"domain_name must be inside hosted_zone_name",
+        ),
         ({"alarm_email": "not-an-address"}, r"alarm_email must be empty or an e-mail address"),
         ({"state_backend": "remote"}, r"tfc_organization and tfc_workspace_prefix must be set"),
         ({"state_backend": "gcs"}, r"state_backend must be one of local, remote, s3, got 'gcs'"),
@@ -152,10 +159,16 @@ def test_settings_are_immutable() -> None:
 def test_bad_setting_exits_nonzero_without_partial_output(tmp_path: Path) -> None:
     outdir = tmp_path / "cdktf.out"
     env = {key: value for key, value in os.environ.items() if not key.startswith("DR_")}
-    env.update({"DR_ENVIRONMENT": "staging", "CDKTF_OUTDIR": str(outdir),
-                "PYTHONPATH": str(ROOT / "constructs")})
-    result = subprocess.run([sys.executable, str(ROOT / "main.py")], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
+    env.update({"DR_ENVIRONMENT": "staging", "CDKTF_OUTDIR": str(outdir), "PYTHONPATH": str(ROOT / "constructs")})
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 2
     assert result.stderr.count("error:") == 1
     assert "setting environment must be one of dev, prod, got 'staging'" in result.stderr

@@ -26,15 +26,25 @@ def granted() -> Synthesized:
     settings = load_settings(environ={})
     stack = TerraformStack(Testing.app(), "tables")
     providers = make_aws_providers(stack, settings)
-    keys = {role: RegionalKey(stack, f"{role}_key", provider=providers.for_role(role), settings=settings, role=role)
-            for role in ROLES}
-    table = GlobalTable(stack, "sessions", providers=providers, settings=settings, keys=keys, name="sessions",
-                        hash_key="id")
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}]})
+    keys = {
+        role: RegionalKey(stack, f"{role}_key", provider=providers.for_role(role), settings=settings, role=role)
+        for role in ROLES
+    }
+    table = GlobalTable(
+        stack, "sessions", providers=providers, settings=settings, keys=keys, name="sessions", hash_key="id"
+    )
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}
+            ],
+        }
+    )
     for role in ROLES:
-        app = IamRole(stack, f"{role}_app", provider=providers.for_role(role), name=f"{role}-app",
-                      assume_role_policy=trust)
+        app = IamRole(
+            stack, f"{role}_app", provider=providers.for_role(role), name=f"{role}-app", assume_role_policy=trust
+        )
         table.grant_read_write(app, region_role=role)
     return Synthesized(Testing.synth(stack))
 
@@ -82,7 +92,8 @@ def test_table_is_on_demand_streamed_and_recoverable_in_the_primary_region(dev: 
     assert table["stream_view_type"] == "NEW_AND_OLD_IMAGES"
     assert table["point_in_time_recovery"] == {"enabled": True}
     assert Testing.to_have_resource_with_properties(
-        dev.text, DynamodbTable.TF_RESOURCE_TYPE, {"billing_mode": "PAY_PER_REQUEST"})
+        dev.text, DynamodbTable.TF_RESOURCE_TYPE, {"billing_mode": "PAY_PER_REQUEST"}
+    )
 
 
 @pytest.mark.parametrize("name", TABLES)

@@ -28,8 +28,11 @@ def test_web_acl_is_regional_and_allows_by_default(dev: Synthesized, role: str) 
 
 def test_managed_rule_groups_enforce_their_own_actions(dev: Synthesized) -> None:
     rules = _acl(dev, "primary")["rule"]
-    managed = {rule["statement"]["managed_rule_group_statement"]["name"]: rule for rule in rules
-               if "managed_rule_group_statement" in rule["statement"]}
+    managed = {
+        rule["statement"]["managed_rule_group_statement"]["name"]: rule
+        for rule in rules
+        if "managed_rule_group_statement" in rule["statement"]
+    }
     assert set(managed) == MANAGED_GROUPS
     for rule in managed.values():
         assert rule["statement"]["managed_rule_group_statement"]["vendor_name"] == "AWS"

@@ -19,8 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # The bare import of the bindings as published (every resource module), and as the stack loads them
 # (dr_stack.binding skips the ~1,500 eager submodule imports; the jsii assembly is still loaded).
 FULL_IMPORT = "import cdktf, cdktf_cdktf_provider_aws, cdktf_cdktf_provider_random"
-LAZY_IMPORT = ("import sys; sys.path.insert(0, 'constructs'); import dr_stack; "
-               "import cdktf, cdktf_cdktf_provider_aws, cdktf_cdktf_provider_random")
+LAZY_IMPORT = (
+    "import sys; sys.path.insert(0, 'constructs'); import dr_stack; "
+    "import cdktf, cdktf_cdktf_provider_aws, cdktf_cdktf_provider_random"
+)
 TARGETS = {"ratio": 1.25, "synth_peak_mib": 1024, "suite_seconds": 180}
 
 
@@ -83,14 +85,18 @@ def main(argv: list[str]) -> int:
     print(f"bare import, bindings as published:           {full_s:6.1f} s  peak {full_mib:6.0f} MiB")
     print(f"bare import, bindings as the stack loads them: {floor_s:6.1f} s  peak {floor_mib:6.0f} MiB")
     print(f"cold synth (python main.py, both stacks):      {synth_s:6.1f} s  peak {synth_mib:6.0f} MiB")
-    print(f"synth / published-import floor: {synth_s / full_s:.2f}; synth / lazy-import floor: "
-          f"{synth_s / floor_s:.2f} (target <= {TARGETS['ratio']}); synth peak target <= "
-          f"{TARGETS['synth_peak_mib']} MiB")
+    print(
+        f"synth / published-import floor: {synth_s / full_s:.2f}; synth / lazy-import floor: "
+        f"{synth_s / floor_s:.2f} (target <= {TARGETS['ratio']}); synth peak target <= "
+        f"{TARGETS['synth_peak_mib']} MiB"
+    )
     ok = synth_s / full_s <= TARGETS["ratio"] and synth_mib <= TARGETS["synth_peak_mib"]
     if "--no-suite" not in argv:
         suite_s, suite_mib, suite_code = measure([python, "-m", "pytest", "-q"], env)
-        print(f"test suite (pytest, all tests):               {suite_s:6.1f} s  peak {suite_mib:6.0f} MiB  "
-              f"exit {suite_code} (target <= {TARGETS['suite_seconds']} s)")
+        print(
+            f"test suite (pytest, all tests):               {suite_s:6.1f} s  peak {suite_mib:6.0f} MiB  "
+            f"exit {suite_code} (target <= {TARGETS['suite_seconds']} s)"
+        )
         ok = ok and suite_s <= TARGETS["suite_seconds"] and suite_code == 0
     print("targets met" if ok else "targets NOT met")
     return 0

@@ -23,7 +23,8 @@ def write_readme() -> None:
     for name, table in tables().items():
         start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
         block = f"{start}\n{table}\n{end}"
-        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _, b=block: b, text, flags=re.S)
+        pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), flags=re.S)
+        text = pattern.sub(block.replace("\\", "\\\\"), text)
     readme.write_text(text)
 
 

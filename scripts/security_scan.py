@@ -26,8 +26,11 @@ SUPPRESSIONS = ROOT / "security" / "checkov_suppressions.toml"
 CHECKOV_VENV = ROOT / ".venv-checkov"
 
 # A key that holds a secret when its value is a literal (not a ${...} reference or a variable).
-_SECRET_KEY = re.compile(r"^(password|passwd|\w*_password|secret_string(_wo)?|secret_key|access_key|private_key|"
-                         r"\w*_token|token|api_key)$", re.I)
+_SECRET_KEY = re.compile(
+    r"^(password|passwd|\w*_password|secret_string(_wo)?|secret_key|access_key|private_key|"
+    r"\w*_token|token|api_key)$",
+    re.I,
+)
 _SECRET_KEY_ALLOWED = re.compile(r"^(http_tokens|http_put_response_hop_limit)$", re.I)
 # Blocks where a literal credential would reach AWS or the state (outputs are checked by their value only).
 _CHECKED_BLOCKS = ("resource", "data", "provider", "locals", "variable", "module")
@@ -58,8 +61,11 @@ class Suppression:
 
     def covers(self, finding: Finding) -> bool:
         """True when this suppression accepts the finding (check id, resource glob and stack glob)."""
-        return (self.check_id == finding.check_id and fnmatch.fnmatchcase(finding.resource, self.resource)
-                and fnmatch.fnmatchcase(finding.stack, self.stack))
+        return (
+            self.check_id == finding.check_id
+            and fnmatch.fnmatchcase(finding.resource, self.resource)
+            and fnmatch.fnmatchcase(finding.stack, self.stack)
+        )
 
 
 def load_suppressions(path: Path = SUPPRESSIONS) -> list[Suppression]:
@@ -69,10 +75,11 @@ def load_suppressions(path: Path = SUPPRESSIONS) -> list[Suppression]:
     for index, entry in enumerate(entries):
         justification = str(entry.get("justification", "")).strip()
         if not entry.get("check_id") or not entry.get("resource") or len(justification) < 20:
-            raise SystemExit(f"{path.name} entry {index + 1} needs check_id, resource and a justification "
-                             f"of at least 20 characters, got {entry!r}")
-        suppressions.append(Suppression(entry["check_id"], entry["resource"], justification,
-                                        entry.get("stack", "*")))
+            raise SystemExit(
+                f"{path.name} entry {index + 1} needs check_id, resource and a justification "
+                f"of at least 20 characters, got {entry!r}"
+            )
+        suppressions.append(Suppression(entry["check_id"], entry["resource"], justification, entry.get("stack", "*")))
     return suppressions
 
 
@@ -106,12 +113,29 @@ def run_checkov(stacks_dir: Path) -> list[Finding]:
     """Run checkov (terraform_json, offline) and return its failed checks."""
     with tempfile.TemporaryDirectory() as scratch:
         prepared = prepare(stacks_dir, Path(scratch))
-        env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
-               "LOG_LEVEL": "ERROR"}
+        env = {
+            **os.environ,
+            "BC_SKIP_MAPPING": "TRUE",
+            "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+            "LOG_LEVEL": "ERROR",
+        }
         result = subprocess.run(
-            [*checkov_command(), "-d", str(prepared), "--framework", "terraform_json", "--quiet", "--compact",
-             "-o", "json", "--skip-download"],
-            capture_output=True, text=True, env=env, check=False,
+            [
+                *checkov_command(),
+                "-d",
+                str(prepared),
+                "--framework",
+                "terraform_json",
+                "--quiet",
+                "--compact",
+                "-o",
+                "json",
+                "--skip-download",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
         )
         if result.returncode not in (0, 1):
             raise SystemExit(f"checkov failed ({result.returncode}): {result.stderr[-2000:]}")
@@ -167,8 +191,11 @@ def scan(
     findings = run_checkov(stacks_dir)
     unsuppressed = [f for f in findings if not any(s.covers(f) for s in suppressions)]
     unused = [s for s in suppressions if not any(s.covers(f) for f in findings)]
-    credentials = [f"{stack.parent.name}: {problem}" for stack in sorted(stacks_dir.glob("*/cdk.tf.json"))
-                   for problem in literal_credentials(json.loads(stack.read_text()))]
+    credentials = [
+        f"{stack.parent.name}: {problem}"
+        for stack in sorted(stacks_dir.glob("*/cdk.tf.json"))
+        for problem in literal_credentials(json.loads(stack.read_text()))
+    ]
     return unsuppressed, credentials, unused
 
 

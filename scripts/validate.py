@@ -27,7 +27,9 @@ def find_mirror() -> Path:
             return Path(candidate)
     found = subprocess.run(
         ["find", "/", "-xdev", "-type", "d", "-path", "*registry.terraform.io/hashicorp/aws"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout.split()
     if not found:
         raise SystemExit("no filesystem mirror of registry.terraform.io/hashicorp/aws found; set TF_PROVIDER_MIRROR")
@@ -63,18 +65,29 @@ def validate(stacks_dir: Path) -> dict[str, str]:
     """Run terraform init (no backend) and validate in each stack folder; returns stack -> 'ok' or the error."""
     results: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as scratch:
-        env = {**os.environ, "TF_CLI_CONFIG_FILE": str(cli_config(Path(scratch))), "TF_IN_AUTOMATION": "1",
-               "CHECKPOINT_DISABLE": "1"}
+        env = {
+            **os.environ,
+            "TF_CLI_CONFIG_FILE": str(cli_config(Path(scratch))),
+            "TF_IN_AUTOMATION": "1",
+            "CHECKPOINT_DISABLE": "1",
+        }
         for stack in sorted(p for p in stacks_dir.iterdir() if (p / "cdk.tf.json").is_file()):
             work = Path(scratch) / stack.name
             shutil.copytree(stack, work)
-            init = subprocess.run(["terraform", "init", "-backend=false", "-input=false", "-no-color"], cwd=work,
-                                  env=env, capture_output=True, text=True, check=False)
+            init = subprocess.run(
+                ["terraform", "init", "-backend=false", "-input=false", "-no-color"],
+                cwd=work,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if init.returncode != 0:
                 results[stack.name] = init.stdout + init.stderr
                 continue
-            check = subprocess.run(["terraform", "validate", "-no-color"], cwd=work, env=env,
-                                   capture_output=True, text=True, check=False)
+            check = subprocess.run(
+                ["terraform", "validate", "-no-color"], cwd=work, env=env, capture_output=True, text=True, check=False
+            )
             results[stack.name] = "ok" if check.returncode == 0 else check.stdout + check.stderr
     return results
 

@@ -226,12 +226,20 @@ class AppTier(Construct):
     # ----- security groups -----
     def _build_security_groups(self, provider: AwsProvider, settings: Settings, name: str, network: Network) -> None:
         self.alb_security_group = SecurityGroup(
-            self, "alb_security_group", provider=provider, name=f"{name}-alb", vpc_id=network.vpc_id,
+            self,
+            "alb_security_group",
+            provider=provider,
+            name=f"{name}-alb",
+            vpc_id=network.vpc_id,
             description=f"{name} load balancer: HTTP(S) from the internet, to the app instances only",
             tags={"Name": f"{name}-alb"},
         )
         self.app_security_group = SecurityGroup(
-            self, "app_security_group", provider=provider, name=f"{name}-app", vpc_id=network.vpc_id,
+            self,
+            "app_security_group",
+            provider=provider,
+            name=f"{name}-app",
+            vpc_id=network.vpc_id,
             description=f"{name} app instances: from the load balancer only",
             tags={"Name": f"{name}-app"},
         )
@@ -242,22 +250,47 @@ class AppTier(Construct):
             internet_ports[HTTPS_PORT] = "HTTPS"
         for port, what in internet_ports.items():
             VpcSecurityGroupIngressRule(
-                self, f"alb_ingress_{port}", provider=provider, security_group_id=alb_sg, ip_protocol="tcp",
-                from_port=port, to_port=port, cidr_ipv4="0.0.0.0/0", description=f"{what} from the internet",
+                self,
+                f"alb_ingress_{port}",
+                provider=provider,
+                security_group_id=alb_sg,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4="0.0.0.0/0",
+                description=f"{what} from the internet",
             )
         VpcSecurityGroupEgressRule(
-            self, "alb_egress_app", provider=provider, security_group_id=alb_sg, ip_protocol="tcp",
-            from_port=settings.app_port, to_port=settings.app_port, referenced_security_group_id=app_sg,
+            self,
+            "alb_egress_app",
+            provider=provider,
+            security_group_id=alb_sg,
+            ip_protocol="tcp",
+            from_port=settings.app_port,
+            to_port=settings.app_port,
+            referenced_security_group_id=app_sg,
             description="Requests and health checks to the app instances",
         )
         VpcSecurityGroupIngressRule(
-            self, "app_ingress_alb", provider=provider, security_group_id=app_sg, ip_protocol="tcp",
-            from_port=settings.app_port, to_port=settings.app_port, referenced_security_group_id=alb_sg,
+            self,
+            "app_ingress_alb",
+            provider=provider,
+            security_group_id=app_sg,
+            ip_protocol="tcp",
+            from_port=settings.app_port,
+            to_port=settings.app_port,
+            referenced_security_group_id=alb_sg,
             description="Requests and health checks from the load balancer",
         )
         VpcSecurityGroupEgressRule(
-            self, "app_egress_https", provider=provider, security_group_id=app_sg, ip_protocol="tcp",
-            from_port=HTTPS_PORT, to_port=HTTPS_PORT, cidr_ipv4="0.0.0.0/0",
+            self,
+            "app_egress_https",
+            provider=provider,
+            security_group_id=app_sg,
+            ip_protocol="tcp",
+            from_port=HTTPS_PORT,
+            to_port=HTTPS_PORT,
+            cidr_ipv4="0.0.0.0/0",
             description="HTTPS to AWS APIs (SSM, Secrets Manager, DynamoDB) and package repositories",
         )
         # The database port is opened by allow_egress_to(), to the database security group only.
@@ -270,49 +303,75 @@ class AppTier(Construct):
         region = settings.region_of(role)
         # Longest possible name: 34 (name_prefix) + 19 + 12 (account) = 62 <= 63.
         bucket = S3Bucket(
-            self, "access_log_bucket", provider=provider, bucket=f"{name}-alb-{key.account_id}",
+            self,
+            "access_log_bucket",
+            provider=provider,
+            bucket=f"{name}-alb-{key.account_id}",
             # dev stacks are torn down often; prod keeps its logs if the stack is destroyed.
             force_destroy=settings.environment != "prod",
         )
         S3BucketPublicAccessBlock(
-            self, "access_log_public_access_block", provider=provider, bucket=bucket.id,
-            block_public_acls=True, block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
+            self,
+            "access_log_public_access_block",
+            provider=provider,
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
         )
         S3BucketOwnershipControls(
-            self, "access_log_ownership", provider=provider, bucket=bucket.id,
+            self,
+            "access_log_ownership",
+            provider=provider,
+            bucket=bucket.id,
             rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
         )
         S3BucketVersioningA(
-            self, "access_log_versioning", provider=provider, bucket=bucket.id,
+            self,
+            "access_log_versioning",
+            provider=provider,
+            bucket=bucket.id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
         # ALB access logs can only be written to buckets encrypted with SSE-S3 (AES256): log delivery cannot
         # use a KMS key, customer-managed or not, so this bucket is the one place the regional key is not used.
         S3BucketServerSideEncryptionConfigurationA(
-            self, "access_log_encryption", provider=provider, bucket=bucket.id,
-            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
-                apply_server_side_encryption_by_default=(
-                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="AES256"
-                    )
-                ),
-            )],
+            self,
+            "access_log_encryption",
+            provider=provider,
+            bucket=bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=(
+                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                            sse_algorithm="AES256"
+                        )
+                    ),
+                )
+            ],
         )
         S3BucketLifecycleConfiguration(
-            self, "access_log_lifecycle", provider=provider, bucket=bucket.id,
-            rule=[S3BucketLifecycleConfigurationRule(
-                id="expire-access-logs", status="Enabled",
-                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                expiration=[S3BucketLifecycleConfigurationRuleExpiration(
-                    days=settings.alb_access_log_retention_days
-                )],
-                noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                    noncurrent_days=1
-                )],
-                abort_incomplete_multipart_upload=[S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                    days_after_initiation=1
-                )],
-            )],
+            self,
+            "access_log_lifecycle",
+            provider=provider,
+            bucket=bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    expiration=[
+                        S3BucketLifecycleConfigurationRuleExpiration(days=settings.alb_access_log_retention_days)
+                    ],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=1)
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
+                    ],
+                )
+            ],
         )
         log_objects = f"{bucket.arn}/AWSLogs/{key.account_id}/*"
         writers: list[dict[str, object]] = [
@@ -322,44 +381,84 @@ class AppTier(Construct):
             elb_account = DataAwsElbServiceAccount(self, "elb_service_account", provider=provider)
             writers.append({"AWS": elb_account.arn})
         self.access_log_bucket_policy = S3BucketPolicy(
-            self, "access_log_bucket_policy", provider=provider, bucket=bucket.id,
-            policy=Fn.jsonencode({
-                "Version": "2012-10-17",
-                "Statement": [
-                    *[
-                        {"Sid": f"LoadBalancerLogDelivery{index}", "Effect": "Allow", "Principal": principal,
-                         "Action": "s3:PutObject", "Resource": log_objects}
-                        for index, principal in enumerate(writers)
+            self,
+            "access_log_bucket_policy",
+            provider=provider,
+            bucket=bucket.id,
+            policy=Fn.jsonencode(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        *[
+                            {
+                                "Sid": f"LoadBalancerLogDelivery{index}",
+                                "Effect": "Allow",
+                                "Principal": principal,
+                                "Action": "s3:PutObject",
+                                "Resource": log_objects,
+                            }
+                            for index, principal in enumerate(writers)
+                        ],
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [bucket.arn, f"{bucket.arn}/*"],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        },
                     ],
-                    {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                     "Resource": [bucket.arn, f"{bucket.arn}/*"],
-                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-                ],
-            }),
+                }
+            ),
         )
         self.access_log_bucket = bucket
         return bucket
 
     # ----- load balancer, target group, listeners -----
     def _build_load_balancer(
-        self, provider: AwsProvider, settings: Settings, name: str, network: Network, log_bucket: S3Bucket,
+        self,
+        provider: AwsProvider,
+        settings: Settings,
+        name: str,
+        network: Network,
+        log_bucket: S3Bucket,
         certificate_arn: str | None,
     ) -> None:
         self.load_balancer = Lb(
-            self, "load_balancer", provider=provider, name=aws_name(name), internal=False,
-            load_balancer_type="application", security_groups=[self.alb_security_group.id],
-            subnets=network.subnet_ids("public"), drop_invalid_header_fields=True,
-            enable_deletion_protection=settings.environment == "prod", idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,
-            enable_http2=True, access_logs=LbAccessLogs(bucket=log_bucket.id, enabled=True),
-            tags={"Name": name}, depends_on=[self.access_log_bucket_policy],
+            self,
+            "load_balancer",
+            provider=provider,
+            name=aws_name(name),
+            internal=False,
+            load_balancer_type="application",
+            security_groups=[self.alb_security_group.id],
+            subnets=network.subnet_ids("public"),
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=settings.environment == "prod",
+            idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,
+            enable_http2=True,
+            access_logs=LbAccessLogs(bucket=log_bucket.id, enabled=True),
+            tags={"Name": name},
+            depends_on=[self.access_log_bucket_policy],
         )
         self.target_group = LbTargetGroup(
-            self, "target_group", provider=provider, name=aws_name(name, "app"), port=settings.app_port,
-            protocol="HTTP", vpc_id=network.vpc_id, target_type="instance",
+            self,
+            "target_group",
+            provider=provider,
+            name=aws_name(name, "app"),
+            port=settings.app_port,
+            protocol="HTTP",
+            vpc_id=network.vpc_id,
+            target_type="instance",
             deregistration_delay=str(DEREGISTRATION_DELAY_SECONDS),
             health_check=LbTargetGroupHealthCheck(
-                enabled=True, path=settings.health_check_path, protocol="HTTP", port="traffic-port",
-                matcher="200", interval=TARGET_HEALTH_INTERVAL_SECONDS, healthy_threshold=TARGET_HEALTHY_THRESHOLD,
+                enabled=True,
+                path=settings.health_check_path,
+                protocol="HTTP",
+                port="traffic-port",
+                matcher="200",
+                interval=TARGET_HEALTH_INTERVAL_SECONDS,
+                healthy_threshold=TARGET_HEALTHY_THRESHOLD,
                 unhealthy_threshold=TARGET_UNHEALTHY_THRESHOLD,
             ),
             tags={"Name": f"{name}-app"},
@@ -367,22 +466,34 @@ class AppTier(Construct):
         forward = LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)
         if certificate_arn is not None:
             self.https_listener: LbListener | None = LbListener(
-                self, "https_listener", provider=provider, load_balancer_arn=self.load_balancer.arn,
-                port=HTTPS_PORT, protocol="HTTPS", ssl_policy=TLS_POLICY, certificate_arn=certificate_arn,
+                self,
+                "https_listener",
+                provider=provider,
+                load_balancer_arn=self.load_balancer.arn,
+                port=HTTPS_PORT,
+                protocol="HTTPS",
+                ssl_policy=TLS_POLICY,
+                certificate_arn=certificate_arn,
                 default_action=[forward],
             )
             http_action = LbListenerDefaultAction(
                 type="redirect",
-                redirect=LbListenerDefaultActionRedirect(port=str(HTTPS_PORT), protocol="HTTPS",
-                                                         status_code="HTTP_301"),
+                redirect=LbListenerDefaultActionRedirect(
+                    port=str(HTTPS_PORT), protocol="HTTPS", status_code="HTTP_301"
+                ),
             )
         else:
             # No domain, hence no certificate: the ALB serves plain HTTP (README says so).
             self.https_listener = None
             http_action = forward
         self.http_listener = LbListener(
-            self, "http_listener", provider=provider, load_balancer_arn=self.load_balancer.arn, port=HTTP_PORT,
-            protocol="HTTP", default_action=[http_action],
+            self,
+            "http_listener",
+            provider=provider,
+            load_balancer_arn=self.load_balancer.arn,
+            port=HTTP_PORT,
+            protocol="HTTP",
+            default_action=[http_action],
         )
 
     # ----- instances -----
@@ -390,38 +501,60 @@ class AppTier(Construct):
         self, provider: AwsProvider, settings: Settings, role: str, name: str, network: Network, key: RegionalKey
     ) -> None:
         self.instance_role_resource = IamRole(
-            self, "instance_role", provider=provider, name=f"{name}-app",
+            self,
+            "instance_role",
+            provider=provider,
+            name=f"{name}-app",
             description=f"{name} app instances: SSM management; grants add what the app reads",
-            assume_role_policy=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                               "Principal": {"Service": "ec2.amazonaws.com"}}],
-            }),
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}
+                    ],
+                }
+            ),
         )
         IamRolePolicyAttachment(
-            self, "instance_ssm_core", provider=provider, role=self.instance_role_resource.name,
+            self,
+            "instance_ssm_core",
+            provider=provider,
+            role=self.instance_role_resource.name,
             policy_arn=f"arn:{key.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
         )
-        profile = IamInstanceProfile(self, "instance_profile", provider=provider, name=f"{name}-app",
-                                     role=self.instance_role_resource.name)
+        profile = IamInstanceProfile(
+            self, "instance_profile", provider=provider, name=f"{name}-app", role=self.instance_role_resource.name
+        )
         ami = DataAwsSsmParameter(self, "ami", provider=provider, name=settings.app_ami_ssm_parameter)
         user_data = render_user_data(settings, role)
         self.launch_template = LaunchTemplate(
-            self, "launch_template", provider=provider, name=f"{name}-app", update_default_version=True,
-            description=f"{name} app instances", image_id=ami.insecure_value,
+            self,
+            "launch_template",
+            provider=provider,
+            name=f"{name}-app",
+            update_default_version=True,
+            description=f"{name} app instances",
+            image_id=ami.insecure_value,
             instance_type=settings.app_instance_type,
             iam_instance_profile=LaunchTemplateIamInstanceProfile(arn=profile.arn),
             vpc_security_group_ids=[self.app_security_group.id],
             metadata_options=LaunchTemplateMetadataOptions(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
                 instance_metadata_tags="disabled",
             ),
-            block_device_mappings=[LaunchTemplateBlockDeviceMappings(
-                device_name=ROOT_DEVICE_NAME,
-                ebs=LaunchTemplateBlockDeviceMappingsEbs(
-                    encrypted="true", kms_key_id=key.key_arn, volume_type="gp3", delete_on_termination="true",
-                ),
-            )],
+            block_device_mappings=[
+                LaunchTemplateBlockDeviceMappings(
+                    device_name=ROOT_DEVICE_NAME,
+                    ebs=LaunchTemplateBlockDeviceMappingsEbs(
+                        encrypted="true",
+                        kms_key_id=key.key_arn,
+                        volume_type="gp3",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
             monitoring=LaunchTemplateMonitoring(enabled=True),
             user_data=base64.b64encode(user_data.encode()).decode(),
             tag_specifications=[
@@ -432,17 +565,26 @@ class AppTier(Construct):
         low, high, desired = settings.app_capacity(role)
         self.min_capacity = low
         self.auto_scaling_group = AutoscalingGroup(
-            self, "auto_scaling_group", provider=provider, name=f"{name}-app", min_size=low, max_size=high,
-            desired_capacity=desired, vpc_zone_identifier=network.subnet_ids("private"),
-            target_group_arns=[self.target_group.arn], health_check_type="ELB",
+            self,
+            "auto_scaling_group",
+            provider=provider,
+            name=f"{name}-app",
+            min_size=low,
+            max_size=high,
+            desired_capacity=desired,
+            vpc_zone_identifier=network.subnet_ids("private"),
+            target_group_arns=[self.target_group.arn],
+            health_check_type="ELB",
             health_check_grace_period=settings.app_health_check_grace_seconds,
-            launch_template=AutoscalingGroupLaunchTemplate(id=self.launch_template.id,
-                                                           version=Fn.tostring(self.launch_template.latest_version)),
+            launch_template=AutoscalingGroupLaunchTemplate(
+                id=self.launch_template.id, version=Fn.tostring(self.launch_template.latest_version)
+            ),
             instance_refresh=AutoscalingGroupInstanceRefresh(
                 strategy="Rolling",
                 preferences=AutoscalingGroupInstanceRefreshPreferences(min_healthy_percentage=90),
             ),
-            enabled_metrics=ASG_METRICS, metrics_granularity="1Minute",
+            enabled_metrics=ASG_METRICS,
+            metrics_granularity="1Minute",
             tag=[AutoscalingGroupTag(key="Name", value=f"{name}-app", propagate_at_launch=True)],
             # Target tracking and the failover orchestrator (which raises min and desired in the region it
             # promotes) change desired_capacity at run time: a plan must not undo that. min_size and max_size
@@ -450,8 +592,12 @@ class AppTier(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity"]),
         )
         AutoscalingPolicy(
-            self, "cpu_target_tracking", provider=provider, name=f"{name}-app-cpu",
-            autoscaling_group_name=self.auto_scaling_group.name, policy_type="TargetTrackingScaling",
+            self,
+            "cpu_target_tracking",
+            provider=provider,
+            name=f"{name}-app-cpu",
+            autoscaling_group_name=self.auto_scaling_group.name,
+            policy_type="TargetTrackingScaling",
             target_tracking_configuration=AutoscalingPolicyTargetTrackingConfiguration(
                 predefined_metric_specification=(
                     AutoscalingPolicyTargetTrackingConfigurationPredefinedMetricSpecification(
@@ -469,7 +615,9 @@ class AppTier(Construct):
         actions = [alarm_topic.topic_arn]
         period = max(AWS_METRIC_PERIOD_SECONDS, settings.alarm_period_seconds)
         common = {
-            "provider": provider, "alarm_actions": actions, "ok_actions": actions,
+            "provider": provider,
+            "alarm_actions": actions,
+            "ok_actions": actions,
             "evaluation_periods": settings.alarm_evaluation_periods,
         }
         alb_dimensions = {"LoadBalancer": self.alb_arn_suffix}
@@ -480,48 +628,81 @@ class AppTier(Construct):
             return CloudwatchMetricAlarmMetricQuery(
                 id=query_id,
                 metric=CloudwatchMetricAlarmMetricQueryMetric(
-                    namespace="AWS/ApplicationELB", metric_name=metric_name, dimensions=alb_dimensions,
-                    period=period, stat="Sum",
+                    namespace="AWS/ApplicationELB",
+                    metric_name=metric_name,
+                    dimensions=alb_dimensions,
+                    period=period,
+                    stat="Sum",
                 ),
             )
 
         self.alarms["alb_5xx"] = CloudwatchMetricAlarm(
-            self, "alb_5xx_alarm", alarm_name=f"{name}-alb-5xx",
+            self,
+            "alb_5xx_alarm",
+            alarm_name=f"{name}-alb-5xx",
             alarm_description=f"{role}: 5xx responses (load balancer + targets) above "
-                              f"{settings.alb_5xx_alarm_threshold} per {period} s",
-            comparison_operator="GreaterThanThreshold", threshold=settings.alb_5xx_alarm_threshold,
+            f"{settings.alb_5xx_alarm_threshold} per {period} s",
+            comparison_operator="GreaterThanThreshold",
+            threshold=settings.alb_5xx_alarm_threshold,
             treat_missing_data="notBreaching",
             metric_query=[
                 metric("elb_5xx", "HTTPCode_ELB_5XX_Count"),
                 metric("target_5xx", "HTTPCode_Target_5XX_Count"),
-                CloudwatchMetricAlarmMetricQuery(id="total_5xx", expression="FILL(elb_5xx, 0) + FILL(target_5xx, 0)",
-                                                 label="5xx responses", return_data=True),
+                CloudwatchMetricAlarmMetricQuery(
+                    id="total_5xx",
+                    expression="FILL(elb_5xx, 0) + FILL(target_5xx, 0)",
+                    label="5xx responses",
+                    return_data=True,
+                ),
             ],
             **common,
         )
         self.alarms["unhealthy_hosts"] = CloudwatchMetricAlarm(
-            self, "unhealthy_hosts_alarm", alarm_name=f"{name}-unhealthy-hosts",
+            self,
+            "unhealthy_hosts_alarm",
+            alarm_name=f"{name}-unhealthy-hosts",
             alarm_description=f"{role}: at least one target fails the load balancer health check",
-            namespace="AWS/ApplicationELB", metric_name="UnHealthyHostCount", dimensions=target_dimensions,
-            statistic="Maximum", period=period, comparison_operator="GreaterThanThreshold", threshold=0,
-            treat_missing_data="notBreaching", **common,
+            namespace="AWS/ApplicationELB",
+            metric_name="UnHealthyHostCount",
+            dimensions=target_dimensions,
+            statistic="Maximum",
+            period=period,
+            comparison_operator="GreaterThanThreshold",
+            threshold=0,
+            treat_missing_data="notBreaching",
+            **common,
         )
         self.alarms["response_time"] = CloudwatchMetricAlarm(
-            self, "response_time_alarm", alarm_name=f"{name}-response-time",
+            self,
+            "response_time_alarm",
+            alarm_name=f"{name}-response-time",
             alarm_description=f"{role}: p95 target response time above {settings.alb_response_time_alarm_seconds} s",
-            namespace="AWS/ApplicationELB", metric_name="TargetResponseTime", dimensions=alb_dimensions,
-            extended_statistic="p95", period=period, comparison_operator="GreaterThanThreshold",
-            threshold=settings.alb_response_time_alarm_seconds, treat_missing_data="notBreaching", **common,
+            namespace="AWS/ApplicationELB",
+            metric_name="TargetResponseTime",
+            dimensions=alb_dimensions,
+            extended_statistic="p95",
+            period=period,
+            comparison_operator="GreaterThanThreshold",
+            threshold=settings.alb_response_time_alarm_seconds,
+            treat_missing_data="notBreaching",
+            **common,
         )
         if self.min_capacity > 0:
             self.alarms["in_service"] = CloudwatchMetricAlarm(
-                self, "in_service_alarm", alarm_name=f"{name}-app-in-service",
+                self,
+                "in_service_alarm",
+                alarm_name=f"{name}-app-in-service",
                 alarm_description=f"{role}: fewer in-service instances than the minimum ({self.min_capacity})",
-                namespace="AWS/AutoScaling", metric_name="GroupInServiceInstances",
-                dimensions={"AutoScalingGroupName": self.auto_scaling_group.name}, statistic="Minimum",
-                period=period, comparison_operator="LessThanThreshold", threshold=self.min_capacity,
+                namespace="AWS/AutoScaling",
+                metric_name="GroupInServiceInstances",
+                dimensions={"AutoScalingGroupName": self.auto_scaling_group.name},
+                statistic="Minimum",
+                period=period,
+                comparison_operator="LessThanThreshold",
+                threshold=self.min_capacity,
                 # Metrics collection is on, so a missing minute means the group is gone or broken.
-                treat_missing_data="breaching", **common,
+                treat_missing_data="breaching",
+                **common,
             )
 
     def allow_egress_to(
@@ -529,8 +710,14 @@ class AppTier(Construct):
     ) -> VpcSecurityGroupEgressRule:
         """Let the app instances open connections to another security group (the database's) on one port."""
         return VpcSecurityGroupEgressRule(
-            self, f"app_egress_{name}", provider=self._provider, security_group_id=self.app_security_group.id,
-            ip_protocol="tcp", from_port=port, to_port=port, referenced_security_group_id=security_group_id,
+            self,
+            f"app_egress_{name}",
+            provider=self._provider,
+            security_group_id=self.app_security_group.id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            referenced_security_group_id=security_group_id,
             description=description,
         )
 

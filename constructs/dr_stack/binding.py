@@ -12,6 +12,7 @@ import importlib.abc
 import importlib.machinery
 import re
 import sys
+from collections.abc import Sequence
 from types import ModuleType
 
 PACKAGE = "cdktf_cdktf_provider_aws"
@@ -52,7 +53,9 @@ class _HeadLoader(importlib.abc.Loader):
 class _LazyBindingFinder(importlib.abc.MetaPathFinder):
     """Meta-path finder that only answers for the binding's top-level package."""
 
-    def find_spec(self, fullname: str, path: object, target: object = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname != PACKAGE:
             return None
         for finder in sys.meta_path:

@@ -41,8 +41,10 @@ class Budget:
     def breakdown(self) -> str:
         """One line: each term and its seconds, then the total against the objective."""
         parts = " + ".join(f"{t.name} {t.seconds} s" for t in self.terms if t.seconds or t.name != "decision")
-        return (f"{parts} = {self.total_seconds} s ({self.total_seconds / 60:.1f} min) against "
-                f"{self.objective} {self.objective_seconds // 60} min")
+        return (
+            f"{parts} = {self.total_seconds} s ({self.total_seconds / 60:.1f} min) against "
+            f"{self.objective} {self.objective_seconds // 60} min"
+        )
 
 
 def recovery_time_budget(s: Settings) -> Budget:
@@ -55,18 +57,35 @@ def recovery_time_budget(s: Settings) -> Budget:
     restore = max(s.db_promotion_allowance_seconds, app)
     dns = s.dns_ttl_seconds + s.health_check_interval_seconds
     terms = (
-        BudgetTerm("detection", detection,
-                   ("health_check_interval_seconds", "health_check_failure_threshold", "alarm_period_seconds",
-                    "alarm_evaluation_periods"),
-                   "health checks fail (interval x threshold), then the alarm evaluates (period x periods)"),
-        BudgetTerm("decision", decision, ("failover_automatic", "failover_decision_allowance_seconds"),
-                   "a person approves the failover; zero when failover_automatic is on"),
-        BudgetTerm("promotion_and_scale_up", restore,
-                   ("db_promotion_allowance_seconds", "app_scale_up_allowance_seconds",
-                    "app_health_check_grace_seconds"),
-                   "max(database promotion, instance launch + health-check grace): they run in parallel"),
-        BudgetTerm("dns", dns, ("dns_ttl_seconds", "health_check_interval_seconds"),
-                   "resolvers drop the cached answer (TTL) after the health check flips (one interval)"),
+        BudgetTerm(
+            "detection",
+            detection,
+            (
+                "health_check_interval_seconds",
+                "health_check_failure_threshold",
+                "alarm_period_seconds",
+                "alarm_evaluation_periods",
+            ),
+            "health checks fail (interval x threshold), then the alarm evaluates (period x periods)",
+        ),
+        BudgetTerm(
+            "decision",
+            decision,
+            ("failover_automatic", "failover_decision_allowance_seconds"),
+            "a person approves the failover; zero when failover_automatic is on",
+        ),
+        BudgetTerm(
+            "promotion_and_scale_up",
+            restore,
+            ("db_promotion_allowance_seconds", "app_scale_up_allowance_seconds", "app_health_check_grace_seconds"),
+            "max(database promotion, instance launch + health-check grace): they run in parallel",
+        ),
+        BudgetTerm(
+            "dns",
+            dns,
+            ("dns_ttl_seconds", "health_check_interval_seconds"),
+            "resolvers drop the cached answer (TTL) after the health check flips (one interval)",
+        ),
     )
     return Budget("rto_minutes", s.rto_minutes * 60, terms, sum(t.seconds for t in terms))
 
@@ -74,11 +93,18 @@ def recovery_time_budget(s: Settings) -> Budget:
 def data_loss_budget(s: Settings) -> Budget:
     """Worst-case data-loss window: lag just under the alarm, or above it until the alarm fires."""
     terms = (
-        BudgetTerm("lag_threshold", s.replication_lag_threshold_seconds, ("replication_lag_alarm_seconds",),
-                   "replication lag can sit just under the alarm threshold unnoticed"),
-        BudgetTerm("lag_alarm_evaluation", s.alarm_period_seconds * s.replication_lag_alarm_evaluation_periods,
-                   ("alarm_period_seconds", "replication_lag_alarm_evaluation_periods"),
-                   "lag above the threshold is reported after period x evaluation periods"),
+        BudgetTerm(
+            "lag_threshold",
+            s.replication_lag_threshold_seconds,
+            ("replication_lag_alarm_seconds",),
+            "replication lag can sit just under the alarm threshold unnoticed",
+        ),
+        BudgetTerm(
+            "lag_alarm_evaluation",
+            s.alarm_period_seconds * s.replication_lag_alarm_evaluation_periods,
+            ("alarm_period_seconds", "replication_lag_alarm_evaluation_periods"),
+            "lag above the threshold is reported after period x evaluation periods",
+        ),
     )
     return Budget("rpo_minutes", s.rpo_minutes * 60, terms, sum(t.seconds for t in terms))
 
@@ -88,9 +114,11 @@ def budget_problem(s: Settings) -> str | None:
     for budget in (recovery_time_budget(s), data_loss_budget(s)):
         if not budget.met:
             largest = budget.largest
-            return (f"settings cannot meet {budget.objective}={budget.objective_seconds // 60}: worst case "
-                    f"{budget.breakdown()}; the largest term is {largest.name} ({largest.how}): change "
-                    f"{' or '.join(largest.settings)}, or raise {budget.objective}")
+            return (
+                f"settings cannot meet {budget.objective}={budget.objective_seconds // 60}: worst case "
+                f"{budget.breakdown()}; the largest term is {largest.name} ({largest.how}): change "
+                f"{' or '.join(largest.settings)}, or raise {budget.objective}"
+            )
     return None
 
 
@@ -99,10 +127,14 @@ def budget_table(s: Settings) -> str:
     rows = ["| budget | term | seconds | settings that change it |", "|---|---|---|---|"]
     for budget in (recovery_time_budget(s), data_loss_budget(s)):
         for term in budget.terms:
-            rows.append(f"| {budget.objective} | {term.name}: {term.how} | {term.seconds} | "
-                        f"{', '.join(f'`{name}`' for name in term.settings)} |")
-        rows.append(f"| {budget.objective} | **worst case** (objective {budget.objective_seconds} s) | "
-                    f"**{budget.total_seconds}** | |")
+            rows.append(
+                f"| {budget.objective} | {term.name}: {term.how} | {term.seconds} | "
+                f"{', '.join(f'`{name}`' for name in term.settings)} |"
+            )
+        rows.append(
+            f"| {budget.objective} | **worst case** (objective {budget.objective_seconds} s) | "
+            f"**{budget.total_seconds}** | |"
+        )
     return "\n".join(rows)
 
 

@@ -43,7 +43,6 @@ PASSWORD_LENGTH = 40
 PASSWORD_MIN_LENGTH = 16
 
 
-
 class DatabaseCredentials(Construct):
     """Master password (random_password or a sensitive variable) and its KMS-encrypted, replicated secret."""
 
@@ -91,14 +90,14 @@ class DatabaseCredentials(Construct):
                 nullable=False,
                 description=(
                     "Master password of the Aurora global database (TF_VAR_db_master_password): "
-                    f"{PASSWORD_MIN_LENGTH}-41 characters, none of / @ \" or space."
+                    f'{PASSWORD_MIN_LENGTH}-41 characters, none of / @ " or space.'
                 ),
                 validation=[
                     TerraformVariableValidationConfig(
                         condition=(
                             f"${{length(var.{PASSWORD_VARIABLE}) >= {PASSWORD_MIN_LENGTH} && "
                             f"length(var.{PASSWORD_VARIABLE}) <= 41 && "
-                            f"!can(regex(\"[/@\\\" ]\", var.{PASSWORD_VARIABLE}))}}"
+                            f'!can(regex("[/@\\" ]", var.{PASSWORD_VARIABLE}))}}'
                         ),
                         error_message=(
                             f"db_master_password must be {PASSWORD_MIN_LENGTH}-41 characters without '/', '@', "
@@ -178,8 +177,12 @@ class DatabaseCredentials(Construct):
                     actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
                     resources=[self.secret_arn_in(region_role)],
                 ),
-                kms_via_service(self._keys[region_role].key_arn, service="secretsmanager", region=region,
-                                sid="DecryptDatabaseSecret"),
+                kms_via_service(
+                    self._keys[region_role].key_arn,
+                    service="secretsmanager",
+                    region=region,
+                    sid="DecryptDatabaseSecret",
+                ),
             ],
         )
 
@@ -207,4 +210,3 @@ class DatabaseCredentials(Construct):
     def connection_version(self) -> SecretsmanagerSecretVersion | None:
         """The secret version holding the connection document, once store_connection() was called."""
         return self._connection
-

@@ -23,8 +23,14 @@ def _metric_widget(title: str, region: str, metrics: list[list[Any]], **extra: A
         "type": "metric",
         "width": WIDGET_WIDTH,
         "height": WIDGET_HEIGHT,
-        "properties": {"title": title, "region": region, "metrics": metrics, "view": "timeSeries",
-                       "period": METRIC_PERIOD_SECONDS, **extra},
+        "properties": {
+            "title": title,
+            "region": region,
+            "metrics": metrics,
+            "view": "timeSeries",
+            "period": METRIC_PERIOD_SECONDS,
+            **extra,
+        },
     }
 
 
@@ -48,70 +54,126 @@ class DrDashboard(Construct):
         regions = {role: settings.region_of(role) for role in ROLES}
         primary_region = regions["primary"]
 
-        def per_region(namespace: str, metric_name: str, dimensions: dict[str, list[str]], stat: str,
-                       label: str) -> list[list[Any]]:
+        def per_region(
+            namespace: str, metric_name: str, dimensions: dict[str, list[str]], stat: str, label: str
+        ) -> list[list[Any]]:
             rows = []
             for role in ROLES:
-                rows.append([namespace, metric_name, *dimensions[role],
-                             {"region": regions[role], "stat": stat, "label": f"{label} {role} ({regions[role]})"}])
+                rows.append(
+                    [
+                        namespace,
+                        metric_name,
+                        *dimensions[role],
+                        {"region": regions[role], "stat": stat, "label": f"{label} {role} ({regions[role]})"},
+                    ]
+                )
             return rows
 
         alb = {role: ["LoadBalancer", app_tiers[role].alb_arn_suffix] for role in ROLES}
         asg = {role: ["AutoScalingGroupName", app_tiers[role].asg_name] for role in ROLES}
         health_checks = [
-            ["AWS/Route53", "HealthCheckStatus", "HealthCheckId", dns.health_check_id(role),
-             {"label": f"{role} ALB ({regions[role]})"}]
+            [
+                "AWS/Route53",
+                "HealthCheckStatus",
+                "HealthCheckId",
+                dns.health_check_id(role),
+                {"label": f"{role} ALB ({regions[role]})"},
+            ]
             for role in ROLES
         ] + [
-            ["AWS/Route53", "HealthCheckStatus", "HealthCheckId", dns.primary_calculated_health_check_id,
-             {"label": "primary in service (ALB healthy and not fenced)"}],
+            [
+                "AWS/Route53",
+                "HealthCheckStatus",
+                "HealthCheckId",
+                dns.primary_calculated_health_check_id,
+                {"label": "primary in service (ALB healthy and not fenced)"},
+            ],
         ]
         widgets = [
             {
-                "type": "text", "width": 2 * WIDGET_WIDTH, "height": 2,
-                "properties": {"markdown": (
-                    f"## {settings.name_prefix} disaster recovery: primary {regions['primary']}, secondary "
-                    f"{regions['secondary']}\nObjectives: RTO {settings.rto_minutes} min, RPO "
-                    f"{settings.rpo_minutes} min. Health check 1 = healthy; PrimaryFenced 1 = traffic on the "
-                    "secondary."
-                )},
+                "type": "text",
+                "width": 2 * WIDGET_WIDTH,
+                "height": 2,
+                "properties": {
+                    "markdown": (
+                        f"## {settings.name_prefix} disaster recovery: primary {regions['primary']}, secondary "
+                        f"{regions['secondary']}\nObjectives: RTO {settings.rto_minutes} min, RPO "
+                        f"{settings.rpo_minutes} min. Health check 1 = healthy; PrimaryFenced 1 = traffic on the "
+                        "secondary."
+                    )
+                },
             },
             # Route53 publishes health-check metrics in us-east-1 only.
-            _metric_widget("Route53 health checks (1 = healthy)", ROUTE53_METRICS_REGION, health_checks,
-                           stat="Minimum", yAxis={"left": {"min": 0, "max": 1}}),
+            _metric_widget(
+                "Route53 health checks (1 = healthy)",
+                ROUTE53_METRICS_REGION,
+                health_checks,
+                stat="Minimum",
+                yAxis={"left": {"min": 0, "max": 1}},
+            ),
             # Lag metrics come from the secondary cluster only.
             _metric_widget(
-                f"Aurora global replication lag ({regions['secondary']})", regions["secondary"],
+                f"Aurora global replication lag ({regions['secondary']})",
+                regions["secondary"],
                 [
-                    ["AWS/RDS", "AuroraGlobalDBReplicationLag", "DBClusterIdentifier", secondary_cluster,
-                     {"label": "replication lag (ms)"}],
-                    ["AWS/RDS", "AuroraGlobalDBRPOLag", "DBClusterIdentifier", secondary_cluster,
-                     {"label": "RPO lag (ms)"}],
+                    [
+                        "AWS/RDS",
+                        "AuroraGlobalDBReplicationLag",
+                        "DBClusterIdentifier",
+                        secondary_cluster,
+                        {"label": "replication lag (ms)"},
+                    ],
+                    [
+                        "AWS/RDS",
+                        "AuroraGlobalDBRPOLag",
+                        "DBClusterIdentifier",
+                        secondary_cluster,
+                        {"label": "RPO lag (ms)"},
+                    ],
                 ],
                 stat="Maximum",
-                annotations={"horizontal": [{"label": f"RPO {settings.rpo_minutes} min",
-                                             "value": settings.rpo_minutes * 60_000}]},
+                annotations={
+                    "horizontal": [{"label": f"RPO {settings.rpo_minutes} min", "value": settings.rpo_minutes * 60_000}]
+                },
             ),
-            _metric_widget("ALB 5xx responses", primary_region,
-                           per_region("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", alb, "Sum", "ELB 5xx")
-                           + per_region("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", alb, "Sum",
-                                        "target 5xx")),
-            _metric_widget("ALB target response time p95 (s)", primary_region,
-                           per_region("AWS/ApplicationELB", "TargetResponseTime", alb, "p95", "p95"),
-                           annotations={"horizontal": [{"label": "alarm",
-                                                        "value": settings.alb_response_time_alarm_seconds}]}),
-            _metric_widget("App instances in service", primary_region,
-                           per_region("AWS/AutoScaling", "GroupInServiceInstances", asg, "Minimum", "in service")
-                           + per_region("AWS/AutoScaling", "GroupDesiredCapacity", asg, "Maximum", "desired")),
             _metric_widget(
-                f"Traffic switch ({dns.traffic_switch_region})", dns.traffic_switch_region,
-                [[TRAFFIC_SWITCH_NAMESPACE, TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_DIMENSION,
-                  settings.global_cluster_identifier, {"label": "primary fenced"}]],
+                "ALB 5xx responses",
+                primary_region,
+                per_region("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", alb, "Sum", "ELB 5xx")
+                + per_region("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", alb, "Sum", "target 5xx"),
+            ),
+            _metric_widget(
+                "ALB target response time p95 (s)",
+                primary_region,
+                per_region("AWS/ApplicationELB", "TargetResponseTime", alb, "p95", "p95"),
+                annotations={"horizontal": [{"label": "alarm", "value": settings.alb_response_time_alarm_seconds}]},
+            ),
+            _metric_widget(
+                "App instances in service",
+                primary_region,
+                per_region("AWS/AutoScaling", "GroupInServiceInstances", asg, "Minimum", "in service")
+                + per_region("AWS/AutoScaling", "GroupDesiredCapacity", asg, "Maximum", "desired"),
+            ),
+            _metric_widget(
+                f"Traffic switch ({dns.traffic_switch_region})",
+                dns.traffic_switch_region,
+                [
+                    [
+                        TRAFFIC_SWITCH_NAMESPACE,
+                        TRAFFIC_SWITCH_METRIC,
+                        TRAFFIC_SWITCH_DIMENSION,
+                        settings.global_cluster_identifier,
+                        {"label": "primary fenced"},
+                    ]
+                ],
                 stat="Maximum",
             ),
         ]
         self.dashboard = CloudwatchDashboard(
-            self, "dashboard", provider=providers.primary, dashboard_name=f"{settings.name_prefix}-dr",
+            self,
+            "dashboard",
+            provider=providers.primary,
+            dashboard_name=f"{settings.name_prefix}-dr",
             dashboard_body=json.dumps({"widgets": widgets}),
         )
 

@@ -76,7 +76,7 @@ class GlobalDatabase(Construct):
         self._settings = settings
         self._networks = networks
         self._keys = keys
-        self._ingress: dict[str, VpcSecurityGroupIngressRule] = {}
+        self._ingress: dict[tuple[str, str], VpcSecurityGroupIngressRule] = {}
 
         self.global_cluster = RdsGlobalCluster(
             self,
@@ -262,9 +262,7 @@ class GlobalDatabase(Construct):
             iam_database_authentication_enabled=True,
             serverlessv2_scaling_configuration=scaling,
             depends_on=depends_on,
-            lifecycle=TerraformResourceLifecycle(
-                ignore_changes=_PRIMARY_IGNORED if is_primary else _SECONDARY_IGNORED
-            ),
+            lifecycle=TerraformResourceLifecycle(ignore_changes=_PRIMARY_IGNORED if is_primary else _SECONDARY_IGNORED),
             **credentials,
         )
 
@@ -477,8 +475,12 @@ class GlobalDatabase(Construct):
     @property
     def alarms(self) -> list[CloudwatchMetricAlarm]:
         """Every alarm the database defines (for dashboards and composite alarms)."""
-        found = [self.replication_lag_alarm, self.rpo_lag_alarm, self.writer_cpu_alarm,
-                 self.writer_freeable_memory_alarm]
+        found = [
+            self.replication_lag_alarm,
+            self.rpo_lag_alarm,
+            self.writer_cpu_alarm,
+            self.writer_freeable_memory_alarm,
+        ]
         return [alarm for alarm in found if alarm is not None]
 
 

@@ -46,12 +46,18 @@ class HostedZone(Construct):
         self.provider = provider
         self.created = settings.create_hosted_zone
         if settings.create_hosted_zone:
-            zone = Route53Zone(self, "zone", provider=provider, name=settings.hosted_zone_name,
-                               comment=f"{settings.name_prefix}: DR failover records")
+            zone = Route53Zone(
+                self,
+                "zone",
+                provider=provider,
+                name=settings.hosted_zone_name,
+                comment=f"{settings.name_prefix}: DR failover records",
+            )
             self._zone_id = zone.zone_id
         else:
-            found = DataAwsRoute53Zone(self, "zone", provider=provider, name=settings.hosted_zone_name,
-                                       private_zone=False)
+            found = DataAwsRoute53Zone(
+                self, "zone", provider=provider, name=settings.hosted_zone_name, private_zone=False
+            )
             self._zone_id = found.zone_id
         self._zone_name = settings.hosted_zone_name
 
@@ -74,22 +80,37 @@ class ValidatedCertificate(Construct):
     ) -> None:
         super().__init__(scope, id_)
         certificate = AcmCertificate(
-            self, "certificate", provider=provider, domain_name=settings.domain_name, validation_method="DNS",
-            key_algorithm="EC_prime256v1", tags={"Name": f"{settings.name_prefix}-{role}"},
+            self,
+            "certificate",
+            provider=provider,
+            domain_name=settings.domain_name,
+            validation_method="DNS",
+            key_algorithm="EC_prime256v1",
+            tags={"Name": f"{settings.name_prefix}-{role}"},
             lifecycle={"create_before_destroy": True},
         )
         options = TerraformIterator.from_complex_list(certificate.domain_validation_options, "domain_name")
         # ACM asks for the same CNAME for the same domain in every region of an account, so both regions'
         # records may name one record: allow_overwrite makes the second an idempotent upsert.
         records = Route53Record(
-            self, "validation_record", provider=zone.provider, for_each=options, zone_id=zone.zone_id,
-            name=options.get_string("resource_record_name"), type=options.get_string("resource_record_type"),
-            records=[options.get_string("resource_record_value")], ttl=VALIDATION_RECORD_TTL_SECONDS,
+            self,
+            "validation_record",
+            provider=zone.provider,
+            for_each=options,
+            zone_id=zone.zone_id,
+            name=options.get_string("resource_record_name"),
+            type=options.get_string("resource_record_type"),
+            records=[options.get_string("resource_record_value")],
+            ttl=VALIDATION_RECORD_TTL_SECONDS,
             allow_overwrite=True,
         )
         fqdns = Token.as_list(TerraformIterator.from_resources(records).pluck_property("fqdn"))
         self.validation = AcmCertificateValidation(
-            self, "validation", provider=provider, certificate_arn=certificate.arn, validation_record_fqdns=fqdns,
+            self,
+            "validation",
+            provider=provider,
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=fqdns,
         )
 
     @property
@@ -127,12 +148,20 @@ class DnsFailover(Construct):
         self.health_checks: dict[str, Route53HealthCheck] = {}
         for role in ROLES:
             self.health_checks[role] = Route53HealthCheck(
-                self, f"{role}_alb_health_check", provider=route53, type="HTTPS" if https else "HTTP",
-                fqdn=app_tiers[role].alb_dns_name, port=HTTPS_PORT if https else HTTP_PORT,
-                resource_path=settings.health_check_path, request_interval=settings.health_check_interval_seconds,
-                failure_threshold=settings.health_check_failure_threshold, measure_latency=True,
-                enable_sni=True if https else None, regions=list(HEALTH_CHECKER_REGIONS),
-                reference_name=f"{role}-alb"[:64], tags={"Name": f"{name}-{role}-alb"},
+                self,
+                f"{role}_alb_health_check",
+                provider=route53,
+                type="HTTPS" if https else "HTTP",
+                fqdn=app_tiers[role].alb_dns_name,
+                port=HTTPS_PORT if https else HTTP_PORT,
+                resource_path=settings.health_check_path,
+                request_interval=settings.health_check_interval_seconds,
+                failure_threshold=settings.health_check_failure_threshold,
+                measure_latency=True,
+                enable_sni=True if https else None,
+                regions=list(HEALTH_CHECKER_REGIONS),
+                reference_name=f"{role}-alb"[:64],
+                tags={"Name": f"{name}-{role}-alb"},
             )
 
         # The traffic switch: the orchestrator fences the primary by writing PrimaryFenced=1 in the secondary
@@ -140,32 +169,48 @@ class DnsFailover(Construct):
         # alarm, so traffic moves without any Route53 (us-east-1 control plane) call during a failover.
         self.traffic_switch_region_name = settings.secondary_region
         self.traffic_switch_alarm = CloudwatchMetricAlarm(
-            self, "traffic_switch_alarm", provider=providers.secondary,
+            self,
+            "traffic_switch_alarm",
+            provider=providers.secondary,
             alarm_name=f"{name}-traffic-switch-primary-fenced",
             alarm_description="ALARM: the failover orchestrator fenced the primary region; Route53 sends users "
-                              "to the secondary. The orchestrator writes 0 to let the primary back.",
-            namespace=TRAFFIC_SWITCH_NAMESPACE, metric_name=TRAFFIC_SWITCH_METRIC,
+            "to the secondary. The orchestrator writes 0 to let the primary back.",
+            namespace=TRAFFIC_SWITCH_NAMESPACE,
+            metric_name=TRAFFIC_SWITCH_METRIC,
             dimensions={TRAFFIC_SWITCH_DIMENSION: settings.global_cluster_identifier},
-            statistic="Maximum", period=60, evaluation_periods=1, threshold=1,
+            statistic="Maximum",
+            period=60,
+            evaluation_periods=1,
+            threshold=1,
             comparison_operator="GreaterThanOrEqualToThreshold",
             # The orchestrator writes the metric once, not continuously: "ignore" keeps the alarm in its last
             # state when no data arrives, so a fenced primary stays fenced (and an unfenced one stays in).
             treat_missing_data="ignore",
-            alarm_actions=[alarm_topics["secondary"].topic_arn], ok_actions=[alarm_topics["secondary"].topic_arn],
+            alarm_actions=[alarm_topics["secondary"].topic_arn],
+            ok_actions=[alarm_topics["secondary"].topic_arn],
         )
         self.traffic_switch_health_check = Route53HealthCheck(
-            self, "traffic_switch_health_check", provider=route53, type="CLOUDWATCH_METRIC",
+            self,
+            "traffic_switch_health_check",
+            provider=route53,
+            type="CLOUDWATCH_METRIC",
             cloudwatch_alarm_name=self.traffic_switch_alarm.alarm_name,
             cloudwatch_alarm_region=self.traffic_switch_region_name,
             # Before the metric is ever written the alarm has no data: the primary is not fenced.
             insufficient_data_health_status="Healthy",
-            reference_name="traffic-switch", tags={"Name": f"{name}-traffic-switch"},
+            reference_name="traffic-switch",
+            tags={"Name": f"{name}-traffic-switch"},
         )
         self.primary_calculated_health_check = Route53HealthCheck(
-            self, "primary_calculated_health_check", provider=route53, type="CALCULATED",
+            self,
+            "primary_calculated_health_check",
+            provider=route53,
+            type="CALCULATED",
             child_healthchecks=[self.health_checks["primary"].id, self.traffic_switch_health_check.id],
             # Both must be healthy: an unhealthy primary ALB *or* a fenced primary moves traffic.
-            child_health_threshold=2, reference_name="primary-in-service", tags={"Name": f"{name}-primary-serving"},
+            child_health_threshold=2,
+            reference_name="primary-in-service",
+            tags={"Name": f"{name}-primary-serving"},
         )
 
         self.records: dict[str, Route53Record] = {}
@@ -176,12 +221,20 @@ class DnsFailover(Construct):
             }
             for role in ROLES:
                 self.records[role] = Route53Record(
-                    self, f"{role}_record", provider=route53, zone_id=zone.zone_id, name=settings.domain_name,
-                    type="A", set_identifier=role,
+                    self,
+                    f"{role}_record",
+                    provider=route53,
+                    zone_id=zone.zone_id,
+                    name=settings.domain_name,
+                    type="A",
+                    set_identifier=role,
                     failover_routing_policy=Route53RecordFailoverRoutingPolicy(type=role.upper()),
                     health_check_id=record_health_checks[role],
-                    alias=Route53RecordAlias(name=app_tiers[role].alb_dns_name, zone_id=app_tiers[role].alb_zone_id,
-                                             evaluate_target_health=True),
+                    alias=Route53RecordAlias(
+                        name=app_tiers[role].alb_dns_name,
+                        zone_id=app_tiers[role].alb_zone_id,
+                        evaluate_target_health=True,
+                    ),
                 )
 
         # Route53 publishes HealthCheckStatus in us-east-1 only, and an alarm can notify only a topic of its
@@ -192,14 +245,22 @@ class DnsFailover(Construct):
         self.health_check_alarms: dict[str, CloudwatchMetricAlarm] = {}
         for label, check_id in watched.items():
             self.health_check_alarms[label] = CloudwatchMetricAlarm(
-                self, f"{label}_health_check_alarm", provider=providers.us_east_1,
+                self,
+                f"{label}_health_check_alarm",
+                provider=providers.us_east_1,
                 alarm_name=f"{name}-{label.replace('_', '-')}-health-check",
                 alarm_description=f"Route53 health check {label.replace('_', ' ')} is failing",
-                namespace="AWS/Route53", metric_name="HealthCheckStatus", dimensions={"HealthCheckId": check_id},
-                statistic="Minimum", period=ROUTE53_METRIC_PERIOD_SECONDS,
-                evaluation_periods=settings.alarm_evaluation_periods, threshold=1,
-                comparison_operator="LessThanThreshold", treat_missing_data="breaching",
-                alarm_actions=actions, ok_actions=actions,
+                namespace="AWS/Route53",
+                metric_name="HealthCheckStatus",
+                dimensions={"HealthCheckId": check_id},
+                statistic="Minimum",
+                period=ROUTE53_METRIC_PERIOD_SECONDS,
+                evaluation_periods=settings.alarm_evaluation_periods,
+                threshold=1,
+                comparison_operator="LessThanThreshold",
+                treat_missing_data="breaching",
+                alarm_actions=actions,
+                ok_actions=actions,
             )
 
     @property

@@ -43,6 +43,7 @@ PROBE_HANDLER = "dr_probe.handler.handler"
 PROBE_METRIC = "PrimaryEndpointHealthy"
 # The orchestrator's own waits (promotion deadline + fencing + DNS) stay inside Lambda's 15-minute limit.
 LAMBDA_TIMEOUT_SECONDS = 900
+LEASE_MARGIN_SECONDS = 120
 _staged: Path | None = None
 
 
@@ -60,46 +61,104 @@ def _peer(role: str) -> str:
 
 
 def _assume_lambda() -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
-        ],
-    })
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+            ],
+        }
+    )
 
 
 class RegionalLambda(Construct):
     """A Lambda with its role, KMS-encrypted log group and environment, DLQ and X-Ray tracing."""
 
-    def __init__(self, scope: Construct, id_: str, *, provider: AwsProvider, settings: Settings, key: RegionalKey,
-                 asset: TerraformAsset, function_name: str, handler: str, environment: dict[str, str],
-                 reserved_concurrency: int, timeout: int, statements: list[dict[str, object]]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        provider: AwsProvider,
+        settings: Settings,
+        key: RegionalKey,
+        asset: TerraformAsset,
+        function_name: str,
+        handler: str,
+        environment: dict[str, str],
+        reserved_concurrency: int,
+        timeout: int,
+        statements: list[dict[str, object]],
+    ) -> None:
         super().__init__(scope, id_)
-        self.log_group = CloudwatchLogGroup(self, "log_group", provider=provider, name=f"/aws/lambda/{function_name}",
-                                            retention_in_days=settings.log_retention_days, kms_key_id=key.key_arn)
-        self.dead_letter_queue = SqsQueue(self, "dead_letter_queue", provider=provider, name=f"{function_name}-dlq",
-                                          kms_master_key_id=key.key_arn, message_retention_seconds=1_209_600)
-        self.role = IamRole(self, "role", provider=provider, name=f"{function_name}-role"[:64],
-                            assume_role_policy=_assume_lambda())
+        self.log_group = CloudwatchLogGroup(
+            self,
+            "log_group",
+            provider=provider,
+            name=f"/aws/lambda/{function_name}",
+            retention_in_days=settings.log_retention_days,
+            kms_key_id=key.key_arn,
+        )
+        self.dead_letter_queue = SqsQueue(
+            self,
+            "dead_letter_queue",
+            provider=provider,
+            name=f"{function_name}-dlq",
+            kms_master_key_id=key.key_arn,
+            message_retention_seconds=1_209_600,
+        )
+        self.role = IamRole(
+            self, "role", provider=provider, name=f"{function_name}-role"[:64], assume_role_policy=_assume_lambda()
+        )
         base_statements: list[dict[str, object]] = [
-            {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-             "Resource": [f"{self.log_group.arn}:*"]},
+            {
+                "Sid": "Logs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [f"{self.log_group.arn}:*"],
+            },
             # X-Ray trace segments have no resource-level permissions.
-            {"Sid": "Tracing", "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-             "Resource": ["*"]},
-            {"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"],
-             "Resource": [self.dead_letter_queue.arn]},
-            {"Sid": "RegionalKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-             "Resource": [key.key_arn]},
+            {
+                "Sid": "Tracing",
+                "Effect": "Allow",
+                "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                "Resource": ["*"],
+            },
+            {
+                "Sid": "DeadLetters",
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": [self.dead_letter_queue.arn],
+            },
+            {
+                "Sid": "RegionalKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": [key.key_arn],
+            },
         ]
-        self.policy = IamRolePolicy(self, "policy", provider=provider, role=self.role.id,
-                                    policy=Fn.jsonencode({"Version": "2012-10-17",
-                                                          "Statement": base_statements + statements}))
+        self.policy = IamRolePolicy(
+            self,
+            "policy",
+            provider=provider,
+            role=self.role.id,
+            policy=Fn.jsonencode({"Version": "2012-10-17", "Statement": base_statements + statements}),
+        )
         self.function = LambdaFunction(
-            self, "function", provider=provider, function_name=function_name, role=self.role.arn,
-            runtime=LAMBDA_RUNTIME, handler=handler, filename=asset.path, source_code_hash=asset.asset_hash,
-            timeout=timeout, memory_size=256, reserved_concurrent_executions=reserved_concurrency,
-            kms_key_arn=key.key_arn, environment=LambdaFunctionEnvironment(variables=environment),
+            self,
+            "function",
+            provider=provider,
+            function_name=function_name,
+            role=self.role.arn,
+            runtime=LAMBDA_RUNTIME,
+            handler=handler,
+            filename=asset.path,
+            source_code_hash=asset.asset_hash,
+            timeout=timeout,
+            memory_size=256,
+            reserved_concurrent_executions=reserved_concurrency,
+            kms_key_arn=key.key_arn,
+            environment=LambdaFunctionEnvironment(variables=environment),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=self.dead_letter_queue.arn),
             logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
@@ -107,9 +166,14 @@ class RegionalLambda(Construct):
         )
         # An asynchronous invocation is not retried by Lambda: a failed failover goes to the DLQ and a person
         # (or the next alarm) re-invokes; the orchestrator resumes from its journal.
-        LambdaFunctionEventInvokeConfig(self, "invoke_config", provider=provider,
-                                        function_name=self.function.function_name, maximum_retry_attempts=0,
-                                        maximum_event_age_in_seconds=3600)
+        LambdaFunctionEventInvokeConfig(
+            self,
+            "invoke_config",
+            provider=provider,
+            function_name=self.function.function_name,
+            maximum_retry_attempts=0,
+            maximum_event_age_in_seconds=3600,
+        )
 
     @property
     def function_name(self) -> str:
@@ -125,9 +189,20 @@ class RegionalLambda(Construct):
 class FailoverOrchestrators(Construct):
     """One orchestrator per region, each promoting its own region; least-privilege IAM on the stack's ARNs."""
 
-    def __init__(self, scope: Construct, id_: str, *, providers: object, settings: Settings,
-                 keys: dict[str, RegionalKey], topics: dict[str, AlarmTopic], database: GlobalDatabase,
-                 app_tiers: dict[str, AppTier], state_table: GlobalTable, dns: DnsFailover) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        providers: object,
+        settings: Settings,
+        keys: dict[str, RegionalKey],
+        topics: dict[str, AlarmTopic],
+        database: GlobalDatabase,
+        app_tiers: dict[str, AppTier],
+        state_table: GlobalTable,
+        dns: DnsFailover,
+    ) -> None:
         super().__init__(scope, id_)
         self.settings = settings
         asset = TerraformAsset(self, "lambda_source", path=str(lambda_source_dir()), type=AssetType.ARCHIVE)
@@ -156,6 +231,9 @@ class FailoverOrchestrators(Construct):
                 "RPO_MINUTES": str(settings.rpo_minutes),
                 "RTO_MINUTES": str(settings.rto_minutes),
                 "PROMOTION_TIMEOUT_SECONDS": str(settings.failover_promotion_timeout_seconds),
+                # The lease outlives the longest step (the promotion wait) by two minutes, so a crashed run
+                # can be resumed soon after, never while a live run is still waiting.
+                "LOCK_LEASE_SECONDS": str(settings.failover_promotion_timeout_seconds + LEASE_MARGIN_SECONDS),
                 "METRIC_NAMESPACE": TRAFFIC_SWITCH_NAMESPACE,
                 "TRAFFIC_SWITCH_REGION": dns.traffic_switch_region,
                 "TRAFFIC_SWITCH_METRIC": TRAFFIC_SWITCH_METRIC,
@@ -163,104 +241,203 @@ class FailoverOrchestrators(Construct):
             }
             statements = self._statements(role, database, app_tiers, topics, state_table, dns)
             self.functions[role] = RegionalLambda(
-                self, f"{role}_orchestrator", provider=provider, settings=settings, key=keys[role], asset=asset,
-                function_name=f"{settings.name_prefix}-{role}-failover", handler=ORCHESTRATOR_HANDLER,
-                environment=environment, reserved_concurrency=1, timeout=LAMBDA_TIMEOUT_SECONDS,
+                self,
+                f"{role}_orchestrator",
+                provider=provider,
+                settings=settings,
+                key=keys[role],
+                asset=asset,
+                function_name=f"{settings.name_prefix}-{role}-failover",
+                handler=ORCHESTRATOR_HANDLER,
+                environment=environment,
+                reserved_concurrency=1,
+                timeout=LAMBDA_TIMEOUT_SECONDS,
                 statements=statements,
             )
         if settings.failover_automatic:
             self._automatic_trigger(providers, keys, topics, app_tiers, dns, asset)
 
-    def _statements(self, role: str, database: GlobalDatabase, app_tiers: dict[str, AppTier],
-                    topics: dict[str, AlarmTopic], state_table: GlobalTable,
-                    dns: DnsFailover) -> list[dict[str, object]]:
+    def _statements(
+        self,
+        role: str,
+        database: GlobalDatabase,
+        app_tiers: dict[str, AppTier],
+        topics: dict[str, AlarmTopic],
+        state_table: GlobalTable,
+        dns: DnsFailover,
+    ) -> list[dict[str, object]]:
         peer = _peer(role)
         cluster_arns = [database.cluster_arn(role), database.cluster_arn(peer)]
         return [
-            {"Sid": "ReadGlobalDatabase", "Effect": "Allow",
-             "Action": ["rds:DescribeGlobalClusters", "rds:DescribeDBClusters"],
-             "Resource": [database.global_cluster_arn, *cluster_arns]},
+            {
+                "Sid": "ReadGlobalDatabase",
+                "Effect": "Allow",
+                "Action": ["rds:DescribeGlobalClusters", "rds:DescribeDBClusters"],
+                "Resource": [database.global_cluster_arn, *cluster_arns],
+            },
             # Promotion names the global cluster and the target cluster (this region's only).
-            {"Sid": "PromoteThisRegion", "Effect": "Allow",
-             "Action": ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"],
-             "Resource": [database.global_cluster_arn, *cluster_arns]},
+            {
+                "Sid": "PromoteThisRegion",
+                "Effect": "Allow",
+                "Action": ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"],
+                "Resource": [database.global_cluster_arn, *cluster_arns],
+            },
             # DescribeAutoScalingGroups has no resource-level permissions.
-            {"Sid": "DescribeScaling", "Effect": "Allow", "Action": ["autoscaling:DescribeAutoScalingGroups"],
-             "Resource": ["*"]},
-            {"Sid": "ScaleAppTiers", "Effect": "Allow",
-             "Action": ["autoscaling:UpdateAutoScalingGroup"],
-             "Resource": [app_tiers[role].asg_arn, app_tiers[peer].asg_arn]},
+            {
+                "Sid": "DescribeScaling",
+                "Effect": "Allow",
+                "Action": ["autoscaling:DescribeAutoScalingGroups"],
+                "Resource": ["*"],
+            },
+            {
+                "Sid": "ScaleAppTiers",
+                "Effect": "Allow",
+                "Action": ["autoscaling:UpdateAutoScalingGroup"],
+                "Resource": [app_tiers[role].asg_arn, app_tiers[peer].asg_arn],
+            },
             # CloudWatch metric reads and writes have no resource-level permissions; writes are held to the
             # orchestrator's namespace.
-            {"Sid": "ReadLag", "Effect": "Allow",
-             "Action": ["cloudwatch:GetMetricStatistics"], "Resource": ["*"]},
-            {"Sid": "PublishMetrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": ["*"],
-             "Condition": {"StringEquals": {"cloudwatch:namespace": TRAFFIC_SWITCH_NAMESPACE}}},
+            {"Sid": "ReadLag", "Effect": "Allow", "Action": ["cloudwatch:GetMetricStatistics"], "Resource": ["*"]},
+            {
+                "Sid": "PublishMetrics",
+                "Effect": "Allow",
+                "Action": ["cloudwatch:PutMetricData"],
+                "Resource": ["*"],
+                "Condition": {"StringEquals": {"cloudwatch:namespace": TRAFFIC_SWITCH_NAMESPACE}},
+            },
             {"Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topics[role].topic_arn]},
-            {"Sid": "LockAndJournal", "Effect": "Allow",
-             "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-             "Resource": [state_table.replica_arn(role)]},
-            {"Sid": "ReadPeerHealth", "Effect": "Allow", "Action": ["route53:GetHealthCheckStatus"],
-             "Resource": [f"arn:aws:route53:::healthcheck/{dns.health_check_id(peer)}"]},
+            {
+                "Sid": "LockAndJournal",
+                "Effect": "Allow",
+                "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                "Resource": [state_table.replica_arn(role)],
+            },
+            {
+                "Sid": "ReadPeerHealth",
+                "Effect": "Allow",
+                "Action": ["route53:GetHealthCheckStatus"],
+                "Resource": [f"arn:aws:route53:::healthcheck/{dns.health_check_id(peer)}"],
+            },
         ]
 
-    def _automatic_trigger(self, providers: object, keys: dict[str, RegionalKey], topics: dict[str, AlarmTopic],
-                           app_tiers: dict[str, AppTier], dns: DnsFailover, asset: TerraformAsset) -> None:
+    def _automatic_trigger(
+        self,
+        providers: object,
+        keys: dict[str, RegionalKey],
+        topics: dict[str, AlarmTopic],
+        app_tiers: dict[str, AppTier],
+        dns: DnsFailover,
+        asset: TerraformAsset,
+    ) -> None:
         """Probe the primary from the secondary region; its alarm there invokes the secondary orchestrator."""
         settings = self.settings
         provider = providers.secondary  # type: ignore[attr-defined]
         scheme = "https" if settings.domain_name else "http"
         name = f"{settings.name_prefix}-primary-probe"
         self.probe = RegionalLambda(
-            self, "primary_probe", provider=provider, settings=settings, key=keys["secondary"], asset=asset,
-            function_name=name, handler=PROBE_HANDLER, reserved_concurrency=1, timeout=60,
+            self,
+            "primary_probe",
+            provider=provider,
+            settings=settings,
+            key=keys["secondary"],
+            asset=asset,
+            function_name=name,
+            handler=PROBE_HANDLER,
+            reserved_concurrency=1,
+            timeout=60,
             environment={
                 "PROBE_URL": f"{scheme}://{app_tiers['primary'].alb_dns_name}{settings.health_check_path}",
                 "METRIC_NAMESPACE": TRAFFIC_SWITCH_NAMESPACE,
                 "METRIC_NAME": PROBE_METRIC,
                 "GLOBAL_CLUSTER_ID": settings.global_cluster_identifier,
             },
-            statements=[{"Sid": "PublishProbe", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"],
-                         "Resource": ["*"],
-                         "Condition": {"StringEquals": {"cloudwatch:namespace": TRAFFIC_SWITCH_NAMESPACE}}}],
+            statements=[
+                {
+                    "Sid": "PublishProbe",
+                    "Effect": "Allow",
+                    "Action": ["cloudwatch:PutMetricData"],
+                    "Resource": ["*"],
+                    "Condition": {"StringEquals": {"cloudwatch:namespace": TRAFFIC_SWITCH_NAMESPACE}},
+                }
+            ],
         )
-        schedule = CloudwatchEventRule(self, "probe_schedule", provider=provider, name=f"{name}-schedule",
-                                       schedule_expression="rate(1 minute)")
-        CloudwatchEventTarget(self, "probe_schedule_target", provider=provider, rule=schedule.name,
-                              arn=self.probe.function_arn)
-        LambdaPermission(self, "probe_schedule_permission", provider=provider, action="lambda:InvokeFunction",
-                         function_name=self.probe.function_name, principal="events.amazonaws.com",
-                         source_arn=schedule.arn)
+        schedule = CloudwatchEventRule(
+            self, "probe_schedule", provider=provider, name=f"{name}-schedule", schedule_expression="rate(1 minute)"
+        )
+        CloudwatchEventTarget(
+            self, "probe_schedule_target", provider=provider, rule=schedule.name, arn=self.probe.function_arn
+        )
+        LambdaPermission(
+            self,
+            "probe_schedule_permission",
+            provider=provider,
+            action="lambda:InvokeFunction",
+            function_name=self.probe.function_name,
+            principal="events.amazonaws.com",
+            source_arn=schedule.arn,
+        )
         # Missing data is breaching: a silent probe in a healthy secondary region means the probe cannot run,
         # which a person must see; the orchestrator's preflight still refuses a target that is not ready.
         self.primary_down_alarm = CloudwatchMetricAlarm(
-            self, "primary_down_alarm", provider=provider, alarm_name=f"{settings.name_prefix}-primary-region-down",
+            self,
+            "primary_down_alarm",
+            provider=provider,
+            alarm_name=f"{settings.name_prefix}-primary-region-down",
             alarm_description="Primary endpoint probed from the secondary region failed: automatic failover",
-            namespace=TRAFFIC_SWITCH_NAMESPACE, metric_name=PROBE_METRIC,
-            dimensions={"GlobalCluster": settings.global_cluster_identifier}, statistic="Maximum", period=60,
+            namespace=TRAFFIC_SWITCH_NAMESPACE,
+            metric_name=PROBE_METRIC,
+            dimensions={"GlobalCluster": settings.global_cluster_identifier},
+            statistic="Maximum",
+            period=60,
             evaluation_periods=settings.health_check_failure_threshold,
-            datapoints_to_alarm=settings.health_check_failure_threshold, threshold=1,
-            comparison_operator="LessThanThreshold", treat_missing_data="breaching",
-            alarm_actions=[topics["secondary"].topic_arn], ok_actions=[topics["secondary"].topic_arn],
+            datapoints_to_alarm=settings.health_check_failure_threshold,
+            threshold=1,
+            comparison_operator="LessThanThreshold",
+            treat_missing_data="breaching",
+            alarm_actions=[topics["secondary"].topic_arn],
+            ok_actions=[topics["secondary"].topic_arn],
         )
         trigger = CloudwatchEventRule(
-            self, "automatic_failover_rule", provider=provider, name=f"{settings.name_prefix}-automatic-failover",
-            event_pattern=json.dumps({
-                "source": ["aws.cloudwatch"],
-                "detail-type": ["CloudWatch Alarm State Change"],
-                "detail": {"alarmName": [f"{settings.name_prefix}-primary-region-down"],
-                           "state": {"value": ["ALARM"]}},
-            }),
+            self,
+            "automatic_failover_rule",
+            provider=provider,
+            name=f"{settings.name_prefix}-automatic-failover",
+            event_pattern=json.dumps(
+                {
+                    "source": ["aws.cloudwatch"],
+                    "detail-type": ["CloudWatch Alarm State Change"],
+                    "detail": {
+                        "alarmName": [f"{settings.name_prefix}-primary-region-down"],
+                        "state": {"value": ["ALARM"]},
+                    },
+                }
+            ),
         )
         orchestrator = self.functions["secondary"]
         CloudwatchEventTarget(
-            self, "automatic_failover_target", provider=provider, rule=trigger.name, arn=orchestrator.function_arn,
-            input=json.dumps({"mode": "failover", "target_region": settings.secondary_region, "dry_run": False,
-                              "reason": "automatic: primary endpoint probe failed from the secondary region"}),
+            self,
+            "automatic_failover_target",
+            provider=provider,
+            rule=trigger.name,
+            arn=orchestrator.function_arn,
+            input=json.dumps(
+                {
+                    "mode": "failover",
+                    "target_region": settings.secondary_region,
+                    "dry_run": False,
+                    "reason": "automatic: primary endpoint probe failed from the secondary region",
+                }
+            ),
         )
-        LambdaPermission(self, "automatic_failover_permission", provider=provider, action="lambda:InvokeFunction",
-                         function_name=orchestrator.function_name, principal="events.amazonaws.com",
-                         source_arn=trigger.arn)
+        LambdaPermission(
+            self,
+            "automatic_failover_permission",
+            provider=provider,
+            action="lambda:InvokeFunction",
+            function_name=orchestrator.function_name,
+            principal="events.amazonaws.com",
+            source_arn=trigger.arn,
+        )
 
     def function_name(self, role: str) -> str:
         """Name of the orchestrator that promotes `role`'s region."""

@@ -88,9 +88,7 @@ def service_role(
             )
         ],
     )
-    role = IamRole(
-        scope, id_, provider=provider, name=name, description=description, assume_role_policy=trust.json
-    )
+    role = IamRole(scope, id_, provider=provider, name=name, description=description, assume_role_policy=trust.json)
     for child_id, policy in managed_policies.items():
         IamRolePolicyAttachment(
             scope,

@@ -26,7 +26,13 @@ class RegionalKey(Construct):
     """Customer KMS key and alias for one region (cross-region encryption needs one key per region)."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, provider: AwsProvider, settings: Settings, role: str,
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        provider: AwsProvider,
+        settings: Settings,
+        role: str,
         region: str | None = None,
     ) -> None:
         """`region` defaults to the region of `role` ('primary' or 'secondary'); set it for any other use."""
@@ -110,8 +116,9 @@ class RegionalKey(Construct):
             deletion_window_in_days=30,
             policy=policy.json,
         )
-        KmsAlias(self, "alias", provider=provider, name=f"alias/{settings.name_prefix}-{role}",
-                 target_key_id=self.key.key_id)
+        KmsAlias(
+            self, "alias", provider=provider, name=f"alias/{settings.name_prefix}-{role}", target_key_id=self.key.key_id
+        )
 
     @property
     def key_arn(self) -> str:

@@ -18,11 +18,22 @@ class AlarmTopic(Construct):
         self, scope: Construct, id_: str, *, provider: AwsProvider, settings: Settings, role: str, key: RegionalKey
     ) -> None:
         super().__init__(scope, id_)
-        self.topic = SnsTopic(self, "topic", provider=provider, name=f"{settings.name_prefix}-{role}-alarms",
-                              kms_master_key_id=key.key_arn)
+        self.topic = SnsTopic(
+            self,
+            "topic",
+            provider=provider,
+            name=f"{settings.name_prefix}-{role}-alarms",
+            kms_master_key_id=key.key_arn,
+        )
         if settings.alarm_email:
-            SnsTopicSubscription(self, "email", provider=provider, topic_arn=self.topic.arn, protocol="email",
-                                 endpoint=settings.alarm_email)
+            SnsTopicSubscription(
+                self,
+                "email",
+                provider=provider,
+                topic_arn=self.topic.arn,
+                protocol="email",
+                endpoint=settings.alarm_email,
+            )
 
     @property
     def topic_arn(self) -> str:

@@ -51,21 +51,35 @@ class Network(Construct):
         self.availability_zones = [Fn.element(zones.names, index) for index in range(az_count)]
 
         self.vpc = Vpc(
-            self, "vpc", provider=provider, cidr_block=cidr, enable_dns_hostnames=True, enable_dns_support=True,
+            self,
+            "vpc",
+            provider=provider,
+            cidr_block=cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
             tags={"Name": name},
         )
         # The default security group allows all traffic between its members: strip it.
-        DefaultSecurityGroup(self, "default_security_group", provider=provider, vpc_id=self.vpc.id,
-                             tags={"Name": f"{name}-default-closed"})
-        gateway = InternetGateway(self, "internet_gateway", provider=provider, vpc_id=self.vpc.id,
-                                  tags={"Name": name})
+        DefaultSecurityGroup(
+            self,
+            "default_security_group",
+            provider=provider,
+            vpc_id=self.vpc.id,
+            tags={"Name": f"{name}-default-closed"},
+        )
+        gateway = InternetGateway(self, "internet_gateway", provider=provider, vpc_id=self.vpc.id, tags={"Name": name})
 
         cidrs = subnet_cidrs(cidr, az_count)
         self.subnets: dict[str, list[Subnet]] = {
             tier: [
                 Subnet(
-                    self, f"{tier}_subnet_{az}", provider=provider, vpc_id=self.vpc.id, cidr_block=block,
-                    availability_zone=self.availability_zones[az], map_public_ip_on_launch=False,
+                    self,
+                    f"{tier}_subnet_{az}",
+                    provider=provider,
+                    vpc_id=self.vpc.id,
+                    cidr_block=block,
+                    availability_zone=self.availability_zones[az],
+                    map_public_ip_on_launch=False,
                     tags={"Name": f"{name}-{tier}-{az}", "tier": tier},
                 )
                 for az, block in enumerate(cidrs[tier])
@@ -73,74 +87,146 @@ class Network(Construct):
             for tier in SUBNET_TIERS
         }
 
-        public_routes = RouteTable(self, "public_route_table", provider=provider, vpc_id=self.vpc.id,
-                                   tags={"Name": f"{name}-public"})
-        Route(self, "public_default_route", provider=provider, route_table_id=public_routes.id,
-              destination_cidr_block="0.0.0.0/0", gateway_id=gateway.id)
+        public_routes = RouteTable(
+            self, "public_route_table", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{name}-public"}
+        )
+        Route(
+            self,
+            "public_default_route",
+            provider=provider,
+            route_table_id=public_routes.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=gateway.id,
+        )
         for az, subnet in enumerate(self.subnets["public"]):
-            RouteTableAssociation(self, f"public_route_association_{az}", provider=provider,
-                                  subnet_id=subnet.id, route_table_id=public_routes.id)
+            RouteTableAssociation(
+                self,
+                f"public_route_association_{az}",
+                provider=provider,
+                subnet_id=subnet.id,
+                route_table_id=public_routes.id,
+            )
 
         nat_count = az_count if settings.nat_gateway_per_az else 1
         nat_gateways = []
         for az in range(nat_count):
             address = Eip(self, f"nat_eip_{az}", provider=provider, domain="vpc", tags={"Name": f"{name}-nat-{az}"})
             nat_gateways.append(
-                NatGateway(self, f"nat_gateway_{az}", provider=provider, allocation_id=address.id,
-                           subnet_id=self.subnets["public"][az].id, tags={"Name": f"{name}-nat-{az}"},
-                           depends_on=[gateway])
+                NatGateway(
+                    self,
+                    f"nat_gateway_{az}",
+                    provider=provider,
+                    allocation_id=address.id,
+                    subnet_id=self.subnets["public"][az].id,
+                    tags={"Name": f"{name}-nat-{az}"},
+                    depends_on=[gateway],
+                )
             )
 
         private_tables = []
         for az, subnet in enumerate(self.subnets["private"]):
-            table = RouteTable(self, f"private_route_table_{az}", provider=provider, vpc_id=self.vpc.id,
-                               tags={"Name": f"{name}-private-{az}"})
-            Route(self, f"private_default_route_{az}", provider=provider, route_table_id=table.id,
-                  destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat_gateways[az % nat_count].id)
-            RouteTableAssociation(self, f"private_route_association_{az}", provider=provider,
-                                  subnet_id=subnet.id, route_table_id=table.id)
+            table = RouteTable(
+                self,
+                f"private_route_table_{az}",
+                provider=provider,
+                vpc_id=self.vpc.id,
+                tags={"Name": f"{name}-private-{az}"},
+            )
+            Route(
+                self,
+                f"private_default_route_{az}",
+                provider=provider,
+                route_table_id=table.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nat_gateways[az % nat_count].id,
+            )
+            RouteTableAssociation(
+                self, f"private_route_association_{az}", provider=provider, subnet_id=subnet.id, route_table_id=table.id
+            )
             private_tables.append(table)
 
         # Database subnets have no route to the internet at all.
-        database_table = RouteTable(self, "database_route_table", provider=provider, vpc_id=self.vpc.id,
-                                    tags={"Name": f"{name}-database"})
+        database_table = RouteTable(
+            self, "database_route_table", provider=provider, vpc_id=self.vpc.id, tags={"Name": f"{name}-database"}
+        )
         for az, subnet in enumerate(self.subnets["database"]):
-            RouteTableAssociation(self, f"database_route_association_{az}", provider=provider,
-                                  subnet_id=subnet.id, route_table_id=database_table.id)
+            RouteTableAssociation(
+                self,
+                f"database_route_association_{az}",
+                provider=provider,
+                subnet_id=subnet.id,
+                route_table_id=database_table.id,
+            )
 
         route_table_ids = [table.id for table in private_tables] + [database_table.id]
         region = settings.region_of(role)
         for service in ("s3", "dynamodb"):
-            VpcEndpoint(self, f"{service}_gateway_endpoint", provider=provider, vpc_id=self.vpc.id,
-                        service_name=f"com.amazonaws.{region}.{service}", vpc_endpoint_type="Gateway",
-                        route_table_ids=route_table_ids, tags={"Name": f"{name}-{service}"})
+            VpcEndpoint(
+                self,
+                f"{service}_gateway_endpoint",
+                provider=provider,
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{region}.{service}",
+                vpc_endpoint_type="Gateway",
+                route_table_ids=route_table_ids,
+                tags={"Name": f"{name}-{service}"},
+            )
 
         self.flow_log_group = CloudwatchLogGroup(
-            self, "flow_log_group", provider=provider, name=f"/aws/vpc/{name}/flow-logs",
-            retention_in_days=settings.log_retention_days, kms_key_id=key.key_arn,
+            self,
+            "flow_log_group",
+            provider=provider,
+            name=f"/aws/vpc/{name}/flow-logs",
+            retention_in_days=settings.log_retention_days,
+            kms_key_id=key.key_arn,
         )
         flow_log_role = IamRole(
-            self, "flow_log_role", provider=provider, name=f"{name}-vpc-flow-logs",
-            assume_role_policy=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                               "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}}],
-            }),
+            self,
+            "flow_log_role",
+            provider=provider,
+            name=f"{name}-vpc-flow-logs",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "sts:AssumeRole",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                        }
+                    ],
+                }
+            ),
         )
         IamRolePolicy(
-            self, "flow_log_policy", provider=provider, role=flow_log_role.id,
-            policy=Fn.jsonencode({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    "Resource": [self.flow_log_group.arn, f"{self.flow_log_group.arn}:*"],
-                }],
-            }),
+            self,
+            "flow_log_policy",
+            provider=provider,
+            role=flow_log_role.id,
+            policy=Fn.jsonencode(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                            "Resource": [self.flow_log_group.arn, f"{self.flow_log_group.arn}:*"],
+                        }
+                    ],
+                }
+            ),
         )
-        FlowLog(self, "flow_log", provider=provider, vpc_id=self.vpc.id, traffic_type="ALL",
-                log_destination_type="cloud-watch-logs", log_destination=self.flow_log_group.arn,
-                iam_role_arn=flow_log_role.arn, max_aggregation_interval=60)
+        FlowLog(
+            self,
+            "flow_log",
+            provider=provider,
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=self.flow_log_group.arn,
+            iam_role_arn=flow_log_role.arn,
+            max_aggregation_interval=60,
+        )
 
     @property
     def vpc_id(self) -> str:

@@ -119,30 +119,56 @@ def add_outputs(
     def output(name: str, value: Any, description: str, *, sensitive: bool = False) -> None:
         outputs[name] = TerraformOutput(scope, name, value=value, description=description, sensitive=sensitive)
 
-    output("app_dns_name", dns.app_fqdn,
-           "Name users reach the app at: the failover domain, or the primary ALB's DNS name without a domain")
-    output("app_url", f"{'https' if app_tiers['primary'].https_enabled else 'http'}://{dns.app_fqdn}",
-           "URL of the app (HTTP only when no domain is configured)")
+    output(
+        "app_dns_name",
+        dns.app_fqdn,
+        "Name users reach the app at: the failover domain, or the primary ALB's DNS name without a domain",
+    )
+    output(
+        "app_url",
+        f"{'https' if app_tiers['primary'].https_enabled else 'http'}://{dns.app_fqdn}",
+        "URL of the app (HTTP only when no domain is configured)",
+    )
     for role in ROLES:
-        output(f"{role}_alb_dns_name", app_tiers[role].alb_dns_name,
-               f"DNS name of the {role} region's load balancer ({settings.region_of(role)})")
-        output(f"{role}_asg_name", app_tiers[role].asg_name,
-               f"Auto Scaling group of the {role} region's app instances")
-        output(f"{role}_alarm_topic_arn", alarm_topics[role].topic_arn,
-               f"SNS topic of the {role} region's alarms ({settings.region_of(role)})")
-        output(f"{role}_alb_health_check_id", dns.health_check_id(role),
-               f"Route53 health check on the {role} region's load balancer")
-    output("traffic_switch", {"alarm_name": dns.traffic_switch_alarm_name, "region": dns.traffic_switch_region,
-                              "namespace": TRAFFIC_SWITCH_NAMESPACE, "metric": TRAFFIC_SWITCH_METRIC,
-                              "health_check_id": dns.traffic_switch_health_check_id},
-           "CloudWatch alarm the orchestrator drives to fence the primary (1) or let it back (0)")
+        output(
+            f"{role}_alb_dns_name",
+            app_tiers[role].alb_dns_name,
+            f"DNS name of the {role} region's load balancer ({settings.region_of(role)})",
+        )
+        output(f"{role}_asg_name", app_tiers[role].asg_name, f"Auto Scaling group of the {role} region's app instances")
+        output(
+            f"{role}_alarm_topic_arn",
+            alarm_topics[role].topic_arn,
+            f"SNS topic of the {role} region's alarms ({settings.region_of(role)})",
+        )
+        output(
+            f"{role}_alb_health_check_id",
+            dns.health_check_id(role),
+            f"Route53 health check on the {role} region's load balancer",
+        )
+    output(
+        "traffic_switch",
+        {
+            "alarm_name": dns.traffic_switch_alarm_name,
+            "region": dns.traffic_switch_region,
+            "namespace": TRAFFIC_SWITCH_NAMESPACE,
+            "metric": TRAFFIC_SWITCH_METRIC,
+            "health_check_id": dns.traffic_switch_health_check_id,
+        },
+        "CloudWatch alarm the orchestrator drives to fence the primary (1) or let it back (0)",
+    )
     if dns.zone_id is not None:
         output("hosted_zone_id", dns.zone_id, "Route53 hosted zone holding the failover records")
-    output("cost_optimization_notes", cost_optimization_notes(settings),
-           "What the chosen settings cost in broad terms and which settings change that")
-    output("security_configuration",
-           security_configuration(settings, https_enabled=app_tiers["primary"].https_enabled),
-           "Encryption, TLS, WAF, instance hardening and database password handling")
+    output(
+        "cost_optimization_notes",
+        cost_optimization_notes(settings),
+        "What the chosen settings cost in broad terms and which settings change that",
+    )
+    output(
+        "security_configuration",
+        security_configuration(settings, https_enabled=app_tiers["primary"].https_enabled),
+        "Encryption, TLS, WAF, instance hardening and database password handling",
+    )
     return outputs
 
 
@@ -160,16 +186,31 @@ def add_data_outputs(
         outputs[name] = TerraformOutput(scope, name, value=value, description=description, sensitive=sensitive)
 
     output("global_cluster_id", database.global_cluster_id, "Identifier of the Aurora global cluster")
-    output("global_writer_endpoint", database.global_writer_endpoint,
-           "Global writer endpoint: follows the writer across regions after a switchover or failover")
+    output(
+        "global_writer_endpoint",
+        database.global_writer_endpoint,
+        "Global writer endpoint: follows the writer across regions after a switchover or failover",
+    )
     for role in ROLES:
-        output(f"{role}_cluster_writer_endpoint", database.writer_endpoint(role),
-               f"Writer (cluster) endpoint of the {role} Aurora cluster (read-only while {role} is secondary)")
-        output(f"{role}_cluster_reader_endpoint", database.reader_endpoint(role),
-               f"Reader endpoint of the {role} Aurora cluster")
+        output(
+            f"{role}_cluster_writer_endpoint",
+            database.writer_endpoint(role),
+            f"Writer (cluster) endpoint of the {role} Aurora cluster (read-only while {role} is secondary)",
+        )
+        output(
+            f"{role}_cluster_reader_endpoint",
+            database.reader_endpoint(role),
+            f"Reader endpoint of the {role} Aurora cluster",
+        )
     # The ARN names the secret, it does not reveal it: no output carries a credential, so none is sensitive.
-    output("db_secret_arn", credentials.secret_arn,
-           "Secrets Manager secret with the database credentials (primary region; a replica in the secondary)")
-    output("app_state_table_name", app_state_table.table_name,
-           "DynamoDB global table for application state and sessions (the same name in both regions)")
+    output(
+        "db_secret_arn",
+        credentials.secret_arn,
+        "Secrets Manager secret with the database credentials (primary region; a replica in the secondary)",
+    )
+    output(
+        "app_state_table_name",
+        app_state_table.table_name,
+        "DynamoDB global table for application state and sessions (the same name in both regions)",
+    )
     return outputs

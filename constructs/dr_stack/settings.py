@@ -159,6 +159,7 @@ class Settings:
     tfc_organization: str = ""
     tfc_workspace_prefix: str = ""
     tfc_hostname: str = "app.terraform.io"
+
     # ----- derived values (one place, so every construct agrees) -----
     @property
     def name_prefix(self) -> str:
@@ -258,7 +259,9 @@ SETTING_NAMES = tuple(f.name for f in fields(Settings))
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
 _SUFFIX_RE = re.compile(r"^[a-z0-9]{0,8}$")
 _WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
-_MAINT_RE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$")  # noqa: E501
+_MAINT_RE = re.compile(
+    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
+)  # noqa: E501
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DB_IDENT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
@@ -342,11 +345,12 @@ def _pi_retention(name: str, value: int) -> None:
 
 
 # Field-level rules: one table, one entry per setting that has a rule.
-FIELD_RULES: dict[str, Callable[[str, Any], None]] = {
+FIELD_RULES: dict[str, Callable[[str, Any], object]] = {
     "project_name": _pattern(_NAME_RE, "3-20 lowercase letters, digits or hyphens, starting with a letter"),
     "environment": _one_of(ENVIRONMENTS),
-    "resource_suffix": _pattern(_SUFFIX_RE, "empty or up to 8 lowercase letters and digits (AWS names reject "
-                                "upper case and most punctuation)"),
+    "resource_suffix": _pattern(
+        _SUFFIX_RE, "empty or up to 8 lowercase letters and digits (AWS names reject upper case and most punctuation)"
+    ),
     "primary_region": _one_of(AWS_REGIONS),
     "secondary_region": _one_of(AWS_REGIONS),
     "primary_vpc_cidr": _cidr,
@@ -408,15 +412,19 @@ FIELD_RULES: dict[str, Callable[[str, Any], None]] = {
 
 def _rule_regions_differ(s: Settings) -> str | None:
     if s.primary_region == s.secondary_region:
-        return (f"setting secondary_region must differ from primary_region, got {s.secondary_region!r} for "
-                "both: a disaster-recovery stack needs two regions")
+        return (
+            f"setting secondary_region must differ from primary_region, got {s.secondary_region!r} for "
+            "both: a disaster-recovery stack needs two regions"
+        )
     return None
 
 
 def _rule_cidrs_disjoint(s: Settings) -> str | None:
     if ipaddress.IPv4Network(s.primary_vpc_cidr).overlaps(ipaddress.IPv4Network(s.secondary_vpc_cidr)):
-        return (f"setting secondary_vpc_cidr must not overlap primary_vpc_cidr ({s.primary_vpc_cidr}), got "
-                f"{s.secondary_vpc_cidr!r}: overlapping ranges cannot be peered or routed between regions")
+        return (
+            f"setting secondary_vpc_cidr must not overlap primary_vpc_cidr ({s.primary_vpc_cidr}), got "
+            f"{s.secondary_vpc_cidr!r}: overlapping ranges cannot be peered or routed between regions"
+        )
     return None
 
 
@@ -426,8 +434,10 @@ def _rule_capacity(role: str) -> Callable[[Settings], str | None]:
         if low > high:
             return f"setting {role}_app_min_capacity must be <= {role}_app_max_capacity ({high}), got {low}"
         if not low <= desired <= high:
-            return (f"setting {role}_app_desired_capacity must be between {role}_app_min_capacity ({low}) and "
-                    f"{role}_app_max_capacity ({high}), got {desired}")
+            return (
+                f"setting {role}_app_desired_capacity must be between {role}_app_min_capacity ({low}) and "
+                f"{role}_app_max_capacity ({high}), got {desired}"
+            )
         return None
 
     return rule
@@ -435,8 +445,10 @@ def _rule_capacity(role: str) -> Callable[[Settings], str | None]:
 
 def _rule_serverless_range(s: Settings) -> str | None:
     if s.db_serverless_min_capacity > s.db_serverless_max_capacity:
-        return (f"setting db_serverless_min_capacity must be <= db_serverless_max_capacity "
-                f"({s.db_serverless_max_capacity}), got {s.db_serverless_min_capacity}")
+        return (
+            f"setting db_serverless_min_capacity must be <= db_serverless_max_capacity "
+            f"({s.db_serverless_max_capacity}), got {s.db_serverless_min_capacity}"
+        )
     return None
 
 
@@ -446,31 +458,36 @@ def _rule_domain(s: Settings) -> str | None:
     if s.hosted_zone_name and not s.domain_name:
         return f"setting domain_name must be set when hosted_zone_name is set, got '' for zone {s.hosted_zone_name!r}"
     if s.domain_name and not (s.domain_name == s.hosted_zone_name or s.domain_name.endswith("." + s.hosted_zone_name)):
-        return (f"setting domain_name must be inside hosted_zone_name ({s.hosted_zone_name}), got "
-                f"{s.domain_name!r}")
+        return f"setting domain_name must be inside hosted_zone_name ({s.hosted_zone_name}), got {s.domain_name!r}"
     return None
 
 
 def _rule_backend(s: Settings) -> str | None:
     if s.state_backend == "remote" and not (s.tfc_organization and s.tfc_workspace_prefix):
-        return ("settings tfc_organization and tfc_workspace_prefix must be set when state_backend is 'remote', "
-                f"got {s.tfc_organization!r} and {s.tfc_workspace_prefix!r}")
+        return (
+            "settings tfc_organization and tfc_workspace_prefix must be set when state_backend is 'remote', "
+            f"got {s.tfc_organization!r} and {s.tfc_workspace_prefix!r}"
+        )
     return None
 
 
 def _rule_engine_version(s: Settings) -> str | None:
     mysql_style = ".mysql_aurora." in s.db_engine_version
     if (s.db_engine == "aurora-mysql") != mysql_style:
-        return (f"setting db_engine_version must be a version of {s.db_engine} (for example "
-                f"{ENGINE_DEFAULTS[s.db_engine].version!r}), got {s.db_engine_version!r}")
+        return (
+            f"setting db_engine_version must be a version of {s.db_engine} (for example "
+            f"{ENGINE_DEFAULTS[s.db_engine].version!r}), got {s.db_engine_version!r}"
+        )
     return None
 
 
 def _rule_promotion_deadline(s: Settings) -> str | None:
     if s.failover_promotion_timeout_seconds < s.db_promotion_allowance_seconds:
-        return (f"setting failover_promotion_timeout_seconds must be >= db_promotion_allowance_seconds "
-                f"({s.db_promotion_allowance_seconds}), got {s.failover_promotion_timeout_seconds}: the orchestrator "
-                "would give up before the budgeted promotion time")
+        return (
+            f"setting failover_promotion_timeout_seconds must be >= db_promotion_allowance_seconds "
+            f"({s.db_promotion_allowance_seconds}), got {s.failover_promotion_timeout_seconds}: the orchestrator "
+            "would give up before the budgeted promotion time"
+        )
     return None
 
 

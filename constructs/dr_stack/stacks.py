@@ -57,7 +57,9 @@ class DrStack(TerraformStack):
         self._build_failover()
         self._build_outputs()
         TerraformOutput(
-            self, "recovery_budget", value=budget_output(settings),
+            self,
+            "recovery_budget",
+            value=budget_output(settings),
             description="Worst-case recovery time and data-loss window from these settings, term by term (seconds)",
         )
 
@@ -68,23 +70,46 @@ class DrStack(TerraformStack):
         found = self.node.try_find_child("random")
         self.random_provider: RandomProvider | None = found if isinstance(found, RandomProvider) else None
         self.credentials = DatabaseCredentials(
-            self, "db_credentials", providers=providers, settings=settings, keys=keys,
+            self,
+            "db_credentials",
+            providers=providers,
+            settings=settings,
+            keys=keys,
             random_provider=self.random_provider,
         )
         self.database = GlobalDatabase(
-            self, "database", providers=providers, settings=settings, networks=self.networks, keys=keys,
-            master_password=self.credentials.master_password, alarm_topics=self.topics,
+            self,
+            "database",
+            providers=providers,
+            settings=settings,
+            networks=self.networks,
+            keys=keys,
+            master_password=self.credentials.master_password,
+            alarm_topics=self.topics,
         )
         self.credentials.store_connection(self.database)
         # Application state and sessions: items keyed (pk, sk), expired by DynamoDB TTL on expires_at.
         self.app_state_table = GlobalTable(
-            self, "app_state_table", providers=providers, settings=settings, keys=keys,
-            name="app-state", hash_key="pk", range_key="sk", ttl_attribute="expires_at",
+            self,
+            "app_state_table",
+            providers=providers,
+            settings=settings,
+            keys=keys,
+            name="app-state",
+            hash_key="pk",
+            range_key="sk",
+            ttl_attribute="expires_at",
         )
         # The failover orchestrator's lock and journal, readable and writable from both regions.
         self.failover_state_table = GlobalTable(
-            self, "failover_state_table", providers=providers, settings=settings, keys=keys,
-            name="failover-state", hash_key="pk", ttl_attribute="expires_at",
+            self,
+            "failover_state_table",
+            providers=providers,
+            settings=settings,
+            keys=keys,
+            name="failover-state",
+            hash_key="pk",
+            ttl_attribute="expires_at",
         )
         self.backup = DatabaseBackup(
             self, "backup", providers=providers, settings=settings, keys=keys, database=self.database
@@ -95,7 +120,8 @@ class DrStack(TerraformStack):
         settings, providers = self.settings, self.providers
         # Route53 is global: the zone and every record live on the primary provider.
         self.dns_zone = (
-            HostedZone(self, "dns_zone", provider=providers.primary, settings=settings) if settings.domain_name
+            HostedZone(self, "dns_zone", provider=providers.primary, settings=settings)
+            if settings.domain_name
             else None
         )
         self.app_tiers: dict[str, AppTier] = {}
@@ -103,31 +129,61 @@ class DrStack(TerraformStack):
         for role in ROLES:
             provider = providers.for_role(role)
             certificate = (
-                ValidatedCertificate(self, f"{role}_certificate", provider=provider, settings=settings, role=role,
-                                     zone=self.dns_zone)
-                if self.dns_zone is not None else None
+                ValidatedCertificate(
+                    self, f"{role}_certificate", provider=provider, settings=settings, role=role, zone=self.dns_zone
+                )
+                if self.dns_zone is not None
+                else None
             )
             app_tier = AppTier(
-                self, f"{role}_app_tier", provider=provider, settings=settings, role=role,
-                network=self.networks[role], key=self.keys[role], alarm_topic=self.topics[role],
+                self,
+                f"{role}_app_tier",
+                provider=provider,
+                settings=settings,
+                role=role,
+                network=self.networks[role],
+                key=self.keys[role],
+                alarm_topic=self.topics[role],
                 certificate_arn=certificate.certificate_arn if certificate is not None else None,
             )
             self.app_tiers[role] = app_tier
-            self.web_acls[role] = WebAcl(self, f"{role}_web_acl", provider=provider, settings=settings, role=role,
-                                         key=self.keys[role], alb_arn=app_tier.alb_arn)
+            self.web_acls[role] = WebAcl(
+                self,
+                f"{role}_web_acl",
+                provider=provider,
+                settings=settings,
+                role=role,
+                key=self.keys[role],
+                alb_arn=app_tier.alb_arn,
+            )
             # The app reaches its region's cluster, reads its region's copy of the secret and state table.
             self.database.allow_from(role, app_tier.app_security_group_id, "App instances", name="app")
-            app_tier.allow_egress_to(self.database.security_group_id(role), port=settings.db_port, name="database",
-                                     description="Database port to the region's Aurora cluster")
+            app_tier.allow_egress_to(
+                self.database.security_group_id(role),
+                port=settings.db_port,
+                name="database",
+                description="Database port to the region's Aurora cluster",
+            )
             self.credentials.grant_read(app_tier.instance_role, region_role=role)
             self.app_state_table.grant_read_write(app_tier.instance_role, region_role=role)
 
         self.dns = DnsFailover(
-            self, "dns_failover", providers=providers, settings=settings, app_tiers=self.app_tiers,
-            alarm_topics=self.topics, us_east_1_topic_arn=self._route53_alarm_topic_arn(), zone=self.dns_zone,
+            self,
+            "dns_failover",
+            providers=providers,
+            settings=settings,
+            app_tiers=self.app_tiers,
+            alarm_topics=self.topics,
+            us_east_1_topic_arn=self._route53_alarm_topic_arn(),
+            zone=self.dns_zone,
         )
         self.dashboard = DrDashboard(
-            self, "dashboard", providers=providers, settings=settings, app_tiers=self.app_tiers, dns=self.dns,
+            self,
+            "dashboard",
+            providers=providers,
+            settings=settings,
+            app_tiers=self.app_tiers,
+            dns=self.dns,
             secondary_cluster_identifier=self.database.cluster_identifier("secondary"),
         )
 
@@ -137,24 +193,44 @@ class DrStack(TerraformStack):
             if self.settings.region_of(role) == ROUTE53_METRICS_REGION:
                 return self.topics[role].topic_arn
         provider = self.providers.us_east_1
-        key = RegionalKey(self, "route53_alarm_key", provider=provider, settings=self.settings, role="route53-alarms",
-                          region=ROUTE53_METRICS_REGION)
-        topic = AlarmTopic(self, "route53_alarm_topic", provider=provider, settings=self.settings, role="route53",
-                           key=key)
+        key = RegionalKey(
+            self,
+            "route53_alarm_key",
+            provider=provider,
+            settings=self.settings,
+            role="route53-alarms",
+            region=ROUTE53_METRICS_REGION,
+        )
+        topic = AlarmTopic(
+            self, "route53_alarm_topic", provider=provider, settings=self.settings, role="route53", key=key
+        )
         return topic.topic_arn
 
     def _build_failover(self) -> None:
         """The failover orchestrator Lambda in each region, and the automatic trigger when it is on (issue 5)."""
         self.failover = FailoverOrchestrators(
-            self, "failover", providers=self.providers, settings=self.settings, keys=self.keys, topics=self.topics,
-            database=self.database, app_tiers=self.app_tiers, state_table=self.failover_state_table, dns=self.dns,
+            self,
+            "failover",
+            providers=self.providers,
+            settings=self.settings,
+            keys=self.keys,
+            topics=self.topics,
+            database=self.database,
+            app_tiers=self.app_tiers,
+            state_table=self.failover_state_table,
+            dns=self.dns,
         )
         for role in ROLES:
-            TerraformOutput(self, f"{role}_failover_function_name", value=self.failover.function_name(role),
-                            description=f"Orchestrator that promotes the {role} region (invoke it in that region)")
+            TerraformOutput(
+                self,
+                f"{role}_failover_function_name",
+                value=self.failover.function_name(role),
+                description=f"Orchestrator that promotes the {role} region (invoke it in that region)",
+            )
 
     def _build_outputs(self) -> None:
         """Terraform outputs for operators (issue 4)."""
         add_outputs(self, settings=self.settings, app_tiers=self.app_tiers, dns=self.dns, alarm_topics=self.topics)
-        add_data_outputs(self, database=self.database, credentials=self.credentials,
-                         app_state_table=self.app_state_table)
+        add_data_outputs(
+            self, database=self.database, credentials=self.credentials, app_state_table=self.app_state_table
+        )

@@ -70,9 +70,7 @@ class GlobalTable(Construct):
             stream_enabled=True,
             stream_view_type="NEW_AND_OLD_IMAGES",
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
-            server_side_encryption=DynamodbTableServerSideEncryption(
-                enabled=True, kms_key_arn=keys["primary"].key_arn
-            ),
+            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=keys["primary"].key_arn),
             replica=[
                 DynamodbTableReplica(
                     region_name=settings.secondary_region,
@@ -109,9 +107,13 @@ class GlobalTable(Construct):
                 DataAwsIamPolicyDocumentStatement(
                     sid="UseTable", actions=actions, resources=[table_arn, f"{table_arn}/index/*"]
                 ),
-                kms_via_service(self._keys[region_role].key_arn, service="dynamodb", region=region,
-                                actions=("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
-                                sid="UseTableKey"),
+                kms_via_service(
+                    self._keys[region_role].key_arn,
+                    service="dynamodb",
+                    region=region,
+                    actions=("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
+                    sid="UseTableKey",
+                ),
             ],
         )
 

@@ -65,7 +65,8 @@ class WebAcl(Construct):
         name = f"{settings.name_prefix}-{role}"
         rules = [
             Wafv2WebAclRule(
-                name=RATE_LIMIT_RULE, priority=0,
+                name=RATE_LIMIT_RULE,
+                priority=0,
                 action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
                 statement={"rate_based_statement": {"limit": settings.waf_rate_limit, "aggregate_key_type": "IP"}},
                 visibility_config=_visibility(f"{name}-{RATE_LIMIT_RULE}"),
@@ -74,7 +75,8 @@ class WebAcl(Construct):
         for position, group in enumerate(MANAGED_RULE_GROUPS, start=1):
             rules.append(
                 Wafv2WebAclRule(
-                    name=group, priority=position * 10,
+                    name=group,
+                    priority=position * 10,
                     # "none": the group's own rule actions (block) apply; "count" would only observe.
                     override_action=Wafv2WebAclRuleOverrideAction(none=Wafv2WebAclRuleOverrideActionNone()),
                     statement={"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
@@ -82,7 +84,11 @@ class WebAcl(Construct):
                 )
             )
         self.web_acl = Wafv2WebAcl(
-            self, "web_acl", provider=provider, name=name, scope="REGIONAL",
+            self,
+            "web_acl",
+            provider=provider,
+            name=name,
+            scope="REGIONAL",
             description=f"{name} load balancer: AWS managed rules and a per-IP rate limit",
             default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),
             visibility_config=Wafv2WebAclVisibilityConfig(
@@ -91,11 +97,18 @@ class WebAcl(Construct):
             rule=rules,
         )
         self.log_group = CloudwatchLogGroup(
-            self, "log_group", provider=provider, name=f"{WAF_LOG_GROUP_PREFIX}{name}",
-            retention_in_days=settings.log_retention_days, kms_key_id=key.key_arn,
+            self,
+            "log_group",
+            provider=provider,
+            name=f"{WAF_LOG_GROUP_PREFIX}{name}",
+            retention_in_days=settings.log_retention_days,
+            kms_key_id=key.key_arn,
         )
         Wafv2WebAclLoggingConfiguration(
-            self, "logging", provider=provider, resource_arn=self.web_acl.arn,
+            self,
+            "logging",
+            provider=provider,
+            resource_arn=self.web_acl.arn,
             log_destination_configs=[self.log_group.arn],
             redacted_fields=[
                 Wafv2WebAclLoggingConfigurationRedactedFields(
@@ -104,8 +117,9 @@ class WebAcl(Construct):
                 for header in REDACTED_HEADERS
             ],
         )
-        Wafv2WebAclAssociation(self, "association", provider=provider, resource_arn=alb_arn,
-                               web_acl_arn=self.web_acl.arn)
+        Wafv2WebAclAssociation(
+            self, "association", provider=provider, resource_arn=alb_arn, web_acl_arn=self.web_acl.arn
+        )
 
     @property
     def web_acl_arn(self) -> str:

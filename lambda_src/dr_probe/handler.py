@@ -36,8 +36,9 @@ def read_config(environ: Mapping[str, str]) -> dict[str, Any]:
     for name, default, low, high in (("PROBE_ATTEMPTS", "3", 1, 5), ("PROBE_TIMEOUT_SECONDS", "5", 1, 20)):
         raw = environ.get(name, default)
         if not raw.isdigit() or not low <= int(raw) <= high:
-            raise ProbeConfigError(f"environment variable {name} must be a whole number from {low} to {high}, "
-                                   f"got {raw!r}")
+            raise ProbeConfigError(
+                f"environment variable {name} must be a whole number from {low} to {high}, got {raw!r}"
+            )
         config[name] = int(raw)
     return config
 
@@ -52,8 +53,13 @@ def _get(url: str, timeout: int) -> int:
         return int(response.status)
 
 
-def probe(url: str, attempts: int, timeout: int, fetch: Callable[[str, int], int] = _get,
-          sleep: Callable[[float], None] = time.sleep) -> bool:
+def probe(
+    url: str,
+    attempts: int,
+    timeout: int,
+    fetch: Callable[[str, int], int] = _get,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
     """True when any of `attempts` requests answers 2xx/3xx; spaced by 2 s so one dropped packet is not an outage."""
     for attempt in range(attempts):
         try:
@@ -66,19 +72,27 @@ def probe(url: str, attempts: int, timeout: int, fetch: Callable[[str, int], int
     return False
 
 
-def handler(event: Any, context: Any, *, cloudwatch: Any = None, fetch: Callable[[str, int], int] = _get,
-            environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def handler(
+    event: Any,
+    context: Any,
+    *,
+    cloudwatch: Any = None,
+    fetch: Callable[[str, int], int] = _get,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Probe once (with retries) and publish the result."""
     config = read_config(os.environ if environ is None else environ)
     healthy = probe(config["PROBE_URL"], config["PROBE_ATTEMPTS"], config["PROBE_TIMEOUT_SECONDS"], fetch)
     client = cloudwatch or boto3.client("cloudwatch")
     client.put_metric_data(
         Namespace=config["METRIC_NAMESPACE"],
-        MetricData=[{
-            "MetricName": config["METRIC_NAME"],
-            "Dimensions": [{"Name": "GlobalCluster", "Value": config["GLOBAL_CLUSTER_ID"]}],
-            "Value": 1.0 if healthy else 0.0,
-            "Unit": "Count",
-        }],
+        MetricData=[
+            {
+                "MetricName": config["METRIC_NAME"],
+                "Dimensions": [{"Name": "GlobalCluster", "Value": config["GLOBAL_CLUSTER_ID"]}],
+                "Value": 1.0 if healthy else 0.0,
+                "Unit": "Count",
+            }
+        ],
     )
     return {"healthy": healthy, "url": config["PROBE_URL"]}
