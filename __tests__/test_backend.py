@@ -48,24 +48,54 @@ def test_local_backend_for_offline_work() -> None:
     assert "local" in _terraform_block({"state_backend": "local"})["backend"]
 
 
-def test_bootstrap_state_bucket_is_versioned_encrypted_private_and_tls_only(bootstrap: Synthesized) -> None:
-    assert bootstrap.only("aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
-    rule = bootstrap.only("aws_s3_bucket_server_side_encryption_configuration")["rule"][0]
+@pytest.mark.parametrize("bucket", ["state_bucket", "state_replica_bucket"])
+def test_bootstrap_state_buckets_are_versioned_encrypted_private_and_tls_only(
+    bootstrap: Synthesized, bucket: str
+) -> None:
+    assert bootstrap.only("aws_s3_bucket_versioning", f"{bucket}_")["versioning_configuration"]["status"] == "Enabled"
+    rule = bootstrap.only("aws_s3_bucket_server_side_encryption_configuration", f"{bucket}_")["rule"][0]
     assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
-    block = bootstrap.only("aws_s3_bucket_public_access_block")
+    block = bootstrap.only("aws_s3_bucket_public_access_block", f"{bucket}_")
     assert all(
         block[k] is True
         for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
     )
-    policy = bootstrap.only("aws_s3_bucket_policy")["policy"]
-    assert '"aws:SecureTransport":"false"' in policy.replace(" ", "")
+    policy = bootstrap.only("aws_s3_bucket_policy", f"{bucket}_")["policy"]
+    assert '"aws:SecureTransport" = "false"' in policy or '"aws:SecureTransport":"false"' in policy.replace(" ", "")
+    lifecycle = bootstrap.only("aws_s3_bucket_lifecycle_configuration", f"{bucket}_")["rule"][0]
+    assert lifecycle["noncurrent_version_expiration"][0]["noncurrent_days"] == 90
 
 
-def test_bootstrap_lock_table_is_encrypted_with_point_in_time_recovery(bootstrap: Synthesized) -> None:
+def test_state_replica_lives_in_the_other_region(bootstrap: Synthesized) -> None:
+    providers = {p["alias"]: p["region"] for p in bootstrap.data["provider"]["aws"]}
+    assert providers == {"primary": "us-east-1", "secondary": "us-west-2"}
+    assert bootstrap.only("aws_s3_bucket", "state_replica_bucket")["provider"] == "aws.secondary"
+    assert bootstrap.only("aws_s3_bucket", "state_replica_bucket")["bucket"] == "drapp-prod-tfstate-replica"
+
+
+def test_state_is_replicated_with_the_replica_regions_key(bootstrap: Synthesized) -> None:
+    rule = bootstrap.only("aws_s3_bucket_replication_configuration")["rule"][0]
+    assert rule["status"] == "Enabled"
+    assert rule["delete_marker_replication"]["status"] == "Enabled"
+    assert rule["source_selection_criteria"]["sse_kms_encrypted_objects"]["status"] == "Enabled"
+    assert "aws_s3_bucket.state_replica_bucket" in rule["destination"]["bucket"]
+    assert "aws_kms_key.secondary_state_key" in rule["destination"]["encryption_configuration"]["replica_kms_key_id"]
+
+
+def test_bootstrap_lock_table_is_an_encrypted_global_table(bootstrap: Synthesized) -> None:
     table = bootstrap.only("aws_dynamodb_table")
     assert table["hash_key"] == "LockID"
     assert table["server_side_encryption"]["enabled"] is True
     assert table["point_in_time_recovery"]["enabled"] is True
+    replica = table["replica"][0]
+    assert replica["region_name"] == "us-west-2" and "secondary_state_key" in replica["kms_key_arn"]
+
+
+def test_state_replica_region_follows_the_state_region() -> None:
+    from dr_stack.settings import load_settings
+
+    assert load_settings({"state_region": "us-west-2"}, environ={}).state_replica_region == "us-east-1"
+    assert load_settings(environ={}).state_replica_region == "us-west-2"
 
 
 def test_bootstrap_keeps_local_state(bootstrap: Synthesized) -> None:

@@ -1,16 +1,22 @@
-"""Bootstrap stack: the S3 bucket and DynamoDB table that hold and lock the DR stack's Terraform state."""
+"""Bootstrap stack: the S3 bucket and DynamoDB table that hold and lock the DR stack's Terraform state,
+replicated to the other region so that Terraform still works when the state region is the one that failed.
+"""
 
 from __future__ import annotations
 
 import json
 
-from cdktf import LocalBackend, TerraformOutput, TerraformStack
+from cdktf import Fn, LocalBackend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
     DynamodbTableAttribute,
     DynamodbTablePointInTimeRecovery,
+    DynamodbTableReplica,
     DynamodbTableServerSideEncryption,
 )
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -21,6 +27,16 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 )
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
+    S3BucketReplicationConfigurationA,
+    S3BucketReplicationConfigurationRule,
+    S3BucketReplicationConfigurationRuleDeleteMarkerReplication,
+    S3BucketReplicationConfigurationRuleDestination,
+    S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration,
+    S3BucketReplicationConfigurationRuleFilter,
+    S3BucketReplicationConfigurationRuleSourceSelectionCriteria,
+    S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects,
+)
 from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
     S3BucketServerSideEncryptionConfigurationA,
     S3BucketServerSideEncryptionConfigurationRuleA,
@@ -33,37 +49,32 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 
 from constructs import Construct
 from dr_stack.keys import RegionalKey
-from dr_stack.providers import make_aws_providers
+from dr_stack.providers import default_tags
 from dr_stack.settings import Settings
 from dr_stack.stacks import TERRAFORM_VERSION
 
+# Old state revisions are kept this long: enough to roll back a bad apply, without growing forever.
+NONCURRENT_STATE_DAYS = 90
 
-class BootstrapStack(TerraformStack):
-    """State bucket (versioned, KMS, private, TLS-only) and lock table; applied once with local state."""
 
-    def __init__(self, scope: Construct, id_: str, *, settings: Settings) -> None:
+class StateBucket(Construct):
+    """One region's state bucket: versioned, KMS-encrypted, private, TLS-only, old revisions expired."""
+
+    def __init__(self, scope: Construct, id_: str, *, provider: AwsProvider, name: str, key: RegionalKey) -> None:
         super().__init__(scope, id_)
-        # The backend cannot store state in the bucket this stack creates: bootstrap keeps local state.
-        LocalBackend(self, path=f"terraform.{id_}.tfstate")
-        self.add_override("terraform.required_version", TERRAFORM_VERSION)
-        provider = make_aws_providers(self, settings).primary
-        key = RegionalKey(self, "state_key", provider=provider, settings=settings, role="primary")
-
-        bucket = S3Bucket(
-            self, "state_bucket", provider=provider, bucket=settings.state_bucket_name, force_destroy=False
-        )
-        S3BucketVersioningA(
+        self.bucket = S3Bucket(self, "bucket", provider=provider, bucket=name, force_destroy=False)
+        self.versioning = S3BucketVersioningA(
             self,
-            "state_bucket_versioning",
+            "versioning",
             provider=provider,
-            bucket=bucket.id,
+            bucket=self.bucket.id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
         S3BucketServerSideEncryptionConfigurationA(
             self,
-            "state_bucket_encryption",
+            "encryption",
             provider=provider,
-            bucket=bucket.id,
+            bucket=self.bucket.id,
             rule=[
                 S3BucketServerSideEncryptionConfigurationRuleA(
                     apply_server_side_encryption_by_default=(
@@ -75,31 +86,33 @@ class BootstrapStack(TerraformStack):
                 )
             ],
         )
-        # Old state revisions are kept 90 days: enough to roll back a bad apply, without growing forever.
         S3BucketLifecycleConfiguration(
             self,
-            "state_bucket_lifecycle",
+            "lifecycle",
             provider=provider,
-            bucket=bucket.id,
+            bucket=self.bucket.id,
             rule=[
                 S3BucketLifecycleConfigurationRule(
                     id="expire-old-state-revisions",
                     status="Enabled",
                     filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                     noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=90)
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=NONCURRENT_STATE_DAYS
+                        )
                     ],
                     abort_incomplete_multipart_upload=[
                         S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
                     ],
                 )
             ],
+            depends_on=[self.versioning],
         )
         S3BucketPublicAccessBlock(
             self,
-            "state_bucket_public_access_block",
+            "public_access_block",
             provider=provider,
-            bucket=bucket.id,
+            bucket=self.bucket.id,
             block_public_acls=True,
             block_public_policy=True,
             ignore_public_acls=True,
@@ -107,10 +120,10 @@ class BootstrapStack(TerraformStack):
         )
         S3BucketPolicy(
             self,
-            "state_bucket_tls_only",
+            "tls_only",
             provider=provider,
-            bucket=bucket.id,
-            policy=json.dumps(
+            bucket=self.bucket.id,
+            policy=Fn.jsonencode(
                 {
                     "Version": "2012-10-17",
                     "Statement": [
@@ -119,37 +132,201 @@ class BootstrapStack(TerraformStack):
                             "Effect": "Deny",
                             "Principal": "*",
                             "Action": "s3:*",
-                            "Resource": [
-                                f"arn:aws:s3:::{settings.state_bucket_name}",
-                                f"arn:aws:s3:::{settings.state_bucket_name}/*",
-                            ],
+                            "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
                             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
                         }
                     ],
                 }
             ),
         )
+
+    @property
+    def bucket_arn(self) -> str:
+        """ARN of the bucket."""
+        return self.bucket.arn
+
+    @property
+    def bucket_name(self) -> str:
+        """Name of the bucket."""
+        return self.bucket.bucket
+
+
+class BootstrapStack(TerraformStack):
+    """State bucket and lock table in the state region, replicated to the other DR region; local state."""
+
+    def __init__(self, scope: Construct, id_: str, *, settings: Settings) -> None:
+        super().__init__(scope, id_)
+        # The backend cannot store state in the bucket this stack creates: bootstrap keeps local state.
+        LocalBackend(self, path=f"terraform.{id_}.tfstate")
+        self.add_override("terraform.required_version", TERRAFORM_VERSION)
+        regions = {"primary": settings.state_region_name, "secondary": settings.state_replica_region}
+        providers = {
+            role: AwsProvider(
+                self,
+                f"aws_{role}",
+                alias=role,
+                region=region,
+                default_tags=[AwsProviderDefaultTags(tags=default_tags(settings, f"state-{role}"))],
+            )
+            for role, region in regions.items()
+        }
+        keys = {
+            role: RegionalKey(
+                self,
+                f"{role}_state_key",
+                provider=providers[role],
+                settings=settings,
+                role=f"state-{role}",
+                region=regions[role],
+            )
+            for role in regions
+        }
+        source = StateBucket(
+            self, "state_bucket", provider=providers["primary"], name=settings.state_bucket_name, key=keys["primary"]
+        )
+        replica = StateBucket(
+            self,
+            "state_replica_bucket",
+            provider=providers["secondary"],
+            name=settings.state_replica_bucket_name,
+            key=keys["secondary"],
+        )
+        self._replicate(settings, providers["primary"], source, replica, keys)
+
+        # A global table: the same lock table answers in the replica region when the state region is down.
         table = DynamodbTable(
             self,
             "state_lock_table",
-            provider=provider,
+            provider=providers["primary"],
             name=settings.state_lock_table_name,
             billing_mode="PAY_PER_REQUEST",
             hash_key="LockID",
             attribute=[DynamodbTableAttribute(name="LockID", type="S")],
-            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=key.key_arn),
+            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=keys["primary"].key_arn),
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
+            stream_enabled=True,
+            stream_view_type="NEW_AND_OLD_IMAGES",
+            replica=[
+                DynamodbTableReplica(
+                    region_name=regions["secondary"],
+                    kms_key_arn=keys["secondary"].key_arn,
+                    point_in_time_recovery=True,
+                )
+            ],
             deletion_protection_enabled=True,
         )
-        TerraformOutput(
+        outputs = {
+            "state_bucket_name": (source.bucket_name, "S3 bucket holding the DR stack's Terraform state"),
+            "state_replica_bucket_name": (
+                replica.bucket_name,
+                "Replica of the state bucket in the other region: point the backend at it if the state region is down",
+            ),
+            "state_lock_table_name": (table.name, "DynamoDB global table locking the DR stack's Terraform state"),
+        }
+        for name, (value, description) in outputs.items():
+            TerraformOutput(self, name, value=value, description=description)
+
+    def _replicate(
+        self,
+        settings: Settings,
+        provider: AwsProvider,
+        source: StateBucket,
+        replica: StateBucket,
+        keys: dict[str, RegionalKey],
+    ) -> None:
+        """Cross-region replication of every state revision (and delete markers), re-encrypted with the replica key."""
+        role = IamRole(
             self,
-            "state_bucket_name",
-            value=bucket.bucket,
-            description="S3 bucket holding the DR stack's Terraform state",
+            "state_replication_role",
+            provider=provider,
+            name=f"{settings.name_prefix}-tfstate-replication",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "s3.amazonaws.com"}}
+                    ],
+                }
+            ),
         )
-        TerraformOutput(
+        policy = IamRolePolicy(
             self,
-            "state_lock_table_name",
-            value=table.name,
-            description="DynamoDB table locking the DR stack's Terraform state",
+            "state_replication_policy",
+            provider=provider,
+            role=role.id,
+            policy=Fn.jsonencode(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "ReadSource",
+                            "Effect": "Allow",
+                            "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                            "Resource": [source.bucket_arn],
+                        },
+                        {
+                            "Sid": "ReadSourceVersions",
+                            "Effect": "Allow",
+                            "Action": [
+                                "s3:GetObjectVersionForReplication",
+                                "s3:GetObjectVersionAcl",
+                                "s3:GetObjectVersionTagging",
+                            ],
+                            "Resource": [f"{source.bucket_arn}/*"],
+                        },
+                        {
+                            "Sid": "WriteReplica",
+                            "Effect": "Allow",
+                            "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                            "Resource": [f"{replica.bucket_arn}/*"],
+                        },
+                        {
+                            "Sid": "DecryptSource",
+                            "Effect": "Allow",
+                            "Action": ["kms:Decrypt"],
+                            "Resource": [keys["primary"].key_arn],
+                        },
+                        {
+                            "Sid": "EncryptReplica",
+                            "Effect": "Allow",
+                            "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+                            "Resource": [keys["secondary"].key_arn],
+                        },
+                    ],
+                }
+            ),
+        )
+        S3BucketReplicationConfigurationA(
+            self,
+            "state_replication",
+            provider=provider,
+            bucket=source.bucket.id,
+            role=role.arn,
+            rule=[
+                S3BucketReplicationConfigurationRule(
+                    id="state-to-replica-region",
+                    status="Enabled",
+                    filter=S3BucketReplicationConfigurationRuleFilter(prefix=""),
+                    delete_marker_replication=S3BucketReplicationConfigurationRuleDeleteMarkerReplication(
+                        status="Enabled"
+                    ),
+                    source_selection_criteria=S3BucketReplicationConfigurationRuleSourceSelectionCriteria(
+                        sse_kms_encrypted_objects=(
+                            S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects(
+                                status="Enabled"
+                            )
+                        )
+                    ),
+                    destination=S3BucketReplicationConfigurationRuleDestination(
+                        bucket=replica.bucket_arn,
+                        storage_class="STANDARD",
+                        encryption_configuration=(
+                            S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration(
+                                replica_kms_key_id=keys["secondary"].key_arn
+                            )
+                        ),
+                    ),
+                )
+            ],
+            depends_on=[source.versioning, replica.versioning, policy],
         )

@@ -215,6 +215,16 @@ class Settings:
         """Region of the state bucket and lock table (the primary region unless set)."""
         return self.state_region or self.primary_region
 
+    @property
+    def state_replica_region(self) -> str:
+        """Region of the state replica: the DR region that does not hold the state."""
+        return self.secondary_region if self.state_region_name != self.secondary_region else self.primary_region
+
+    @property
+    def state_replica_bucket_name(self) -> str:
+        """Replica of the state bucket in state_replica_region."""
+        return f"{self.state_bucket_name}-replica"
+
     def region_of(self, role: str) -> str:
         """Region for a DR role, 'primary' or 'secondary'."""
         return self.primary_region if role == "primary" else self.secondary_region
