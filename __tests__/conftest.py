@@ -69,22 +69,14 @@ def _synth(overrides: dict[str, Any]) -> dict[str, Synthesized]:
     }
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _node_on_path() -> None:
-    """jsii runs the project's own Node (npm package `node`, major 22), not the machine's."""
-    node_bin = ROOT / "node_modules" / ".bin"
-    if node_bin.is_dir() and str(node_bin) not in os.environ.get("PATH", ""):
-        os.environ["PATH"] = f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}"
-
-
 @pytest.fixture(scope="session")
-def dev(_node_on_path: None) -> Synthesized:
+def dev() -> Synthesized:
     """The DR stack with default (dev profile) settings."""
     return _synth({})["dr"]
 
 
 @pytest.fixture(scope="session")
-def prod_stacks(_node_on_path: None) -> dict[str, Synthesized]:
+def prod_stacks() -> dict[str, Synthesized]:
     """Both stacks with the production profile, a domain and automatic failover."""
     return _synth(PROD_OVERRIDES)
 
