@@ -13,6 +13,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# jsii starts Node when a test module first imports cdktf (at collection, before any fixture): put the
+# project's own Node (npm package `node`, major 22) first on PATH now, not in a fixture.
+_NODE_BIN = ROOT / "node_modules" / ".bin"
+if _NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(_NODE_BIN)):
+    os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
 # The settings the "prod" fixture synthesizes: a full production configuration with DNS and TLS.
 PROD_OVERRIDES: dict[str, Any] = {
     "environment": "prod",
