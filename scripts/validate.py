@@ -83,7 +83,13 @@ def validate(stacks_dir: Path) -> dict[str, str]:
                 check=False,
             )
             if init.returncode != 0:
-                results[stack.name] = init.stdout + init.stderr
+                hint = (
+                    "\nhint: this stack needs hashicorp/random, which has no offline copy here; synthesize it with "
+                    "DR_DB_PASSWORD_SOURCE=variable (make validate does)\n"
+                    if "hashicorp/random" in init.stdout + init.stderr
+                    else ""
+                )
+                results[stack.name] = init.stdout + init.stderr + hint
                 continue
             check = subprocess.run(
                 ["terraform", "validate", "-no-color"], cwd=work, env=env, capture_output=True, text=True, check=False
