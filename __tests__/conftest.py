@@ -56,6 +56,20 @@ class Synthesized:
         assert len(matches) == 1, f"expected one {resource_type} matching {contains!r}, got {len(matches)}"
         return matches[0]
 
+    def logical_id(self, resource_type: str, contains: str) -> str:
+        """Logical id of the single resource of a type whose id contains `contains`."""
+        matches = [key for key in self.resources(resource_type) if contains in key]
+        assert len(matches) == 1, f"expected one {resource_type} matching {contains!r}, got {matches}"
+        return matches[0]
+
+    def ref(self, resource_type: str, contains: str, attribute: str) -> str:
+        """The Terraform reference `${type.id.attribute}` to that single resource."""
+        return f"${{{resource_type}.{self.logical_id(resource_type, contains)}.{attribute}}}"
+
+    def key_arn(self, role: str) -> str:
+        """Reference to the ARN of a region's KMS key."""
+        return self.ref("aws_kms_key", f"{role}_key", "arn")
+
     def outputs(self) -> dict[str, dict[str, Any]]:
         """Terraform outputs by name."""
         return self.data.get("output", {})

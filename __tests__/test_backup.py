@@ -12,16 +12,6 @@ from conftest import Synthesized
 ROLES = ("primary", "secondary")
 
 
-def _logical_id(synth: Synthesized, resource_type: str, contains: str) -> str:
-    matches = [key for key in synth.resources(resource_type) if contains in key]
-    assert len(matches) == 1, f"expected one {resource_type} matching {contains!r}, got {matches}"
-    return matches[0]
-
-
-def _ref(synth: Synthesized, resource_type: str, contains: str, attribute: str) -> str:
-    return f"${{{resource_type}.{_logical_id(synth, resource_type, contains)}.{attribute}}}"
-
-
 def _rule(synth: Synthesized) -> dict[str, Any]:
     (rule,) = synth.only("aws_backup_plan", "backup_plan")["rule"]
     return rule
@@ -32,7 +22,7 @@ def test_each_region_has_a_vault_encrypted_with_its_key(dev: Synthesized, role: 
     vault = dev.only("aws_backup_vault", f"backup_{role}_vault")
     assert vault["provider"] == f"aws.{role}"
     assert vault["name"] == f"drapp-dev-{role}"
-    assert vault["kms_key_arn"] == _ref(dev, "aws_kms_key", f"{role}_key", "arn")
+    assert vault["kms_key_arn"] == dev.ref("aws_kms_key", f"{role}_key", "arn")
     assert Testing.to_have_resource_with_properties(
         dev.text, BackupVault.TF_RESOURCE_TYPE, {"name": f"drapp-dev-{role}"}
     )
@@ -43,22 +33,22 @@ def test_plan_runs_daily_in_the_primary_region_into_the_primary_vault(dev: Synth
     assert plan["provider"] == "aws.primary"
     rule = _rule(dev)
     assert rule["schedule"] == "cron(0 5 * * ? *)"
-    assert rule["target_vault_name"] == _ref(dev, "aws_backup_vault", "backup_primary_vault", "name")
+    assert rule["target_vault_name"] == dev.ref("aws_backup_vault", "backup_primary_vault", "name")
     assert rule["lifecycle"] == {"delete_after": 35}
 
 
 def test_every_recovery_point_is_copied_to_the_secondary_vault(dev: Synthesized) -> None:
     (copy,) = _rule(dev)["copy_action"]
-    assert copy["destination_vault_arn"] == _ref(dev, "aws_backup_vault", "backup_secondary_vault", "arn")
+    assert copy["destination_vault_arn"] == dev.ref("aws_backup_vault", "backup_secondary_vault", "arn")
     assert copy["lifecycle"] == {"delete_after": 35}
 
 
 def test_selection_is_the_primary_cluster_only(dev: Synthesized) -> None:
     selection = dev.only("aws_backup_selection", "backup_selection")
     assert selection["provider"] == "aws.primary"
-    assert selection["resources"] == [_ref(dev, "aws_rds_cluster", "database_primary_cluster", "arn")]
-    assert selection["plan_id"] == _ref(dev, "aws_backup_plan", "backup_plan", "id")
-    assert selection["iam_role_arn"] == _ref(dev, "aws_iam_role", "backup_service_role", "arn")
+    assert selection["resources"] == [dev.ref("aws_rds_cluster", "database_primary_cluster", "arn")]
+    assert selection["plan_id"] == dev.ref("aws_backup_plan", "backup_plan", "id")
+    assert selection["iam_role_arn"] == dev.ref("aws_iam_role", "backup_service_role", "arn")
 
 
 def test_service_role_trusts_aws_backup_with_its_managed_policies(dev: Synthesized) -> None:

@@ -49,16 +49,6 @@ def granted() -> Synthesized:
     return Synthesized(Testing.synth(stack))
 
 
-def _logical_id(synth: Synthesized, resource_type: str, contains: str) -> str:
-    matches = [key for key in synth.resources(resource_type) if contains in key]
-    assert len(matches) == 1, f"expected one {resource_type} matching {contains!r}, got {matches}"
-    return matches[0]
-
-
-def _key_arn(synth: Synthesized, role: str) -> str:
-    return f"${{aws_kms_key.{_logical_id(synth, 'aws_kms_key', f'{role}_key')}.arn}}"
-
-
 def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     if isinstance(node, dict):
         for key, value in node.items():
@@ -128,8 +118,8 @@ def test_secret_is_encrypted_and_replicated_with_the_secondary_key(dev: Synthesi
     secret = dev.only("aws_secretsmanager_secret", "db_credentials_secret")
     assert secret["provider"] == "aws.primary"
     assert secret["name"] == "drapp-dev-db-master"
-    assert secret["kms_key_id"] == _key_arn(dev, "primary")
-    assert secret["replica"] == [{"kms_key_id": _key_arn(dev, "secondary"), "region": "us-west-2"}]
+    assert secret["kms_key_id"] == dev.key_arn("primary")
+    assert secret["replica"] == [{"kms_key_id": dev.key_arn("secondary"), "region": "us-west-2"}]
 
 
 def test_secret_recovery_window_follows_the_profile(dev: Synthesized, prod: Synthesized) -> None:
@@ -146,7 +136,7 @@ def test_connection_document_is_written_once_and_never_stored(dev: Synthesized, 
         document = version["secret_string_wo"]
         assert document.startswith("${jsonencode(")
         assert f'"password" = {password}' in document
-        global_cluster = _logical_id(synth, "aws_rds_global_cluster", "global_cluster")
+        global_cluster = synth.logical_id("aws_rds_global_cluster", "global_cluster")
         assert f'"host" = aws_rds_global_cluster.{global_cluster}.endpoint' in document
         for key in (
             '"username" = "dbadmin"',
@@ -156,7 +146,7 @@ def test_connection_document_is_written_once_and_never_stored(dev: Synthesized, 
             '"readerHosts"',
         ):
             assert key in document
-        secret_id = _logical_id(synth, "aws_secretsmanager_secret", "db_credentials_secret")
+        secret_id = synth.logical_id("aws_secretsmanager_secret", "db_credentials_secret")
         assert version["secret_id"] == f"${{aws_secretsmanager_secret.{secret_id}.id}}"
 
 
@@ -171,13 +161,13 @@ def _grant(synth: Synthesized, role: str) -> tuple[dict[str, Any], list[dict[str
 
 def test_grant_read_in_primary_names_the_secret_and_the_primary_key(granted: Synthesized) -> None:
     policy, (read, decrypt) = _grant(granted, "primary")
-    secret = _logical_id(granted, "aws_secretsmanager_secret", "db_credentials_secret")
+    secret = granted.logical_id("aws_secretsmanager_secret", "db_credentials_secret")
     assert policy["provider"] == "aws.primary"
-    assert policy["role"] == f"${{aws_iam_role.{_logical_id(granted, 'aws_iam_role', 'primary_reader')}.id}}"
+    assert policy["role"] == f"${{aws_iam_role.{granted.logical_id('aws_iam_role', 'primary_reader')}.id}}"
     assert read["actions"] == ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
     assert read["resources"] == [f"${{aws_secretsmanager_secret.{secret}.arn}}"]
     assert decrypt["actions"] == ["kms:Decrypt"]
-    assert decrypt["resources"] == [_key_arn(granted, "primary")]
+    assert decrypt["resources"] == [granted.key_arn("primary")]
     assert decrypt["condition"] == [
         {"test": "StringEquals", "variable": "kms:ViaService", "values": ["secretsmanager.us-east-1.amazonaws.com"]}
     ]
@@ -185,10 +175,10 @@ def test_grant_read_in_primary_names_the_secret_and_the_primary_key(granted: Syn
 
 def test_grant_read_in_secondary_names_the_replica_and_the_secondary_key(granted: Synthesized) -> None:
     policy, (read, decrypt) = _grant(granted, "secondary")
-    secret = _logical_id(granted, "aws_secretsmanager_secret", "db_credentials_secret")
+    secret = granted.logical_id("aws_secretsmanager_secret", "db_credentials_secret")
     assert policy["provider"] == "aws.secondary"
     assert read["resources"] == [f'${{replace(aws_secretsmanager_secret.{secret}.arn, ":us-east-1:", ":us-west-2:")}}']
-    assert decrypt["resources"] == [_key_arn(granted, "secondary")]
+    assert decrypt["resources"] == [granted.key_arn("secondary")]
     assert decrypt["condition"][0]["values"] == ["secretsmanager.us-west-2.amazonaws.com"]
 
 

@@ -48,16 +48,6 @@ def postgres() -> Synthesized:
     return Synthesized(Testing.synth(stack))
 
 
-def _logical_id(synth: Synthesized, resource_type: str, contains: str) -> str:
-    matches = [key for key in synth.resources(resource_type) if contains in key]
-    assert len(matches) == 1, f"expected one {resource_type} matching {contains!r}, got {matches}"
-    return matches[0]
-
-
-def _ref(synth: Synthesized, resource_type: str, contains: str, attribute: str) -> str:
-    return f"${{{resource_type}.{_logical_id(synth, resource_type, contains)}.{attribute}}}"
-
-
 def _cluster(synth: Synthesized, role: str) -> dict[str, Any]:
     return synth.only("aws_rds_cluster", f"database_{role}_cluster")
 
@@ -74,10 +64,6 @@ def _alarm(synth: Synthesized, metric: str) -> dict[str, Any]:
     matches = [a for a in synth.resources("aws_cloudwatch_metric_alarm").values() if a.get("metric_name") == metric]
     assert len(matches) == 1, f"expected one alarm on {metric}, got {len(matches)}"
     return matches[0]
-
-
-def _key_arn(synth: Synthesized, role: str) -> str:
-    return _ref(synth, "aws_kms_key", f"{role}_key", "arn")
 
 
 # ----- settings -----
@@ -139,8 +125,8 @@ def test_global_cluster_is_encrypted_and_pins_the_engine(dev: Synthesized, prod:
 @pytest.mark.parametrize("role", ROLES)
 def test_both_clusters_join_the_global_cluster(dev: Synthesized, role: str) -> None:
     cluster = _cluster(dev, role)
-    assert cluster["global_cluster_identifier"] == _ref(dev, "aws_rds_global_cluster", "global_cluster", "id")
-    assert cluster["engine"] == _ref(dev, "aws_rds_global_cluster", "global_cluster", "engine")
+    assert cluster["global_cluster_identifier"] == dev.ref("aws_rds_global_cluster", "global_cluster", "id")
+    assert cluster["engine"] == dev.ref("aws_rds_global_cluster", "global_cluster", "engine")
     assert cluster["cluster_identifier"] == f"drapp-dev-{role}"
     assert cluster["provider"] == f"aws.{role}"
 
@@ -180,7 +166,7 @@ def test_secondary_cluster_has_no_credentials(dev: Synthesized, prod: Synthesize
 def test_each_cluster_is_encrypted_with_its_regions_key(dev: Synthesized, role: str) -> None:
     cluster = _cluster(dev, role)
     assert cluster["storage_encrypted"] is True
-    assert cluster["kms_key_id"] == _key_arn(dev, role)
+    assert cluster["kms_key_id"] == dev.key_arn(role)
 
 
 def test_secondary_cluster_waits_for_the_primary_instances(dev: Synthesized) -> None:
@@ -248,7 +234,7 @@ def test_instance_count_per_region_follows_settings(prod: Synthesized, role: str
     assert len(instances) == count
     assert all(i["provider"] == f"aws.{role}" for i in instances)
     assert all(
-        i["cluster_identifier"] == _ref(prod, "aws_rds_cluster", f"database_{role}_cluster", "id") for i in instances
+        i["cluster_identifier"] == prod.ref("aws_rds_cluster", f"database_{role}_cluster", "id") for i in instances
     )
 
 
@@ -268,11 +254,11 @@ def test_every_instance_has_enhanced_monitoring_and_performance_insights(dev: Sy
         for role in ROLES:
             for instance in _instances(synth, role):
                 assert instance["monitoring_interval"] == 60
-                assert instance["monitoring_role_arn"] == _ref(
-                    synth, "aws_iam_role", f"database_{role}_monitoring_role", "arn"
+                assert instance["monitoring_role_arn"] == synth.ref(
+                    "aws_iam_role", f"database_{role}_monitoring_role", "arn"
                 )
                 assert instance["performance_insights_enabled"] is True
-                assert instance["performance_insights_kms_key_id"] == _key_arn(synth, role)
+                assert instance["performance_insights_kms_key_id"] == synth.key_arn(role)
                 assert instance["performance_insights_retention_period"] == retention
 
 
@@ -282,8 +268,8 @@ def test_instances_are_private_and_patched(dev: Synthesized) -> None:
             assert instance["publicly_accessible"] is False
             assert instance["auto_minor_version_upgrade"] is True
             assert instance["ca_cert_identifier"] == "rds-ca-rsa2048-g1"
-            assert instance["db_parameter_group_name"] == _ref(
-                dev, "aws_db_parameter_group", f"database_{role}_instance_parameter_group", "name"
+            assert instance["db_parameter_group_name"] == dev.ref(
+                "aws_db_parameter_group", f"database_{role}_instance_parameter_group", "name"
             )
 
 
@@ -302,7 +288,7 @@ def test_monitoring_role_trusts_rds_monitoring_with_the_managed_policy(dev: Synt
     assert trust["statement"][0]["condition"][0]["variable"] == "aws:SourceAccount"
     attachment = dev.only("aws_iam_role_policy_attachment", f"database_{role}_monitoring_policy")
     assert attachment["policy_arn"].endswith(":iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole")
-    assert attachment["role"] == _ref(dev, "aws_iam_role", f"database_{role}_monitoring_role", "name")
+    assert attachment["role"] == dev.ref("aws_iam_role", f"database_{role}_monitoring_role", "name")
 
 
 # ----- network placement -----
@@ -313,8 +299,8 @@ def test_subnet_group_uses_the_database_subnets(dev: Synthesized, role: str) -> 
     group = dev.only("aws_db_subnet_group", f"database_{role}_subnet_group")
     assert len(group["subnet_ids"]) == 3
     assert all(f"{role}_network_database_subnet_" in subnet for subnet in group["subnet_ids"])
-    assert _cluster(dev, role)["db_subnet_group_name"] == _ref(
-        dev, "aws_db_subnet_group", f"database_{role}_subnet_group", "name"
+    assert _cluster(dev, role)["db_subnet_group_name"] == dev.ref(
+        "aws_db_subnet_group", f"database_{role}_subnet_group", "name"
     )
 
 
@@ -324,12 +310,12 @@ def test_security_group_has_no_default_ingress_and_no_egress(dev: Synthesized, r
     assert group["egress"] == []
     assert "ingress" not in group
     assert _cluster(dev, role)["vpc_security_group_ids"] == [
-        _ref(dev, "aws_security_group", f"database_{role}_security_group", "id")
+        dev.ref("aws_security_group", f"database_{role}_security_group", "id")
     ]
     rules = [
         r
         for r in dev.resources("aws_vpc_security_group_ingress_rule").values()
-        if r["security_group_id"] == _ref(dev, "aws_security_group", f"database_{role}_security_group", "id")
+        if r["security_group_id"] == dev.ref("aws_security_group", f"database_{role}_security_group", "id")
     ]
     assert all(r.get("referenced_security_group_id") for r in rules), "database ingress only from security groups"
     assert all(r["from_port"] == r["to_port"] == 3306 for r in rules)
@@ -338,7 +324,7 @@ def test_security_group_has_no_default_ingress_and_no_egress(dev: Synthesized, r
 def test_allow_from_opens_the_database_port_to_one_security_group(postgres: Synthesized) -> None:
     rule = postgres.only("aws_vpc_security_group_ingress_rule", "database_primary_ingress_app_servers")
     assert rule["provider"] == "aws.primary"
-    assert rule["security_group_id"] == _ref(postgres, "aws_security_group", "database_primary_security_group", "id")
+    assert rule["security_group_id"] == postgres.ref("aws_security_group", "database_primary_security_group", "id")
     assert rule["referenced_security_group_id"] == CLIENT_SECURITY_GROUP
     assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 5432, 5432)
     assert "cidr_ipv4" not in rule
@@ -359,8 +345,8 @@ def test_mysql_parameter_groups_require_tls_and_log_slow_queries(dev: Synthesize
     assert cluster_group["provider"] == instance_group["provider"] == f"aws.{role}"
     assert _parameters(cluster_group)["require_secure_transport"] == "ON"
     assert _parameters(instance_group)["slow_query_log"] == "1"
-    assert _cluster(dev, role)["db_cluster_parameter_group_name"] == _ref(
-        dev, "aws_rds_cluster_parameter_group", f"database_{role}_cluster_parameter_group", "name"
+    assert _cluster(dev, role)["db_cluster_parameter_group_name"] == dev.ref(
+        "aws_rds_cluster_parameter_group", f"database_{role}_cluster_parameter_group", "name"
     )
 
 
@@ -393,7 +379,7 @@ def test_replication_lag_alarm_watches_secondary_cluster(dev: Synthesized) -> No
     assert alarm["evaluation_periods"] == 3
     assert alarm["period"] == 60
     assert alarm["treat_missing_data"] == "breaching"
-    topic = _ref(dev, "aws_sns_topic", "secondary_alarm_topic", "arn")
+    topic = dev.ref("aws_sns_topic", "secondary_alarm_topic", "arn")
     assert alarm["alarm_actions"] == alarm["ok_actions"] == [topic]
 
 
@@ -406,7 +392,7 @@ def test_rpo_lag_alarm_only_for_postgresql_on_the_secondary(dev: Synthesized, po
     alarm = _alarm(postgres, "AuroraGlobalDBRPOLag")
     assert alarm["provider"] == "aws.secondary"
     assert alarm["dimensions"] == {"DBClusterIdentifier": "drapp-dev-secondary"}
-    assert alarm["alarm_actions"] == [_ref(postgres, "aws_sns_topic", "secondary_alarm_topic", "arn")]
+    assert alarm["alarm_actions"] == [postgres.ref("aws_sns_topic", "secondary_alarm_topic", "arn")]
 
 
 @pytest.mark.parametrize(
@@ -425,7 +411,7 @@ def test_writer_resource_alarms_watch_the_primary_writer(
     assert alarm["comparison_operator"] == operator
     assert alarm["threshold"] == threshold
     assert alarm["treat_missing_data"] == "notBreaching"
-    topic = _ref(dev, "aws_sns_topic", "primary_alarm_topic", "arn")
+    topic = dev.ref("aws_sns_topic", "primary_alarm_topic", "arn")
     assert alarm["alarm_actions"] == alarm["ok_actions"] == [topic]
 
 
@@ -435,14 +421,14 @@ def test_writer_resource_alarms_watch_the_primary_writer(
 def test_grant_connect_is_scoped_to_one_cluster_and_user(postgres: Synthesized) -> None:
     policy = postgres.only("aws_iam_role_policy", "database_connect_secondary_test_client_role")
     assert policy["provider"] == "aws.secondary"
-    assert policy["role"] == _ref(postgres, "aws_iam_role", "test_client_role", "id")
+    assert policy["role"] == postgres.ref("aws_iam_role", "test_client_role", "id")
     document_id = policy["policy"].split(".")[2]
     (statement,) = postgres.data_sources("aws_iam_policy_document")[document_id]["statement"]
     assert statement["actions"] == ["rds-db:connect"]
     (resource,) = statement["resources"]
     assert ":rds-db:us-west-2:" in resource
     assert resource.endswith(
-        ":dbuser:" + _ref(postgres, "aws_rds_cluster", "database_secondary_cluster", "cluster_resource_id") + "/app"
+        ":dbuser:" + postgres.ref("aws_rds_cluster", "database_secondary_cluster", "cluster_resource_id") + "/app"
     )
 
 

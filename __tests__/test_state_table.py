@@ -49,16 +49,6 @@ def granted() -> Synthesized:
     return Synthesized(Testing.synth(stack))
 
 
-def _logical_id(synth: Synthesized, resource_type: str, contains: str) -> str:
-    matches = [key for key in synth.resources(resource_type) if contains in key]
-    assert len(matches) == 1, f"expected one {resource_type} matching {contains!r}, got {matches}"
-    return matches[0]
-
-
-def _key_arn(synth: Synthesized, role: str) -> str:
-    return f"${{aws_kms_key.{_logical_id(synth, 'aws_kms_key', f'{role}_key')}.arn}}"
-
-
 def _table(synth: Synthesized, name: str) -> dict[str, Any]:
     return synth.only("aws_dynamodb_table", name)
 
@@ -98,15 +88,15 @@ def test_table_is_on_demand_streamed_and_recoverable_in_the_primary_region(dev: 
 
 @pytest.mark.parametrize("name", TABLES)
 def test_table_is_encrypted_with_the_primary_key(dev: Synthesized, name: str) -> None:
-    assert _table(dev, name)["server_side_encryption"] == {"enabled": True, "kms_key_arn": _key_arn(dev, "primary")}
+    assert _table(dev, name)["server_side_encryption"] == {"enabled": True, "kms_key_arn": dev.key_arn("primary")}
 
 
 @pytest.mark.parametrize("name", TABLES)
 def test_replica_is_encrypted_with_the_secondary_key_and_recoverable(dev: Synthesized, name: str) -> None:
     (replica,) = _table(dev, name)["replica"]
     assert replica["region_name"] == "us-west-2"
-    assert replica["kms_key_arn"] == _key_arn(dev, "secondary")
-    assert replica["kms_key_arn"] != _key_arn(dev, "primary")
+    assert replica["kms_key_arn"] == dev.key_arn("secondary")
+    assert replica["kms_key_arn"] != dev.key_arn("primary")
     assert replica["point_in_time_recovery"] is True
 
 
@@ -124,21 +114,21 @@ def _grant(synth: Synthesized, role: str) -> tuple[dict[str, Any], list[dict[str
 
 def test_grant_read_write_in_primary_names_the_table_and_its_indexes(granted: Synthesized) -> None:
     policy, (use, key) = _grant(granted, "primary")
-    table = f"${{aws_dynamodb_table.{_logical_id(granted, 'aws_dynamodb_table', 'sessions')}.arn}}"
+    table = f"${{aws_dynamodb_table.{granted.logical_id('aws_dynamodb_table', 'sessions')}.arn}}"
     assert policy["provider"] == "aws.primary"
     assert use["resources"] == [table, f"{table}/index/*"]
     assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"} <= set(use["actions"])
     assert all("*" not in action for action in use["actions"])
     assert not {"dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:CreateTable"} & set(use["actions"])
-    assert key["resources"] == [_key_arn(granted, "primary")]
+    assert key["resources"] == [granted.key_arn("primary")]
     assert key["condition"][0]["values"] == ["dynamodb.us-east-1.amazonaws.com"]
 
 
 def test_grant_read_write_in_secondary_names_the_replica(granted: Synthesized) -> None:
     policy, (use, key) = _grant(granted, "secondary")
-    table_id = _logical_id(granted, "aws_dynamodb_table", "sessions")
+    table_id = granted.logical_id("aws_dynamodb_table", "sessions")
     replica = f'${{replace(aws_dynamodb_table.{table_id}.arn, ":us-east-1:", ":us-west-2:")}}'
     assert policy["provider"] == "aws.secondary"
     assert use["resources"][0] == replica
-    assert key["resources"] == [_key_arn(granted, "secondary")]
+    assert key["resources"] == [granted.key_arn("secondary")]
     assert key["condition"][0]["values"] == ["dynamodb.us-west-2.amazonaws.com"]
