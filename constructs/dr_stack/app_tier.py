@@ -46,29 +46,6 @@ from cdktf_cdktf_provider_aws.lb_listener import (
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
@@ -78,6 +55,7 @@ from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
 from dr_stack.settings import Settings
+from dr_stack.storage import PrivateBucket
 
 HTTPS_PORT = 443
 HTTP_PORT = 80
@@ -302,117 +280,39 @@ class AppTier(Construct):
     ) -> S3Bucket:
         region = settings.region_of(role)
         # Longest possible name: 34 (name_prefix) + 19 + 12 (account) = 62 <= 63.
-        bucket = S3Bucket(
-            self,
-            "access_log_bucket",
-            provider=provider,
-            bucket=f"{name}-alb-{key.account_id}",
-            # dev stacks are torn down often; prod keeps its logs if the stack is destroyed.
-            force_destroy=settings.environment != "prod",
-        )
-        S3BucketPublicAccessBlock(
-            self,
-            "access_log_public_access_block",
-            provider=provider,
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(
-            self,
-            "access_log_ownership",
-            provider=provider,
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
-        S3BucketVersioningA(
-            self,
-            "access_log_versioning",
-            provider=provider,
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
-        # ALB access logs can only be written to buckets encrypted with SSE-S3 (AES256): log delivery cannot
-        # use a KMS key, customer-managed or not, so this bucket is the one place the regional key is not used.
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "access_log_encryption",
-            provider=provider,
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=(
-                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                            sse_algorithm="AES256"
-                        )
-                    ),
-                )
-            ],
-        )
-        S3BucketLifecycleConfiguration(
-            self,
-            "access_log_lifecycle",
-            provider=provider,
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-access-logs",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    expiration=[
-                        S3BucketLifecycleConfigurationRuleExpiration(days=settings.alb_access_log_retention_days)
-                    ],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=1)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
-                    ],
-                )
-            ],
-        )
-        log_objects = f"{bucket.arn}/AWSLogs/{key.account_id}/*"
-        writers: list[dict[str, object]] = [
-            {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
-        ]
+        writers: list[dict[str, object]] = [{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}]
         if region in _ELB_ACCOUNT_REGIONS:
             elb_account = DataAwsElbServiceAccount(self, "elb_service_account", provider=provider)
             writers.append({"AWS": elb_account.arn})
-        self.access_log_bucket_policy = S3BucketPolicy(
+        # Longest possible name: 34 (name_prefix) + 19 + 12 (account) = 62 <= 63.
+        bucket_name = f"{name}-alb-{key.account_id}"
+        log_objects = f"arn:{key.partition}:s3:::{bucket_name}/AWSLogs/{key.account_id}/*"
+        # ALB access logs can only be written to buckets encrypted with SSE-S3 (AES256): log delivery cannot
+        # use a KMS key, customer-managed or not, so this bucket is the one place the regional key is not used.
+        self.access_log_bucket = PrivateBucket(
             self,
-            "access_log_bucket_policy",
+            "access_log_bucket",
             provider=provider,
-            bucket=bucket.id,
-            policy=Fn.jsonencode(
+            name=bucket_name,
+            kms_key_arn=None,
+            expiration_days=settings.alb_access_log_retention_days,
+            noncurrent_days=1,
+            abort_upload_days=1,
+            # dev stacks are torn down often; prod keeps its logs if the stack is destroyed.
+            force_destroy=settings.environment != "prod",
+            policy_statements=[
                 {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        *[
-                            {
-                                "Sid": f"LoadBalancerLogDelivery{index}",
-                                "Effect": "Allow",
-                                "Principal": principal,
-                                "Action": "s3:PutObject",
-                                "Resource": log_objects,
-                            }
-                            for index, principal in enumerate(writers)
-                        ],
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [bucket.arn, f"{bucket.arn}/*"],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
-                    ],
+                    "Sid": f"LoadBalancerLogDelivery{index}",
+                    "Effect": "Allow",
+                    "Principal": principal,
+                    "Action": "s3:PutObject",
+                    "Resource": log_objects,
                 }
-            ),
+                for index, principal in enumerate(writers)
+            ],
         )
-        self.access_log_bucket = bucket
-        return bucket
+        self.access_log_bucket_policy = self.access_log_bucket.policy
+        return self.access_log_bucket.bucket
 
     # ----- load balancer, target group, listeners -----
     def _build_load_balancer(

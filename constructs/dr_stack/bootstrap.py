@@ -17,16 +17,6 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
 from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
     S3BucketReplicationConfigurationA,
     S3BucketReplicationConfigurationRule,
@@ -37,118 +27,16 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
     S3BucketReplicationConfigurationRuleSourceSelectionCriteria,
     S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 
 from constructs import Construct
 from dr_stack.keys import RegionalKey
 from dr_stack.providers import default_tags
 from dr_stack.settings import Settings
 from dr_stack.stacks import TERRAFORM_VERSION
+from dr_stack.storage import PrivateBucket
 
 # Old state revisions are kept this long: enough to roll back a bad apply, without growing forever.
 NONCURRENT_STATE_DAYS = 90
-
-
-class StateBucket(Construct):
-    """One region's state bucket: versioned, KMS-encrypted, private, TLS-only, old revisions expired."""
-
-    def __init__(self, scope: Construct, id_: str, *, provider: AwsProvider, name: str, key: RegionalKey) -> None:
-        super().__init__(scope, id_)
-        self.bucket = S3Bucket(self, "bucket", provider=provider, bucket=name, force_destroy=False)
-        self.versioning = S3BucketVersioningA(
-            self,
-            "versioning",
-            provider=provider,
-            bucket=self.bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
-            provider=provider,
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=(
-                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                            sse_algorithm="aws:kms", kms_master_key_id=key.key_arn
-                        )
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-        )
-        S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
-            provider=provider,
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-old-state-revisions",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=NONCURRENT_STATE_DAYS
-                        )
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
-            depends_on=[self.versioning],
-        )
-        S3BucketPublicAccessBlock(
-            self,
-            "public_access_block",
-            provider=provider,
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketPolicy(
-            self,
-            "tls_only",
-            provider=provider,
-            bucket=self.bucket.id,
-            policy=Fn.jsonencode(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        }
-                    ],
-                }
-            ),
-        )
-
-    @property
-    def bucket_arn(self) -> str:
-        """ARN of the bucket."""
-        return self.bucket.arn
-
-    @property
-    def bucket_name(self) -> str:
-        """Name of the bucket."""
-        return self.bucket.bucket
 
 
 class BootstrapStack(TerraformStack):
@@ -181,15 +69,19 @@ class BootstrapStack(TerraformStack):
             )
             for role in regions
         }
-        source = StateBucket(
-            self, "state_bucket", provider=providers["primary"], name=settings.state_bucket_name, key=keys["primary"]
-        )
-        replica = StateBucket(
-            self,
-            "state_replica_bucket",
-            provider=providers["secondary"],
-            name=settings.state_replica_bucket_name,
-            key=keys["secondary"],
+        source, replica = (
+            PrivateBucket(
+                self,
+                bucket_id,
+                provider=providers[role],
+                name=name,
+                kms_key_arn=keys[role].key_arn,
+                noncurrent_days=NONCURRENT_STATE_DAYS,
+            )
+            for role, bucket_id, name in (
+                ("primary", "state_bucket", settings.state_bucket_name),
+                ("secondary", "state_replica_bucket", settings.state_replica_bucket_name),
+            )
         )
         self._replicate(settings, providers["primary"], source, replica, keys)
 
@@ -230,8 +122,8 @@ class BootstrapStack(TerraformStack):
         self,
         settings: Settings,
         provider: AwsProvider,
-        source: StateBucket,
-        replica: StateBucket,
+        source: PrivateBucket,
+        replica: PrivateBucket,
         keys: dict[str, RegionalKey],
     ) -> None:
         """Cross-region replication of every state revision (and delete markers), re-encrypted with the replica key."""
@@ -300,7 +192,7 @@ class BootstrapStack(TerraformStack):
             self,
             "state_replication",
             provider=provider,
-            bucket=source.bucket.id,
+            bucket=source.bucket_id,
             role=role.arn,
             rule=[
                 S3BucketReplicationConfigurationRule(

@@ -1,0 +1,159 @@
+"""A private S3 bucket as every bucket of the stack needs it: no public access, versioned, encrypted, TLS-only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+
+from constructs import Construct
+
+
+class PrivateBucket(Construct):
+    """S3 bucket: public access blocked, ACLs off, versioned, encrypted, TLS-only policy, old versions expired."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        provider: AwsProvider,
+        name: str,
+        kms_key_arn: str | None,
+        noncurrent_days: int,
+        abort_upload_days: int = 7,
+        expiration_days: int | None = None,
+        force_destroy: bool = False,
+        policy_statements: Sequence[dict[str, object]] = (),
+    ) -> None:
+        """`kms_key_arn` None: SSE-S3 (AES256), for writers that cannot use KMS (ALB log delivery).
+        `expiration_days` None: current objects are kept. `policy_statements` are added to the TLS-only deny."""
+        super().__init__(scope, id_)
+        self.bucket = S3Bucket(self, "bucket", provider=provider, bucket=name, force_destroy=force_destroy)
+        S3BucketPublicAccessBlock(
+            self,
+            "public_access_block",
+            provider=provider,
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketOwnershipControls(
+            self,
+            "ownership",
+            provider=provider,
+            bucket=self.bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        self.versioning = S3BucketVersioningA(
+            self,
+            "versioning",
+            provider=provider,
+            bucket=self.bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        by_default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+            sse_algorithm="aws:kms" if kms_key_arn else "AES256", kms_master_key_id=kms_key_arn
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            provider=provider,
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=by_default, bucket_key_enabled=bool(kms_key_arn) or None
+                )
+            ],
+        )
+        S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            provider=provider,
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-old-versions",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    expiration=(
+                        [S3BucketLifecycleConfigurationRuleExpiration(days=expiration_days)]
+                        if expiration_days
+                        else None
+                    ),
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=noncurrent_days)
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                            days_after_initiation=abort_upload_days
+                        )
+                    ],
+                )
+            ],
+            depends_on=[self.versioning],
+        )
+        self.policy = S3BucketPolicy(
+            self,
+            "policy",
+            provider=provider,
+            bucket=self.bucket.id,
+            policy=Fn.jsonencode(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        *policy_statements,
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        },
+                    ],
+                }
+            ),
+        )
+
+    @property
+    def bucket_arn(self) -> str:
+        """ARN of the bucket."""
+        return self.bucket.arn
+
+    @property
+    def bucket_name(self) -> str:
+        """Name of the bucket."""
+        return self.bucket.bucket
+
+    @property
+    def bucket_id(self) -> str:
+        """Id of the bucket (its name, once created)."""
+        return self.bucket.id
