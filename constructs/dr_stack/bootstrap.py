@@ -4,8 +4,6 @@ replicated to the other region so that Terraform still works when the state regi
 
 from __future__ import annotations
 
-import json
-
 from cdktf import Fn, LocalBackend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
@@ -29,6 +27,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
 )
 
 from constructs import Construct
+from dr_stack.iam import trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.providers import default_tags
 from dr_stack.settings import Settings
@@ -132,14 +131,7 @@ class BootstrapStack(TerraformStack):
             "state_replication_role",
             provider=provider,
             name=f"{settings.name_prefix}-tfstate-replication",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "s3.amazonaws.com"}}
-                    ],
-                }
-            ),
+            assume_role_policy=trust_policy("s3.amazonaws.com"),
         )
         policy = IamRolePolicy(
             self,

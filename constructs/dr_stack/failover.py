@@ -30,6 +30,7 @@ from constructs import Construct
 from dr_stack.app_tier import AppTier
 from dr_stack.database import GlobalDatabase
 from dr_stack.dns import TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE, DnsFailover
+from dr_stack.iam import trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.providers import ROLES
@@ -58,17 +59,6 @@ def lambda_source_dir() -> Path:
 
 def _peer(role: str) -> str:
     return "secondary" if role == "primary" else "primary"
-
-
-def _assume_lambda() -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
-            ],
-        }
-    )
 
 
 class RegionalLambda(Construct):
@@ -108,7 +98,11 @@ class RegionalLambda(Construct):
             message_retention_seconds=1_209_600,
         )
         self.role = IamRole(
-            self, "role", provider=provider, name=f"{function_name}-role"[:64], assume_role_policy=_assume_lambda()
+            self,
+            "role",
+            provider=provider,
+            name=f"{function_name}-role"[:64],
+            assume_role_policy=trust_policy("lambda.amazonaws.com"),
         )
         base_statements: list[dict[str, object]] = [
             {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 
@@ -23,6 +24,16 @@ def construct_slug(construct: Construct) -> str:
     """A stable snake_case id derived from a construct's path below its stack (for per-grantee children)."""
     path = construct.node.path.split("/", 1)[-1]
     return re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
+
+
+def trust_policy(service: str) -> str:
+    """Assume-role policy (JSON) letting one AWS service principal assume a role."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": service}}],
+        }
+    )
 
 
 def kms_via_service(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -24,6 +23,7 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 
 from constructs import Construct
+from dr_stack.iam import trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.settings import Settings
 
@@ -185,18 +185,7 @@ class Network(Construct):
             "flow_log_role",
             provider=provider,
             name=f"{name}-vpc-flow-logs",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": "sts:AssumeRole",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=trust_policy("vpc-flow-logs.amazonaws.com"),
         )
         IamRolePolicy(
             self,
