@@ -299,11 +299,3 @@ def test_every_app_tier_resource_names_an_aliased_provider(fixture: str, request
     for resource_type in APP_TIER_TYPES:
         for logical_id, body in stack.resources(resource_type).items():
             assert body.get("provider") in ALIASES, f"{resource_type}.{logical_id}"
-
-
-def test_names_are_cut_to_aws_limits() -> None:
-    from dr_stack.app_tier import aws_name
-
-    name = aws_name("abcdefghijklmnopqrst-prod-12345678", "secondary", "app")
-    assert len(name) <= 32 and not name.endswith("-")
-    assert aws_name("drapp-dev", "primary") == "drapp-dev-primary"

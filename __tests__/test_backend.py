@@ -104,3 +104,28 @@ def test_bootstrap_keeps_local_state(bootstrap: Synthesized) -> None:
 def test_state_locations_are_unique_per_stack(prod: Synthesized, bootstrap: Synthesized) -> None:
     assert prod.data["terraform"]["backend"]["s3"]["key"] == "dr-stack/prod/dr.tfstate"
     assert bootstrap.data["terraform"]["backend"]["local"]["path"] == "terraform.bootstrap.tfstate"
+
+
+def test_hcp_terraform_cloud_block_has_one_named_workspace_per_stack() -> None:
+    """The `cloud` block (Terraform >= 1.1; HashiCorp recommends it over the `remote` backend): organization,
+    hostname and `workspaces { name, project }`, https://developer.hashicorp.com/terraform/cli/cloud/settings."""
+    block = _terraform_block(
+        {"state_backend": "cloud", "tfc_organization": "acme", "tfc_workspace_prefix": "dr", "tfc_project": "dr-prod"}
+    )
+    assert "backend" not in block
+    assert block["cloud"] == {
+        "organization": "acme",
+        "hostname": "app.terraform.io",
+        "workspaces": {"name": "dr-backend", "project": "dr-prod"},
+    }
+
+
+def test_hcp_terraform_workspace_is_the_stack_name_without_a_prefix() -> None:
+    from dr_stack.app import build_app
+    from dr_stack.settings import load_settings
+
+    settings = load_settings({"state_backend": "cloud", "tfc_organization": "acme"}, environ={})
+    app = build_app(settings)
+    dr_stack = next(child for child in app.node.children if child.node.id == "drapp-dev-dr")
+    cloud = Synthesized(Testing.synth(dr_stack)).data["terraform"]["cloud"]
+    assert cloud["workspaces"] == {"name": "drapp-dev-dr"}

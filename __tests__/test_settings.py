@@ -119,7 +119,7 @@ def test_rejects_promotion_deadline_below_allowance() -> None:
         ),
         ({"alarm_email": "not-an-address"}, r"alarm_email must be empty or an e-mail address"),
         ({"state_backend": "remote"}, r"tfc_organization and tfc_workspace_prefix must be set"),
-        ({"state_backend": "gcs"}, r"state_backend must be one of local, remote, s3, got 'gcs'"),
+        ({"state_backend": "gcs"}, r"state_backend must be one of cloud, local, remote, s3, got 'gcs'"),
         ({"project_name": "My App"}, r"project_name must be 3-20 lowercase"),
         ({"failover_promotion_timeout_seconds": 900}, r"failover_promotion_timeout_seconds must be an integer"),
     ],
@@ -174,3 +174,161 @@ def test_bad_setting_exits_nonzero_without_partial_output(tmp_path: Path) -> Non
     assert "setting environment must be one of dev, prod, got 'staging'" in result.stderr
     assert not outdir.exists()
     assert not (tmp_path / "cdktf.out").exists()
+
+
+# ----- every value AWS would refuse is refused at synth, all problems in one message (issue 10) -----
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        # S3 bucket naming rules, https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+        ({"state_bucket": "My_State_Bucket"}, r"state_bucket must be a valid S3 bucket name .*got 'My_State_Bucket'"),
+        ({"state_bucket": "a" * 56}, r"state_bucket must give names AWS accepts.*'a{56}-replica' must be 3 to 63"),
+        ({"state_bucket": "xn--state"}, r"state_bucket must be a valid S3 bucket name .*'xn--'"),
+        ({"state_bucket": "sthree-state"}, r"state_bucket .*must not start with 'sthree-'"),
+        ({"state_bucket": "state-s3alias"}, r"state_bucket .*must not end with '-s3alias'"),
+        ({"state_bucket": "state--ol-s3"}, r"state_bucket .*must not end with '--ol-s3'"),
+        ({"state_bucket": "state--x-s3"}, r"state_bucket .*must not end with '--x-s3'"),
+        ({"state_bucket": "192.168.5.4"}, r"state_bucket .*must not be formatted as an IP address"),
+        ({"state_bucket": "my..state"}, r"state_bucket .*two adjacent periods"),
+        # DynamoDB: 3-255 of [a-zA-Z0-9_.-],
+        # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
+        ({"state_lock_table": "bad name!"}, r"state_lock_table must be a valid DynamoDB table name .*got 'bad name!'"),
+        ({"state_lock_table": "ab"}, r"state_lock_table .*must be 3 to 255 characters"),
+        # RDS identifiers refuse two hyphens in a row (CHAP_Limits.html#RDS_Limits.Constraints)
+        ({"project_name": "ab--cd"}, r"project_name must give names AWS accepts, got 'ab--cd'.*two consecutive hyph"),
+        ({"project_name": "sthree-app"}, r"project_name .*got 'sthree-app'.*must not start with 'sthree-'"),
+        ({"project_name": "amzn-s3-demo-app"}, r"project_name .*must not start with 'amzn-s3-demo-'"),
+        # ALB names must not start with internal- (API_CreateLoadBalancer, Name)
+        (
+            {"project_name": "internal-app"},
+            r"project_name .*load balancer name 'internal-app-dev-primary'.*internal-",
+        ),
+        # MasterUsername "MasterUsername admin cannot be used as it is a reserved word used by the engine"
+        (
+            {"db_master_username": "rdsadmin"},
+            r"db_master_username must not be a name aurora-mysql reserves",
+        ),
+        (
+            {"db_engine": "aurora-postgresql", "db_master_username": "rdsadmin"},
+            r"db_master_username must not be a name aurora-postgresql reserves, got 'rdsadmin'",
+        ),
+        (
+            {"db_engine": "aurora-postgresql", "db_master_username": "admin"},
+            r"db_master_username must not be a name aurora-postgresql reserves, got 'admin'",
+        ),
+        (
+            {"db_engine": "aurora-postgresql", "db_master_username": "select"},
+            r"db_master_username must not be a name aurora-postgresql reserves, got 'select'",
+        ),
+        ({"db_engine": "aurora-postgresql", "db_master_username": "pg_owner"}, r"reserves, got 'pg_owner'.*pg_"),
+        ({"state_backend": "cloud"}, r"tfc_organization must be set when state_backend is 'cloud'"),
+        ({"tfc_project": "dr"}, r"tfc_project must be empty unless state_backend is 'cloud'"),
+        (
+            {"state_backend": "cloud", "tfc_organization": "acme", "tfc_workspace_prefix": "w" * 80},
+            r"tfc_workspace_prefix must leave workspace names within 90 characters",
+        ),
+        ({"tfc_organization": "acme corp"}, r"tfc_organization must be letters, digits, '-' or '_', got 'acme corp'"),
+    ],
+)
+def test_refuses_values_aws_refuses(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(SettingsError, match=message) as refused:
+        load_settings(overrides, environ={})
+    assert len(refused.value.problems) == 1, refused.value.problems
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"db_master_username": "admin"},  # reserved on aurora-postgresql only (cfn-lint #4425, tried on AWS)
+        {"db_engine": "aurora-postgresql", "db_master_username": "postgres"},  # the RDS console's default
+        {"state_bucket": "acme.terraform-state", "state_lock_table": "Acme_Locks.v1"},
+        {"state_bucket": "a" * 55},  # its replica is exactly 63 characters
+        {"project_name": "a1-b2", "resource_suffix": "blue2"},
+        {"state_backend": "cloud", "tfc_organization": "acme", "tfc_project": "dr"},
+    ],
+)
+def test_accepts_values_aws_accepts(overrides: dict[str, object]) -> None:
+    assert load_settings(overrides, environ={})
+
+
+def test_reserved_s3_prefix_in_project_name_is_named_with_every_rule_it_breaks() -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"project_name": "xn--app"}, environ={})
+    problems = refused.value.problems
+    assert len(problems) == 2
+    assert any("S3 bucket name 'xn--app-dev-primary-alb-" in p and "must not start with 'xn--'" in p for p in problems)
+    assert any("two consecutive hyphens" in p for p in problems)
+
+
+def test_every_problem_is_named_in_one_refusal() -> None:
+    """Three bad settings (and a bad environment variable, and a budget over its objective) take one run."""
+    with pytest.raises(SettingsError) as refused:
+        load_settings(
+            {
+                "state_bucket": "My_State_Bucket",
+                "project_name": "ab--cd",
+                "db_master_username": "rdsadmin",
+                "primary_region": "mars-1",
+                "rto_minutes": 1,
+            },
+            environ={"DR_PRIMARY_APP_MAX_CAPACITY": "lots", "DR_ALARM_PERIDO_SECONDS": "60"},
+        )
+    problems = refused.value.problems
+    named = " ".join(problems)
+    for expected in (
+        "state_bucket must be a valid S3 bucket name",
+        "project_name must give names AWS accepts, got 'ab--cd'",
+        "db_master_username must not be a name aurora-mysql reserves",
+        "primary_region must be one of",
+        "primary_app_max_capacity must be an integer, got 'lots'",
+        "unknown setting 'alarm_perido_seconds'",
+    ):
+        assert expected in named, expected
+    assert str(refused.value).startswith(f"{len(problems)} settings problems:")
+    assert all(f"  - {problem}" in str(refused.value) for problem in problems)
+
+
+def test_recovery_budget_refusal_is_part_of_the_same_pass() -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"rto_minutes": 1, "rpo_minutes": 1, "db_engine": "mysql"}, environ={})
+    problems = refused.value.problems
+    assert any(p.startswith("settings cannot meet rto_minutes=1") for p in problems)
+    assert any(p.startswith("settings cannot meet rpo_minutes=1") for p in problems)
+    assert any("db_engine must be one of" in p for p in problems)
+
+
+def test_lowercase_variables_are_refused_naming_the_upper_case_one() -> None:
+    """Environment variables are case-sensitive on Linux: `dr_project_name` is not DR_PROJECT_NAME, and a value
+    the user believes applied must not be silently ignored."""
+    with pytest.raises(SettingsError, match=r"dr_project_name is not read.*rename it to DR_PROJECT_NAME"):
+        load_settings(environ={"dr_project_name": "shop"})
+    with pytest.raises(SettingsError, match=r"Dr_Environment is not read.*DR_ENVIRONMENT"):
+        load_settings(environ={"Dr_Environment": "prod"})
+
+
+def test_several_bad_settings_exit_2_naming_each_without_output(tmp_path: Path) -> None:
+    outdir = tmp_path / "cdktf.out"
+    env = {key: value for key, value in os.environ.items() if not key.upper().startswith("DR_")}
+    env.update(
+        {
+            "DR_STATE_BUCKET": "My_State_Bucket",
+            "DR_PROJECT_NAME": "internal-app",
+            "DR_DB_MASTER_USERNAME": "rdsadmin",
+            "CDKTF_OUTDIR": str(outdir),
+            "PYTHONPATH": str(ROOT / "constructs"),
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: 3 settings problems:")
+    for setting in ("state_bucket", "project_name", "db_master_username"):
+        assert f"setting {setting} must" in result.stderr
+    assert not outdir.exists() and list(tmp_path.iterdir()) == []

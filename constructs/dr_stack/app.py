@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cdktf import App
 
+from dr_stack import names
 from dr_stack.bootstrap import BootstrapStack
 from dr_stack.settings import Settings
 from dr_stack.stacks import DrStack
@@ -11,7 +12,7 @@ from dr_stack.stacks import DrStack
 
 def stack_names(settings: Settings) -> tuple[str, str]:
     """Names of the bootstrap and DR stacks (the cdktf.out/stacks/<name> folders)."""
-    return f"{settings.name_prefix}-bootstrap", f"{settings.name_prefix}-dr"
+    return names.stack_names(settings.name_prefix)
 
 
 def build_app(settings: Settings, *, outdir: str | None = None) -> App:

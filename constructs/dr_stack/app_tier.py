@@ -50,6 +50,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
 from constructs import Construct
+from dr_stack import names
 from dr_stack.iam import trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
@@ -155,11 +156,6 @@ UNIT
 systemctl daemon-reload
 systemctl enable --now dr-app.service
 """
-
-
-def aws_name(*parts: str, limit: int = 32) -> str:
-    """Join name parts with '-' and cut to an AWS length limit (ALB and target group names: 32)."""
-    return "-".join(parts)[:limit].rstrip("-")
 
 
 def render_user_data(settings: Settings, role: str) -> str:
@@ -328,7 +324,7 @@ class AppTier(Construct):
             self,
             "load_balancer",
             provider=provider,
-            name=aws_name(name),
+            name=names.shorten(name, names.ELB_NAME_LIMIT),
             internal=False,
             load_balancer_type="application",
             security_groups=[self.alb_security_group.id],
@@ -345,7 +341,7 @@ class AppTier(Construct):
             self,
             "target_group",
             provider=provider,
-            name=aws_name(name, "app"),
+            name=names.shorten(f"{name}-app", names.ELB_NAME_LIMIT),
             port=settings.app_port,
             protocol="HTTP",
             vpc_id=network.vpc_id,

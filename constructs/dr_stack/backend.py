@@ -1,14 +1,24 @@
-"""Terraform state backends: S3 with DynamoDB locking (default), Terraform Cloud, or local."""
+"""Terraform state backends: S3 with DynamoDB locking (default), HCP Terraform (`cloud`), Terraform Enterprise's
+older `remote` backend, or local state."""
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, NamedRemoteWorkspace, RemoteBackend, S3Backend, TerraformStack
+from cdktf import (
+    CloudBackend,
+    LocalBackend,
+    NamedCloudWorkspace,
+    NamedRemoteWorkspace,
+    RemoteBackend,
+    S3Backend,
+    TerraformStack,
+)
 
+from dr_stack import names
 from dr_stack.settings import Settings
 
 
 def configure_backend(stack: TerraformStack, settings: Settings, stack_name: str) -> None:
-    """Attach the backend chosen by `state_backend` to a stack; the state key is unique per stack."""
+    """Attach the backend chosen by `state_backend` to a stack; state is separate per stack (own key or workspace)."""
     if settings.state_backend == "s3":
         S3Backend(
             stack,
@@ -20,12 +30,24 @@ def configure_backend(stack: TerraformStack, settings: Settings, stack_name: str
         )
         # S3-native locking (Terraform >= 1.10) beside the DynamoDB table; cdktf 0.21 has no property for it.
         stack.add_override("terraform.backend.s3.use_lockfile", True)
+    elif settings.state_backend == "cloud":
+        # The `cloud` block (Terraform >= 1.1), which HashiCorp recommends over the `remote` backend: one named
+        # workspace per stack, so each stack has its own state, runs and variables. No token here: Terraform
+        # reads it from `terraform login` or TF_TOKEN_<host> (README, "Terraform Cloud").
+        CloudBackend(
+            stack,
+            hostname=settings.tfc_hostname,
+            organization=settings.tfc_organization,
+            workspaces=NamedCloudWorkspace(
+                names.workspace_name(settings.tfc_workspace_prefix, stack_name), settings.tfc_project or None
+            ),
+        )
     elif settings.state_backend == "remote":
         RemoteBackend(
             stack,
             hostname=settings.tfc_hostname,
             organization=settings.tfc_organization,
-            workspaces=NamedRemoteWorkspace(f"{settings.tfc_workspace_prefix}-{stack_name}"),
+            workspaces=NamedRemoteWorkspace(names.workspace_name(settings.tfc_workspace_prefix, stack_name)),
         )
     else:
         LocalBackend(stack, path=f"terraform.{stack_name}.tfstate")

@@ -109,17 +109,23 @@ def data_loss_budget(s: Settings) -> Budget:
     return Budget("rpo_minutes", s.rpo_minutes * 60, terms, sum(t.seconds for t in terms))
 
 
-def budget_problem(s: Settings) -> str | None:
-    """A refusal message when the settings cannot meet rto_minutes or rpo_minutes, else None."""
+def budget_problems(s: Settings) -> list[str]:
+    """One refusal message per objective (RTO, RPO) the settings cannot meet; empty when both are met."""
+    problems = []
     for budget in (recovery_time_budget(s), data_loss_budget(s)):
         if not budget.met:
             largest = budget.largest
-            return (
+            problems.append(
                 f"settings cannot meet {budget.objective}={budget.objective_seconds // 60}: worst case "
                 f"{budget.breakdown()}; the largest term is {largest.name} ({largest.how}): change "
                 f"{' or '.join(largest.settings)}, or raise {budget.objective}"
             )
-    return None
+    return problems
+
+
+def budget_problem(s: Settings) -> str | None:
+    """The first of budget_problems, or None."""
+    return next(iter(budget_problems(s)), None)
 
 
 def budget_table(s: Settings) -> str:

@@ -1,18 +1,26 @@
 """Typed, validated settings for the DR stack: defaults, then an environment profile, then DR_* variables.
 
-One name per concept, used in code, README and outputs. ``load_settings()`` refuses bad input before
-anything is built, with one message naming the setting, the value received and what is allowed.
+Each setting is declared once, in its section of ``Settings``: type, dev default, prod value (when the prod
+profile changes it), rule and meaning. ``load_settings()`` runs one validation pass (per-setting rules, the
+cross-setting rules in ``CROSS_FIELD_RULES``, AWS's rules for every derived resource name, the recovery
+budget) and refuses bad input before anything is built, with one ``SettingsError`` that names every
+problem: the setting, the value received and what is allowed.
+
+Adding a setting is one line in its section (plus, when it needs one, a row in ``CROSS_FIELD_RULES``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import ipaddress
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, get_type_hints
+
+from dr_stack import names
 
 ENV_PREFIX = "DR_"
 
@@ -31,7 +39,9 @@ AWS_REGIONS = frozenset(
 
 ENVIRONMENTS = ("dev", "prod")
 DB_ENGINES = ("aurora-mysql", "aurora-postgresql")
-STATE_BACKENDS = ("s3", "remote", "local")
+# cloud: HCP Terraform / Terraform Enterprise >= v202201-1 through the `cloud` block (Terraform >= 1.1);
+# remote: the older `remote` backend, for Terraform Enterprise releases without the cloud block.
+STATE_BACKENDS = ("s3", "cloud", "remote", "local")
 DB_PASSWORD_SOURCES = ("random", "variable")
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)  # fmt: skip
@@ -69,103 +79,392 @@ ENGINE_DEFAULTS: dict[str, EngineDefaults] = {
 
 
 class SettingsError(ValueError):
-    """A setting has a value the stack cannot be built with."""
+    """Settings the stack cannot be built with; ``problems`` lists every one (the message joins them)."""
+
+    def __init__(self, problems: str | Iterable[str]) -> None:
+        self.problems: tuple[str, ...] = (problems,) if isinstance(problems, str) else tuple(problems)
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            message = f"{len(self.problems)} settings problems:\n" + "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(message)
+
+
+# ----- per-setting rules: each returns None when the value is allowed, else what is allowed -----
+Rule = Callable[[Any], "str | None"]
+
+
+def _one_of(options: Iterable[Any]) -> Rule:
+    allowed = f"one of {', '.join(map(str, sorted(options)))}"
+    return lambda value: None if value in options else allowed
+
+
+def _int_range(low: int, high: int) -> Rule:
+    return lambda value: None if low <= value <= high else f"an integer from {low} to {high}"
+
+
+def _float_range(low: float, high: float) -> Rule:
+    def rule(value: float) -> str | None:
+        if low <= value <= high and value * 2 == int(value * 2):
+            return None
+        return f"a number from {low} to {high} in steps of 0.5"
+
+    return rule
+
+
+def _pattern(regex: str, allowed: str, *, empty_ok: bool = False) -> Rule:
+    compiled = re.compile(regex)
+    return lambda value: None if (empty_ok and value == "") or compiled.fullmatch(value) else allowed
+
+
+def _optional(rule: Rule) -> Rule:
+    """The rule, or the empty string (which means "derive it")."""
+    return lambda value: None if value == "" else rule(value)
+
+
+def _cidr(value: str) -> str | None:
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        return "an IPv4 network in CIDR notation such as 10.10.0.0/16"
+    if not network.is_private or not 16 <= network.prefixlen <= 22:
+        return "a private (RFC 1918) IPv4 network with a prefix from /16 to /22"
+    return None
+
+
+_MEMORY_CLASS_RE = re.compile(r"db\.(r[5-9][a-z]*|x[1-9][a-z]*)\.[a-z0-9]+")
+
+
+def _instance_class(value: str) -> str | None:
+    if re.match(r"db\.t\d", value):
+        return (
+            "a memory-optimized class (db.r5 or newer, db.x2) or db.serverless for an Aurora global "
+            "database; burstable db.t* classes are rejected by AWS for global databases"
+        )
+    if value != "db.serverless" and not _MEMORY_CLASS_RE.fullmatch(value):
+        return "a memory-optimized class (db.r5 or newer, db.x2) or db.serverless"
+    return None
+
+
+def _health_check_path(value: str) -> str | None:
+    if value.startswith("/") and " " not in value and len(value) <= 255:
+        return None
+    return "a URL path starting with '/', without spaces, at most 255 characters"
+
+
+def _recovery_window(value: int) -> str | None:
+    return None if value == 0 or 7 <= value <= 30 else "0 (delete at once) or 7 to 30 days (Secrets Manager)"
+
+
+def _pi_retention(value: int) -> str | None:
+    if value in (7, 731) or (value % 31 == 0 and 31 <= value <= 713):
+        return None
+    return "7, a multiple of 31 up to 713, or 731 (days of Performance Insights)"
+
+
+def _aws_name(kind: str) -> Rule:
+    """A name given as a setting, checked against AWS's rule for its resource type (names.RULES)."""
+    rule = names.RULES[kind]
+
+    def check(value: str) -> str | None:
+        problems = rule.problems(value)
+        return f"a valid {rule.kind} ({'; '.join(problems)}; {rule.doc})" if problems else None
+
+    return check
+
+
+_WINDOW = r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d"
+_DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
+_MAINTENANCE_WINDOW = rf"{_DAY}:([01]\d|2[0-3]):[0-5]\d-{_DAY}:([01]\d|2[0-3]):[0-5]\d"
+_DNS_NAME = r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+# Project names are the stack's own limit (3-20 characters keep every derived name readable and every S3 name
+# within 63); which characters AWS accepts in the names derived from them is checked by names.name_problems.
+_PROJECT_NAME = r"[a-z][a-z0-9-]{1,18}[a-z0-9]"
+# CreateDBCluster MasterUsername: 1 to 16 letters or numbers, first a letter (underscores are accepted too);
+# https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html
+_DB_IDENTIFIER = r"[A-Za-z][A-Za-z0-9_]{0,15}"
+# HCP Terraform organization and workspace names: letters, digits, '-' and '_' (workspaces up to 90).
+_TFC_NAME = r"[A-Za-z0-9_-]{1,90}"
+
+_UNCHANGED = object()
+
+
+class _Section:
+    """A group of settings; ``section(default, doc, rule, prod=...)`` declares one setting of the group."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+
+    def __call__(self, default: Any, doc: str, rule: Rule | None = None, *, prod: Any = _UNCHANGED) -> Any:
+        metadata = {"section": self.title, "doc": doc, "rule": rule, "prod": prod}
+        return dataclasses.field(default=default, metadata=metadata)
+
+
+IDENTITY = _Section("Identity")
+NETWORK = _Section("Regions and network")
+DATABASE = _Section("Database")
+APP = _Section("Application tier")
+DNS = _Section("DNS")
+MONITORING = _Section("Monitoring")
+OBJECTIVES = _Section("Objectives and failover")
+STATE = _Section("Terraform state")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Every tunable of the DR stack. Defaults are the low-cost ``dev`` profile; see PROFILES."""
+    """Every tunable of the DR stack. Defaults are the low-cost ``dev`` profile; ``prod=`` is the prod profile."""
 
-    # Identity
-    project_name: str = "drapp"
-    environment: str = "dev"
-    resource_suffix: str = ""
-    # Regions and network
-    primary_region: str = "us-east-1"
-    secondary_region: str = "us-west-2"
-    primary_vpc_cidr: str = "10.10.0.0/16"
-    secondary_vpc_cidr: str = "10.20.0.0/16"
-    availability_zone_count: int = 3
-    nat_gateway_per_az: bool = False
-    log_retention_days: int = 30
-    # Database
-    db_engine: str = "aurora-mysql"
-    db_engine_version: str = ""
-    db_instance_class: str = "db.serverless"
-    db_serverless_min_capacity: float = 1.0
-    db_serverless_max_capacity: float = 8.0
-    primary_db_instance_count: int = 2
-    secondary_db_instance_count: int = 1
-    db_name: str = "appdb"
-    db_master_username: str = "dbadmin"
-    db_password_source: str = "random"
-    db_master_password_version: int = 1
-    db_backup_retention_days: int = 7
-    db_backup_window: str = "03:00-04:00"
-    db_maintenance_window: str = "sun:05:00-sun:06:00"
-    db_deletion_protection: bool = False
-    db_audit_log_export: bool = False
-    db_write_forwarding: bool = False
-    db_monitoring_interval_seconds: int = 60
-    db_performance_insights_retention_days: int = 7
-    db_cpu_alarm_percent: int = 80
-    db_freeable_memory_alarm_mib: int = 256
-    aws_backup_retention_days: int = 35
-    secret_recovery_window_days: int = 7
-    # Application tier
-    app_instance_type: str = "t3.small"
-    app_ami_ssm_parameter: str = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
-    app_port: int = 8080
-    health_check_path: str = "/health"
-    primary_app_min_capacity: int = 2
-    primary_app_max_capacity: int = 4
-    primary_app_desired_capacity: int = 2
-    secondary_app_min_capacity: int = 1
-    secondary_app_max_capacity: int = 4
-    secondary_app_desired_capacity: int = 1
-    app_cpu_target_percent: int = 50
-    app_health_check_grace_seconds: int = 180
-    app_scale_up_allowance_seconds: int = 120
-    alb_access_log_retention_days: int = 90
-    alb_5xx_alarm_threshold: int = 10
-    alb_response_time_alarm_seconds: float = 1.0
-    waf_rate_limit: int = 2000
-    # DNS
-    domain_name: str = ""
-    hosted_zone_name: str = ""
-    create_hosted_zone: bool = False
-    health_check_interval_seconds: int = 10
-    health_check_failure_threshold: int = 3
-    dns_ttl_seconds: int = 60
-    # Monitoring
-    alarm_email: str = ""
-    alarm_period_seconds: int = 60
-    alarm_evaluation_periods: int = 1
-    replication_lag_alarm_seconds: int = 0
-    replication_lag_alarm_evaluation_periods: int = 3
-    # Objectives and failover
-    rto_minutes: int = 15
-    rpo_minutes: int = 5
-    failover_automatic: bool = False
-    failover_decision_allowance_seconds: int = 300
-    db_promotion_allowance_seconds: int = 180
-    failover_promotion_timeout_seconds: int = 600
-    # Terraform state
-    state_backend: str = "s3"
-    state_bucket: str = ""
-    state_key_prefix: str = "dr-stack"
-    state_region: str = ""
-    state_lock_table: str = ""
-    tfc_organization: str = ""
-    tfc_workspace_prefix: str = ""
-    tfc_hostname: str = "app.terraform.io"
+    # ----- Identity -----
+    project_name: str = IDENTITY(
+        "drapp",
+        "Prefix of every resource name and the `project` tag.",
+        _pattern(_PROJECT_NAME, "3-20 lowercase letters, digits or hyphens, starting with a letter"),
+    )
+    environment: str = IDENTITY(
+        "dev",
+        "Profile: `dev` (low cost) or `prod` (HA, protection on); sets the defaults marked by profile.",
+        _one_of(ENVIRONMENTS),
+    )
+    resource_suffix: str = IDENTITY(
+        "",
+        "Optional suffix appended to names, to run several copies in one account.",
+        _pattern(
+            r"[a-z0-9]{0,8}",
+            "empty or up to 8 lowercase letters and digits (AWS names reject upper case and most punctuation)",
+        ),
+    )
+    # ----- Regions and network -----
+    primary_region: str = NETWORK("us-east-1", "Region that serves traffic and holds the writer.", _one_of(AWS_REGIONS))
+    secondary_region: str = NETWORK(
+        "us-west-2", "Warm-standby region; must differ from primary_region.", _one_of(AWS_REGIONS)
+    )
+    primary_vpc_cidr: str = NETWORK(
+        "10.10.0.0/16", "Primary VPC range (private, /16 to /22); split into 16 blocks, 9 used.", _cidr
+    )
+    secondary_vpc_cidr: str = NETWORK("10.20.0.0/16", "Secondary VPC range; must not overlap the primary's.", _cidr)
+    availability_zone_count: int = NETWORK(3, "AZs per region for every subnet tier (2 or 3).", _int_range(2, 3))
+    nat_gateway_per_az: bool = NETWORK(
+        False, "One NAT gateway per AZ (true) or one shared per region (false, cheaper).", prod=True
+    )
+    log_retention_days: int = NETWORK(
+        30,
+        "Retention of every CloudWatch log group (flow logs, WAF, Lambda).",
+        _one_of(LOG_RETENTION_DAYS),
+        prod=365,
+    )
+    # ----- Database -----
+    db_engine: str = DATABASE("aurora-mysql", "`aurora-mysql` or `aurora-postgresql`.", _one_of(DB_ENGINES))
+    db_engine_version: str = DATABASE("", "Pinned engine version; empty picks the tested default of the engine.")
+    db_instance_class: str = DATABASE(
+        "db.serverless",
+        "Memory-optimized class (db.r5+) or `db.serverless`; db.t* is refused.",
+        _instance_class,
+        prod="db.r6g.large",
+    )
+    db_serverless_min_capacity: float = DATABASE(
+        1.0, "Serverless v2 minimum ACUs (>= 0.5: global databases cannot pause).", _float_range(0.5, 256)
+    )
+    db_serverless_max_capacity: float = DATABASE(8.0, "Serverless v2 maximum ACUs.", _float_range(1, 256))
+    primary_db_instance_count: int = DATABASE(
+        2,
+        "Primary cluster instances: a writer and readers in different AZs (>= 2).",
+        _int_range(2, 16),
+        prod=2,
+    )
+    secondary_db_instance_count: int = DATABASE(
+        1, "Secondary cluster instances (>= 1; promoted on failover).", _int_range(1, 16), prod=2
+    )
+    db_name: str = DATABASE(
+        "appdb", "Initial database name.", _pattern(_DB_IDENTIFIER, "a letter then up to 15 letters, digits or _")
+    )
+    db_master_username: str = DATABASE(
+        "dbadmin",
+        "Master user name (the password is generated, never a setting); not a word the engine reserves.",
+        _pattern(_DB_IDENTIFIER, "a letter then up to 15 letters, digits or underscores"),
+    )
+    db_password_source: str = DATABASE(
+        "random",
+        "`random` (random_password) or `variable` (TF_VAR_db_master_password; offline validation).",
+        _one_of(DB_PASSWORD_SOURCES),
+    )
+    db_master_password_version: int = DATABASE(
+        1,
+        "Bump to rotate the master password (new random value or new TF_VAR, written once).",
+        _int_range(1, 1_000_000),
+    )
+    db_backup_retention_days: int = DATABASE(
+        7, "Automated backup retention of both clusters (7 to 35 days).", _int_range(7, 35), prod=35
+    )
+    db_backup_window: str = DATABASE(
+        "03:00-04:00", "Daily backup window, UTC.", _pattern(_WINDOW, "a UTC window hh:mm-hh:mm")
+    )
+    db_maintenance_window: str = DATABASE(
+        "sun:05:00-sun:06:00",
+        "Weekly maintenance window, UTC.",
+        _pattern(_MAINTENANCE_WINDOW, "a UTC window ddd:hh:mm-ddd:hh:mm"),
+    )
+    db_deletion_protection: bool = DATABASE(
+        False, "Deletion protection on the global and regional clusters.", prod=True
+    )
+    db_audit_log_export: bool = DATABASE(False, "Also export the audit log (aurora-mysql).", prod=True)
+    db_write_forwarding: bool = DATABASE(False, "Global write forwarding on the secondary cluster.")
+    db_monitoring_interval_seconds: int = DATABASE(
+        60, "Enhanced Monitoring interval (1, 5, 10, 15, 30, 60).", _one_of(MONITORING_INTERVALS)
+    )
+    db_performance_insights_retention_days: int = DATABASE(
+        7, "Performance Insights retention (7, multiples of 31, 731).", _pi_retention, prod=731
+    )
+    db_cpu_alarm_percent: int = DATABASE(80, "Writer CPU alarm threshold.", _int_range(1, 100))
+    db_freeable_memory_alarm_mib: int = DATABASE(
+        256, "Writer freeable-memory alarm threshold, MiB.", _int_range(1, 1_000_000)
+    )
+    aws_backup_retention_days: int = DATABASE(
+        35,
+        "AWS Backup retention of the daily cluster snapshot and its cross-region copy.",
+        _int_range(1, 36500),
+        prod=35,
+    )
+    secret_recovery_window_days: int = DATABASE(
+        7, "Days a deleted master secret can be restored (0 or 7 to 30).", _recovery_window, prod=30
+    )
+    # ----- Application tier -----
+    app_instance_type: str = APP(
+        "t3.small", "EC2 instance type of the app tier (x86_64 for the default AMI).", prod="m6i.large"
+    )
+    app_ami_ssm_parameter: str = APP(
+        "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+        "Public SSM parameter naming the current Amazon Linux 2023 AMI.",
+    )
+    app_port: int = APP(8080, "Port the app listens on behind the ALB.", _int_range(1024, 65535))
+    health_check_path: str = APP(
+        "/health", "Path the target group and Route53 health checks request.", _health_check_path
+    )
+    primary_app_min_capacity: int = APP(
+        2,
+        "Primary ASG minimum (also the capacity a region gets when it becomes active).",
+        _int_range(0, 1000),
+        prod=3,
+    )
+    primary_app_max_capacity: int = APP(4, "Primary ASG maximum.", _int_range(1, 1000), prod=12)
+    primary_app_desired_capacity: int = APP(2, "Primary ASG desired capacity.", _int_range(0, 1000), prod=3)
+    secondary_app_min_capacity: int = APP(1, "Secondary ASG minimum (warm standby).", _int_range(0, 1000), prod=1)
+    secondary_app_max_capacity: int = APP(4, "Secondary ASG maximum.", _int_range(1, 1000), prod=12)
+    secondary_app_desired_capacity: int = APP(
+        1, "Secondary ASG desired capacity (warm standby).", _int_range(0, 1000), prod=1
+    )
+    app_cpu_target_percent: int = APP(50, "Target-tracking CPU utilization of the ASGs.", _int_range(10, 95))
+    app_health_check_grace_seconds: int = APP(
+        180, "ASG health-check grace period (also an RTO budget term).", _int_range(0, 3600)
+    )
+    app_scale_up_allowance_seconds: int = APP(
+        120, "Time allowed for new instances to launch (RTO budget term).", _int_range(0, 3600)
+    )
+    alb_access_log_retention_days: int = APP(90, "Days ALB access logs are kept in S3.", _int_range(1, 3650), prod=365)
+    alb_5xx_alarm_threshold: int = APP(
+        10, "5xx responses per period that raise the ALB alarm.", _int_range(1, 1_000_000)
+    )
+    alb_response_time_alarm_seconds: float = APP(1.0, "Target response time that raises the latency alarm.")
+    waf_rate_limit: int = APP(2000, "Requests per 5 minutes per IP before WAF blocks.", _int_range(100, 2_000_000_000))
+    # ----- DNS -----
+    domain_name: str = DNS(
+        "",
+        "Application FQDN; empty: no DNS records and plain HTTP on the ALBs.",
+        _pattern(_DNS_NAME, "empty or a lowercase DNS name such as app.example.com", empty_ok=True),
+    )
+    hosted_zone_name: str = DNS(
+        "",
+        "Route53 zone holding domain_name.",
+        _pattern(_DNS_NAME, "empty or a lowercase DNS zone such as example.com", empty_ok=True),
+    )
+    create_hosted_zone: bool = DNS(False, "Create the zone (true) or look up an existing one (false).")
+    health_check_interval_seconds: int = DNS(
+        10, "Route53 health-check interval (10 or 30).", _one_of(HEALTH_CHECK_INTERVALS)
+    )
+    health_check_failure_threshold: int = DNS(3, "Failed checks before an endpoint is unhealthy.", _int_range(1, 10))
+    dns_ttl_seconds: int = DNS(
+        60, "Client DNS caching allowance in the RTO budget (alias records use 60 s).", _int_range(0, 86400)
+    )
+    # ----- Monitoring -----
+    alarm_email: str = MONITORING(
+        "",
+        "E-mail subscribed to both alarm topics; empty: none.",
+        _pattern(r"[^@\s]+@[^@\s]+\.[^@\s]+", "empty or an e-mail address", empty_ok=True),
+    )
+    alarm_period_seconds: int = MONITORING(60, "Period of the stack's alarms.", _one_of((10, 30, 60, 300)))
+    alarm_evaluation_periods: int = MONITORING(1, "Periods an alarm must breach before it fires.", _int_range(1, 10))
+    replication_lag_alarm_seconds: int = MONITORING(
+        0,
+        "Replication-lag alarm threshold; 0 derives it as rpo_minutes x 60 / 5.",
+        _int_range(0, 86400),
+    )
+    replication_lag_alarm_evaluation_periods: int = MONITORING(
+        3, "Periods of lag before the lag alarm fires (RPO budget term).", _int_range(1, 10)
+    )
+    # ----- Objectives and failover -----
+    rto_minutes: int = OBJECTIVES(
+        15, "Recovery time objective; synth refuses settings whose budget exceeds it.", _int_range(1, 1440)
+    )
+    rpo_minutes: int = OBJECTIVES(
+        5, "Recovery point objective; synth refuses settings whose budget exceeds it.", _int_range(1, 1440)
+    )
+    failover_automatic: bool = OBJECTIVES(
+        False, "Invoke the orchestrator automatically from the secondary region's health signal."
+    )
+    failover_decision_allowance_seconds: int = OBJECTIVES(
+        300, "Time allowed for a human to decide (RTO term; 0 with automatic).", _int_range(0, 86400)
+    )
+    db_promotion_allowance_seconds: int = OBJECTIVES(
+        180, "Time allowed for the global database promotion (RTO term).", _int_range(0, 3600)
+    )
+    failover_promotion_timeout_seconds: int = OBJECTIVES(
+        600, "Deadline of the orchestrator's promotion wait (within Lambda's 15 min).", _int_range(60, 840)
+    )
+    # ----- Terraform state -----
+    state_backend: str = STATE(
+        "s3",
+        "`s3` (S3 + DynamoDB lock), `cloud` (HCP Terraform), `remote` (older Terraform Enterprise) or `local`.",
+        _one_of(STATE_BACKENDS),
+    )
+    state_bucket: str = STATE(
+        "",
+        "State bucket; empty derives `<project>-<environment>[-suffix]-tfstate`; `-replica` is appended for its "
+        "copy in the other region, so at most 55 characters.",
+        _optional(_aws_name("aws_s3_bucket.bucket")),
+    )
+    state_key_prefix: str = STATE("dr-stack", "Prefix of the state object keys.")
+    state_region: str = STATE(
+        "", "Region of the state bucket and lock table; empty: primary_region.", _optional(_one_of(AWS_REGIONS))
+    )
+    state_lock_table: str = STATE(
+        "",
+        "DynamoDB lock table; empty derives `<name>-tflock`.",
+        _optional(_aws_name("aws_dynamodb_table.name")),
+    )
+    tfc_organization: str = STATE(
+        "",
+        "HCP Terraform / Terraform Enterprise organization (state_backend `cloud` or `remote`).",
+        _optional(_pattern(_TFC_NAME, "letters, digits, '-' or '_'")),
+    )
+    tfc_workspace_prefix: str = STATE(
+        "",
+        "Workspace name prefix; `-<stack name>` is appended (one workspace per stack). Empty with `cloud`: "
+        "the stack name alone.",
+        _optional(_pattern(_TFC_NAME, "letters, digits, '-' or '_'")),
+    )
+    tfc_project: str = STATE(
+        "", "HCP Terraform project of the workspaces (state_backend `cloud`); empty: the organization's default."
+    )
+    tfc_hostname: str = STATE(
+        "app.terraform.io",
+        "HCP Terraform / Terraform Enterprise host name.",
+        _pattern(_DNS_NAME, "a DNS host name such as app.terraform.io"),
+    )
 
     # ----- derived values (one place, so every construct agrees) -----
     @property
     def name_prefix(self) -> str:
         """Prefix of every resource name: project, environment and optional suffix."""
-        base = f"{self.project_name}-{self.environment}"
-        return f"{base}-{self.resource_suffix}" if self.resource_suffix else base
+        return names.name_prefix(self.project_name, self.environment, self.resource_suffix)
 
     @property
     def engine(self) -> EngineDefaults:
@@ -198,17 +497,17 @@ class Settings:
     @property
     def global_cluster_identifier(self) -> str:
         """Identifier of the Aurora global cluster."""
-        return f"{self.name_prefix}-global"
+        return names.global_cluster_identifier(self.name_prefix)
 
     @property
     def state_bucket_name(self) -> str:
         """S3 bucket holding Terraform state: the setting or a name derived from the project."""
-        return self.state_bucket or f"{self.name_prefix}-tfstate"
+        return names.state_bucket_name(self.name_prefix, self.state_bucket)
 
     @property
     def state_lock_table_name(self) -> str:
         """DynamoDB table locking Terraform state."""
-        return self.state_lock_table or f"{self.name_prefix}-tflock"
+        return names.state_lock_table_name(self.name_prefix, self.state_lock_table)
 
     @property
     def state_region_name(self) -> str:
@@ -223,7 +522,7 @@ class Settings:
     @property
     def state_replica_bucket_name(self) -> str:
         """Replica of the state bucket in state_replica_region."""
-        return f"{self.state_bucket_name}-replica"
+        return names.state_replica_bucket_name(self.state_bucket_name)
 
     def region_of(self, role: str) -> str:
         """Region for a DR role, 'primary' or 'secondary'."""
@@ -238,207 +537,37 @@ class Settings:
         )
 
 
-# Profiles: what an environment changes from the defaults above.
+SETTING_NAMES = tuple(f.name for f in fields(Settings))
+SETTING_DOCS: dict[str, str] = {f.name: f.metadata["doc"] for f in fields(Settings)}
+SETTING_SECTIONS: dict[str, str] = {f.name: f.metadata["section"] for f in fields(Settings)}
+FIELD_RULES: dict[str, Rule] = {f.name: f.metadata["rule"] for f in fields(Settings) if f.metadata["rule"]}
+# Profiles: what an environment changes from the defaults (the `prod=` of each setting).
 PROFILES: dict[str, dict[str, Any]] = {
     "dev": {},
-    "prod": {
-        "nat_gateway_per_az": True,
-        "log_retention_days": 365,
-        "db_instance_class": "db.r6g.large",
-        "primary_db_instance_count": 2,
-        "secondary_db_instance_count": 2,
-        "db_backup_retention_days": 35,
-        "db_deletion_protection": True,
-        "db_audit_log_export": True,
-        "db_performance_insights_retention_days": 731,
-        "app_instance_type": "m6i.large",
-        "primary_app_min_capacity": 3,
-        "primary_app_max_capacity": 12,
-        "primary_app_desired_capacity": 3,
-        "secondary_app_min_capacity": 1,
-        "secondary_app_max_capacity": 12,
-        "secondary_app_desired_capacity": 1,
-        "alb_access_log_retention_days": 365,
-        "aws_backup_retention_days": 35,
-        "secret_recovery_window_days": 30,
-    },
-}
-
-SETTING_NAMES = tuple(f.name for f in fields(Settings))
-
-_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
-_SUFFIX_RE = re.compile(r"^[a-z0-9]{0,8}$")
-_WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
-_MAINT_RE = re.compile(
-    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
-)  # noqa: E501
-_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DB_IDENT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
-_BURSTABLE_RE = re.compile(r"^db\.t\d")
-_MEMORY_CLASS_RE = re.compile(r"^db\.(r[5-9][a-z]*|x[1-9][a-z]*)\.[a-z0-9]+$")
-
-
-def _fail(name: str, value: Any, allowed: str) -> SettingsError:
-    return SettingsError(f"setting {name} must be {allowed}, got {value!r}")
-
-
-def _cidr(name: str, value: str) -> ipaddress.IPv4Network:
-    try:
-        network = ipaddress.IPv4Network(value, strict=True)
-    except ValueError:
-        raise _fail(name, value, "an IPv4 network in CIDR notation such as 10.10.0.0/16") from None
-    if not network.is_private or not 16 <= network.prefixlen <= 22:
-        raise _fail(name, value, "a private (RFC 1918) IPv4 network with a prefix from /16 to /22")
-    return network
-
-
-def _one_of(options: tuple[Any, ...] | frozenset[str]) -> Callable[[str, Any], None]:
-    def check(name: str, value: Any) -> None:
-        if value not in options:
-            raise _fail(name, value, f"one of {', '.join(map(str, sorted(options)))}")
-
-    return check
-
-
-def _int_range(low: int, high: int) -> Callable[[str, Any], None]:
-    def check(name: str, value: Any) -> None:
-        if not low <= value <= high:
-            raise _fail(name, value, f"an integer from {low} to {high}")
-
-    return check
-
-
-def _float_range(low: float, high: float) -> Callable[[str, Any], None]:
-    def check(name: str, value: Any) -> None:
-        if not low <= value <= high or (value * 2) != int(value * 2):
-            raise _fail(name, value, f"a number from {low} to {high} in steps of 0.5")
-
-    return check
-
-
-def _pattern(regex: re.Pattern[str], allowed: str, *, empty_ok: bool = False) -> Callable[[str, Any], None]:
-    def check(name: str, value: Any) -> None:
-        if empty_ok and value == "":
-            return
-        if not regex.match(value):
-            raise _fail(name, value, allowed)
-
-    return check
-
-
-def _instance_class(name: str, value: str) -> None:
-    if _BURSTABLE_RE.match(value):
-        raise _fail(
-            name,
-            value,
-            "a memory-optimized class (db.r5 or newer, db.x2) or db.serverless for an Aurora global "
-            "database; burstable db.t* classes are rejected by AWS for global databases",
-        )
-    if value != "db.serverless" and not _MEMORY_CLASS_RE.match(value):
-        raise _fail(name, value, "a memory-optimized class (db.r5 or newer, db.x2) or db.serverless")
-
-
-def _health_check_path(name: str, value: str) -> None:
-    if not value.startswith("/") or " " in value or len(value) > 255:
-        raise _fail(name, value, "a URL path starting with '/', without spaces, at most 255 characters")
-
-
-def _recovery_window(name: str, value: int) -> None:
-    if value != 0 and not 7 <= value <= 30:
-        raise _fail(name, value, "0 (delete at once) or 7 to 30 days (Secrets Manager recovery window)")
-
-
-def _pi_retention(name: str, value: int) -> None:
-    if value != 7 and not (value % 31 == 0 and 31 <= value <= 713) and value != 731:
-        raise _fail(name, value, "7, a multiple of 31 up to 713, or 731 (days of Performance Insights)")
-
-
-# Field-level rules: one table, one entry per setting that has a rule.
-FIELD_RULES: dict[str, Callable[[str, Any], object]] = {
-    "project_name": _pattern(_NAME_RE, "3-20 lowercase letters, digits or hyphens, starting with a letter"),
-    "environment": _one_of(ENVIRONMENTS),
-    "resource_suffix": _pattern(
-        _SUFFIX_RE, "empty or up to 8 lowercase letters and digits (AWS names reject upper case and most punctuation)"
-    ),
-    "primary_region": _one_of(AWS_REGIONS),
-    "secondary_region": _one_of(AWS_REGIONS),
-    "primary_vpc_cidr": _cidr,
-    "secondary_vpc_cidr": _cidr,
-    "availability_zone_count": _int_range(2, 3),
-    "log_retention_days": _one_of(LOG_RETENTION_DAYS),
-    "db_engine": _one_of(DB_ENGINES),
-    "db_instance_class": _instance_class,
-    "db_serverless_min_capacity": _float_range(0.5, 256),
-    "db_serverless_max_capacity": _float_range(1, 256),
-    "primary_db_instance_count": _int_range(2, 16),
-    "secondary_db_instance_count": _int_range(1, 16),
-    "db_name": _pattern(_DB_IDENT_RE, "a letter then up to 15 letters, digits or underscores"),
-    "db_master_username": _pattern(_DB_IDENT_RE, "a letter then up to 15 letters, digits or underscores"),
-    "db_password_source": _one_of(DB_PASSWORD_SOURCES),
-    "db_master_password_version": _int_range(1, 1_000_000),
-    "db_backup_retention_days": _int_range(7, 35),
-    "db_backup_window": _pattern(_WINDOW_RE, "a UTC window hh:mm-hh:mm"),
-    "db_maintenance_window": _pattern(_MAINT_RE, "a UTC window ddd:hh:mm-ddd:hh:mm"),
-    "db_monitoring_interval_seconds": _one_of(MONITORING_INTERVALS),
-    "db_performance_insights_retention_days": _pi_retention,
-    "db_cpu_alarm_percent": _int_range(1, 100),
-    "db_freeable_memory_alarm_mib": _int_range(1, 1_000_000),
-    "aws_backup_retention_days": _int_range(1, 36500),
-    "secret_recovery_window_days": _recovery_window,
-    "app_port": _int_range(1024, 65535),
-    "health_check_path": _health_check_path,
-    "primary_app_min_capacity": _int_range(0, 1000),
-    "primary_app_max_capacity": _int_range(1, 1000),
-    "primary_app_desired_capacity": _int_range(0, 1000),
-    "secondary_app_min_capacity": _int_range(0, 1000),
-    "secondary_app_max_capacity": _int_range(1, 1000),
-    "secondary_app_desired_capacity": _int_range(0, 1000),
-    "app_cpu_target_percent": _int_range(10, 95),
-    "app_health_check_grace_seconds": _int_range(0, 3600),
-    "app_scale_up_allowance_seconds": _int_range(0, 3600),
-    "alb_access_log_retention_days": _int_range(1, 3650),
-    "alb_5xx_alarm_threshold": _int_range(1, 1_000_000),
-    "waf_rate_limit": _int_range(100, 2_000_000_000),
-    "domain_name": _pattern(_DOMAIN_RE, "empty or a lowercase DNS name such as app.example.com", empty_ok=True),
-    "hosted_zone_name": _pattern(_DOMAIN_RE, "empty or a lowercase DNS zone such as example.com", empty_ok=True),
-    "health_check_interval_seconds": _one_of(HEALTH_CHECK_INTERVALS),
-    "health_check_failure_threshold": _int_range(1, 10),
-    "dns_ttl_seconds": _int_range(0, 86400),
-    "alarm_email": _pattern(_EMAIL_RE, "empty or an e-mail address", empty_ok=True),
-    "alarm_period_seconds": _one_of((10, 30, 60, 300)),
-    "alarm_evaluation_periods": _int_range(1, 10),
-    "replication_lag_alarm_seconds": _int_range(0, 86400),
-    "replication_lag_alarm_evaluation_periods": _int_range(1, 10),
-    "rto_minutes": _int_range(1, 1440),
-    "rpo_minutes": _int_range(1, 1440),
-    "failover_decision_allowance_seconds": _int_range(0, 86400),
-    "db_promotion_allowance_seconds": _int_range(0, 3600),
-    "failover_promotion_timeout_seconds": _int_range(60, 840),
-    "state_backend": _one_of(STATE_BACKENDS),
-    "state_region": lambda n, v: None if v == "" else _one_of(AWS_REGIONS)(n, v),
+    "prod": {f.name: f.metadata["prod"] for f in fields(Settings) if f.metadata["prod"] is not _UNCHANGED},
 }
 
 
-def _rule_regions_differ(s: Settings) -> str | None:
-    if s.primary_region == s.secondary_region:
-        return (
-            f"setting secondary_region must differ from primary_region, got {s.secondary_region!r} for "
-            "both: a disaster-recovery stack needs two regions"
-        )
-    return None
+# ----- cross-setting rules: one table; each reads the settings it names and returns a message or None -----
+def _regions_differ(s: Settings) -> str | None:
+    if s.primary_region != s.secondary_region:
+        return None
+    return (
+        f"setting secondary_region must differ from primary_region, got {s.secondary_region!r} for "
+        "both: a disaster-recovery stack needs two regions"
+    )
 
 
-def _rule_cidrs_disjoint(s: Settings) -> str | None:
-    if ipaddress.IPv4Network(s.primary_vpc_cidr).overlaps(ipaddress.IPv4Network(s.secondary_vpc_cidr)):
-        return (
-            f"setting secondary_vpc_cidr must not overlap primary_vpc_cidr ({s.primary_vpc_cidr}), got "
-            f"{s.secondary_vpc_cidr!r}: overlapping ranges cannot be peered or routed between regions"
-        )
-    return None
+def _cidrs_disjoint(s: Settings) -> str | None:
+    if not ipaddress.IPv4Network(s.primary_vpc_cidr).overlaps(ipaddress.IPv4Network(s.secondary_vpc_cidr)):
+        return None
+    return (
+        f"setting secondary_vpc_cidr must not overlap primary_vpc_cidr ({s.primary_vpc_cidr}), got "
+        f"{s.secondary_vpc_cidr!r}: overlapping ranges cannot be peered or routed between regions"
+    )
 
 
-def _rule_capacity(role: str) -> Callable[[Settings], str | None]:
+def _capacity(role: str) -> Callable[[Settings], str | None]:
     def rule(s: Settings) -> str | None:
         low, high, desired = s.app_capacity(role)
         if low > high:
@@ -453,16 +582,16 @@ def _rule_capacity(role: str) -> Callable[[Settings], str | None]:
     return rule
 
 
-def _rule_serverless_range(s: Settings) -> str | None:
-    if s.db_serverless_min_capacity > s.db_serverless_max_capacity:
-        return (
-            f"setting db_serverless_min_capacity must be <= db_serverless_max_capacity "
-            f"({s.db_serverless_max_capacity}), got {s.db_serverless_min_capacity}"
-        )
-    return None
+def _serverless_range(s: Settings) -> str | None:
+    if s.db_serverless_min_capacity <= s.db_serverless_max_capacity:
+        return None
+    return (
+        f"setting db_serverless_min_capacity must be <= db_serverless_max_capacity "
+        f"({s.db_serverless_max_capacity}), got {s.db_serverless_min_capacity}"
+    )
 
 
-def _rule_domain(s: Settings) -> str | None:
+def _domain(s: Settings) -> str | None:
     if s.domain_name and not s.hosted_zone_name:
         return f"setting hosted_zone_name must be set when domain_name is set, got '' for domain {s.domain_name!r}"
     if s.hosted_zone_name and not s.domain_name:
@@ -472,83 +601,173 @@ def _rule_domain(s: Settings) -> str | None:
     return None
 
 
-def _rule_backend(s: Settings) -> str | None:
+def _backend(s: Settings) -> str | None:
     if s.state_backend == "remote" and not (s.tfc_organization and s.tfc_workspace_prefix):
         return (
             "settings tfc_organization and tfc_workspace_prefix must be set when state_backend is 'remote', "
             f"got {s.tfc_organization!r} and {s.tfc_workspace_prefix!r}"
         )
-    return None
-
-
-def _rule_engine_version(s: Settings) -> str | None:
-    mysql_style = ".mysql_aurora." in s.db_engine_version
-    if (s.db_engine == "aurora-mysql") != mysql_style:
+    if s.state_backend == "cloud" and not s.tfc_organization:
+        return "setting tfc_organization must be set when state_backend is 'cloud', got ''"
+    if s.tfc_project and s.state_backend != "cloud":
         return (
-            f"setting db_engine_version must be a version of {s.db_engine} (for example "
-            f"{ENGINE_DEFAULTS[s.db_engine].version!r}), got {s.db_engine_version!r}"
+            f"setting tfc_project must be empty unless state_backend is 'cloud' (the remote backend has no "
+            f"projects), got {s.tfc_project!r} with state_backend {s.state_backend!r}"
         )
     return None
 
 
-def _rule_promotion_deadline(s: Settings) -> str | None:
-    if s.failover_promotion_timeout_seconds < s.db_promotion_allowance_seconds:
-        return (
-            f"setting failover_promotion_timeout_seconds must be >= db_promotion_allowance_seconds "
-            f"({s.db_promotion_allowance_seconds}), got {s.failover_promotion_timeout_seconds}: the orchestrator "
-            "would give up before the budgeted promotion time"
-        )
-    return None
+def _workspace_names(s: Settings) -> str | None:
+    if s.state_backend not in ("cloud", "remote"):
+        return None
+    # HCP Terraform workspace names are at most 90 characters; the longest is the bootstrap stack's.
+    longest = names.workspace_name(s.tfc_workspace_prefix, names.stack_names(s.name_prefix)[0])
+    if len(longest) <= 90:
+        return None
+    return (
+        f"setting tfc_workspace_prefix must leave workspace names within 90 characters, got "
+        f"{s.tfc_workspace_prefix!r}, which makes {longest!r} ({len(longest)} characters)"
+    )
 
 
-# Cross-field rules: one table, each returns a message or None.
-CROSS_FIELD_RULES: tuple[Callable[[Settings], str | None], ...] = (
-    _rule_regions_differ,
-    _rule_cidrs_disjoint,
-    _rule_capacity("primary"),
-    _rule_capacity("secondary"),
-    _rule_serverless_range,
-    _rule_domain,
-    _rule_backend,
-    _rule_engine_version,
-    _rule_promotion_deadline,
+def _engine_version(s: Settings) -> str | None:
+    if (s.db_engine == "aurora-mysql") == (".mysql_aurora." in s.db_engine_version):
+        return None
+    return (
+        f"setting db_engine_version must be a version of {s.db_engine} (for example "
+        f"{ENGINE_DEFAULTS[s.db_engine].version!r}), got {s.db_engine_version!r}"
+    )
+
+
+def _master_username(s: Settings) -> str | None:
+    reason = names.reserved_master_username(s.db_engine, s.db_master_username)
+    if reason is None:
+        return None
+    return (
+        f"setting db_master_username must not be a name {s.db_engine} reserves, got {s.db_master_username!r}: {reason}"
+    )
+
+
+def _promotion_deadline(s: Settings) -> str | None:
+    if s.failover_promotion_timeout_seconds >= s.db_promotion_allowance_seconds:
+        return None
+    return (
+        f"setting failover_promotion_timeout_seconds must be >= db_promotion_allowance_seconds "
+        f"({s.db_promotion_allowance_seconds}), got {s.failover_promotion_timeout_seconds}: the orchestrator "
+        "would give up before the budgeted promotion time"
+    )
+
+
+def _derived_names(s: Settings) -> list[str]:
+    return names.name_problems(s.project_name, s.environment, s.resource_suffix, state_bucket=s.state_bucket)
+
+
+def _state_replica_bucket(s: Settings) -> list[str]:
+    return names.state_bucket_problems(s.state_bucket) if s.state_bucket else []
+
+
+def _budget(s: Settings) -> list[str]:
+    from dr_stack.budget import budget_problems  # budget reads Settings; imported here to avoid a cycle
+
+    return budget_problems(s)
+
+
+# (settings read, rule). A rule runs only when every setting it reads passed its own rule; it returns a message,
+# a list of messages, or None.
+CROSS_FIELD_RULES: tuple[tuple[tuple[str, ...], Callable[[Settings], str | list[str] | None]], ...] = (
+    (("primary_region", "secondary_region"), _regions_differ),
+    (("primary_vpc_cidr", "secondary_vpc_cidr"), _cidrs_disjoint),
+    (("primary_app_min_capacity", "primary_app_max_capacity", "primary_app_desired_capacity"), _capacity("primary")),
+    (
+        ("secondary_app_min_capacity", "secondary_app_max_capacity", "secondary_app_desired_capacity"),
+        _capacity("secondary"),
+    ),
+    (("db_serverless_min_capacity", "db_serverless_max_capacity"), _serverless_range),
+    (("domain_name", "hosted_zone_name"), _domain),
+    (("state_backend", "tfc_organization", "tfc_workspace_prefix", "tfc_project"), _backend),
+    (("state_backend", "tfc_workspace_prefix", "project_name", "environment", "resource_suffix"), _workspace_names),
+    (("db_engine", "db_engine_version"), _engine_version),
+    (("db_engine", "db_master_username"), _master_username),
+    (("failover_promotion_timeout_seconds", "db_promotion_allowance_seconds"), _promotion_deadline),
+    (("project_name", "environment", "resource_suffix"), _derived_names),
+    (("state_bucket",), _state_replica_bucket),
+    (
+        (
+            "health_check_interval_seconds",
+            "health_check_failure_threshold",
+            "alarm_period_seconds",
+            "alarm_evaluation_periods",
+            "failover_automatic",
+            "failover_decision_allowance_seconds",
+            "app_scale_up_allowance_seconds",
+            "app_health_check_grace_seconds",
+            "db_promotion_allowance_seconds",
+            "dns_ttl_seconds",
+            "replication_lag_alarm_seconds",
+            "replication_lag_alarm_evaluation_periods",
+            "rto_minutes",
+            "rpo_minutes",
+        ),
+        _budget,
+    ),
 )
 
 
-def _coerce(name: str, raw: Any, target: type) -> Any:
-    """Turn a raw (usually string) value into the field's type, or fail naming the setting."""
+# DR_* variables that configure tooling rather than the stack.
+_NON_SETTING_VARIABLES = frozenset({"DR_DB_MASTER_PASSWORD"})
+
+
+def _coerce(raw: Any, target: type) -> tuple[Any, str | None]:
+    """(value of the field's type, None), or (None, what is allowed) when the raw value cannot be one."""
     if isinstance(raw, target) and not (target is int and isinstance(raw, bool)):
-        return raw
+        return raw, None
     if target is float and isinstance(raw, int) and not isinstance(raw, bool):
-        return float(raw)
+        return float(raw), None
     if not isinstance(raw, str):
-        raise _fail(name, raw, f"a {target.__name__}")
+        return None, f"a {target.__name__}"
     text = raw.strip()
     if target is bool:
         lowered = text.lower()
         if lowered in ("true", "1", "yes", "on"):
-            return True
+            return True, None
         if lowered in ("false", "0", "no", "off"):
-            return False
-        raise _fail(name, raw, "true or false")
-    if target is int:
+            return False, None
+        return None, "true or false"
+    if target in (int, float):
         try:
-            return int(text)
+            return target(text), None
         except ValueError:
-            raise _fail(name, raw, "an integer") from None
-    if target is float:
-        try:
-            return float(text)
-        except ValueError:
-            raise _fail(name, raw, "a number") from None
-    return text
+            return None, "an integer" if target is int else "a number"
+    return text, None
 
 
 def _closest(name: str) -> str:
-    import difflib
-
     match = difflib.get_close_matches(name, SETTING_NAMES, n=1)
     return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _from_environment(environ: Mapping[str, str], problems: list[str]) -> dict[str, str]:
+    """Settings from DR_<NAME> variables. Variables are case-sensitive: a `dr_name` (or `Dr_name`) variable is
+    refused naming its upper-case form rather than silently ignored, as is a DR_ variable naming no setting."""
+    found: dict[str, str] = {}
+    for key, value in environ.items():
+        if not key.upper().startswith(ENV_PREFIX) or key.upper() in _NON_SETTING_VARIABLES:
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if not key.startswith(ENV_PREFIX) or key != key.upper():
+            problems.append(
+                f"environment variable {key} is not read: settings come from upper-case variables only, "
+                f"rename it to {key.upper()}"
+                + ("" if name in SETTING_NAMES else f" (and no setting is named {name!r}{_closest(name)})")
+            )
+        elif name not in SETTING_NAMES:
+            problems.append(
+                f"unknown setting {name!r} from environment variable {key}{_closest(name)}; "
+                "a typo would otherwise be ignored"
+            )
+        else:
+            found[name] = value
+    return found
 
 
 def load_settings(
@@ -558,144 +777,60 @@ def load_settings(
     """Build validated Settings: defaults, then the environment's profile, then DR_* variables, then overrides.
 
     ``environ`` defaults to ``os.environ``; ``overrides`` (for tests and callers) wins over everything.
-    Raises SettingsError naming the setting, the value and what is allowed.
+    Raises one SettingsError listing every problem, each naming the setting, the value and what is allowed.
     """
+    problems: list[str] = []
     environ = os.environ if environ is None else environ
     overrides = dict(overrides or {})
-    for name in overrides:
-        if name not in SETTING_NAMES:
-            raise SettingsError(f"unknown setting {name!r}{_closest(name)}; known settings: see README")
-
-    from_env: dict[str, str] = {}
-    for key, value in environ.items():
-        if not key.startswith(ENV_PREFIX) or key in _NON_SETTING_VARIABLES:
-            continue
-        name = key[len(ENV_PREFIX) :].lower()
-        if name not in SETTING_NAMES:
-            raise SettingsError(
-                f"unknown setting {name!r} from environment variable {key}{_closest(name)}; "
-                "a typo would otherwise be ignored"
-            )
-        from_env[name] = value
-
-    environment = overrides.get("environment", from_env.get("environment", Settings.environment))
-    FIELD_RULES["environment"]("environment", environment)
+    for name in [n for n in overrides if n not in SETTING_NAMES]:
+        problems.append(f"unknown setting {name!r}{_closest(name)}; known settings: see README")
+        del overrides[name]
+    from_env = _from_environment(environ, problems)
 
     hints = get_type_hints(Settings)
+    bad: set[str] = set()
     values: dict[str, Any] = {}
-    for source in (PROFILES[environment], from_env, overrides):
+    environment = overrides.get("environment", from_env.get("environment", Settings.environment))
+    profile = PROFILES.get(environment, {}) if isinstance(environment, str) else {}
+    for source in (profile, from_env, overrides):
         for name, raw in source.items():
-            target = hints[name]
-            values[name] = _coerce(name, raw, target if isinstance(target, type) else str)
-
+            value, allowed = _coerce(raw, hints[name])
+            if allowed is not None:
+                problems.append(f"setting {name} must be {allowed}, got {raw!r}")
+                bad.add(name)
+                values.pop(name, None)
+            else:
+                values[name] = value
+                bad.discard(name)
     settings = Settings(**values)
-    for name in SETTING_NAMES:
-        rule = FIELD_RULES.get(name)
-        if rule is not None:
-            rule(name, getattr(settings, name))
-    if not settings.db_engine_version:
+    for name, rule in FIELD_RULES.items():
+        if name in bad:
+            continue
+        allowed = rule(getattr(settings, name))
+        if allowed is not None:
+            problems.append(f"setting {name} must be {allowed}, got {getattr(settings, name)!r}")
+            bad.add(name)
+    if not settings.db_engine_version and "db_engine" not in bad:
         settings = dataclasses.replace(settings, db_engine_version=settings.engine.version)
-    for cross_rule in CROSS_FIELD_RULES:
-        message = cross_rule(settings)
-        if message:
-            raise SettingsError(message)
-    from dr_stack.budget import budget_problem  # budget reads Settings; imported here to avoid a cycle
-
-    problem = budget_problem(settings)
-    if problem:
-        raise SettingsError(problem)
+    for reads, cross_rule in CROSS_FIELD_RULES:
+        if bad.intersection(reads):
+            continue
+        found = cross_rule(settings)
+        problems.extend([found] if isinstance(found, str) else found or [])
+    if problems:
+        raise SettingsError(problems)
     return settings
 
 
-# DR_* variables that configure tooling rather than the stack.
-_NON_SETTING_VARIABLES = frozenset({"DR_DB_MASTER_PASSWORD"})
-
-
-# What each setting means: the README's settings table is generated from this (scripts/settings_table.py).
-SETTING_DOCS: dict[str, str] = {
-    "project_name": "Prefix of every resource name and the `project` tag.",
-    "environment": "Profile: `dev` (low cost) or `prod` (HA, protection on); sets the defaults marked by profile.",
-    "resource_suffix": "Optional suffix appended to names, to run several copies in one account.",
-    "primary_region": "Region that serves traffic and holds the writer.",
-    "secondary_region": "Warm-standby region; must differ from primary_region.",
-    "primary_vpc_cidr": "Primary VPC range (private, /16 to /22); split into 16 blocks, 9 used.",
-    "secondary_vpc_cidr": "Secondary VPC range; must not overlap the primary's.",
-    "availability_zone_count": "AZs per region for every subnet tier (2 or 3).",
-    "nat_gateway_per_az": "One NAT gateway per AZ (true) or one shared per region (false, cheaper).",
-    "log_retention_days": "Retention of every CloudWatch log group (flow logs, WAF, Lambda).",
-    "db_engine": "`aurora-mysql` or `aurora-postgresql`.",
-    "db_engine_version": "Pinned engine version; empty picks the tested default of the engine.",
-    "db_instance_class": "Memory-optimized class (db.r5+) or `db.serverless`; db.t* is refused.",
-    "db_serverless_min_capacity": "Serverless v2 minimum ACUs (>= 0.5: global databases cannot pause).",
-    "db_serverless_max_capacity": "Serverless v2 maximum ACUs.",
-    "primary_db_instance_count": "Primary cluster instances: a writer and readers in different AZs (>= 2).",
-    "secondary_db_instance_count": "Secondary cluster instances (>= 1; promoted on failover).",
-    "db_name": "Initial database name.",
-    "db_master_username": "Master user name (the password is generated, never a setting).",
-    "db_password_source": "`random` (random_password) or `variable` (TF_VAR_db_master_password; offline validation).",
-    "db_master_password_version": "Bump to rotate the master password (new random value or new TF_VAR, written once).",
-    "db_backup_retention_days": "Automated backup retention of both clusters (7 to 35 days).",
-    "db_backup_window": "Daily backup window, UTC.",
-    "db_maintenance_window": "Weekly maintenance window, UTC.",
-    "db_deletion_protection": "Deletion protection on the global and regional clusters.",
-    "db_audit_log_export": "Also export the audit log (aurora-mysql).",
-    "db_write_forwarding": "Global write forwarding on the secondary cluster.",
-    "db_monitoring_interval_seconds": "Enhanced Monitoring interval (1, 5, 10, 15, 30, 60).",
-    "db_performance_insights_retention_days": "Performance Insights retention (7, multiples of 31, 731).",
-    "db_cpu_alarm_percent": "Writer CPU alarm threshold.",
-    "db_freeable_memory_alarm_mib": "Writer freeable-memory alarm threshold, MiB.",
-    "aws_backup_retention_days": "AWS Backup retention of the daily cluster snapshot and its cross-region copy.",
-    "secret_recovery_window_days": "Days a deleted master secret can be restored (0 or 7 to 30).",
-    "app_instance_type": "EC2 instance type of the app tier (x86_64 for the default AMI).",
-    "app_ami_ssm_parameter": "Public SSM parameter naming the current Amazon Linux 2023 AMI.",
-    "app_port": "Port the app listens on behind the ALB.",
-    "health_check_path": "Path the target group and Route53 health checks request.",
-    "primary_app_min_capacity": "Primary ASG minimum (also the capacity a region gets when it becomes active).",
-    "primary_app_max_capacity": "Primary ASG maximum.",
-    "primary_app_desired_capacity": "Primary ASG desired capacity.",
-    "secondary_app_min_capacity": "Secondary ASG minimum (warm standby).",
-    "secondary_app_max_capacity": "Secondary ASG maximum.",
-    "secondary_app_desired_capacity": "Secondary ASG desired capacity (warm standby).",
-    "app_cpu_target_percent": "Target-tracking CPU utilization of the ASGs.",
-    "app_health_check_grace_seconds": "ASG health-check grace period (also an RTO budget term).",
-    "app_scale_up_allowance_seconds": "Time allowed for new instances to launch (RTO budget term).",
-    "alb_access_log_retention_days": "Days ALB access logs are kept in S3.",
-    "alb_5xx_alarm_threshold": "5xx responses per period that raise the ALB alarm.",
-    "alb_response_time_alarm_seconds": "Target response time that raises the latency alarm.",
-    "waf_rate_limit": "Requests per 5 minutes per IP before WAF blocks.",
-    "domain_name": "Application FQDN; empty: no DNS records and plain HTTP on the ALBs.",
-    "hosted_zone_name": "Route53 zone holding domain_name.",
-    "create_hosted_zone": "Create the zone (true) or look up an existing one (false).",
-    "health_check_interval_seconds": "Route53 health-check interval (10 or 30).",
-    "health_check_failure_threshold": "Failed checks before an endpoint is unhealthy.",
-    "dns_ttl_seconds": "Client DNS caching allowance in the RTO budget (alias records use 60 s).",
-    "alarm_email": "E-mail subscribed to both alarm topics; empty: none.",
-    "alarm_period_seconds": "Period of the stack's alarms.",
-    "alarm_evaluation_periods": "Periods an alarm must breach before it fires.",
-    "replication_lag_alarm_seconds": "Replication-lag alarm threshold; 0 derives it as rpo_minutes x 60 / 5.",
-    "replication_lag_alarm_evaluation_periods": "Periods of lag before the lag alarm fires (RPO budget term).",
-    "rto_minutes": "Recovery time objective; synth refuses settings whose budget exceeds it.",
-    "rpo_minutes": "Recovery point objective; synth refuses settings whose budget exceeds it.",
-    "failover_automatic": "Invoke the orchestrator automatically from the secondary region's health signal.",
-    "failover_decision_allowance_seconds": "Time allowed for a human to decide (RTO term; 0 with automatic).",
-    "db_promotion_allowance_seconds": "Time allowed for the global database promotion (RTO term).",
-    "failover_promotion_timeout_seconds": "Deadline of the orchestrator's promotion wait (within Lambda's 15 min).",
-    "state_backend": "`s3` (S3 + DynamoDB lock), `remote` (Terraform Cloud) or `local`.",
-    "state_bucket": "State bucket; empty derives `<project>-<environment>[-suffix]-tfstate`.",
-    "state_key_prefix": "Prefix of the state object keys.",
-    "state_region": "Region of the state bucket and lock table; empty: primary_region.",
-    "state_lock_table": "DynamoDB lock table; empty derives `<name>-tflock`.",
-    "tfc_organization": "Terraform Cloud organization (state_backend=remote).",
-    "tfc_workspace_prefix": "Terraform Cloud workspace prefix; the stack name is appended.",
-    "tfc_hostname": "Terraform Cloud / Enterprise host name.",
-}
-
-
 def settings_table() -> str:
-    """The README's settings table: name, dev default, prod default, meaning."""
+    """The README's settings table, by section: name, dev default, prod default, meaning."""
     dev, prod = load_settings(environ={}), load_settings({"environment": "prod"}, environ={})
     rows = ["| setting (`DR_<NAME>`) | dev | prod | meaning |", "|---|---|---|---|"]
+    section = ""
     for name in SETTING_NAMES:
+        if SETTING_SECTIONS[name] != section:
+            section = SETTING_SECTIONS[name]
+            rows.append(f"| **{section}** | | | |")
         values = [getattr(dev, name), getattr(prod, name)]
         shown = ["`''`" if v == "" else f"`{str(v).lower() if isinstance(v, bool) else v}`" for v in values]
         rows.append(f"| `{name}` | {shown[0]} | {shown[1]} | {SETTING_DOCS[name]} |")
