@@ -57,7 +57,7 @@ scan: setup
 	$(PYTHON) scripts/security_scan.py
 
 drill: setup
-	PYTHONPATH=lambda_src $(PYTHON) -m dr_failover.drill
+	$(PYTHON) scripts/drill.py
 
 bench: setup
 	$(PYTHON) scripts/benchmark.py

@@ -23,15 +23,16 @@ from cdktf_cdktf_provider_aws.route53_zone import Route53Zone
 
 from constructs import Construct
 from dr_stack.app_tier import HTTP_PORT, HTTPS_PORT, AppTier
+from dr_stack.contract import contract
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, RegionalProviders
 from dr_stack.settings import Settings
 
-# Shared with the failover orchestrator's configuration (TRAFFIC_SWITCH_METRIC, METRIC_NAMESPACE): the
-# orchestrator writes 1 to fence the primary (traffic moves to the secondary) and 0 to let it back.
-TRAFFIC_SWITCH_NAMESPACE = "DR/Failover"
-TRAFFIC_SWITCH_METRIC = "PrimaryFenced"
-TRAFFIC_SWITCH_DIMENSION = "GlobalCluster"
+# The switch metric's names come from the Lambda contract: the orchestrator writes 1 to fence the primary
+# (traffic moves to the secondary) and 0 to let it back; the switch keeper re-publishes it every minute.
+TRAFFIC_SWITCH_NAMESPACE = contract.METRIC_NAMESPACE
+TRAFFIC_SWITCH_METRIC = contract.TRAFFIC_SWITCH_METRIC
+TRAFFIC_SWITCH_DIMENSION = contract.GLOBAL_CLUSTER_DIMENSION
 # Route53 checks from these regions (at least three are required); spread over three continents.
 HEALTH_CHECKER_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1")
 VALIDATION_RECORD_TTL_SECONDS = 300

@@ -28,8 +28,9 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
 from constructs import Construct
 from dr_stack.app_tier import AppTier
+from dr_stack.contract import contract
 from dr_stack.database import GlobalDatabase
-from dr_stack.dns import TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE, DnsFailover
+from dr_stack.dns import DnsFailover
 from dr_stack.iam import trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
@@ -39,9 +40,9 @@ from dr_stack.state_table import GlobalTable
 
 LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda_src"
 LAMBDA_RUNTIME = "python3.13"
-ORCHESTRATOR_HANDLER = "dr_failover.handler.handler"
-PROBE_HANDLER = "dr_probe.handler.handler"
-PROBE_METRIC = "PrimaryEndpointHealthy"
+ORCHESTRATOR_HANDLER = contract.ORCHESTRATOR_HANDLER
+PROBE_HANDLER = contract.PROBE_HANDLER
+PROBE_METRIC = contract.PROBE_METRIC
 # The orchestrator's own waits (promotion deadline + fencing + DNS) stay inside Lambda's 15-minute limit.
 LAMBDA_TIMEOUT_SECONDS = 900
 LEASE_MARGIN_SECONDS = 120
@@ -203,35 +204,41 @@ class FailoverOrchestrators(Construct):
         self.asset = asset
         self.functions: dict[str, RegionalLambda] = {}
         active_min, active_max, active_desired = settings.app_capacity("primary")
+        # The region that stops serving keeps the warm-standby capacity (the secondary role's min/desired).
+        standby_min, _standby_max, standby_desired = settings.app_capacity("secondary")
         for role in ROLES:
             peer = _peer(role)
             provider = providers.for_role(role)  # type: ignore[attr-defined]
             region, peer_region = settings.region_of(role), settings.region_of(peer)
             environment = {
-                "GLOBAL_CLUSTER_ID": database.global_cluster_identifier,
-                "TARGET_REGION": region,
-                "TARGET_CLUSTER_ID": database.cluster_identifier(role),
-                "TARGET_CLUSTER_ARN": database.cluster_arn(role),
-                "PEER_REGION": peer_region,
-                "PEER_CLUSTER_ID": database.cluster_identifier(peer),
-                "PEER_CLUSTER_ARN": database.cluster_arn(peer),
-                "TARGET_ASG_NAME": app_tiers[role].asg_name,
-                "PEER_ASG_NAME": app_tiers[peer].asg_name,
-                "TARGET_FAILOVER_MIN": str(active_min),
-                "TARGET_FAILOVER_MAX": str(active_max),
-                "TARGET_FAILOVER_DESIRED": str(active_desired),
-                "TOPIC_ARN": topics[role].topic_arn,
-                "STATE_TABLE_NAME": state_table.table_name,
-                "RPO_MINUTES": str(settings.rpo_minutes),
-                "RTO_MINUTES": str(settings.rto_minutes),
-                "PROMOTION_TIMEOUT_SECONDS": str(settings.failover_promotion_timeout_seconds),
+                contract.GLOBAL_CLUSTER_ID: database.global_cluster_identifier,
+                contract.TARGET_REGION: region,
+                contract.TARGET_CLUSTER_ID: database.cluster_identifier(role),
+                contract.TARGET_CLUSTER_ARN: database.cluster_arn(role),
+                contract.PEER_REGION: peer_region,
+                contract.PEER_CLUSTER_ID: database.cluster_identifier(peer),
+                contract.PEER_CLUSTER_ARN: database.cluster_arn(peer),
+                contract.TARGET_ASG_NAME: app_tiers[role].asg_name,
+                contract.PEER_ASG_NAME: app_tiers[peer].asg_name,
+                contract.TARGET_FAILOVER_MIN: str(active_min),
+                contract.TARGET_FAILOVER_MAX: str(active_max),
+                contract.TARGET_FAILOVER_DESIRED: str(active_desired),
+                contract.STANDBY_MIN: str(standby_min),
+                contract.STANDBY_DESIRED: str(standby_desired),
+                contract.TOPIC_ARN: topics[role].topic_arn,
+                contract.STATE_TABLE_NAME: state_table.table_name,
+                contract.RPO_MINUTES: str(settings.rpo_minutes),
+                contract.RTO_MINUTES: str(settings.rto_minutes),
+                contract.PROMOTION_TIMEOUT_SECONDS: str(settings.failover_promotion_timeout_seconds),
                 # The lease outlives the longest step (the promotion wait) by two minutes, so a crashed run
                 # can be resumed soon after, never while a live run is still waiting.
-                "LOCK_LEASE_SECONDS": str(settings.failover_promotion_timeout_seconds + LEASE_MARGIN_SECONDS),
-                "METRIC_NAMESPACE": TRAFFIC_SWITCH_NAMESPACE,
-                "TRAFFIC_SWITCH_REGION": dns.traffic_switch_region,
-                "TRAFFIC_SWITCH_METRIC": TRAFFIC_SWITCH_METRIC,
-                "HEALTH_CHECK_ID": dns.health_check_id(peer),
+                contract.LOCK_LEASE_SECONDS: str(settings.failover_promotion_timeout_seconds + LEASE_MARGIN_SECONDS),
+                contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
+                contract.TRAFFIC_SWITCH_REGION: dns.traffic_switch_region,
+                contract.TRAFFIC_SWITCH_METRIC_VARIABLE: contract.TRAFFIC_SWITCH_METRIC,
+                contract.HEALTH_CHECK_ID: dns.health_check_id(peer),
+                contract.PROBE_METRIC_VARIABLE: contract.PROBE_METRIC,
+                contract.PROBE_FAILURE_PERIODS: str(settings.health_check_failure_threshold),
             }
             statements = self._statements(role, database, app_tiers, topics, state_table, dns)
             self.functions[role] = RegionalLambda(
@@ -297,7 +304,7 @@ class FailoverOrchestrators(Construct):
                 "Effect": "Allow",
                 "Action": ["cloudwatch:PutMetricData"],
                 "Resource": ["*"],
-                "Condition": {"StringEquals": {"cloudwatch:namespace": TRAFFIC_SWITCH_NAMESPACE}},
+                "Condition": {"StringEquals": {"cloudwatch:namespace": contract.METRIC_NAMESPACE}},
             },
             {"Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topics[role].topic_arn]},
             {
@@ -305,6 +312,14 @@ class FailoverOrchestrators(Construct):
                 "Effect": "Allow",
                 "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                 "Resource": [state_table.replica_arn(role)],
+            },
+            # The traffic-switch item is written in the traffic-switch (secondary) region's replica, where the
+            # switch keeper reads it.
+            {
+                "Sid": "TrafficSwitchState",
+                "Effect": "Allow",
+                "Action": ["dynamodb:PutItem"],
+                "Resource": [state_table.replica_arn("secondary")],
             },
             {
                 "Sid": "ReadPeerHealth",
@@ -340,10 +355,10 @@ class FailoverOrchestrators(Construct):
             reserved_concurrency=1,
             timeout=60,
             environment={
-                "PROBE_URL": f"{scheme}://{app_tiers['primary'].alb_dns_name}{settings.health_check_path}",
-                "METRIC_NAMESPACE": TRAFFIC_SWITCH_NAMESPACE,
-                "METRIC_NAME": PROBE_METRIC,
-                "GLOBAL_CLUSTER_ID": settings.global_cluster_identifier,
+                contract.PROBE_URL: f"{scheme}://{app_tiers['primary'].alb_dns_name}{settings.health_check_path}",
+                contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
+                contract.PROBE_METRIC_NAME_VARIABLE: contract.PROBE_METRIC,
+                contract.GLOBAL_CLUSTER_ID: settings.global_cluster_identifier,
             },
             statements=[
                 {
@@ -351,7 +366,7 @@ class FailoverOrchestrators(Construct):
                     "Effect": "Allow",
                     "Action": ["cloudwatch:PutMetricData"],
                     "Resource": ["*"],
-                    "Condition": {"StringEquals": {"cloudwatch:namespace": TRAFFIC_SWITCH_NAMESPACE}},
+                    "Condition": {"StringEquals": {"cloudwatch:namespace": contract.METRIC_NAMESPACE}},
                 }
             ],
         )
@@ -378,9 +393,9 @@ class FailoverOrchestrators(Construct):
             provider=provider,
             alarm_name=f"{settings.name_prefix}-primary-region-down",
             alarm_description="Primary endpoint probed from the secondary region failed: automatic failover",
-            namespace=TRAFFIC_SWITCH_NAMESPACE,
+            namespace=contract.METRIC_NAMESPACE,
             metric_name=PROBE_METRIC,
-            dimensions={"GlobalCluster": settings.global_cluster_identifier},
+            dimensions={contract.GLOBAL_CLUSTER_DIMENSION: settings.global_cluster_identifier},
             statistic="Maximum",
             period=60,
             evaluation_periods=settings.health_check_failure_threshold,

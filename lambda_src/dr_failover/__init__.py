@@ -5,11 +5,15 @@ promotes its own region. Modules, one concern each:
 
 - ``config``: environment variables, parsed and validated once at cold start.
 - ``events``: the invocation event contract and its validation.
-- ``aws``: boto3 client factory, throttling retries and the dry-run read-only guard.
-- ``lock``: DynamoDB lease lock and step journal (resume after a crash).
-- ``preflight``: read-only readiness checks (cluster, membership, ASG, replication lag, peer).
-- ``steps``: the changing steps (fence, scale, promote, wait, switch traffic, metrics, notify).
-- ``orchestrator``: runs the steps in order and builds the result.
-- ``handler``: the Lambda entry point.
-- ``drill``: a local end-to-end drill against moto (development only; imports moto).
+- ``aws``: boto3 client factory, retries bounded by the run's time, and the dry-run read-only guard.
+- ``clients``: per-run guarded clients (target region, peer region with a bounded time).
+- ``lock``: DynamoDB lease lock, step journal and the automatic-run interval.
+- ``switch``: the traffic-switch state item and metric.
+- ``preflight``: read-only checks of live state (cluster, members, ASG, lag, peer, automatic confirmation).
+- ``steps``: the changing steps, each decided from live state (scale, standby, promote, wait, switch).
+- ``orchestrator``: the plan of each mode and the result.
+- ``handler``: the orchestrator's Lambda entry point; ``keeper``: the switch keeper's entry point.
+
+The names shared with the constructs (environment variables, metric namespace, dimensions) come from
+``dr_contract``. Test doubles and the local drill live under ``__tests__/support``, not here.
 """

@@ -1,14 +1,28 @@
-"""AWS clients for the orchestrator: a boto3 factory, throttling retries and the dry-run guard.
+"""AWS clients for the orchestrator: a boto3 factory, retries bounded by the run's time, the dry-run guard.
 
-botocore's own retries are switched off (``total_max_attempts=1``) so that there is exactly one
-retry layer, ``GuardedClient``, which also runs under botocore's Stubber in tests and sleeps through
-an injected function. It retries throttling always and network errors only for operations that are
-safe to repeat (never the promotion calls).
+botocore's own retries are switched off (``total_max_attempts=1``) so that there is exactly one retry
+layer, ``GuardedClient``, which also runs under botocore's Stubber in tests and sleeps through an
+injected function. What it retries, and why:
+
+- throttling (``Throttling``, ``ThrottlingException``, ...): the request was refused, never executed;
+- server faults: any HTTP 5xx, ``InternalFailure``, ``ServiceUnavailable`` and Auto Scaling's
+  ``ResourceContention`` (HTTP 500, a Sender fault in the service model: "You already have a pending
+  update to an Amazon EC2 Auto Scaling resource") for operations that are safe to repeat;
+- network errors (connect/read timeouts, connection closed) for operations that are safe to repeat.
+
+The promotion calls are never repeated blindly after an ambiguous failure (5xx, network): the request
+may have reached RDS, so the caller reads live state first (``steps.promote``).
+
+Backoff is "full jitter" (a uniform draw in [0, min(cap, base * 2**n)]) so that two regional
+functions retrying the same API do not retry in step. Every attempt is bounded by a deadline: the
+connect/read timeout of an attempt is never longer than the time left, and no retry is started that
+would end after the deadline, so a region that does not answer costs at most the time the caller gave.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -31,19 +45,34 @@ THROTTLING_CODES = frozenset(
         "RequestLimitExceeded",
         "TooManyRequestsException",
         "ProvisionedThroughputExceededException",
+        "RequestThrottled",
+    }
+)
+SERVER_FAULT_CODES = frozenset(
+    {
+        "InternalFailure",
+        "InternalError",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        # Auto Scaling: a pending update to the same group; repeating the update later is the documented fix.
+        "ResourceContention",
     }
 )
 TRANSIENT_NETWORK_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
-# Repeating these after a network error could start a second promotion: never retried on network errors.
+# Repeating these after an ambiguous failure could start a second promotion: the caller looks first.
 NON_IDEMPOTENT_OPERATIONS = frozenset({"FailoverGlobalCluster", "SwitchoverGlobalCluster"})
 READ_ONLY_PREFIXES = ("Describe", "Get", "List")
 
-DEFAULT_CONNECT_TIMEOUT_SECONDS = 10
-DEFAULT_READ_TIMEOUT_SECONDS = 60
+DEFAULT_CALL_TIMEOUT_SECONDS = 60
+# Per-attempt connect/read timeouts are rounded down to one of these, so a handful of clients are cached.
+TIMEOUT_STEPS_SECONDS = (1, 2, 5, 10, 20, 30, 60)
 
 
 class ClientsFactory(Protocol):
-    """Makes a boto3 client for a service in a region; ``timeout_seconds`` asks for short timeouts."""
+    """Makes a boto3 client for a service in a region with the given connect/read timeout."""
 
     def __call__(self, service: str, region: str, *, timeout_seconds: float | None = None) -> Any:
         """Return a client for ``service`` in ``region``."""
@@ -51,20 +80,25 @@ class ClientsFactory(Protocol):
 
 
 class BotoClients:
-    """Production ClientsFactory: cached boto3 clients, botocore retries off, explicit timeouts."""
+    """Production ClientsFactory: cached boto3 clients, botocore retries off, explicit timeouts.
+
+    No endpoint is set here, so boto3's standard endpoint configuration applies (``AWS_ENDPOINT_URL`` and
+    ``AWS_ENDPOINT_URL_<SERVICE>``, boto3 >= 1.28): an emulator can stand in for AWS without code changes.
+    """
 
     def __init__(self, session: boto3.session.Session | None = None) -> None:
         self._session = session or boto3.session.Session()
         self._clients: dict[tuple[str, str, float | None], Any] = {}
 
     def __call__(self, service: str, region: str, *, timeout_seconds: float | None = None) -> Any:
-        """Return a cached client; short connect/read timeouts when ``timeout_seconds`` is given."""
+        """Return a cached client with ``timeout_seconds`` connect/read timeouts (default 60 s)."""
         key = (service, region, timeout_seconds)
         if key not in self._clients:
+            timeout = timeout_seconds or DEFAULT_CALL_TIMEOUT_SECONDS
             config = BotoConfig(
                 region_name=region,
-                connect_timeout=timeout_seconds or DEFAULT_CONNECT_TIMEOUT_SECONDS,
-                read_timeout=timeout_seconds or DEFAULT_READ_TIMEOUT_SECONDS,
+                connect_timeout=timeout,
+                read_timeout=timeout,
                 retries={"mode": "standard", "total_max_attempts": 1},
             )
             self._clients[key] = self._session.client(service, region_name=region, config=config)
@@ -73,6 +107,10 @@ class BotoClients:
 
 class ReadOnlyViolation(RuntimeError):
     """A changing AWS call was attempted by a dry run (a bug: dry runs must only read)."""
+
+
+class DeadlineExceeded(TimeoutError):
+    """No time is left for (another attempt of) a call before the caller's deadline."""
 
 
 def is_read_only(operation: str) -> bool:
@@ -88,74 +126,125 @@ def error_code(error: BaseException) -> str:
 
 
 def is_throttling(error: BaseException) -> bool:
-    """True when the error is an AWS throttling error."""
+    """True when the error is an AWS throttling error (the request was not executed)."""
     return isinstance(error, ClientError) and error_code(error) in THROTTLING_CODES
 
 
+def is_server_fault(error: BaseException) -> bool:
+    """True for a 5xx answer or a documented transient server fault code."""
+    if not isinstance(error, ClientError):
+        return False
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return status >= 500 or error_code(error) in SERVER_FAULT_CODES
+
+
+def is_ambiguous(error: BaseException) -> bool:
+    """True when a changing call may or may not have been executed (server fault or network error)."""
+    return is_server_fault(error) or isinstance(error, TRANSIENT_NETWORK_ERRORS)
+
+
+def timeout_step(seconds: float) -> int:
+    """The largest TIMEOUT_STEPS_SECONDS value not above ``seconds`` (at least the smallest)."""
+    fitting = [step for step in TIMEOUT_STEPS_SECONDS if step <= seconds]
+    return fitting[-1] if fitting else TIMEOUT_STEPS_SECONDS[0]
+
+
 class RetryPolicy:
-    """Capped exponential backoff: delay(n) = min(max_delay, base_delay * 2**n) for n = 0, 1, ..."""
-
-    def __init__(self, *, max_attempts: int = 5, base_delay: float = 0.5, max_delay: float = 8.0) -> None:
-        self.max_attempts = max_attempts
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-
-    def delay(self, retry_number: int) -> float:
-        """Seconds to wait before retry number ``retry_number`` (0-based)."""
-        return min(self.max_delay, self.base_delay * (2**retry_number))
-
-
-class GuardedClient:
-    """Wraps a boto3 client: retries throttling (and safe network errors); refuses writes when read-only."""
+    """Full-jitter capped exponential backoff: delay(n) uniform in [0, min(max_delay, base_delay * 2**n)]."""
 
     def __init__(
         self,
-        client: Any,
+        *,
+        max_attempts: int = 5,
+        base_delay: float = 0.5,
+        max_delay: float = 8.0,
+        call_timeout: float = DEFAULT_CALL_TIMEOUT_SECONDS,
+        jitter: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.call_timeout = call_timeout
+        self.jitter = jitter
+
+    def cap(self, retry_number: int) -> float:
+        """Upper bound of the delay before retry number ``retry_number`` (0-based)."""
+        return min(self.max_delay, self.base_delay * (2**retry_number))
+
+    def delay(self, retry_number: int) -> float:
+        """Seconds to wait before retry number ``retry_number``: a jittered draw below ``cap``."""
+        return self.jitter(0.0, self.cap(retry_number))
+
+
+class GuardedClient:
+    """A boto3 client with bounded retries and per-attempt timeouts; refuses writes when read-only."""
+
+    def __init__(
+        self,
+        client_for: Callable[[float], Any],
         *,
         sleep: Callable[[float], None],
+        clock: Callable[[], float],
+        deadline: float | None = None,
         policy: RetryPolicy | None = None,
         read_only: bool = False,
     ) -> None:
-        self._client = client
+        """``client_for(timeout)``: the raw client with that connect/read timeout; ``deadline``: epoch s."""
+        self._client_for = client_for
         self._sleep = sleep
+        self._clock = clock
+        self._deadline = deadline
         self._policy = policy or RetryPolicy()
         self._read_only = read_only
 
     @property
     def raw(self) -> Any:
-        """The wrapped boto3 client."""
-        return self._client
+        """The wrapped boto3 client (default timeout)."""
+        return self._client_for(self._policy.call_timeout)
 
     def __getattr__(self, name: str) -> Any:
         """Return the client method ``name`` wrapped with the guard and the retry loop."""
-        operation = self._client.meta.method_to_api_mapping.get(name)
-        attribute = getattr(self._client, name)
+        client = self.raw
+        operation = client.meta.method_to_api_mapping.get(name)
         if operation is None:
-            return attribute
+            return getattr(client, name)
 
         def call(**params: Any) -> Any:
-            return self._call(operation, attribute, params)
+            return self._call(operation, name, params)
 
         return call
 
-    def _call(self, operation: str, method: Callable[..., Any], params: dict[str, Any]) -> Any:
-        """Call ``method`` with retries; raise ReadOnlyViolation for a write in read-only mode."""
+    def _remaining(self) -> float | None:
+        return None if self._deadline is None else self._deadline - self._clock()
+
+    def _call(self, operation: str, method_name: str, params: dict[str, Any]) -> Any:
+        """Call with retries bounded by attempts and the deadline; ReadOnlyViolation for a dry-run write."""
         if self._read_only and not is_read_only(operation):
             raise ReadOnlyViolation(f"dry run attempted the changing call {operation}")
-        retry_network = operation not in NON_IDEMPOTENT_OPERATIONS
+        repeatable = operation not in NON_IDEMPOTENT_OPERATIONS
         attempt = 0
         while True:
+            remaining = self._remaining()
+            if remaining is not None and remaining <= 0:
+                raise DeadlineExceeded(f"{operation}: no time left before the deadline (attempt {attempt + 1})")
+            timeout = self._policy.call_timeout if remaining is None else min(self._policy.call_timeout, remaining)
+            method = getattr(self._client_for(timeout_step(timeout)), method_name)
             try:
                 return method(**params)
             except ClientError as error:
-                if not is_throttling(error) or attempt + 1 >= self._policy.max_attempts:
+                retryable = is_throttling(error) or (repeatable and is_server_fault(error))
+                if not retryable or attempt + 1 >= self._policy.max_attempts:
                     raise
                 failure: BaseException = error
             except TRANSIENT_NETWORK_ERRORS as error:
-                if not retry_network or attempt + 1 >= self._policy.max_attempts:
+                if not repeatable or attempt + 1 >= self._policy.max_attempts:
                     raise
                 failure = error
             delay = self._policy.delay(attempt)
+            remaining = self._remaining()
+            if remaining is not None and delay >= remaining:
+                LOG.warning("%s failed with %s; no time left for a retry", operation, error_code(failure))
+                raise failure
             LOG.warning("%s failed with %s; retry %d in %.1fs", operation, error_code(failure), attempt + 1, delay)
             self._sleep(delay)
             attempt += 1

@@ -1,4 +1,4 @@
-"""Per-run access to guarded AWS clients (retries, short timeouts for the peer region, dry-run guard)."""
+"""Per-run access to guarded AWS clients: retries bounded by the run's deadline, the dry-run guard."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any
 from dr_failover.aws import ClientsFactory, GuardedClient, RetryPolicy
 from dr_failover.config import Config
 
-# Attempts for calls into a region that may be down (fence, peer checks, remote traffic switch).
-SHORT_CALL_ATTEMPTS = 3
+# Attempts per call in this function's (healthy) region, and in the peer region, which may be down.
+TARGET_CALL_ATTEMPTS = 5
+PEER_CALL_ATTEMPTS = 3
 
 
 class RunClients:
@@ -21,28 +22,59 @@ class RunClients:
         factory: ClientsFactory,
         *,
         sleep: Callable[[float], None],
+        clock: Callable[[], float],
         read_only: bool,
+        run_deadline: float | None = None,
+        jitter: Callable[[float, float], float] | None = None,
     ) -> None:
+        """``run_deadline``: epoch seconds after which no call may still be running (None: unbounded)."""
         self._config = config
         self._factory = factory
         self._sleep = sleep
+        self._clock = clock
         self.read_only = read_only
-        self._cache: dict[tuple[str, str, bool, int | None], GuardedClient] = {}
+        self.run_deadline = run_deadline
+        self._jitter = jitter
 
-    def get(self, service: str, region: str, *, short: bool = False, attempts: int | None = None) -> Any:
-        """A guarded client; ``short`` uses FENCE_TIMEOUT_SECONDS connect/read timeouts and few attempts."""
-        key = (service, region, short, attempts)
-        if key not in self._cache:
-            timeout = self._config.fence_timeout_seconds if short else None
-            policy = RetryPolicy(max_attempts=attempts or (SHORT_CALL_ATTEMPTS if short else 5))
-            raw = self._factory(service, region, timeout_seconds=timeout)
-            self._cache[key] = GuardedClient(raw, sleep=self._sleep, policy=policy, read_only=self.read_only)
-        return self._cache[key]
+    def get(
+        self,
+        service: str,
+        region: str,
+        *,
+        deadline: float | None = None,
+        attempts: int = TARGET_CALL_ATTEMPTS,
+        call_timeout: float | None = None,
+    ) -> Any:
+        """A guarded client bounded by the earlier of ``deadline`` and the run's deadline."""
+        bounds = [d for d in (deadline, self.run_deadline) if d is not None]
+        policy = RetryPolicy(max_attempts=attempts)
+        if call_timeout is not None:
+            policy.call_timeout = call_timeout
+        if self._jitter is not None:
+            policy.jitter = self._jitter
+
+        def client_for(timeout: float) -> Any:
+            return self._factory(service, region, timeout_seconds=timeout)
+
+        return GuardedClient(
+            client_for,
+            sleep=self._sleep,
+            clock=self._clock,
+            deadline=min(bounds) if bounds else None,
+            policy=policy,
+            read_only=self.read_only,
+        )
 
     def target(self, service: str) -> Any:
         """A client in this function's (target) region."""
         return self.get(service, self._config.target_region)
 
-    def peer(self, service: str) -> Any:
-        """A short-timeout client in the peer region, which may be down."""
-        return self.get(service, self._config.peer_region, short=True)
+    def peer(self, service: str, *, deadline: float | None = None) -> Any:
+        """A client in the peer region, which may be down: few attempts, short timeouts, ``deadline``."""
+        return self.get(
+            service,
+            self._config.peer_region,
+            deadline=deadline,
+            attempts=PEER_CALL_ATTEMPTS,
+            call_timeout=self._config.fence_timeout_seconds,
+        )

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import dr_contract as contract
+
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _CLUSTER_ID_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,62}$")
 _CLUSTER_ARN_RE = re.compile(
@@ -44,6 +46,8 @@ class Config:
     target_failover_min: int
     target_failover_max: int
     target_failover_desired: int
+    standby_min: int
+    standby_desired: int
     topic_arn: str
     state_table_name: str
     rpo_minutes: int
@@ -54,8 +58,11 @@ class Config:
     poll_interval_seconds: int = 15
     fence_timeout_seconds: int = 20
     lock_lease_seconds: int = 900
-    metric_namespace: str = "DR/Failover"
+    metric_namespace: str = contract.METRIC_NAMESPACE
     health_check_id: str | None = None
+    probe_metric: str = contract.PROBE_METRIC
+    probe_failure_periods: int = 3
+    automatic_min_interval_seconds: int = 3600
 
     @property
     def rpo_seconds(self) -> int:
@@ -124,55 +131,65 @@ _CAPACITY = _integer(0, 10_000)
 
 # (environment variable, Config field, parser, default). _REQUIRED: no default.
 VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
-    ("GLOBAL_CLUSTER_ID", "global_cluster_id", _CLUSTER_ID, _REQUIRED),
-    ("TARGET_REGION", "target_region", _REGION, _REQUIRED),
-    ("TARGET_CLUSTER_ID", "target_cluster_id", _CLUSTER_ID, _REQUIRED),
-    ("TARGET_CLUSTER_ARN", "target_cluster_arn", _CLUSTER_ARN, _REQUIRED),
-    ("PEER_REGION", "peer_region", _REGION, _REQUIRED),
-    ("PEER_CLUSTER_ID", "peer_cluster_id", _CLUSTER_ID, _REQUIRED),
-    ("PEER_CLUSTER_ARN", "peer_cluster_arn", _CLUSTER_ARN, _REQUIRED),
-    ("TARGET_ASG_NAME", "target_asg_name", _ASG_NAME, _REQUIRED),
-    ("PEER_ASG_NAME", "peer_asg_name", _ASG_NAME, _REQUIRED),
-    ("TARGET_FAILOVER_MIN", "target_failover_min", _CAPACITY, _REQUIRED),
-    ("TARGET_FAILOVER_MAX", "target_failover_max", _integer(1, 10_000), _REQUIRED),
-    ("TARGET_FAILOVER_DESIRED", "target_failover_desired", _CAPACITY, _REQUIRED),
+    (contract.GLOBAL_CLUSTER_ID, "global_cluster_id", _CLUSTER_ID, _REQUIRED),
+    (contract.TARGET_REGION, "target_region", _REGION, _REQUIRED),
+    (contract.TARGET_CLUSTER_ID, "target_cluster_id", _CLUSTER_ID, _REQUIRED),
+    (contract.TARGET_CLUSTER_ARN, "target_cluster_arn", _CLUSTER_ARN, _REQUIRED),
+    (contract.PEER_REGION, "peer_region", _REGION, _REQUIRED),
+    (contract.PEER_CLUSTER_ID, "peer_cluster_id", _CLUSTER_ID, _REQUIRED),
+    (contract.PEER_CLUSTER_ARN, "peer_cluster_arn", _CLUSTER_ARN, _REQUIRED),
+    (contract.TARGET_ASG_NAME, "target_asg_name", _ASG_NAME, _REQUIRED),
+    (contract.PEER_ASG_NAME, "peer_asg_name", _ASG_NAME, _REQUIRED),
+    (contract.TARGET_FAILOVER_MIN, "target_failover_min", _CAPACITY, _REQUIRED),
+    (contract.TARGET_FAILOVER_MAX, "target_failover_max", _integer(1, 10_000), _REQUIRED),
+    (contract.TARGET_FAILOVER_DESIRED, "target_failover_desired", _CAPACITY, _REQUIRED),
+    (contract.STANDBY_MIN, "standby_min", _CAPACITY, _REQUIRED),
+    (contract.STANDBY_DESIRED, "standby_desired", _CAPACITY, _REQUIRED),
     (
-        "TOPIC_ARN",
+        contract.TOPIC_ARN,
         "topic_arn",
         _text(_TOPIC_ARN_RE, "an SNS topic ARN: arn:aws:sns:<region>:<account>:<name>"),
         _REQUIRED,
     ),
     (
-        "STATE_TABLE_NAME",
+        contract.STATE_TABLE_NAME,
         "state_table_name",
         _text(_TABLE_NAME_RE, "a DynamoDB table name (3-255 of letters, digits, '_', '-', '.')"),
         _REQUIRED,
     ),
-    ("RPO_MINUTES", "rpo_minutes", _integer(1, 1440), _REQUIRED),
-    ("RTO_MINUTES", "rto_minutes", _integer(1, 1440), _REQUIRED),
-    ("PROMOTION_TIMEOUT_SECONDS", "promotion_timeout_seconds", _integer(30, 3600), 600),
-    ("POLL_INTERVAL_SECONDS", "poll_interval_seconds", _integer(1, 300), 15),
-    ("FENCE_TIMEOUT_SECONDS", "fence_timeout_seconds", _integer(1, 120), 20),
-    ("LOCK_LEASE_SECONDS", "lock_lease_seconds", _integer(60, 86_400), 900),
+    (contract.RPO_MINUTES, "rpo_minutes", _integer(1, 1440), _REQUIRED),
+    (contract.RTO_MINUTES, "rto_minutes", _integer(1, 1440), _REQUIRED),
+    (contract.PROMOTION_TIMEOUT_SECONDS, "promotion_timeout_seconds", _integer(30, 3600), 600),
+    (contract.POLL_INTERVAL_SECONDS, "poll_interval_seconds", _integer(1, 300), 15),
+    (contract.FENCE_TIMEOUT_SECONDS, "fence_timeout_seconds", _integer(1, 120), 20),
+    (contract.LOCK_LEASE_SECONDS, "lock_lease_seconds", _integer(60, 86_400), 900),
     (
-        "METRIC_NAMESPACE",
+        contract.METRIC_NAMESPACE_VARIABLE,
         "metric_namespace",
         _text(_NAMESPACE_RE, "a CloudWatch namespace (1-255 of letters, digits, . - _ / # :)"),
-        "DR/Failover",
+        contract.METRIC_NAMESPACE,
     ),
-    ("TRAFFIC_SWITCH_REGION", "traffic_switch_region", _REGION, _REQUIRED),
+    (contract.TRAFFIC_SWITCH_REGION, "traffic_switch_region", _REGION, _REQUIRED),
     (
-        "TRAFFIC_SWITCH_METRIC",
+        contract.TRAFFIC_SWITCH_METRIC_VARIABLE,
         "traffic_switch_metric",
         _text(_METRIC_NAME_RE, "a CloudWatch metric name (1-255 characters, no ':')"),
         _REQUIRED,
     ),
     (
-        "HEALTH_CHECK_ID",
+        contract.HEALTH_CHECK_ID,
         "health_check_id",
         _optional(_text(_HEALTH_CHECK_ID_RE, "a Route53 health check id, or empty")),
         None,
     ),
+    (
+        contract.PROBE_METRIC_VARIABLE,
+        "probe_metric",
+        _text(_METRIC_NAME_RE, "a CloudWatch metric name (1-255 characters, no ':')"),
+        contract.PROBE_METRIC,
+    ),
+    (contract.PROBE_FAILURE_PERIODS, "probe_failure_periods", _integer(1, 10), 3),
+    (contract.AUTOMATIC_MIN_INTERVAL_SECONDS, "automatic_min_interval_seconds", _integer(0, 604_800), 3600),
 )
 
 
@@ -219,6 +236,13 @@ CROSS_RULES: tuple[tuple[Callable[[Config], bool], Callable[[Config], str]], ...
         lambda c: (
             f"TRAFFIC_SWITCH_REGION must be TARGET_REGION {c.target_region!r} or PEER_REGION "
             f"{c.peer_region!r} (the secondary region), got {c.traffic_switch_region!r}"
+        ),
+    ),
+    (
+        lambda c: c.standby_min <= c.standby_desired <= c.target_failover_max,
+        lambda c: (
+            "STANDBY_MIN <= STANDBY_DESIRED <= TARGET_FAILOVER_MAX must hold, got "
+            f"{c.standby_min} / {c.standby_desired} / {c.target_failover_max}"
         ),
     ),
     (

@@ -2,22 +2,32 @@
 
 Event (a JSON object)::
 
-    {"mode": "preflight" | "switchover" | "failover",
+    {"mode": "preflight" | "switchover" | "failover" | "status",
      "target_region": "<region>",
      "dry_run": false,
-     "reason": "free text"}
+     "reason": "free text",
+     "run_id": "ops-2026-11-28-1",
+     "trigger": "operator" | "automatic"}
 
 - ``mode`` (required): ``preflight`` runs the read-only readiness checks only; ``switchover`` is a
   planned move without data loss (SwitchoverGlobalCluster, needs a healthy primary and replication
   lag within the RPO); ``failover`` is for a regional outage (FailoverGlobalCluster with
-  AllowDataLoss=true).
+  AllowDataLoss=true); ``status`` reads the run journal (lock item) and changes nothing.
 - ``target_region`` (required): must equal the function's own region (TARGET_REGION). Each region
   has its own function and it promotes only its own region; to promote another region, invoke the
   function deployed there.
 - ``dry_run`` (optional, JSON boolean, default false): run the read-only checks and report what
   would be done, changing nothing (no lock, no notification, no metric, no scaling, no promotion).
-- ``reason`` (string, required for switchover and failover, optional for preflight): why the run
-  was started; non-empty, at most 256 characters. It goes into notifications and the result.
+- ``reason`` (string, required for switchover and failover, optional for preflight and status): why
+  the run was started; non-empty, at most 256 characters. It goes into notifications and the result.
+- ``run_id`` (optional; 1-64 of letters, digits, ``.``, ``_``, ``-``): an idempotency key chosen by the
+  caller. A second invocation with the run id of a finished run returns that run's outcome and starts
+  nothing; with the run id of a live run it answers ``in_progress``. Operators invoke asynchronously
+  (``--invocation-type Event``) with a run id, so a CLI retry cannot start a second run, and read
+  progress with ``{"mode": "status", "run_id": ...}``. Without it the Lambda request id is used.
+- ``trigger`` (optional, default ``operator``): ``automatic`` marks the invocation of the automatic
+  trigger; it is allowed with ``failover`` only and requires independent confirmation that the primary
+  is down plus a minimum delay since the last automatic run (``preflight.automatic_confirmation``).
 
 Any other key is refused, so a typo (``dryrun``) cannot silently start a real failover. A malformed
 event makes no AWS call and returns ``{"status": "invalid", "message": ...}``; the message names the
@@ -26,13 +36,19 @@ field, the value received and what is allowed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-MODES = ("preflight", "switchover", "failover")
-ALLOWED_KEYS = ("mode", "target_region", "dry_run", "reason")
+from dr_contract import AUTOMATIC_TRIGGER
+
+MODES = ("preflight", "switchover", "failover", "status")
+PROMOTING_MODES = ("switchover", "failover")
+TRIGGERS = ("operator", AUTOMATIC_TRIGGER)
+ALLOWED_KEYS = ("mode", "target_region", "dry_run", "reason", "run_id", "trigger")
 MAX_REASON_LENGTH = 256
+_RUN_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class EventError(ValueError):
@@ -51,11 +67,18 @@ class FailoverRequest:
     target_region: str
     dry_run: bool = False
     reason: str = ""
+    run_id: str | None = None
+    trigger: str = "operator"
 
     @property
     def promotes(self) -> bool:
         """True for the modes that promote the target cluster (switchover, failover)."""
-        return self.mode != "preflight"
+        return self.mode in PROMOTING_MODES
+
+    @property
+    def automatic(self) -> bool:
+        """True when the automatic trigger sent this request."""
+        return self.trigger == AUTOMATIC_TRIGGER
 
 
 def parse_event(event: Any, *, function_region: str) -> FailoverRequest:
@@ -94,7 +117,7 @@ def parse_event(event: Any, *, function_region: str) -> FailoverRequest:
 
     reason = event.get("reason")
     if reason is None:
-        if mode != "preflight":
+        if mode in PROMOTING_MODES:
             raise EventError(
                 "reason",
                 f"reason is required for mode {mode!r}: a non-empty string of at "
@@ -105,14 +128,31 @@ def parse_event(event: Any, *, function_region: str) -> FailoverRequest:
         raise EventError(
             "reason", f"reason must be a string of at most {MAX_REASON_LENGTH} characters, got {_show(reason)}"
         )
-    elif mode != "preflight" and not reason.strip():
+    elif mode in PROMOTING_MODES and not reason.strip():
         raise EventError("reason", f"reason must not be empty for mode {mode!r}, got {reason!r}")
     elif len(reason) > MAX_REASON_LENGTH:
         raise EventError(
             "reason", f"reason must be at most {MAX_REASON_LENGTH} characters, got {len(reason)} characters"
         )
 
-    return FailoverRequest(mode=mode, target_region=target_region, dry_run=dry_run, reason=reason.strip())
+    run_id = event.get("run_id")
+    if run_id is not None and not (isinstance(run_id, str) and _RUN_ID_RE.match(run_id)):
+        raise EventError("run_id", f"run_id must be 1-64 of letters, digits, '.', '_', '-', got {_show(run_id)}")
+
+    trigger = event.get("trigger", "operator")
+    if trigger not in TRIGGERS:
+        raise EventError("trigger", f"trigger must be one of {list(TRIGGERS)}, got {_show(trigger)}")
+    if trigger == AUTOMATIC_TRIGGER and mode != "failover":
+        raise EventError("trigger", f"trigger {AUTOMATIC_TRIGGER!r} is allowed with mode 'failover' only, got {mode!r}")
+
+    return FailoverRequest(
+        mode=mode,
+        target_region=target_region,
+        dry_run=dry_run,
+        reason=reason.strip(),
+        run_id=run_id,
+        trigger=trigger,
+    )
 
 
 def _show(value: Any) -> str:

@@ -56,14 +56,16 @@ def handle_event(
     sleep: Callable[[float], None] = time.sleep,
     run_id: str | None = None,
     time_budget_seconds: float | None = None,
+    jitter: Callable[[float, float], float] | None = None,
 ) -> dict[str, Any]:
     """Validate ``event`` and run it; every dependency injectable (tests, drill)."""
-    run_id = run_id or uuid.uuid4().hex
     try:
         request = parse_event(event, function_region=config.target_region)
     except EventError as error:
         LOG.warning("invalid event (%s): %s", error.field, error)
         return {"status": "invalid", "run_id": run_id, "field": error.field, "message": str(error)}
+    # A caller-chosen run id is the idempotency key: a retried invocation of the same request finds its run.
+    run_id = request.run_id or run_id or uuid.uuid4().hex
     LOG.info(
         "run %s: %s to %s, dry_run=%s, reason=%r",
         run_id,
@@ -72,12 +74,12 @@ def handle_event(
         request.dry_run,
         request.reason,
     )
-    orchestrator = Orchestrator(config, clients_factory, clock=clock, sleep=sleep)
+    orchestrator = Orchestrator(config, clients_factory, clock=clock, sleep=sleep, jitter=jitter)
     return orchestrator.run(request, run_id=run_id, time_budget_seconds=time_budget_seconds)
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    """Lambda handler: one failover/switchover/preflight run for this function's region."""
+    """Lambda handler: one failover/switchover/preflight/status run for this function's region."""
     config = current_config()
     run_id = getattr(context, "aws_request_id", None) or uuid.uuid4().hex
     remaining = getattr(context, "get_remaining_time_in_millis", None)

@@ -28,12 +28,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
+from dr_contract import AUTOMATIC_ITEM_PREFIX, LOCK_ITEM_PREFIX
 
 from dr_failover.aws import error_code
 
 LOCK_SETTLE_SECONDS = 2.0
 RUNNING = "running"
 FAILED = "failed"
+
+
+class AutomaticTooSoon(RuntimeError):
+    """An automatic run started less than AUTOMATIC_MIN_INTERVAL_SECONDS ago."""
 
 
 class LockHeld(RuntimeError):
@@ -102,7 +107,8 @@ class LeaseLock:
     ) -> None:
         self._dynamodb = dynamodb
         self._table = table_name
-        self._key = {"pk": {"S": f"lock#{global_cluster_id}"}}
+        self._key = {"pk": {"S": f"{LOCK_ITEM_PREFIX}{global_cluster_id}"}}
+        self._automatic_key = {"pk": {"S": f"{AUTOMATIC_ITEM_PREFIX}{global_cluster_id}"}}
         self._clock = clock
         self._lease_seconds = lease_seconds
 
@@ -154,6 +160,34 @@ class LeaseLock:
             holder = self.read()
             raise LockHeld(
                 holder, f"another failover run holds the lock: {holder.describe() if holder else 'unknown holder'}"
+            ) from None
+
+    def claim_automatic(self, run_id: str, *, min_interval_seconds: int) -> None:
+        """Record an automatic run start unless one started within ``min_interval_seconds``: AutomaticTooSoon.
+
+        A conditional PutItem (atomic in this replica): a storm of alarm state changes cannot start
+        automatic runs closer together than the interval, whatever their outcome was.
+        """
+        now = self._clock()
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={**self._automatic_key, "run_id": {"S": run_id}, "started_at": {"N": _number(now)}},
+                ConditionExpression="attribute_not_exists(pk) OR started_at <= :cutoff OR run_id = :run_id",
+                ExpressionAttributeValues={
+                    ":cutoff": {"N": _number(now - min_interval_seconds)},
+                    ":run_id": {"S": run_id},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            old = error.response.get("Item", {})
+            last = float(old.get("started_at", {"N": "0"})["N"])
+            raise AutomaticTooSoon(
+                f"the last automatic run ({old.get('run_id', {}).get('S', '?')}) started {now - last:.0f} s ago, "
+                f"less than AUTOMATIC_MIN_INTERVAL_SECONDS={min_interval_seconds}; invoke by hand to override"
             ) from None
 
     def confirm(self, run_id: str, sleep: Callable[[float], None]) -> None:

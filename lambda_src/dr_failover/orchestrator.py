@@ -1,7 +1,18 @@
-"""Runs a failover: preflight, lock, notify, fence, scale, promote, wait, switch traffic, record, release.
+"""Runs a promotion: preflight, lock, notify, the mode's plan of steps, record, notify, release.
 
-``Orchestrator(config, clients_factory, clock, sleep)`` has every dependency injected, so tests run
-it against moto and a Stubber-wrapped RDS client with a fake clock that never really sleeps.
+The plan of each mode is a tuple of step names (``PLANS``); every step decides from live state, so a
+re-invoked run (after a crash, a timeout, a lost journal write) runs the same plan and finishes what is
+left. The orders encode the difference between the two modes:
+
+- ``switchover`` (planned): scale the target up, switch over, move traffic, and only then put the old
+  primary at warm-standby capacity: the serving region is never reduced before the new writer serves.
+- ``failover`` (regional outage): scale the target up, set the old primary to standby (best effort,
+  within FENCE_TIMEOUT_SECONDS in total), fail over, move traffic.
+
+If the promotion is refused or does not take, every ASG the run changed is put back (``restore_capacity``,
+which reads live state first and restores nothing once the promotion took or is under way). The lock is
+released on every path once it was written. ``Orchestrator(config, clients_factory, clock, sleep)`` has
+every dependency injected, so tests run it against moto and Stubber-wrapped RDS with a simulated clock.
 """
 
 from __future__ import annotations
@@ -18,47 +29,52 @@ from dr_failover.aws import ClientsFactory, error_code
 from dr_failover.clients import RunClients
 from dr_failover.config import Config
 from dr_failover.events import FailoverRequest
-from dr_failover.lock import LeaseLock, LockHeld, LockRecord
+from dr_failover.lock import FAILED, RUNNING, AutomaticTooSoon, LeaseLock, LockHeld, LockRecord
 from dr_failover.preflight import PreflightReport, run_preflight
 from dr_failover.steps import (
     RunContext,
     StepWarning,
     check_peer_health,
-    fence_peer,
     notify,
     promote,
     promotion_call,
     publish_metrics,
+    restore_capacity,
     scale_target,
+    standby_peer,
     switch_traffic,
     wait_for_promotion,
 )
 
 LOG = logging.getLogger(__name__)
 
-# Steps a resumed run skips when the unfinished run's journal shows them finished.
-RESUMABLE_STEPS = ("fence_peer", "scale_target", "promote", "wait_for_promotion", "switch_traffic")
-# Seconds kept free at the end of the Lambda's time budget for traffic switch, notification and release.
+PLANS: dict[str, tuple[str, ...]] = {
+    "switchover": ("scale_target", "promote", "wait_for_promotion", "switch_traffic", "standby_peer"),
+    "failover": ("scale_target", "standby_peer", "promote", "wait_for_promotion", "switch_traffic"),
+}
+# Seconds kept free at the end of the Lambda's time for traffic switch, notification and release.
 BUDGET_RESERVE_SECONDS = 60.0
+# No AWS call may still be running this close to the Lambda's end (the release must fit after it).
+CALL_RESERVE_SECONDS = 10.0
+SUCCEEDED = "succeeded"
 
-STEP_NAMES = (
-    "preflight",
-    "acquire_lock",
-    "notify_start",
-    "fence_peer",
-    "scale_target",
-    "promote",
-    "wait_for_promotion",
-    "switch_traffic",
-    "check_peer_health",
-    "publish_metrics",
-    "notify_result",
-    "release_lock",
-)
+
+def step_names(mode: str) -> tuple[str, ...]:
+    """Every step a successful run of ``mode`` records, in order."""
+    return (
+        "preflight",
+        "acquire_lock",
+        "notify_start",
+        *PLANS[mode],
+        "check_peer_health",
+        "publish_metrics",
+        "notify_result",
+        "release_lock",
+    )
 
 
 class StepFailed(Exception):
-    """A step failed; the run stops, notifies and releases the lock."""
+    """A step failed; the run stops, restores what it changed, notifies and releases the lock."""
 
     def __init__(self, name: str, detail: str) -> None:
         super().__init__(f"step {name} failed: {detail}")
@@ -75,11 +91,13 @@ class Orchestrator:
         clients_factory: ClientsFactory,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[float, float], float] | None = None,
     ) -> None:
         self.config = config
         self.clients_factory = clients_factory
         self.clock = clock
         self.sleep = sleep
+        self.jitter = jitter
 
     def run(self, request: FailoverRequest, *, run_id: str, time_budget_seconds: float | None = None) -> dict[str, Any]:
         """Run ``request`` to completion (or refusal) and return the result."""
@@ -102,8 +120,19 @@ class _Run:
         self.budget_deadline = (
             self.started_at + time_budget_seconds - BUDGET_RESERVE_SECONDS if time_budget_seconds is not None else None
         )
+        call_deadline = (
+            self.started_at + time_budget_seconds - CALL_RESERVE_SECONDS if time_budget_seconds is not None else None
+        )
         read_only = request.dry_run or not request.promotes
-        self.clients = RunClients(owner.config, owner.clients_factory, sleep=owner.sleep, read_only=read_only)
+        self.clients = RunClients(
+            owner.config,
+            owner.clients_factory,
+            sleep=owner.sleep,
+            clock=owner.clock,
+            read_only=read_only,
+            run_deadline=call_deadline,
+            jitter=owner.jitter,
+        )
         self.ctx = RunContext(owner.config, request, self.clients, owner.clock, owner.sleep, run_id)
         self.lock = LeaseLock(
             self.clients.target("dynamodb"),
@@ -114,6 +143,8 @@ class _Run:
         )
         self.steps: list[dict[str, Any]] = []
         self.journaling = False
+        self.lock_written = False
+        self.released = False
         self.lag_seconds: float | None = None
         self.resumed: LockRecord | None = None
 
@@ -163,15 +194,14 @@ class _Run:
         self.steps.append(step)
         LOG.info("step %s %s in %.3fs: %s", name, status, step["seconds"], detail)
         if self.journaling:
-            journal_entry = {**step, "offset": step["offset_seconds"]}
             try:
-                self.lock.record_step(self.run_id, journal_entry)
+                self.lock.record_step(self.run_id, {**step, "offset": step["offset_seconds"]})
             except Exception as error:
                 if status in ("ok", "warning"):
                     raise StepFailed(
                         "journal",
-                        f"could not record step {name} in the journal "
-                        f"({error_code(error)}: {error}); the lock may be lost",
+                        f"could not record step {name} in the journal ({error_code(error)}: {error}); the lock "
+                        "may be lost. Re-invoke: every step is decided from live state",
                     ) from error
                 LOG.warning("could not journal failed step %s: %s", name, error)
         return step
@@ -193,39 +223,45 @@ class _Run:
             raise StepFailed(name, detail) from error
         return self.record(name, "ok", started, detail)
 
-    def skip(self, name: str, detail: str) -> None:
-        """Record a step that was not run."""
-        self.record(name, "skipped", self.clock(), detail)
+    def step_best_effort(self, name: str, action: Callable[[], str]) -> dict[str, Any]:
+        """Run a step whose failure is only a warning."""
+        try:
+            return self.step(name, lambda: _as_warning(action, name))
+        except StepFailed as failure:  # journal write failed after the step: keep going, it is the end
+            return {"status": "warning", "detail": failure.detail}
 
     # ----- flow -----------------------------------------------------------------------------------
 
     def execute(self) -> dict[str, Any]:
         """The whole run; see the module docstring for the order."""
+        if self.request.mode == "status":
+            return self.status_result()
         holder, lock_note = self.read_lock()
+        if self.request.promotes and self.request.run_id and holder is not None and holder.run_id == self.run_id:
+            duplicate = self.duplicate_result(holder)
+            if duplicate is not None:
+                return duplicate
         if (
             holder is not None
             and self.request.promotes
             and holder.resumable_by(mode=self.request.mode, target_region=self.request.target_region, now=self.clock())
         ):
             self.resumed = holder
+            self.recovery_started_at = holder.started_at
 
-        report: PreflightReport | None = None
-        if self.resumed is not None and not self.request.dry_run:
-            self.lag_seconds = self.resumed.lag_seconds
-            self.recovery_started_at = self.resumed.started_at
-            self.skip("preflight", f"resuming unfinished run {self.resumed.run_id}; its preflight passed")
-        else:
-            report = self.preflight()
-
+        report = self.preflight()
+        if self.resumed is not None and self.resumed.lag_seconds is not None:
+            self.lag_seconds = self.resumed.lag_seconds  # the data-loss window was fixed when the first run started
         if not self.request.promotes:
             return self.preflight_result(report, lock_note)
-        if report is not None and self.resumed is None:
-            if report.nothing_to_do:
-                return self.result("succeeded", self.nothing_to_do_message())
-            refusal = report.refusal(self.request.mode)
-            if refusal:
-                return self.result("refused", self.dry_prefix() + refusal)
-        if holder is not None and holder.is_live(self.clock()):
+        if report.nothing_to_do:
+            if self.request.dry_run:
+                return self.result("dry_run", "dry run: " + self.nothing_to_do_message())
+            return self.result(SUCCEEDED, self.nothing_to_do_message())
+        refusal = report.refusal(self.request.mode)
+        if refusal:
+            return self.result("refused", self.dry_prefix() + refusal)
+        if holder is not None and holder.is_live(self.clock()) and holder.run_id != self.run_id:
             return self.result(
                 "refused",
                 self.dry_prefix() + f"another failover run holds the lock: "
@@ -235,14 +271,49 @@ class _Run:
             return self.dry_run_result(holder)
         return self.promote_run()
 
+    def duplicate_result(self, holder: LockRecord) -> dict[str, Any] | None:
+        """A repeated invocation with the run id of a live or finished run starts nothing; None to resume it."""
+        self.steps = [dict(step) for step in holder.steps]
+        if holder.is_live(self.clock()):
+            return self.result(
+                "in_progress",
+                f"run {holder.run_id} is in progress ({holder.describe()}); this invocation started nothing",
+            )
+        if holder.state != RUNNING:
+            return self.result(
+                holder.state,
+                f"run {holder.run_id} already finished ({holder.state}); this invocation started nothing. "
+                "Use a new run_id to start another run",
+            )
+        self.steps = []
+        return None
+
+    def status_result(self) -> dict[str, Any]:
+        """Mode ``status``: the journal of the last run (or of ``run_id``), read only."""
+        try:
+            holder = self.lock.read()
+        except Exception as error:  # noqa: BLE001 - reported
+            return self.result("status_unknown", f"cannot read the journal ({error_code(error)}: {error})")
+        if holder is None:
+            return self.result("no_run", "no run has ever been recorded")
+        if self.request.run_id and holder.run_id != self.request.run_id:
+            return self.result(
+                "unknown_run", f"the journal holds run {holder.run_id}, not {self.request.run_id}: {holder.describe()}"
+            )
+        self.steps = [dict(step) for step in holder.steps]
+        state = "in_progress" if holder.is_live(self.clock()) else holder.state
+        if holder.crashed(self.clock()):
+            state = "crashed"
+        self.run_id = holder.run_id
+        return self.result(state, holder.describe())
+
     def nothing_to_do_message(self) -> str:
-        """Target already writer and no unfinished run of ours: say so, and how to move DNS if needed."""
+        """Live state already is the end state of this run."""
         config = self.config
         return (
-            f"{config.target_cluster_id} is already the writer of {config.global_cluster_id}: nothing to do, no "
-            f"change made. If users are still sent to the other region, check "
-            f"{config.metric_namespace}/{config.traffic_switch_metric} in {config.traffic_switch_region} "
-            f"(this region needs {config.traffic_switch_value:g})"
+            f"{config.target_cluster_id} is already the writer of {config.global_cluster_id}, "
+            f"{config.target_asg_name} is at failover capacity and traffic is switched to {config.target_region}: "
+            "nothing to do, no change made"
         )
 
     def read_lock(self) -> tuple[LockRecord | None, str]:
@@ -261,18 +332,18 @@ class _Run:
         return holder, f"lock free (last {holder.describe()})"
 
     def preflight(self) -> PreflightReport:
-        """Run the read-only checks as the ``preflight`` step."""
+        """Run the read-only checks of live state as the ``preflight`` step."""
         started = self.clock()
-        report = run_preflight(self.config, self.clients, mode=self.request.mode, now=started)
+        report = run_preflight(
+            self.config, self.clients, mode=self.request.mode, now=started, automatic=self.request.automatic
+        )
         self.lag_seconds = report.lag_seconds
         blocked = bool(report.blockers(self.request.mode if self.request.promotes else "failover"))
         self.record("preflight", "failed" if blocked else "ok", started, report.detail())
         return report
 
-    def preflight_result(self, report: PreflightReport | None, lock_note: str) -> dict[str, Any]:
+    def preflight_result(self, report: PreflightReport, lock_note: str) -> dict[str, Any]:
         """Result of mode ``preflight``: passed when a failover could proceed; says whether switchover could."""
-        if report is None:  # not reachable: only promoting modes resume and skip the preflight
-            return self.result("preflight_failed", "preflight did not run")
         if report.nothing_to_do:
             return self.result(
                 "preflight_passed",
@@ -295,6 +366,18 @@ class _Run:
         """Report what a real run would do, having changed nothing."""
         config = self.config
         method, params = promotion_call(config, self.request.mode)
+        switch = f"{config.traffic_switch_metric}={config.traffic_switch_value:g}"
+        plan_details = {
+            "scale_target": f"would raise {config.target_asg_name} to min/desired/max "
+            f"{config.target_failover_min}/{config.target_failover_desired}/>={config.target_failover_max}",
+            "standby_peer": f"would set {config.peer_asg_name} in {config.peer_region} to standby min/desired "
+            f"{config.standby_min}/{config.standby_desired} (best effort, {config.fence_timeout_seconds} s at most)",
+            "promote": f"would call {method}({', '.join(f'{k}={v!r}' for k, v in params.items())}) unless live "
+            "state shows it done or under way",
+            "wait_for_promotion": f"would poll every {config.poll_interval_seconds} s for up to "
+            f"{config.promotion_timeout_seconds} s",
+            "switch_traffic": f"would write the switch item and {switch} in {config.traffic_switch_region}",
+        }
         plan = [
             (
                 "acquire_lock",
@@ -303,31 +386,8 @@ class _Run:
                 + (f"; would resume unfinished {holder.describe()}" if self.resumed and holder else ""),
             ),
             ("notify_start", f"would publish 'started' to {config.topic_arn}"),
-            (
-                "fence_peer",
-                f"would set {config.peer_asg_name} in {config.peer_region} to min 0 / desired 0 (best effort)",
-            ),
-            (
-                "scale_target",
-                f"would set {config.target_asg_name} to min/desired/max "
-                f"{config.target_failover_min}/{config.target_failover_desired}/"
-                f">={config.target_failover_max}",
-            ),
-            ("promote", f"would call {method}({', '.join(f'{k}={v!r}' for k, v in params.items())})"),
-            (
-                "wait_for_promotion",
-                f"would poll every {config.poll_interval_seconds} s for up to {config.promotion_timeout_seconds} s",
-            ),
-            (
-                "switch_traffic",
-                f"would write {config.metric_namespace}/{config.traffic_switch_metric}="
-                f"{config.traffic_switch_value:g} in {config.traffic_switch_region}",
-            ),
-            (
-                "publish_metrics",
-                f"would publish StepDurationSeconds, RecoveryTimeSeconds, DataLossWindowSeconds "
-                f"to {config.metric_namespace}",
-            ),
+            *((name, plan_details[name]) for name in PLANS[self.request.mode]),
+            ("publish_metrics", f"would publish run metrics to {config.metric_namespace}"),
             ("notify_result", f"would publish the outcome to {config.topic_arn}"),
             ("release_lock", "would release the lock"),
         ]
@@ -338,45 +398,67 @@ class _Run:
         )
 
     def promote_run(self) -> dict[str, Any]:
-        """Take the lock, run the changing steps, then record, notify and release."""
+        """Take the lock, run the plan, then record, notify and release (release on every path once written).
+
+        Only ``Exception`` paths release here: a Lambda that is killed (timeout) runs no code, and its
+        journal stays ``running`` so that the next run of the same mode resumes it.
+        """
+        try:
+            result = self._promote_run()
+        except Exception:
+            self.release_if_written()
+            raise
+        self.release_if_written()
+        return result
+
+    def release_if_written(self) -> None:
+        """Release the lock if this run wrote it and has not released it yet (early exits, errors)."""
+        if not self.lock_written or self.released:
+            return
+        self.journaling = False
+        try:
+            self.lock.release(self.run_id, FAILED)
+            self.released = True
+            LOG.warning("lock released on an early exit of run %s", self.run_id)
+        except Exception as error:  # noqa: BLE001 - logged; the lease expires on its own
+            LOG.error("could not release the lock of run %s: %s", self.run_id, error)
+
+    def _promote_run(self) -> dict[str, Any]:
         try:
             self.step("acquire_lock", self.acquire_lock)
         except StepFailed as failure:
             cause = failure.__cause__
             if isinstance(cause, LockHeld):
                 return self.result("refused", f"{cause}; retry after it finishes or its lease expires")
+            if isinstance(cause, AutomaticTooSoon):
+                return self.result("refused", str(cause))
             message = f"{self.request.mode} to {self.config.target_region} failed: {failure}"
             self.step_best_effort(
                 "notify_result", lambda: notify(self.ctx, event="failed", body=self.body("failed", message))
             )
             return self.result("failed", message)
 
-        done = (
-            {name: {**step, "run_id": self.resumed.run_id} for name, step in self.resumed.completed_steps().items()}
-            if self.resumed
-            else {}
-        )
         recovery_time: float | None = None
+        actions: dict[str, Callable[[], str]] = {
+            "scale_target": lambda: scale_target(self.ctx),
+            "standby_peer": lambda: standby_peer(self.ctx),
+            "promote": lambda: promote(self.ctx),
+            "wait_for_promotion": lambda: wait_for_promotion(self.ctx, deadline=self.promotion_deadline()),
+            "switch_traffic": lambda: switch_traffic(self.ctx),
+        }
         try:
             event = f"resumed (from run {self.resumed.run_id})" if self.resumed else "started"
             self.step("notify_start", lambda: notify(self.ctx, event=event, body=self.body("running", event)))
-            actions: dict[str, Callable[[], str]] = {
-                "fence_peer": lambda: fence_peer(self.ctx),
-                "scale_target": lambda: _as_warning(scale_target, self.ctx, "target ASG not scaled; scale it by hand"),
-                "promote": lambda: promote(self.ctx),
-                "wait_for_promotion": lambda: wait_for_promotion(self.ctx, deadline=self.promotion_deadline()),
-                "switch_traffic": lambda: switch_traffic(self.ctx),
-            }
-            for name in RESUMABLE_STEPS:
-                if name in done:
-                    self.skip(name, f"done by run {done[name]['run_id']}: {done[name]['detail']}")
-                else:
-                    self.step(name, actions[name])
+            for name in PLANS[self.request.mode]:
+                self.step(name, actions[name])
             recovery_time = round(self.clock() - self.recovery_started_at, 3)
-            self.step("check_peer_health", lambda: _as_warning(check_peer_health, self.ctx, "health check"))
-            status, message = "succeeded", self.success_message(recovery_time)
+            self.step_best_effort("check_peer_health", lambda: check_peer_health(self.ctx))
+            status, message = SUCCEEDED, self.success_message(recovery_time)
         except StepFailed as failure:
             status, message = "failed", f"{self.request.mode} to {self.config.target_region} failed: {failure}"
+            if self.ctx.changed_asgs:
+                restore = self.step_best_effort("restore_capacity", lambda: restore_capacity(self.ctx))
+                message += f"; capacity: {restore['detail']}"
 
         executed = [s for s in self.steps if s["status"] != "skipped"]
         self.step_best_effort(
@@ -385,7 +467,7 @@ class _Run:
                 self.ctx,
                 steps=executed,
                 recovery_time_seconds=recovery_time,
-                data_loss_window_seconds=self.data_loss_window_seconds() if status == "succeeded" else None,
+                data_loss_window_seconds=self.data_loss_window_seconds() if status == SUCCEEDED else None,
             ),
         )
         self.step_best_effort(
@@ -396,13 +478,6 @@ class _Run:
         if release["status"] != "ok":
             message += f"; WARNING lock not released: {release['detail']}"
         return self.result(status, message, recovery_time_seconds=recovery_time)
-
-    def step_best_effort(self, name: str, action: Callable[[], str]) -> dict[str, Any]:
-        """Run a step whose failure is only a warning."""
-        try:
-            return self.step(name, lambda: _as_warning(lambda _ctx: action(), self.ctx, name))
-        except StepFailed as failure:  # journal write failed after the step: keep going, it is the end
-            return {"status": "warning", "detail": failure.detail}
 
     def acquire_lock(self) -> str:
         """Take the lease (new, or resuming an unfinished run), confirm it after replication, start journaling."""
@@ -415,7 +490,10 @@ class _Run:
             lag_seconds=self.lag_seconds,
             resumed=self.resumed,
         )
+        self.lock_written = True
         self.lock.confirm(self.run_id, self.sleep)
+        if self.request.automatic:
+            self.lock.claim_automatic(self.run_id, min_interval_seconds=self.config.automatic_min_interval_seconds)
         self.journaling = True
         for step in self.steps:  # the preflight ran before we held the lock
             self.lock.record_step(self.run_id, {**step, "offset": step["offset_seconds"]})
@@ -428,6 +506,7 @@ class _Run:
     def release_lock(self, outcome: str) -> str:
         """End the lease, keeping the journal."""
         self.lock.release(self.run_id, outcome)
+        self.released = True
         return f"lock released, run marked {outcome}"
 
     def promotion_deadline(self) -> float:
@@ -461,10 +540,10 @@ class _Run:
         return body
 
 
-def _as_warning(action: Callable[[RunContext], str], ctx: RunContext, what: str) -> str:
+def _as_warning(action: Callable[[], str], what: str) -> str:
     """Run a best-effort action: any exception becomes a StepWarning."""
     try:
-        return action(ctx)
+        return action()
     except StepWarning:
         raise
     except Exception as error:  # noqa: BLE001 - best effort by design

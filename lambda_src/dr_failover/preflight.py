@@ -1,21 +1,33 @@
-"""Read-only readiness checks run before any change: cluster, membership, ASG, replication lag, peer.
+"""Read-only checks of live state, run before any change and on every re-invocation.
 
 Every check runs and is reported (a preflight shows all problems at once); which failures block a
-run depends on the mode, see ``PreflightReport.refusal``.
+run depends on the mode, see ``PreflightReport.refusal``. Checks that only matter while a promotion
+call is still needed (lag, member synchronization, peer availability) are skipped once live state
+shows the target is the writer or a promotion to it is in progress, so a re-invoked run can always
+finish the remaining steps.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from dr_failover.aws import error_code
 from dr_failover.clients import RunClients
 from dr_failover.config import Config
+from dr_failover.switch import SwitchState, read_switch
 
 LAG_NAMESPACE = "AWS/RDS"
 LAG_METRIC = "AuroraGlobalDBReplicationLag"
 LAG_WINDOW_SECONDS = 300
+# Suspending any of these stops the target ASG from launching, replacing or registering instances
+# (Amazon EC2 Auto Scaling User Guide, "How suspended processes affect other processes").
+BLOCKING_PROCESSES = ("Launch", "Terminate", "HealthCheck", "AddToLoadBalancer")
+# GlobalClusterMember.SynchronizationStatus values (botocore rds service model): only "connected" members
+# can take part in a switchover without data loss.
+SYNCHRONIZED = "connected"
+PROBE_PERIOD_SECONDS = 60
 
 
 @dataclass
@@ -32,30 +44,75 @@ class Check:
         return f"{self.name}: {'OK' if self.ok else 'FAIL'} {self.detail}"
 
 
+@dataclass(frozen=True)
+class Member:
+    """One GlobalClusterMembers entry."""
+
+    arn: str
+    is_writer: bool
+    synchronization: str | None
+
+
 @dataclass
 class GlobalClusterState:
-    """What describe_global_clusters says about the target's role."""
+    """What DescribeGlobalClusters says: members, writer and the FailoverState of a promotion in progress."""
 
     status: str
-    target_is_member: bool
-    target_is_writer: bool
-    writer_arn: str | None
-    failover_status: str | None
-    failover_to: str | None
+    members: tuple[Member, ...]
+    target_arn: str
+    failover_status: str | None = None
+    failover_from: str | None = None
+    failover_to: str | None = None
+    data_loss_allowed: bool | None = None
+
+    @property
+    def target_is_member(self) -> bool:
+        """True when the target cluster is a member of the global cluster."""
+        return any(m.arn == self.target_arn for m in self.members)
+
+    @property
+    def target_is_writer(self) -> bool:
+        """True when the target cluster is the writer (GlobalClusterMembers[].IsWriter)."""
+        return any(m.arn == self.target_arn and m.is_writer for m in self.members)
+
+    @property
+    def writer_arn(self) -> str | None:
+        """ARN of the writer member, if any."""
+        return next((m.arn for m in self.members if m.is_writer), None)
+
+    @property
+    def promotion_in_progress(self) -> bool:
+        """True while FailoverState is present (pending, failing-over, switching-over or cancelling)."""
+        return self.failover_status is not None
 
     def promotion_to(self, cluster_arn: str) -> bool:
         """True while a switchover/failover towards ``cluster_arn`` is in progress."""
         return self.failover_status is not None and self.failover_to == cluster_arn
 
+    @property
+    def needs_promotion(self) -> bool:
+        """The target is not the writer and no promotion is in progress: a promotion call is needed."""
+        return not self.target_is_writer and not self.promotion_in_progress
+
+    def describe(self) -> str:
+        """One line for messages."""
+        promotion = (
+            f"{self.failover_status} {self.failover_from} -> {self.failover_to}" if self.failover_status else "none"
+        )
+        return f"global status {self.status!r}, writer {self.writer_arn}, promotion {promotion}"
+
 
 @dataclass
 class PreflightReport:
-    """Outcome of all checks, plus facts later steps use (lag, writer, promotion in progress)."""
+    """Outcome of all checks, plus the live state later steps use."""
 
     checks: list[Check] = field(default_factory=list)
     lag_seconds: float | None = None
     global_cluster: GlobalClusterState | None = None
-    target_cluster_arn: str = ""
+    target_asg: dict[str, Any] | None = None
+    switch: SwitchState | None = None
+    target_region: str = ""
+    target_failover_capacity: tuple[int, int] = (0, 0)
 
     @property
     def target_is_writer(self) -> bool:
@@ -63,14 +120,25 @@ class PreflightReport:
         return bool(self.global_cluster and self.global_cluster.target_is_writer)
 
     @property
-    def promotion_in_progress(self) -> bool:
-        """True when the global cluster already shows a promotion towards the target."""
-        return bool(self.global_cluster and self.global_cluster.promotion_to(self.target_cluster_arn))
+    def needs_promotion(self) -> bool:
+        """True when a promotion call is still needed (or the global cluster could not be read)."""
+        return self.global_cluster is None or self.global_cluster.needs_promotion
 
     @property
     def nothing_to_do(self) -> bool:
-        """The target is the writer and no promotion is still running: a promotion would be a no-op."""
-        return self.target_is_writer and not self.promotion_in_progress
+        """Live state already is the end state: target writer, nothing in progress, scaled, traffic switched."""
+        if not self.target_is_writer or self.global_cluster is None or self.global_cluster.promotion_in_progress:
+            return False
+        scaled = (
+            self.target_asg is not None
+            and (
+                int(self.target_asg["MinSize"]),
+                int(self.target_asg["DesiredCapacity"]),
+            )
+            >= self.target_failover_capacity
+        )
+        switched = self.switch is not None and self.switch.serving_region == self.target_region
+        return scaled and switched
 
     def blockers(self, mode: str) -> list[Check]:
         """Failed checks that refuse ``mode``."""
@@ -91,24 +159,53 @@ class PreflightReport:
         return "; ".join(check.summary() for check in self.checks)
 
 
-def run_preflight(config: Config, clients: RunClients, *, mode: str, now: float) -> PreflightReport:
-    """Run every read-only check for ``mode`` (``preflight`` also checks what switchover needs)."""
-    report = PreflightReport(target_cluster_arn=config.target_cluster_arn)
-    report.global_cluster = _global_cluster_state(config, clients, report)
-    _target_cluster(config, clients, report)
-    _target_asg(config, clients, report)
-    _replication_lag(config, clients, report, now=now)
-    if mode in ("switchover", "preflight"):
-        _peer_cluster(config, clients, report)
-    return report
-
-
-_PROMOTING = ("switchover", "failover")
 _ALL = ("preflight", "switchover", "failover")
 
 
+def run_preflight(
+    config: Config, clients: RunClients, *, mode: str, now: float, automatic: bool = False
+) -> PreflightReport:
+    """Run every read-only check for ``mode`` (``preflight`` also checks what switchover needs)."""
+    report = PreflightReport(
+        target_region=config.target_region,
+        target_failover_capacity=(config.target_failover_min, config.target_failover_desired),
+    )
+    report.global_cluster = _global_cluster_state(config, clients, report)
+    _target_cluster(config, clients, report)
+    _target_asg(config, clients, report)
+    _switch_state(config, clients, report)
+    _replication_lag(config, clients, report, now=now)
+    if mode in ("switchover", "preflight"):
+        _peer_cluster(config, clients, report, now=now)
+    if automatic:
+        automatic_confirmation(config, clients, report, now=now)
+    return report
+
+
+def describe_global_cluster(config: Config, clients: RunClients) -> GlobalClusterState:
+    """Read the global cluster (in the target region) and the target's role in it."""
+    response = clients.target("rds").describe_global_clusters(GlobalClusterIdentifier=config.global_cluster_id)
+    clusters = response.get("GlobalClusters", [])
+    if not clusters:
+        raise LookupError(f"global cluster {config.global_cluster_id} not found")
+    cluster = clusters[0]
+    failover = cluster.get("FailoverState") or {}
+    return GlobalClusterState(
+        status=cluster.get("Status", "unknown"),
+        members=tuple(
+            Member(m.get("DBClusterArn", ""), bool(m.get("IsWriter")), m.get("SynchronizationStatus"))
+            for m in cluster.get("GlobalClusterMembers", [])
+        ),
+        target_arn=config.target_cluster_arn,
+        failover_status=failover.get("Status"),
+        failover_from=failover.get("FromDbClusterArn"),
+        failover_to=failover.get("ToDbClusterArn"),
+        data_loss_allowed=failover.get("IsDataLossAllowed"),
+    )
+
+
 def _global_cluster_state(config: Config, clients: RunClients, report: PreflightReport) -> GlobalClusterState | None:
-    """Describe the global cluster: membership, writer, promotion in progress."""
+    """Describe the global cluster: membership, writer, promotion in progress, member synchronization."""
     try:
         state = describe_global_cluster(config, clients)
     except Exception as error:  # noqa: BLE001 - reported as a failed check
@@ -141,33 +238,31 @@ def _global_cluster_state(config: Config, clients: RunClients, report: Preflight
             _ALL,
         )
     )
-    if not state.target_is_writer:
-        healthy = state.status == "available" or state.promotion_to(config.target_cluster_arn)
+    if state.needs_promotion:
         report.checks.append(
-            Check("global_cluster_available", healthy, f"global cluster status {state.status!r}", ("switchover",))
+            Check(
+                "global_cluster_available",
+                state.status == "available",
+                f"global cluster status {state.status!r}",
+                ("switchover",),
+            )
+        )
+        unsynchronized = [
+            f"{m.arn} is {m.synchronization!r}"
+            for m in state.members
+            if m.synchronization is not None and m.synchronization != SYNCHRONIZED
+        ]
+        report.checks.append(
+            Check(
+                "members_synchronized",
+                not unsynchronized,
+                "; ".join(unsynchronized) + " (SwitchoverGlobalCluster needs every member 'connected')"
+                if unsynchronized
+                else "every member reports SynchronizationStatus 'connected' (or none)",
+                ("switchover",),
+            )
         )
     return state
-
-
-def describe_global_cluster(config: Config, clients: RunClients) -> GlobalClusterState:
-    """Read the global cluster (in the target region) and the target's role in it."""
-    response = clients.target("rds").describe_global_clusters(GlobalClusterIdentifier=config.global_cluster_id)
-    clusters = response.get("GlobalClusters", [])
-    if not clusters:
-        raise LookupError(f"global cluster {config.global_cluster_id} not found")
-    cluster = clusters[0]
-    members = cluster.get("GlobalClusterMembers", [])
-    target = next((m for m in members if m.get("DBClusterArn") == config.target_cluster_arn), None)
-    writer = next((m.get("DBClusterArn") for m in members if m.get("IsWriter")), None)
-    failover = cluster.get("FailoverState") or {}
-    return GlobalClusterState(
-        status=cluster.get("Status", "unknown"),
-        target_is_member=target is not None,
-        target_is_writer=bool(target and target.get("IsWriter")),
-        writer_arn=writer,
-        failover_status=failover.get("Status"),
-        failover_to=failover.get("ToDbClusterArn"),
-    )
 
 
 def _target_cluster(config: Config, clients: RunClients, report: PreflightReport) -> None:
@@ -185,15 +280,15 @@ def _target_cluster(config: Config, clients: RunClients, report: PreflightReport
             )
         )
         return
-    ok = status == "available" or report.promotion_in_progress or report.target_is_writer
+    ok = status == "available" or not report.needs_promotion
     detail = f"{config.target_cluster_id} status {status!r}"
     if status != "available" and ok:
-        detail += " (promotion to it already under way)"
+        detail += " (promotion to it already under way or done)"
     report.checks.append(Check("target_cluster_available", ok, detail, _ALL))
 
 
 def _target_asg(config: Config, clients: RunClients, report: PreflightReport) -> None:
-    """The target ASG must exist; its MaxSize is raised to TARGET_FAILOVER_MAX when lower."""
+    """The target ASG must exist and have none of BLOCKING_PROCESSES suspended; MaxSize is raised if low."""
     try:
         response = clients.target("autoscaling").describe_auto_scaling_groups(
             AutoScalingGroupNames=[config.target_asg_name]
@@ -215,6 +310,7 @@ def _target_asg(config: Config, clients: RunClients, report: PreflightReport) ->
         )
         return
     group = groups[0]
+    report.target_asg = group
     max_size = int(group["MaxSize"])
     plan = (
         f"MaxSize {max_size} permits {config.target_failover_max}"
@@ -230,6 +326,38 @@ def _target_asg(config: Config, clients: RunClients, report: PreflightReport) ->
             _ALL,
         )
     )
+    suspended = sorted(
+        p["ProcessName"] for p in group.get("SuspendedProcesses", []) if p.get("ProcessName") in BLOCKING_PROCESSES
+    )
+    report.checks.append(
+        Check(
+            "target_asg_processes",
+            not suspended,
+            f"{config.target_asg_name} has {suspended} suspended: it cannot launch or register instances; "
+            f"resume them (aws autoscaling resume-processes)"
+            if suspended
+            else f"none of {list(BLOCKING_PROCESSES)} suspended",
+            _ALL,
+        )
+    )
+
+
+def _switch_state(config: Config, clients: RunClients, report: PreflightReport) -> None:
+    """Informational: the traffic-switch item in this region's replica (never blocks)."""
+    try:
+        report.switch = read_switch(
+            clients.target("dynamodb"), table_name=config.state_table_name, global_cluster_id=config.global_cluster_id
+        )
+    except Exception as error:  # noqa: BLE001 - informational; the switch step writes it anyway
+        report.checks.append(Check("traffic_switch", True, f"state unknown ({error_code(error)})"))
+        return
+    detail = (
+        f"serving {report.switch.serving_region} (primary fenced={report.switch.primary_fenced}, run "
+        f"{report.switch.run_id})"
+        if report.switch
+        else "never switched (primary in service)"
+    )
+    report.checks.append(Check("traffic_switch", True, detail))
 
 
 def read_replication_lag(config: Config, clients: RunClients, *, now: float) -> float | None:
@@ -250,7 +378,7 @@ def read_replication_lag(config: Config, clients: RunClients, *, now: float) -> 
 
 def _replication_lag(config: Config, clients: RunClients, report: PreflightReport, *, now: float) -> None:
     """Switchover needs a known lag within the RPO; failover only reports it (the data-loss window)."""
-    if report.nothing_to_do:
+    if not report.needs_promotion:
         return
     try:
         lag = read_replication_lag(config, clients, now=now)
@@ -276,13 +404,19 @@ def _replication_lag(config: Config, clients: RunClients, report: PreflightRepor
     )
 
 
-def _peer_cluster(config: Config, clients: RunClients, report: PreflightReport) -> None:
-    """Switchover needs the current primary (peer) to be ``available``; read with a short timeout."""
-    if report.nothing_to_do or report.promotion_in_progress:
+def read_peer_cluster_status(config: Config, clients: RunClients, *, now: float) -> str:
+    """Status of the peer (current primary) cluster, read within FENCE_TIMEOUT_SECONDS; raises if unreachable."""
+    rds = clients.peer("rds", deadline=now + config.fence_timeout_seconds)
+    response = rds.describe_db_clusters(DBClusterIdentifier=config.peer_cluster_id)
+    return str(response["DBClusters"][0].get("Status", "unknown"))
+
+
+def _peer_cluster(config: Config, clients: RunClients, report: PreflightReport, *, now: float) -> None:
+    """Switchover needs the current primary (peer) to be ``available``; read with a bounded time."""
+    if not report.needs_promotion:
         return
     try:
-        response = clients.peer("rds").describe_db_clusters(DBClusterIdentifier=config.peer_cluster_id)
-        status = response["DBClusters"][0].get("Status", "unknown")
+        status = read_peer_cluster_status(config, clients, now=now)
     except Exception as error:  # noqa: BLE001 - unreachable peer region is a finding, not a crash
         report.checks.append(
             Check(
@@ -301,3 +435,69 @@ def _peer_cluster(config: Config, clients: RunClients, report: PreflightReport) 
             ("switchover",),
         )
     )
+
+
+def automatic_confirmation(config: Config, clients: RunClients, report: PreflightReport, *, now: float) -> None:
+    """An automatic failover needs two independent signals that the primary is down; missing data is none.
+
+    1. The probe from this (secondary) region: PROBE_FAILURE_PERIODS one-minute datapoints, all 0. Missing
+       datapoints are not failures (a silent probe says nothing about the primary).
+    2. At least one more, from outside the probe: the Route53 health checkers (a majority of observations
+       failing for the primary ALB's health check), or the primary region's RDS API (the primary cluster
+       unreachable or not ``available``). A signal that cannot be read counts as no confirmation.
+    """
+    probe_down, probe_detail = _probe_signal(config, clients, now=now)
+    route53_down, route53_detail = _route53_signal(config, clients)
+    try:
+        status = read_peer_cluster_status(config, clients, now=now)
+        rds_down, rds_detail = status != "available", f"primary cluster status {status!r}"
+    except Exception as error:  # noqa: BLE001 - an unreachable regional API is itself a signal
+        rds_down, rds_detail = True, f"primary region RDS API unreachable ({error_code(error)})"
+    confirmed = probe_down and (route53_down or rds_down)
+    report.checks.append(
+        Check(
+            "automatic_confirmation",
+            confirmed,
+            f"probe: {'DOWN' if probe_down else 'no'} ({probe_detail}); Route53 checkers: "
+            f"{'DOWN' if route53_down else 'no'} ({route53_detail}); RDS: {'DOWN' if rds_down else 'no'} "
+            f"({rds_detail}); automatic failover needs the probe and one other signal",
+            ("failover",),
+        )
+    )
+
+
+def _probe_signal(config: Config, clients: RunClients, *, now: float) -> tuple[bool, str]:
+    """True when the last PROBE_FAILURE_PERIODS minutes each hold a probe datapoint and all are 0."""
+    periods = config.probe_failure_periods
+    end = datetime.fromtimestamp(now, tz=UTC)
+    try:
+        response = clients.target("cloudwatch").get_metric_statistics(
+            Namespace=config.metric_namespace,
+            MetricName=config.probe_metric,
+            Dimensions=[{"Name": "GlobalCluster", "Value": config.global_cluster_id}],
+            StartTime=end - timedelta(seconds=PROBE_PERIOD_SECONDS * (periods + 1)),
+            EndTime=end,
+            Period=PROBE_PERIOD_SECONDS,
+            Statistics=["Maximum", "SampleCount"],
+        )
+    except Exception as error:  # noqa: BLE001 - no data is no signal
+        return False, f"unreadable ({error_code(error)})"
+    points = sorted(response.get("Datapoints", []), key=lambda p: p["Timestamp"])[-periods:]
+    failing = [p for p in points if p.get("SampleCount", 0) > 0 and p.get("Maximum", 1) < 1]
+    down = len(points) >= periods and len(failing) == len(points)
+    return down, f"{len(failing)} failing of {len(points)} datapoint(s) in the last {periods} minute(s)"
+
+
+def _route53_signal(config: Config, clients: RunClients) -> tuple[bool, str]:
+    """True when most Route53 checkers report the primary ALB's health check failing."""
+    if not config.health_check_id:
+        return False, "HEALTH_CHECK_ID not set"
+    try:
+        route53 = clients.get("route53", config.target_region, attempts=1, call_timeout=config.fence_timeout_seconds)
+        observations = route53.get_health_check_status(HealthCheckId=config.health_check_id).get(
+            "HealthCheckObservations", []
+        )
+    except Exception as error:  # noqa: BLE001 - the Route53 control plane may be unreachable: no signal
+        return False, f"unavailable ({error_code(error)})"
+    failing = sum(1 for o in observations if not o.get("StatusReport", {}).get("Status", "").startswith("Success"))
+    return bool(observations) and failing * 2 > len(observations), f"{failing}/{len(observations)} failing"

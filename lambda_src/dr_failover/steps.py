@@ -1,24 +1,39 @@
-"""The changing steps of a run: fence, scale, promote, wait, switch traffic, health check, metrics, notify.
+"""The changing steps of a run. Each decides from live state, so a re-invoked run finishes the job.
 
 Each step returns a one-line detail. ``StepWarning`` marks a best-effort step that did not complete
-(the run goes on); any other exception fails the run.
+(the run goes on); any other exception fails the run. Every step reads what it is about to change
+first and does nothing when live state already is what it wants: running a step twice is harmless.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from dr_failover.aws import TRANSIENT_NETWORK_ERRORS, error_code
+import dr_contract as contract
+from botocore.exceptions import ClientError
+
+from dr_failover.aws import error_code, is_ambiguous
 from dr_failover.clients import RunClients
 from dr_failover.config import Config
 from dr_failover.events import FailoverRequest
 from dr_failover.preflight import GlobalClusterState, describe_global_cluster
+from dr_failover.switch import put_switch_metric, write_switch
 
 SNS_SUBJECT_LIMIT = 100
-ROUTE53_ATTEMPTS = 1
+# Promotion calls one run may make: the first, and one re-issue after RDS cancelled it or it never took.
+MAX_PROMOTION_CALLS = 2
+# The documented refusals of Switchover/FailoverGlobalCluster (botocore rds service model, "errors").
+PROMOTION_REFUSALS = frozenset(
+    {
+        "InvalidGlobalClusterStateFault",
+        "InvalidDBClusterStateFault",
+        "GlobalClusterNotFoundFault",
+        "DBClusterNotFoundFault",
+    }
+)
 
 
 class StepWarning(Exception):
@@ -29,9 +44,25 @@ class PromotionTimeout(RuntimeError):
     """The target did not become the writer before the deadline."""
 
 
+class PromotionRefused(RuntimeError):
+    """RDS refused the promotion call, or cancelled it and re-issuing is not possible: nothing was promoted."""
+
+
+@dataclass
+class Capacity:
+    """An ASG's min/desired/max."""
+
+    min: int
+    desired: int
+    max: int
+
+    def __str__(self) -> str:
+        return f"{self.min}/{self.desired}/{self.max}"
+
+
 @dataclass
 class RunContext:
-    """Everything a step needs: settings, request, clients, time."""
+    """Everything a step needs: settings, request, clients, time, and what this run changed."""
 
     config: Config
     request: FailoverRequest
@@ -39,40 +70,91 @@ class RunContext:
     clock: Callable[[], float]
     sleep: Callable[[float], None]
     run_id: str
+    # ASGs this run changed: (region, name) -> capacity before the change (for restore on a refused promotion).
+    changed_asgs: dict[tuple[str, str], Capacity] = field(default_factory=dict)
+    promotion_calls: int = 0
 
 
-def fence_peer(ctx: RunContext) -> str:
-    """Best effort: scale the old primary's ASG to min 0 / desired 0 (its region may be down)."""
-    config = ctx.config
-    try:
-        ctx.clients.peer("autoscaling").update_auto_scaling_group(
-            AutoScalingGroupName=config.peer_asg_name, MinSize=0, DesiredCapacity=0
-        )
-    except Exception as error:  # noqa: BLE001 - fencing is best effort by design
-        raise StepWarning(
-            f"could not fence {config.peer_asg_name} in {config.peer_region} "
-            f"({error_code(error)}: {error}); scale it to 0 when the region is reachable"
-        ) from error
-    return f"{config.peer_asg_name} in {config.peer_region} set to min 0 / desired 0"
+def _describe_asg(autoscaling: Any, name: str) -> Capacity:
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+    return Capacity(int(group["MinSize"]), int(group["DesiredCapacity"]), int(group["MaxSize"]))
+
+
+def _set_asg(ctx: RunContext, autoscaling: Any, region: str, name: str, before: Capacity, after: Capacity) -> None:
+    """Update an ASG and remember its capacity before the first change of this run."""
+    ctx.changed_asgs.setdefault((region, name), before)
+    autoscaling.update_auto_scaling_group(
+        AutoScalingGroupName=name, MinSize=after.min, MaxSize=after.max, DesiredCapacity=after.desired
+    )
 
 
 def scale_target(ctx: RunContext) -> str:
-    """Start scaling the target ASG to the failover capacity (asynchronous; not waited for)."""
+    """Raise the target ASG to the failover capacity (never lowers it), then read it back to confirm."""
     config = ctx.config
     autoscaling = ctx.clients.target("autoscaling")
-    groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[config.target_asg_name])
-    current = groups["AutoScalingGroups"][0]
-    max_size = max(int(current["MaxSize"]), config.target_failover_max)
-    autoscaling.update_auto_scaling_group(
-        AutoScalingGroupName=config.target_asg_name,
-        MinSize=config.target_failover_min,
-        MaxSize=max_size,
-        DesiredCapacity=config.target_failover_desired,
+    before = _describe_asg(autoscaling, config.target_asg_name)
+    wanted = Capacity(
+        max(before.min, config.target_failover_min),
+        max(before.desired, config.target_failover_desired),
+        max(before.max, config.target_failover_max),
     )
-    return (
-        f"{config.target_asg_name} min/desired/max {current['MinSize']}/{current['DesiredCapacity']}/"
-        f"{current['MaxSize']} -> {config.target_failover_min}/{config.target_failover_desired}/{max_size}"
+    if (before.min, before.desired, before.max) == (wanted.min, wanted.desired, wanted.max):
+        return f"{config.target_asg_name} already at {before} (min/desired/max): no change"
+    _set_asg(ctx, autoscaling, config.target_region, config.target_asg_name, before, wanted)
+    after = _describe_asg(autoscaling, config.target_asg_name)
+    if after.min < wanted.min or after.desired < wanted.desired:
+        raise RuntimeError(f"{config.target_asg_name} reads {after} after the update to {wanted}")
+    return f"{config.target_asg_name} min/desired/max {before} -> {after}"
+
+
+def standby_peer(ctx: RunContext) -> str:
+    """Best effort, within FENCE_TIMEOUT_SECONDS in total: set the old primary's ASG to warm-standby capacity.
+
+    The region that stops serving keeps STANDBY_MIN/STANDBY_DESIRED (the warm standby), never 0, so the next
+    disaster has a standby. Its region may be down: every attempt shares one deadline.
+    """
+    config = ctx.config
+    deadline = ctx.clock() + config.fence_timeout_seconds
+    try:
+        autoscaling = ctx.clients.peer("autoscaling", deadline=deadline)
+        before = _describe_asg(autoscaling, config.peer_asg_name)
+        wanted = Capacity(config.standby_min, config.standby_desired, before.max)
+        if (before.min, before.desired) == (wanted.min, wanted.desired):
+            return f"{config.peer_asg_name} in {config.peer_region} already at standby {before}: no change"
+        _set_asg(ctx, autoscaling, config.peer_region, config.peer_asg_name, before, wanted)
+    except Exception as error:  # noqa: BLE001 - the peer region may be down: best effort by design
+        raise StepWarning(
+            f"could not set {config.peer_asg_name} in {config.peer_region} to standby "
+            f"{config.standby_min}/{config.standby_desired} within FENCE_TIMEOUT_SECONDS="
+            f"{config.fence_timeout_seconds} ({error_code(error)}: {error}); set it when the region is reachable"
+        ) from error
+    return f"{config.peer_asg_name} in {config.peer_region} min/desired {before.min}/{before.desired} -> standby " + (
+        f"{wanted.min}/{wanted.desired}"
     )
+
+
+def restore_capacity(ctx: RunContext) -> str:
+    """Put back every ASG this run changed, unless live state shows the promotion took or is under way."""
+    if not ctx.changed_asgs:
+        return "no ASG was changed"
+    state = describe_global_cluster(ctx.config, ctx.clients)
+    if not state.needs_promotion:
+        return f"not restored: {state.describe()} (the promotion took or is under way)"
+    restored, problems = [], []
+    for (region, name), before in ctx.changed_asgs.items():
+        peer = region != ctx.config.target_region
+        deadline = ctx.clock() + ctx.config.fence_timeout_seconds if peer else None
+        client = ctx.clients.peer("autoscaling", deadline=deadline) if peer else ctx.clients.target("autoscaling")
+        try:
+            client.update_auto_scaling_group(
+                AutoScalingGroupName=name, MinSize=before.min, MaxSize=before.max, DesiredCapacity=before.desired
+            )
+            restored.append(f"{name} in {region} back to {before}")
+        except Exception as error:  # noqa: BLE001 - report every ASG that could not be restored
+            problems.append(f"{name} in {region} NOT restored to {before} ({error_code(error)})")
+    if problems:
+        raise StepWarning("; ".join(restored + problems))
+    return "; ".join(restored)
 
 
 def promotion_call(config: Config, mode: str) -> tuple[str, dict[str, Any]]:
@@ -86,93 +168,139 @@ def promotion_call(config: Config, mode: str) -> tuple[str, dict[str, Any]]:
     return "switchover_global_cluster", params
 
 
-def promote(ctx: RunContext) -> str:
-    """Call Switchover/FailoverGlobalCluster once, unless live state shows it is done or under way."""
+def _call_promotion(ctx: RunContext) -> str:
+    """Call the promotion API once; an ambiguous failure is resolved by reading live state, never by a blind retry."""
     config = ctx.config
-    state = describe_global_cluster(config, ctx.clients)
-    skip = _already_promoting(state, config)
-    if skip:
-        return f"not called: {skip}"
     method, params = promotion_call(config, ctx.request.mode)
+    ctx.promotion_calls += 1
     try:
         getattr(ctx.clients.target("rds"), method)(**params)
-    except TRANSIENT_NETWORK_ERRORS as error:
-        # The request may have reached RDS: look before deciding, never send it twice.
-        state = describe_global_cluster(config, ctx.clients)
-        skip = _already_promoting(state, config)
-        if not skip:
+    except ClientError as error:
+        if error_code(error) in PROMOTION_REFUSALS:
+            raise PromotionRefused(f"{method} refused by RDS: {error_code(error)}: {error}") from error
+        if not is_ambiguous(error):
             raise
-        return f"{method} answer lost ({error_code(error)}), but {skip}"
+        return _after_ambiguous(ctx, method, error)
+    except Exception as error:
+        if not is_ambiguous(error):
+            raise
+        return _after_ambiguous(ctx, method, error)
     return f"{method} called for {config.target_cluster_arn}" + (
         " with AllowDataLoss=True" if params.get("AllowDataLoss") else ""
     )
 
 
+def _after_ambiguous(ctx: RunContext, method: str, error: BaseException) -> str:
+    """The answer was lost or a 5xx: look; if nothing started, the wait step re-issues the call."""
+    state = describe_global_cluster(ctx.config, ctx.clients)
+    return f"{method} answer lost ({error_code(error)}); live state: {state.describe()}" + (
+        "" if not state.needs_promotion else "; it will be re-issued while waiting"
+    )
+
+
 def _already_promoting(state: GlobalClusterState, config: Config) -> str | None:
-    """Why no promotion call is needed (target writer, or promotion to it in progress), else None."""
+    """Why no promotion call is needed (target writer, or a promotion to it in progress), else None."""
     if state.promotion_to(config.target_cluster_arn):
         return f"a {state.failover_status} promotion to {config.target_cluster_id} is already in progress"
     if state.target_is_writer:
         return f"{config.target_cluster_id} is already the writer"
+    if state.promotion_in_progress:
+        raise PromotionRefused(f"another promotion is in progress ({state.describe()}); not calling")
     return None
 
 
+def promote(ctx: RunContext) -> str:
+    """Call Switchover/FailoverGlobalCluster unless live state shows it done or under way."""
+    state = describe_global_cluster(ctx.config, ctx.clients)
+    skip = _already_promoting(state, ctx.config)
+    if skip:
+        return f"not called: {skip}"
+    return _call_promotion(ctx)
+
+
 def wait_for_promotion(ctx: RunContext, *, deadline: float) -> str:
-    """Poll every POLL_INTERVAL_SECONDS until the target is writer and the global cluster available."""
+    """Poll until the target is writer and the global cluster available; re-issue a promotion that vanished.
+
+    FailoverState is "empty unless a switchover or failover operation is scheduled or is in progress"
+    (RDS API Reference, FailoverState). So when it is absent and the target is not the writer, no promotion
+    is running (RDS cancelled it, or the call never took): call again, at most MAX_PROMOTION_CALLS per run,
+    and never while any promotion (including ``cancelling``) is still in progress.
+    """
     config = ctx.config
     started = ctx.clock()
-    polls = 0
+    polls, reissued = 0, 0
     while True:
         polls += 1
         state = describe_global_cluster(config, ctx.clients)
-        if state.target_is_writer and state.status == "available":
-            return f"{config.target_cluster_id} is writer, global cluster available after {polls} poll(s)"
-        if state.failover_status == "cancelling":
-            raise PromotionTimeout(f"the promotion to {config.target_cluster_id} is being cancelled by RDS")
+        if state.target_is_writer and state.status == "available" and not state.promotion_in_progress:
+            note = f"; promotion re-issued {reissued} time(s)" if reissued else ""
+            return f"{config.target_cluster_id} is writer, global cluster available after {polls} poll(s){note}"
+        if state.needs_promotion:
+            if ctx.promotion_calls >= MAX_PROMOTION_CALLS:
+                raise PromotionRefused(
+                    f"no promotion in progress and {config.target_cluster_id} is not the writer after "
+                    f"{ctx.promotion_calls} call(s): RDS cancelled or rejected it ({state.describe()})"
+                )
+            _call_promotion(ctx)
+            reissued += 1
         now = ctx.clock()
         if now >= deadline:
             raise PromotionTimeout(
                 f"{config.target_cluster_id} not writer after {now - started:.0f} s (deadline "
-                f"PROMOTION_TIMEOUT_SECONDS={config.promotion_timeout_seconds}); last seen: global status "
-                f"{state.status!r}, writer {state.writer_arn}, promotion {state.failover_status or 'none'}. "
-                "RDS may still finish it: re-invoke to resume waiting (the promotion API is not called again "
-                "while it is in progress)"
+                f"PROMOTION_TIMEOUT_SECONDS={config.promotion_timeout_seconds} or the Lambda's remaining time); "
+                f"last seen: {state.describe()}. RDS may still finish it: re-invoke to resume (the promotion API "
+                "is not called while one is in progress)"
             )
         ctx.sleep(min(config.poll_interval_seconds, deadline - now))
 
 
 def switch_traffic(ctx: RunContext) -> str:
-    """Write the traffic-switch metric that drives the PRIMARY record's health check (data plane only)."""
+    """Record and publish the traffic switch in TRAFFIC_SWITCH_REGION (data plane only, no Route53 call).
+
+    The switch item (state table, that region's replica) is what the keeper re-publishes every minute;
+    the metric datapoint written here makes the change take effect without waiting for the keeper.
+    Failing back to the primary writes 0 there: the explicit unfence.
+    """
     config = ctx.config
     region = config.traffic_switch_region
-    value = config.traffic_switch_value
-    cloudwatch = (
-        ctx.clients.target("cloudwatch")
-        if config.traffic_switch_is_local
-        else ctx.clients.get("cloudwatch", region, short=True)
-    )
+    fenced = config.traffic_switch_value == 1.0
+    if config.traffic_switch_is_local:
+        dynamodb, cloudwatch = ctx.clients.target("dynamodb"), ctx.clients.target("cloudwatch")
+    else:
+        deadline = ctx.clock() + config.fence_timeout_seconds
+        dynamodb = ctx.clients.get("dynamodb", region, deadline=deadline, call_timeout=config.fence_timeout_seconds)
+        cloudwatch = ctx.clients.get("cloudwatch", region, deadline=deadline, call_timeout=config.fence_timeout_seconds)
     try:
-        cloudwatch.put_metric_data(
-            Namespace=config.metric_namespace,
-            MetricData=[
-                {
-                    "MetricName": config.traffic_switch_metric,
-                    "Dimensions": [{"Name": "GlobalCluster", "Value": config.global_cluster_id}],
-                    "Value": value,
-                    "Unit": "None",
-                }
-            ],
+        write_switch(
+            dynamodb,
+            table_name=config.state_table_name,
+            global_cluster_id=config.global_cluster_id,
+            primary_fenced=fenced,
+            serving_region=config.target_region,
+            run_id=ctx.run_id,
+            now=ctx.clock(),
+        )
+        put_switch_metric(
+            cloudwatch,
+            namespace=config.metric_namespace,
+            metric_name=config.traffic_switch_metric,
+            global_cluster_id=config.global_cluster_id,
+            primary_fenced=fenced,
         )
     except Exception as error:
+        value = 1 if fenced else 0
         raise RuntimeError(
-            f"could not write {config.metric_namespace}/{config.traffic_switch_metric}={value:g} in {region} "
-            f"({error_code(error)}: {error}); DNS will NOT move to {config.target_region}. Write it by hand: "
+            f"could not write the traffic switch (primary_fenced={value}) in {region} ({error_code(error)}: "
+            f"{error}); DNS will NOT move to {config.target_region}. Write it by hand: aws dynamodb put-item "
+            f"--region {region} --table-name {config.state_table_name} --item "
+            f'\'{{"pk":{{"S":"{contract.SWITCH_ITEM_PREFIX}{config.global_cluster_id}"}},"primary_fenced":'
+            f'{{"N":"{value}"}},"serving_region":{{"S":"{config.target_region}"}}}}\' and '
             f"aws cloudwatch put-metric-data --region {region} --namespace {config.metric_namespace} "
-            f"--metric-name {config.traffic_switch_metric} --dimensions GlobalCluster={config.global_cluster_id} "
-            f"--value {value:g}"
+            f"--metric-name {config.traffic_switch_metric} --dimensions "
+            f"{contract.GLOBAL_CLUSTER_DIMENSION}={config.global_cluster_id} --value {value}"
         ) from error
-    meaning = "primary fenced, users sent to secondary" if value else "primary active, users sent to primary"
-    return f"{config.traffic_switch_metric}={value:g} written in {region} ({meaning})"
+    meaning = "primary fenced, users sent to secondary" if fenced else "primary in service (unfenced)"
+    return f"switch item and {config.traffic_switch_metric}={int(fenced)} written in {region} ({meaning})"
 
 
 def check_peer_health(ctx: RunContext) -> str:
@@ -181,7 +309,9 @@ def check_peer_health(ctx: RunContext) -> str:
     if not config.health_check_id:
         return "skipped: HEALTH_CHECK_ID not set"
     try:
-        route53 = ctx.clients.get("route53", config.target_region, short=True, attempts=ROUTE53_ATTEMPTS)
+        route53 = ctx.clients.get(
+            "route53", config.target_region, attempts=1, call_timeout=config.fence_timeout_seconds
+        )
         response = route53.get_health_check_status(HealthCheckId=config.health_check_id)
     except Exception as error:  # noqa: BLE001 - Route53 control plane is informational only
         raise StepWarning(
@@ -202,35 +332,26 @@ def publish_metrics(
 ) -> str:
     """Publish step durations, recovery time and data-loss window to METRIC_NAMESPACE in TARGET_REGION."""
     config = ctx.config
-    base = [{"Name": "GlobalCluster", "Value": config.global_cluster_id}, {"Name": "Mode", "Value": ctx.request.mode}]
+    base = [
+        {"Name": contract.GLOBAL_CLUSTER_DIMENSION, "Value": config.global_cluster_id},
+        {"Name": contract.MODE_DIMENSION, "Value": ctx.request.mode},
+    ]
     data: list[dict[str, Any]] = [
         {
-            "MetricName": "StepDurationSeconds",
-            "Dimensions": [*base, {"Name": "Step", "Value": step["name"]}],
+            "MetricName": contract.STEP_DURATION_METRIC,
+            "Dimensions": [*base, {"Name": contract.STEP_DIMENSION, "Value": step["name"]}],
             "Value": float(step["seconds"]),
             "Unit": "Seconds",
         }
         for step in steps
         if step["status"] in ("ok", "warning", "failed")
     ]
-    if recovery_time_seconds is not None:
-        data.append(
-            {
-                "MetricName": "RecoveryTimeSeconds",
-                "Dimensions": base,
-                "Value": float(recovery_time_seconds),
-                "Unit": "Seconds",
-            }
-        )
-    if data_loss_window_seconds is not None:
-        data.append(
-            {
-                "MetricName": "DataLossWindowSeconds",
-                "Dimensions": base,
-                "Value": float(data_loss_window_seconds),
-                "Unit": "Seconds",
-            }
-        )
+    for name, value in (
+        (contract.RECOVERY_TIME_METRIC, recovery_time_seconds),
+        (contract.DATA_LOSS_WINDOW_METRIC, data_loss_window_seconds),
+    ):
+        if value is not None:
+            data.append({"MetricName": name, "Dimensions": base, "Value": float(value), "Unit": "Seconds"})
     try:
         ctx.clients.target("cloudwatch").put_metric_data(Namespace=config.metric_namespace, MetricData=data)
     except Exception as error:  # noqa: BLE001 - metrics must not fail a finished failover

@@ -1,12 +1,12 @@
-"""Local failover drill: a full run of the orchestrator against moto and a stubbed RDS, simulated clock.
+"""Local failover drill and the test doubles: the orchestrator against moto and a stubbed RDS, simulated clock.
 
-Run from the repository root: ``PYTHONPATH=lambda_src python -m dr_failover.drill [--mode switchover]
-[--primary-down]``. It prints the step timeline, the recovery time and the data-loss window, and
+Run from the repository root: ``make drill`` (``python scripts/drill.py [--mode switchover]
+[--primary-down]``). It prints the step timeline, the recovery time and the data-loss window, and
 exits 0 when the run succeeded.
 
-Development only: this module imports moto, which is not in the Lambda runtime, so nothing in the
-function imports it. The simulation pieces (``SimulatedClock``, ``SimulatedAws``, ``DrillWorld``,
-``RdsScript``) are reused by the unit tests.
+Development only: this module imports moto, which is not in the Lambda runtime; it lives under
+``__tests__/support`` so the Lambda package holds only what runs in Lambda. The simulation pieces
+(``SimulatedClock``, ``SimulatedAws``, ``DrillWorld``, ``RdsScript``) are the unit tests' doubles.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import dr_contract as contract
+from botocore.exceptions import ConnectTimeoutError
 from botocore.stub import Stubber
-
 from dr_failover.aws import is_read_only
 
 ACCOUNT_ID = "123456789012"
@@ -38,8 +39,8 @@ ASG_NAMES = {PRIMARY_REGION: "app-us-east-1", SECONDARY_REGION: "app-us-west-2"}
 WARM_CAPACITY = {"min": 1, "max": 2, "desired": 1}
 FULL_CAPACITY = {"min": 2, "max": 6, "desired": 4}
 STATE_TABLE_NAME = "dr-failover-state"
-SWITCH_METRIC = "PrimaryFenced"
-METRIC_NAMESPACE = "DR/Failover"
+SWITCH_METRIC = contract.TRAFFIC_SWITCH_METRIC
+METRIC_NAMESPACE = contract.METRIC_NAMESPACE
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -93,6 +94,13 @@ class SimulatedClock:
         self.now += seconds
 
 
+class Hang(Exception):
+    """Fault marker: the call hangs for its whole connect timeout, then fails (a region that does not answer)."""
+
+
+HANG = Hang()
+
+
 class SimulatedAws:
     """ClientsFactory over moto: RDS clients wrapped in Stubbers, every call recorded, faults injectable."""
 
@@ -100,15 +108,17 @@ class SimulatedAws:
         self.clock = clock
         self.latency_seconds = latency_seconds
         self.calls: list[tuple[str, str, str]] = []
-        self.faults: dict[tuple[str, str, str], list[BaseException]] = {}
+        self.faults: dict[tuple[str, str, str], list[BaseException | None]] = {}
         self.stubbers: dict[str, Stubber] = {}
         self.timeouts: dict[tuple[str, str], float | None] = {}
+        self.timeout_log: list[tuple[str, str, float | None]] = []
         self._clients: dict[tuple[str, str], Any] = {}
         self.closed = False
 
     def __call__(self, service: str, region: str, *, timeout_seconds: float | None = None) -> Any:
-        """One client per service and region (timeouts are recorded, not applied: moto does not block)."""
+        """One client per service and region; the timeout asked for is recorded and used by ``HANG`` faults."""
         self.timeouts[(service, region)] = timeout_seconds
+        self.timeout_log.append((service, region, timeout_seconds))
         return self.client(service, region)
 
     def client(self, service: str, region: str) -> Any:
@@ -138,8 +148,8 @@ class SimulatedAws:
         self.client("rds", region)
         return self.stubbers[region]
 
-    def fail(self, service: str, region: str, operation: str, *errors: BaseException) -> None:
-        """Make the next calls of ``operation`` raise ``errors`` in order, then behave normally."""
+    def fail(self, service: str, region: str, operation: str, *errors: BaseException | None) -> None:
+        """Make the next calls of ``operation`` raise ``errors`` in order (None: that call succeeds)."""
         self.faults.setdefault((service, region, operation), []).extend(errors)
 
     def changing_calls(self) -> list[tuple[str, str, str]]:
@@ -170,7 +180,14 @@ class SimulatedAws:
                 return
             queued = self.faults.get((service, region, model.name))
             if queued:
-                raise queued.pop(0)
+                fault = queued.pop(0)
+                if fault is None:  # a placeholder: this call goes through, a later one fails
+                    return
+                if isinstance(fault, Hang):
+                    if self.clock is not None:
+                        self.clock.advance(float(self.timeouts.get((service, region)) or 60))
+                    raise ConnectTimeoutError(endpoint_url=f"https://{service}.{region}.amazonaws.com/")
+                raise fault
 
         return inject
 
@@ -181,13 +198,16 @@ def global_cluster_response(
     status: str = "available",
     promoting_to: str | None = None,
     promotion_status: str = "failing-over",
+    synchronization: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A DescribeGlobalClusters response with the writer in ``writer_region``."""
+    """A DescribeGlobalClusters response with the writer in ``writer_region`` (all members 'connected')."""
+    sync = synchronization or {}
     members = [
         {
             "DBClusterArn": cluster_arn(region),
             "IsWriter": region == writer_region,
             "Readers": [] if region != writer_region else [cluster_arn(other_region(region))],
+            "SynchronizationStatus": sync.get(region, "connected"),
         }
         for region in (PRIMARY_REGION, SECONDARY_REGION)
     ]
@@ -203,6 +223,7 @@ def global_cluster_response(
             "Status": promotion_status,
             "FromDbClusterArn": cluster_arn(other_region(promoting_to)),
             "ToDbClusterArn": cluster_arn(promoting_to),
+            "IsDataLossAllowed": promotion_status == "failing-over",
         }
     return {"GlobalClusters": [cluster]}
 
@@ -248,6 +269,23 @@ class RdsScript:
         self.describe_cluster(self.target_region, target_status)
         if mode in ("switchover", "preflight"):
             self.describe_cluster(self.peer_region, peer_status)
+        return self
+
+    def promotion_refused(self, mode: str, code: str = "InvalidGlobalClusterStateFault") -> RdsScript:
+        """Expect one promotion call that RDS refuses with ``code`` (a documented error of the operation)."""
+        params: dict[str, Any] = {
+            "GlobalClusterIdentifier": GLOBAL_CLUSTER_ID,
+            "TargetDbClusterIdentifier": cluster_arn(self.target_region),
+        }
+        if mode == "failover":
+            params["AllowDataLoss"] = True
+        self.target.add_client_error(
+            f"{mode}_global_cluster",
+            service_error_code=code,
+            service_message="The global cluster is not in a valid state for this operation",
+            http_status_code=400,
+            expected_params=params,
+        )
         return self
 
     def promotion_call(self, mode: str) -> RdsScript:
@@ -373,6 +411,8 @@ class DrillWorld:
             "TARGET_FAILOVER_MIN": str(FULL_CAPACITY["min"]),
             "TARGET_FAILOVER_MAX": str(FULL_CAPACITY["max"]),
             "TARGET_FAILOVER_DESIRED": str(FULL_CAPACITY["desired"]),
+            "STANDBY_MIN": str(WARM_CAPACITY["min"]),
+            "STANDBY_DESIRED": str(WARM_CAPACITY["desired"]),
             "TOPIC_ARN": self.topic_arns[target_region],
             "STATE_TABLE_NAME": STATE_TABLE_NAME,
             "RPO_MINUTES": "5",
@@ -431,6 +471,34 @@ class DrillWorld:
             .get("Item")
         )
 
+    def switch_item(self, region: str) -> dict[str, Any] | None:
+        """The raw traffic-switch item in the region's state table replica."""
+        return (
+            shared_client("dynamodb", region)
+            .get_item(
+                TableName=STATE_TABLE_NAME,
+                Key={"pk": {"S": f"{contract.SWITCH_ITEM_PREFIX}{GLOBAL_CLUSTER_ID}"}},
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+
+    def put_probe(self, region: str, values: list[float]) -> None:
+        """Probe datapoints, one a minute, the last one a minute before the simulated now."""
+        for index, value in enumerate(values):
+            shared_client("cloudwatch", region).put_metric_data(
+                Namespace=METRIC_NAMESPACE,
+                MetricData=[
+                    {
+                        "MetricName": contract.PROBE_METRIC,
+                        "Dimensions": [{"Name": contract.GLOBAL_CLUSTER_DIMENSION, "Value": GLOBAL_CLUSTER_ID}],
+                        "Value": value,
+                        "Unit": "Count",
+                        "Timestamp": datetime.fromtimestamp(self.clock() - 60 * (len(values) - index), tz=UTC),
+                    }
+                ],
+            )
+
 
 @contextmanager
 def simulated_aws_account() -> Iterator[None]:
@@ -466,10 +534,9 @@ def run_drill(
         polls = max(1, promotion_seconds // config.poll_interval_seconds)
         script = RdsScript(aws, SECONDARY_REGION).preflight(mode).promotion(mode, polls_before_writer=polls)
         if primary_down:
-            from botocore.exceptions import EndpointConnectionError
-
-            unreachable = EndpointConnectionError(endpoint_url=f"https://autoscaling.{PRIMARY_REGION}.amazonaws.com/")
-            aws.fail("autoscaling", PRIMARY_REGION, "UpdateAutoScalingGroup", *([unreachable] * 3))
+            # Every call into the primary region hangs for its whole timeout: the fence costs FENCE_TIMEOUT_SECONDS.
+            for _ in range(3):
+                aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", HANG)
         result = handle_event(
             {"mode": mode, "target_region": SECONDARY_REGION, "reason": "local DR drill"},
             config=config,

@@ -1,0 +1,339 @@
+# ruff: noqa: F811 - the shared fixtures (support.harness) are imported by name and requested as arguments
+"""The orchestrator under AWS's documented behaviour: refusals, cancellations, lost writes, retries, operators.
+
+Each test states the AWS fact it encodes (RDS API Reference / botocore rds, autoscaling and dynamodb service
+models, Auto Scaling User Guide, Lambda invoke documentation). RDS goes through botocore's Stubber, which
+validates every request against the service model and raises on any call that was not queued, so "the
+promotion API was not called again" is enforced, not only asserted. These are the README fault table's tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+from dr_failover.lock import LeaseLock
+from dr_failover.switch import write_switch
+from support.drill import (
+    ASG_NAMES,
+    FULL_CAPACITY,
+    GLOBAL_CLUSTER_ID,
+    PRIMARY_REGION,
+    SECONDARY_REGION,
+    STATE_TABLE_NAME,
+    SWITCH_METRIC,
+    WARM_CAPACITY,
+    RdsScript,
+    shared_client,
+)
+from support.harness import aws, clock, event, fake_aws_credentials, invoke, step, world  # noqa: F401
+
+SWITCH = {"GlobalCluster": GLOBAL_CLUSTER_ID}
+
+
+def server_fault(code: str, status: int = 500) -> ClientError:
+    """A ClientError as botocore raises it for a server-side fault."""
+    return ClientError(
+        {"Error": {"Code": code, "Message": "try again"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Operation"
+    )
+
+
+def switch_values(world) -> list[float]:
+    """Values of the traffic-switch metric in the secondary (traffic-switch) region."""
+    return world.metric_values(SECONDARY_REGION, SWITCH_METRIC, SWITCH)
+
+
+# ----- item 2: a refused planned switchover never leaves the serving region without capacity ------------------
+
+
+def test_refused_switchover_never_reduces_the_serving_region_and_restores_the_target(world, aws, clock):
+    """SwitchoverGlobalCluster can fail with InvalidGlobalClusterStateFault or InvalidDBClusterStateFault
+    (botocore rds service model, SwitchoverGlobalCluster "errors"). A planned switchover must not touch the
+    serving (primary) region before the new writer serves, and a refused promotion restores every ASG the run
+    changed. The old code set the primary ASG to 0 before the call and never restored it."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("switchover").describe_global()
+    script.promotion_refused("switchover", "InvalidGlobalClusterStateFault")
+    script.describe_global()  # restore_capacity reads live state: nothing in progress, target not writer
+
+    result = invoke(world, aws, clock, event("switchover"))
+
+    assert result["status"] == "failed"
+    assert "InvalidGlobalClusterStateFault" in result["message"]
+    script.assert_all_used()
+    assert world.capacity(PRIMARY_REGION) == FULL_CAPACITY  # the serving region was never reduced
+    assert world.capacity(SECONDARY_REGION) == WARM_CAPACITY  # the target is back where it was
+    assert step(result, "restore_capacity")["status"] == "ok"
+    assert switch_values(world) == []
+    assert world.lock_item(SECONDARY_REGION)["state"]["S"] == "failed"
+
+
+def test_refused_failover_restores_both_regions(world, aws, clock):
+    """An unplanned failover may reduce the old primary first, but when RDS refuses the promotion
+    (InvalidDBClusterStateFault, a documented error of FailoverGlobalCluster) both ASGs go back."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global()
+    script.promotion_refused("failover", "InvalidDBClusterStateFault").describe_global()
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "failed"
+    script.assert_all_used()
+    assert world.capacity(PRIMARY_REGION) == FULL_CAPACITY
+    assert world.capacity(SECONDARY_REGION) == WARM_CAPACITY
+
+
+# ----- item 3: resume from live state ------------------------------------------------------------------------
+
+
+def test_promotion_cancelled_by_rds_is_reissued_once_nothing_is_in_progress(world, aws, clock):
+    """FailoverState.Status 'cancelling': "the request ... was cancelled and the primary Aurora DB cluster and
+    the selected secondary ... are returning to their previous states"; FailoverState "is empty unless a
+    switchover or failover operation is scheduled or is in progress" (RDS API Reference, FailoverState). The
+    orchestrator never calls while any promotion is in progress, and calls again once none is and the target
+    is not the writer. The old code stopped at 'cancelling' and a resumed run skipped the promotion forever."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    script.describe_global(promoting_to=SECONDARY_REGION, promotion_status="cancelling")
+    script.describe_global()  # cancelled: no FailoverState, the primary is still the writer
+    script.promotion_call("failover").wait(1)
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 2
+    assert "re-issued 1 time(s)" in step(result, "wait_for_promotion")["detail"]
+    assert switch_values(world) == [1.0]
+
+
+def test_lost_journal_write_after_the_promotion_call_is_finished_by_the_next_run(world, aws, clock):
+    """A journal write (DynamoDB UpdateItem) can fail after the promotion call reached RDS. The next run must
+    decide from live state (GlobalClusterMembers[].IsWriter, the switch item), not answer "already the writer:
+    nothing to do" while DNS still points at the old region (what the old code did)."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)  # restore: under way, kept
+    down = EndpointConnectionError(endpoint_url="https://dynamodb.us-west-2.amazonaws.com/")
+    # journal writes: preflight, acquire_lock, notify_start, scale_target, standby_peer go through; promote fails
+    aws.fail("dynamodb", SECONDARY_REGION, "UpdateItem", None, None, None, None, None, *[down] * 5)
+
+    first = invoke(world, aws, clock, event("failover"), run_id="run-A")
+
+    assert first["status"] == "failed" and "journal" in first["message"]
+    assert world.lock_item(SECONDARY_REGION)["state"]["S"] == "failed"  # released although the journal failed
+    clock.advance(120)  # RDS finished the promotion meanwhile
+    script.describe_global(writer_region=SECONDARY_REGION).describe_cluster(SECONDARY_REGION)
+    script.describe_global(writer_region=SECONDARY_REGION).wait(0)
+
+    result = invoke(world, aws, clock, event("failover"), run_id="run-B")
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+    assert switch_values(world) == [1.0]
+    assert world.switch_item(SECONDARY_REGION)["serving_region"]["S"] == SECONDARY_REGION
+
+
+# ----- item 5: retries and time bounds -------------------------------------------------------------------------
+
+
+def test_internal_failure_on_a_read_is_retried_not_a_failed_run(world, aws, clock):
+    """InternalFailure (HTTP 500) is a common error of every AWS API and is retryable (AWS API Reference,
+    Common Errors). One InternalFailure on DescribeGlobalClusters failed the old preflight."""
+    aws.fail("rds", SECONDARY_REGION, "DescribeGlobalClusters", server_fault("InternalFailure"))
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+
+
+def test_resource_contention_on_scaling_is_retried_until_the_target_is_scaled(world, aws, clock):
+    """UpdateAutoScalingGroup's ResourceContention: "You already have a pending update to an Amazon EC2 Auto
+    Scaling resource", HTTP 500 (botocore autoscaling model, ResourceContentionFault). It is retried; the old
+    code reported success with the target still at warm capacity."""
+    contention = server_fault("ResourceContention")
+    aws.fail("autoscaling", SECONDARY_REGION, "UpdateAutoScalingGroup", contention, contention)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert world.capacity(SECONDARY_REGION) == FULL_CAPACITY
+
+
+def test_persistent_scaling_failure_fails_the_run_before_any_promotion(world, aws, clock):
+    """If the target cannot be scaled the run does not report success with a small target: it fails before
+    calling the promotion API (the Stubber has no promotion queued: a call would raise)."""
+    aws.fail("autoscaling", SECONDARY_REGION, "UpdateAutoScalingGroup", *[server_fault("ResourceContention")] * 5)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "failed"
+    assert step(result, "scale_target")["status"] == "failed"
+    script.assert_all_used()
+    assert "FailoverGlobalCluster" not in aws.operations("rds")
+
+
+def test_no_call_outlives_the_lambda_time_budget(world, aws, clock):
+    """Lambda stops an invocation at its timeout (context.get_remaining_time_in_millis). With 100 s left and
+    a promotion that does not finish, the run ends its waits and calls before the budget, and still releases
+    the lock and reports, instead of being killed mid-call."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    for _ in range(3):
+        script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)
+    script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)  # restore: under way
+    started = clock()
+
+    config_env = {}
+    from dr_failover.config import load_config
+    from dr_failover.handler import handle_event
+
+    result = handle_event(
+        event("failover"),
+        config=load_config(world.env(SECONDARY_REGION, **config_env)),
+        clients_factory=aws,
+        clock=clock,
+        sleep=clock.sleep,
+        run_id="run-budget",
+        time_budget_seconds=100,
+    )
+
+    assert result["status"] == "failed"
+    script.assert_all_used()
+    assert clock() - started < 100
+    assert world.lock_item(SECONDARY_REGION)["state"]["S"] == "failed"
+
+
+# ----- item 6: preflight gaps -----------------------------------------------------------------------------------
+
+
+def test_switchover_refused_while_a_member_is_pending_resync(world, aws, clock):
+    """GlobalClusterMembers[].SynchronizationStatus is 'connected' or 'pending-resync' (botocore rds model,
+    GlobalClusterMemberSynchronizationStatus); a switchover loses no data only when every member is in sync,
+    and RDS refuses it otherwise. The preflight refuses first, changing nothing (old code: scaled and called)."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight(
+        "switchover", synchronization={PRIMARY_REGION: "connected", SECONDARY_REGION: "pending-resync"}
+    )
+
+    result = invoke(world, aws, clock, event("switchover"))
+
+    assert result["status"] == "refused"
+    assert "members_synchronized" in result["message"] and "pending-resync" in result["message"]
+    script.assert_all_used()
+    assert aws.changing_calls() == []
+
+
+@pytest.mark.parametrize("process", ["Launch", "Terminate", "HealthCheck", "AddToLoadBalancer"])
+def test_failover_refused_when_target_asg_has_a_blocking_process_suspended(world, aws, clock, process):
+    """With Launch suspended the group "can't initiate scale-out activities"; HealthCheck, Terminate and
+    AddToLoadBalancer suspended stop replacing or registering instances (Amazon EC2 Auto Scaling User Guide,
+    "How suspended processes affect other processes"; DescribeAutoScalingGroups SuspendedProcesses)."""
+    shared_client("autoscaling", SECONDARY_REGION).suspend_processes(
+        AutoScalingGroupName=ASG_NAMES[SECONDARY_REGION], ScalingProcesses=[process]
+    )
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "refused"
+    assert "target_asg_processes" in result["message"] and process in result["message"]
+    script.assert_all_used()
+    assert aws.changing_calls() == []
+
+
+def test_lock_is_released_when_the_run_fails_right_after_writing_it(world, aws, clock):
+    """A failure right after the lock's PutItem (here: the first journal UpdateItem is refused) must not leave
+    the lease held for LOCK_LEASE_SECONDS (the old code left it ~700 s and the next run skipped preflight)."""
+    refused = ClientError({"Error": {"Code": "ValidationException", "Message": "bad"}}, "UpdateItem")
+    aws.fail("dynamodb", SECONDARY_REGION, "UpdateItem", refused)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "failed"
+    script.assert_all_used()
+    lock = world.lock_item(SECONDARY_REGION)
+    assert lock["state"]["S"] == "failed" and lock["lease_expires_at"]["N"] == "0"
+
+
+# ----- item 7: the region that stops serving keeps a warm standby ---------------------------------------------
+
+
+def test_failover_leaves_the_old_primary_at_warm_standby_not_zero(world, aws, clock):
+    """After a promotion the region that stops serving keeps the warm-standby capacity (STANDBY_MIN /
+    STANDBY_DESIRED), so the next disaster has a standby. The old code set it to 0/0."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert world.capacity(PRIMARY_REGION) == {**WARM_CAPACITY, "max": FULL_CAPACITY["max"]}
+
+
+# ----- item 10: operators ---------------------------------------------------------------------------------------
+
+
+def test_repeated_invocation_with_the_same_run_id_starts_nothing_and_status_reads_the_journal(world, aws, clock):
+    """Lambda's asynchronous invocation (InvocationType Event) returns at once, and a CLI read timeout makes
+    the CLI send the request again (AWS CLI retries). The caller's run_id is the idempotency key: the second
+    invocation returns the first run's outcome and makes no promotion call (the Stubber has none queued)."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
+    request = event("failover", run_id="ops-2026-11-28-1")
+
+    first = invoke(world, aws, clock, request, run_id="lambda-request-1")
+    again = invoke(world, aws, clock, request, run_id="lambda-request-2")
+    status = invoke(
+        world, aws, clock, {"mode": "status", "target_region": SECONDARY_REGION, "run_id": "ops-2026-11-28-1"}
+    )
+
+    assert first["status"] == "succeeded" and first["run_id"] == "ops-2026-11-28-1"
+    assert again["status"] == "succeeded" and "started nothing" in again["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+    assert status["status"] == "succeeded"
+    assert [s["name"] for s in status["steps"]] == [s["name"] for s in first["steps"] if s["name"] != "release_lock"]
+
+
+def test_status_of_a_run_in_progress_is_in_progress(world, aws, clock):
+    """``status`` reads the journal (lock item) only: a live lease answers in_progress."""
+    holder = LeaseLock(
+        shared_client("dynamodb", SECONDARY_REGION),
+        table_name=STATE_TABLE_NAME,
+        global_cluster_id=GLOBAL_CLUSTER_ID,
+        clock=clock,
+        lease_seconds=900,
+    )
+    holder.acquire(
+        run_id="ops-1", mode="failover", target_region=SECONDARY_REGION, reason="r", started_at=clock(), lag_seconds=1
+    )
+
+    status = invoke(world, aws, clock, {"mode": "status", "target_region": SECONDARY_REGION})
+    duplicate = invoke(world, aws, clock, event("failover", run_id="ops-1"))
+
+    assert status["status"] == "in_progress" and status["run_id"] == "ops-1"
+    assert duplicate["status"] == "in_progress"
+    assert aws.changing_calls() == []
+
+
+def test_dry_run_against_a_target_that_is_already_the_writer_reports_dry_run(world, aws, clock):
+    """A dry run never reports a real outcome: with the target already the writer it says dry_run."""
+    shared_client("autoscaling", SECONDARY_REGION).update_auto_scaling_group(
+        AutoScalingGroupName=ASG_NAMES[SECONDARY_REGION], MinSize=2, MaxSize=6, DesiredCapacity=4
+    )
+    write_switch(
+        shared_client("dynamodb", SECONDARY_REGION),
+        table_name=STATE_TABLE_NAME,
+        global_cluster_id=GLOBAL_CLUSTER_ID,
+        primary_fenced=True,
+        serving_region=SECONDARY_REGION,
+        run_id="earlier",
+        now=clock(),
+    )
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover", writer_region=SECONDARY_REGION)
+
+    result = invoke(world, aws, clock, event("failover", dry_run=True))
+
+    assert result["status"] == "dry_run"
+    script.assert_all_used()
+    assert aws.changing_calls() == []

@@ -1,0 +1,83 @@
+"""The one contract between the constructs (dr_stack) and the Lambda functions (dr_failover, dr_probe).
+
+Environment variable names, the CloudWatch namespace, metric names and dimension names that both sides
+must spell the same way live here and nowhere else.
+
+Why this file lives in ``lambda_src/`` and is a single stdlib-only module: the Lambda zip is built from
+``lambda_src/`` only, so the functions can import it at run time (``import dr_contract``). The synth side
+(``python main.py`` / ``cdktf synth``, with no PYTHONPATH and the project installed editable from
+``constructs/`` only) cannot import ``lambda_src`` by name, so ``dr_stack.contract`` loads this file by its
+path (resolved from ``__file__``, the same path the Lambda asset is packaged from) and registers it as
+``dr_contract`` in ``sys.modules``: both sides then share one module object, never a copy.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# ----- CloudWatch: the namespace the orchestrator, the probe and the switch keeper write to ----------------
+METRIC_NAMESPACE: Final = "DR/Failover"
+# Every metric in the namespace carries this dimension, valued with the global cluster identifier.
+GLOBAL_CLUSTER_DIMENSION: Final = "GlobalCluster"
+# Extra dimensions of the orchestrator's run metrics.
+MODE_DIMENSION: Final = "Mode"
+STEP_DIMENSION: Final = "Step"
+# 1 = primary fenced (Route53 sends users to the secondary), 0 = primary in service. Written in the
+# traffic-switch region (the secondary) by the orchestrator and re-asserted every minute by the keeper.
+TRAFFIC_SWITCH_METRIC: Final = "PrimaryFenced"
+# 1 = the primary endpoint answered the probe run from the secondary region, 0 = it did not.
+PROBE_METRIC: Final = "PrimaryEndpointHealthy"
+STEP_DURATION_METRIC: Final = "StepDurationSeconds"
+RECOVERY_TIME_METRIC: Final = "RecoveryTimeSeconds"
+DATA_LOSS_WINDOW_METRIC: Final = "DataLossWindowSeconds"
+
+# ----- Orchestrator environment (dr_failover.config) -----------------------------------------------------
+GLOBAL_CLUSTER_ID: Final = "GLOBAL_CLUSTER_ID"
+TARGET_REGION: Final = "TARGET_REGION"
+TARGET_CLUSTER_ID: Final = "TARGET_CLUSTER_ID"
+TARGET_CLUSTER_ARN: Final = "TARGET_CLUSTER_ARN"
+PEER_REGION: Final = "PEER_REGION"
+PEER_CLUSTER_ID: Final = "PEER_CLUSTER_ID"
+PEER_CLUSTER_ARN: Final = "PEER_CLUSTER_ARN"
+TARGET_ASG_NAME: Final = "TARGET_ASG_NAME"
+PEER_ASG_NAME: Final = "PEER_ASG_NAME"
+TARGET_FAILOVER_MIN: Final = "TARGET_FAILOVER_MIN"
+TARGET_FAILOVER_MAX: Final = "TARGET_FAILOVER_MAX"
+TARGET_FAILOVER_DESIRED: Final = "TARGET_FAILOVER_DESIRED"
+STANDBY_MIN: Final = "STANDBY_MIN"
+STANDBY_DESIRED: Final = "STANDBY_DESIRED"
+TOPIC_ARN: Final = "TOPIC_ARN"
+STATE_TABLE_NAME: Final = "STATE_TABLE_NAME"
+RPO_MINUTES: Final = "RPO_MINUTES"
+RTO_MINUTES: Final = "RTO_MINUTES"
+PROMOTION_TIMEOUT_SECONDS: Final = "PROMOTION_TIMEOUT_SECONDS"
+POLL_INTERVAL_SECONDS: Final = "POLL_INTERVAL_SECONDS"
+FENCE_TIMEOUT_SECONDS: Final = "FENCE_TIMEOUT_SECONDS"
+LOCK_LEASE_SECONDS: Final = "LOCK_LEASE_SECONDS"
+METRIC_NAMESPACE_VARIABLE: Final = "METRIC_NAMESPACE"
+TRAFFIC_SWITCH_REGION: Final = "TRAFFIC_SWITCH_REGION"
+TRAFFIC_SWITCH_METRIC_VARIABLE: Final = "TRAFFIC_SWITCH_METRIC"
+HEALTH_CHECK_ID: Final = "HEALTH_CHECK_ID"
+PROBE_METRIC_VARIABLE: Final = "PROBE_METRIC"
+PROBE_FAILURE_PERIODS: Final = "PROBE_FAILURE_PERIODS"
+AUTOMATIC_MIN_INTERVAL_SECONDS: Final = "AUTOMATIC_MIN_INTERVAL_SECONDS"
+
+# ----- Probe environment (dr_probe.handler) ----------------------------------------------------------------
+PROBE_URL: Final = "PROBE_URL"
+PROBE_ATTEMPTS: Final = "PROBE_ATTEMPTS"
+PROBE_TIMEOUT_SECONDS: Final = "PROBE_TIMEOUT_SECONDS"
+PROBE_METRIC_NAME_VARIABLE: Final = "METRIC_NAME"
+
+# ----- State table items ------------------------------------------------------------------------------------
+# The run lease and journal, the traffic-switch state the keeper re-asserts, the last automatic run.
+LOCK_ITEM_PREFIX: Final = "lock#"
+SWITCH_ITEM_PREFIX: Final = "switch#"
+AUTOMATIC_ITEM_PREFIX: Final = "automatic#"
+
+# ----- Handlers -----------------------------------------------------------------------------------------------
+ORCHESTRATOR_HANDLER: Final = "dr_failover.handler.handler"
+SWITCH_KEEPER_HANDLER: Final = "dr_failover.keeper.handler"
+PROBE_HANDLER: Final = "dr_probe.handler.handler"
+
+# The event the automatic trigger sends (EventBridge rule input) carries this trigger value.
+AUTOMATIC_TRIGGER: Final = "automatic"
