@@ -123,7 +123,7 @@ _PER_REGION: dict[str, tuple[str, ...]] = {
     "aws_launch_template.name": ("{p}-{r}-app",),
     "aws_rds_cluster.cluster_identifier": ("{p}-{r}",),
     "aws_rds_cluster.final_snapshot_identifier": ("{p}-{r}-final",),
-    "aws_s3_bucket.bucket": ("{p}-{r}-alb-" + ACCOUNT_ID_PLACEHOLDER,),
+    "aws_s3_bucket.bucket": ("{p}-{r}-alb-" + ACCOUNT_ID_PLACEHOLDER, "{p}-{r}-runs-" + ACCOUNT_ID_PLACEHOLDER),
     "aws_security_group.name": ("{p}-{r}-db", "{p}-{r}-alb", "{p}-{r}-app"),
     "aws_sns_topic.name": ("{p}-{r}-alarms",),
     "aws_sqs_queue.name": ("{p}-{r}-failover-dlq",),

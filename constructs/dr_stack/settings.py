@@ -419,6 +419,22 @@ class Settings:
     failover_promotion_timeout_seconds: int = OBJECTIVES(
         600, "Deadline of the orchestrator's promotion wait (within Lambda's 15 min).", _int_range(60, 840)
     )
+    readiness_check_interval_minutes: int = OBJECTIVES(
+        15, "Minutes between scheduled read-only readiness checks in each region.", _int_range(1, 1440)
+    )
+    failover_capacity_percent: int = OBJECTIVES(
+        100,
+        "Target ASG desired on promotion: this % of the serving region's 24 h peak in service (floor: active desired).",
+        _int_range(1, 1000),
+    )
+    failover_min_success_percent: int = OBJECTIVES(
+        50,
+        "Share of the target's desired capacity an unplanned failover needs in service (planned: all).",
+        _int_range(1, 100),
+    )
+    run_report_retention_days: int = OBJECTIVES(
+        365, "Days each run report (JSON + Markdown) is kept in the region's report bucket.", _int_range(1, 3650)
+    )
     # ----- Terraform state -----
     state_backend: str = STATE(
         "s3",

@@ -20,6 +20,7 @@ from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
 from dr_stack.outputs import add_data_outputs, add_outputs
 from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, make_aws_providers
+from dr_stack.reports import RunReportBucket
 from dr_stack.settings import Settings
 from dr_stack.state_table import GlobalTable
 from dr_stack.waf import WebAcl
@@ -226,6 +227,34 @@ class DrStack(TerraformStack):
                 f"{role}_failover_function_name",
                 value=self.failover.function_name(role),
                 description=f"Orchestrator that promotes the {role} region (invoke it in that region)",
+            )
+        self._build_run_reports()
+
+    def _build_run_reports(self) -> None:
+        """A report bucket per region that its orchestrator writes each run's JSON + Markdown timeline to (issue 12)."""
+        settings = self.settings
+        self.run_reports: dict[str, RunReportBucket] = {}
+        for role in ROLES:
+            key = self.keys[role]
+            reports = RunReportBucket(
+                self,
+                f"{role}_run_reports",
+                provider=self.providers.for_role(role),
+                # Checked at synth with every derived name (names.py): at most 34 + 28 = 62 characters.
+                name=f"{settings.name_prefix}-{role}-runs-{key.account_id}",
+                region=settings.region_of(role),
+                kms_key_arn=key.key_arn,
+                retention_days=settings.run_report_retention_days,
+                # dev stacks are torn down often; prod keeps its reports if the stack is destroyed.
+                force_destroy=settings.environment != "prod",
+            )
+            reports.grant_write(self.failover.functions[role].role)
+            self.run_reports[role] = reports
+            TerraformOutput(
+                self,
+                f"{role}_run_report_bucket",
+                value=reports.bucket_name,
+                description=f"Bucket holding the {role} region orchestrator's run reports (runs/YYYY/MM/DD/...)",
             )
 
     def _build_outputs(self) -> None:
