@@ -26,8 +26,8 @@ from dr_failover.capacity import (
     read_max_in_service,
     required_in_service,
 )
-from dr_failover.drill import FAKE_CREDENTIALS
 from moto import mock_aws
+from support.drill import FAKE_CREDENTIALS
 
 REGION = "us-east-1"
 ASG = "app-us-east-1"
@@ -150,7 +150,9 @@ def test_read_of_the_window_is_retried_when_throttled():
     )
     sleeps: list[float] = []
     with stubber:
-        guarded = GuardedClient(stubbed, sleep=sleeps.append, policy=RetryPolicy(max_attempts=3))
+        guarded = GuardedClient(
+            lambda _timeout: stubbed, sleep=sleeps.append, clock=lambda: NOW, policy=RetryPolicy(max_attempts=3)
+        )
         assert read_max_in_service(guarded, ASG, now=NOW) == 4.0
     assert len(sleeps) == 1
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from botocore.stub import Stubber
-from dr_failover.drill import FAKE_CREDENTIALS
 from dr_failover.report import (
     build_report,
     capture_states,
@@ -21,6 +20,7 @@ from dr_failover.report import (
     write_report,
 )
 from moto import mock_aws
+from support.drill import FAKE_CREDENTIALS
 
 REGION = "us-west-2"
 BUCKET = "drapp-dev-secondary-reports"

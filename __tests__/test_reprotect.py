@@ -12,9 +12,9 @@ import json
 import boto3
 import pytest
 from botocore.stub import Stubber
-from dr_failover.drill import FAKE_CREDENTIALS
 from dr_failover.reprotect import SPEC_VARIABLE, ClusterSpec, SpecError, assess, execute
 from moto import mock_aws
+from support.drill import FAKE_CREDENTIALS
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
