@@ -16,9 +16,24 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_default_recovery_budget_terms() -> None:
     budget = recovery_time_budget(load_settings(environ={}))
     terms = {term.name: term.seconds for term in budget.terms}
-    # detection 10 s x 3 + 60 s x 1; decision 300 s; max(promotion 180, launch 120 + grace 180); dns 60 + 10
-    assert terms == {"detection": 90, "decision": 300, "promotion_and_scale_up": 300, "dns": 70}
-    assert budget.total_seconds == 760 and budget.met
+    # detection 10 s x 3 + 60 s x 1; decision 300 s; fence 20 s; max(promotion 180, launch 120 + grace 180);
+    # dns: switch period 60 + Route53 interval 10 + TTL 60
+    assert terms == {"detection": 90, "decision": 300, "fence": 20, "promotion_and_scale_up": 300, "dns": 130}
+    assert budget.total_seconds == 840 and budget.met
+
+
+def test_automatic_detection_counts_the_probe_alarm_not_the_route53_path() -> None:
+    """The automatic trigger is the probe's alarm: one-minute datapoints, health_check_failure_threshold of them,
+    plus one probe period before the first failing datapoint (the old budget counted 10 s x 3 + 60 s x 1)."""
+    settings = load_settings({"failover_automatic": True, "failover_decision_allowance_seconds": 0}, environ={})
+    terms = {term.name: term.seconds for term in recovery_time_budget(settings).terms}
+    assert terms["detection"] == 60 * (3 + 1)
+
+
+def test_fence_timeout_is_a_recovery_term() -> None:
+    settings = load_settings({"failover_fence_timeout_seconds": 45}, environ={})
+    terms = {term.name: term.seconds for term in recovery_time_budget(settings).terms}
+    assert terms["fence"] == 45
 
 
 def test_automatic_failover_removes_the_decision_term() -> None:
@@ -28,9 +43,9 @@ def test_automatic_failover_removes_the_decision_term() -> None:
 
 
 def test_promotion_and_scale_up_run_in_parallel() -> None:
-    settings = load_settings({"db_promotion_allowance_seconds": 400}, environ={})
+    settings = load_settings({"db_promotion_allowance_seconds": 350}, environ={})
     terms = {term.name: term.seconds for term in recovery_time_budget(settings).terms}
-    assert terms["promotion_and_scale_up"] == 400
+    assert terms["promotion_and_scale_up"] == 350
 
 
 def test_default_data_loss_budget() -> None:
@@ -54,7 +69,7 @@ def test_refuses_settings_that_cannot_meet_rpo() -> None:
 
 
 def test_tighter_objective_is_refused_with_the_breakdown() -> None:
-    with pytest.raises(SettingsError, match=r"cannot meet rto_minutes=5: .*= 760 s \(12.7 min\)"):
+    with pytest.raises(SettingsError, match=r"cannot meet rto_minutes=5: .*= 840 s \(14.0 min\)"):
         load_settings({"rto_minutes": 5}, environ={})
 
 
@@ -71,3 +86,41 @@ def test_budget_is_a_terraform_output(prod: Synthesized) -> None:
     assert value["rto_minutes"]["met"] is True
     assert value["rto_minutes"]["terms"]["decision"] == 0
     assert value["rpo_minutes"]["worst_case_seconds"] == 240
+
+
+def _settings_of(profile: str):
+    from conftest import PROD_OVERRIDES
+
+    return load_settings(PROD_OVERRIDES if profile == "prod" else {}, environ={})
+
+
+@pytest.mark.parametrize("profile", ["dev", "prod"])
+def test_every_recovery_term_matches_the_synthesized_resources(profile: str, request: pytest.FixtureRequest) -> None:
+    """Each budget term is recomputed from the values the synthesized resources carry (alarm periods and
+    evaluation periods, health-check interval and threshold, the orchestrator's FENCE_TIMEOUT_SECONDS), so a
+    construct that changes a period without the budget fails here. Both profiles meet RTO 15 / RPO 5."""
+    stack: Synthesized = request.getfixturevalue(profile)
+    settings = _settings_of(profile)
+    budget = recovery_time_budget(settings)
+    terms = {term.name: term.seconds for term in budget.terms}
+    alb_check = stack.only("aws_route53_health_check", "primary_alb_health_check")
+    if settings.failover_automatic:
+        alarm = stack.only("aws_cloudwatch_metric_alarm", "primary_down_alarm")
+        schedule = stack.only("aws_cloudwatch_event_rule", "probe_schedule")
+        assert schedule["schedule_expression"] == "rate(1 minute)"
+        assert terms["detection"] == alarm["period"] * alarm["evaluation_periods"] + 60
+    else:
+        pager = stack.only("aws_cloudwatch_metric_alarm", "primary_alb_health_check_alarm")
+        assert terms["detection"] == (
+            alb_check["request_interval"] * alb_check["failure_threshold"]
+            + pager["period"] * pager["evaluation_periods"]
+        )
+    for function in stack.resources("aws_lambda_function").values():
+        variables = function.get("environment", {}).get("variables", {})
+        if "FENCE_TIMEOUT_SECONDS" in variables:
+            assert terms["fence"] == int(variables["FENCE_TIMEOUT_SECONDS"])
+            assert int(variables["PROMOTION_TIMEOUT_SECONDS"]) >= settings.db_promotion_allowance_seconds
+    switch_alarm = stack.only("aws_cloudwatch_metric_alarm", "traffic_switch")
+    assert terms["dns"] == switch_alarm["period"] + alb_check["request_interval"] + settings.dns_ttl_seconds
+    assert budget.met and budget.total_seconds <= 15 * 60
+    assert data_loss_budget(settings).met and data_loss_budget(settings).total_seconds <= 5 * 60

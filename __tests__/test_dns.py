@@ -100,11 +100,16 @@ def test_traffic_switch_alarm_lives_in_the_secondary_region(dev: Synthesized) ->
 
 
 def test_traffic_switch_health_check_follows_the_alarm(dev: Synthesized) -> None:
+    """Route53 "monitors the data stream for the corresponding alarm instead of monitoring the alarm state";
+    with insufficient data it uses insufficient_data_health_status (Route53 Developer Guide, "How Route 53
+    determines whether a health check is healthy"; HealthCheckConfig.InsufficientDataHealthStatus). With
+    'Healthy' (the old value) a fence written once became healthy again when its datapoint aged out;
+    LastKnownStatus holds the last switch state while the keeper (or its whole region) is silent."""
     check = dev.only("aws_route53_health_check", "traffic_switch")
     assert check["type"] == "CLOUDWATCH_METRIC"
     assert "dns_failover_traffic_switch_alarm" in check["cloudwatch_alarm_name"]
     assert check["cloudwatch_alarm_region"] == "us-west-2"
-    assert check["insufficient_data_health_status"] == "Healthy"
+    assert check["insufficient_data_health_status"] == "LastKnownStatus"
 
 
 def test_health_check_alarm_uses_the_us_east_1_provider(dev: Synthesized) -> None:
@@ -159,3 +164,12 @@ def test_us_east_1_alarm_key_is_scoped_to_its_own_region(europe: Synthesized) ->
     document = next(body for key, body in statements.items() if key.startswith("route53_alarm_key_policy"))
     logs = next(s for s in document["statement"] if s.get("sid") == "CloudWatchLogs")
     assert logs["principals"][0]["identifiers"] == ["logs.us-east-1.amazonaws.com"]
+
+
+def test_traffic_switch_metric_is_standard_resolution_with_a_simple_statistic(dev: Synthesized) -> None:
+    """Route53 supports alarms on standard-resolution metrics with Average, Minimum, Maximum, Sum or
+    SampleCount only (AlarmIdentifier, Route53 API Reference): a period of 60 s or more, no extended statistic."""
+    alarm = dev.only("aws_cloudwatch_metric_alarm", "traffic_switch")
+    assert alarm["period"] >= 60 and alarm["period"] % 60 == 0
+    assert alarm["statistic"] in ("Average", "Minimum", "Maximum", "Sum", "SampleCount")
+    assert "extended_statistic" not in alarm

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
+import pytest
 from cdktf import Testing
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from conftest import Synthesized
@@ -100,17 +104,69 @@ def test_automatic_trigger_lives_in_the_secondary_region(prod: Synthesized) -> N
         "target_region": "us-west-2",
         "dry_run": False,
         "reason": "automatic: primary endpoint probe failed from the secondary region",
+        "trigger": "automatic",
     }
 
 
+def test_missing_probe_data_never_triggers_a_failover(prod: Synthesized) -> None:
+    """CloudWatch treat_missing_data 'breaching' turns a silent probe into ALARM (CloudWatch User Guide,
+    "Configuring how CloudWatch alarms treat missing data"); the old trigger alarm did exactly that and started
+    a data-losing failover of a healthy primary. Only failing datapoints may fire it; a silent probe raises a
+    separate alarm that only notifies people (no EventBridge rule matches it)."""
+    trigger = prod.only("aws_cloudwatch_metric_alarm", "primary_down_alarm")
+    assert trigger["treat_missing_data"] == "notBreaching"
+    silent = prod.only("aws_cloudwatch_metric_alarm", "probe_silent_alarm")
+    assert silent["treat_missing_data"] == "breaching" and silent["statistic"] == "SampleCount"
+    rule = json.loads(prod.only("aws_cloudwatch_event_rule", "automatic_failover_rule")["event_pattern"])
+    assert rule["detail"]["alarmName"] == [trigger["alarm_name"]]
+    assert silent["alarm_name"] not in rule["detail"]["alarmName"]
+
+
+@pytest.mark.parametrize("profile", ["dev", "prod"])
+def test_switch_keeper_republishes_the_switch_every_minute_in_the_secondary_region(
+    profile: str, request: pytest.FixtureRequest
+) -> None:
+    """The keeper keeps the switch metric's data stream alive (Route53 reads the stream, not the alarm state),
+    from the secondary region only, reading that region's state-table replica."""
+    stack: Synthesized = request.getfixturevalue(profile)
+    keeper = next(
+        f for f in stack.resources("aws_lambda_function").values() if f["handler"] == "dr_failover.keeper.handler"
+    )
+    assert keeper["provider"] == "aws.secondary"
+    schedule = stack.only("aws_cloudwatch_event_rule", "switch_keeper_schedule")
+    assert schedule["provider"] == "aws.secondary" and schedule["schedule_expression"] == "rate(1 minute)"
+    target = stack.only("aws_cloudwatch_event_target", "switch_keeper_schedule_target")
+    assert "switch_keeper_function" in target["arn"]
+
+
 def test_automatic_trigger_is_off_by_default(dev: Synthesized) -> None:
-    assert not dev.resources("aws_cloudwatch_event_rule")
+    assert not [key for key in dev.resources("aws_cloudwatch_event_rule") if "automatic_failover" in key]
+    assert not [key for key in dev.resources("aws_cloudwatch_metric_alarm") if "primary_down" in key]
     assert len(_orchestrators(dev)) == 2
 
 
-def test_lambda_asset_excludes_caches_and_the_drill() -> None:
+def test_lambda_asset_holds_only_what_runs_in_lambda(tmp_path: Path) -> None:
+    """The zip is built from lambda_src: the functions and their contract, no caches, no test doubles."""
     from dr_stack.failover import lambda_source_dir
 
-    staged = lambda_source_dir()
+    staged = lambda_source_dir(tmp_path)
     names = {path.name for path in staged.rglob("*")}
-    assert "handler.py" in names and "__pycache__" not in names and "drill.py" not in names
+    assert {"handler.py", "keeper.py", "dr_contract.py"} <= names
+    assert "__pycache__" not in names and "drill.py" not in names and "harness.py" not in names
+    assert not any(re.search(r"^\s*(import|from) moto", path.read_text(), re.M) for path in staged.rglob("*.py"))
+
+
+def test_synth_leaves_no_staging_directory_in_the_temp_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old packaging left one dr-lambda-* directory in the system temp directory per process. Python's
+    temp directory is pointed at an empty folder for this synth (other processes cannot interfere)."""
+    from cdktf import Testing
+    from dr_stack.settings import load_settings
+    from dr_stack.stacks import DrStack
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    app = Testing.app()
+    Testing.synth(DrStack(app, "dr", settings=load_settings({}, environ={})))
+    assert list(tmp_path.iterdir()) == []
+    assert (Path(app.outdir) / ".lambda-staging" / "lambda_src" / "dr_contract.py").is_file()

@@ -8,6 +8,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dr_stack.settings import Settings
 
+# Periods the synthesized resources use; the constructs take them from here, so the budget and the resources
+# cannot disagree (test_budget checks the synthesized JSON against every term).
+PROBE_PERIOD_SECONDS = 60  # probe schedule and the automatic trigger alarm's period
+ROUTE53_METRIC_PERIOD_SECONDS = 60  # Route53 HealthCheckStatus alarms
+TRAFFIC_SWITCH_PERIOD_SECONDS = 60  # the traffic-switch alarm; Route53 accepts standard resolution only
+
 
 @dataclass(frozen=True)
 class BudgetTerm:
@@ -47,32 +53,55 @@ class Budget:
         )
 
 
+def detection_seconds(s: Settings) -> int:
+    """Time from the outage to a failover being called for, as the synthesized alarms evaluate it.
+
+    Automatic: the probe runs once a minute (PROBE_PERIOD_SECONDS) and the trigger alarm needs
+    health_check_failure_threshold failing one-minute datapoints; the first failing probe can come up to one
+    period after the outage starts. Manual: Route53 checkers fail (request interval x failure threshold), then the
+    HealthCheckStatus alarm that pages a person evaluates (ROUTE53_METRIC_PERIOD_SECONDS x alarm_evaluation_periods).
+    """
+    if s.failover_automatic:
+        return PROBE_PERIOD_SECONDS * (s.health_check_failure_threshold + 1)
+    return (
+        s.health_check_interval_seconds * s.health_check_failure_threshold
+        + ROUTE53_METRIC_PERIOD_SECONDS * s.alarm_evaluation_periods
+    )
+
+
 def recovery_time_budget(s: Settings) -> Budget:
     """Worst-case time from a regional failure to users served by the secondary region."""
-    route53_detection = s.health_check_interval_seconds * s.health_check_failure_threshold
-    detection = route53_detection + s.alarm_period_seconds * s.alarm_evaluation_periods
     decision = 0 if s.failover_automatic else s.failover_decision_allowance_seconds
     app = s.app_scale_up_allowance_seconds + s.app_health_check_grace_seconds
     # The orchestrator scales the app tier while the database is promoted: the slower of the two counts.
     restore = max(s.db_promotion_allowance_seconds, app)
-    dns = s.dns_ttl_seconds + s.health_check_interval_seconds
+    dns = TRAFFIC_SWITCH_PERIOD_SECONDS + s.health_check_interval_seconds + s.dns_ttl_seconds
+    detection_how = (
+        "the probe's alarm sees health_check_failure_threshold failing one-minute datapoints (+1 minute for the "
+        "first probe)"
+        if s.failover_automatic
+        else "Route53 checks fail (interval x threshold), then the health-check alarm pages (60 s x periods)"
+    )
     terms = (
         BudgetTerm(
             "detection",
-            detection,
-            (
-                "health_check_interval_seconds",
-                "health_check_failure_threshold",
-                "alarm_period_seconds",
-                "alarm_evaluation_periods",
-            ),
-            "health checks fail (interval x threshold), then the alarm evaluates (period x periods)",
+            detection_seconds(s),
+            ("failover_automatic", "health_check_failure_threshold")
+            if s.failover_automatic
+            else ("health_check_interval_seconds", "health_check_failure_threshold", "alarm_evaluation_periods"),
+            detection_how,
         ),
         BudgetTerm(
             "decision",
             decision,
             ("failover_automatic", "failover_decision_allowance_seconds"),
             "a person approves the failover; zero when failover_automatic is on",
+        ),
+        BudgetTerm(
+            "fence",
+            s.failover_fence_timeout_seconds,
+            ("failover_fence_timeout_seconds",),
+            "a failover gives the failed region at most this long in total before promoting without it",
         ),
         BudgetTerm(
             "promotion_and_scale_up",
@@ -83,8 +112,9 @@ def recovery_time_budget(s: Settings) -> Budget:
         BudgetTerm(
             "dns",
             dns,
-            ("dns_ttl_seconds", "health_check_interval_seconds"),
-            "resolvers drop the cached answer (TTL) after the health check flips (one interval)",
+            ("health_check_interval_seconds", "dns_ttl_seconds"),
+            "the switch metric's one-minute period, a Route53 evaluation interval, then resolvers drop the "
+            "cached answer (TTL)",
         ),
     )
     return Budget("rto_minutes", s.rto_minutes * 60, terms, sum(t.seconds for t in terms))

@@ -23,6 +23,7 @@ from cdktf_cdktf_provider_aws.route53_zone import Route53Zone
 
 from constructs import Construct
 from dr_stack.app_tier import HTTP_PORT, HTTPS_PORT, AppTier
+from dr_stack.budget import ROUTE53_METRIC_PERIOD_SECONDS, TRAFFIC_SWITCH_PERIOD_SECONDS
 from dr_stack.contract import contract
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, RegionalProviders
@@ -36,7 +37,6 @@ TRAFFIC_SWITCH_DIMENSION = contract.GLOBAL_CLUSTER_DIMENSION
 # Route53 checks from these regions (at least three are required); spread over three continents.
 HEALTH_CHECKER_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1")
 VALIDATION_RECORD_TTL_SECONDS = 300
-ROUTE53_METRIC_PERIOD_SECONDS = 60
 
 
 class HostedZone(Construct):
@@ -165,9 +165,10 @@ class DnsFailover(Construct):
                 tags={"Name": f"{name}-{role}-alb"},
             )
 
-        # The traffic switch: the orchestrator fences the primary by writing PrimaryFenced=1 in the secondary
-        # region, which it can reach when the primary region cannot be. A Route53 health check follows this
-        # alarm, so traffic moves without any Route53 (us-east-1 control plane) call during a failover.
+        # The traffic switch: the orchestrator fences the primary by writing the switch item and PrimaryFenced=1 in
+        # the secondary region, which it can reach when the primary region cannot be; the switch keeper there
+        # re-publishes the item's value every minute. A Route53 health check follows this alarm's data stream, so
+        # traffic moves without any Route53 (us-east-1 control plane) call during a failover.
         self.traffic_switch_region_name = settings.secondary_region
         self.traffic_switch_alarm = CloudwatchMetricAlarm(
             self,
@@ -180,12 +181,12 @@ class DnsFailover(Construct):
             metric_name=TRAFFIC_SWITCH_METRIC,
             dimensions={TRAFFIC_SWITCH_DIMENSION: settings.global_cluster_identifier},
             statistic="Maximum",
-            period=60,
+            period=TRAFFIC_SWITCH_PERIOD_SECONDS,
             evaluation_periods=1,
             threshold=1,
             comparison_operator="GreaterThanOrEqualToThreshold",
-            # The orchestrator writes the metric once, not continuously: "ignore" keeps the alarm in its last
-            # state when no data arrives, so a fenced primary stays fenced (and an unfenced one stays in).
+            # Route53 reads the data stream, not this alarm's state (which only notifies people); "ignore" keeps
+            # the notifications quiet if the keeper misses a minute.
             treat_missing_data="ignore",
             alarm_actions=[alarm_topics["secondary"].topic_arn],
             ok_actions=[alarm_topics["secondary"].topic_arn],
@@ -197,8 +198,11 @@ class DnsFailover(Construct):
             type="CLOUDWATCH_METRIC",
             cloudwatch_alarm_name=self.traffic_switch_alarm.alarm_name,
             cloudwatch_alarm_region=self.traffic_switch_region_name,
-            # Before the metric is ever written the alarm has no data: the primary is not fenced.
-            insufficient_data_health_status="Healthy",
+            # "Route 53 monitors the data stream for the corresponding alarm instead of monitoring the alarm state"
+            # (Route53 Developer Guide). With too little data (the keeper or the whole secondary region silent),
+            # LastKnownStatus holds the last switch state instead of flipping to Healthy and returning users to a
+            # fenced primary. A new health check with no last known status is healthy (primary in service).
+            insufficient_data_health_status="LastKnownStatus",
             reference_name="traffic-switch",
             tags={"Name": f"{name}-traffic-switch"},
         )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
-from cdktf import AssetType, Fn, TerraformAsset
+from cdktf import App, AssetType, Fn, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -28,6 +27,7 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
 from constructs import Construct
 from dr_stack.app_tier import AppTier
+from dr_stack.budget import PROBE_PERIOD_SECONDS
 from dr_stack.contract import contract
 from dr_stack.database import GlobalDatabase
 from dr_stack.dns import DnsFailover
@@ -46,16 +46,24 @@ PROBE_METRIC = contract.PROBE_METRIC
 # The orchestrator's own waits (promotion deadline + fencing + DNS) stay inside Lambda's 15-minute limit.
 LAMBDA_TIMEOUT_SECONDS = 900
 LEASE_MARGIN_SECONDS = 120
-_staged: Path | None = None
+# The switch keeper and the probe run once a minute (EventBridge's finest schedule rate); the probe alarm and
+# the switch metric use one-minute periods (Route53 accepts standard-resolution metrics only).
+SCHEDULE_RATE = "rate(1 minute)"
+SCHEDULE_PERIOD_SECONDS = PROBE_PERIOD_SECONDS
+STAGING_DIR = ".lambda-staging"
 
 
-def lambda_source_dir() -> Path:
-    """lambda_src copied without caches or the local drill, so the asset hash changes only with the code."""
-    global _staged
-    if _staged is None or not _staged.exists():
-        _staged = Path(tempfile.mkdtemp(prefix="dr-lambda-")) / "lambda_src"
-        shutil.copytree(LAMBDA_SOURCE, _staged, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "drill.py"))
-    return _staged
+def lambda_source_dir(outdir: str | Path) -> Path:
+    """lambda_src copied into the synth output without caches: the asset hash changes only with the code.
+
+    The copy lives under the app's own output directory (``cdk.out``/``cdktf.out`` or the test app's), so
+    nothing is left in the system temp directory; each synth refreshes it.
+    """
+    staged = Path(outdir) / STAGING_DIR / "lambda_src"
+    if staged.exists():
+        shutil.rmtree(staged)
+    shutil.copytree(LAMBDA_SOURCE, staged, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return staged
 
 
 def _peer(role: str) -> str:
@@ -200,7 +208,9 @@ class FailoverOrchestrators(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self.settings = settings
-        asset = TerraformAsset(self, "lambda_source", path=str(lambda_source_dir()), type=AssetType.ARCHIVE)
+        asset = TerraformAsset(
+            self, "lambda_source", path=str(lambda_source_dir(App.of(self).outdir)), type=AssetType.ARCHIVE
+        )
         self.asset = asset
         self.functions: dict[str, RegionalLambda] = {}
         active_min, active_max, active_desired = settings.app_capacity("primary")
@@ -233,6 +243,8 @@ class FailoverOrchestrators(Construct):
                 # The lease outlives the longest step (the promotion wait) by two minutes, so a crashed run
                 # can be resumed soon after, never while a live run is still waiting.
                 contract.LOCK_LEASE_SECONDS: str(settings.failover_promotion_timeout_seconds + LEASE_MARGIN_SECONDS),
+                contract.FENCE_TIMEOUT_SECONDS: str(settings.failover_fence_timeout_seconds),
+                contract.AUTOMATIC_MIN_INTERVAL_SECONDS: str(settings.failover_automatic_min_interval_seconds),
                 contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
                 contract.TRAFFIC_SWITCH_REGION: dns.traffic_switch_region,
                 contract.TRAFFIC_SWITCH_METRIC_VARIABLE: contract.TRAFFIC_SWITCH_METRIC,
@@ -255,8 +267,78 @@ class FailoverOrchestrators(Construct):
                 timeout=LAMBDA_TIMEOUT_SECONDS,
                 statements=statements,
             )
+        self._switch_keeper(providers, keys, state_table, dns, asset)
         if settings.failover_automatic:
             self._automatic_trigger(providers, keys, topics, app_tiers, dns, asset)
+
+    def _scheduled(self, id_: str, provider: AwsProvider, function: RegionalLambda, name: str) -> None:
+        """Invoke ``function`` once a minute from an EventBridge schedule in its region."""
+        schedule = CloudwatchEventRule(
+            self, f"{id_}_schedule", provider=provider, name=f"{name}-schedule", schedule_expression=SCHEDULE_RATE
+        )
+        CloudwatchEventTarget(
+            self, f"{id_}_schedule_target", provider=provider, rule=schedule.name, arn=function.function_arn
+        )
+        LambdaPermission(
+            self,
+            f"{id_}_schedule_permission",
+            provider=provider,
+            action="lambda:InvokeFunction",
+            function_name=function.function_name,
+            principal="events.amazonaws.com",
+            source_arn=schedule.arn,
+        )
+
+    def _switch_keeper(
+        self,
+        providers: object,
+        keys: dict[str, RegionalKey],
+        state_table: GlobalTable,
+        dns: DnsFailover,
+        asset: TerraformAsset,
+    ) -> None:
+        """Re-publish the traffic switch every minute from the switch item in the traffic-switch region.
+
+        Route53 evaluates a CLOUDWATCH_METRIC health check from the alarm's data stream, so a switch written
+        once would age out; the keeper keeps the stream alive without any call into the other region.
+        """
+        settings = self.settings
+        provider = providers.secondary  # type: ignore[attr-defined]
+        name = f"{settings.name_prefix}-switch-keeper"
+        self.switch_keeper = RegionalLambda(
+            self,
+            "switch_keeper",
+            provider=provider,
+            settings=settings,
+            key=keys["secondary"],
+            asset=asset,
+            function_name=name,
+            handler=contract.SWITCH_KEEPER_HANDLER,
+            reserved_concurrency=1,
+            timeout=30,
+            environment={
+                contract.STATE_TABLE_NAME: state_table.table_name,
+                contract.GLOBAL_CLUSTER_ID: settings.global_cluster_identifier,
+                contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
+                contract.TRAFFIC_SWITCH_METRIC_VARIABLE: contract.TRAFFIC_SWITCH_METRIC,
+            },
+            statements=[
+                {
+                    "Sid": "ReadSwitchState",
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:GetItem"],
+                    "Resource": [state_table.replica_arn("secondary")],
+                },
+                {
+                    "Sid": "PublishSwitch",
+                    "Effect": "Allow",
+                    "Action": ["cloudwatch:PutMetricData"],
+                    "Resource": ["*"],
+                    "Condition": {"StringEquals": {"cloudwatch:namespace": contract.METRIC_NAMESPACE}},
+                },
+            ],
+        )
+        self._scheduled("switch_keeper", provider, self.switch_keeper, name)
 
     def _statements(
         self,
@@ -370,23 +452,9 @@ class FailoverOrchestrators(Construct):
                 }
             ],
         )
-        schedule = CloudwatchEventRule(
-            self, "probe_schedule", provider=provider, name=f"{name}-schedule", schedule_expression="rate(1 minute)"
-        )
-        CloudwatchEventTarget(
-            self, "probe_schedule_target", provider=provider, rule=schedule.name, arn=self.probe.function_arn
-        )
-        LambdaPermission(
-            self,
-            "probe_schedule_permission",
-            provider=provider,
-            action="lambda:InvokeFunction",
-            function_name=self.probe.function_name,
-            principal="events.amazonaws.com",
-            source_arn=schedule.arn,
-        )
-        # Missing data is breaching: a silent probe in a healthy secondary region means the probe cannot run,
-        # which a person must see; the orchestrator's preflight still refuses a target that is not ready.
+        self._scheduled("probe", provider, self.probe, name)
+        # Only failing probes fire the trigger: missing data is not breaching (a silent probe says nothing about
+        # the primary). The orchestrator still asks a second, independent signal before it fails over.
         self.primary_down_alarm = CloudwatchMetricAlarm(
             self,
             "primary_down_alarm",
@@ -397,9 +465,28 @@ class FailoverOrchestrators(Construct):
             metric_name=PROBE_METRIC,
             dimensions={contract.GLOBAL_CLUSTER_DIMENSION: settings.global_cluster_identifier},
             statistic="Maximum",
-            period=60,
+            period=SCHEDULE_PERIOD_SECONDS,
             evaluation_periods=settings.health_check_failure_threshold,
             datapoints_to_alarm=settings.health_check_failure_threshold,
+            threshold=1,
+            comparison_operator="LessThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[topics["secondary"].topic_arn],
+            ok_actions=[topics["secondary"].topic_arn],
+        )
+        # A silent probe is a problem a person must see, never a failover trigger.
+        self.probe_silent_alarm = CloudwatchMetricAlarm(
+            self,
+            "probe_silent_alarm",
+            provider=provider,
+            alarm_name=f"{settings.name_prefix}-primary-probe-silent",
+            alarm_description="The primary probe published nothing: automatic failover cannot see the primary",
+            namespace=contract.METRIC_NAMESPACE,
+            metric_name=PROBE_METRIC,
+            dimensions={contract.GLOBAL_CLUSTER_DIMENSION: settings.global_cluster_identifier},
+            statistic="SampleCount",
+            period=SCHEDULE_PERIOD_SECONDS,
+            evaluation_periods=settings.health_check_failure_threshold,
             threshold=1,
             comparison_operator="LessThanThreshold",
             treat_missing_data="breaching",
@@ -435,6 +522,7 @@ class FailoverOrchestrators(Construct):
                     "target_region": settings.secondary_region,
                     "dry_run": False,
                     "reason": "automatic: primary endpoint probe failed from the secondary region",
+                    "trigger": contract.AUTOMATIC_TRIGGER,
                 }
             ),
         )

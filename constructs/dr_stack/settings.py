@@ -390,7 +390,11 @@ class Settings:
         "E-mail subscribed to both alarm topics; empty: none.",
         _pattern(r"[^@\s]+@[^@\s]+\.[^@\s]+", "empty or an e-mail address", empty_ok=True),
     )
-    alarm_period_seconds: int = MONITORING(60, "Period of the stack's alarms.", _one_of((10, 30, 60, 300)))
+    alarm_period_seconds: int = MONITORING(
+        60,
+        "Period of the alarms on AWS service metrics (replication lag; app tier, at least 60 s); an RPO term.",
+        _one_of((10, 30, 60, 300)),
+    )
     alarm_evaluation_periods: int = MONITORING(1, "Periods an alarm must breach before it fires.", _int_range(1, 10))
     replication_lag_alarm_seconds: int = MONITORING(
         0,
@@ -434,6 +438,17 @@ class Settings:
     )
     run_report_retention_days: int = OBJECTIVES(
         365, "Days each run report (JSON + Markdown) is kept in the region's report bucket.", _int_range(1, 3650)
+    )
+    failover_fence_timeout_seconds: int = OBJECTIVES(
+        20,
+        "Total time a run gives the region it moves away from (standby scaling, reads) before going on without "
+        "it; an RTO term.",
+        _int_range(5, 120),
+    )
+    failover_automatic_min_interval_seconds: int = OBJECTIVES(
+        3600,
+        "Minimum time between two automatic failover runs; an alarm that fires again within it starts nothing.",
+        _int_range(0, 604_800),
     )
     # ----- Terraform state -----
     state_backend: str = STATE(
@@ -718,6 +733,7 @@ CROSS_FIELD_RULES: tuple[tuple[tuple[str, ...], Callable[[Settings], str | list[
             "app_scale_up_allowance_seconds",
             "app_health_check_grace_seconds",
             "db_promotion_allowance_seconds",
+            "failover_fence_timeout_seconds",
             "dns_ttl_seconds",
             "replication_lag_alarm_seconds",
             "replication_lag_alarm_evaluation_periods",

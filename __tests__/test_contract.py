@@ -1,0 +1,98 @@
+"""One contract between constructs and Lambda: every synthesized function's environment loads on the Lambda side.
+
+The constructs and the functions share ``lambda_src/dr_contract.py`` (environment variable names, metric
+namespace, dimension and metric names). These tests take the environment of every synthesized orchestrator,
+probe and switch keeper in both profiles, resolve the Terraform references the way AWS would fill them in
+(ARNs in the documented ``arn:aws:<service>:<region>:<account>:...`` formats, names from the referenced
+resource), and load it with the Lambda's own parser. A name spelled differently on one side fails here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import dr_contract as contract
+import pytest
+from conftest import Synthesized
+from dr_failover.config import VARIABLES, load_config
+from dr_failover.keeper import KEEPER_VARIABLES, read_keeper_config
+from dr_probe.handler import read_config as read_probe_config
+
+ACCOUNT = "123456789012"
+REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}")
+
+
+def _region(stack: Synthesized, provider: str) -> str:
+    alias = provider.split(".", 1)[1]
+    return next(p["region"] for p in stack.data["provider"]["aws"] if p.get("alias") == alias)
+
+
+def _resolve(stack: Synthesized, value: str) -> str:
+    """Replace each ${type.name.attribute} with the value AWS would give it."""
+
+    def replace(match: re.Match[str]) -> str:
+        resource_type, name, attribute = match.groups()
+        body = stack.resources(resource_type)[name]
+        region = _region(stack, body["provider"])
+        literal = body.get(attribute)
+        if isinstance(literal, str):
+            return _resolve(stack, literal)
+        if resource_type == "aws_rds_cluster" and attribute == "arn":
+            return f"arn:aws:rds:{region}:{ACCOUNT}:cluster:{_resolve(stack, body['cluster_identifier'])}"
+        if resource_type == "aws_sns_topic" and attribute == "arn":
+            return f"arn:aws:sns:{region}:{ACCOUNT}:{_resolve(stack, body['name'])}"
+        if resource_type == "aws_route53_health_check" and attribute == "id":
+            return "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+        if resource_type == "aws_lb" and attribute == "dns_name":
+            return f"{name.replace('_', '-')[:20]}-1234567890.{region}.elb.amazonaws.com"
+        raise AssertionError(f"no resolution for {match.group(0)}")
+
+    return REFERENCE.sub(replace, value)
+
+
+def _environments(stack: Synthesized, handler: str) -> list[dict[str, str]]:
+    functions = [f for f in stack.resources("aws_lambda_function").values() if f["handler"] == handler]
+    assert functions, handler
+    return [{k: _resolve(stack, v) for k, v in f["environment"]["variables"].items()} for f in functions]
+
+
+@pytest.mark.parametrize("profile", ["dev", "prod"])
+def test_every_orchestrator_environment_loads_as_the_lambda_config(
+    profile: str, request: pytest.FixtureRequest
+) -> None:
+    stack: Synthesized = request.getfixturevalue(profile)
+    environments = _environments(stack, contract.ORCHESTRATOR_HANDLER)
+    assert len(environments) == 2
+    known = {variable for variable, *_ in VARIABLES}
+    for environment in environments:
+        assert set(environment) <= known, set(environment) - known
+        config = load_config(environment)
+        assert config.metric_namespace == contract.METRIC_NAMESPACE
+        assert config.traffic_switch_metric == contract.TRAFFIC_SWITCH_METRIC
+        assert config.probe_metric == contract.PROBE_METRIC
+    assert {load_config(e).target_region for e in environments} == {"us-east-1", "us-west-2"}
+
+
+@pytest.mark.parametrize("profile", ["dev", "prod"])
+def test_every_switch_keeper_environment_loads(profile: str, request: pytest.FixtureRequest) -> None:
+    stack: Synthesized = request.getfixturevalue(profile)
+    for environment in _environments(stack, contract.SWITCH_KEEPER_HANDLER):
+        assert set(environment) == set(KEEPER_VARIABLES)
+        config = read_keeper_config(environment)
+        assert config[contract.TRAFFIC_SWITCH_METRIC_VARIABLE] == contract.TRAFFIC_SWITCH_METRIC
+
+
+def test_the_probe_environment_loads_and_writes_what_the_trigger_alarm_reads(prod: Synthesized) -> None:
+    (environment,) = _environments(prod, contract.PROBE_HANDLER)
+    config: dict[str, Any] = read_probe_config(environment)
+    alarm = prod.only("aws_cloudwatch_metric_alarm", "primary_down_alarm")
+    assert (config["METRIC_NAMESPACE"], config["METRIC_NAME"]) == (alarm["namespace"], alarm["metric_name"])
+    assert list(alarm["dimensions"]) == [contract.GLOBAL_CLUSTER_DIMENSION]
+    assert alarm["dimensions"][contract.GLOBAL_CLUSTER_DIMENSION] == config["GLOBAL_CLUSTER_ID"]
+
+
+def test_dev_has_no_probe_and_the_constructs_share_the_lambda_module() -> None:
+    from dr_stack.contract import contract as construct_side
+
+    assert construct_side is contract  # one module object, not a copy

@@ -1,0 +1,114 @@
+"""The switch keeper (lambda_src/dr_failover/keeper.py) against moto: it keeps the switch's data stream alive.
+
+Route53 evaluates a CLOUDWATCH_METRIC health check from the alarm's metric data stream, not the alarm state
+(Route53 Developer Guide, "How Route 53 determines whether a health check is healthy"). A switch written once
+ages out of the alarm's one-minute period; the keeper re-publishes the switch item every minute from the
+traffic-switch region's own replica, and writes nothing when it cannot read it (LastKnownStatus then holds).
+"""
+
+from __future__ import annotations
+
+import boto3
+import dr_contract as contract
+import pytest
+from botocore.exceptions import ClientError
+from dr_failover.keeper import KeeperConfigError, handler
+from dr_failover.switch import write_switch
+from moto import mock_aws
+from support.drill import FAKE_CREDENTIALS, GLOBAL_CLUSTER_ID, SECONDARY_REGION, STATE_TABLE_NAME
+
+ENV = {
+    contract.STATE_TABLE_NAME: STATE_TABLE_NAME,
+    contract.GLOBAL_CLUSTER_ID: GLOBAL_CLUSTER_ID,
+    contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
+    contract.TRAFFIC_SWITCH_METRIC_VARIABLE: contract.TRAFFIC_SWITCH_METRIC,
+}
+SWITCH = {contract.GLOBAL_CLUSTER_DIMENSION: GLOBAL_CLUSTER_ID}
+
+
+@pytest.fixture
+def region(monkeypatch):
+    """The secondary region in moto with the state table; fake credentials only."""
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=SECONDARY_REGION)
+        dynamodb.create_table(
+            TableName=STATE_TABLE_NAME,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        )
+        yield dynamodb, boto3.client("cloudwatch", region_name=SECONDARY_REGION)
+
+
+def _values(cloudwatch) -> list[float]:
+    from datetime import UTC, datetime, timedelta
+
+    end = datetime.now(UTC) + timedelta(minutes=5)
+    response = cloudwatch.get_metric_statistics(
+        Namespace=contract.METRIC_NAMESPACE,
+        MetricName=contract.TRAFFIC_SWITCH_METRIC,
+        Dimensions=[{"Name": k, "Value": v} for k, v in SWITCH.items()],
+        StartTime=end - timedelta(hours=1),
+        EndTime=end,
+        Period=3600,
+        Statistics=["Maximum", "Minimum", "SampleCount"],
+    )
+    return [(p["SampleCount"], p["Minimum"], p["Maximum"]) for p in response["Datapoints"]]
+
+
+def test_fenced_switch_is_republished_on_every_run(region):
+    dynamodb, cloudwatch = region
+    write_switch(
+        dynamodb,
+        table_name=STATE_TABLE_NAME,
+        global_cluster_id=GLOBAL_CLUSTER_ID,
+        primary_fenced=True,
+        serving_region=SECONDARY_REGION,
+        run_id="run-1",
+        now=0,
+    )
+
+    for _ in range(3):  # three scheduled minutes
+        assert handler({}, None, dynamodb=dynamodb, cloudwatch=cloudwatch, environ=ENV)["primary_fenced"] is True
+
+    assert _values(cloudwatch) == [(3.0, 1.0, 1.0)]
+
+
+def test_unfenced_switch_and_never_switched_publish_zero(region):
+    dynamodb, cloudwatch = region
+    result = handler({}, None, dynamodb=dynamodb, cloudwatch=cloudwatch, environ=ENV)
+    assert result == {"primary_fenced": False, "source": "default (never switched)"}
+    write_switch(
+        dynamodb,
+        table_name=STATE_TABLE_NAME,
+        global_cluster_id=GLOBAL_CLUSTER_ID,
+        primary_fenced=False,
+        serving_region="us-east-1",
+        run_id="failback",
+        now=0,
+    )
+    assert handler({}, None, dynamodb=dynamodb, cloudwatch=cloudwatch, environ=ENV)["primary_fenced"] is False
+    assert _values(cloudwatch) == [(2.0, 0.0, 0.0)]
+
+
+def test_unreadable_switch_state_publishes_nothing(region):
+    """The keeper never guesses: with the table unreadable it raises and writes no datapoint, so Route53's
+    LastKnownStatus keeps the last state rather than a default."""
+    _dynamodb, cloudwatch = region
+    missing_table = dict(ENV, **{contract.STATE_TABLE_NAME: "no-such-table"})
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        handler(
+            {},
+            None,
+            dynamodb=boto3.client("dynamodb", region_name=SECONDARY_REGION),
+            cloudwatch=cloudwatch,
+            environ=missing_table,
+        )
+    assert _values(cloudwatch) == []
+
+
+def test_keeper_configuration_names_every_missing_variable():
+    with pytest.raises(KeeperConfigError, match="STATE_TABLE_NAME.*TRAFFIC_SWITCH_METRIC"):
+        handler({}, None, environ={contract.GLOBAL_CLUSTER_ID: "g", contract.METRIC_NAMESPACE_VARIABLE: "n"})
