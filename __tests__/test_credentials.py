@@ -18,35 +18,28 @@ RDS_INVALID = {"/", "@", '"', " "}
 
 @pytest.fixture(scope="module")
 def granted() -> Synthesized:
-    """A small stack: both keys, the credentials in `variable` mode, read grants for one role per region."""
-    from cdktf import TerraformStack
-    from cdktf_cdktf_provider_aws.iam_role import IamRole
+    """A small stack: both keys, the credentials in `variable` mode, read grants for one grantee per region."""
+    from construct_support import empty_stack, grantee, provider_pair, regional_keys, synth
     from dr_stack.credentials import DatabaseCredentials
-    from dr_stack.keys import RegionalKey
-    from dr_stack.providers import ROLES, make_aws_providers
+    from dr_stack.providers import ROLES
 
-    settings = load_settings({"db_password_source": "variable"}, environ={})
-    stack = TerraformStack(Testing.app(), "credentials")
-    providers = make_aws_providers(stack, settings)
-    keys = {
-        role: RegionalKey(stack, f"{role}_key", provider=providers.for_role(role), settings=settings, role=role)
-        for role in ROLES
-    }
-    credentials = DatabaseCredentials(stack, "db_credentials", providers=providers, settings=settings, keys=keys)
-    trust = json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
-            ],
-        }
+    stack = empty_stack("credentials")
+    providers = provider_pair(stack)
+    keys = regional_keys(stack, providers)
+    credentials = DatabaseCredentials(
+        stack,
+        "db_credentials",
+        providers=providers,
+        keys=keys,
+        name_prefix="drapp-dev",
+        secret_description="unit",
+        master_username="dbadmin",
+        password_source="variable",
     )
     for role in ROLES:
-        reader = IamRole(
-            stack, f"{role}_reader", provider=providers.for_role(role), name=f"{role}-reader", assume_role_policy=trust
-        )
-        credentials.grant_read(reader, region_role=role)
-    return Synthesized(Testing.synth(stack))
+        reader = grantee(stack, f"{role}_reader", provider=providers.for_role(role), service="lambda.amazonaws.com")
+        credentials.grant_read(reader, dr_role=role)
+    return synth(stack)
 
 
 def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:

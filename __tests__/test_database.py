@@ -13,7 +13,6 @@ from conftest import Synthesized
 from dr_stack.settings import SettingsError, load_settings
 
 ROLES = ("primary", "secondary")
-CLIENT_SECURITY_GROUP = "sg-0123456789abcdef0"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +28,6 @@ def postgres() -> Synthesized:
         environ={},
     )
     stack = DrStack(Testing.app(), "dr", settings=settings)
-    stack.database.allow_from("primary", CLIENT_SECURITY_GROUP, "App servers")
     client = IamRole(
         stack,
         "test_client_role",
@@ -44,7 +42,7 @@ def postgres() -> Synthesized:
             }
         ),
     )
-    stack.database.grant_connect(client, region_role="secondary", db_user="app")
+    stack.database.grant_connect(client, dr_role="secondary", db_user="app")
     return Synthesized(Testing.synth(stack))
 
 
@@ -321,13 +319,20 @@ def test_security_group_has_no_default_ingress_and_no_egress(dev: Synthesized, r
     assert all(r["from_port"] == r["to_port"] == 3306 for r in rules)
 
 
-def test_allow_from_opens_the_database_port_to_one_security_group(postgres: Synthesized) -> None:
-    rule = postgres.only("aws_vpc_security_group_ingress_rule", "database_primary_ingress_app_servers")
-    assert rule["provider"] == "aws.primary"
-    assert rule["security_group_id"] == postgres.ref("aws_security_group", "database_primary_security_group", "id")
-    assert rule["referenced_security_group_id"] == CLIENT_SECURITY_GROUP
-    assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 5432, 5432)
-    assert "cidr_ipv4" not in rule
+@pytest.mark.parametrize("role", ROLES)
+def test_connect_opens_both_sides_of_the_app_to_database_path(postgres: Synthesized, role: str) -> None:
+    """One connect(app_tier, database) call: ingress on the database group, egress on the app group, each
+    naming the other group on the engine's port (5432 for aurora-postgresql), no CIDR on either side."""
+    database_group = postgres.ref("aws_security_group", f"database_{role}_security_group", "id")
+    app_group = postgres.ref("aws_security_group", f"{role}_app_tier_app_security_group", "id")
+    ingress = postgres.only("aws_vpc_security_group_ingress_rule", f"database_{role}_ingress_app")
+    egress = postgres.only("aws_vpc_security_group_egress_rule", f"{role}_app_tier_app_egress_database")
+    for rule in (ingress, egress):
+        assert rule["provider"] == f"aws.{role}"
+        assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 5432, 5432)
+        assert "cidr_ipv4" not in rule
+    assert (ingress["security_group_id"], ingress["referenced_security_group_id"]) == (database_group, app_group)
+    assert (egress["security_group_id"], egress["referenced_security_group_id"]) == (app_group, database_group)
 
 
 # ----- parameter groups -----

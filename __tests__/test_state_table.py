@@ -2,51 +2,31 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from cdktf import Testing
 from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
 from conftest import Synthesized
-from dr_stack.settings import load_settings
 
 TABLES = ("app_state_table", "failover_state_table")
 
 
 @pytest.fixture(scope="module")
 def granted() -> Synthesized:
-    """A small stack: both keys, a hash-key-only table, read-write grants for one role per region."""
-    from cdktf import TerraformStack
-    from cdktf_cdktf_provider_aws.iam_role import IamRole
-    from dr_stack.keys import RegionalKey
-    from dr_stack.providers import ROLES, make_aws_providers
+    """A small stack: both keys, a hash-key-only table, read-write grants for one grantee per region."""
+    from construct_support import empty_stack, grantee, provider_pair, regional_keys, synth
+    from dr_stack.providers import ROLES
     from dr_stack.state_table import GlobalTable
 
-    settings = load_settings(environ={})
-    stack = TerraformStack(Testing.app(), "tables")
-    providers = make_aws_providers(stack, settings)
-    keys = {
-        role: RegionalKey(stack, f"{role}_key", provider=providers.for_role(role), settings=settings, role=role)
-        for role in ROLES
-    }
-    table = GlobalTable(
-        stack, "sessions", providers=providers, settings=settings, keys=keys, name="sessions", hash_key="id"
-    )
-    trust = json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}
-            ],
-        }
-    )
+    stack = empty_stack("tables")
+    providers = provider_pair(stack)
+    keys = regional_keys(stack, providers)
+    table = GlobalTable(stack, "sessions", providers=providers, keys=keys, name="drapp-dev-sessions", hash_key="id")
     for role in ROLES:
-        app = IamRole(
-            stack, f"{role}_app", provider=providers.for_role(role), name=f"{role}-app", assume_role_policy=trust
-        )
-        table.grant_read_write(app, region_role=role)
-    return Synthesized(Testing.synth(stack))
+        app = grantee(stack, f"{role}_app", provider=providers.for_role(role), service="ec2.amazonaws.com")
+        table.grant_read_write(app, dr_role=role)
+    return synth(stack)
 
 
 def _table(synth: Synthesized, name: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 
 from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.autoscaling_group import (
@@ -55,7 +56,7 @@ from dr_stack.iam import trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
-from dr_stack.settings import Settings
+from dr_stack.providers import DrRole
 from dr_stack.storage import PrivateBucket
 
 HTTPS_PORT = 443
@@ -158,16 +159,20 @@ systemctl enable --now dr-app.service
 """
 
 
-def render_user_data(settings: Settings, role: str) -> str:
+def render_user_data(*, app_name: str, role: DrRole, region: str, port: int, health_check_path: str) -> str:
     """The instance boot script (plain text) for a region: installs and starts the placeholder service."""
     return _USER_DATA.format(
-        server=_SERVER_PY,
-        name=settings.name_prefix,
-        role=role,
-        region=settings.region_of(role),
-        port=settings.app_port,
-        health_path=settings.health_check_path,
+        server=_SERVER_PY, name=app_name, role=role, region=region, port=port, health_path=health_check_path
     )
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Auto Scaling group size of a region in its normal DR role; the orchestrator raises it at failover."""
+
+    minimum: int
+    maximum: int
+    desired: int
 
 
 class AppTier(Construct):
@@ -179,26 +184,74 @@ class AppTier(Construct):
         id_: str,
         *,
         provider: AwsProvider,
-        settings: Settings,
-        role: str,
+        dr_role: DrRole,
+        region: str,
+        name: str,
         network: Network,
         key: RegionalKey,
         alarm_topic: AlarmTopic,
+        capacity: Capacity,
+        app_name: str,
         certificate_arn: str | None = None,
+        app_port: int = 8080,
+        health_check_path: str = "/health",
+        instance_type: str = "t3.small",
+        ami_ssm_parameter: str = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+        cpu_target_percent: int = 50,
+        health_check_grace_seconds: int = 180,
+        access_log_retention_days: int = 90,
+        keep_access_logs_on_destroy: bool = True,
+        deletion_protection: bool = True,
+        alarm_period_seconds: int = 60,
+        alarm_evaluation_periods: int = 1,
+        alb_5xx_alarm_threshold: int = 10,
+        response_time_alarm_seconds: float = 1.0,
     ) -> None:
-        """``certificate_arn``: an ACM certificate of this region for the domain. None: plain HTTP on port 80
-        (no domain, so no certificate a browser would trust)."""
+        """The app tier of the ``dr_role`` region (``region``, the region of ``provider``); ``name`` prefixes every
+        resource name; instances run in ``network``'s private subnets with root volumes encrypted by ``key``;
+        alarms notify ``alarm_topic``. ``app_name`` is what the placeholder service reports as its name.
+
+        ``certificate_arn``: an ACM certificate of this region for the domain. None: plain HTTP on port 80 (no
+        domain, so no certificate a browser would trust). ``capacity``: the group's size in its normal role (a
+        minimum of 0 also drops the in-service alarm). ``keep_access_logs_on_destroy`` False: destroying the
+        stack empties and deletes the access-log bucket. ``deletion_protection`` True: the ALB cannot be
+        deleted until it is turned off. ``alarm_period_seconds`` below 60 is raised to 60 (ALB and Auto
+        Scaling publish one-minute data)."""
         super().__init__(scope, id_)
+        self._provider = provider
+        self._dr_role = dr_role
+        self._region = region
+        self._name = name
         self._https = certificate_arn is not None
-        name = f"{settings.name_prefix}-{role}"
-        self._build_security_groups(provider, settings, name, network)
-        log_bucket = self._build_access_log_bucket(provider, settings, role, name, key)
-        self._build_load_balancer(provider, settings, name, network, log_bucket, certificate_arn)
-        self._build_instances(provider, settings, role, name, network, key)
-        self._build_alarms(provider, settings, role, name, alarm_topic)
+        self._app_port = app_port
+        self._health_check_path = health_check_path
+        self.min_capacity = capacity.minimum
+        self._build_security_groups(network)
+        log_bucket = self._build_access_log_bucket(
+            key, retention_days=access_log_retention_days, force_destroy=not keep_access_logs_on_destroy
+        )
+        self._build_load_balancer(network, log_bucket, certificate_arn, deletion_protection=deletion_protection)
+        self._build_instances(
+            network,
+            key,
+            app_name=app_name,
+            capacity=capacity,
+            instance_type=instance_type,
+            ami_ssm_parameter=ami_ssm_parameter,
+            cpu_target_percent=cpu_target_percent,
+            health_check_grace_seconds=health_check_grace_seconds,
+        )
+        self._build_alarms(
+            alarm_topic,
+            period_seconds=alarm_period_seconds,
+            evaluation_periods=alarm_evaluation_periods,
+            alb_5xx_threshold=alb_5xx_alarm_threshold,
+            response_time_seconds=response_time_alarm_seconds,
+        )
 
     # ----- security groups -----
-    def _build_security_groups(self, provider: AwsProvider, settings: Settings, name: str, network: Network) -> None:
+    def _build_security_groups(self, network: Network) -> None:
+        provider, name = self._provider, self._name
         self.alb_security_group = SecurityGroup(
             self,
             "alb_security_group",
@@ -240,8 +293,8 @@ class AppTier(Construct):
             provider=provider,
             security_group_id=alb_sg,
             ip_protocol="tcp",
-            from_port=settings.app_port,
-            to_port=settings.app_port,
+            from_port=self._app_port,
+            to_port=self._app_port,
             referenced_security_group_id=app_sg,
             description="Requests and health checks to the app instances",
         )
@@ -251,8 +304,8 @@ class AppTier(Construct):
             provider=provider,
             security_group_id=app_sg,
             ip_protocol="tcp",
-            from_port=settings.app_port,
-            to_port=settings.app_port,
+            from_port=self._app_port,
+            to_port=self._app_port,
             referenced_security_group_id=alb_sg,
             description="Requests and health checks from the load balancer",
         )
@@ -267,21 +320,17 @@ class AppTier(Construct):
             cidr_ipv4="0.0.0.0/0",
             description="HTTPS to AWS APIs (SSM, Secrets Manager, DynamoDB) and package repositories",
         )
-        # The database port is opened by allow_egress_to(), to the database security group only.
-        self._provider = provider
+        # The database port is opened by database.connect(app_tier, database), to the database security group only.
 
     # ----- access logs -----
-    def _build_access_log_bucket(
-        self, provider: AwsProvider, settings: Settings, role: str, name: str, key: RegionalKey
-    ) -> S3Bucket:
-        region = settings.region_of(role)
-        # Longest possible name: 34 (name_prefix) + 19 + 12 (account) = 62 <= 63.
+    def _build_access_log_bucket(self, key: RegionalKey, *, retention_days: int, force_destroy: bool) -> S3Bucket:
+        provider, region = self._provider, self._region
         writers: list[dict[str, object]] = [{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}]
         if region in _ELB_ACCOUNT_REGIONS:
             elb_account = DataAwsElbServiceAccount(self, "elb_service_account", provider=provider)
             writers.append({"AWS": elb_account.arn})
         # Longest possible name: 34 (name_prefix) + 19 + 12 (account) = 62 <= 63.
-        bucket_name = f"{name}-alb-{key.account_id}"
+        bucket_name = f"{self._name}-alb-{key.account_id}"
         log_objects = f"arn:{key.partition}:s3:::{bucket_name}/AWSLogs/{key.account_id}/*"
         # ALB access logs can only be written to buckets encrypted with SSE-S3 (AES256): log delivery cannot
         # use a KMS key, customer-managed or not, so this bucket is the one place the regional key is not used.
@@ -291,11 +340,10 @@ class AppTier(Construct):
             provider=provider,
             name=bucket_name,
             kms_key_arn=None,
-            expiration_days=settings.alb_access_log_retention_days,
+            expiration_days=retention_days,
             noncurrent_days=1,
             abort_upload_days=1,
-            # dev stacks are torn down often; prod keeps its logs if the stack is destroyed.
-            force_destroy=settings.environment != "prod",
+            force_destroy=force_destroy,
             policy_statements=[
                 {
                     "Sid": f"LoadBalancerLogDelivery{index}",
@@ -312,14 +360,9 @@ class AppTier(Construct):
 
     # ----- load balancer, target group, listeners -----
     def _build_load_balancer(
-        self,
-        provider: AwsProvider,
-        settings: Settings,
-        name: str,
-        network: Network,
-        log_bucket: S3Bucket,
-        certificate_arn: str | None,
+        self, network: Network, log_bucket: S3Bucket, certificate_arn: str | None, *, deletion_protection: bool
     ) -> None:
+        provider, name = self._provider, self._name
         self.load_balancer = Lb(
             self,
             "load_balancer",
@@ -330,7 +373,7 @@ class AppTier(Construct):
             security_groups=[self.alb_security_group.id],
             subnets=network.subnet_ids("public"),
             drop_invalid_header_fields=True,
-            enable_deletion_protection=settings.environment == "prod",
+            enable_deletion_protection=deletion_protection,
             idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,
             enable_http2=True,
             access_logs=LbAccessLogs(bucket=log_bucket.id, enabled=True),
@@ -342,14 +385,14 @@ class AppTier(Construct):
             "target_group",
             provider=provider,
             name=names.shorten(f"{name}-app", names.ELB_NAME_LIMIT),
-            port=settings.app_port,
+            port=self._app_port,
             protocol="HTTP",
             vpc_id=network.vpc_id,
             target_type="instance",
             deregistration_delay=str(DEREGISTRATION_DELAY_SECONDS),
             health_check=LbTargetGroupHealthCheck(
                 enabled=True,
-                path=settings.health_check_path,
+                path=self._health_check_path,
                 protocol="HTTP",
                 port="traffic-port",
                 matcher="200",
@@ -394,8 +437,18 @@ class AppTier(Construct):
 
     # ----- instances -----
     def _build_instances(
-        self, provider: AwsProvider, settings: Settings, role: str, name: str, network: Network, key: RegionalKey
+        self,
+        network: Network,
+        key: RegionalKey,
+        *,
+        app_name: str,
+        capacity: Capacity,
+        instance_type: str,
+        ami_ssm_parameter: str,
+        cpu_target_percent: int,
+        health_check_grace_seconds: int,
     ) -> None:
+        provider, name = self._provider, self._name
         self.instance_role_resource = IamRole(
             self,
             "instance_role",
@@ -414,8 +467,14 @@ class AppTier(Construct):
         profile = IamInstanceProfile(
             self, "instance_profile", provider=provider, name=f"{name}-app", role=self.instance_role_resource.name
         )
-        ami = DataAwsSsmParameter(self, "ami", provider=provider, name=settings.app_ami_ssm_parameter)
-        user_data = render_user_data(settings, role)
+        ami = DataAwsSsmParameter(self, "ami", provider=provider, name=ami_ssm_parameter)
+        user_data = render_user_data(
+            app_name=app_name,
+            role=self._dr_role,
+            region=self._region,
+            port=self._app_port,
+            health_check_path=self._health_check_path,
+        )
         self.launch_template = LaunchTemplate(
             self,
             "launch_template",
@@ -424,7 +483,7 @@ class AppTier(Construct):
             update_default_version=True,
             description=f"{name} app instances",
             image_id=ami.insecure_value,
-            instance_type=settings.app_instance_type,
+            instance_type=instance_type,
             iam_instance_profile=LaunchTemplateIamInstanceProfile(arn=profile.arn),
             vpc_security_group_ids=[self.app_security_group.id],
             metadata_options=LaunchTemplateMetadataOptions(
@@ -451,20 +510,18 @@ class AppTier(Construct):
                 for kind in ("instance", "volume")
             ],
         )
-        low, high, desired = settings.app_capacity(role)
-        self.min_capacity = low
         self.auto_scaling_group = AutoscalingGroup(
             self,
             "auto_scaling_group",
             provider=provider,
             name=f"{name}-app",
-            min_size=low,
-            max_size=high,
-            desired_capacity=desired,
+            min_size=capacity.minimum,
+            max_size=capacity.maximum,
+            desired_capacity=capacity.desired,
             vpc_zone_identifier=network.subnet_ids("private"),
             target_group_arns=[self.target_group.arn],
             health_check_type="ELB",
-            health_check_grace_period=settings.app_health_check_grace_seconds,
+            health_check_grace_period=health_check_grace_seconds,
             launch_template=AutoscalingGroupLaunchTemplate(
                 id=self.launch_template.id, version=Fn.tostring(self.launch_template.latest_version)
             ),
@@ -493,21 +550,28 @@ class AppTier(Construct):
                         predefined_metric_type="ASGAverageCPUUtilization"
                     )
                 ),
-                target_value=settings.app_cpu_target_percent,
+                target_value=cpu_target_percent,
             ),
         )
 
     # ----- alarms -----
     def _build_alarms(
-        self, provider: AwsProvider, settings: Settings, role: str, name: str, alarm_topic: AlarmTopic
+        self,
+        alarm_topic: AlarmTopic,
+        *,
+        period_seconds: int,
+        evaluation_periods: int,
+        alb_5xx_threshold: int,
+        response_time_seconds: float,
     ) -> None:
+        provider, name, role = self._provider, self._name, self._dr_role
         actions = [alarm_topic.topic_arn]
-        period = max(AWS_METRIC_PERIOD_SECONDS, settings.alarm_period_seconds)
+        period = max(AWS_METRIC_PERIOD_SECONDS, period_seconds)
         common = {
             "provider": provider,
             "alarm_actions": actions,
             "ok_actions": actions,
-            "evaluation_periods": settings.alarm_evaluation_periods,
+            "evaluation_periods": evaluation_periods,
         }
         alb_dimensions = {"LoadBalancer": self.alb_arn_suffix}
         target_dimensions = {**alb_dimensions, "TargetGroup": self.target_group_arn_suffix}
@@ -530,9 +594,9 @@ class AppTier(Construct):
             "alb_5xx_alarm",
             alarm_name=f"{name}-alb-5xx",
             alarm_description=f"{role}: 5xx responses (load balancer + targets) above "
-            f"{settings.alb_5xx_alarm_threshold} per {period} s",
+            f"{alb_5xx_threshold} per {period} s",
             comparison_operator="GreaterThanThreshold",
-            threshold=settings.alb_5xx_alarm_threshold,
+            threshold=alb_5xx_threshold,
             treat_missing_data="notBreaching",
             metric_query=[
                 metric("elb_5xx", "HTTPCode_ELB_5XX_Count"),
@@ -565,14 +629,14 @@ class AppTier(Construct):
             self,
             "response_time_alarm",
             alarm_name=f"{name}-response-time",
-            alarm_description=f"{role}: p95 target response time above {settings.alb_response_time_alarm_seconds} s",
+            alarm_description=f"{role}: p95 target response time above {response_time_seconds} s",
             namespace="AWS/ApplicationELB",
             metric_name="TargetResponseTime",
             dimensions=alb_dimensions,
             extended_statistic="p95",
             period=period,
             comparison_operator="GreaterThanThreshold",
-            threshold=settings.alb_response_time_alarm_seconds,
+            threshold=response_time_seconds,
             treat_missing_data="notBreaching",
             **common,
         )
@@ -593,22 +657,6 @@ class AppTier(Construct):
                 treat_missing_data="breaching",
                 **common,
             )
-
-    def allow_egress_to(
-        self, security_group_id: str, *, port: int, name: str, description: str
-    ) -> VpcSecurityGroupEgressRule:
-        """Let the app instances open connections to another security group (the database's) on one port."""
-        return VpcSecurityGroupEgressRule(
-            self,
-            f"app_egress_{name}",
-            provider=self._provider,
-            security_group_id=self.app_security_group.id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            referenced_security_group_id=security_group_id,
-            description=description,
-        )
 
     # ----- properties -----
     @property
@@ -655,6 +703,16 @@ class AppTier(Construct):
     def instance_role(self) -> IamRole:
         """IAM role of the app instances (for grants)."""
         return self.instance_role_resource
+
+    @property
+    def provider(self) -> AwsProvider:
+        """Provider of the tier's region."""
+        return self._provider
+
+    @property
+    def dr_role(self) -> DrRole:
+        """DR role of the tier's region."""
+        return self._dr_role
 
     @property
     def https_enabled(self) -> bool:

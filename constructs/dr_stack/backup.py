@@ -6,6 +6,8 @@ primary region and of the global cluster itself (a logical corruption replicates
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cdktf_cdktf_provider_aws.backup_plan import (
     BackupPlan,
     BackupPlanRule,
@@ -20,8 +22,7 @@ from constructs import Construct
 from dr_stack.database import GlobalDatabase
 from dr_stack.iam import service_role
 from dr_stack.keys import RegionalKey
-from dr_stack.providers import ROLES, RegionalProviders
-from dr_stack.settings import Settings
+from dr_stack.providers import ROLES, DrRole, RegionalProviders
 
 # Daily at 05:00 UTC, after the default Aurora backup window (03:00-04:00) and before the maintenance window.
 DAILY_SCHEDULE = "cron(0 5 * * ? *)"
@@ -39,19 +40,21 @@ class DatabaseBackup(Construct):
         id_: str,
         *,
         providers: RegionalProviders,
-        settings: Settings,
-        keys: dict[str, RegionalKey],
+        keys: Mapping[DrRole, RegionalKey],
         database: GlobalDatabase,
+        name_prefix: str,
+        retention_days: int = 35,
     ) -> None:
-        """Back up ``database``'s primary cluster into the primary vault and copy each recovery point across."""
+        """Back up ``database``'s primary cluster into the primary vault and copy each recovery point across.
+        Each region's vault is encrypted with its key of ``keys``; ``name_prefix`` starts every name;
+        ``retention_days``: how long a recovery point (and its copy) is kept."""
         super().__init__(scope, id_)
-        self._settings = settings
-        self.vaults: dict[str, BackupVault] = {
+        self.vaults: dict[DrRole, BackupVault] = {
             role: BackupVault(
                 self,
                 f"{role}_vault",
                 provider=providers.for_role(role),
-                name=f"{settings.name_prefix}-{role}",
+                name=f"{name_prefix}-{role}",
                 kms_key_arn=keys[role].key_arn,
             )
             for role in ROLES
@@ -62,7 +65,7 @@ class DatabaseBackup(Construct):
             self,
             "service_role",
             provider=providers.primary,
-            name=f"{settings.name_prefix}-aws-backup",
+            name=f"{name_prefix}-aws-backup",
             description="AWS Backup: snapshot, copy and restore the Aurora cluster",
             service="backup.amazonaws.com",
             account_id=key.account_id,
@@ -74,12 +77,12 @@ class DatabaseBackup(Construct):
             },
         )
 
-        retention = settings.aws_backup_retention_days
+        retention = retention_days
         self.plan = BackupPlan(
             self,
             "plan",
             provider=providers.primary,
-            name=f"{settings.name_prefix}-database",
+            name=f"{name_prefix}-database",
             rule=[
                 BackupPlanRule(
                     rule_name="daily-with-cross-region-copy",
@@ -94,7 +97,7 @@ class DatabaseBackup(Construct):
                             lifecycle=BackupPlanRuleCopyActionLifecycle(delete_after=retention),
                         )
                     ],
-                    recovery_point_tags={"backup-plan": f"{settings.name_prefix}-database"},
+                    recovery_point_tags={"backup-plan": f"{name_prefix}-database"},
                 )
             ],
         )
@@ -102,17 +105,17 @@ class DatabaseBackup(Construct):
             self,
             "selection",
             provider=providers.primary,
-            name=f"{settings.name_prefix}-primary-cluster",
+            name=f"{name_prefix}-primary-cluster",
             plan_id=self.plan.id,
             iam_role_arn=self.service_role.arn,
             resources=[database.cluster_arn("primary")],
         )
 
-    def vault_arn(self, role: str) -> str:
+    def vault_arn(self, role: DrRole) -> str:
         """ARN of a region's backup vault."""
         return self.vaults[role].arn
 
-    def vault_name(self, role: str) -> str:
+    def vault_name(self, role: DrRole) -> str:
         """Name of a region's backup vault."""
         return self.vaults[role].name
 

@@ -53,7 +53,13 @@ class BootstrapStack(TerraformStack):
                 f"aws_{role}",
                 alias=role,
                 region=region,
-                default_tags=[AwsProviderDefaultTags(tags=default_tags(settings, f"state-{role}"))],
+                default_tags=[
+                    AwsProviderDefaultTags(
+                        tags=default_tags(
+                            project=settings.project_name, environment=settings.environment, role=f"state-{role}"
+                        )
+                    )
+                ],
             )
             for role, region in regions.items()
         }
@@ -62,9 +68,9 @@ class BootstrapStack(TerraformStack):
                 self,
                 f"{role}_state_key",
                 provider=providers[role],
-                settings=settings,
-                role=f"state-{role}",
                 region=regions[role],
+                alias=f"{settings.name_prefix}-state-{role}",
+                description=f"{settings.name_prefix} state-{role} region: data at rest",
             )
             for role in regions
         }

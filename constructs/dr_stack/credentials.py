@@ -14,7 +14,8 @@ Terraform's back.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal
 
 from cdktf import Fn, TerraformProvider, TerraformVariable, TerraformVariableValidationConfig
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -28,8 +29,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret_version import Secretsmanage
 from constructs import Construct
 from dr_stack.iam import attach_inline_policy, construct_slug, kms_via_service
 from dr_stack.keys import RegionalKey
-from dr_stack.providers import ROLES, RegionalProviders
-from dr_stack.settings import Settings
+from dr_stack.providers import ROLES, DrRole, RegionalProviders, dr_role
 
 if TYPE_CHECKING:
     from dr_stack.database import GlobalDatabase
@@ -41,6 +41,8 @@ PASSWORD_SPECIALS = "!#$%&*()-_=+[]{}<>:?"
 # 40 characters: within Aurora MySQL's 41-character limit (Aurora PostgreSQL allows 99).
 PASSWORD_LENGTH = 40
 PASSWORD_MIN_LENGTH = 16
+# "random": random_password makes the password; "variable": the sensitive variable supplies it.
+PasswordSource = Literal["random", "variable"]
 
 
 class DatabaseCredentials(Construct):
@@ -52,18 +54,31 @@ class DatabaseCredentials(Construct):
         id_: str,
         *,
         providers: RegionalProviders,
-        settings: Settings,
-        keys: dict[str, RegionalKey],
+        keys: Mapping[DrRole, RegionalKey],
+        name_prefix: str,
+        secret_description: str,
+        master_username: str,
+        password_source: PasswordSource = "random",  # noqa: S107 (the mode's name, not a password)
+        password_version: int = 1,
+        recovery_window_days: int = 30,
         random_provider: TerraformProvider | None = None,
     ) -> None:
-        """``random_provider``: the stack's hashicorp/random provider; None uses the default random provider."""
+        """A secret called ``<name_prefix>-db-master`` in the primary region (replica in the secondary), each copy
+        encrypted with its region's key of ``keys``. ``password_source`` "random": random_password generates the
+        password (it is then in the state); "variable": the sensitive variable db_master_password supplies it.
+        ``password_version``: bump it to rotate (a new random password, or the new variable value, written to
+        the cluster and the secret in one apply). ``recovery_window_days``: how long a deleted secret can be
+        restored (0 deletes at once). ``random_provider``: the stack's hashicorp/random provider; None uses the
+        default random provider."""
         super().__init__(scope, id_)
         self._providers = providers
-        self._settings = settings
         self._keys = keys
         self._connection: SecretsmanagerSecretVersion | None = None
+        self._name_prefix = name_prefix
+        self._master_username = master_username
+        self._password_version = password_version
 
-        if settings.db_password_source == "random":
+        if password_source == "random":
             # Imported here: the random binding is only needed (and only configured) in this mode.
             from cdktf_cdktf_provider_random.password import Password
 
@@ -78,7 +93,7 @@ class DatabaseCredentials(Construct):
                 min_upper=2,
                 min_numeric=2,
                 min_special=2,
-                keepers={"version": str(settings.db_master_password_version)},
+                keepers={"version": str(password_version)},
             )
             self._master_password: str = self.password.result
         else:
@@ -114,31 +129,31 @@ class DatabaseCredentials(Construct):
             self,
             "secret",
             provider=providers.primary,
-            name=f"{settings.name_prefix}-db-master",
-            description=f"Master credentials and endpoints of the {settings.global_cluster_identifier} database",
+            name=f"{name_prefix}-db-master",
+            description=secret_description,
             kms_key_id=keys["primary"].key_arn,
             replica=[
-                SecretsmanagerSecretReplica(region=settings.secondary_region, kms_key_id=keys["secondary"].key_arn)
+                SecretsmanagerSecretReplica(region=providers.secondary_region, kms_key_id=keys["secondary"].key_arn)
             ],
-            recovery_window_in_days=settings.secret_recovery_window_days,
+            recovery_window_in_days=recovery_window_days,
         )
 
     def store_connection(self, database: GlobalDatabase) -> SecretsmanagerSecretVersion:
         """Write the connection document (credentials, engine, port, endpoints) as the secret's value, once."""
         if self._connection is not None:
             raise ValueError("store_connection() was already called for this secret")
-        settings = self._settings
+        regions = self._providers.regions
         document = {
-            "username": settings.db_master_username,
+            "username": self._master_username,
             "password": self._master_password,
-            "engine": settings.db_engine,
-            "port": settings.db_port,
-            "dbname": settings.db_name,
+            "engine": database.engine,
+            "port": database.port,
+            "dbname": database.database_name,
             # Applications write through the global writer endpoint: it follows the writer across regions.
             "host": database.global_writer_endpoint,
-            "globalClusterIdentifier": settings.global_cluster_identifier,
-            "writerHosts": {settings.region_of(role): database.writer_endpoint(role) for role in ROLES},
-            "readerHosts": {settings.region_of(role): database.reader_endpoint(role) for role in ROLES},
+            "globalClusterIdentifier": database.global_cluster_identifier,
+            "writerHosts": {regions[role]: database.writer_endpoint(role) for role in ROLES},
+            "readerHosts": {regions[role]: database.reader_endpoint(role) for role in ROLES},
         }
         # Write-only: the document (with the password) stays out of the plan and the state.
         self._connection = SecretsmanagerSecretVersion(
@@ -147,38 +162,35 @@ class DatabaseCredentials(Construct):
             provider=self._providers.primary,
             secret_id=self.secret.id,
             secret_string_wo=Fn.jsonencode(document),
-            secret_string_wo_version=settings.db_master_password_version,
+            secret_string_wo_version=self._password_version,
         )
         return self._connection
 
-    def secret_arn_in(self, region_role: str) -> str:
-        """ARN of the secret in a region: the primary secret or its replica (same name and suffix)."""
-        if region_role == "primary":
+    def secret_arn_in(self, role: DrRole) -> str:
+        """ARN of the secret in a DR role's region: the primary secret or its replica (same name and suffix)."""
+        if dr_role(role) == "primary":
             return self.secret.arn
-        return Fn.replace(
-            self.secret.arn,
-            f":{self._settings.primary_region}:",
-            f":{self._settings.region_of(region_role)}:",
-        )
+        providers = self._providers
+        return Fn.replace(self.secret.arn, f":{providers.primary_region}:", f":{providers.region_of(role)}:")
 
-    def grant_read(self, role: IamRole, *, region_role: str) -> IamRolePolicy:
-        """Let an IAM role read the secret in one region (its copy there) and decrypt it with that region's key."""
-        provider = self._providers.for_role(region_role)
-        region = self._settings.region_of(region_role)
+    def grant_read(self, grantee: IamRole, *, dr_role: DrRole) -> IamRolePolicy:
+        """Let ``grantee`` read the secret in one region (its copy there) and decrypt it with that region's key."""
+        provider = self._providers.for_role(dr_role)
+        region = self._providers.region_of(dr_role)
         return attach_inline_policy(
             self,
-            f"read_{region_role}_{construct_slug(role)}",
+            f"read_{dr_role}_{construct_slug(grantee)}",
             provider=provider,
-            role=role,
-            name=f"{self._settings.name_prefix}-read-db-secret-{region_role}",
+            grantee=grantee,
+            name=f"{self._name_prefix}-read-db-secret-{dr_role}",
             statements=[
                 DataAwsIamPolicyDocumentStatement(
                     sid="ReadDatabaseSecret",
                     actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                    resources=[self.secret_arn_in(region_role)],
+                    resources=[self.secret_arn_in(dr_role)],
                 ),
                 kms_via_service(
-                    self._keys[region_role].key_arn,
+                    self._keys[dr_role].key_arn,
                     service="secretsmanager",
                     region=region,
                     sid="DecryptDatabaseSecret",
@@ -200,6 +212,16 @@ class DatabaseCredentials(Construct):
     def secret_replica_arn(self) -> str:
         """ARN of the secret's replica in the secondary region."""
         return self.secret_arn_in("secondary")
+
+    @property
+    def master_username(self) -> str:
+        """User name of the master user."""
+        return self._master_username
+
+    @property
+    def password_version(self) -> int:
+        """Version of the master password (the cluster and the secret write it again when it changes)."""
+        return self._password_version
 
     @property
     def master_password(self) -> str:

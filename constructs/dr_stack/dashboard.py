@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 
 from constructs import Construct
 from dr_stack.app_tier import AppTier
+from dr_stack.database import GlobalDatabase
 from dr_stack.dns import TRAFFIC_SWITCH_DIMENSION, TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE, DnsFailover
-from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, RegionalProviders
-from dr_stack.settings import Settings
+from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, RegionalProviders
 
 WIDGET_WIDTH = 12
 WIDGET_HEIGHT = 6
@@ -43,19 +44,24 @@ class DrDashboard(Construct):
         id_: str,
         *,
         providers: RegionalProviders,
-        settings: Settings,
-        app_tiers: dict[str, AppTier],
+        app_tiers: Mapping[DrRole, AppTier],
+        database: GlobalDatabase,
         dns: DnsFailover,
-        secondary_cluster_identifier: str | None = None,
+        name_prefix: str,
+        rto_minutes: int,
+        rpo_minutes: int,
+        response_time_alarm_seconds: float = 1.0,
     ) -> None:
-        """``secondary_cluster_identifier``: the secondary Aurora cluster. None: the stack's naming pattern."""
+        """A dashboard called ``<name_prefix>-dr`` in the primary region over ``app_tiers``, ``database`` and
+        ``dns``. ``rto_minutes``/``rpo_minutes`` are quoted in the header and drawn as the lag limit;
+        ``response_time_alarm_seconds`` is drawn on the latency graph."""
         super().__init__(scope, id_)
-        secondary_cluster = secondary_cluster_identifier or f"{settings.name_prefix}-secondary"
-        regions = {role: settings.region_of(role) for role in ROLES}
+        secondary_cluster = database.cluster_identifier("secondary")
+        regions = providers.regions
         primary_region = regions["primary"]
 
         def per_region(
-            namespace: str, metric_name: str, dimensions: dict[str, list[str]], stat: str, label: str
+            namespace: str, metric_name: str, dimensions: dict[DrRole, list[str]], stat: str, label: str
         ) -> list[list[Any]]:
             rows = []
             for role in ROLES:
@@ -96,9 +102,9 @@ class DrDashboard(Construct):
                 "height": 2,
                 "properties": {
                     "markdown": (
-                        f"## {settings.name_prefix} disaster recovery: primary {regions['primary']}, secondary "
-                        f"{regions['secondary']}\nObjectives: RTO {settings.rto_minutes} min, RPO "
-                        f"{settings.rpo_minutes} min. Health check 1 = healthy; PrimaryFenced 1 = traffic on the "
+                        f"## {name_prefix} disaster recovery: primary {regions['primary']}, secondary "
+                        f"{regions['secondary']}\nObjectives: RTO {rto_minutes} min, RPO "
+                        f"{rpo_minutes} min. Health check 1 = healthy; PrimaryFenced 1 = traffic on the "
                         "secondary."
                     )
                 },
@@ -132,9 +138,7 @@ class DrDashboard(Construct):
                     ],
                 ],
                 stat="Maximum",
-                annotations={
-                    "horizontal": [{"label": f"RPO {settings.rpo_minutes} min", "value": settings.rpo_minutes * 60_000}]
-                },
+                annotations={"horizontal": [{"label": f"RPO {rpo_minutes} min", "value": rpo_minutes * 60_000}]},
             ),
             _metric_widget(
                 "ALB 5xx responses",
@@ -146,7 +150,7 @@ class DrDashboard(Construct):
                 "ALB target response time p95 (s)",
                 primary_region,
                 per_region("AWS/ApplicationELB", "TargetResponseTime", alb, "p95", "p95"),
-                annotations={"horizontal": [{"label": "alarm", "value": settings.alb_response_time_alarm_seconds}]},
+                annotations={"horizontal": [{"label": "alarm", "value": response_time_alarm_seconds}]},
             ),
             _metric_widget(
                 "App instances in service",
@@ -162,7 +166,7 @@ class DrDashboard(Construct):
                         TRAFFIC_SWITCH_NAMESPACE,
                         TRAFFIC_SWITCH_METRIC,
                         TRAFFIC_SWITCH_DIMENSION,
-                        settings.global_cluster_identifier,
+                        database.global_cluster_identifier,
                         {"label": "primary fenced"},
                     ]
                 ],
@@ -173,7 +177,7 @@ class DrDashboard(Construct):
             self,
             "dashboard",
             provider=providers.primary,
-            dashboard_name=f"{settings.name_prefix}-dr",
+            dashboard_name=f"{name_prefix}-dr",
             dashboard_body=json.dumps({"widgets": widgets}),
         )
 

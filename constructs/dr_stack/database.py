@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
@@ -13,6 +14,7 @@ from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbPara
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster, RdsClusterServerlessv2ScalingConfiguration
 from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
 from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
@@ -21,15 +23,17 @@ from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
 )
 from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
 from constructs import Construct
+from dr_stack.app_tier import AppTier
+from dr_stack.credentials import DatabaseCredentials
 from dr_stack.iam import attach_inline_policy, construct_slug, service_role
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
-from dr_stack.providers import ROLES, RegionalProviders
-from dr_stack.settings import Settings
+from dr_stack.providers import ROLES, DrRole, RegionalProviders, dr_role
 
 # CA of the instances' TLS certificates (the 2024+ default; rds-ca-2019 has expired).
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
@@ -54,6 +58,9 @@ _MYSQL_AUDIT_PARAMETERS = {"server_audit_logging": "1", "server_audit_events": "
 _PRIMARY_IGNORED = ["engine_version", "replication_source_identifier"]
 _SECONDARY_IGNORED = ["engine_version", "replication_source_identifier", "global_cluster_identifier"]
 
+Engine = Literal["aurora-mysql", "aurora-postgresql"]
+SERVERLESS_INSTANCE_CLASS = "db.serverless"
+
 
 class GlobalDatabase(Construct):
     """Aurora Global Database: writer cluster in the primary region, read-only replica cluster in the secondary."""
@@ -64,42 +71,96 @@ class GlobalDatabase(Construct):
         id_: str,
         *,
         providers: RegionalProviders,
-        settings: Settings,
-        networks: dict[str, Network],
-        keys: dict[str, RegionalKey],
-        master_password: str,
-        alarm_topics: dict[str, AlarmTopic],
+        networks: Mapping[DrRole, Network],
+        keys: Mapping[DrRole, RegionalKey],
+        alarm_topics: Mapping[DrRole, AlarmTopic],
+        credentials: DatabaseCredentials,
+        name_prefix: str,
+        engine: Engine,
+        engine_version: str,
+        parameter_group_family: str,
+        port: int,
+        database_name: str,
+        instance_class: str,
+        instance_counts: Mapping[DrRole, int],
+        log_exports: Sequence[str] = (),
+        serverless_capacity: tuple[float, float] = (1.0, 8.0),
+        deletion_protection: bool = True,
+        write_forwarding: bool = False,
+        backup_retention_days: int = 7,
+        backup_window: str = "03:00-04:00",
+        maintenance_window: str = "sun:05:00-sun:06:00",
+        monitoring_interval_seconds: int = 60,
+        performance_insights_retention_days: int = 7,
+        replication_lag_threshold_seconds: int = 60,
+        rpo_minutes: int = 5,
+        alarm_period_seconds: int = 60,
+        alarm_evaluation_periods: int = 1,
+        replication_lag_alarm_evaluation_periods: int = 3,
+        cpu_alarm_percent: int = 80,
+        freeable_memory_alarm_mib: int = 256,
     ) -> None:
-        """``master_password`` is a Terraform reference (DatabaseCredentials.master_password), never a literal."""
+        """Clusters ``<name_prefix>-primary`` and ``<name_prefix>-secondary`` in the database subnets of ``networks``,
+        each encrypted with its region's key of ``keys``; alarms notify ``alarm_topics``; the master user and
+        password come from ``credentials`` (a Terraform reference, never a literal).
+
+        ``engine``/``engine_version``/``parameter_group_family``/``port``: the Aurora engine. ``instance_class``
+        "db.serverless": Serverless v2 instances scaled within ``serverless_capacity`` (min, max ACU), which is
+        ignored otherwise. ``instance_counts``: instances per region (the first is the preferred writer).
+        ``log_exports``: CloudWatch log exports (an aurora-mysql "audit" export also turns the audit log on).
+        ``deletion_protection`` True: RDS refuses to delete the clusters. ``write_forwarding`` False: the
+        secondary is read-only. ``replication_lag_threshold_seconds``: lag alarm threshold (``rpo_minutes`` is
+        only quoted in its description).
+        """
         super().__init__(scope, id_)
         self._providers = providers
-        self._settings = settings
         self._networks = networks
         self._keys = keys
-        self._ingress: dict[tuple[str, str], VpcSecurityGroupIngressRule] = {}
+        self._name_prefix = name_prefix
+        self._engine = engine
+        self._port = port
+        self._database_name = database_name
+        self._instance_counts = dict(instance_counts)
+        self._instance_class = instance_class
+        self._credentials = credentials
+        self._log_exports = list(log_exports)
+        self._parameter_group_family = parameter_group_family
+        self._serverless_capacity = serverless_capacity
+        self._deletion_protection = deletion_protection
+        self._write_forwarding = write_forwarding
+        self._backup_retention_days = backup_retention_days
+        self._backup_window = backup_window
+        self._maintenance_window = maintenance_window
+        self._monitoring_interval_seconds = monitoring_interval_seconds
+        self._performance_insights_retention_days = performance_insights_retention_days
+        self._lag_threshold_seconds = replication_lag_threshold_seconds
+        self._rpo_minutes = rpo_minutes
+        self._alarm_period_seconds = alarm_period_seconds
+        self._alarm_evaluation_periods = alarm_evaluation_periods
+        self._lag_evaluation_periods = replication_lag_alarm_evaluation_periods
 
         self.global_cluster = RdsGlobalCluster(
             self,
             "global_cluster",
             provider=providers.primary,
-            global_cluster_identifier=settings.global_cluster_identifier,
-            engine=settings.db_engine,
-            engine_version=settings.db_engine_version,
+            global_cluster_identifier=self.global_cluster_identifier,
+            engine=engine,
+            engine_version=engine_version,
             storage_encrypted=True,
-            deletion_protection=settings.db_deletion_protection,
+            deletion_protection=deletion_protection,
         )
 
-        self.subnet_groups: dict[str, DbSubnetGroup] = {}
-        self.security_groups: dict[str, SecurityGroup] = {}
-        self.cluster_parameter_groups: dict[str, RdsClusterParameterGroup] = {}
-        self.instance_parameter_groups: dict[str, DbParameterGroup] = {}
-        self.monitoring_roles: dict[str, IamRole] = {}
+        self.subnet_groups: dict[DrRole, DbSubnetGroup] = {}
+        self.security_groups: dict[DrRole, SecurityGroup] = {}
+        self.cluster_parameter_groups: dict[DrRole, RdsClusterParameterGroup] = {}
+        self.instance_parameter_groups: dict[DrRole, DbParameterGroup] = {}
+        self.monitoring_roles: dict[DrRole, IamRole] = {}
         for role in ROLES:
             self._regional_foundation(role)
 
-        self.clusters: dict[str, RdsCluster] = {}
-        self.instances: dict[str, list[RdsClusterInstance]] = {}
-        self.clusters["primary"] = self._cluster("primary", master_password=master_password)
+        self.clusters: dict[DrRole, RdsCluster] = {}
+        self.instances: dict[DrRole, list[RdsClusterInstance]] = {}
+        self.clusters["primary"] = self._cluster("primary")
         self.instances["primary"] = self._instances("primary")
         self.clusters["secondary"] = self._cluster("secondary", depends_on=self.instances["primary"])
         self.instances["secondary"] = self._instances("secondary")
@@ -114,7 +175,7 @@ class GlobalDatabase(Construct):
         # aurora_global_db_status rpo_lag_in_msec); Aurora MySQL publishes only AuroraGlobalDBReplicationLag,
         # which alone then guards the RPO.
         self.rpo_lag_alarm: CloudwatchMetricAlarm | None = None
-        if settings.db_engine == "aurora-postgresql":
+        if engine == "aurora-postgresql":
             self.rpo_lag_alarm = self._lag_alarm(
                 "rpo_lag_alarm", metric="AuroraGlobalDBRPOLag", what="RPO lag (last commit not yet on the secondary)"
             )
@@ -122,22 +183,22 @@ class GlobalDatabase(Construct):
             "writer_cpu_alarm",
             metric="CPUUtilization",
             comparison="GreaterThanThreshold",
-            threshold=settings.db_cpu_alarm_percent,
-            description=f"writer CPU above {settings.db_cpu_alarm_percent}%",
+            threshold=cpu_alarm_percent,
+            description=f"writer CPU above {cpu_alarm_percent}%",
         )
         self.writer_freeable_memory_alarm = self._writer_alarm(
             "writer_freeable_memory_alarm",
             metric="FreeableMemory",
             comparison="LessThanThreshold",
-            threshold=settings.db_freeable_memory_alarm_mib * MIB,
-            description=f"writer freeable memory below {settings.db_freeable_memory_alarm_mib} MiB",
+            threshold=freeable_memory_alarm_mib * MIB,
+            description=f"writer freeable memory below {freeable_memory_alarm_mib} MiB",
         )
 
     # ----- building blocks -----
 
-    def _regional_foundation(self, role: str) -> None:
+    def _regional_foundation(self, role: DrRole) -> None:
         """Subnet group, security group, parameter groups and Enhanced Monitoring role of one region."""
-        settings = self._settings
+        engine = self._engine
         provider = self._providers.for_role(role)
         name = self.cluster_identifier(role)
         network = self._networks[role]
@@ -156,23 +217,23 @@ class GlobalDatabase(Construct):
             f"{role}_security_group",
             provider=provider,
             name=f"{name}-db",
-            description=f"Aurora {role} cluster: ingress on port {settings.db_port} from allowed security groups",
+            description=f"Aurora {role} cluster: ingress on port {self._port} from allowed security groups",
             vpc_id=network.vpc_id,
             egress=[],
             revoke_rules_on_delete=True,
             tags={"Name": f"{name}-db"},
         )
 
-        cluster_parameters = dict(_CLUSTER_PARAMETERS[settings.db_engine])
-        if settings.db_engine == "aurora-mysql" and "audit" in settings.db_log_exports:
+        cluster_parameters = dict(_CLUSTER_PARAMETERS[engine])
+        if engine == "aurora-mysql" and "audit" in self._log_exports:
             cluster_parameters.update(_MYSQL_AUDIT_PARAMETERS)
         self.cluster_parameter_groups[role] = RdsClusterParameterGroup(
             self,
             f"{role}_cluster_parameter_group",
             provider=provider,
             name=f"{name}-cluster",
-            family=settings.engine.family,
-            description=f"{settings.db_engine} cluster parameters: TLS only, logs for the exports",
+            family=self._parameter_group_family,
+            description=f"{engine} cluster parameters: TLS only, logs for the exports",
             parameter=[
                 RdsClusterParameterGroupParameter(name=key, value=value)
                 for key, value in sorted(cluster_parameters.items())
@@ -183,11 +244,11 @@ class GlobalDatabase(Construct):
             f"{role}_instance_parameter_group",
             provider=provider,
             name=f"{name}-instance",
-            family=settings.engine.family,
-            description=f"{settings.db_engine} instance parameters: slow statement logging",
+            family=self._parameter_group_family,
+            description=f"{engine} instance parameters: slow statement logging",
             parameter=[
                 DbParameterGroupParameter(name=key, value=value)
-                for key, value in sorted(_INSTANCE_PARAMETERS[settings.db_engine].items())
+                for key, value in sorted(_INSTANCE_PARAMETERS[engine].items())
             ],
         )
 
@@ -205,33 +266,24 @@ class GlobalDatabase(Construct):
             managed_policies={f"{role}_monitoring_policy": "AmazonRDSEnhancedMonitoringRole"},
         )
 
-    def _cluster(
-        self,
-        role: str,
-        *,
-        master_password: str | None = None,
-        depends_on: list[RdsClusterInstance] | None = None,
-    ) -> RdsCluster:
+    def _cluster(self, role: DrRole, *, depends_on: list[RdsClusterInstance] | None = None) -> RdsCluster:
         """One regional cluster of the global database; only the primary carries credentials and a db name."""
-        settings = self._settings
         is_primary = role == "primary"
         credentials = (
             {
-                "master_username": settings.db_master_username,
+                "master_username": self._credentials.master_username,
                 # Write-only (Terraform >= 1.11): the password never lands in the cluster's plan or state.
-                "master_password_wo": master_password,
-                "master_password_wo_version": settings.db_master_password_version,
-                "database_name": settings.db_name,
+                "master_password_wo": self._credentials.master_password,
+                "master_password_wo_version": self._credentials.password_version,
+                "database_name": self._database_name,
             }
             if is_primary
-            else {"enable_global_write_forwarding": settings.db_write_forwarding}
+            else {"enable_global_write_forwarding": self._write_forwarding}
         )
+        low, high = self._serverless_capacity
         scaling = (
-            RdsClusterServerlessv2ScalingConfiguration(
-                min_capacity=settings.db_serverless_min_capacity,
-                max_capacity=settings.db_serverless_max_capacity,
-            )
-            if settings.is_serverless
+            RdsClusterServerlessv2ScalingConfiguration(min_capacity=low, max_capacity=high)
+            if self.is_serverless
             else None
         )
         return RdsCluster(
@@ -242,23 +294,23 @@ class GlobalDatabase(Construct):
             global_cluster_identifier=self.global_cluster.id,
             engine=self.global_cluster.engine,
             engine_version=self.global_cluster.engine_version,
-            port=settings.db_port,
+            port=self._port,
             db_subnet_group_name=self.subnet_groups[role].name,
             vpc_security_group_ids=[self.security_groups[role].id],
             db_cluster_parameter_group_name=self.cluster_parameter_groups[role].name,
             # A cross-region encrypted replica needs a key of its own region.
             storage_encrypted=True,
             kms_key_id=self._keys[role].key_arn,
-            backup_retention_period=settings.db_backup_retention_days,
-            preferred_backup_window=settings.db_backup_window,
-            preferred_maintenance_window=settings.db_maintenance_window,
+            backup_retention_period=self._backup_retention_days,
+            preferred_backup_window=self._backup_window,
+            preferred_maintenance_window=self._maintenance_window,
             copy_tags_to_snapshot=True,
             delete_automated_backups=False,
-            deletion_protection=settings.db_deletion_protection,
+            deletion_protection=self._deletion_protection,
             skip_final_snapshot=False,
             # Stable: a timestamp() here would show a diff on every plan.
             final_snapshot_identifier=f"{self.cluster_identifier(role)}-final",
-            enabled_cloudwatch_logs_exports=settings.db_log_exports,
+            enabled_cloudwatch_logs_exports=self._log_exports,
             iam_database_authentication_enabled=True,
             serverlessv2_scaling_configuration=scaling,
             depends_on=depends_on,
@@ -266,13 +318,12 @@ class GlobalDatabase(Construct):
             **credentials,
         )
 
-    def _instances(self, role: str) -> list[RdsClusterInstance]:
+    def _instances(self, role: DrRole) -> list[RdsClusterInstance]:
         """The cluster's instances, spread over the region's AZs (the first one is the preferred writer)."""
-        settings = self._settings
         provider = self._providers.for_role(role)
         cluster = self.clusters[role]
         zones = self._networks[role].availability_zones
-        count = getattr(settings, f"{role}_db_instance_count")
+        count = self._instance_counts[role]
         return [
             RdsClusterInstance(
                 self,
@@ -281,7 +332,7 @@ class GlobalDatabase(Construct):
                 identifier=f"{self.cluster_identifier(role)}-{index + 1}",
                 cluster_identifier=cluster.id,
                 engine=cluster.engine,
-                instance_class=settings.db_instance_class,
+                instance_class=self._instance_class,
                 availability_zone=zones[index % len(zones)],
                 db_subnet_group_name=self.subnet_groups[role].name,
                 db_parameter_group_name=self.instance_parameter_groups[role].name,
@@ -291,35 +342,34 @@ class GlobalDatabase(Construct):
                 copy_tags_to_snapshot=True,
                 # Tier 0 for the first instance: it is the one promoted to writer first.
                 promotion_tier=0 if index == 0 else 1,
-                monitoring_interval=settings.db_monitoring_interval_seconds,
+                monitoring_interval=self._monitoring_interval_seconds,
                 monitoring_role_arn=self.monitoring_roles[role].arn,
                 performance_insights_enabled=True,
                 performance_insights_kms_key_id=self._keys[role].key_arn,
-                performance_insights_retention_period=settings.db_performance_insights_retention_days,
+                performance_insights_retention_period=self._performance_insights_retention_days,
             )
             for index in range(count)
         ]
 
     def _lag_alarm(self, id_: str, *, metric: str, what: str) -> CloudwatchMetricAlarm:
         """A global-database lag alarm: the metric exists only on the secondary cluster, in its region."""
-        settings = self._settings
-        threshold_seconds = settings.replication_lag_threshold_seconds
+        threshold_seconds = self._lag_threshold_seconds
         return CloudwatchMetricAlarm(
             self,
             id_,
             provider=self._providers.secondary,
-            alarm_name=f"{settings.name_prefix}-db-{metric}",
+            alarm_name=f"{self._name_prefix}-db-{metric}",
             alarm_description=(
                 f"Aurora global database {what} above {threshold_seconds} s "
-                f"(RPO {settings.rpo_minutes} min) on {self.cluster_identifier('secondary')}"
+                f"(RPO {self._rpo_minutes} min) on {self.cluster_identifier('secondary')}"
             ),
             namespace="AWS/RDS",
             metric_name=metric,
             dimensions={"DBClusterIdentifier": self.cluster_identifier("secondary")},
             statistic="Maximum",
             unit="Milliseconds",
-            period=settings.alarm_period_seconds,
-            evaluation_periods=settings.replication_lag_alarm_evaluation_periods,
+            period=self._alarm_period_seconds,
+            evaluation_periods=self._lag_evaluation_periods,
             comparison_operator="GreaterThanThreshold",
             threshold=threshold_seconds * 1000,
             # No lag data means the secondary is not replicating (detached, promoted or stopped): the RPO is
@@ -333,19 +383,18 @@ class GlobalDatabase(Construct):
         self, id_: str, *, metric: str, comparison: str, threshold: float, description: str
     ) -> CloudwatchMetricAlarm:
         """A resource alarm on the primary cluster's writer instance."""
-        settings = self._settings
         return CloudwatchMetricAlarm(
             self,
             id_,
             provider=self._providers.primary,
-            alarm_name=f"{settings.name_prefix}-db-writer-{metric}",
+            alarm_name=f"{self._name_prefix}-db-writer-{metric}",
             alarm_description=f"Aurora {self.cluster_identifier('primary')}: {description}",
             namespace="AWS/RDS",
             metric_name=metric,
             dimensions={"DBClusterIdentifier": self.cluster_identifier("primary"), "Role": "WRITER"},
             statistic="Average",
-            period=settings.alarm_period_seconds,
-            evaluation_periods=settings.alarm_evaluation_periods,
+            period=self._alarm_period_seconds,
+            evaluation_periods=self._alarm_evaluation_periods,
             comparison_operator=comparison,
             threshold=threshold,
             # No data is not high load: the writer is briefly absent during a failover or switchover, which
@@ -357,44 +406,20 @@ class GlobalDatabase(Construct):
 
     # ----- wiring for other tiers -----
 
-    def allow_from(
-        self, role: str, security_group_id: str, description: str, *, name: str | None = None
-    ) -> VpcSecurityGroupIngressRule:
-        """Allow a client security group to reach the region's cluster on the database port.
-
-        ``name`` keys the rule's construct id; None derives it from the description (keep either stable).
-        """
-        key = _slug(name or description)
-        if (role, key) in self._ingress:
-            raise ValueError(f"an ingress rule {key!r} already exists on the {role} database security group")
-        rule = VpcSecurityGroupIngressRule(
-            self,
-            f"{role}_ingress_{key}",
-            provider=self._providers.for_role(role),
-            security_group_id=self.security_group_id(role),
-            referenced_security_group_id=security_group_id,
-            ip_protocol="tcp",
-            from_port=self._settings.db_port,
-            to_port=self._settings.db_port,
-            description=description,
-        )
-        self._ingress[(role, key)] = rule
-        return rule
-
-    def grant_connect(self, role: IamRole, *, region_role: str, db_user: str) -> IamRolePolicy:
-        """Let an IAM role connect as `db_user` with IAM database authentication to one region's cluster."""
-        provider = self._providers.for_role(region_role)
-        key = self._keys[region_role]
+    def grant_connect(self, grantee: IamRole, *, dr_role: DrRole, db_user: str) -> IamRolePolicy:
+        """Let ``grantee`` connect as ``db_user`` with IAM database authentication to one region's cluster."""
+        provider = self._providers.for_role(dr_role)
+        key = self._keys[dr_role]
         resource = (
-            f"arn:{key.partition}:rds-db:{self._settings.region_of(region_role)}:{key.account_id}:dbuser:"
-            f"{self.clusters[region_role].cluster_resource_id}/{db_user}"
+            f"arn:{key.partition}:rds-db:{self._providers.region_of(dr_role)}:{key.account_id}:dbuser:"
+            f"{self.clusters[dr_role].cluster_resource_id}/{db_user}"
         )
         return attach_inline_policy(
             self,
-            f"connect_{region_role}_{construct_slug(role)}",
+            f"connect_{dr_role}_{construct_slug(grantee)}",
             provider=provider,
-            role=role,
-            name=f"{self._settings.name_prefix}-db-connect-{region_role}",
+            grantee=grantee,
+            name=f"{self._name_prefix}-db-connect-{dr_role}",
             statements=[
                 DataAwsIamPolicyDocumentStatement(
                     sid="ConnectWithIam", actions=["rds-db:connect"], resources=[resource]
@@ -417,50 +442,69 @@ class GlobalDatabase(Construct):
     @property
     def global_cluster_identifier(self) -> str:
         """Identifier of the global cluster as a plain string (known at synth)."""
-        return self._settings.global_cluster_identifier
+        return f"{self._name_prefix}-global"
 
     @property
     def global_writer_endpoint(self) -> str:
         """Writer endpoint of the global cluster: resolves to the current writer in whichever region it is."""
         return self.global_cluster.endpoint
 
-    def cluster(self, role: str) -> RdsCluster:
+    def cluster(self, role: DrRole) -> RdsCluster:
         """The regional cluster of a DR role."""
         return self.clusters[role]
 
-    def cluster_arn(self, role: str) -> str:
+    def cluster_arn(self, role: DrRole) -> str:
         """ARN of a regional cluster."""
         return self.clusters[role].arn
 
-    def cluster_identifier(self, role: str) -> str:
+    def cluster_identifier(self, role: DrRole) -> str:
         """Identifier of a regional cluster as a plain string (for alarms, Lambda configuration, dashboards)."""
-        return f"{self._settings.name_prefix}-{role}"
+        return f"{self._name_prefix}-{dr_role(role)}"
 
-    def cluster_resource_id(self, role: str) -> str:
+    def cluster_resource_id(self, role: DrRole) -> str:
         """Resource id of a regional cluster (IAM database authentication ARNs use it)."""
         return self.clusters[role].cluster_resource_id
 
-    def writer_endpoint(self, role: str) -> str:
+    def writer_endpoint(self, role: DrRole) -> str:
         """Cluster (writer) endpoint of a regional cluster."""
         return self.clusters[role].endpoint
 
-    def reader_endpoint(self, role: str) -> str:
+    def reader_endpoint(self, role: DrRole) -> str:
         """Reader endpoint of a regional cluster."""
         return self.clusters[role].reader_endpoint
 
-    def security_group_id(self, role: str) -> str:
+    def provider_of(self, role: DrRole) -> AwsProvider:
+        """The provider of a regional cluster's region."""
+        return self._providers.for_role(role)
+
+    def security_group_id(self, role: DrRole) -> str:
         """Id of a region's database security group."""
         return self.security_groups[role].id
 
-    def instance_identifiers(self, role: str) -> list[str]:
+    def instance_identifiers(self, role: DrRole) -> list[str]:
         """Identifiers of a regional cluster's instances as plain strings."""
-        count = getattr(self._settings, f"{role}_db_instance_count")
+        count = self._instance_counts[role]
         return [f"{self.cluster_identifier(role)}-{index + 1}" for index in range(count)]
+
+    @property
+    def engine(self) -> Engine:
+        """Aurora engine of both clusters."""
+        return self._engine
+
+    @property
+    def database_name(self) -> str:
+        """Name of the database created in the primary cluster."""
+        return self._database_name
+
+    @property
+    def is_serverless(self) -> bool:
+        """True when the clusters run Aurora Serverless v2 instances."""
+        return self._instance_class == SERVERLESS_INSTANCE_CLASS
 
     @property
     def port(self) -> int:
         """Port both clusters listen on."""
-        return self._settings.db_port
+        return self._port
 
     @property
     def replication_lag_alarm_name(self) -> str:
@@ -484,6 +528,36 @@ class GlobalDatabase(Construct):
         return [alarm for alarm in found if alarm is not None]
 
 
-def _slug(text: str) -> str:
-    """snake_case id fragment of free text."""
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:48] or "rule"
+def connect(
+    app_tier: AppTier, database: GlobalDatabase
+) -> tuple[VpcSecurityGroupEgressRule, VpcSecurityGroupIngressRule]:
+    """Open the network path from an app tier to its region's cluster on the database port: both sides, one call.
+
+    The app tier's security group gets the egress rule, the database's the ingress rule, each naming the other
+    group (no CIDR), so nothing else in the VPC gains access.
+    """
+    role = app_tier.dr_role
+    port = database.port
+    egress = VpcSecurityGroupEgressRule(
+        app_tier,
+        "app_egress_database",
+        provider=app_tier.provider,
+        security_group_id=app_tier.app_security_group_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        referenced_security_group_id=database.security_group_id(role),
+        description="Database port to the region's Aurora cluster",
+    )
+    ingress = VpcSecurityGroupIngressRule(
+        database,
+        f"{role}_ingress_app",
+        provider=database.provider_of(role),
+        security_group_id=database.security_group_id(role),
+        referenced_security_group_id=app_tier.app_security_group_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description="App instances",
+    )
+    return egress, ingress

@@ -34,7 +34,7 @@ from dr_stack.dns import DnsFailover
 from dr_stack.iam import trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
-from dr_stack.providers import ROLES
+from dr_stack.providers import ROLES, DrRole, dr_role, peer_of
 from dr_stack.settings import Settings
 from dr_stack.state_table import GlobalTable
 
@@ -66,8 +66,8 @@ def lambda_source_dir(outdir: str | Path) -> Path:
     return staged
 
 
-def _peer(role: str) -> str:
-    return "secondary" if role == "primary" else "primary"
+def _peer(role: str) -> DrRole:
+    return peer_of(dr_role(role))
 
 
 class RegionalLambda(Construct):
@@ -342,7 +342,7 @@ class FailoverOrchestrators(Construct):
 
     def _statements(
         self,
-        role: str,
+        role: DrRole,
         database: GlobalDatabase,
         app_tiers: dict[str, AppTier],
         topics: dict[str, AlarmTopic],

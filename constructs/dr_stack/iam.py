@@ -57,13 +57,13 @@ def attach_inline_policy(
     id_: str,
     *,
     provider: AwsProvider,
-    role: IamRole,
+    grantee: IamRole,
     name: str,
     statements: Sequence[DataAwsIamPolicyDocumentStatement],
 ) -> IamRolePolicy:
-    """An inline policy on `role` built from statements (the document is validated by the provider)."""
+    """An inline policy on ``grantee`` built from statements (the document is validated by the provider)."""
     document = DataAwsIamPolicyDocument(scope, f"{id_}_document", provider=provider, statement=list(statements))
-    return IamRolePolicy(scope, id_, provider=provider, name=name, role=role.id, policy=document.json)
+    return IamRolePolicy(scope, id_, provider=provider, name=name, role=grantee.id, policy=document.json)
 
 
 def service_role(

@@ -15,7 +15,6 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from constructs import Construct
-from dr_stack.settings import Settings
 
 # Services that use the key on a caller's behalf (grants through kms:ViaService).
 _VIA_SERVICES = ("rds", "secretsmanager", "dynamodb", "sns", "lambda", "sqs", "ec2", "backup")
@@ -31,13 +30,13 @@ class RegionalKey(Construct):
         id_: str,
         *,
         provider: AwsProvider,
-        settings: Settings,
-        role: str,
-        region: str | None = None,
+        region: str,
+        alias: str,
+        description: str,
     ) -> None:
-        """`region` defaults to the region of `role` ('primary' or 'secondary'); set it for any other use."""
+        """A key in ``region`` (the region of ``provider``: the key policy names its services there), reachable
+        as ``alias/<alias>``, described by ``description`` (what it encrypts)."""
         super().__init__(scope, id_)
-        region = region or settings.region_of(role)
         identity = DataAwsCallerIdentity(self, "caller", provider=provider)
         partition = DataAwsPartition(self, "partition", provider=provider)
         self.account_id = identity.account_id
@@ -111,14 +110,12 @@ class RegionalKey(Construct):
             self,
             "key",
             provider=provider,
-            description=f"{settings.name_prefix} {role} region: data at rest",
+            description=description,
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=policy.json,
         )
-        KmsAlias(
-            self, "alias", provider=provider, name=f"alias/{settings.name_prefix}-{role}", target_key_id=self.key.key_id
-        )
+        KmsAlias(self, "alias", provider=provider, name=f"alias/{alias}", target_key_id=self.key.key_id)
 
     @property
     def key_arn(self) -> str:

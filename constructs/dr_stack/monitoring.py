@@ -8,31 +8,33 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
 from constructs import Construct
 from dr_stack.keys import RegionalKey
-from dr_stack.settings import Settings
 
 
 class AlarmTopic(Construct):
     """The SNS topic a region's alarms and the failover orchestrator notify."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, provider: AwsProvider, settings: Settings, role: str, key: RegionalKey
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        provider: AwsProvider,
+        name: str,
+        key: RegionalKey,
+        email: str | None = None,
     ) -> None:
+        """A topic called ``name`` encrypted with ``key`` (of the provider's region). ``email`` None: no
+        subscription (alarms still change state and show on the dashboard, nobody is mailed)."""
         super().__init__(scope, id_)
-        self.topic = SnsTopic(
-            self,
-            "topic",
-            provider=provider,
-            name=f"{settings.name_prefix}-{role}-alarms",
-            kms_master_key_id=key.key_arn,
-        )
-        if settings.alarm_email:
+        self.topic = SnsTopic(self, "topic", provider=provider, name=name, kms_master_key_id=key.key_arn)
+        if email:
             SnsTopicSubscription(
                 self,
                 "email",
                 provider=provider,
                 topic_arn=self.topic.arn,
                 protocol="email",
-                endpoint=settings.alarm_email,
+                endpoint=email,
             )
 
     @property

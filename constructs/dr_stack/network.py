@@ -25,7 +25,6 @@ from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 from dr_stack.iam import trust_policy
 from dr_stack.keys import RegionalKey
-from dr_stack.settings import Settings
 
 SUBNET_TIERS = ("public", "private", "database")
 
@@ -41,12 +40,25 @@ class Network(Construct):
     """VPC with three subnet tiers over `availability_zone_count` AZs, one construct per region."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, provider: AwsProvider, settings: Settings, role: str, key: RegionalKey
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        provider: AwsProvider,
+        region: str,
+        name: str,
+        cidr: str,
+        key: RegionalKey,
+        availability_zone_count: int = 3,
+        nat_gateway_per_az: bool = False,
+        flow_log_retention_days: int = 30,
     ) -> None:
+        """A VPC called ``name`` (the prefix of every child's Name tag) with ``cidr`` in ``region`` (the region of
+        ``provider``, for the gateway endpoints' service names); flow logs are encrypted with ``key``.
+        ``nat_gateway_per_az`` False: one NAT gateway for the region (cheaper; one AZ's loss cuts private egress),
+        True: one per AZ. ``flow_log_retention_days``: how long CloudWatch Logs keeps the flow logs."""
         super().__init__(scope, id_)
-        name = f"{settings.name_prefix}-{role}"
-        cidr = getattr(settings, f"{role}_vpc_cidr")
-        az_count = settings.availability_zone_count
+        az_count = availability_zone_count
         zones = DataAwsAvailabilityZones(self, "zones", provider=provider, state="available")
         self.availability_zones = [Fn.element(zones.names, index) for index in range(az_count)]
 
@@ -107,7 +119,7 @@ class Network(Construct):
                 route_table_id=public_routes.id,
             )
 
-        nat_count = az_count if settings.nat_gateway_per_az else 1
+        nat_count = az_count if nat_gateway_per_az else 1
         nat_gateways = []
         for az in range(nat_count):
             address = Eip(self, f"nat_eip_{az}", provider=provider, domain="vpc", tags={"Name": f"{name}-nat-{az}"})
@@ -159,7 +171,6 @@ class Network(Construct):
             )
 
         route_table_ids = [table.id for table in private_tables] + [database_table.id]
-        region = settings.region_of(role)
         for service in ("s3", "dynamodb"):
             VpcEndpoint(
                 self,
@@ -177,7 +188,7 @@ class Network(Construct):
             "flow_log_group",
             provider=provider,
             name=f"/aws/vpc/{name}/flow-logs",
-            retention_in_days=settings.log_retention_days,
+            retention_in_days=flow_log_retention_days,
             kms_key_id=key.key_arn,
         )
         flow_log_role = IamRole(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cdktf import TerraformOutput
@@ -12,7 +13,7 @@ from dr_stack.credentials import DatabaseCredentials
 from dr_stack.database import GlobalDatabase
 from dr_stack.dns import TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE, DnsFailover
 from dr_stack.monitoring import AlarmTopic
-from dr_stack.providers import ROLES
+from dr_stack.providers import ROLES, DrRole
 from dr_stack.settings import Settings
 from dr_stack.state_table import GlobalTable
 from dr_stack.waf import MANAGED_RULE_GROUPS
@@ -84,8 +85,9 @@ def security_configuration(settings: Settings, *, https_enabled: bool) -> dict[s
         )
     else:
         password = (
-            "Supplied through the sensitive variable (DR_DB_MASTER_PASSWORD), stored in Secrets Manager (KMS) "
-            "and replicated to the secondary region; Aurora global clusters cannot use RDS-managed passwords."
+            "Supplied through the sensitive Terraform variable db_master_password (TF_VAR_db_master_password), "
+            "stored in Secrets Manager (KMS) and replicated to the secondary region; Aurora global clusters cannot "
+            "use RDS-managed passwords."
         )
     return {
         "encryption_at_rest": (
@@ -108,12 +110,15 @@ def security_configuration(settings: Settings, *, https_enabled: bool) -> dict[s
 def add_outputs(
     scope: Construct,
     *,
-    settings: Settings,
-    app_tiers: dict[str, AppTier],
+    regions: Mapping[DrRole, str],
+    app_tiers: Mapping[DrRole, AppTier],
     dns: DnsFailover,
-    alarm_topics: dict[str, AlarmTopic],
+    alarm_topics: Mapping[DrRole, AlarmTopic],
+    cost_notes: Mapping[str, str],
+    security: Mapping[str, str],
 ) -> dict[str, TerraformOutput]:
-    """Outputs for the app tier, DNS and alarm topics, plus the cost and security summaries."""
+    """Outputs for the app tier, DNS and alarm topics, plus the cost and security summaries (from the settings:
+    cost_optimization_notes() and security_configuration())."""
     outputs: dict[str, TerraformOutput] = {}
 
     def output(name: str, value: Any, description: str, *, sensitive: bool = False) -> None:
@@ -133,13 +138,13 @@ def add_outputs(
         output(
             f"{role}_alb_dns_name",
             app_tiers[role].alb_dns_name,
-            f"DNS name of the {role} region's load balancer ({settings.region_of(role)})",
+            f"DNS name of the {role} region's load balancer ({regions[role]})",
         )
         output(f"{role}_asg_name", app_tiers[role].asg_name, f"Auto Scaling group of the {role} region's app instances")
         output(
             f"{role}_alarm_topic_arn",
             alarm_topics[role].topic_arn,
-            f"SNS topic of the {role} region's alarms ({settings.region_of(role)})",
+            f"SNS topic of the {role} region's alarms ({regions[role]})",
         )
         output(
             f"{role}_alb_health_check_id",
@@ -161,12 +166,12 @@ def add_outputs(
         output("hosted_zone_id", dns.zone_id, "Route53 hosted zone holding the failover records")
     output(
         "cost_optimization_notes",
-        cost_optimization_notes(settings),
+        dict(cost_notes),
         "What the chosen settings cost in broad terms and which settings change that",
     )
     output(
         "security_configuration",
-        security_configuration(settings, https_enabled=app_tiers["primary"].https_enabled),
+        dict(security),
         "Encryption, TLS, WAF, instance hardening and database password handling",
     )
     return outputs

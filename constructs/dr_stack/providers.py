@@ -1,22 +1,42 @@
-"""The two aliased AWS providers (no default AWS provider) and the random provider, made once per stack."""
+"""The DR role type and the aliased AWS providers (no default AWS provider), made once per stack."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal, TypeGuard, get_args
 
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
 from constructs import Construct
-from dr_stack.settings import Settings
 
-ROLES = ("primary", "secondary")
+# The DR role of a region: a closed set. IAM roles are called grantees, never "role", in this package.
+DrRole = Literal["primary", "secondary"]
+ROLES: tuple[DrRole, ...] = get_args(DrRole)
 # Route53 health-check metrics exist only in us-east-1.
 ROUTE53_METRICS_REGION = "us-east-1"
 
 
+def is_dr_role(value: object) -> TypeGuard[DrRole]:
+    """True for 'primary' and 'secondary', the only DR roles."""
+    return value in ROLES
+
+
+def dr_role(value: object) -> DrRole:
+    """`value` as a DR role; anything but 'primary' or 'secondary' is an error, never a silent default."""
+    if not is_dr_role(value):
+        raise ValueError(f"DR role must be one of {', '.join(ROLES)}, got {value!r}")
+    return value
+
+
+def peer_of(role: DrRole) -> DrRole:
+    """The other region's DR role."""
+    return "secondary" if dr_role(role) == "primary" else "primary"
+
+
 @dataclass(frozen=True)
 class RegionalProviders:
-    """The pair handed to cross-region constructs; regional constructs get one of them.
+    """The pair handed to cross-region constructs (providers and their regions); regional ones get one provider.
 
     ``us_east_1`` is where Route53 publishes health-check metrics (and where their alarms must live): the
     primary or secondary provider when one of them is in us-east-1, else a third provider aliased us_east_1.
@@ -25,40 +45,58 @@ class RegionalProviders:
     primary: AwsProvider
     secondary: AwsProvider
     us_east_1: AwsProvider
+    primary_region: str
+    secondary_region: str
 
-    def for_role(self, role: str) -> AwsProvider:
-        """The provider of a DR role, 'primary' or 'secondary'."""
-        return self.primary if role == "primary" else self.secondary
+    def for_role(self, role: DrRole) -> AwsProvider:
+        """The provider of a DR role; an unknown role is an error."""
+        return self.primary if dr_role(role) == "primary" else self.secondary
+
+    def region_of(self, role: DrRole) -> str:
+        """The region of a DR role; an unknown role is an error."""
+        return self.primary_region if dr_role(role) == "primary" else self.secondary_region
+
+    @property
+    def regions(self) -> Mapping[DrRole, str]:
+        """Region of each DR role."""
+        return {"primary": self.primary_region, "secondary": self.secondary_region}
 
 
-def default_tags(settings: Settings, role: str) -> dict[str, str]:
-    """Tags every resource of a region carries."""
-    return {
-        "project": settings.project_name,
-        "environment": settings.environment,
-        "managed-by": "cdktf",
-        "dr-role": role,
-    }
+def default_tags(*, project: str, environment: str, role: str) -> dict[str, str]:
+    """Tags every resource of a region carries; ``role`` is the region's DR role or another purpose."""
+    return {"project": project, "environment": environment, "managed-by": "cdktf", "dr-role": role}
 
 
-def make_aws_providers(scope: Construct, settings: Settings) -> RegionalProviders:
-    """Create the `primary` and `secondary` aliased AWS providers with default tags."""
+def make_aws_providers(
+    scope: Construct, *, regions: Mapping[DrRole, str], project: str, environment: str
+) -> RegionalProviders:
+    """Create the `primary` and `secondary` aliased AWS providers with default tags (and us_east_1 if needed)."""
     made = {
         role: AwsProvider(
             scope,
             f"aws_{role}",
             alias=role,
-            region=settings.region_of(role),
-            default_tags=[AwsProviderDefaultTags(tags=default_tags(settings, role))],
+            region=regions[role],
+            default_tags=[
+                AwsProviderDefaultTags(tags=default_tags(project=project, environment=environment, role=role))
+            ],
         )
         for role in ROLES
     }
-    by_region = {settings.region_of(role): made[role] for role in ROLES}
+    by_region = {regions[role]: made[role] for role in ROLES}
     us_east_1 = by_region.get(ROUTE53_METRICS_REGION) or AwsProvider(
         scope,
         "aws_us_east_1",
         alias="us_east_1",
         region=ROUTE53_METRICS_REGION,
-        default_tags=[AwsProviderDefaultTags(tags=default_tags(settings, "route53-metrics"))],
+        default_tags=[
+            AwsProviderDefaultTags(tags=default_tags(project=project, environment=environment, role="route53-metrics"))
+        ],
     )
-    return RegionalProviders(primary=made["primary"], secondary=made["secondary"], us_east_1=us_east_1)
+    return RegionalProviders(
+        primary=made["primary"],
+        secondary=made["secondary"],
+        us_east_1=us_east_1,
+        primary_region=regions["primary"],
+        secondary_region=regions["secondary"],
+    )

@@ -2,30 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
 from cdktf import TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_random.provider import RandomProvider
 
 from constructs import Construct
-from dr_stack.app_tier import AppTier
+from dr_stack.app_tier import AppTier, Capacity
 from dr_stack.backend import configure_backend
 from dr_stack.backup import DatabaseBackup
 from dr_stack.budget import budget_output
-from dr_stack.credentials import DatabaseCredentials
+from dr_stack.credentials import DatabaseCredentials, PasswordSource
 from dr_stack.dashboard import DrDashboard
-from dr_stack.database import GlobalDatabase
+from dr_stack.database import Engine, GlobalDatabase, connect
 from dr_stack.dns import DnsFailover, HostedZone, ValidatedCertificate
 from dr_stack.failover import FailoverOrchestrators
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
-from dr_stack.outputs import add_data_outputs, add_outputs
-from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, make_aws_providers
+from dr_stack.outputs import add_data_outputs, add_outputs, cost_optimization_notes, security_configuration
+from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, make_aws_providers
 from dr_stack.reports import RunReportBucket
 from dr_stack.settings import Settings
 from dr_stack.state_table import GlobalTable
 from dr_stack.waf import WebAcl
 
 TERRAFORM_VERSION = ">= 1.11.0"
+T = TypeVar("T")
+
+
+def _password_source(value: str) -> PasswordSource:
+    """The validated db_password_source as its type (settings validation already refused anything else)."""
+    if value == "random":
+        return "random"
+    if value == "variable":
+        return "variable"
+    raise ValueError(f"db_password_source must be random or variable, got {value!r}")
+
+
+def _str_keyed(by_role: Mapping[DrRole, T]) -> dict[str, T]:
+    """A by-role mapping for the constructs that still take str keys (dns.py, failover.py)."""
+    return dict(by_role)
+
+
+def _engine(value: str) -> Engine:
+    """The validated db_engine as its type (settings validation already refused anything else)."""
+    if value == "aurora-mysql":
+        return "aurora-mysql"
+    if value == "aurora-postgresql":
+        return "aurora-postgresql"
+    raise ValueError(f"db_engine must be aurora-mysql or aurora-postgresql, got {value!r}")
 
 
 class DrStack(TerraformStack):
@@ -36,21 +63,48 @@ class DrStack(TerraformStack):
         self.settings = settings
         self.add_override("terraform.required_version", TERRAFORM_VERSION)
         configure_backend(self, settings, id_)
-        self.providers = make_aws_providers(self, settings)
-        if settings.db_password_source == "random":
-            RandomProvider(self, "random")
+        self.providers = make_aws_providers(
+            self,
+            regions={"primary": settings.primary_region, "secondary": settings.secondary_region},
+            project=settings.project_name,
+            environment=settings.environment,
+        )
+        # hashicorp/random is configured in `random` password mode only (validation mode needs none).
+        self.random_provider = RandomProvider(self, "random") if settings.db_password_source == "random" else None
 
-        self.keys: dict[str, RegionalKey] = {}
-        self.networks: dict[str, Network] = {}
-        self.topics: dict[str, AlarmTopic] = {}
+        self.keys: dict[DrRole, RegionalKey] = {}
+        self.networks: dict[DrRole, Network] = {}
+        self.topics: dict[DrRole, AlarmTopic] = {}
         for role in ROLES:
-            provider = self.providers.for_role(role)
-            self.keys[role] = RegionalKey(self, f"{role}_key", provider=provider, settings=settings, role=role)
+            provider, region = self.providers.for_role(role), self.providers.region_of(role)
+            name = f"{settings.name_prefix}-{role}"
+            self.keys[role] = RegionalKey(
+                self,
+                f"{role}_key",
+                provider=provider,
+                region=region,
+                alias=name,
+                description=f"{settings.name_prefix} {role} region: data at rest",
+            )
             self.networks[role] = Network(
-                self, f"{role}_network", provider=provider, settings=settings, role=role, key=self.keys[role]
+                self,
+                f"{role}_network",
+                provider=provider,
+                region=region,
+                name=name,
+                cidr=settings.primary_vpc_cidr if role == "primary" else settings.secondary_vpc_cidr,
+                key=self.keys[role],
+                availability_zone_count=settings.availability_zone_count,
+                nat_gateway_per_az=settings.nat_gateway_per_az,
+                flow_log_retention_days=settings.log_retention_days,
             )
             self.topics[role] = AlarmTopic(
-                self, f"{role}_alarm_topic", provider=provider, settings=settings, role=role, key=self.keys[role]
+                self,
+                f"{role}_alarm_topic",
+                provider=provider,
+                name=f"{name}-alarms",
+                key=self.keys[role],
+                email=settings.alarm_email or None,
             )
 
         self._build_data_tier()
@@ -67,53 +121,88 @@ class DrStack(TerraformStack):
     def _build_data_tier(self) -> None:
         """Aurora Global Database, credentials, DynamoDB global tables, AWS Backup, data-tier alarms (issue 3)."""
         settings, providers, keys = self.settings, self.providers, self.keys
-        # The random provider exists in `random` password mode only (validation mode has none).
-        found = self.node.try_find_child("random")
-        self.random_provider: RandomProvider | None = found if isinstance(found, RandomProvider) else None
         self.credentials = DatabaseCredentials(
             self,
             "db_credentials",
             providers=providers,
-            settings=settings,
             keys=keys,
+            name_prefix=settings.name_prefix,
+            secret_description=f"Master credentials and endpoints of the {settings.global_cluster_identifier} database",
+            master_username=settings.db_master_username,
+            password_source=_password_source(settings.db_password_source),
+            password_version=settings.db_master_password_version,
+            recovery_window_days=settings.secret_recovery_window_days,
             random_provider=self.random_provider,
         )
         self.database = GlobalDatabase(
             self,
             "database",
             providers=providers,
-            settings=settings,
             networks=self.networks,
             keys=keys,
-            master_password=self.credentials.master_password,
             alarm_topics=self.topics,
+            credentials=self.credentials,
+            name_prefix=settings.name_prefix,
+            engine=_engine(settings.db_engine),
+            engine_version=settings.db_engine_version,
+            parameter_group_family=settings.engine.family,
+            port=settings.db_port,
+            database_name=settings.db_name,
+            instance_class=settings.db_instance_class,
+            instance_counts={
+                "primary": settings.primary_db_instance_count,
+                "secondary": settings.secondary_db_instance_count,
+            },
+            log_exports=settings.db_log_exports,
+            serverless_capacity=(settings.db_serverless_min_capacity, settings.db_serverless_max_capacity),
+            deletion_protection=settings.db_deletion_protection,
+            write_forwarding=settings.db_write_forwarding,
+            backup_retention_days=settings.db_backup_retention_days,
+            backup_window=settings.db_backup_window,
+            maintenance_window=settings.db_maintenance_window,
+            monitoring_interval_seconds=settings.db_monitoring_interval_seconds,
+            performance_insights_retention_days=settings.db_performance_insights_retention_days,
+            replication_lag_threshold_seconds=settings.replication_lag_threshold_seconds,
+            rpo_minutes=settings.rpo_minutes,
+            alarm_period_seconds=settings.alarm_period_seconds,
+            alarm_evaluation_periods=settings.alarm_evaluation_periods,
+            replication_lag_alarm_evaluation_periods=settings.replication_lag_alarm_evaluation_periods,
+            cpu_alarm_percent=settings.db_cpu_alarm_percent,
+            freeable_memory_alarm_mib=settings.db_freeable_memory_alarm_mib,
         )
         self.credentials.store_connection(self.database)
         # Application state and sessions: items keyed (pk, sk), expired by DynamoDB TTL on expires_at.
+        # DynamoDB tables follow the database's protection: off in the dev profile (teardown), on in prod.
         self.app_state_table = GlobalTable(
             self,
             "app_state_table",
             providers=providers,
-            settings=settings,
             keys=keys,
-            name="app-state",
+            name=f"{settings.name_prefix}-app-state",
             hash_key="pk",
             range_key="sk",
             ttl_attribute="expires_at",
+            deletion_protection=settings.db_deletion_protection,
         )
         # The failover orchestrator's lock and journal, readable and writable from both regions.
         self.failover_state_table = GlobalTable(
             self,
             "failover_state_table",
             providers=providers,
-            settings=settings,
             keys=keys,
-            name="failover-state",
+            name=f"{settings.name_prefix}-failover-state",
             hash_key="pk",
             ttl_attribute="expires_at",
+            deletion_protection=settings.db_deletion_protection,
         )
         self.backup = DatabaseBackup(
-            self, "backup", providers=providers, settings=settings, keys=keys, database=self.database
+            self,
+            "backup",
+            providers=providers,
+            keys=keys,
+            database=self.database,
+            name_prefix=settings.name_prefix,
+            retention_days=settings.aws_backup_retention_days,
         )
 
     def _build_app_tier(self) -> None:
@@ -125,8 +214,8 @@ class DrStack(TerraformStack):
             if settings.domain_name
             else None
         )
-        self.app_tiers: dict[str, AppTier] = {}
-        self.web_acls: dict[str, WebAcl] = {}
+        self.app_tiers: dict[DrRole, AppTier] = {}
+        self.web_acls: dict[DrRole, WebAcl] = {}
         for role in ROLES:
             provider = providers.for_role(role)
             certificate = (
@@ -136,45 +225,58 @@ class DrStack(TerraformStack):
                 if self.dns_zone is not None
                 else None
             )
+            low, high, desired = settings.app_capacity(role)
             app_tier = AppTier(
                 self,
                 f"{role}_app_tier",
                 provider=provider,
-                settings=settings,
-                role=role,
+                dr_role=role,
+                region=providers.region_of(role),
+                name=f"{settings.name_prefix}-{role}",
                 network=self.networks[role],
                 key=self.keys[role],
                 alarm_topic=self.topics[role],
+                capacity=Capacity(minimum=low, maximum=high, desired=desired),
+                app_name=settings.name_prefix,
                 certificate_arn=certificate.certificate_arn if certificate is not None else None,
+                app_port=settings.app_port,
+                health_check_path=settings.health_check_path,
+                instance_type=settings.app_instance_type,
+                ami_ssm_parameter=settings.app_ami_ssm_parameter,
+                cpu_target_percent=settings.app_cpu_target_percent,
+                health_check_grace_seconds=settings.app_health_check_grace_seconds,
+                access_log_retention_days=settings.alb_access_log_retention_days,
+                # dev stacks are torn down often; prod keeps its logs and its ALBs if the stack is destroyed.
+                keep_access_logs_on_destroy=settings.environment == "prod",
+                deletion_protection=settings.environment == "prod",
+                alarm_period_seconds=settings.alarm_period_seconds,
+                alarm_evaluation_periods=settings.alarm_evaluation_periods,
+                alb_5xx_alarm_threshold=settings.alb_5xx_alarm_threshold,
+                response_time_alarm_seconds=settings.alb_response_time_alarm_seconds,
             )
             self.app_tiers[role] = app_tier
             self.web_acls[role] = WebAcl(
                 self,
                 f"{role}_web_acl",
                 provider=provider,
-                settings=settings,
-                role=role,
+                name=f"{settings.name_prefix}-{role}",
                 key=self.keys[role],
-                alb_arn=app_tier.alb_arn,
+                app_tier=app_tier,
+                rate_limit=settings.waf_rate_limit,
+                log_retention_days=settings.log_retention_days,
             )
             # The app reaches its region's cluster, reads its region's copy of the secret and state table.
-            self.database.allow_from(role, app_tier.app_security_group_id, "App instances", name="app")
-            app_tier.allow_egress_to(
-                self.database.security_group_id(role),
-                port=settings.db_port,
-                name="database",
-                description="Database port to the region's Aurora cluster",
-            )
-            self.credentials.grant_read(app_tier.instance_role, region_role=role)
-            self.app_state_table.grant_read_write(app_tier.instance_role, region_role=role)
+            connect(app_tier, self.database)
+            self.credentials.grant_read(app_tier.instance_role, dr_role=role)
+            self.app_state_table.grant_read_write(app_tier.instance_role, dr_role=role)
 
         self.dns = DnsFailover(
             self,
             "dns_failover",
             providers=providers,
             settings=settings,
-            app_tiers=self.app_tiers,
-            alarm_topics=self.topics,
+            app_tiers=_str_keyed(self.app_tiers),
+            alarm_topics=_str_keyed(self.topics),
             us_east_1_topic_arn=self._route53_alarm_topic_arn(),
             zone=self.dns_zone,
         )
@@ -182,28 +284,36 @@ class DrStack(TerraformStack):
             self,
             "dashboard",
             providers=providers,
-            settings=settings,
             app_tiers=self.app_tiers,
+            database=self.database,
             dns=self.dns,
-            secondary_cluster_identifier=self.database.cluster_identifier("secondary"),
+            name_prefix=settings.name_prefix,
+            rto_minutes=settings.rto_minutes,
+            rpo_minutes=settings.rpo_minutes,
+            response_time_alarm_seconds=settings.alb_response_time_alarm_seconds,
         )
 
     def _route53_alarm_topic_arn(self) -> str:
         """Alarm topic in us-east-1, where Route53 health-check alarms must live: a region's own, or a new one."""
         for role in ROLES:
-            if self.settings.region_of(role) == ROUTE53_METRICS_REGION:
+            if self.providers.region_of(role) == ROUTE53_METRICS_REGION:
                 return self.topics[role].topic_arn
-        provider = self.providers.us_east_1
+        provider, prefix = self.providers.us_east_1, self.settings.name_prefix
         key = RegionalKey(
             self,
             "route53_alarm_key",
             provider=provider,
-            settings=self.settings,
-            role="route53-alarms",
             region=ROUTE53_METRICS_REGION,
+            alias=f"{prefix}-route53-alarms",
+            description=f"{prefix} route53-alarms region: data at rest",
         )
         topic = AlarmTopic(
-            self, "route53_alarm_topic", provider=provider, settings=self.settings, role="route53", key=key
+            self,
+            "route53_alarm_topic",
+            provider=provider,
+            name=f"{prefix}-route53-alarms",
+            key=key,
+            email=self.settings.alarm_email or None,
         )
         return topic.topic_arn
 
@@ -214,10 +324,10 @@ class DrStack(TerraformStack):
             "failover",
             providers=self.providers,
             settings=self.settings,
-            keys=self.keys,
-            topics=self.topics,
+            keys=_str_keyed(self.keys),
+            topics=_str_keyed(self.topics),
             database=self.database,
-            app_tiers=self.app_tiers,
+            app_tiers=_str_keyed(self.app_tiers),
             state_table=self.failover_state_table,
             dns=self.dns,
         )
@@ -259,7 +369,15 @@ class DrStack(TerraformStack):
 
     def _build_outputs(self) -> None:
         """Terraform outputs for operators (issue 4)."""
-        add_outputs(self, settings=self.settings, app_tiers=self.app_tiers, dns=self.dns, alarm_topics=self.topics)
+        add_outputs(
+            self,
+            regions=self.providers.regions,
+            app_tiers=self.app_tiers,
+            dns=self.dns,
+            alarm_topics=self.topics,
+            cost_notes=cost_optimization_notes(self.settings),
+            security=security_configuration(self.settings, https_enabled=self.app_tiers["primary"].https_enabled),
+        )
         add_data_outputs(
             self, database=self.database, credentials=self.credentials, app_state_table=self.app_state_table
         )

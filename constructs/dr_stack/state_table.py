@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatement,
@@ -20,8 +22,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 from dr_stack.iam import attach_inline_policy, construct_slug, kms_via_service
 from dr_stack.keys import RegionalKey
-from dr_stack.providers import RegionalProviders
-from dr_stack.settings import Settings
+from dr_stack.providers import DrRole, RegionalProviders, dr_role
 
 READ_ACTIONS = [
     "dynamodb:GetItem",
@@ -43,19 +44,20 @@ class GlobalTable(Construct):
         id_: str,
         *,
         providers: RegionalProviders,
-        settings: Settings,
-        keys: dict[str, RegionalKey],
+        keys: Mapping[DrRole, RegionalKey],
         name: str,
         hash_key: str,
         range_key: str | None = None,
         ttl_attribute: str | None = None,
+        deletion_protection: bool = True,
     ) -> None:
-        """``name`` follows the name prefix; None ``range_key``: hash key only; None ``ttl_attribute``: no TTL."""
+        """A table called ``name`` in both regions, each copy encrypted with its region's key of ``keys``.
+        ``range_key`` None: items are keyed by ``hash_key`` alone. ``ttl_attribute`` None: items never expire.
+        ``deletion_protection`` True: DynamoDB refuses to delete the table (turn off only for throwaway stacks)."""
         super().__init__(scope, id_)
         self._providers = providers
-        self._settings = settings
         self._keys = keys
-        self._name = f"{settings.name_prefix}-{name}"
+        self._name = name
         key_attributes = [hash_key] + ([range_key] if range_key else [])
         self.table = DynamodbTable(
             self,
@@ -73,7 +75,7 @@ class GlobalTable(Construct):
             server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=keys["primary"].key_arn),
             replica=[
                 DynamodbTableReplica(
-                    region_name=settings.secondary_region,
+                    region_name=providers.secondary_region,
                     # A replica is encrypted with a key of its own region.
                     kms_key_arn=keys["secondary"].key_arn,
                     point_in_time_recovery=True,
@@ -81,34 +83,33 @@ class GlobalTable(Construct):
                 )
             ],
             ttl=DynamodbTableTtl(attribute_name=ttl_attribute, enabled=True) if ttl_attribute else None,
-            # Follows the database's protection: off in the dev profile (teardown), on in prod.
-            deletion_protection_enabled=settings.db_deletion_protection,
+            deletion_protection_enabled=deletion_protection,
         )
 
-    def grant_read_write(self, role: IamRole, *, region_role: str) -> IamRolePolicy:
-        """Let an IAM role read and write the table's copy in one region (and use that region's key)."""
-        return self._grant(role, region_role=region_role, actions=[*READ_ACTIONS, *WRITE_ACTIONS], verb="rw")
+    def grant_read_write(self, grantee: IamRole, *, dr_role: DrRole) -> IamRolePolicy:
+        """Let ``grantee`` read and write the table's copy in one region (and use that region's key)."""
+        return self._grant(grantee, dr_role=dr_role, actions=[*READ_ACTIONS, *WRITE_ACTIONS], verb="rw")
 
-    def grant_read(self, role: IamRole, *, region_role: str) -> IamRolePolicy:
-        """Let an IAM role read the table's copy in one region (and decrypt with that region's key)."""
-        return self._grant(role, region_role=region_role, actions=READ_ACTIONS, verb="read")
+    def grant_read(self, grantee: IamRole, *, dr_role: DrRole) -> IamRolePolicy:
+        """Let ``grantee`` read the table's copy in one region (and decrypt with that region's key)."""
+        return self._grant(grantee, dr_role=dr_role, actions=READ_ACTIONS, verb="read")
 
-    def _grant(self, role: IamRole, *, region_role: str, actions: list[str], verb: str) -> IamRolePolicy:
-        provider = self._providers.for_role(region_role)
-        region = self._settings.region_of(region_role)
-        table_arn = self.replica_arn(region_role)
+    def _grant(self, grantee: IamRole, *, dr_role: DrRole, actions: list[str], verb: str) -> IamRolePolicy:
+        provider = self._providers.for_role(dr_role)
+        region = self._providers.region_of(dr_role)
+        table_arn = self.replica_arn(dr_role)
         return attach_inline_policy(
             self,
-            f"{verb}_{region_role}_{construct_slug(role)}",
+            f"{verb}_{dr_role}_{construct_slug(grantee)}",
             provider=provider,
-            role=role,
-            name=f"{self._name}-{verb}-{region_role}",
+            grantee=grantee,
+            name=f"{self._name}-{verb}-{dr_role}",
             statements=[
                 DataAwsIamPolicyDocumentStatement(
                     sid="UseTable", actions=actions, resources=[table_arn, f"{table_arn}/index/*"]
                 ),
                 kms_via_service(
-                    self._keys[region_role].key_arn,
+                    self._keys[dr_role].key_arn,
                     service="dynamodb",
                     region=region,
                     actions=("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
@@ -132,8 +133,9 @@ class GlobalTable(Construct):
         """ARN of the primary table's stream."""
         return self.table.stream_arn
 
-    def replica_arn(self, role: str) -> str:
+    def replica_arn(self, role: DrRole) -> str:
         """ARN of the table in a DR role's region (same name, region swapped)."""
-        if role == "primary":
+        if dr_role(role) == "primary":
             return self.table.arn
-        return Fn.replace(self.table.arn, f":{self._settings.primary_region}:", f":{self._settings.region_of(role)}:")
+        providers = self._providers
+        return Fn.replace(self.table.arn, f":{providers.primary_region}:", f":{providers.region_of(role)}:")

@@ -24,8 +24,8 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 
 from constructs import Construct
+from dr_stack.app_tier import AppTier
 from dr_stack.keys import RegionalKey
-from dr_stack.settings import Settings
 
 # AWS managed rule groups, in evaluation order (priority = position * 10, after the rate limit).
 MANAGED_RULE_GROUPS = (
@@ -56,19 +56,22 @@ class WebAcl(Construct):
         id_: str,
         *,
         provider: AwsProvider,
-        settings: Settings,
-        role: str,
+        name: str,
         key: RegionalKey,
-        alb_arn: str,
+        app_tier: AppTier,
+        rate_limit: int = 2000,
+        log_retention_days: int = 30,
     ) -> None:
+        """A web ACL called ``name`` on the load balancer of ``app_tier`` (of the provider's region), logging to a log
+        group encrypted with ``key``. ``rate_limit``: requests per IP per 5 minutes before WAF blocks that IP.
+        ``log_retention_days``: how long CloudWatch Logs keeps the WAF logs."""
         super().__init__(scope, id_)
-        name = f"{settings.name_prefix}-{role}"
         rules = [
             Wafv2WebAclRule(
                 name=RATE_LIMIT_RULE,
                 priority=0,
                 action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
-                statement={"rate_based_statement": {"limit": settings.waf_rate_limit, "aggregate_key_type": "IP"}},
+                statement={"rate_based_statement": {"limit": rate_limit, "aggregate_key_type": "IP"}},
                 visibility_config=_visibility(f"{name}-{RATE_LIMIT_RULE}"),
             )
         ]
@@ -101,7 +104,7 @@ class WebAcl(Construct):
             "log_group",
             provider=provider,
             name=f"{WAF_LOG_GROUP_PREFIX}{name}",
-            retention_in_days=settings.log_retention_days,
+            retention_in_days=log_retention_days,
             kms_key_id=key.key_arn,
         )
         Wafv2WebAclLoggingConfiguration(
@@ -118,7 +121,7 @@ class WebAcl(Construct):
             ],
         )
         Wafv2WebAclAssociation(
-            self, "association", provider=provider, resource_arn=alb_arn, web_acl_arn=self.web_acl.arn
+            self, "association", provider=provider, resource_arn=app_tier.alb_arn, web_acl_arn=self.web_acl.arn
         )
 
     @property
