@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cdktf import Testing, TerraformStack
+from cdktf import TerraformStack, Testing
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from conftest import Synthesized

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cdktf import Testing
 from conftest import Synthesized
 from dr_stack.credentials import PASSWORD_SPECIALS
 from dr_stack.settings import SettingsError, load_settings
@@ -32,9 +30,9 @@ def granted() -> Synthesized:
         providers=providers,
         keys=keys,
         name_prefix="drapp-dev",
-        secret_description="unit",
+        description="unit",
         master_username="dbadmin",
-        password_source="variable",
+        password_source="variable",  # noqa: S106 (the mode, not a password)
     )
     for role in ROLES:
         reader = grantee(stack, f"{role}_reader", provider=providers.for_role(role), service="lambda.amazonaws.com")

@@ -70,7 +70,8 @@ def test_security_configuration_says_whether_tls_is_on(dev: Synthesized, prod: S
     prod_security = prod.outputs()["security_configuration"]["value"]
     assert "ELBSecurityPolicy-TLS13-1-2-2021-06" in prod_security["tls"]
     assert "IMDSv2" in prod_security["instances"]
-    assert "sensitive variable" in prod_security["database_password"]  # prod fixture: db_password_source=variable
+    # prod fixture: db_password_source=variable; the text names the variable users actually set.
+    assert "TF_VAR_db_master_password" in prod_security["database_password"]
     assert "random_password" in dev.outputs()["security_configuration"]["value"]["database_password"]
 
 

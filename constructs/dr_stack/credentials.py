@@ -56,7 +56,7 @@ class DatabaseCredentials(Construct):
         providers: RegionalProviders,
         keys: Mapping[DrRole, RegionalKey],
         name_prefix: str,
-        secret_description: str,
+        description: str,
         master_username: str,
         password_source: PasswordSource = "random",  # noqa: S107 (the mode's name, not a password)
         password_version: int = 1,
@@ -130,7 +130,7 @@ class DatabaseCredentials(Construct):
             "secret",
             provider=providers.primary,
             name=f"{name_prefix}-db-master",
-            description=secret_description,
+            description=description,
             kms_key_id=keys["primary"].key_arn,
             replica=[
                 SecretsmanagerSecretReplica(region=providers.secondary_region, kms_key_id=keys["secondary"].key_arn)

@@ -127,7 +127,7 @@ class DrStack(TerraformStack):
             providers=providers,
             keys=keys,
             name_prefix=settings.name_prefix,
-            secret_description=f"Master credentials and endpoints of the {settings.global_cluster_identifier} database",
+            description=f"Master credentials and endpoints of the {settings.global_cluster_identifier} database",
             master_username=settings.db_master_username,
             password_source=_password_source(settings.db_password_source),
             password_version=settings.db_master_password_version,
