@@ -8,7 +8,10 @@ from cdktf import TerraformStack, Testing
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from conftest import Synthesized
+from dr_stack.app_tier import AppTier, Capacity
 from dr_stack.keys import RegionalKey
+from dr_stack.monitoring import AlarmTopic
+from dr_stack.network import Network
 from dr_stack.providers import ROLES, DrRole, RegionalProviders, make_aws_providers
 
 REGIONS: dict[DrRole, str] = {"primary": "us-east-1", "secondary": "us-west-2"}
@@ -51,3 +54,59 @@ def grantee(stack: TerraformStack, id_: str, *, provider: AwsProvider, service: 
 def synth(stack: TerraformStack) -> Synthesized:
     """The stack's JSON, parsed."""
     return Synthesized(Testing.synth(stack))
+
+
+def networks_and_topics(
+    stack: TerraformStack, providers: RegionalProviders, keys: dict[DrRole, RegionalKey]
+) -> tuple[dict[DrRole, Network], dict[DrRole, AlarmTopic]]:
+    """A two-AZ network and an alarm topic per DR role (ids ``<role>_network``, ``<role>_alarm_topic``)."""
+    networks = {
+        role: Network(
+            stack,
+            f"{role}_network",
+            provider=providers.for_role(role),
+            region=providers.region_of(role),
+            name=f"unit-{role}",
+            cidr="10.10.0.0/16" if role == "primary" else "10.20.0.0/16",
+            key=keys[role],
+            availability_zone_count=2,
+        )
+        for role in ROLES
+    }
+    topics = {
+        role: AlarmTopic(
+            stack, f"{role}_alarm_topic", provider=providers.for_role(role), name=f"unit-{role}-alarms", key=keys[role]
+        )
+        for role in ROLES
+    }
+    return networks, topics
+
+
+def app_tier(
+    stack: TerraformStack,
+    providers: RegionalProviders,
+    keys: dict[DrRole, RegionalKey],
+    networks: dict[DrRole, Network],
+    topics: dict[DrRole, AlarmTopic],
+    *,
+    role: DrRole = "primary",
+    certificate_arn: str | None = None,
+    capacity: Capacity | None = None,
+    alarm_period_seconds: int = 60,
+) -> AppTier:
+    """An app tier in ``role``'s region with the constructs' defaults (id ``<role>_app_tier``)."""
+    return AppTier(
+        stack,
+        f"{role}_app_tier",
+        provider=providers.for_role(role),
+        dr_role=role,
+        region=providers.region_of(role),
+        name=f"unit-{role}",
+        network=networks[role],
+        key=keys[role],
+        alarm_topic=topics[role],
+        capacity=capacity or Capacity(minimum=2, maximum=4, desired=2),
+        app_name="unit",
+        certificate_arn=certificate_arn,
+        alarm_period_seconds=alarm_period_seconds,
+    )

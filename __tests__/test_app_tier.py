@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from cdktf import Testing
 from conftest import Synthesized
 
 ALIASES = {"aws.primary", "aws.secondary", "aws.us_east_1"}
@@ -299,3 +300,88 @@ def test_every_app_tier_resource_names_an_aliased_provider(fixture: str, request
     for resource_type in APP_TIER_TYPES:
         for logical_id, body in stack.resources(resource_type).items():
             assert body.get("provider") in ALIASES, f"{resource_type}.{logical_id}"
+
+
+# ----- unit: AppTier in an empty stack -----
+
+CERTIFICATE = "arn:aws:acm:us-east-1:111122223333:certificate/unit"
+
+
+def _tier_stack(**options: object) -> Synthesized:
+    from construct_support import app_tier, empty_stack, networks_and_topics, provider_pair, regional_keys, synth
+
+    stack = empty_stack("tier")
+    providers = provider_pair(stack)
+    keys = regional_keys(stack, providers)
+    networks, topics = networks_and_topics(stack, providers, keys)
+    app_tier(stack, providers, keys, networks, topics, **options)  # type: ignore[arg-type]
+    return synth(stack)
+
+
+@pytest.fixture(scope="module")
+def plain_tier() -> Synthesized:
+    """No certificate, default capacity, a 30 s alarm period asked for."""
+    return _tier_stack(alarm_period_seconds=30)
+
+
+def test_unit_tier_without_certificate_serves_http_and_forwards(plain_tier: Synthesized) -> None:
+    from cdktf_cdktf_provider_aws.lb_listener import LbListener
+
+    (listener,) = plain_tier.resources("aws_lb_listener").values()
+    assert (listener["port"], listener["protocol"]) == (80, "HTTP")
+    assert listener["default_action"][0]["type"] == "forward"
+    assert not Testing.to_have_resource_with_properties(plain_tier.text, LbListener.TF_RESOURCE_TYPE, {"port": 443})
+
+
+def test_unit_tier_with_certificate_redirects_http_to_https() -> None:
+    synth = _tier_stack(certificate_arn=CERTIFICATE)
+    listeners = {body["port"]: body for body in synth.resources("aws_lb_listener").values()}
+    assert listeners[443]["certificate_arn"] == CERTIFICATE
+    assert listeners[80]["default_action"][0]["redirect"]["status_code"] == "HTTP_301"
+
+
+def test_unit_tier_alarm_period_is_at_least_a_minute(plain_tier: Synthesized) -> None:
+    periods = {body.get("period") for body in plain_tier.resources("aws_cloudwatch_metric_alarm").values()}
+    assert periods - {None} == {60}
+
+
+def test_unit_tier_capacity_and_in_service_alarm_follow_the_minimum(plain_tier: Synthesized) -> None:
+    group = plain_tier.only("aws_autoscaling_group")
+    assert (group["min_size"], group["max_size"], group["desired_capacity"]) == (2, 4, 2)
+    assert plain_tier.only("aws_cloudwatch_metric_alarm", "in_service_alarm")["threshold"] == 2
+
+
+def test_unit_tier_with_no_minimum_has_no_in_service_alarm() -> None:
+    from dr_stack.app_tier import Capacity
+
+    synth = _tier_stack(capacity=Capacity(minimum=0, maximum=2, desired=0))
+    assert not [key for key in synth.resources("aws_cloudwatch_metric_alarm") if "in_service" in key]
+
+
+def test_unit_tier_keeps_logs_and_protects_the_alb_by_default(plain_tier: Synthesized) -> None:
+    from cdktf_cdktf_provider_aws.lb import Lb
+
+    assert Testing.to_have_resource_with_properties(
+        plain_tier.text, Lb.TF_RESOURCE_TYPE, {"enable_deletion_protection": True, "drop_invalid_header_fields": True}
+    )
+    assert plain_tier.only("aws_s3_bucket")["force_destroy"] is False
+
+
+def test_unit_tier_requires_imdsv2(plain_tier: Synthesized) -> None:
+    from cdktf_cdktf_provider_aws.launch_template import LaunchTemplate
+
+    assert Testing.to_have_resource_with_properties(
+        plain_tier.text,
+        LaunchTemplate.TF_RESOURCE_TYPE,
+        {"metadata_options": {"http_tokens": "required", "http_put_response_hop_limit": 1}},
+    )
+
+
+def test_unknown_dr_role_is_an_error() -> None:
+    from dr_stack.providers import dr_role, peer_of
+
+    with pytest.raises(ValueError, match="DR role must be one of primary, secondary, got 'tertiary'"):
+        dr_role("tertiary")
+    with pytest.raises(ValueError, match="got 'Primary'"):
+        peer_of("Primary")  # type: ignore[arg-type]
+    assert peer_of("primary") == "secondary"

@@ -97,3 +97,39 @@ def test_alarms_may_publish_to_encrypted_topics(dev: Synthesized) -> None:
     assert statement["principals"][0]["identifiers"] == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
     assert statement["actions"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
     assert statement["condition"][0]["variable"] == "aws:SourceAccount"
+
+
+# ----- unit: one RegionalKey in an empty stack -----
+
+
+@pytest.fixture(scope="module")
+def lone_key() -> Synthesized:
+    """One key in eu-central-1, alias and description as given."""
+    from construct_support import empty_stack, provider_pair, synth
+    from dr_stack.keys import RegionalKey
+
+    stack = empty_stack("key")
+    providers = provider_pair(stack, {"primary": "eu-central-1", "secondary": "eu-west-1"})
+    RegionalKey(
+        stack, "unit_key", provider=providers.primary, region="eu-central-1", alias="team-a", description="team A data"
+    )
+    return synth(stack)
+
+
+def test_unit_key_rotates_and_waits_thirty_days_before_deletion(lone_key: Synthesized) -> None:
+    assert Testing.to_have_resource_with_properties(
+        lone_key.text,
+        KmsKey.TF_RESOURCE_TYPE,
+        {"description": "team A data", "enable_key_rotation": True, "deletion_window_in_days": 30},
+    )
+    assert lone_key.only("aws_kms_alias")["name"] == "alias/team-a"
+
+
+def test_unit_key_policy_names_the_services_of_its_own_region(lone_key: Synthesized) -> None:
+    (document,) = lone_key.data_sources("aws_iam_policy_document").values()
+    statements = {statement["sid"]: statement for statement in document["statement"]}
+    logs = statements["CloudWatchLogs"]
+    assert logs["principals"] == [{"type": "Service", "identifiers": ["logs.eu-central-1.amazonaws.com"]}]
+    via = statements["ServicesOfThisAccount"]["condition"][1]
+    assert via["variable"] == "kms:ViaService"
+    assert all(value.endswith(".eu-central-1.amazonaws.com") for value in via["values"])

@@ -66,3 +66,56 @@ def test_s3_and_dynamodb_gateway_endpoints_in_each_region(dev: Synthesized) -> N
 def test_default_security_group_is_closed(dev: Synthesized) -> None:
     for group in dev.resources("aws_default_security_group").values():
         assert not group.get("ingress") and not group.get("egress")
+
+
+# ----- unit: one Network in an empty stack -----
+
+
+def _network(*, nat_gateway_per_az: bool) -> Synthesized:
+    from construct_support import empty_stack, provider_pair, regional_keys, synth
+    from dr_stack.network import Network
+
+    stack = empty_stack("network")
+    providers = provider_pair(stack, {"primary": "eu-west-1", "secondary": "eu-central-1"})
+    keys = regional_keys(stack, providers)
+    Network(
+        stack,
+        "net",
+        provider=providers.primary,
+        region="eu-west-1",
+        name="unit",
+        cidr="10.30.0.0/16",
+        key=keys["primary"],
+        availability_zone_count=2,
+        nat_gateway_per_az=nat_gateway_per_az,
+        flow_log_retention_days=14,
+    )
+    return synth(stack)
+
+
+def test_unit_network_has_two_azs_of_each_tier_in_its_cidr() -> None:
+    synth = _network(nat_gateway_per_az=False)
+    assert Testing.to_have_resource_with_properties(synth.text, Vpc.TF_RESOURCE_TYPE, {"cidr_block": "10.30.0.0/16"})
+    blocks = sorted(subnet["cidr_block"] for subnet in synth.resources("aws_subnet").values())
+    assert blocks == [
+        "10.30.0.0/20",
+        "10.30.128.0/20",
+        "10.30.144.0/20",
+        "10.30.16.0/20",
+        "10.30.64.0/20",
+        "10.30.80.0/20",
+    ]
+    assert len(synth.resources("aws_nat_gateway")) == 1
+
+
+def test_unit_network_nat_per_az_when_asked() -> None:
+    assert len(_network(nat_gateway_per_az=True).resources("aws_nat_gateway")) == 2
+
+
+def test_unit_network_endpoints_and_flow_logs_use_the_given_region_and_retention() -> None:
+    synth = _network(nat_gateway_per_az=False)
+    services = sorted(endpoint["service_name"] for endpoint in synth.resources("aws_vpc_endpoint").values())
+    assert services == ["com.amazonaws.eu-west-1.dynamodb", "com.amazonaws.eu-west-1.s3"]
+    log_group = synth.only("aws_cloudwatch_log_group", "flow_log_group")
+    assert (log_group["retention_in_days"], log_group["kms_key_id"]) == (14, synth.key_arn("primary"))
+    assert Testing.to_have_resource_with_properties(synth.text, FlowLog.TF_RESOURCE_TYPE, {"traffic_type": "ALL"})

@@ -67,3 +67,50 @@ def test_web_acl_protects_its_regions_alb(dev: Synthesized, role: str) -> None:
     assert f"aws_lb.{role}_app_tier_load_balancer" in association["resource_arn"]
     assert f"aws_wafv2_web_acl.{role}_web_acl" in association["web_acl_arn"]
     assert association["provider"] == f"aws.{role}"
+
+
+# ----- unit: WebAcl in an empty stack -----
+
+
+@pytest.fixture(scope="module")
+def lone_acl() -> Synthesized:
+    """A web ACL with a 500-request limit and 7-day log retention on one app tier."""
+    from construct_support import app_tier, empty_stack, networks_and_topics, provider_pair, regional_keys, synth
+    from dr_stack.waf import WebAcl
+
+    stack = empty_stack("waf")
+    providers = provider_pair(stack)
+    keys = regional_keys(stack, providers)
+    networks, topics = networks_and_topics(stack, providers, keys)
+    tier = app_tier(stack, providers, keys, networks, topics, role="secondary")
+    WebAcl(
+        stack,
+        "acl",
+        provider=providers.secondary,
+        name="unit-secondary",
+        key=keys["secondary"],
+        app_tier=tier,
+        rate_limit=500,
+        log_retention_days=7,
+    )
+    return synth(stack)
+
+
+def test_unit_acl_rate_limit_and_log_retention_are_the_given_ones(lone_acl: Synthesized) -> None:
+    from cdktf import Testing
+    from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+
+    rate = next(rule for rule in lone_acl.only("aws_wafv2_web_acl")["rule"] if rule["name"] == "rate-limit-per-ip")
+    assert rate["statement"]["rate_based_statement"]["limit"] == 500
+    assert Testing.to_have_resource_with_properties(
+        lone_acl.text,
+        CloudwatchLogGroup.TF_RESOURCE_TYPE,
+        {"name": "aws-waf-logs-unit-secondary", "retention_in_days": 7},
+    )
+
+
+def test_unit_acl_is_associated_with_the_app_tier_load_balancer(lone_acl: Synthesized) -> None:
+    association = lone_acl.only("aws_wafv2_web_acl_association")
+    assert association["provider"] == "aws.secondary"
+    assert association["resource_arn"] == lone_acl.ref("aws_lb", "secondary_app_tier", "arn")
+    assert association["web_acl_arn"] == lone_acl.ref("aws_wafv2_web_acl", "acl", "arn")

@@ -43,7 +43,7 @@ def _password_source(value: str) -> PasswordSource:
 
 def _str_keyed(by_role: Mapping[DrRole, T]) -> dict[str, T]:
     """A by-role mapping for the constructs that still take str keys (dns.py, failover.py)."""
-    return dict(by_role)
+    return {str(role): value for role, value in by_role.items()}
 
 
 def _engine(value: str) -> Engine:
