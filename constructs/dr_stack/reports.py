@@ -48,14 +48,14 @@ class RunReportBucket(Construct):
             force_destroy=force_destroy,
         )
 
-    def grant_write(self, role: IamRole) -> IamRolePolicy:
-        """Let `role` put report objects under ``runs/`` with this bucket's key (used through S3 only)."""
-        slug = construct_slug(role)
+    def grant_write(self, grantee: IamRole) -> IamRolePolicy:
+        """Let ``grantee`` put report objects under ``runs/`` with this bucket's key (used through S3 only)."""
+        slug = construct_slug(grantee)
         return attach_inline_policy(
             self,
             f"write_{slug}",
             provider=self._provider,
-            role=role,
+            grantee=grantee,
             name="write-run-reports",
             statements=[
                 DataAwsIamPolicyDocumentStatement(
