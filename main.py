@@ -12,7 +12,11 @@ def main() -> int:
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    # Imported after validation: the AWS binding takes ~14 s to load, a refusal should not wait for it.
+    # Imported after validation: loading the AWS binding is most of a synth's start-up, and a refusal should
+    # not wait for it. The lazy loader goes in first so that only the resource modules the stack names load.
+    from dr_stack.binding import install
+
+    install()
     from dr_stack.app import build_app
 
     build_app(settings).synth()

@@ -1,4 +1,4 @@
-"""Session fixtures: synthesize each configuration once (the AWS binding costs ~14 s to import)."""
+"""Session fixtures: synthesize each configuration once (a synth, not an assertion, is the slow part of a test)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import dr_stack  # noqa: F401  (registers the lazy AWS-binding loader before any test imports the binding)
 import pytest
+from dr_stack.binding import install
+
+# The lazy AWS-binding loader goes in before any test module imports the binding (as main.py does).
+install()
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""The lazy loader of the AWS binding: same synthesized JSON, a fraction of the import cost."""
+"""The lazy loader of the AWS binding: same synthesized JSON, a fraction of the import cost, installed on purpose."""
 
 from __future__ import annotations
 
@@ -6,11 +6,37 @@ import json
 import os
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
+import pytest
+from conftest import Synthesized
 from dr_stack.binding import _head_of
 
 ROOT = Path(__file__).resolve().parent.parent
+# The loader cuts the binding's __init__ at a layout this version was checked against (see Pipfile).
+PINNED_BINDING_VERSION = "20.1.0"
+# The profiles compared: the dev defaults, and prod with a domain and automatic failover.
+PROFILES: dict[str, dict[str, str]] = {
+    "dev": {},
+    "prod": {
+        "DR_ENVIRONMENT": "prod",
+        "DR_DOMAIN_NAME": "app.example.com",
+        "DR_HOSTED_ZONE_NAME": "example.com",
+        "DR_FAILOVER_AUTOMATIC": "true",
+    },
+}
+
+
+def _python(code: str, extra_env: dict[str, str] | None = None) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DR_")}
+    env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
+    env.update(extra_env or {})
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=300
+    )
+    return done.stdout
 
 
 def test_head_stops_before_the_eager_imports() -> None:
@@ -23,24 +49,46 @@ def test_unexpected_layout_falls_back_to_the_full_import() -> None:
     assert _head_of("publication.publish()\nfrom . import vpc\nREGISTRY = {}\n") is None
 
 
-def test_only_named_modules_are_loaded(dev: object) -> None:
+def test_the_binding_is_the_version_the_loader_was_checked_against() -> None:
+    """A new binding version may change its __init__ layout: bump the pin only after the equivalence test below."""
+    assert metadata.version("cdktf-cdktf-provider-aws") == PINNED_BINDING_VERSION
+    assert f'cdktf-cdktf-provider-aws = "=={PINNED_BINDING_VERSION}"' in (ROOT / "Pipfile").read_text()
+
+
+def test_only_named_modules_are_loaded(dev: Synthesized) -> None:
     loaded = [name for name in sys.modules if name.startswith("cdktf_cdktf_provider_aws.")]
     assert "cdktf_cdktf_provider_aws.vpc" in loaded
     assert "cdktf_cdktf_provider_aws.workspaces_workspace" not in loaded
     assert len(loaded) < 150
 
 
-def test_lazy_and_full_import_synthesize_the_same_json(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DR_")}
-    env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
-    outputs = {}
-    for mode, prelude in (("lazy", ""), ("full", "import cdktf_cdktf_provider_aws; ")):
+def test_importing_the_package_installs_nothing() -> None:
+    """The loader is installed by install() (main.py, conftest, scripts), never as a side effect of an import."""
+    code = (
+        "import sys; sys.path[:0] = ['constructs']; import dr_stack, dr_stack.binding as b; "
+        "print(any(isinstance(f, b._LazyBindingFinder) for f in sys.meta_path)); b.install(); "
+        "print(any(isinstance(f, b._LazyBindingFinder) for f in sys.meta_path))"
+    )
+    assert _python(code).split() == ["False", "True"]
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_lazy_and_full_import_synthesize_the_same_json(tmp_path: Path, profile: str) -> None:
+    outputs: dict[str, dict[str, Any]] = {}
+    for mode, prelude in (("lazy", "from dr_stack.binding import install; install(); "), ("full", "")):
         outdir = tmp_path / mode
         code = (
-            f"{prelude}import sys; sys.path[:0] = ['constructs']; from dr_stack.app import build_app; "
-            "from dr_stack.settings import load_settings; "
-            f"build_app(load_settings(), outdir={str(outdir)!r}).synth()"
+            f"import sys; sys.path[:0] = ['constructs']; {prelude}"
+            "from dr_stack.app import build_app; from dr_stack.settings import load_settings; "
+            f"build_app(load_settings(), outdir={str(outdir)!r}).synth(); "
+            "print(len([m for m in sys.modules if m.startswith('cdktf_cdktf_provider_aws.')]))"
         )
-        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
+        loaded = int(_python(code, PROFILES[profile]).split()[-1])
+        # The full import loads every resource module, the lazy one only those the stack names.
+        assert (loaded > 1000) == (mode == "full"), (mode, loaded)
         outputs[mode] = {p.parent.name: json.loads(p.read_text()) for p in outdir.glob("stacks/*/cdk.tf.json")}
-    assert outputs["lazy"] and outputs["lazy"] == outputs["full"]
+    assert len(outputs["lazy"]) == 2 and outputs["lazy"] == outputs["full"]
+    if profile == "prod":
+        dr_stack = next(body for name, body in outputs["lazy"].items() if name.endswith("-dr"))
+        assert dr_stack["resource"]["aws_route53_record"], "the prod profile exercises the DNS records"
+        assert dr_stack["resource"]["aws_cloudwatch_event_rule"], "and the automatic failover trigger"

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # (dr_stack.binding skips the ~1,500 eager submodule imports; the jsii assembly is still loaded).
 FULL_IMPORT = "import cdktf, cdktf_cdktf_provider_aws, cdktf_cdktf_provider_random"
 LAZY_IMPORT = (
-    "import sys; sys.path.insert(0, 'constructs'); import dr_stack; "
+    "import sys; sys.path.insert(0, 'constructs'); from dr_stack.binding import install; install(); "
     "import cdktf, cdktf_cdktf_provider_aws, cdktf_cdktf_provider_random"
 )
 TARGETS = {"ratio": 1.25, "synth_peak_mib": 1024, "suite_seconds": 180}

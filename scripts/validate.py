@@ -54,6 +54,7 @@ def synth(outdir: Path) -> None:
     env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
     code = (
         "import sys; sys.path[:0] = ['constructs']\n"
+        "from dr_stack.binding import install; install()\n"
         "from dr_stack.app import build_app\n"
         "from dr_stack.settings import load_settings\n"
         f"build_app(load_settings(), outdir={str(outdir)!r}).synth()\n"

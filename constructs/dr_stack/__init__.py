@@ -1,7 +1,5 @@
-"""Two-region warm-standby DR stack: constructs, settings and stacks."""
+"""Two-region warm-standby DR stack: constructs, settings and stacks.
 
-from dr_stack.binding import install as _install_lazy_binding
-
-# Cheap (it only registers an import hook); makes every later `from cdktf_cdktf_provider_aws.x import Y`
-# load one module instead of all of them.
-_install_lazy_binding()
+Entry points call ``dr_stack.binding.install()`` before the first import of the AWS binding (main.py, the tests'
+conftest, the scripts): importing this package does not change the import system by itself.
+"""
