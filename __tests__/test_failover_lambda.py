@@ -430,6 +430,7 @@ def test_unreachable_peer_region_costs_at_most_the_fence_timeout_in_total(world,
     attempt: the old code spent 3 x 20 s. The run goes on without it (a warning)."""
     script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
     aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", HANG, HANG, HANG)
+    aws.fail("autoscaling", PRIMARY_REGION, "UpdateAutoScalingGroup", HANG, HANG, HANG)
 
     result = invoke(world, aws, clock, event("failover"))
 
@@ -440,6 +441,7 @@ def test_unreachable_peer_region_costs_at_most_the_fence_timeout_in_total(world,
     assert fence["seconds"] <= 20.0  # FENCE_TIMEOUT_SECONDS, all attempts together
     assert "warnings in: standby_peer" in result["message"]
     assert len(aws.faults[("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups")]) == 2  # no 2nd attempt
+    assert len(aws.faults[("autoscaling", PRIMARY_REGION, "UpdateAutoScalingGroup")]) == 3  # never reached
     aws.faults.clear()
     assert world.capacity(PRIMARY_REGION) == FULL_CAPACITY
 
@@ -685,3 +687,17 @@ def test_drill_output_stream_is_injectable():
 
     assert result["status"] == "succeeded"
     assert "switchover_global_cluster called" in buffer.getvalue()
+
+
+def test_boto_clients_honour_the_standard_endpoint_variables(monkeypatch):
+    """boto3 >= 1.28 reads AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> (AWS SDKs and Tools Reference Guide,
+    "Service-specific endpoints"): the production factory sets no endpoint of its own, so an emulator can stand
+    in for AWS without code changes."""
+    from dr_failover.aws import BotoClients
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_RDS", "http://127.0.0.1:5001")
+    clients = BotoClients(boto3.session.Session())
+
+    assert clients("autoscaling", SECONDARY_REGION, timeout_seconds=5).meta.endpoint_url == "http://127.0.0.1:5000"
+    assert clients("rds", SECONDARY_REGION).meta.endpoint_url == "http://127.0.0.1:5001"

@@ -25,15 +25,18 @@ class RunClients:
         clock: Callable[[], float],
         read_only: bool,
         run_deadline: float | None = None,
+        final_deadline: float | None = None,
         jitter: Callable[[float, float], float] | None = None,
     ) -> None:
-        """``run_deadline``: epoch seconds after which no call may still be running (None: unbounded)."""
+        """``run_deadline``: epoch seconds after which no step's call may still be running (None: unbounded);
+        ``final_deadline``: the later bound of the closing calls (lock release), just before the Lambda ends."""
         self._config = config
         self._factory = factory
         self._sleep = sleep
         self._clock = clock
         self.read_only = read_only
         self.run_deadline = run_deadline
+        self.final_deadline = final_deadline
         self._jitter = jitter
 
     def get(
@@ -44,9 +47,12 @@ class RunClients:
         deadline: float | None = None,
         attempts: int = TARGET_CALL_ATTEMPTS,
         call_timeout: float | None = None,
+        final: bool = False,
     ) -> Any:
-        """A guarded client bounded by the earlier of ``deadline`` and the run's deadline."""
-        bounds = [d for d in (deadline, self.run_deadline) if d is not None]
+        """A guarded client bounded by the earlier of ``deadline`` and the run's deadline (``final``: the later
+        deadline kept for the closing calls, so the lock can still be released after a step used its time)."""
+        run_bound = self.final_deadline if final else self.run_deadline
+        bounds = [d for d in (deadline, run_bound) if d is not None]
         policy = RetryPolicy(max_attempts=attempts)
         if call_timeout is not None:
             policy.call_timeout = call_timeout

@@ -54,8 +54,10 @@ PLANS: dict[str, tuple[str, ...]] = {
 }
 # Seconds kept free at the end of the Lambda's time for traffic switch, notification and release.
 BUDGET_RESERVE_SECONDS = 60.0
-# No AWS call may still be running this close to the Lambda's end (the release must fit after it).
+# No step's AWS call may still be running this close to the Lambda's end (the release must fit after it) ...
 CALL_RESERVE_SECONDS = 10.0
+# ... and the lock release itself ends this long before it.
+FINAL_RESERVE_SECONDS = 2.0
 SUCCEEDED = "succeeded"
 
 
@@ -123,6 +125,9 @@ class _Run:
         call_deadline = (
             self.started_at + time_budget_seconds - CALL_RESERVE_SECONDS if time_budget_seconds is not None else None
         )
+        final_deadline = (
+            self.started_at + time_budget_seconds - FINAL_RESERVE_SECONDS if time_budget_seconds is not None else None
+        )
         read_only = request.dry_run or not request.promotes
         self.clients = RunClients(
             owner.config,
@@ -131,22 +136,28 @@ class _Run:
             clock=owner.clock,
             read_only=read_only,
             run_deadline=call_deadline,
+            final_deadline=final_deadline,
             jitter=owner.jitter,
         )
         self.ctx = RunContext(owner.config, request, self.clients, owner.clock, owner.sleep, run_id)
-        self.lock = LeaseLock(
-            self.clients.target("dynamodb"),
-            table_name=owner.config.state_table_name,
-            global_cluster_id=owner.config.global_cluster_id,
-            clock=owner.clock,
-            lease_seconds=owner.config.lock_lease_seconds,
-        )
+        self.lock = self._lease_lock(final=False)
+        # The release gets the later deadline: a step that used all its time must not keep the lease held.
+        self.release_lease = self._lease_lock(final=True)
         self.steps: list[dict[str, Any]] = []
         self.journaling = False
         self.lock_written = False
         self.released = False
         self.lag_seconds: float | None = None
         self.resumed: LockRecord | None = None
+
+    def _lease_lock(self, *, final: bool) -> LeaseLock:
+        return LeaseLock(
+            self.clients.get("dynamodb", self.config.target_region, final=final),
+            table_name=self.config.state_table_name,
+            global_cluster_id=self.config.global_cluster_id,
+            clock=self.clock,
+            lease_seconds=self.config.lock_lease_seconds,
+        )
 
     # ----- result ---------------------------------------------------------------------------------
 
@@ -417,7 +428,7 @@ class _Run:
             return
         self.journaling = False
         try:
-            self.lock.release(self.run_id, FAILED)
+            self.release_lease.release(self.run_id, FAILED)
             self.released = True
             LOG.warning("lock released on an early exit of run %s", self.run_id)
         except Exception as error:  # noqa: BLE001 - logged; the lease expires on its own
@@ -505,7 +516,7 @@ class _Run:
 
     def release_lock(self, outcome: str) -> str:
         """End the lease, keeping the journal."""
-        self.lock.release(self.run_id, outcome)
+        self.release_lease.release(self.run_id, outcome)
         self.released = True
         return f"lock released, run marked {outcome}"
 

@@ -364,7 +364,8 @@ def notify(ctx: RunContext, *, event: str, body: dict[str, Any]) -> str:
     config = ctx.config
     subject = f"DR {ctx.request.mode} to {config.target_region} {event}: {config.global_cluster_id}"
     try:
-        ctx.clients.target("sns").publish(
+        # The closing deadline: the outcome is reported even when a step used all of the run's time.
+        ctx.clients.get("sns", config.target_region, final=True).publish(
             TopicArn=config.topic_arn,
             Subject=_subject(subject),
             Message=json.dumps({"event": event, **body}, indent=2, default=str),
