@@ -77,6 +77,14 @@ def test_readme_carries_the_budget_table() -> None:
     assert budget_table(load_settings(environ={})) in (ROOT / "README.md").read_text()
 
 
+def test_readme_carries_the_production_budget_table_and_it_meets_both_objectives() -> None:
+    settings = load_settings(
+        {"environment": "prod", "failover_automatic": True, "failover_decision_allowance_seconds": 0}, environ={}
+    )
+    assert budget_table(settings) in (ROOT / "README.md").read_text()
+    assert recovery_time_budget(settings).met and data_loss_budget(settings).met
+
+
 def test_budget_is_a_terraform_output(prod: Synthesized) -> None:
     output = prod.outputs()["recovery_budget"]
     assert output["description"]

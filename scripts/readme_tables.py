@@ -10,10 +10,17 @@ sys.path.insert(0, str(ROOT / "constructs"))
 from dr_stack.budget import budget_table  # noqa: E402
 from dr_stack.settings import load_settings, settings_table  # noqa: E402
 
+# The production profile with automatic failover (the budget does not depend on the domain).
+PROD_AUTOMATIC = {"environment": "prod", "failover_automatic": True, "failover_decision_allowance_seconds": 0}
+
 
 def tables() -> dict[str, str]:
     """Marker name -> generated markdown (defaults of the dev profile for the budget)."""
-    return {"settings-table": settings_table(), "budget-table": budget_table(load_settings(environ={}))}
+    return {
+        "settings-table": settings_table(),
+        "budget-table": budget_table(load_settings(environ={})),
+        "budget-table-prod": budget_table(load_settings(PROD_AUTOMATIC, environ={})),
+    }
 
 
 def write_readme() -> None:
