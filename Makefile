@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 PYTHON := .venv/bin/python
 PY_SOURCES := constructs lambda_src __tests__ scripts main.py
-TYPED_SOURCES := constructs/dr_stack lambda_src scripts main.py
+TYPED_SOURCES := constructs/dr_stack lambda_src scripts main.py __tests__
 STAMP_PY := .venv/.installed
 STAMP_NODE := node_modules/.installed
 STAMP_CHECKOV := .venv-checkov/.installed

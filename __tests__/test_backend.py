@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cdktf import Testing
+from cdktf import TerraformStack, Testing
 from conftest import Synthesized
 
 
@@ -127,5 +127,6 @@ def test_hcp_terraform_workspace_is_the_stack_name_without_a_prefix() -> None:
     settings = load_settings({"state_backend": "cloud", "tfc_organization": "acme"}, environ={})
     app = build_app(settings)
     dr_stack = next(child for child in app.node.children if child.node.id == "drapp-dev-dr")
+    assert isinstance(dr_stack, TerraformStack)
     cloud = Synthesized(Testing.synth(dr_stack)).data["terraform"]["cloud"]
     assert cloud["workspaces"] == {"name": "drapp-dev-dr"}

@@ -42,7 +42,7 @@ def region(monkeypatch):
         yield dynamodb, boto3.client("cloudwatch", region_name=SECONDARY_REGION)
 
 
-def _values(cloudwatch) -> list[float]:
+def _values(cloudwatch) -> list[tuple[float, float, float]]:
     from datetime import UTC, datetime, timedelta
 
     end = datetime.now(UTC) + timedelta(minutes=5)
