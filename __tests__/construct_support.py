@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from cdktf import TerraformStack, Testing
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from conftest import Synthesized
 from dr_stack.app_tier import AppTier, Capacity
+from dr_stack.credentials import DatabaseCredentials
+from dr_stack.database import GlobalDatabase
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
@@ -110,3 +113,47 @@ def app_tier(
         certificate_arn=certificate_arn,
         alarm_period_seconds=alarm_period_seconds,
     )
+
+
+def global_database(
+    stack: TerraformStack,
+    providers: RegionalProviders,
+    keys: dict[DrRole, RegionalKey],
+    networks: dict[DrRole, Network],
+    topics: dict[DrRole, AlarmTopic],
+    **options: Any,
+) -> GlobalDatabase:
+    """Credentials (variable mode) and a global database (id ``database``) with the constructs' defaults."""
+    credentials = DatabaseCredentials(
+        stack,
+        "db_credentials",
+        providers=providers,
+        keys=keys,
+        name_prefix="unit",
+        description="unit",
+        master_username="admin_user",
+        password_source="variable",  # noqa: S106 (the mode, not a password)
+    )
+    settings: dict[str, Any] = {
+        "name_prefix": "unit",
+        "engine": "aurora-mysql",
+        "engine_version": "8.0.mysql_aurora.3.08.2",
+        "parameter_group_family": "aurora-mysql8.0",
+        "port": 3306,
+        "database_name": "unitdb",
+        "instance_class": "db.serverless",
+        "instance_counts": {"primary": 1, "secondary": 1},
+    }
+    settings.update(options)
+    database = GlobalDatabase(
+        stack,
+        "database",
+        providers=providers,
+        networks=networks,
+        keys=keys,
+        alarm_topics=topics,
+        credentials=credentials,
+        **settings,
+    )
+    credentials.store_connection(database)
+    return database

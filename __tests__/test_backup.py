@@ -63,3 +63,46 @@ def test_service_role_trusts_aws_backup_with_its_managed_policies(dev: Synthesiz
         if key.startswith("backup_")
     )
     assert attached == ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]
+
+
+# ----- unit: DatabaseBackup in an empty stack -----
+
+
+@pytest.fixture(scope="module")
+def lone_backup() -> Synthesized:
+    """A backup of a small global database, recovery points kept 10 days."""
+    from construct_support import (
+        empty_stack,
+        global_database,
+        networks_and_topics,
+        provider_pair,
+        regional_keys,
+        synth,
+    )
+    from dr_stack.backup import DatabaseBackup
+
+    stack = empty_stack("backup")
+    providers = provider_pair(stack)
+    keys = regional_keys(stack, providers)
+    networks, topics = networks_and_topics(stack, providers, keys)
+    database = global_database(stack, providers, keys, networks, topics)
+    DatabaseBackup(
+        stack, "backup", providers=providers, keys=keys, database=database, name_prefix="unit", retention_days=10
+    )
+    return synth(stack)
+
+
+def test_unit_backup_keeps_points_and_copies_for_the_given_days(lone_backup: Synthesized) -> None:
+    rule = _rule(lone_backup)
+    assert rule["lifecycle"] == {"delete_after": 10}
+    (copy,) = rule["copy_action"]
+    assert copy["lifecycle"] == {"delete_after": 10}
+    assert copy["destination_vault_arn"] == lone_backup.ref("aws_backup_vault", "backup_secondary_vault", "arn")
+
+
+def test_unit_backup_selects_the_primary_cluster(lone_backup: Synthesized) -> None:
+    selection = lone_backup.only("aws_backup_selection")
+    assert selection["resources"] == [lone_backup.ref("aws_rds_cluster", "database_primary_cluster", "arn")]
+    assert Testing.to_have_resource_with_properties(
+        lone_backup.text, BackupVault.TF_RESOURCE_TYPE, {"name": "unit-secondary"}
+    )

@@ -470,3 +470,82 @@ def test_no_resource_outside_the_two_regions(dev: Synthesized) -> None:
         if _DATA_TIER.match(key)
     }
     assert providers <= {'"aws.primary"', '"aws.secondary"', '"random"'}
+
+
+# ----- unit: GlobalDatabase in an empty stack -----
+
+
+def _database_stack(**options: Any) -> Synthesized:
+    from construct_support import (
+        empty_stack,
+        global_database,
+        networks_and_topics,
+        provider_pair,
+        regional_keys,
+        synth,
+    )
+
+    stack = empty_stack("database")
+    providers = provider_pair(stack)
+    keys = regional_keys(stack, providers)
+    networks, topics = networks_and_topics(stack, providers, keys)
+    global_database(stack, providers, keys, networks, topics, **options)
+    return synth(stack)
+
+
+@pytest.fixture(scope="module")
+def lone_database() -> Synthesized:
+    """Serverless v2 within 2-16 ACU, 2 + 1 instances, protection off, 45 s lag threshold."""
+    return _database_stack(
+        serverless_capacity=(2.0, 16.0),
+        instance_counts={"primary": 2, "secondary": 1},
+        deletion_protection=False,
+        replication_lag_threshold_seconds=45,
+    )
+
+
+def test_unit_database_clusters_follow_the_given_props(lone_database: Synthesized) -> None:
+    primary = _cluster(lone_database, "primary")
+    assert primary["serverlessv2_scaling_configuration"] == {"min_capacity": 2, "max_capacity": 16}
+    assert (primary["cluster_identifier"], primary["database_name"], primary["port"]) == (
+        "unit-primary",
+        "unitdb",
+        3306,
+    )
+    assert primary["deletion_protection"] is False
+    assert Testing.to_have_resource_with_properties(
+        lone_database.text,
+        RdsGlobalCluster.TF_RESOURCE_TYPE,
+        {"global_cluster_identifier": "unit-global", "deletion_protection": False, "storage_encrypted": True},
+    )
+
+
+def test_unit_database_credentials_come_from_the_credentials_construct(lone_database: Synthesized) -> None:
+    primary, secondary = _cluster(lone_database, "primary"), _cluster(lone_database, "secondary")
+    assert primary["master_username"] == "admin_user"
+    assert primary["master_password_wo"] == "${var.db_master_password}"
+    assert primary["master_password_wo_version"] == 1
+    assert "master_username" not in secondary and "master_password_wo" not in secondary
+
+
+def test_unit_database_instance_counts_per_region(lone_database: Synthesized) -> None:
+    assert len(_instances(lone_database, "primary")) == 2
+    assert len(_instances(lone_database, "secondary")) == 1
+    assert {body["instance_class"] for body in lone_database.resources("aws_rds_cluster_instance").values()} == {
+        "db.serverless"
+    }
+
+
+def test_unit_database_lag_alarm_uses_the_threshold_in_milliseconds(lone_database: Synthesized) -> None:
+    alarm = lone_database.only("aws_cloudwatch_metric_alarm", "replication_lag_alarm")
+    assert (alarm["threshold"], alarm["provider"]) == (45_000, "aws.secondary")
+    assert alarm["dimensions"] == {"DBClusterIdentifier": "unit-secondary"}
+
+
+def test_unit_provisioned_class_has_no_serverless_scaling() -> None:
+    synth = _database_stack(instance_class="db.r6g.large")
+    assert "serverlessv2_scaling_configuration" not in _cluster(synth, "primary")
+
+
+def test_unit_database_has_no_ingress_until_connected(lone_database: Synthesized) -> None:
+    assert lone_database.resources("aws_vpc_security_group_ingress_rule") == {}
