@@ -3,7 +3,18 @@ SHELL := /bin/bash
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_NOSPIN := 1
 export PIPENV_YES := 1
+# No HashiCorp checkpoint (version/telemetry) lookups from cdktf or terraform.
 export CHECKPOINT_DISABLE := 1
+# Node's deprecation warnings concern jsii's and cdktf's own code (cdktf prints them as [ERROR]); a NODE_OPTIONS
+# without --max-old-space-size makes cdktf warn instead. Kept if the user sets NODE_OPTIONS.
+export NODE_OPTIONS ?= --max-old-space-size=4096 --no-deprecation
+# A TF_CLI_CONFIG_FILE naming a file that does not exist makes each terraform call cdktf makes during synth
+# warn, printed as [ERROR] four times: such a variable is not passed on.
+ifneq ($(TF_CLI_CONFIG_FILE),)
+ifeq ($(wildcard $(TF_CLI_CONFIG_FILE)),)
+unexport TF_CLI_CONFIG_FILE
+endif
+endif
 # The project's own Node (npm package `node`, major 22) and cdktf-cli come first on PATH.
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
@@ -34,9 +45,11 @@ $(STAMP_NODE): package.json package-lock.json
 	@touch $@
 
 ## synth: install what is missing, then synthesize every stack into cdktf.out/stacks/<stack>/cdk.tf.json
+# Outside a terminal (CI, `make synth > log`) CI=1 makes cdktf print the result once instead of a spinner frame
+# per tick (hundreds of lines).
 synth: setup
 	rm -rf cdktf.out
-	cdktf synth --output cdktf.out
+	if [ -t 1 ]; then cdktf synth --output cdktf.out; else CI=1 cdktf synth --output cdktf.out; fi
 
 ## test: install what is missing, then lint, type-check, run the whole test suite (synth, validate, scan, Lambda)
 test: setup

@@ -189,6 +189,8 @@ class NameRule:
     min_length: int = 1
     first: str = ""  # regular-expression class the first character must match (empty: any allowed)
     first_text: str = ""
+    last: str = ""  # regular-expression class the last character must match (empty: any allowed)
+    last_text: str = ""
     no_trailing_hyphen: bool = False
     no_double_hyphen: bool = False
     reserved_prefixes: tuple[str, ...] = ()
@@ -206,7 +208,9 @@ class NameRule:
             found.append(f"must contain only {self.chars_text} (has {''.join(bad)!r})")
         if self.first and name and not re.match(f"[{self.first}]", name):
             found.append(f"must start with {self.first_text}")
-        if self.no_trailing_hyphen and name.endswith("-"):
+        if self.last and name and not re.fullmatch(f"[{self.last}]", name[-1]):
+            found.append(f"must end with {self.last_text}")
+        elif self.no_trailing_hyphen and name.endswith("-"):
             found.append("must not end with a hyphen")
         if self.no_double_hyphen and "--" in name:
             found.append("must not contain two consecutive hyphens")
@@ -229,6 +233,7 @@ def _not_ip_address(name: str) -> str | None:
 _EXTRA_CHECKS = {
     "no_adjacent_dots": lambda name: "must not contain two adjacent periods" if ".." in name else None,
     "not_ip_address": _not_ip_address,
+    "alias_prefix": lambda name: None if name.startswith("alias/") else "must start with 'alias/'",
     "alias_not_aws": lambda name: "must not start with 'alias/aws/' (reserved for AWS managed keys)"
     if name.startswith("alias/aws/")
     else None,
@@ -264,7 +269,8 @@ RULES: dict[str, NameRule] = {
         chars_text="lowercase letters, digits, periods and hyphens",
         first="a-z0-9",
         first_text="a lowercase letter or digit",
-        no_trailing_hyphen=True,
+        last="a-z0-9",
+        last_text="a lowercase letter or digit",
         reserved_prefixes=("xn--", "sthree-", "amzn-s3-demo-"),
         reserved_suffixes=("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"),
         extra=("no_adjacent_dots", "not_ip_address"),
@@ -393,9 +399,7 @@ RULES: dict[str, NameRule] = {
         max_length=256,
         chars=f"{_ALNUM}/_-",
         chars_text="letters, digits and /_-",
-        first="a",
-        first_text="'alias/'",
-        extra=("alias_not_aws",),
+        extra=("alias_prefix", "alias_not_aws"),
     ),
     "aws_backup_vault.name": NameRule(
         "AWS Backup vault name",
@@ -439,8 +443,8 @@ RULES: dict[str, NameRule] = {
         # `<reference_name>-<36-character unique id>`, which leaves 27.
         f"{_AWS}/Route53/latest/APIReference/API_CreateHealthCheck.html",
         max_length=27,
-        chars=f"{_ALNUM}_.-",
-        chars_text="letters, digits and ._-",
+        chars=r"\x20-\x7e",
+        chars_text="printable ASCII characters",
     ),
     "aws_secretsmanager_secret.name": NameRule(
         "Secrets Manager secret name",
