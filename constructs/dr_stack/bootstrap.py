@@ -27,6 +27,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
 )
 
 from constructs import Construct
+from dr_stack import names
 from dr_stack.iam import trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.providers import default_tags
@@ -136,7 +137,7 @@ class BootstrapStack(TerraformStack):
             self,
             "state_replication_role",
             provider=provider,
-            name=f"{settings.name_prefix}-tfstate-replication",
+            name=names.state_replication_role_name(settings.name_prefix),
             assume_role_policy=trust_policy("s3.amazonaws.com"),
         )
         policy = IamRolePolicy(

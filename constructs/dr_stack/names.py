@@ -77,6 +77,11 @@ def state_lock_table_name(prefix: str, configured: str = "") -> str:
     return configured or f"{prefix}-tflock"
 
 
+def state_replication_role_name(prefix: str) -> str:
+    """IAM role S3 assumes to replicate the state bucket to its replica."""
+    return f"{prefix}-tfstate-replication"
+
+
 def stack_names(prefix: str) -> tuple[str, str]:
     """Names of the bootstrap and DR stacks (cdktf.out/stacks/<name>, and HCP Terraform workspaces)."""
     return f"{prefix}-bootstrap", f"{prefix}-dr"
@@ -145,7 +150,7 @@ _PER_STACK: dict[str, tuple[str, ...]] = {
         "{p}-primary-region-down",
     ),
     "aws_dynamodb_table.name": ("{p}-app-state", "{p}-failover-state"),
-    "aws_iam_role.name": ("{p}-aws-backup", "{p}-primary-probe-role", "{p}-tfstate-replication"),
+    "aws_iam_role.name": ("{p}-aws-backup", "{p}-primary-probe-role"),
     "aws_iam_role_policy.name": ("write-run-reports",),
     "aws_lambda_function.function_name": ("{p}-primary-probe",),
     "aws_rds_global_cluster.global_cluster_identifier": ("{p}-global",),
@@ -173,6 +178,7 @@ def derived_names(prefix: str, *, state_bucket: str = "", state_lock_table: str 
         ("aws_s3_bucket.bucket", bucket),
         ("aws_s3_bucket.bucket", state_replica_bucket_name(bucket)),
         ("aws_dynamodb_table.name", state_lock_table_name(prefix, state_lock_table)),
+        ("aws_iam_role.name", state_replication_role_name(prefix)),
     ]
     return found
 
