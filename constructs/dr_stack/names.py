@@ -138,8 +138,12 @@ _PER_STACK: dict[str, tuple[str, ...]] = {
     "aws_backup_plan.name": ("{p}-database",),
     "aws_backup_selection.name": ("{p}-primary-cluster",),
     "aws_cloudwatch_dashboard.dashboard_name": ("{p}-dr",),
-    "aws_cloudwatch_event_rule.name": ("{p}-automatic-failover", "{p}-primary-probe-schedule"),
-    "aws_cloudwatch_log_group.name": ("/aws/lambda/{p}-primary-probe",),
+    "aws_cloudwatch_event_rule.name": (
+        "{p}-automatic-failover",
+        "{p}-primary-probe-schedule",
+        "{p}-switch-keeper-schedule",
+    ),
+    "aws_cloudwatch_log_group.name": ("/aws/lambda/{p}-primary-probe", "/aws/lambda/{p}-switch-keeper"),
     "aws_cloudwatch_metric_alarm.alarm_name": (
         "{p}-db-AuroraGlobalDBReplicationLag",
         "{p}-db-AuroraGlobalDBRPOLag",
@@ -148,15 +152,16 @@ _PER_STACK: dict[str, tuple[str, ...]] = {
         "{p}-primary-in-service-health-check",
         "{p}-traffic-switch-primary-fenced",
         "{p}-primary-region-down",
+        "{p}-primary-probe-silent",
     ),
     "aws_dynamodb_table.name": ("{p}-app-state", "{p}-failover-state"),
-    "aws_iam_role.name": ("{p}-aws-backup", "{p}-primary-probe-role"),
+    "aws_iam_role.name": ("{p}-aws-backup", "{p}-primary-probe-role", "{p}-switch-keeper-role"),
     "aws_iam_role_policy.name": ("write-run-reports",),
-    "aws_lambda_function.function_name": ("{p}-primary-probe",),
+    "aws_lambda_function.function_name": ("{p}-primary-probe", "{p}-switch-keeper"),
     "aws_rds_global_cluster.global_cluster_identifier": ("{p}-global",),
     "aws_route53_health_check.reference_name": ("primary-alb", "primary-in-service", "secondary-alb", "traffic-switch"),
     "aws_secretsmanager_secret.name": ("{p}-db-master",),
-    "aws_sqs_queue.name": ("{p}-primary-probe-dlq",),
+    "aws_sqs_queue.name": ("{p}-primary-probe-dlq", "{p}-switch-keeper-dlq"),
 }
 
 
