@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
+import dr_contract as contract
 
 
 class ProbeConfigError(ValueError):
@@ -26,14 +27,24 @@ class ProbeConfigError(ValueError):
 def read_config(environ: Mapping[str, str]) -> dict[str, Any]:
     """Validate the probe's environment; one error names the variable, the value and what is allowed."""
     config: dict[str, Any] = {}
-    for name in ("PROBE_URL", "METRIC_NAMESPACE", "METRIC_NAME", "GLOBAL_CLUSTER_ID"):
+    for name in (
+        contract.PROBE_URL,
+        contract.METRIC_NAMESPACE_VARIABLE,
+        contract.PROBE_METRIC_NAME_VARIABLE,
+        contract.GLOBAL_CLUSTER_ID,
+    ):
         value = environ.get(name, "")
         if not value:
             raise ProbeConfigError(f"environment variable {name} must be set, got {value!r}")
         config[name] = value
-    if not config["PROBE_URL"].startswith(("https://", "http://")):
-        raise ProbeConfigError(f"environment variable PROBE_URL must be an http(s) URL, got {config['PROBE_URL']!r}")
-    for name, default, low, high in (("PROBE_ATTEMPTS", "3", 1, 5), ("PROBE_TIMEOUT_SECONDS", "5", 1, 20)):
+    if not config[contract.PROBE_URL].startswith(("https://", "http://")):
+        raise ProbeConfigError(
+            f"environment variable PROBE_URL must be an http(s) URL, got {config[contract.PROBE_URL]!r}"
+        )
+    for name, default, low, high in (
+        (contract.PROBE_ATTEMPTS, "3", 1, 5),
+        (contract.PROBE_TIMEOUT_SECONDS, "5", 1, 20),
+    ):
         raw = environ.get(name, default)
         if not raw.isdigit() or not low <= int(raw) <= high:
             raise ProbeConfigError(
@@ -89,7 +100,7 @@ def handler(
         MetricData=[
             {
                 "MetricName": config["METRIC_NAME"],
-                "Dimensions": [{"Name": "GlobalCluster", "Value": config["GLOBAL_CLUSTER_ID"]}],
+                "Dimensions": [{"Name": contract.GLOBAL_CLUSTER_DIMENSION, "Value": config["GLOBAL_CLUSTER_ID"]}],
                 "Value": 1.0 if healthy else 0.0,
                 "Unit": "Count",
             }
