@@ -7,6 +7,8 @@ there), and health-check status alarms live in us-east-1 (the only region Route5
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cdktf import TerraformIterator, Token
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
@@ -26,8 +28,7 @@ from dr_stack.app_tier import HTTP_PORT, HTTPS_PORT, AppTier
 from dr_stack.budget import ROUTE53_METRIC_PERIOD_SECONDS, TRAFFIC_SWITCH_PERIOD_SECONDS
 from dr_stack.contract import contract
 from dr_stack.monitoring import AlarmTopic
-from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, RegionalProviders
-from dr_stack.settings import Settings
+from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, RegionalProviders
 
 # The switch metric's names come from the Lambda contract: the orchestrator writes 1 to fence the primary
 # (traffic moves to the secondary) and 0 to let it back; the switch keeper re-publishes it every minute.
@@ -40,27 +41,30 @@ VALIDATION_RECORD_TTL_SECONDS = 300
 
 
 class HostedZone(Construct):
-    """The public hosted zone of the domain: created (create_hosted_zone) or looked up by hosted_zone_name."""
+    """The public hosted zone of the domain: created here or looked up by name."""
 
-    def __init__(self, scope: Construct, id_: str, *, provider: AwsProvider, settings: Settings) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        provider: AwsProvider,
+        zone_name: str,
+        create: bool = False,
+        comment: str = "",
+    ) -> None:
+        """The public zone ``zone_name`` (Route53 is global: ``provider`` is the primary one). ``create`` False: an
+        existing public zone of that name is looked up; True: a new zone is created with ``comment``."""
         super().__init__(scope, id_)
         self.provider = provider
-        self.created = settings.create_hosted_zone
-        if settings.create_hosted_zone:
-            zone = Route53Zone(
-                self,
-                "zone",
-                provider=provider,
-                name=settings.hosted_zone_name,
-                comment=f"{settings.name_prefix}: DR failover records",
-            )
+        self.created = create
+        if create:
+            zone = Route53Zone(self, "zone", provider=provider, name=zone_name, comment=comment)
             self._zone_id = zone.zone_id
         else:
-            found = DataAwsRoute53Zone(
-                self, "zone", provider=provider, name=settings.hosted_zone_name, private_zone=False
-            )
+            found = DataAwsRoute53Zone(self, "zone", provider=provider, name=zone_name, private_zone=False)
             self._zone_id = found.zone_id
-        self._zone_name = settings.hosted_zone_name
+        self._zone_name = zone_name
 
     @property
     def zone_id(self) -> str:
@@ -77,17 +81,19 @@ class ValidatedCertificate(Construct):
     """An ACM certificate for the domain in one region (ALBs need one in their own region), DNS-validated."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, provider: AwsProvider, settings: Settings, role: str, zone: HostedZone
+        self, scope: Construct, id_: str, *, provider: AwsProvider, domain_name: str, zone: HostedZone, name: str
     ) -> None:
+        """A certificate for ``domain_name`` in the region of ``provider``, validated by records in ``zone``;
+        ``name`` is its Name tag."""
         super().__init__(scope, id_)
         certificate = AcmCertificate(
             self,
             "certificate",
             provider=provider,
-            domain_name=settings.domain_name,
+            domain_name=domain_name,
             validation_method="DNS",
             key_algorithm="EC_prime256v1",
-            tags={"Name": f"{settings.name_prefix}-{role}"},
+            tags={"Name": name},
             lifecycle={"create_before_destroy": True},
         )
         options = TerraformIterator.from_complex_list(certificate.domain_validation_options, "domain_name")
@@ -129,24 +135,38 @@ class DnsFailover(Construct):
         id_: str,
         *,
         providers: RegionalProviders,
-        settings: Settings,
-        app_tiers: dict[str, AppTier],
-        alarm_topics: dict[str, AlarmTopic],
+        app_tiers: Mapping[DrRole, AppTier],
+        alarm_topics: Mapping[DrRole, AlarmTopic],
         us_east_1_topic_arn: str,
+        name_prefix: str,
+        global_cluster_identifier: str,
+        health_check_path: str = "/health",
+        health_check_interval_seconds: int = 10,
+        health_check_failure_threshold: int = 3,
+        alarm_evaluation_periods: int = 1,
         zone: HostedZone | None = None,
+        domain_name: str | None = None,
     ) -> None:
-        """``us_east_1_topic_arn``: SNS topic in us-east-1 for the health-check alarms (Route53 publishes its
-        metrics there only, and an alarm can only notify a topic of its own region). ``zone``: None (no domain)
-        means health checks and the traffic switch without records."""
+        """Health checks on the ALBs of ``app_tiers`` (``health_check_path`` every ``health_check_interval_seconds``,
+        unhealthy after ``health_check_failure_threshold`` failures), the traffic switch of the global cluster
+        ``global_cluster_identifier`` (its alarm notifies the secondary topic of ``alarm_topics``) and alarms on
+        the checks after ``alarm_evaluation_periods`` minutes. ``name_prefix`` starts every name.
+
+        ``us_east_1_topic_arn``: SNS topic in us-east-1 for the health-check alarms (Route53 publishes its metrics
+        there only, and an alarm can only notify a topic of its own region). ``zone`` and ``domain_name``: None
+        (no domain) means health checks over HTTP and the traffic switch, without records; given, HTTPS checks
+        and PRIMARY/SECONDARY records for ``domain_name`` in ``zone``."""
         super().__init__(scope, id_)
-        self._settings = settings
+        if (zone is None) != (domain_name is None):
+            raise ValueError("DnsFailover needs both zone and domain_name, or neither")
         self._zone = zone
+        self._domain_name = domain_name
         self._app_tiers = app_tiers
         route53 = providers.primary
         https = zone is not None
-        name = settings.name_prefix
+        name = name_prefix
 
-        self.health_checks: dict[str, Route53HealthCheck] = {}
+        self.health_checks: dict[DrRole, Route53HealthCheck] = {}
         for role in ROLES:
             self.health_checks[role] = Route53HealthCheck(
                 self,
@@ -155,9 +175,9 @@ class DnsFailover(Construct):
                 type="HTTPS" if https else "HTTP",
                 fqdn=app_tiers[role].alb_dns_name,
                 port=HTTPS_PORT if https else HTTP_PORT,
-                resource_path=settings.health_check_path,
-                request_interval=settings.health_check_interval_seconds,
-                failure_threshold=settings.health_check_failure_threshold,
+                resource_path=health_check_path,
+                request_interval=health_check_interval_seconds,
+                failure_threshold=health_check_failure_threshold,
                 measure_latency=True,
                 enable_sni=True if https else None,
                 regions=list(HEALTH_CHECKER_REGIONS),
@@ -169,7 +189,7 @@ class DnsFailover(Construct):
         # the secondary region, which it can reach when the primary region cannot be; the switch keeper there
         # re-publishes the item's value every minute. A Route53 health check follows this alarm's data stream, so
         # traffic moves without any Route53 (us-east-1 control plane) call during a failover.
-        self.traffic_switch_region_name = settings.secondary_region
+        self.traffic_switch_region_name = providers.secondary_region
         self.traffic_switch_alarm = CloudwatchMetricAlarm(
             self,
             "traffic_switch_alarm",
@@ -179,7 +199,7 @@ class DnsFailover(Construct):
             "to the secondary. The orchestrator writes 0 to let the primary back.",
             namespace=TRAFFIC_SWITCH_NAMESPACE,
             metric_name=TRAFFIC_SWITCH_METRIC,
-            dimensions={TRAFFIC_SWITCH_DIMENSION: settings.global_cluster_identifier},
+            dimensions={TRAFFIC_SWITCH_DIMENSION: global_cluster_identifier},
             statistic="Maximum",
             period=TRAFFIC_SWITCH_PERIOD_SECONDS,
             evaluation_periods=1,
@@ -218,7 +238,7 @@ class DnsFailover(Construct):
             tags={"Name": f"{name}-primary-serving"},
         )
 
-        self.records: dict[str, Route53Record] = {}
+        self.records: dict[DrRole, Route53Record] = {}
         if zone is not None:
             record_health_checks = {
                 "primary": self.primary_calculated_health_check.id,
@@ -230,7 +250,7 @@ class DnsFailover(Construct):
                     f"{role}_record",
                     provider=route53,
                     zone_id=zone.zone_id,
-                    name=settings.domain_name,
+                    name=domain_name,
                     type="A",
                     set_identifier=role,
                     failover_routing_policy=Route53RecordFailoverRoutingPolicy(type=role.upper()),
@@ -260,7 +280,7 @@ class DnsFailover(Construct):
                 dimensions={"HealthCheckId": check_id},
                 statistic="Minimum",
                 period=ROUTE53_METRIC_PERIOD_SECONDS,
-                evaluation_periods=settings.alarm_evaluation_periods,
+                evaluation_periods=alarm_evaluation_periods,
                 threshold=1,
                 comparison_operator="LessThanThreshold",
                 treat_missing_data="breaching",
@@ -276,9 +296,9 @@ class DnsFailover(Construct):
     @property
     def app_fqdn(self) -> str:
         """Name users reach the app at: the domain, or the primary ALB's DNS name without one."""
-        return self._settings.domain_name or self._app_tiers["primary"].alb_dns_name
+        return self._domain_name or self._app_tiers["primary"].alb_dns_name
 
-    def health_check_id(self, role: str) -> str:
+    def health_check_id(self, role: DrRole) -> str:
         """Id of the Route53 health check on a region's ALB."""
         return self.health_checks[role].id
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from cdktf import App, AssetType, Fn, TerraformAsset
@@ -26,7 +28,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
 from constructs import Construct
-from dr_stack.app_tier import AppTier
+from dr_stack.app_tier import AppTier, Capacity
 from dr_stack.budget import PROBE_PERIOD_SECONDS
 from dr_stack.contract import contract
 from dr_stack.database import GlobalDatabase
@@ -34,8 +36,7 @@ from dr_stack.dns import DnsFailover
 from dr_stack.iam import trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
-from dr_stack.providers import ROLES, DrRole, dr_role, peer_of
-from dr_stack.settings import Settings
+from dr_stack.providers import ROLES, DrRole, RegionalProviders, dr_role, peer_of
 from dr_stack.state_table import GlobalTable
 
 LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda_src"
@@ -79,7 +80,6 @@ class RegionalLambda(Construct):
         id_: str,
         *,
         provider: AwsProvider,
-        settings: Settings,
         key: RegionalKey,
         asset: TerraformAsset,
         function_name: str,
@@ -88,14 +88,18 @@ class RegionalLambda(Construct):
         reserved_concurrency: int,
         timeout: int,
         statements: list[dict[str, object]],
+        log_retention_days: int = 30,
     ) -> None:
+        """``function_name`` runs ``handler`` from ``asset`` in the region of ``provider``; its logs, queue and
+        environment are encrypted with ``key`` (of that region); ``statements`` add to the role's own needs
+        (logs, tracing, dead letters, the key). ``log_retention_days``: how long CloudWatch Logs keeps its logs."""
         super().__init__(scope, id_)
         self.log_group = CloudwatchLogGroup(
             self,
             "log_group",
             provider=provider,
             name=f"/aws/lambda/{function_name}",
-            retention_in_days=settings.log_retention_days,
+            retention_in_days=log_retention_days,
             kms_key_id=key.key_arn,
         )
         self.dead_letter_queue = SqsQueue(
@@ -189,6 +193,38 @@ class RegionalLambda(Construct):
         return self.function.arn
 
 
+@dataclass(frozen=True)
+class FailoverProps:
+    """What the orchestrators, the keeper and the automatic trigger are told (built from the settings by the stack)."""
+
+    name_prefix: str
+    """Start of every function, rule and alarm name."""
+    active_capacity: Capacity
+    """App capacity the promoted region is raised to (the primary role's)."""
+    standby_capacity: Capacity
+    """App capacity the region that stops serving keeps (the secondary role's min and desired)."""
+    rpo_minutes: int
+    """Recovery point objective the orchestrator reports against."""
+    rto_minutes: int
+    """Recovery time objective the orchestrator reports against."""
+    promotion_timeout_seconds: int
+    """Deadline of the promotion wait; the lock lease outlives it by LEASE_MARGIN_SECONDS."""
+    fence_timeout_seconds: int
+    """Deadline of fencing the primary (writing the traffic switch)."""
+    automatic_min_interval_seconds: int
+    """Least time between two automatic failovers."""
+    probe_failure_periods: int
+    """Failed one-minute probes before the primary counts as down."""
+    health_check_path: str = "/health"
+    """Path the probe requests on the primary ALB."""
+    automatic: bool = False
+    """False: no probe and no trigger, a person starts a failover. True: the probe's alarm invokes it."""
+    probe_over_https: bool = False
+    """True when the ALBs serve HTTPS (a domain is set): the probe then requests https://."""
+    log_retention_days: int = 30
+    """How long CloudWatch Logs keeps the functions' logs."""
+
+
 class FailoverOrchestrators(Construct):
     """One orchestrator per region, each promoting its own region; least-privilege IAM on the stack's ARNs."""
 
@@ -197,29 +233,35 @@ class FailoverOrchestrators(Construct):
         scope: Construct,
         id_: str,
         *,
-        providers: object,
-        settings: Settings,
-        keys: dict[str, RegionalKey],
-        topics: dict[str, AlarmTopic],
+        providers: RegionalProviders,
+        keys: Mapping[DrRole, RegionalKey],
+        topics: Mapping[DrRole, AlarmTopic],
         database: GlobalDatabase,
-        app_tiers: dict[str, AppTier],
+        app_tiers: Mapping[DrRole, AppTier],
         state_table: GlobalTable,
         dns: DnsFailover,
+        props: FailoverProps,
     ) -> None:
+        """Orchestrators for ``database`` and ``app_tiers`` (locks and journal in ``state_table``, traffic switch
+        and peer health from ``dns``, notices to ``topics``), the switch keeper, and the automatic trigger when
+        ``props.automatic`` is on."""
         super().__init__(scope, id_)
-        self.settings = settings
+        self.props = props
+        self._providers = providers
+        self._global_cluster_identifier = database.global_cluster_identifier
         asset = TerraformAsset(
             self, "lambda_source", path=str(lambda_source_dir(App.of(self).outdir)), type=AssetType.ARCHIVE
         )
         self.asset = asset
-        self.functions: dict[str, RegionalLambda] = {}
-        active_min, active_max, active_desired = settings.app_capacity("primary")
+        self.functions: dict[DrRole, RegionalLambda] = {}
+        active = props.active_capacity
+        active_min, active_max, active_desired = active.minimum, active.maximum, active.desired
         # The region that stops serving keeps the warm-standby capacity (the secondary role's min/desired).
-        standby_min, _standby_max, standby_desired = settings.app_capacity("secondary")
+        standby_min, standby_desired = props.standby_capacity.minimum, props.standby_capacity.desired
         for role in ROLES:
             peer = _peer(role)
-            provider = providers.for_role(role)  # type: ignore[attr-defined]
-            region, peer_region = settings.region_of(role), settings.region_of(peer)
+            provider = providers.for_role(role)
+            region, peer_region = providers.region_of(role), providers.region_of(peer)
             environment = {
                 contract.GLOBAL_CLUSTER_ID: database.global_cluster_identifier,
                 contract.TARGET_REGION: region,
@@ -237,30 +279,30 @@ class FailoverOrchestrators(Construct):
                 contract.STANDBY_DESIRED: str(standby_desired),
                 contract.TOPIC_ARN: topics[role].topic_arn,
                 contract.STATE_TABLE_NAME: state_table.table_name,
-                contract.RPO_MINUTES: str(settings.rpo_minutes),
-                contract.RTO_MINUTES: str(settings.rto_minutes),
-                contract.PROMOTION_TIMEOUT_SECONDS: str(settings.failover_promotion_timeout_seconds),
+                contract.RPO_MINUTES: str(props.rpo_minutes),
+                contract.RTO_MINUTES: str(props.rto_minutes),
+                contract.PROMOTION_TIMEOUT_SECONDS: str(props.promotion_timeout_seconds),
                 # The lease outlives the longest step (the promotion wait) by two minutes, so a crashed run
                 # can be resumed soon after, never while a live run is still waiting.
-                contract.LOCK_LEASE_SECONDS: str(settings.failover_promotion_timeout_seconds + LEASE_MARGIN_SECONDS),
-                contract.FENCE_TIMEOUT_SECONDS: str(settings.failover_fence_timeout_seconds),
-                contract.AUTOMATIC_MIN_INTERVAL_SECONDS: str(settings.failover_automatic_min_interval_seconds),
+                contract.LOCK_LEASE_SECONDS: str(props.promotion_timeout_seconds + LEASE_MARGIN_SECONDS),
+                contract.FENCE_TIMEOUT_SECONDS: str(props.fence_timeout_seconds),
+                contract.AUTOMATIC_MIN_INTERVAL_SECONDS: str(props.automatic_min_interval_seconds),
                 contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
                 contract.TRAFFIC_SWITCH_REGION: dns.traffic_switch_region,
                 contract.TRAFFIC_SWITCH_METRIC_VARIABLE: contract.TRAFFIC_SWITCH_METRIC,
                 contract.HEALTH_CHECK_ID: dns.health_check_id(peer),
                 contract.PROBE_METRIC_VARIABLE: contract.PROBE_METRIC,
-                contract.PROBE_FAILURE_PERIODS: str(settings.health_check_failure_threshold),
+                contract.PROBE_FAILURE_PERIODS: str(props.probe_failure_periods),
             }
             statements = self._statements(role, database, app_tiers, topics, state_table, dns)
             self.functions[role] = RegionalLambda(
                 self,
                 f"{role}_orchestrator",
                 provider=provider,
-                settings=settings,
+                log_retention_days=props.log_retention_days,
                 key=keys[role],
                 asset=asset,
-                function_name=f"{settings.name_prefix}-{role}-failover",
+                function_name=f"{props.name_prefix}-{role}-failover",
                 handler=ORCHESTRATOR_HANDLER,
                 environment=environment,
                 reserved_concurrency=1,
@@ -268,7 +310,7 @@ class FailoverOrchestrators(Construct):
                 statements=statements,
             )
         self._switch_keeper(providers, keys, state_table, dns, asset)
-        if settings.failover_automatic:
+        if props.automatic:
             self._automatic_trigger(providers, keys, topics, app_tiers, dns, asset)
 
     def _scheduled(self, id_: str, provider: AwsProvider, function: RegionalLambda, name: str) -> None:
@@ -291,8 +333,8 @@ class FailoverOrchestrators(Construct):
 
     def _switch_keeper(
         self,
-        providers: object,
-        keys: dict[str, RegionalKey],
+        providers: RegionalProviders,
+        keys: Mapping[DrRole, RegionalKey],
         state_table: GlobalTable,
         dns: DnsFailover,
         asset: TerraformAsset,
@@ -302,14 +344,14 @@ class FailoverOrchestrators(Construct):
         Route53 evaluates a CLOUDWATCH_METRIC health check from the alarm's data stream, so a switch written
         once would age out; the keeper keeps the stream alive without any call into the other region.
         """
-        settings = self.settings
-        provider = providers.secondary  # type: ignore[attr-defined]
-        name = f"{settings.name_prefix}-switch-keeper"
+        props = self.props
+        provider = providers.secondary
+        name = f"{props.name_prefix}-switch-keeper"
         self.switch_keeper = RegionalLambda(
             self,
             "switch_keeper",
             provider=provider,
-            settings=settings,
+            log_retention_days=props.log_retention_days,
             key=keys["secondary"],
             asset=asset,
             function_name=name,
@@ -318,7 +360,7 @@ class FailoverOrchestrators(Construct):
             timeout=30,
             environment={
                 contract.STATE_TABLE_NAME: state_table.table_name,
-                contract.GLOBAL_CLUSTER_ID: settings.global_cluster_identifier,
+                contract.GLOBAL_CLUSTER_ID: self._global_cluster_identifier,
                 contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
                 contract.TRAFFIC_SWITCH_METRIC_VARIABLE: contract.TRAFFIC_SWITCH_METRIC,
             },
@@ -344,8 +386,8 @@ class FailoverOrchestrators(Construct):
         self,
         role: DrRole,
         database: GlobalDatabase,
-        app_tiers: dict[str, AppTier],
-        topics: dict[str, AlarmTopic],
+        app_tiers: Mapping[DrRole, AppTier],
+        topics: Mapping[DrRole, AlarmTopic],
         state_table: GlobalTable,
         dns: DnsFailover,
     ) -> list[dict[str, object]]:
@@ -413,23 +455,23 @@ class FailoverOrchestrators(Construct):
 
     def _automatic_trigger(
         self,
-        providers: object,
-        keys: dict[str, RegionalKey],
-        topics: dict[str, AlarmTopic],
-        app_tiers: dict[str, AppTier],
+        providers: RegionalProviders,
+        keys: Mapping[DrRole, RegionalKey],
+        topics: Mapping[DrRole, AlarmTopic],
+        app_tiers: Mapping[DrRole, AppTier],
         dns: DnsFailover,
         asset: TerraformAsset,
     ) -> None:
         """Probe the primary from the secondary region; its alarm there invokes the secondary orchestrator."""
-        settings = self.settings
-        provider = providers.secondary  # type: ignore[attr-defined]
-        scheme = "https" if settings.domain_name else "http"
-        name = f"{settings.name_prefix}-primary-probe"
+        props = self.props
+        provider = providers.secondary
+        scheme = "https" if props.probe_over_https else "http"
+        name = f"{props.name_prefix}-primary-probe"
         self.probe = RegionalLambda(
             self,
             "primary_probe",
             provider=provider,
-            settings=settings,
+            log_retention_days=props.log_retention_days,
             key=keys["secondary"],
             asset=asset,
             function_name=name,
@@ -437,10 +479,10 @@ class FailoverOrchestrators(Construct):
             reserved_concurrency=1,
             timeout=60,
             environment={
-                contract.PROBE_URL: f"{scheme}://{app_tiers['primary'].alb_dns_name}{settings.health_check_path}",
+                contract.PROBE_URL: f"{scheme}://{app_tiers['primary'].alb_dns_name}{props.health_check_path}",
                 contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
                 contract.PROBE_METRIC_NAME_VARIABLE: contract.PROBE_METRIC,
-                contract.GLOBAL_CLUSTER_ID: settings.global_cluster_identifier,
+                contract.GLOBAL_CLUSTER_ID: self._global_cluster_identifier,
             },
             statements=[
                 {
@@ -459,15 +501,15 @@ class FailoverOrchestrators(Construct):
             self,
             "primary_down_alarm",
             provider=provider,
-            alarm_name=f"{settings.name_prefix}-primary-region-down",
+            alarm_name=f"{props.name_prefix}-primary-region-down",
             alarm_description="Primary endpoint probed from the secondary region failed: automatic failover",
             namespace=contract.METRIC_NAMESPACE,
             metric_name=PROBE_METRIC,
-            dimensions={contract.GLOBAL_CLUSTER_DIMENSION: settings.global_cluster_identifier},
+            dimensions={contract.GLOBAL_CLUSTER_DIMENSION: self._global_cluster_identifier},
             statistic="Maximum",
             period=SCHEDULE_PERIOD_SECONDS,
-            evaluation_periods=settings.health_check_failure_threshold,
-            datapoints_to_alarm=settings.health_check_failure_threshold,
+            evaluation_periods=props.probe_failure_periods,
+            datapoints_to_alarm=props.probe_failure_periods,
             threshold=1,
             comparison_operator="LessThanThreshold",
             treat_missing_data="notBreaching",
@@ -479,14 +521,14 @@ class FailoverOrchestrators(Construct):
             self,
             "probe_silent_alarm",
             provider=provider,
-            alarm_name=f"{settings.name_prefix}-primary-probe-silent",
+            alarm_name=f"{props.name_prefix}-primary-probe-silent",
             alarm_description="The primary probe published nothing: automatic failover cannot see the primary",
             namespace=contract.METRIC_NAMESPACE,
             metric_name=PROBE_METRIC,
-            dimensions={contract.GLOBAL_CLUSTER_DIMENSION: settings.global_cluster_identifier},
+            dimensions={contract.GLOBAL_CLUSTER_DIMENSION: self._global_cluster_identifier},
             statistic="SampleCount",
             period=SCHEDULE_PERIOD_SECONDS,
-            evaluation_periods=settings.health_check_failure_threshold,
+            evaluation_periods=props.probe_failure_periods,
             threshold=1,
             comparison_operator="LessThanThreshold",
             treat_missing_data="breaching",
@@ -497,13 +539,13 @@ class FailoverOrchestrators(Construct):
             self,
             "automatic_failover_rule",
             provider=provider,
-            name=f"{settings.name_prefix}-automatic-failover",
+            name=f"{props.name_prefix}-automatic-failover",
             event_pattern=json.dumps(
                 {
                     "source": ["aws.cloudwatch"],
                     "detail-type": ["CloudWatch Alarm State Change"],
                     "detail": {
-                        "alarmName": [f"{settings.name_prefix}-primary-region-down"],
+                        "alarmName": [f"{props.name_prefix}-primary-region-down"],
                         "state": {"value": ["ALARM"]},
                     },
                 }
@@ -519,7 +561,7 @@ class FailoverOrchestrators(Construct):
             input=json.dumps(
                 {
                     "mode": "failover",
-                    "target_region": settings.secondary_region,
+                    "target_region": self._providers.secondary_region,
                     "dry_run": False,
                     "reason": "automatic: primary endpoint probe failed from the secondary region",
                     "trigger": contract.AUTOMATIC_TRIGGER,
@@ -536,10 +578,10 @@ class FailoverOrchestrators(Construct):
             source_arn=trigger.arn,
         )
 
-    def function_name(self, role: str) -> str:
+    def function_name(self, role: DrRole) -> str:
         """Name of the orchestrator that promotes `role`'s region."""
         return self.functions[role].function_name
 
-    def function_arn(self, role: str) -> str:
+    def function_arn(self, role: DrRole) -> str:
         """ARN of the orchestrator that promotes `role`'s region."""
         return self.functions[role].function_arn

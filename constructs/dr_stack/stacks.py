@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TypeVar
-
 from cdktf import TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_random.provider import RandomProvider
 
@@ -17,7 +14,7 @@ from dr_stack.credentials import DatabaseCredentials, PasswordSource
 from dr_stack.dashboard import DrDashboard
 from dr_stack.database import Engine, GlobalDatabase, connect
 from dr_stack.dns import DnsFailover, HostedZone, ValidatedCertificate
-from dr_stack.failover import FailoverOrchestrators
+from dr_stack.failover import FailoverOrchestrators, FailoverProps
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
@@ -29,7 +26,6 @@ from dr_stack.state_table import GlobalTable
 from dr_stack.waf import WebAcl
 
 TERRAFORM_VERSION = ">= 1.11.0"
-T = TypeVar("T")
 
 
 def _password_source(value: str) -> PasswordSource:
@@ -41,9 +37,10 @@ def _password_source(value: str) -> PasswordSource:
     raise ValueError(f"db_password_source must be random or variable, got {value!r}")
 
 
-def _str_keyed(by_role: Mapping[DrRole, T]) -> dict[str, T]:
-    """A by-role mapping for the constructs that still take str keys (dns.py, failover.py)."""
-    return {str(role): value for role, value in by_role.items()}
+def _capacity(settings: Settings, role: DrRole) -> Capacity:
+    """App capacity of a region in its normal DR role."""
+    low, high, desired = settings.app_capacity(role)
+    return Capacity(minimum=low, maximum=high, desired=desired)
 
 
 def _engine(value: str) -> Engine:
@@ -210,7 +207,14 @@ class DrStack(TerraformStack):
         settings, providers = self.settings, self.providers
         # Route53 is global: the zone and every record live on the primary provider.
         self.dns_zone = (
-            HostedZone(self, "dns_zone", provider=providers.primary, settings=settings)
+            HostedZone(
+                self,
+                "dns_zone",
+                provider=providers.primary,
+                zone_name=settings.hosted_zone_name,
+                create=settings.create_hosted_zone,
+                comment=f"{settings.name_prefix}: DR failover records",
+            )
             if settings.domain_name
             else None
         )
@@ -220,12 +224,16 @@ class DrStack(TerraformStack):
             provider = providers.for_role(role)
             certificate = (
                 ValidatedCertificate(
-                    self, f"{role}_certificate", provider=provider, settings=settings, role=role, zone=self.dns_zone
+                    self,
+                    f"{role}_certificate",
+                    provider=provider,
+                    domain_name=settings.domain_name,
+                    zone=self.dns_zone,
+                    name=f"{settings.name_prefix}-{role}",
                 )
                 if self.dns_zone is not None
                 else None
             )
-            low, high, desired = settings.app_capacity(role)
             app_tier = AppTier(
                 self,
                 f"{role}_app_tier",
@@ -236,7 +244,7 @@ class DrStack(TerraformStack):
                 network=self.networks[role],
                 key=self.keys[role],
                 alarm_topic=self.topics[role],
-                capacity=Capacity(minimum=low, maximum=high, desired=desired),
+                capacity=_capacity(settings, role),
                 app_name=settings.name_prefix,
                 certificate_arn=certificate.certificate_arn if certificate is not None else None,
                 app_port=settings.app_port,
@@ -274,11 +282,17 @@ class DrStack(TerraformStack):
             self,
             "dns_failover",
             providers=providers,
-            settings=settings,
-            app_tiers=_str_keyed(self.app_tiers),
-            alarm_topics=_str_keyed(self.topics),
+            app_tiers=self.app_tiers,
+            alarm_topics=self.topics,
             us_east_1_topic_arn=self._route53_alarm_topic_arn(),
+            name_prefix=settings.name_prefix,
+            global_cluster_identifier=self.database.global_cluster_identifier,
+            health_check_path=settings.health_check_path,
+            health_check_interval_seconds=settings.health_check_interval_seconds,
+            health_check_failure_threshold=settings.health_check_failure_threshold,
+            alarm_evaluation_periods=settings.alarm_evaluation_periods,
             zone=self.dns_zone,
+            domain_name=settings.domain_name if self.dns_zone is not None else None,
         )
         self.dashboard = DrDashboard(
             self,
@@ -319,17 +333,32 @@ class DrStack(TerraformStack):
 
     def _build_failover(self) -> None:
         """The failover orchestrator Lambda in each region, and the automatic trigger when it is on (issue 5)."""
+        settings = self.settings
         self.failover = FailoverOrchestrators(
             self,
             "failover",
             providers=self.providers,
-            settings=self.settings,
-            keys=_str_keyed(self.keys),
-            topics=_str_keyed(self.topics),
+            keys=self.keys,
+            topics=self.topics,
             database=self.database,
-            app_tiers=_str_keyed(self.app_tiers),
+            app_tiers=self.app_tiers,
             state_table=self.failover_state_table,
             dns=self.dns,
+            props=FailoverProps(
+                name_prefix=settings.name_prefix,
+                active_capacity=_capacity(settings, "primary"),
+                standby_capacity=_capacity(settings, "secondary"),
+                rpo_minutes=settings.rpo_minutes,
+                rto_minutes=settings.rto_minutes,
+                promotion_timeout_seconds=settings.failover_promotion_timeout_seconds,
+                fence_timeout_seconds=settings.failover_fence_timeout_seconds,
+                automatic_min_interval_seconds=settings.failover_automatic_min_interval_seconds,
+                probe_failure_periods=settings.health_check_failure_threshold,
+                health_check_path=settings.health_check_path,
+                automatic=settings.failover_automatic,
+                probe_over_https=bool(settings.domain_name),
+                log_retention_days=settings.log_retention_days,
+            ),
         )
         for role in ROLES:
             TerraformOutput(
