@@ -199,13 +199,21 @@ def test_the_maximal_configuration_shortens_only_load_balancer_names(maximal_nam
     assert len(shortened) == 4 and all(len(name) == 32 for name in shortened)
 
 
-def test_settings_validation_checks_every_name_the_stack_creates(maximal_names: list[tuple[str, str]]) -> None:
-    """The synth-time check (names.derived_names) covers each name the synthesized stacks really carry."""
+def test_settings_validation_checks_every_name_the_stack_creates(
+    maximal_names: list[tuple[str, str]], dev: Synthesized, prod_stacks: dict[str, Synthesized]
+) -> None:
+    """The synth-time check (names.derived_names) covers each name the synthesized stacks really carry: the
+    maximal configuration, the dev defaults (no domain) and the prod profile."""
     from dr_stack.names import derived_names
 
-    checked = set(derived_names(MAXIMAL_PREFIX))
-    missing = sorted(set(maximal_names) - checked)
-    assert not missing, f"names the stack creates but settings validation does not check: {missing}"
+    configurations = [
+        (MAXIMAL_PREFIX, maximal_names),
+        ("drapp-dev", literal_names(dev)),
+        ("drapp-prod", [name for stack in prod_stacks.values() for name in literal_names(stack)]),
+    ]
+    for prefix, names in configurations:
+        missing = sorted(set(names) - set(derived_names(prefix)))
+        assert not missing, f"names the stack creates but settings validation does not check: {missing}"
 
 
 def test_names_rules_agree_with_the_documented_rules(maximal_names: list[tuple[str, str]]) -> None:
