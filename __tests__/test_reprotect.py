@@ -271,3 +271,39 @@ def test_spec_errors_name_every_missing_key():
     assert "instance_count must be an integer >= 1, got 0" in message
     with pytest.raises(SpecError, match="is required"):
         ClusterSpec.from_environment({}, cluster_id=CLUSTER, region=REGION, global_cluster_id=GLOBAL)
+
+
+# ----- the mode through the event contract and the handler --------------------------------------------------
+
+
+def test_reprotect_event_needs_a_reason_unless_it_is_a_dry_run():
+    from dr_failover.events import EventError, parse_event
+
+    dry = parse_event({"mode": "reprotect", "target_region": REGION, "dry_run": True}, function_region=REGION)
+    assert dry.mode == "reprotect" and dry.dry_run and not dry.promotes
+    with pytest.raises(EventError, match="reason is required for mode 'reprotect'"):
+        parse_event({"mode": "reprotect", "target_region": REGION}, function_region=REGION)
+
+
+def test_reprotect_without_the_stacks_spec_is_invalid_and_makes_no_call():
+    """A function deployed without REPROTECT_CLUSTER_SPEC answers 'invalid' naming the variable."""
+    from dr_failover.config import load_config
+    from dr_failover.handler import handle_event
+    from support.harness import static_env
+
+    calls = []
+
+    def factory(service, region, *, timeout_seconds=None):
+        calls.append(service)
+        raise AssertionError("no client may be made")
+
+    config = load_config(static_env("us-east-1"))
+    result = handle_event(
+        {"mode": "reprotect", "target_region": "us-east-1", "dry_run": True},
+        config=config,
+        clients_factory=factory,
+        run_id="r",
+    )
+    assert result["status"] == "invalid"
+    assert "REPROTECT_CLUSTER_SPEC is required" in result["message"]
+    assert calls == []

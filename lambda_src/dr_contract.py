@@ -81,3 +81,25 @@ PROBE_HANDLER: Final = "dr_probe.handler.handler"
 
 # The event the automatic trigger sends (EventBridge rule input) carries this trigger value.
 AUTOMATIC_TRIGGER: Final = "automatic"
+
+# ----- Recovery operations: readiness, end-to-end recovery time, run reports, capacity, reprotect -------------
+READINESS_MODE: Final = "readiness"
+REPROTECT_MODE: Final = "reprotect"
+# 1 = every readiness check of this region passed (published by the scheduled readiness run), 0 = not ready.
+READY_METRIC: Final = "ReadyForFailover"
+# One datapoint per check (1 pass / 0 fail), dimension CHECK_DIMENSION = the check's name.
+READINESS_CHECK_METRIC: Final = "ReadinessCheck"
+CHECK_DIMENSION: Final = "Check"
+REGION_DIMENSION: Final = "Region"
+# From the first failed primary signal (else the run start) until the target region serves.
+END_TO_END_RECOVERY_METRIC: Final = "EndToEndRecoveryTimeSeconds"
+# Object key prefix of the run reports in the region's report bucket.
+REPORT_PREFIX: Final = "runs"
+REPORT_BUCKET: Final = "REPORT_BUCKET"
+REPORT_KMS_KEY_ARN: Final = "REPORT_KMS_KEY_ARN"
+ALARM_NAME_PREFIX: Final = "ALARM_NAME_PREFIX"
+CAPACITY_PERCENT: Final = "CAPACITY_PERCENT"
+MIN_SUCCESS_PERCENT: Final = "MIN_SUCCESS_PERCENT"
+TARGET_GROUP_ARN: Final = "TARGET_GROUP_ARN"
+SERVING_TIMEOUT_SECONDS: Final = "SERVING_TIMEOUT_SECONDS"
+REPROTECT_CLUSTER_SPEC: Final = "REPROTECT_CLUSTER_SPEC"

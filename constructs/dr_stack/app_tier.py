@@ -680,6 +680,11 @@ class AppTier(Construct):
         return self.load_balancer.arn_suffix
 
     @property
+    def target_group_arn(self) -> str:
+        """ARN of the target group (the orchestrator counts its healthy targets)."""
+        return self.target_group.arn
+
+    @property
     def target_group_arn_suffix(self) -> str:
         """ARN suffix of the target group (the CloudWatch TargetGroup dimension)."""
         return self.target_group.arn_suffix

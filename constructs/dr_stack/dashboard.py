@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
@@ -51,10 +51,12 @@ class DrDashboard(Construct):
         rto_minutes: int,
         rpo_minutes: int,
         response_time_alarm_seconds: float = 1.0,
+        extra_widgets: Sequence[dict[str, Any]] = (),
     ) -> None:
         """A dashboard called ``<name_prefix>-dr`` in the primary region over ``app_tiers``, ``database`` and
         ``dns``. ``rto_minutes``/``rpo_minutes`` are quoted in the header and drawn as the lag limit;
-        ``response_time_alarm_seconds`` is drawn on the latency graph."""
+        ``response_time_alarm_seconds`` is drawn on the latency graph; ``extra_widgets`` are appended after the
+        stack's own widgets (empty: none)."""
         super().__init__(scope, id_)
         secondary_cluster = database.cluster_identifier("secondary")
         regions = providers.regions
@@ -172,6 +174,7 @@ class DrDashboard(Construct):
                 ],
                 stat="Maximum",
             ),
+            *extra_widgets,
         ]
         self.dashboard = CloudwatchDashboard(
             self,

@@ -241,10 +241,12 @@ class FailoverOrchestrators(Construct):
         state_table: GlobalTable,
         dns: DnsFailover,
         props: FailoverProps,
+        extra_environment: Mapping[DrRole, dict[str, str]] | None = None,
     ) -> None:
         """Orchestrators for ``database`` and ``app_tiers`` (locks and journal in ``state_table``, traffic switch
         and peer health from ``dns``, notices to ``topics``), the switch keeper, and the automatic trigger when
-        ``props.automatic`` is on."""
+        ``props.automatic`` is on. ``extra_environment``: more variables per region role (recovery operations);
+        None: none."""
         super().__init__(scope, id_)
         self.props = props
         self._providers = providers
@@ -293,6 +295,7 @@ class FailoverOrchestrators(Construct):
                 contract.HEALTH_CHECK_ID: dns.health_check_id(peer),
                 contract.PROBE_METRIC_VARIABLE: contract.PROBE_METRIC,
                 contract.PROBE_FAILURE_PERIODS: str(props.probe_failure_periods),
+                **(extra_environment or {}).get(role, {}),
             }
             statements = self._statements(role, database, app_tiers, topics, state_table, dns)
             self.functions[role] = RegionalLambda(

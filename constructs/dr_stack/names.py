@@ -103,7 +103,9 @@ _PER_REGION: dict[str, tuple[str, ...]] = {
         "/aws/vpc/{p}-{r}/flow-logs",
         "aws-waf-logs-{p}-{r}",
     ),
+    "aws_cloudwatch_event_rule.name": ("{p}-{r}-readiness",),
     "aws_cloudwatch_metric_alarm.alarm_name": (
+        "{p}-{r}-not-ready",
         "{p}-{r}-alb-health-check",
         "{p}-{r}-alb-5xx",
         "{p}-{r}-app-in-service",

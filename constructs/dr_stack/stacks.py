@@ -10,9 +10,10 @@ from dr_stack.app_tier import AppTier, Capacity
 from dr_stack.backend import configure_backend
 from dr_stack.backup import DatabaseBackup
 from dr_stack.budget import budget_output
+from dr_stack.contract import contract
 from dr_stack.credentials import DatabaseCredentials, PasswordSource
-from dr_stack.dashboard import DrDashboard
-from dr_stack.database import Engine, GlobalDatabase, connect
+from dr_stack.dashboard import WIDGET_WIDTH, DrDashboard
+from dr_stack.database import CA_CERTIFICATE, Engine, GlobalDatabase, connect
 from dr_stack.dns import DnsFailover, HostedZone, ValidatedCertificate
 from dr_stack.failover import FailoverOrchestrators, FailoverProps
 from dr_stack.keys import RegionalKey
@@ -20,6 +21,8 @@ from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
 from dr_stack.outputs import add_data_outputs, add_outputs, cost_optimization_notes, security_configuration
 from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, make_aws_providers
+from dr_stack.readiness import ReadinessSchedule, readiness_dimensions, readiness_widget
+from dr_stack.recovery import grant_recovery_operations, reprotect_cluster_spec
 from dr_stack.reports import RunReportBucket
 from dr_stack.settings import Settings
 from dr_stack.state_table import GlobalTable
@@ -305,6 +308,13 @@ class DrStack(TerraformStack):
             rto_minutes=settings.rto_minutes,
             rpo_minutes=settings.rpo_minutes,
             response_time_alarm_seconds=settings.alb_response_time_alarm_seconds,
+            extra_widgets=[
+                readiness_widget(
+                    global_cluster_id=settings.global_cluster_identifier,
+                    regions={role: settings.region_of(role) for role in ROLES},
+                    width=WIDGET_WIDTH,
+                )
+            ],
         )
 
     def _route53_alarm_topic_arn(self) -> str:
@@ -332,8 +342,10 @@ class DrStack(TerraformStack):
         return topic.topic_arn
 
     def _build_failover(self) -> None:
-        """The failover orchestrator Lambda in each region, and the automatic trigger when it is on (issue 5)."""
+        """The failover orchestrator Lambda in each region, and the automatic trigger when it is on (issue 5);
+        its recovery operations: run reports, readiness schedule, reprotect and capacity matching (issue 12)."""
         settings = self.settings
+        self._build_run_reports()
         self.failover = FailoverOrchestrators(
             self,
             "failover",
@@ -359,6 +371,7 @@ class DrStack(TerraformStack):
                 probe_over_https=bool(settings.domain_name),
                 log_retention_days=settings.log_retention_days,
             ),
+            extra_environment={role: self._recovery_environment(role) for role in ROLES},
         )
         for role in ROLES:
             TerraformOutput(
@@ -367,7 +380,89 @@ class DrStack(TerraformStack):
                 value=self.failover.function_name(role),
                 description=f"Orchestrator that promotes the {role} region (invoke it in that region)",
             )
-        self._build_run_reports()
+        self._build_recovery_operations()
+
+    def _recovery_environment(self, role: DrRole) -> dict[str, str]:
+        """The orchestrator's variables for recovery operations in `role`'s region (names: dr_contract)."""
+        settings, database = self.settings, self.database
+        return {
+            contract.REPORT_BUCKET: self.run_reports[role].bucket_name,
+            contract.REPORT_KMS_KEY_ARN: self.keys[role].key_arn,
+            contract.ALARM_NAME_PREFIX: f"{settings.name_prefix}-",
+            contract.CAPACITY_PERCENT: str(settings.failover_capacity_percent),
+            contract.MIN_SUCCESS_PERCENT: str(settings.failover_min_success_percent),
+            contract.TARGET_GROUP_ARN: self.app_tiers[role].target_group_arn,
+            # The budget's launch + health-check grace terms: how long the target may take to serve.
+            contract.SERVING_TIMEOUT_SECONDS: str(
+                settings.app_scale_up_allowance_seconds + settings.app_health_check_grace_seconds
+            ),
+            contract.REPROTECT_CLUSTER_SPEC: reprotect_cluster_spec(
+                db_subnet_group_name=database.subnet_groups[role].name,
+                vpc_security_group_ids=[database.security_group_id(role)],
+                kms_key_arn=self.keys[role].key_arn,
+                cluster_parameter_group_name=database.cluster_parameter_groups[role].name,
+                port=settings.db_port,
+                backup_retention_days=settings.db_backup_retention_days,
+                backup_window=settings.db_backup_window,
+                maintenance_window=settings.db_maintenance_window,
+                log_exports=list(settings.db_log_exports),
+                deletion_protection=settings.db_deletion_protection,
+                serverless_min_capacity=settings.db_serverless_min_capacity,
+                serverless_max_capacity=settings.db_serverless_max_capacity,
+                instance_class=settings.db_instance_class,
+                instance_count=getattr(settings, f"{role}_db_instance_count"),
+                instance_parameter_group_name=database.instance_parameter_groups[role].name,
+                monitoring_interval=settings.db_monitoring_interval_seconds,
+                monitoring_role_arn=database.monitoring_roles[role].arn,
+                ca_certificate=CA_CERTIFICATE,
+            ),
+        }
+
+    def _build_recovery_operations(self) -> None:
+        """Per region: the orchestrator may write run reports, run the readiness checks on a schedule (alarm to
+        SNS when not ready), re-add its cluster (reprotect) and match the writer's capacity (issue 12)."""
+        settings, database = self.settings, self.database
+        self.readiness: dict[str, ReadinessSchedule] = {}
+        for role in ROLES:
+            provider, key = self.providers.for_role(role), self.keys[role]
+            function = self.failover.functions[role]
+            region = settings.region_of(role)
+            self.run_reports[role].grant_write(function.role)
+            schedule = ReadinessSchedule(
+                self,
+                f"{role}_readiness",
+                provider=provider,
+                name=f"{settings.name_prefix}-{role}",
+                region=region,
+                function_name=function.function_name,
+                function_arn=function.function_arn,
+                interval_minutes=settings.readiness_check_interval_minutes,
+                alarm_topic_arn=self.topics[role].topic_arn,
+                metric_namespace=contract.METRIC_NAMESPACE,
+                ready_metric=contract.READY_METRIC,
+                dimensions=readiness_dimensions(settings.global_cluster_identifier, region),
+                event={"mode": contract.READINESS_MODE, "target_region": region},
+            )
+            schedule.grant_checks(function.role, role_arn=function.role.arn)
+            self.readiness[role] = schedule
+            grant_recovery_operations(
+                self,
+                f"{role}_recovery_operations",
+                provider=provider,
+                role=function.role,
+                region=region,
+                partition=key.partition,
+                account_id=key.account_id,
+                global_cluster_arn=database.global_cluster_arn,
+                cluster_identifier=database.cluster_identifier(role),
+                cluster_arn=database.cluster_arn(role),
+                peer_cluster_arn=database.cluster_arn("secondary" if role == "primary" else "primary"),
+                subnet_group_name=database.subnet_groups[role].name,
+                cluster_parameter_group_name=database.cluster_parameter_groups[role].name,
+                instance_parameter_group_name=database.instance_parameter_groups[role].name,
+                kms_key_arn=key.key_arn,
+                monitoring_role_arn=database.monitoring_roles[role].arn,
+            )
 
     def _build_run_reports(self) -> None:
         """A report bucket per region that its orchestrator writes each run's JSON + Markdown timeline to (issue 12)."""
@@ -387,7 +482,6 @@ class DrStack(TerraformStack):
                 # dev stacks are torn down often; prod keeps its reports if the stack is destroyed.
                 force_destroy=settings.environment != "prod",
             )
-            reports.grant_write(self.failover.functions[role].role)
             self.run_reports[role] = reports
             TerraformOutput(
                 self,

@@ -64,7 +64,8 @@ SERVER_FAULT_CODES = frozenset(
 TRANSIENT_NETWORK_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
 # Repeating these after an ambiguous failure could start a second promotion: the caller looks first.
 NON_IDEMPOTENT_OPERATIONS = frozenset({"FailoverGlobalCluster", "SwitchoverGlobalCluster"})
-READ_ONLY_PREFIXES = ("Describe", "Get", "List")
+# Simulate*: IAM's policy simulator evaluates policies and changes nothing (IAM API reference).
+READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Simulate")
 
 DEFAULT_CALL_TIMEOUT_SECONDS = 60
 # Per-attempt connect/read timeouts are rounded down to one of these, so a handful of clients are cached.
@@ -114,7 +115,7 @@ class DeadlineExceeded(TimeoutError):
 
 
 def is_read_only(operation: str) -> bool:
-    """True for operations that only read (Describe*, Get*, List*)."""
+    """True for operations that only read (Describe*, Get*, List*, Simulate*)."""
     return operation.startswith(READ_ONLY_PREFIXES)
 
 

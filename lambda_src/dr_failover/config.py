@@ -24,6 +24,12 @@ _ASG_NAME_RE = re.compile(r"^[^:]{1,255}$")
 _NAMESPACE_RE = re.compile(r"^[0-9A-Za-z.\-_/#:]{1,255}$")
 _METRIC_NAME_RE = re.compile(r"^[^\s:][^:]{0,254}$")
 _HEALTH_CHECK_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+_ALARM_PREFIX_RE = re.compile(r"^.{1,255}$")
+_TARGET_GROUP_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$"
+)
 
 
 class ConfigError(ValueError):
@@ -63,6 +69,15 @@ class Config:
     probe_metric: str = contract.PROBE_METRIC
     probe_failure_periods: int = 3
     automatic_min_interval_seconds: int = 3600
+    # Recovery operations (readiness, capacity matching, end-to-end recovery time, run report, reprotect).
+    report_bucket: str | None = None
+    report_kms_key_arn: str | None = None
+    alarm_name_prefix: str | None = None
+    capacity_percent: int = 100
+    min_success_percent: int = 100
+    target_group_arn: str | None = None
+    serving_timeout_seconds: int = 300
+    reprotect_cluster_spec: str | None = None
 
     @property
     def rpo_seconds(self) -> int:
@@ -190,6 +205,34 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
     ),
     (contract.PROBE_FAILURE_PERIODS, "probe_failure_periods", _integer(1, 10), 3),
     (contract.AUTOMATIC_MIN_INTERVAL_SECONDS, "automatic_min_interval_seconds", _integer(0, 604_800), 3600),
+    (
+        contract.REPORT_BUCKET,
+        "report_bucket",
+        _optional(_text(_BUCKET_RE, "an S3 bucket name (3-63 of lowercase letters, digits, '.', '-'), or empty")),
+        None,
+    ),
+    (
+        contract.REPORT_KMS_KEY_ARN,
+        "report_kms_key_arn",
+        _optional(_text(_KEY_ARN_RE, "a KMS key ARN: arn:aws:kms:<region>:<account>:key/<id>, or empty")),
+        None,
+    ),
+    (
+        contract.ALARM_NAME_PREFIX,
+        "alarm_name_prefix",
+        _optional(_text(_ALARM_PREFIX_RE, "a CloudWatch alarm name prefix (1-255 characters), or empty")),
+        None,
+    ),
+    (contract.CAPACITY_PERCENT, "capacity_percent", _integer(1, 1000), 100),
+    (contract.MIN_SUCCESS_PERCENT, "min_success_percent", _integer(1, 100), 100),
+    (
+        contract.TARGET_GROUP_ARN,
+        "target_group_arn",
+        _optional(_text(_TARGET_GROUP_ARN_RE, "an ELBv2 target group ARN, or empty")),
+        None,
+    ),
+    (contract.SERVING_TIMEOUT_SECONDS, "serving_timeout_seconds", _integer(0, 3600), 300),
+    (contract.REPROTECT_CLUSTER_SPEC, "reprotect_cluster_spec", _optional(lambda raw: raw), None),
 )
 
 
@@ -202,6 +245,13 @@ def _arn_field(arn: str, field: str) -> str:
 # (rule, message). Each message names the variables and their values; evaluated only when every
 # variable parsed on its own.
 CROSS_RULES: tuple[tuple[Callable[[Config], bool], Callable[[Config], str]], ...] = (
+    (
+        lambda c: (c.report_bucket is None) == (c.report_kms_key_arn is None),
+        lambda c: (
+            "REPORT_BUCKET and REPORT_KMS_KEY_ARN must be set together (reports are written SSE-KMS with that key), "
+            f"got {c.report_bucket!r} and {c.report_kms_key_arn!r}"
+        ),
+    ),
     (
         lambda c: c.peer_region != c.target_region,
         lambda c: f"PEER_REGION must differ from TARGET_REGION, got both {c.target_region!r}",

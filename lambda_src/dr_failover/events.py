@@ -2,7 +2,7 @@
 
 Event (a JSON object)::
 
-    {"mode": "preflight" | "switchover" | "failover" | "status",
+    {"mode": "preflight" | "switchover" | "failover" | "status" | "readiness" | "reprotect",
      "target_region": "<region>",
      "dry_run": false,
      "reason": "free text",
@@ -12,13 +12,16 @@ Event (a JSON object)::
 - ``mode`` (required): ``preflight`` runs the read-only readiness checks only; ``switchover`` is a
   planned move without data loss (SwitchoverGlobalCluster, needs a healthy primary and replication
   lag within the RPO); ``failover`` is for a regional outage (FailoverGlobalCluster with
-  AllowDataLoss=true); ``status`` reads the run journal (lock item) and changes nothing.
+  AllowDataLoss=true); ``status`` reads the run journal (lock item) and changes nothing;
+  ``readiness`` (the schedule's mode) runs the read-only checks and publishes ReadyForFailover and one
+  metric per check; ``reprotect`` re-adds this region's cluster to the global cluster as a secondary
+  when it lost its place (``dry_run`` true first: it says exactly what is missing).
 - ``target_region`` (required): must equal the function's own region (TARGET_REGION). Each region
   has its own function and it promotes only its own region; to promote another region, invoke the
   function deployed there.
 - ``dry_run`` (optional, JSON boolean, default false): run the read-only checks and report what
   would be done, changing nothing (no lock, no notification, no metric, no scaling, no promotion).
-- ``reason`` (string, required for switchover and failover, optional for preflight and status): why
+- ``reason`` (string, required for switchover, failover and a reprotect that is not a dry run): why
   the run was started; non-empty, at most 256 characters. It goes into notifications and the result.
 - ``run_id`` (optional; 1-64 of letters, digits, ``.``, ``_``, ``-``): an idempotency key chosen by the
   caller. A second invocation with the run id of a finished run returns that run's outcome and starts
@@ -41,9 +44,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dr_contract import AUTOMATIC_TRIGGER
+from dr_contract import AUTOMATIC_TRIGGER, READINESS_MODE, REPROTECT_MODE
 
-MODES = ("preflight", "switchover", "failover", "status")
+MODES = ("preflight", "switchover", "failover", "status", READINESS_MODE, REPROTECT_MODE)
 PROMOTING_MODES = ("switchover", "failover")
 TRIGGERS = ("operator", AUTOMATIC_TRIGGER)
 ALLOWED_KEYS = ("mode", "target_region", "dry_run", "reason", "run_id", "trigger")
@@ -116,8 +119,9 @@ def parse_event(event: Any, *, function_region: str) -> FailoverRequest:
         raise EventError("dry_run", f"dry_run must be a JSON boolean (true or false), got {_show(dry_run)}")
 
     reason = event.get("reason")
+    needs_reason = mode in PROMOTING_MODES or (mode == REPROTECT_MODE and not dry_run)
     if reason is None:
-        if mode in PROMOTING_MODES:
+        if needs_reason:
             raise EventError(
                 "reason",
                 f"reason is required for mode {mode!r}: a non-empty string of at "
@@ -128,7 +132,7 @@ def parse_event(event: Any, *, function_region: str) -> FailoverRequest:
         raise EventError(
             "reason", f"reason must be a string of at most {MAX_REASON_LENGTH} characters, got {_show(reason)}"
         )
-    elif mode in PROMOTING_MODES and not reason.strip():
+    elif needs_reason and not reason.strip():
         raise EventError("reason", f"reason must not be empty for mode {mode!r}, got {reason!r}")
     elif len(reason) > MAX_REASON_LENGTH:
         raise EventError(

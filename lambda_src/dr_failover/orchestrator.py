@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import dr_contract as contract
 from botocore.exceptions import ClientError
 
 from dr_failover.aws import ClientsFactory, error_code
@@ -31,6 +32,8 @@ from dr_failover.config import Config
 from dr_failover.events import FailoverRequest
 from dr_failover.lock import FAILED, RUNNING, AutomaticTooSoon, LeaseLock, LockHeld, LockRecord
 from dr_failover.preflight import PreflightReport, run_preflight
+from dr_failover.readiness import run_readiness
+from dr_failover.reprotect import run_reprotect
 from dr_failover.steps import (
     RunContext,
     StepWarning,
@@ -103,6 +106,12 @@ class Orchestrator:
 
     def run(self, request: FailoverRequest, *, run_id: str, time_budget_seconds: float | None = None) -> dict[str, Any]:
         """Run ``request`` to completion (or refusal) and return the result."""
+        if request.mode == contract.READINESS_MODE:
+            return run_readiness(self.config, self.clients_factory, clock=self.clock, sleep=self.sleep, run_id=run_id)
+        if request.mode == contract.REPROTECT_MODE:
+            return run_reprotect(
+                self.config, self.clients_factory, request, clock=self.clock, sleep=self.sleep, run_id=run_id
+            )
         return _Run(self, request, run_id, time_budget_seconds).execute()
 
 

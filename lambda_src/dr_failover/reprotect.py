@@ -17,13 +17,21 @@ never deleted here: the operator decides, with the commands the assessment print
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import dr_contract as contract
 from botocore.exceptions import ClientError
 
-SPEC_VARIABLE = "REPROTECT_CLUSTER_SPEC"
+if TYPE_CHECKING:
+    from dr_failover.aws import ClientsFactory
+    from dr_failover.config import Config
+    from dr_failover.events import FailoverRequest
+
+LOG = logging.getLogger(__name__)
+SPEC_VARIABLE = contract.REPROTECT_CLUSTER_SPEC
 # Keys of the spec the stack writes (one JSON variable): the region's CreateDBCluster/CreateDBInstance settings.
 SPEC_KEYS = (
     "db_subnet_group_name",
@@ -400,3 +408,51 @@ def execute(spec: ClusterSpec, *, rds: Any, ec2: Any, kms: Any, dry_run: bool) -
             "(same identifiers and settings as the stack)"
         ),
     }
+
+
+def run_reprotect(
+    config: Config,
+    clients_factory: ClientsFactory,
+    request: FailoverRequest,
+    *,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    run_id: str,
+) -> dict[str, Any]:
+    """Mode ``reprotect`` of the function in the region to re-add; a dry run's clients refuse every change."""
+    from dr_failover.aws import error_code
+    from dr_failover.clients import RunClients
+
+    base = {"mode": contract.REPROTECT_MODE, "target_region": config.target_region, "run_id": run_id}
+    try:
+        spec = ClusterSpec.from_environment(
+            {SPEC_VARIABLE: config.reprotect_cluster_spec or ""},
+            cluster_id=config.target_cluster_id,
+            region=config.target_region,
+            global_cluster_id=config.global_cluster_id,
+        )
+    except SpecError as error:
+        return {**base, "status": "invalid", "message": str(error)}
+    clients = RunClients(config, clients_factory, sleep=sleep, clock=clock, read_only=request.dry_run)
+    try:
+        result = execute(
+            spec,
+            rds=clients.target("rds"),
+            ec2=clients.target("ec2"),
+            kms=clients.target("kms"),
+            dry_run=request.dry_run,
+        )
+    except Exception as error:  # noqa: BLE001 - an unknown state is reported, never guessed
+        return {**base, "status": "failed", "message": f"reprotect stopped: {error_code(error)}: {error}"}
+    result = {**result, **base, "reason": request.reason}
+    if not request.dry_run and "created" in result:
+        try:
+            clients.target("sns").publish(
+                TopicArn=config.topic_arn,
+                Subject=f"DR reprotect of {config.target_region}: {result['status']}"[:100],
+                Message=json.dumps(result, indent=2, default=str),
+            )
+        except Exception as error:  # noqa: BLE001 - the clusters are being created; the result says it all
+            result["message"] += f"; notification not sent ({error_code(error)})"
+    LOG.info("reprotect result %s", json.dumps(result, default=str))
+    return result

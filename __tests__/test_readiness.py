@@ -1,0 +1,368 @@
+# ruff: noqa: F811 - the shared fixtures (support.harness) are imported by name and requested as arguments
+"""Continuous readiness (lambda_src/dr_failover/readiness.py): IAM dry-run simulation, scaling-activity check,
+and the ReadyForFailover / ReadinessCheck metrics.
+
+IAM and STS go through botocore's Stubber (moto does not implement SimulatePrincipalPolicy; the Stubber
+checks each request against the IAM service model); CloudWatch and Auto Scaling are moto.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from dr_failover.preflight import Check
+from dr_failover.readiness import (
+    CHECK_METRIC,
+    READY_METRIC,
+    Permission,
+    is_ready,
+    publish_readiness,
+    readiness_metric_data,
+    role_arn_of_caller,
+    scaling_activity_check,
+    simulate_permissions,
+)
+from moto import mock_aws
+from support.drill import FAKE_CREDENTIALS
+
+REGION = "us-west-2"
+ROLE_ARN = "arn:aws:iam::123456789012:role/drapp-dev-secondary-failover-role"
+GLOBAL_ARN = "arn:aws:rds::123456789012:global-cluster:app-global"
+
+
+@pytest.fixture(autouse=True)
+def fake_aws_credentials(monkeypatch):
+    """Fake credentials only."""
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+
+
+def evaluation(action, resource, decision):
+    return {"EvalActionName": action, "EvalResourceName": resource, "EvalDecision": decision}
+
+
+def test_role_arn_is_derived_from_the_assumed_role_session():
+    """GetCallerIdentity of a Lambda returns arn:aws:sts::<account>:assumed-role/<role>/<session> (STS API
+    reference, GetCallerIdentity); the role ARN is arn:aws:iam::<account>:role/<role>."""
+    sts = boto3.client("sts", region_name=REGION)
+    stubber = Stubber(sts)
+    stubber.add_response(
+        "get_caller_identity",
+        {
+            "Arn": "arn:aws:sts::123456789012:assumed-role/drapp-dev-secondary-failover-role/fn",
+            "Account": "123456789012",
+            "UserId": "AROA:fn",
+        },
+    )
+    with stubber:
+        assert role_arn_of_caller(sts) == ROLE_ARN
+
+
+def test_simulation_passes_when_every_action_is_allowed_and_sends_the_condition_context():
+    """SimulatePrincipalPolicy takes PolicySourceArn, ActionNames, ResourceArns and ContextEntries
+    (ContextKeyType 'string'); without the context a condition on cloudwatch:namespace is not met."""
+    iam = boto3.client("iam", region_name="us-east-1")
+    stubber = Stubber(iam)
+    stubber.add_response(
+        "simulate_principal_policy",
+        {"EvaluationResults": [evaluation("rds:FailoverGlobalCluster", GLOBAL_ARN, "allowed")], "IsTruncated": False},
+        {"PolicySourceArn": ROLE_ARN, "ActionNames": ["rds:FailoverGlobalCluster"], "ResourceArns": [GLOBAL_ARN]},
+    )
+    stubber.add_response(
+        "simulate_principal_policy",
+        {"EvaluationResults": [evaluation("cloudwatch:PutMetricData", "*", "allowed")], "IsTruncated": False},
+        {
+            "PolicySourceArn": ROLE_ARN,
+            "ActionNames": ["cloudwatch:PutMetricData"],
+            "ResourceArns": ["*"],
+            "ContextEntries": [
+                {
+                    "ContextKeyName": "cloudwatch:namespace",
+                    "ContextKeyValues": ["DR/Failover"],
+                    "ContextKeyType": "string",
+                }
+            ],
+        },
+    )
+    with stubber:
+        check = simulate_permissions(
+            iam,
+            ROLE_ARN,
+            [
+                Permission("rds:FailoverGlobalCluster", (GLOBAL_ARN,)),
+                Permission("cloudwatch:PutMetricData", context=(("cloudwatch:namespace", "DR/Failover"),)),
+            ],
+        )
+    assert check.ok, check.detail
+    stubber.assert_no_pending_responses()
+
+
+def test_simulation_names_every_denied_action_across_pages():
+    """EvalDecision is allowed | explicitDeny | implicitDeny; results page with IsTruncated + Marker."""
+    iam = boto3.client("iam", region_name="us-east-1")
+    stubber = Stubber(iam)
+    base = {
+        "PolicySourceArn": ROLE_ARN,
+        "ActionNames": ["autoscaling:UpdateAutoScalingGroup"],
+        "ResourceArns": ["a", "b"],
+    }
+    stubber.add_response(
+        "simulate_principal_policy",
+        {
+            "EvaluationResults": [evaluation("autoscaling:UpdateAutoScalingGroup", "a", "allowed")],
+            "IsTruncated": True,
+            "Marker": "m1",
+        },
+        base,
+    )
+    stubber.add_response(
+        "simulate_principal_policy",
+        {
+            "EvaluationResults": [evaluation("autoscaling:UpdateAutoScalingGroup", "b", "implicitDeny")],
+            "IsTruncated": False,
+        },
+        {**base, "Marker": "m1"},
+    )
+    stubber.add_response(
+        "simulate_principal_policy",
+        {"EvaluationResults": [evaluation("sns:Publish", "t", "explicitDeny")], "IsTruncated": False},
+        {"PolicySourceArn": ROLE_ARN, "ActionNames": ["sns:Publish"], "ResourceArns": ["t"]},
+    )
+    with stubber:
+        check = simulate_permissions(
+            iam,
+            ROLE_ARN,
+            [Permission("autoscaling:UpdateAutoScalingGroup", ("a", "b")), Permission("sns:Publish", ("t",))],
+        )
+    assert not check.ok
+    assert check.detail == (
+        "denied: autoscaling:UpdateAutoScalingGroup on b (implicitDeny); sns:Publish on t (explicitDeny)"
+    )
+
+
+@pytest.mark.parametrize("code", ["AccessDenied", "Throttling", "ServiceUnavailable"])
+def test_a_simulation_that_cannot_run_is_a_failed_check_never_a_pass(code):
+    """An IAM endpoint that refuses, throttles or does not answer gives no evidence of permission."""
+    iam = boto3.client("iam", region_name="us-east-1")
+    stubber = Stubber(iam)
+    stubber.add_client_error("simulate_principal_policy", service_error_code=code, http_status_code=400)
+    with stubber:
+        check = simulate_permissions(iam, ROLE_ARN, [Permission("sns:Publish", ("t",))])
+    assert not check.ok
+    assert code in check.detail
+
+
+def test_last_failed_scaling_activity_fails_the_capacity_check():
+    """DescribeScalingActivities returns the newest first; StatusCode Failed with a StatusMessage such as
+    InsufficientInstanceCapacity (EC2 Auto Scaling API reference, Activity)."""
+    autoscaling = boto3.client("autoscaling", region_name=REGION)
+    stubber = Stubber(autoscaling)
+    now = datetime.now(tz=UTC)
+    stubber.add_response(
+        "describe_scaling_activities",
+        {
+            "Activities": [
+                {
+                    "ActivityId": "a1",
+                    "AutoScalingGroupName": "app",
+                    "Cause": "capacity change",
+                    "StartTime": now - timedelta(minutes=5),
+                    "StatusCode": "Failed",
+                    "StatusMessage": "We currently do not have sufficient m6i.large capacity in us-west-2a",
+                }
+            ]
+        },
+        {"AutoScalingGroupName": "app", "MaxRecords": 1},
+    )
+    with stubber:
+        check = scaling_activity_check(autoscaling, "app")
+    assert not check.ok
+    assert "sufficient m6i.large capacity" in check.detail
+
+
+def test_a_group_without_failed_activity_passes():
+    with mock_aws():
+        autoscaling = boto3.client("autoscaling", region_name=REGION)
+        boto3.client("ec2", region_name=REGION).create_launch_template(
+            LaunchTemplateName="app-lt", LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro"}
+        )
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName="app",
+            LaunchTemplate={"LaunchTemplateName": "app-lt", "Version": "$Latest"},
+            MinSize=1,
+            MaxSize=2,
+            DesiredCapacity=1,
+            AvailabilityZones=[f"{REGION}a"],
+        )
+        assert scaling_activity_check(autoscaling, "app").ok
+
+
+def test_ready_only_when_every_check_passed():
+    assert is_ready([Check("a", True, ""), Check("b", True, "")])
+    assert not is_ready([Check("a", True, ""), Check("b", False, "")])
+    assert not is_ready([])
+
+
+def test_metrics_publish_ready_flag_and_one_datapoint_per_check():
+    """Metrics written with PutMetricData are listed by ListMetrics with their dimensions (CloudWatch API)."""
+    checks = [Check("replication_lag", False, "lag 400 s > RPO 300 s"), Check("iam_permissions", True, "")]
+    data = readiness_metric_data(
+        checks, global_cluster_dimension="GlobalCluster", global_cluster_id="app-global", region=REGION
+    )
+    with mock_aws():
+        cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+        publish_readiness(cloudwatch, namespace="DR/Failover", data=data)
+        listed = cloudwatch.list_metrics(Namespace="DR/Failover")["Metrics"]
+    by_name = {}
+    for metric in listed:
+        dims = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+        by_name.setdefault(metric["MetricName"], []).append(dims)
+    assert by_name[READY_METRIC] == [{"GlobalCluster": "app-global", "Region": REGION}]
+    assert sorted(d["Check"] for d in by_name[CHECK_METRIC]) == ["iam_permissions", "replication_lag"]
+    assert data[0]["Value"] == 0.0
+    assert [d["Value"] for d in data[1:]] == [0.0, 1.0]
+
+
+# ----- the scheduled readiness run through the handler (moto world + Stubber RDS/STS/IAM) ----------------------
+
+from support.drill import GLOBAL_CLUSTER_ID, PRIMARY_REGION, SECONDARY_REGION, RdsScript  # noqa: E402
+from support.harness import aws, clock, invoke, world  # noqa: E402,F401 - fixtures are used by name
+
+READINESS_EVENT = {"mode": "readiness", "target_region": SECONDARY_REGION}
+SECONDARY_ROLE = "arn:aws:iam::123456789012:role/app-secondary-failover-role"
+
+
+class IdentityAndSimulator:
+    """Wraps the SimulatedAws factory: STS answers an assumed-role identity and IAM's policy simulator answers
+    from a decision table (moto lacks the simulator). Requests are still serialized, hence validated against
+    the IAM service model, before the answer is short-circuited (botocore's before-call hook, as Stubber does)."""
+
+    def __init__(self, inner, *, decision="allowed"):
+        self.inner = inner
+        self.sts = boto3.client("sts", region_name=SECONDARY_REGION)
+        self.iam = boto3.client("iam", region_name=SECONDARY_REGION)
+        self.sts_stub = Stubber(self.sts)
+        self.sts_stub.add_response(
+            "get_caller_identity",
+            {"Arn": "arn:aws:sts::123456789012:assumed-role/app-secondary-failover-role/fn", "Account": "123456789012"},
+        )
+        self.sts_stub.activate()
+        self.decision = decision
+        self.simulated_actions: list[str] = []
+        self.iam.meta.events.register("before-call.iam.SimulatePrincipalPolicy", self._answer)
+
+    def _answer(self, params, **_kwargs):
+        from botocore.awsrequest import AWSResponse
+
+        body = params["body"]
+        assert body["PolicySourceArn"] == SECONDARY_ROLE
+        action = body["ActionNames.member.1"]
+        self.simulated_actions.append(action)
+        http = AWSResponse("https://iam.amazonaws.com/", 200, {}, None)
+        decision = self.decision if action == "rds:FailoverGlobalCluster" else "allowed"
+        resources = [v for k, v in sorted(body.items()) if k.startswith("ResourceArns.member.")]
+        results = [
+            {"EvalActionName": action, "EvalResourceName": resource, "EvalDecision": decision} for resource in resources
+        ]
+        return http, {"EvaluationResults": results, "IsTruncated": False, "ResponseMetadata": {}}
+
+    def __call__(self, service, region, *, timeout_seconds=None):
+        if service == "sts":
+            return self.sts
+        if service == "iam":
+            return self.iam
+        return self.inner(service, region, timeout_seconds=timeout_seconds)
+
+
+def ready_values(world_, region=SECONDARY_REGION):
+    return world_.metric_values(region, READY_METRIC, {"GlobalCluster": GLOBAL_CLUSTER_ID, "Region": region})
+
+
+def check_named(result, name):
+    return next(c for c in result["checks"] if c["name"] == name)
+
+
+def test_scheduled_readiness_of_a_healthy_standby_publishes_ready_and_changes_nothing(world, aws, clock):
+    """Readiness only reads: every call but PutMetricData is Describe*/Get*/List*/Simulate* (the run's clients
+    refuse any other call before it is sent); ReadyForFailover=1 and one ReadinessCheck per check."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("preflight")
+    factory = IdentityAndSimulator(aws)
+    result = invoke(world, factory, clock, READINESS_EVENT)
+    script.assert_all_used()
+    assert result["status"] == "ready", result["message"]
+    assert [call for call in aws.changing_calls()] == [("cloudwatch", SECONDARY_REGION, "PutMetricData")]
+    assert ready_values(world) == [1.0]
+    assert "rds:FailoverGlobalCluster" in factory.simulated_actions
+    names = {c["name"] for c in result["checks"]}
+    assert {"iam_permissions", "traffic_switch_consistent", "target_asg_scaling", "replication_lag"} <= names
+
+
+def test_missing_permission_found_by_the_simulation_makes_the_standby_not_ready(world, aws, clock):
+    """EvalDecision implicitDeny for rds:FailoverGlobalCluster: a failover would be refused by IAM."""
+    RdsScript(aws, SECONDARY_REGION).preflight("preflight")
+    result = invoke(world, IdentityAndSimulator(aws, decision="implicitDeny"), clock, READINESS_EVENT)
+    assert result["status"] == "not_ready"
+    check = check_named(result, "iam_permissions")
+    assert not check["ok"] and "rds:FailoverGlobalCluster" in check["detail"] and "implicitDeny" in check["detail"]
+    assert ready_values(world) == [0.0]
+
+
+@pytest.mark.parametrize("world", [900_000.0], indirect=True)
+def test_lag_over_the_rpo_makes_the_standby_not_ready(world, aws, clock):
+    """AuroraGlobalDBReplicationLag is in milliseconds (Aurora User Guide, global database metrics): 900 s > RPO."""
+    RdsScript(aws, SECONDARY_REGION).preflight("preflight")
+    result = invoke(world, IdentityAndSimulator(aws), clock, READINESS_EVENT)
+    assert result["status"] == "not_ready"
+    assert not check_named(result, "replication_lag")["ok"]
+    assert ready_values(world) == [0.0]
+
+
+def test_unreachable_primary_region_is_reported_and_readiness_still_published(world, aws, clock):
+    """A region that does not answer: the peer read fails within its short bound; the result still publishes."""
+    from botocore.exceptions import EndpointConnectionError
+
+    script = RdsScript(aws, SECONDARY_REGION)
+    script.describe_global()
+    script.describe_cluster(SECONDARY_REGION)
+    error = EndpointConnectionError(endpoint_url=f"https://rds.{PRIMARY_REGION}.amazonaws.com")
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", *([error] * 10))
+    result = invoke(world, IdentityAndSimulator(aws), clock, READINESS_EVENT)
+    assert result["status"] == "not_ready"
+    assert ready_values(world) == [0.0]
+    assert aws.changing_calls() == [("cloudwatch", SECONDARY_REGION, "PutMetricData")]
+
+
+def test_switch_sending_users_to_the_read_only_standby_is_not_ready(world, aws, clock):
+    """The writer is in the primary region but the switch item says the secondary serves."""
+    from dr_failover.switch import write_switch
+    from support.drill import STATE_TABLE_NAME, shared_client
+
+    write_switch(
+        shared_client("dynamodb", SECONDARY_REGION),
+        table_name=STATE_TABLE_NAME,
+        global_cluster_id=GLOBAL_CLUSTER_ID,
+        primary_fenced=True,
+        serving_region=SECONDARY_REGION,
+        run_id="old",
+        now=clock(),
+    )
+    RdsScript(aws, SECONDARY_REGION).preflight("preflight")
+    result = invoke(world, IdentityAndSimulator(aws), clock, READINESS_EVENT)
+    check = check_named(result, "traffic_switch_consistent")
+    assert not check["ok"]
+    assert f"serves {SECONDARY_REGION}, writer is in {PRIMARY_REGION}" in check["detail"]
+
+
+def test_readiness_run_that_cannot_publish_says_so(world, aws, clock):
+    """PutMetricData refused (AccessDenied is not retried): the result says NOT published; the alarm then
+    sees missing data, which it treats as not ready."""
+    from botocore.exceptions import ClientError
+
+    RdsScript(aws, SECONDARY_REGION).preflight("preflight")
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "PutMetricData")
+    aws.fail("cloudwatch", SECONDARY_REGION, "PutMetricData", denied)
+    result = invoke(world, IdentityAndSimulator(aws), clock, READINESS_EVENT)
+    assert "NOT published (AccessDenied)" in result["message"]

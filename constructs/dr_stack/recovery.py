@@ -1,0 +1,165 @@
+"""What the orchestrator needs beyond promotion for recovery operations, per region: the reprotect cluster spec
+(its environment) and the grants for reprotect, database capacity matching, end-to-end recovery and the report's
+alarm states, each scoped to this region's resources."""
+
+from __future__ import annotations
+
+import json
+
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+from constructs import Construct
+from dr_stack.iam import attach_inline_policy, kms_via_service
+
+
+def reprotect_cluster_spec(
+    *,
+    db_subnet_group_name: str,
+    vpc_security_group_ids: list[str],
+    kms_key_arn: str,
+    cluster_parameter_group_name: str,
+    port: int,
+    backup_retention_days: int,
+    backup_window: str,
+    maintenance_window: str,
+    log_exports: list[str],
+    deletion_protection: bool,
+    serverless_min_capacity: float,
+    serverless_max_capacity: float,
+    instance_class: str,
+    instance_count: int,
+    instance_parameter_group_name: str,
+    monitoring_interval: int,
+    monitoring_role_arn: str,
+    ca_certificate: str,
+) -> str:
+    """REPROTECT_CLUSTER_SPEC: the region's cluster settings as JSON (keys: dr_failover.reprotect.SPEC_KEYS)."""
+    return json.dumps(
+        {
+            "db_subnet_group_name": db_subnet_group_name,
+            "vpc_security_group_ids": vpc_security_group_ids,
+            "kms_key_arn": kms_key_arn,
+            "cluster_parameter_group_name": cluster_parameter_group_name,
+            "port": port,
+            "backup_retention_days": backup_retention_days,
+            "backup_window": backup_window,
+            "maintenance_window": maintenance_window,
+            "log_exports": log_exports,
+            "deletion_protection": deletion_protection,
+            "serverless_min_capacity": serverless_min_capacity,
+            "serverless_max_capacity": serverless_max_capacity,
+            "instance_class": instance_class,
+            "instance_count": instance_count,
+            "instance_parameter_group_name": instance_parameter_group_name,
+            "monitoring_interval": monitoring_interval,
+            "monitoring_role_arn": monitoring_role_arn,
+            "ca_certificate": ca_certificate,
+        },
+        sort_keys=True,
+    )
+
+
+def grant_recovery_operations(
+    scope: Construct,
+    id_: str,
+    *,
+    provider: AwsProvider,
+    role: IamRole,
+    region: str,
+    partition: str,
+    account_id: str,
+    global_cluster_arn: str,
+    cluster_identifier: str,
+    cluster_arn: str,
+    peer_cluster_arn: str,
+    subnet_group_name: str,
+    cluster_parameter_group_name: str,
+    instance_parameter_group_name: str,
+    kms_key_arn: str,
+    monitoring_role_arn: str,
+) -> IamRolePolicy:
+    """Grants of this region's orchestrator for reprotect and capacity matching (its own cluster's instances)."""
+    rds = f"arn:{partition}:rds:{region}:{account_id}"
+    own_instances = f"{rds}:db:{cluster_identifier}-*"
+    subnet_group = f"{rds}:subgrp:{subnet_group_name}"
+    cluster_parameters = f"{rds}:cluster-pg:{cluster_parameter_group_name}"
+    instance_parameters = f"{rds}:pg:{instance_parameter_group_name}"
+    return attach_inline_policy(
+        scope,
+        id_,
+        provider=provider,
+        grantee=role,
+        name="recovery-operations",
+        statements=[
+            DataAwsIamPolicyDocumentStatement(
+                sid="ReadClusters", actions=["rds:DescribeDBClusters"], resources=[cluster_arn, peer_cluster_arn]
+            ),
+            # DescribeDBInstances filtered by db-cluster-id names no instance: it is authorized on db:* (read only).
+            DataAwsIamPolicyDocumentStatement(
+                sid="ReadInstances",
+                actions=["rds:DescribeDBInstances"],
+                resources=[f"arn:{partition}:rds:*:{account_id}:db:*"],
+            ),
+            DataAwsIamPolicyDocumentStatement(
+                sid="ReadReprotectPrerequisites",
+                actions=[
+                    "rds:DescribeDBSubnetGroups",
+                    "rds:DescribeDBClusterParameterGroups",
+                    "rds:DescribeDBParameterGroups",
+                ],
+                resources=[subnet_group, cluster_parameters, instance_parameters],
+            ),
+            # Re-add this region's cluster to the global cluster (reprotect), named as the stack names it.
+            DataAwsIamPolicyDocumentStatement(
+                sid="ReaddSecondaryCluster",
+                actions=["rds:CreateDBCluster"],
+                resources=[cluster_arn, global_cluster_arn, subnet_group, cluster_parameters],
+            ),
+            # Instances of this region's cluster only: reprotect's instances and readers added to match capacity.
+            DataAwsIamPolicyDocumentStatement(
+                sid="AddOwnInstances",
+                actions=["rds:CreateDBInstance"],
+                resources=[own_instances, cluster_arn, subnet_group, instance_parameters],
+            ),
+            DataAwsIamPolicyDocumentStatement(
+                sid="MatchServerlessCapacity", actions=["rds:ModifyDBCluster"], resources=[cluster_arn]
+            ),
+            # DescribeSecurityGroups, DescribeTargetHealth and DescribeAlarms have no resource-level permissions.
+            DataAwsIamPolicyDocumentStatement(
+                sid="ReadWithoutResourceLevelPermissions",
+                actions=[
+                    "ec2:DescribeSecurityGroups",
+                    "elasticloadbalancing:DescribeTargetHealth",
+                    "cloudwatch:DescribeAlarms",
+                ],
+                resources=["*"],
+            ),
+            # An encrypted cluster and Performance Insights use the region's key through RDS only.
+            kms_via_service(
+                kms_key_arn,
+                service="rds",
+                region=region,
+                actions=("kms:DescribeKey", "kms:CreateGrant"),
+                sid="EncryptThroughRds",
+            ),
+            DataAwsIamPolicyDocumentStatement(
+                sid="DescribeOwnKey", actions=["kms:DescribeKey"], resources=[kms_key_arn]
+            ),
+            DataAwsIamPolicyDocumentStatement(
+                sid="PassMonitoringRole",
+                actions=["iam:PassRole"],
+                resources=[monitoring_role_arn],
+                condition=[
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test="StringEquals", variable="iam:PassedToService", values=["monitoring.rds.amazonaws.com"]
+                    )
+                ],
+            ),
+        ],
+    )

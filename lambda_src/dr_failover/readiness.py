@@ -1,0 +1,260 @@
+"""Continuous readiness: checks that only read, published as ``ReadyForFailover`` (0/1) and one metric per check.
+
+The scheduled ``readiness`` run adds to the orchestrator's read-only preflight what a person would only
+find out during a failover:
+
+- ``iam_permissions``: ``iam:SimulatePrincipalPolicy`` on the function's own role for every action a
+  failover makes, on the stack's resource ARNs, with the condition keys the policy uses (IAM API
+  reference, SimulatePrincipalPolicy: EvalDecision ``allowed`` | ``explicitDeny`` | ``implicitDeny``).
+  The simulation evaluates the role's identity policies only, which is how this stack grants.
+- ``target_asg_scaling``: the target group's last scaling activity did not fail (a launch template or
+  capacity problem shows there first: DescribeScalingActivities StatusCode ``Failed``).
+
+Nothing here changes a resource: the only writes are the metric datapoints.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dr_contract as contract
+
+from dr_failover.aws import ClientsFactory, error_code
+from dr_failover.clients import RunClients
+from dr_failover.config import Config
+from dr_failover.preflight import Check, PreflightReport, run_preflight
+
+LOG = logging.getLogger(__name__)
+
+READY_METRIC = contract.READY_METRIC
+CHECK_METRIC = contract.READINESS_CHECK_METRIC
+CHECK_DIMENSION = contract.CHECK_DIMENSION
+REGION_DIMENSION = contract.REGION_DIMENSION
+FAILED_ACTIVITY = "Failed"
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One action a failover makes, on the resources it names, with the context its policy condition reads."""
+
+    action: str
+    resources: tuple[str, ...] = ("*",)
+    context: tuple[tuple[str, str], ...] = ()
+
+
+def role_arn_of_caller(sts: Any) -> str:
+    """The IAM role ARN behind this Lambda's assumed-role session (roles of this stack have no path)."""
+    arn = sts.get_caller_identity()["Arn"]
+    # arn:<partition>:sts::<account>:assumed-role/<role name>/<session>
+    parts = arn.split(":")
+    if len(parts) != 6 or not parts[5].startswith("assumed-role/"):
+        raise ValueError(f"not an assumed-role session ARN: {arn!r}")
+    role_name = parts[5].split("/")[1]
+    return f"arn:{parts[1]}:iam::{parts[4]}:role/{role_name}"
+
+
+@dataclass
+class SimulationResult:
+    """Decisions per (action, resource): what is denied."""
+
+    denied: list[str] = field(default_factory=list)
+    checked: int = 0
+
+
+def simulate_permissions(iam: Any, role_arn: str, permissions: Sequence[Permission]) -> Check:
+    """Dry-run every permission against the role's policies; a failed check lists each denied action/resource."""
+    result = SimulationResult()
+    try:
+        for permission in permissions:
+            params: dict[str, Any] = {
+                "PolicySourceArn": role_arn,
+                "ActionNames": [permission.action],
+                "ResourceArns": list(permission.resources),
+            }
+            if permission.context:
+                params["ContextEntries"] = [
+                    {"ContextKeyName": key, "ContextKeyValues": [value], "ContextKeyType": "string"}
+                    for key, value in permission.context
+                ]
+            marker: str | None = None
+            while True:
+                page = iam.simulate_principal_policy(**({**params, "Marker": marker} if marker else params))
+                for evaluation in page.get("EvaluationResults", []):
+                    result.checked += 1
+                    decision = evaluation.get("EvalDecision")
+                    if decision != "allowed":
+                        resource = evaluation.get("EvalResourceName", "*")
+                        result.denied.append(f"{evaluation.get('EvalActionName')} on {resource} ({decision})")
+                if not page.get("IsTruncated"):
+                    break
+                marker = page["Marker"]
+    except Exception as error:  # noqa: BLE001 - an unknown answer is a failed check, never a pass
+        return Check("iam_permissions", False, f"cannot simulate {role_arn}: {error_code(error)}")
+    if result.denied:
+        return Check("iam_permissions", False, "denied: " + "; ".join(result.denied))
+    return Check("iam_permissions", True, f"{result.checked} action/resource pair(s) allowed for {role_arn}")
+
+
+def scaling_activity_check(autoscaling: Any, asg_name: str) -> Check:
+    """The target group's most recent scaling activity must not have failed."""
+    try:
+        activities = autoscaling.describe_scaling_activities(AutoScalingGroupName=asg_name, MaxRecords=1).get(
+            "Activities", []
+        )
+    except Exception as error:  # noqa: BLE001 - reported as a failed check
+        return Check("target_asg_scaling", False, f"cannot read scaling activities of {asg_name}: {error_code(error)}")
+    if not activities:
+        return Check("target_asg_scaling", True, f"{asg_name}: no scaling activity recorded")
+    last = activities[0]
+    if last.get("StatusCode") == FAILED_ACTIVITY:
+        return Check(
+            "target_asg_scaling",
+            False,
+            f"{asg_name}: last scaling activity failed: {last.get('StatusMessage') or last.get('Description')}",
+        )
+    return Check("target_asg_scaling", True, f"{asg_name}: last scaling activity {last.get('StatusCode')}")
+
+
+def is_ready(checks: Sequence[Check]) -> bool:
+    """Ready only when every check passed (a check that could not run counts as failed)."""
+    return bool(checks) and all(check.ok for check in checks)
+
+
+def readiness_metric_data(
+    checks: Sequence[Check], *, global_cluster_dimension: str, global_cluster_id: str, region: str
+) -> list[dict[str, Any]]:
+    """``ReadyForFailover`` plus one ``ReadinessCheck`` datapoint (1 pass / 0 fail) per check."""
+    base = [{"Name": global_cluster_dimension, "Value": global_cluster_id}, {"Name": REGION_DIMENSION, "Value": region}]
+    data: list[dict[str, Any]] = [
+        {"MetricName": READY_METRIC, "Dimensions": base, "Value": 1.0 if is_ready(checks) else 0.0, "Unit": "None"}
+    ]
+    data += [
+        {
+            "MetricName": CHECK_METRIC,
+            "Dimensions": [*base, {"Name": CHECK_DIMENSION, "Value": check.name}],
+            "Value": 1.0 if check.ok else 0.0,
+            "Unit": "None",
+        }
+        for check in checks
+    ]
+    return data
+
+
+# PutMetricData accepts at most 1,000 metrics per request (CloudWatch API reference, PutMetricData MetricData).
+PUT_METRIC_LIMIT = 1000
+
+
+def publish_readiness(cloudwatch: Any, *, namespace: str, data: list[dict[str, Any]]) -> None:
+    """PutMetricData in batches within the API's per-request limit."""
+    for start in range(0, len(data), PUT_METRIC_LIMIT):
+        cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start : start + PUT_METRIC_LIMIT])
+
+
+def _arn_parts(arn: str) -> list[str]:
+    return arn.split(":", 5)
+
+
+def failover_permissions(config: Config, report: PreflightReport) -> list[Permission]:
+    """The calls a failover of this region makes, on the ARNs it names (as the stack grants them)."""
+    partition, _service, region, account = _arn_parts(config.target_cluster_arn)[1:5]
+    global_arn = f"arn:{partition}:rds::{account}:global-cluster:{config.global_cluster_id}"
+    clusters = (global_arn, config.target_cluster_arn, config.peer_cluster_arn)
+    table_arn = f"arn:{partition}:dynamodb:{region}:{account}:table/{config.state_table_name}"
+    permissions = [
+        Permission("rds:DescribeGlobalClusters", (global_arn,)),
+        Permission("rds:FailoverGlobalCluster", clusters),
+        Permission("rds:SwitchoverGlobalCluster", clusters),
+        Permission("dynamodb:PutItem", (table_arn,)),
+        Permission("dynamodb:UpdateItem", (table_arn,)),
+        Permission("sns:Publish", (config.topic_arn,)),
+        Permission("cloudwatch:PutMetricData", context=(("cloudwatch:namespace", config.metric_namespace),)),
+    ]
+    asg_arn = (report.target_asg or {}).get("AutoScalingGroupARN")
+    if asg_arn:
+        permissions.append(Permission("autoscaling:UpdateAutoScalingGroup", (asg_arn,)))
+    if config.report_bucket:
+        permissions.append(
+            Permission("s3:PutObject", (f"arn:{partition}:s3:::{config.report_bucket}/{contract.REPORT_PREFIX}/x",))
+        )
+    return permissions
+
+
+def switch_consistency_check(config: Config, report: PreflightReport) -> Check:
+    """The traffic switch must send users to the writer's region (never to a read-only standby)."""
+    state = report.global_cluster
+    if state is None or state.writer_arn is None:
+        return Check("traffic_switch_consistent", False, "writer unknown: cannot compare with the traffic switch")
+    writer_region = _arn_parts(state.writer_arn)[3]
+    primary_region = config.peer_region if config.traffic_switch_is_local else config.target_region
+    serving = report.switch.serving_region if report.switch else primary_region
+    ok = serving == writer_region
+    return Check(
+        "traffic_switch_consistent",
+        ok,
+        f"traffic switch serves {serving}, writer is in {writer_region}"
+        + ("" if ok else ": users reach a read-only cluster; switch traffic to the writer's region"),
+    )
+
+
+def run_readiness(
+    config: Config,
+    clients_factory: ClientsFactory,
+    *,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    run_id: str,
+    iam_region: str | None = None,
+) -> dict[str, Any]:
+    """Mode ``readiness``: the read-only preflight plus the checks above; publish ReadyForFailover and each check.
+
+    Every resource call goes through read-only clients (a changing call raises before it is sent); the only
+    write is PutMetricData of the readiness metrics.
+    """
+    started = clock()
+    reads = RunClients(config, clients_factory, sleep=sleep, clock=clock, read_only=True)
+    report = run_preflight(config, reads, mode="preflight", now=started)
+    checks = list(report.checks)
+    if report.target_is_writer:
+        checks.append(Check("role", True, f"{config.target_cluster_id} is the writer: this region serves"))
+    else:
+        checks.append(switch_consistency_check(config, report))
+        checks.append(scaling_activity_check(reads.target("autoscaling"), config.target_asg_name))
+        iam = reads.get("iam", iam_region or config.target_region)
+        try:
+            role_arn = role_arn_of_caller(reads.target("sts"))
+            checks.append(simulate_permissions(iam, role_arn, failover_permissions(config, report)))
+        except Exception as error:  # noqa: BLE001 - unknown identity: the permission check fails
+            checks.append(Check("iam_permissions", False, f"cannot identify the function's role: {error_code(error)}"))
+    ready = is_ready(checks)
+    data = readiness_metric_data(
+        checks,
+        global_cluster_dimension=contract.GLOBAL_CLUSTER_DIMENSION,
+        global_cluster_id=config.global_cluster_id,
+        region=config.target_region,
+    )
+    writes = RunClients(config, clients_factory, sleep=sleep, clock=clock, read_only=False)
+    published = "published"
+    try:
+        publish_readiness(writes.target("cloudwatch"), namespace=config.metric_namespace, data=data)
+    except Exception as error:  # noqa: BLE001 - reported; the alarm treats the missing datapoint as not ready
+        published = f"NOT published ({error_code(error)})"
+    failed = [check.summary() for check in checks if not check.ok]
+    result = {
+        "status": "ready" if ready else "not_ready",
+        "mode": contract.READINESS_MODE,
+        "target_region": config.target_region,
+        "run_id": run_id,
+        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
+        "message": (
+            f"{config.target_region} {'ready' if ready else 'NOT ready'} for failover"
+            + (f": {'; '.join(failed)}" if failed else "")
+            + f"; {READY_METRIC}={1 if ready else 0} {published} to {config.metric_namespace}"
+        ),
+        "seconds": round(clock() - started, 3),
+    }
+    LOG.info("readiness result %s", json.dumps(result, default=str))
+    return result
