@@ -113,8 +113,9 @@ def test_lost_journal_write_after_the_promotion_call_is_finished_by_the_next_run
     script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
     script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)  # restore: under way, kept
     down = EndpointConnectionError(endpoint_url="https://dynamodb.us-west-2.amazonaws.com/")
-    # journal writes: preflight, acquire_lock, notify_start, scale_target, standby_peer go through; promote fails
-    aws.fail("dynamodb", SECONDARY_REGION, "UpdateItem", None, None, None, None, None, *[down] * 5)
+    # journal writes: preflight, acquire_lock, notify_start, size_target, scale_target, standby_peer go through;
+    # promote fails
+    aws.fail("dynamodb", SECONDARY_REGION, "UpdateItem", None, None, None, None, None, None, *[down] * 5)
 
     first = invoke(world, aws, clock, event("failover"), run_id="run-A")
 

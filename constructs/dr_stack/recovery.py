@@ -83,6 +83,7 @@ def grant_recovery_operations(
     instance_parameter_group_name: str,
     kms_key_arn: str,
     monitoring_role_arn: str,
+    alarm_name_prefix: str,
 ) -> IamRolePolicy:
     """Grants of this region's orchestrator for reprotect and capacity matching (its own cluster's instances)."""
     rds = f"arn:{partition}:rds:{region}:{account_id}"
@@ -130,15 +131,17 @@ def grant_recovery_operations(
             DataAwsIamPolicyDocumentStatement(
                 sid="MatchServerlessCapacity", actions=["rds:ModifyDBCluster"], resources=[cluster_arn]
             ),
-            # DescribeSecurityGroups, DescribeTargetHealth and DescribeAlarms have no resource-level permissions.
+            # DescribeSecurityGroups and DescribeTargetHealth have no resource-level permissions.
             DataAwsIamPolicyDocumentStatement(
                 sid="ReadWithoutResourceLevelPermissions",
-                actions=[
-                    "ec2:DescribeSecurityGroups",
-                    "elasticloadbalancing:DescribeTargetHealth",
-                    "cloudwatch:DescribeAlarms",
-                ],
+                actions=["ec2:DescribeSecurityGroups", "elasticloadbalancing:DescribeTargetHealth"],
                 resources=["*"],
+            ),
+            # The report's alarm states: the stack's alarms of this region only.
+            DataAwsIamPolicyDocumentStatement(
+                sid="ReadOwnAlarms",
+                actions=["cloudwatch:DescribeAlarms"],
+                resources=[f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{alarm_name_prefix}*"],
             ),
             # An encrypted cluster and Performance Insights use the region's key through RDS only.
             kms_via_service(

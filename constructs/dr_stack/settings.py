@@ -436,6 +436,10 @@ class Settings:
         "Share of the target's desired capacity an unplanned failover needs in service (planned: all).",
         _int_range(1, 100),
     )
+    failover_match_database_capacity: bool = OBJECTIVES(
+        True,
+        "Give the promoted cluster the old writer's capacity (max ACUs; readers of its class up to its count).",
+    )
     run_report_retention_days: int = OBJECTIVES(
         365, "Days each run report (JSON + Markdown) is kept in the region's report bucket.", _int_range(1, 3650)
     )

@@ -396,6 +396,7 @@ class DrStack(TerraformStack):
             contract.SERVING_TIMEOUT_SECONDS: str(
                 settings.app_scale_up_allowance_seconds + settings.app_health_check_grace_seconds
             ),
+            contract.MATCH_DATABASE_CAPACITY: str(settings.failover_match_database_capacity).lower(),
             contract.REPROTECT_CLUSTER_SPEC: reprotect_cluster_spec(
                 db_subnet_group_name=database.subnet_groups[role].name,
                 vpc_security_group_ids=[database.security_group_id(role)],
@@ -462,6 +463,7 @@ class DrStack(TerraformStack):
                 instance_parameter_group_name=database.instance_parameter_groups[role].name,
                 kms_key_arn=key.key_arn,
                 monitoring_role_arn=database.monitoring_roles[role].arn,
+                alarm_name_prefix=f"{settings.name_prefix}-",
             )
 
     def _build_run_reports(self) -> None:

@@ -78,6 +78,7 @@ class Config:
     target_group_arn: str | None = None
     serving_timeout_seconds: int = 300
     reprotect_cluster_spec: str | None = None
+    match_database_capacity: bool = False
 
     @property
     def rpo_seconds(self) -> int:
@@ -134,6 +135,14 @@ def _optional(parser: Callable[[str], str]) -> Callable[[str], str | None]:
         return None if raw.strip() == "" else parser(raw)
 
     return parse
+
+
+def _boolean(raw: str) -> bool:
+    """``true`` or ``false`` (any case)."""
+    value = raw.strip().lower()
+    if value not in ("true", "false"):
+        raise ValueError("true or false")
+    return value == "true"
 
 
 _REQUIRED = object()
@@ -233,6 +242,7 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
     ),
     (contract.SERVING_TIMEOUT_SECONDS, "serving_timeout_seconds", _integer(0, 3600), 300),
     (contract.REPROTECT_CLUSTER_SPEC, "reprotect_cluster_spec", _optional(lambda raw: raw), None),
+    (contract.MATCH_DATABASE_CAPACITY, "match_database_capacity", _boolean, False),
 )
 
 

@@ -33,6 +33,15 @@ from dr_failover.events import FailoverRequest
 from dr_failover.lock import FAILED, RUNNING, AutomaticTooSoon, LeaseLock, LockHeld, LockRecord
 from dr_failover.preflight import PreflightReport, run_preflight
 from dr_failover.readiness import run_readiness
+from dr_failover.recovery_steps import (
+    Serving,
+    failover_capacity,
+    first_failure_signal,
+    match_database_capacity,
+    preflight_states,
+    wait_for_serving,
+)
+from dr_failover.report import build_report, capture_states, read_alarm_states, write_report
 from dr_failover.reprotect import run_reprotect
 from dr_failover.steps import (
     RunContext,
@@ -64,15 +73,20 @@ FINAL_RESERVE_SECONDS = 2.0
 SUCCEEDED = "succeeded"
 
 
-def step_names(mode: str) -> tuple[str, ...]:
-    """Every step a successful run of ``mode`` records, in order."""
+def step_names(mode: str, *, serving: bool = False, database: bool = False, report: bool = False) -> tuple[str, ...]:
+    """Every step a successful run of ``mode`` records, in order; ``serving``: TARGET_GROUP_ARN is set,
+    ``database``: MATCH_DATABASE_CAPACITY is on, ``report``: REPORT_BUCKET is set."""
     return (
         "preflight",
         "acquire_lock",
         "notify_start",
+        "size_target",
         *PLANS[mode],
+        *(("wait_for_serving",) if serving else ()),
         "check_peer_health",
+        *(("match_database_capacity",) if database else ()),
         "publish_metrics",
+        *(("write_report",) if report else ()),
         "notify_result",
         "release_lock",
     )
@@ -158,6 +172,11 @@ class _Run:
         self.released = False
         self.lag_seconds: float | None = None
         self.resumed: LockRecord | None = None
+        # Recovery operations: end-to-end recovery time, resource states for the report, the report's links.
+        self.end_to_end_seconds: float | None = None
+        self.recovery_signal = "run start"
+        self.states_before: dict[str, Any] = {}
+        self.report_links: dict[str, str] | None = None
 
     def _lease_lock(self, *, final: bool) -> LeaseLock:
         return LeaseLock(
@@ -186,6 +205,11 @@ class _Run:
             "reason": self.request.reason,
             "steps": [dict(step) for step in self.steps],
             "recovery_time_seconds": _round(recovery_time_seconds),
+            # The orchestration alone (same value), beside the end-to-end time users see.
+            "orchestration_time_seconds": _round(recovery_time_seconds),
+            "end_to_end_recovery_time_seconds": _round(self.end_to_end_seconds),
+            "recovery_measured_from": self.recovery_signal,
+            "report": self.report_links,
             "data_loss_window_seconds": _round(self.data_loss_window_seconds()),
             "replication_lag_seconds": _round(self.lag_seconds),
             "message": message,
@@ -270,6 +294,7 @@ class _Run:
             self.recovery_started_at = holder.started_at
 
         report = self.preflight()
+        self.states_before = preflight_states(report)
         if self.resumed is not None and self.resumed.lag_seconds is not None:
             self.lag_seconds = self.resumed.lag_seconds  # the data-loss window was fixed when the first run started
         if not self.request.promotes:
@@ -388,6 +413,9 @@ class _Run:
         method, params = promotion_call(config, self.request.mode)
         switch = f"{config.traffic_switch_metric}={config.traffic_switch_value:g}"
         plan_details = {
+            "size_target": f"would size {config.target_asg_name} to the larger of desired "
+            f"{config.target_failover_desired} and {config.capacity_percent}% of {config.peer_asg_name}'s 24 h peak "
+            "in service",
             "scale_target": f"would raise {config.target_asg_name} to min/desired/max "
             f"{config.target_failover_min}/{config.target_failover_desired}/>={config.target_failover_max}",
             "standby_peer": f"would set {config.peer_asg_name} in {config.peer_region} to standby min/desired "
@@ -406,7 +434,7 @@ class _Run:
                 + (f"; would resume unfinished {holder.describe()}" if self.resumed and holder else ""),
             ),
             ("notify_start", f"would publish 'started' to {config.topic_arn}"),
-            *((name, plan_details[name]) for name in PLANS[self.request.mode]),
+            *((name, plan_details[name]) for name in ("size_target", *PLANS[self.request.mode])),
             ("publish_metrics", f"would publish run metrics to {config.metric_namespace}"),
             ("notify_result", f"would publish the outcome to {config.topic_arn}"),
             ("release_lock", "would release the lock"),
@@ -462,6 +490,7 @@ class _Run:
         actions: dict[str, Callable[[], str]] = {
             "scale_target": lambda: scale_target(self.ctx),
             "standby_peer": lambda: standby_peer(self.ctx),
+            "size_target": self.size_target,
             "promote": lambda: promote(self.ctx),
             "wait_for_promotion": lambda: wait_for_promotion(self.ctx, deadline=self.promotion_deadline()),
             "switch_traffic": lambda: switch_traffic(self.ctx),
@@ -469,10 +498,14 @@ class _Run:
         try:
             event = f"resumed (from run {self.resumed.run_id})" if self.resumed else "started"
             self.step("notify_start", lambda: notify(self.ctx, event=event, body=self.body("running", event)))
-            for name in PLANS[self.request.mode]:
+            for name in ("size_target", *PLANS[self.request.mode]):
                 self.step(name, actions[name])
             recovery_time = round(self.clock() - self.recovery_started_at, 3)
+            if self.config.target_group_arn:
+                self.measure_serving()
             self.step_best_effort("check_peer_health", lambda: check_peer_health(self.ctx))
+            if self.config.match_database_capacity:
+                self.step_best_effort("match_database_capacity", lambda: match_database_capacity(self.ctx))
             status, message = SUCCEEDED, self.success_message(recovery_time)
         except StepFailed as failure:
             status, message = "failed", f"{self.request.mode} to {self.config.target_region} failed: {failure}"
@@ -488,8 +521,11 @@ class _Run:
                 steps=executed,
                 recovery_time_seconds=recovery_time,
                 data_loss_window_seconds=self.data_loss_window_seconds() if status == SUCCEEDED else None,
+                end_to_end_recovery_seconds=self.end_to_end_seconds,
             ),
         )
+        if self.config.report_bucket:
+            self.step_best_effort("write_report", lambda: self.write_report(status, message, recovery_time))
         self.step_best_effort(
             "notify_result", lambda: notify(self.ctx, event=status, body=self.body(status, message, recovery_time))
         )
@@ -498,6 +534,63 @@ class _Run:
         if release["status"] != "ok":
             message += f"; WARNING lock not released: {release['detail']}"
         return self.result(status, message, recovery_time_seconds=recovery_time)
+
+    def size_target(self) -> str:
+        """Size the target ASG from the serving region's 24 h peak (CAPACITY_PERCENT), floor the active capacity."""
+        _min, desired, _max, reason = failover_capacity(self.ctx, current_max=self.config.target_failover_max)
+        self.ctx.target_desired = desired
+        return f"{self.config.target_asg_name} desired {desired}: {reason}"
+
+    def measure_serving(self) -> None:
+        """Wait until the target serves; the end-to-end recovery time runs from the first failed signal."""
+        started_at, self.recovery_signal = first_failure_signal(self.ctx, fallback=self.recovery_started_at)
+        deadline = self.clock() + self.config.serving_timeout_seconds
+        if self.budget_deadline is not None:
+            deadline = min(deadline, self.budget_deadline)
+        serving = Serving()
+        desired = self.ctx.target_desired or self.config.target_failover_desired
+        self.step_best_effort(
+            "wait_for_serving",
+            lambda: wait_for_serving(self.ctx, desired=desired, deadline=deadline, serving=serving),
+        )
+        if serving.served_at is not None:
+            self.end_to_end_seconds = round(serving.served_at - started_at, 3)
+
+    def write_report(self, status: str, message: str, recovery_time: float | None) -> str:
+        """JSON + Markdown report of this run to REPORT_BUCKET (SSE-KMS), with states before/after and alarms."""
+        config = self.config
+        finished = self.clock()
+        after = capture_states(
+            rds=self.clients.target("rds"),
+            autoscaling=self.clients.target("autoscaling"),
+            global_cluster_id=config.global_cluster_id,
+            asg_names=[config.target_asg_name],
+        )
+        try:
+            alarms = read_alarm_states(self.clients.target("cloudwatch"), name_prefix=config.alarm_name_prefix or "")
+        except Exception as error:  # noqa: BLE001 - the report is still written without them
+            alarms = [{"name": "(alarm states unreadable)", "state": error_code(error)}]
+        document = build_report(
+            self.snapshot(status, message, recovery_time),
+            started_at=self.started_at,
+            finished_at=finished,
+            region=config.target_region,
+            global_cluster_id=config.global_cluster_id,
+            states_before=self.states_before,
+            states_after=after,
+            alarms=alarms,
+        )
+        location = write_report(
+            self.clients.target("s3"),
+            bucket=str(config.report_bucket),
+            kms_key_arn=str(config.report_kms_key_arn),
+            region=config.target_region,
+            report=document,
+            mode=self.request.mode,
+            started_at=self.started_at,
+        )
+        self.report_links = location.links()
+        return f"report written: {location.json_uri} and {location.markdown_uri}"
 
     def acquire_lock(self) -> str:
         """Take the lease (new, or resuming an unfinished run), confirm it after replication, start journaling."""
@@ -547,6 +640,8 @@ class _Run:
             f"writer and traffic is switched; recovery time {recovery_time:.1f} s {rto} the RTO of "
             f"{config.rto_seconds} s"
         )
+        if self.end_to_end_seconds is not None:
+            message += f"; end-to-end recovery {self.end_to_end_seconds:.1f} s from the {self.recovery_signal}"
         if self.resumed:
             message += f"; resumed unfinished run {self.resumed.run_id}"
         if warnings:

@@ -73,6 +73,8 @@ class RunContext:
     # ASGs this run changed: (region, name) -> capacity before the change (for restore on a refused promotion).
     changed_asgs: dict[tuple[str, str], Capacity] = field(default_factory=dict)
     promotion_calls: int = 0
+    # Desired capacity sized from the serving region's use (size_target); None: TARGET_FAILOVER_DESIRED.
+    target_desired: int | None = None
 
 
 def _describe_asg(autoscaling: Any, name: str) -> Capacity:
@@ -93,10 +95,11 @@ def scale_target(ctx: RunContext) -> str:
     config = ctx.config
     autoscaling = ctx.clients.target("autoscaling")
     before = _describe_asg(autoscaling, config.target_asg_name)
+    desired = config.target_failover_desired if ctx.target_desired is None else ctx.target_desired
     wanted = Capacity(
         max(before.min, config.target_failover_min),
-        max(before.desired, config.target_failover_desired),
-        max(before.max, config.target_failover_max),
+        max(before.desired, desired),
+        max(before.max, config.target_failover_max, desired),
     )
     if (before.min, before.desired, before.max) == (wanted.min, wanted.desired, wanted.max):
         return f"{config.target_asg_name} already at {before} (min/desired/max): no change"
@@ -329,6 +332,7 @@ def publish_metrics(
     steps: list[dict[str, Any]],
     recovery_time_seconds: float | None,
     data_loss_window_seconds: float | None,
+    end_to_end_recovery_seconds: float | None = None,
 ) -> str:
     """Publish step durations, recovery time and data-loss window to METRIC_NAMESPACE in TARGET_REGION."""
     config = ctx.config
@@ -349,6 +353,7 @@ def publish_metrics(
     for name, value in (
         (contract.RECOVERY_TIME_METRIC, recovery_time_seconds),
         (contract.DATA_LOSS_WINDOW_METRIC, data_loss_window_seconds),
+        (contract.END_TO_END_RECOVERY_METRIC, end_to_end_recovery_seconds),
     ):
         if value is not None:
             data.append({"MetricName": name, "Dimensions": base, "Value": float(value), "Unit": "Seconds"})

@@ -1,0 +1,195 @@
+"""Steps of a promotion run for recovery operations: size from the source, wait until the target serves
+(end-to-end recovery time), match database capacity, and write the run report.
+
+Each reads only what it needs and never calls into the peer region for longer than SOURCE_READ_SECONDS:
+the peer may be the region that is down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dr_contract as contract
+
+from dr_failover.aws import error_code
+from dr_failover.capacity import (
+    apply_database_plan,
+    asg_capacity_plan,
+    database_capacity_plan,
+    read_cluster_shape,
+    read_max_in_service,
+    required_in_service,
+)
+from dr_failover.preflight import PreflightReport
+from dr_failover.steps import RunContext, StepWarning
+from dr_failover.switch import read_switch
+
+# Longest wait for a read in the peer region (its 24 h in-service peak, its cluster's shape): it may be down.
+SOURCE_READ_SECONDS = 5.0
+# How far back the first failed probe datapoint is looked for.
+SIGNAL_LOOKBACK_SECONDS = 3600
+
+
+def source_max_in_service(ctx: RunContext) -> tuple[float | None, str]:
+    """The serving (peer) region's 24 h max GroupInServiceInstances, or None and why not."""
+    config = ctx.config
+    try:
+        cloudwatch = ctx.clients.peer("cloudwatch", deadline=ctx.clock() + SOURCE_READ_SECONDS)
+        value = read_max_in_service(cloudwatch, config.peer_asg_name, now=ctx.clock())
+    except Exception as error:  # noqa: BLE001 - the source region may be down: configured capacity is used
+        return None, f"{config.peer_region} metrics unreadable ({error_code(error)})"
+    return value, "" if value is not None else f"no {config.peer_asg_name} datapoints in 24 h"
+
+
+def failover_capacity(ctx: RunContext, *, current_max: int) -> tuple[int, int, int, str]:
+    """(min, desired, max) for the target ASG: configured active capacity or pct% of the source's 24 h peak."""
+    config = ctx.config
+    peak, why = source_max_in_service(ctx)
+    plan = asg_capacity_plan(
+        active_min=config.target_failover_min,
+        active_desired=config.target_failover_desired,
+        active_max=config.target_failover_max,
+        current_max=current_max,
+        percent=config.capacity_percent,
+        source_max_in_service=peak,
+    )
+    return plan.min_size, plan.desired, plan.max_size, plan.reason + (f" ({why})" if why else "")
+
+
+def first_failure_signal(ctx: RunContext, *, fallback: float) -> tuple[float, str]:
+    """Epoch of the first failed primary signal of the current outage, when known, else ``fallback``.
+
+    The signal is the probe's ``PrimaryEndpointHealthy`` (written in the secondary region, read here only when
+    this is that region): the first datapoint of the trailing run of datapoints below 1.
+    """
+    config = ctx.config
+    if not config.traffic_switch_is_local or ctx.request.mode != "failover":
+        return fallback, "run start (no probe of the other region applies to this run)"
+    end = datetime.fromtimestamp(ctx.clock(), tz=UTC)
+    try:
+        response = ctx.clients.target("cloudwatch").get_metric_statistics(
+            Namespace=config.metric_namespace,
+            MetricName=config.probe_metric,
+            Dimensions=[{"Name": contract.GLOBAL_CLUSTER_DIMENSION, "Value": config.global_cluster_id}],
+            StartTime=end - timedelta(seconds=SIGNAL_LOOKBACK_SECONDS),
+            EndTime=end,
+            Period=60,
+            Statistics=["Minimum"],
+        )
+    except Exception as error:  # noqa: BLE001 - unknown: the run start is used
+        return fallback, f"run start (probe metric unreadable: {error_code(error)})"
+    points = sorted(response.get("Datapoints", []), key=lambda p: p["Timestamp"])
+    first: datetime | None = None
+    for point in reversed(points):
+        if point.get("Minimum", 1.0) >= 1.0:
+            break
+        first = point["Timestamp"]
+    if first is None:
+        return fallback, "run start (no failed probe datapoint before it)"
+    started = min(first.timestamp(), fallback)
+    return started, f"first failed {config.probe_metric} datapoint at {first.astimezone(UTC):%H:%M:%S}Z"
+
+
+@dataclass
+class Serving:
+    """When the target started to serve (end-to-end recovery point), and the capacity reached."""
+
+    served_at: float | None = None
+    healthy: int = 0
+    required: int = 0
+
+
+def healthy_targets(ctx: RunContext) -> int:
+    """Targets in state ``healthy`` in the target region's target group (DescribeTargetHealth)."""
+    response = ctx.clients.target("elbv2").describe_target_health(TargetGroupArn=ctx.config.target_group_arn)
+    return sum(1 for t in response.get("TargetHealthDescriptions", []) if t["TargetHealth"]["State"] == "healthy")
+
+
+def switch_holds(ctx: RunContext) -> bool:
+    """The traffic-switch item (this region's replica of the global table) says this region serves."""
+    config = ctx.config
+    state = read_switch(
+        ctx.clients.target("dynamodb"), table_name=config.state_table_name, global_cluster_id=config.global_cluster_id
+    )
+    if state is None:  # never switched: the primary serves
+        return not config.traffic_switch_is_local
+    return state.serving_region == config.target_region
+
+
+def wait_for_serving(ctx: RunContext, *, desired: int, deadline: float, serving: Serving) -> str:
+    """Poll until the target serves (>= the active minimum healthy and the switch holds) and the run's capacity
+    rule is met (switchover: all of ``desired`` healthy; failover: MIN_SUCCESS_PERCENT of it)."""
+    config = ctx.config
+    if not config.target_group_arn:
+        raise StepWarning("TARGET_GROUP_ARN not set: end-to-end recovery time not measured")
+    serving.required = max(
+        config.target_failover_min,
+        required_in_service(desired, mode=ctx.request.mode, min_success_percent=config.min_success_percent),
+    )
+    polls = 0
+    while True:
+        polls += 1
+        serving.healthy = healthy_targets(ctx)
+        if serving.served_at is None and serving.healthy >= config.target_failover_min and switch_holds(ctx):
+            serving.served_at = ctx.clock()
+        if serving.served_at is not None and serving.healthy >= serving.required:
+            return (
+                f"{serving.healthy} healthy target(s) >= {serving.required} required "
+                f"(active min {config.target_failover_min}; {ctx.request.mode} needs "
+                f"{'all' if ctx.request.mode == 'switchover' else f'{config.min_success_percent}%'} of {desired}); "
+                f"traffic switch holds; {polls} poll(s)"
+            )
+        now = ctx.clock()
+        if now >= deadline:
+            state = "serving" if serving.served_at is not None else "NOT serving"
+            raise StepWarning(
+                f"{state} after SERVING_TIMEOUT_SECONDS={config.serving_timeout_seconds}: {serving.healthy} healthy "
+                f"target(s), {serving.required} required"
+            )
+        ctx.sleep(min(config.poll_interval_seconds, deadline - now))
+
+
+def match_database_capacity(ctx: RunContext) -> str:
+    """Give the promoted cluster the old writer's capacity (max ACUs or instance count and class)."""
+    config = ctx.config
+    rds = ctx.clients.target("rds")
+    target = read_cluster_shape(rds, config.target_cluster_id)
+    try:
+        peer_rds = ctx.clients.peer("rds", deadline=ctx.clock() + SOURCE_READ_SECONDS)
+        source = read_cluster_shape(peer_rds, config.peer_cluster_id)
+    except Exception as error:  # noqa: BLE001 - source region down: keep the configured capacity
+        raise StepWarning(
+            f"{config.peer_cluster_id} in {config.peer_region} unreadable ({error_code(error)}): "
+            f"{config.target_cluster_id} keeps its configured capacity"
+        ) from error
+    plan = database_capacity_plan(source, target)
+    if not plan.changes:
+        return plan.reason
+    done = apply_database_plan(rds, plan, target=target)
+    return f"{plan.reason}: {'; '.join(done)}"
+
+
+def preflight_states(report: PreflightReport) -> dict[str, Any]:
+    """Resource states as the preflight read them (the report's 'before'), with no extra call."""
+    states: dict[str, Any] = {}
+    cluster = report.global_cluster
+    if cluster is not None:
+        states["global_cluster"] = {
+            "status": cluster.status,
+            "members": [
+                {"cluster": m.arn, "writer": m.is_writer, "synchronization": m.synchronization} for m in cluster.members
+            ],
+            "failover_state": cluster.failover_status,
+        }
+    if report.target_asg is not None:
+        group = report.target_asg
+        states[f"asg {group.get('AutoScalingGroupName')}"] = {
+            "min": group.get("MinSize"),
+            "desired": group.get("DesiredCapacity"),
+            "max": group.get("MaxSize"),
+        }
+    if report.switch is not None:
+        states["traffic_switch"] = {"serving_region": report.switch.serving_region, "run_id": report.switch.run_id}
+    return states
