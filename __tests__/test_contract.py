@@ -21,6 +21,7 @@ from dr_probe.handler import read_config as read_probe_config
 
 ACCOUNT = "123456789012"
 REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}")
+DATA_REFERENCE = re.compile(r"\$\{data\.(aws_caller_identity|aws_partition)\.[A-Za-z0-9_-]+\.(account_id|partition)\}")
 
 
 def _region(stack: Synthesized, provider: str) -> str:
@@ -30,6 +31,8 @@ def _region(stack: Synthesized, provider: str) -> str:
 
 def _resolve(stack: Synthesized, value: str) -> str:
     """Replace each ${type.name.attribute} with the value AWS would give it."""
+
+    value = DATA_REFERENCE.sub(lambda m: ACCOUNT if m.group(2) == "account_id" else "aws", value)
 
     def replace(match: re.Match[str]) -> str:
         resource_type, name, attribute = match.groups()
@@ -44,6 +47,14 @@ def _resolve(stack: Synthesized, value: str) -> str:
             return f"arn:aws:sns:{region}:{ACCOUNT}:{_resolve(stack, body['name'])}"
         if resource_type == "aws_route53_health_check" and attribute == "id":
             return "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+        if resource_type == "aws_kms_key" and attribute == "arn":
+            return f"arn:aws:kms:{region}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        if resource_type == "aws_lb_target_group" and attribute == "arn":
+            return f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:targetgroup/app-tg/0123456789abcdef"
+        if resource_type == "aws_security_group" and attribute == "id":
+            return "sg-0123456789abcdef0"
+        if resource_type == "aws_iam_role" and attribute == "arn":
+            return f"arn:aws:iam::{ACCOUNT}:role/{_resolve(stack, body['name'])}"
         if resource_type == "aws_lb" and attribute == "dns_name":
             return f"{name.replace('_', '-')[:20]}-1234567890.{region}.elb.amazonaws.com"
         raise AssertionError(f"no resolution for {match.group(0)}")
@@ -71,6 +82,15 @@ def test_every_orchestrator_environment_loads_as_the_lambda_config(
         assert config.metric_namespace == contract.METRIC_NAMESPACE
         assert config.traffic_switch_metric == contract.TRAFFIC_SWITCH_METRIC
         assert config.probe_metric == contract.PROBE_METRIC
+        # Recovery operations: the report target, the target group and the reprotect spec arrive and parse.
+        assert config.report_bucket and config.report_kms_key_arn and config.target_group_arn
+        assert config.match_database_capacity is True
+        from dr_failover.reprotect import ClusterSpec
+
+        spec = ClusterSpec.from_environment(
+            environment, cluster_id=config.target_cluster_id, region=config.target_region, global_cluster_id="g"
+        )
+        assert spec["kms_key_arn"] == config.report_kms_key_arn
     assert {load_config(e).target_region for e in environments} == {"us-east-1", "us-west-2"}
 
 
