@@ -16,10 +16,29 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_default_recovery_budget_terms() -> None:
     budget = recovery_time_budget(load_settings(environ={}))
     terms = {term.name: term.seconds for term in budget.terms}
-    # detection 10 s x 3 + 60 s x 1; decision 300 s; fence 20 s; max(promotion 180, launch 120 + grace 180);
-    # dns: switch period 60 + Route53 interval 10 + TTL 60
-    assert terms == {"detection": 90, "decision": 300, "fence": 20, "promotion_and_scale_up": 300, "dns": 130}
-    assert budget.total_seconds == 840 and budget.met
+    # detection 10 s x 3 + 60 s x 1; decision 300 s; fence 20 s; max(promotion 180, first healthy target 0: the
+    # warm standby instance is in service); dns: switch period 60 + Route53 interval 10 + TTL 60
+    assert terms == {"detection": 90, "decision": 300, "fence": 20, "promotion_and_scale_up": 180, "dns": 130}
+    assert budget.total_seconds == 720 and budget.met
+
+
+def test_without_a_warm_instance_the_target_must_launch_one_and_pass_its_grace() -> None:
+    settings = load_settings({"secondary_app_min_capacity": 0, "secondary_app_desired_capacity": 0}, environ={})
+    terms = {term.name: term.seconds for term in recovery_time_budget(settings).terms}
+    assert terms["promotion_and_scale_up"] == max(180, 120 + 180)
+
+
+def test_prod_with_automatic_failover_recovers_within_five_minutes() -> None:
+    """Issue 12 item 5: probe every 10 s (high resolution, EventBridge only), 3 failing datapoints + one
+    interval; fence 10 s; promotion allowance 120 s; the warm standby serves at once; the switch metric's
+    one-minute period (Route53: standard resolution only) + a 10 s Route53 interval + 60 s TTL."""
+    settings = load_settings(
+        {"environment": "prod", "failover_automatic": True, "failover_decision_allowance_seconds": 0}, environ={}
+    )
+    budget = recovery_time_budget(settings)
+    terms = {term.name: term.seconds for term in budget.terms}
+    assert terms == {"detection": 40, "decision": 0, "fence": 10, "promotion_and_scale_up": 120, "dns": 130}
+    assert budget.total_seconds == 300
 
 
 def test_automatic_detection_counts_the_probe_alarm_not_the_route53_path() -> None:
@@ -69,7 +88,7 @@ def test_refuses_settings_that_cannot_meet_rpo() -> None:
 
 
 def test_tighter_objective_is_refused_with_the_breakdown() -> None:
-    with pytest.raises(SettingsError, match=r"cannot meet rto_minutes=5: .*= 840 s \(14.0 min\)"):
+    with pytest.raises(SettingsError, match=r"cannot meet rto_minutes=5: .*= 720 s \(12.0 min\)"):
         load_settings({"rto_minutes": 5}, environ={})
 
 
@@ -116,7 +135,13 @@ def test_every_recovery_term_matches_the_synthesized_resources(profile: str, req
         alarm = stack.only("aws_cloudwatch_metric_alarm", "primary_down_alarm")
         schedule = stack.only("aws_cloudwatch_event_rule", "probe_schedule")
         assert schedule["schedule_expression"] == "rate(1 minute)"
-        assert terms["detection"] == alarm["period"] * alarm["evaluation_periods"] + 60
+        assert alarm["period"] == settings.probe_interval_seconds
+        # evaluation periods of failing datapoints, plus one interval before the first failing probe
+        assert terms["detection"] == alarm["period"] * alarm["evaluation_periods"] + alarm["period"]
+        probe = next(
+            f for f in stack.resources("aws_lambda_function").values() if f["handler"] == "dr_probe.handler.handler"
+        )
+        assert int(probe["environment"]["variables"]["PROBE_INTERVAL_SECONDS"]) == alarm["period"]
     else:
         pager = stack.only("aws_cloudwatch_metric_alarm", "primary_alb_health_check_alarm")
         assert terms["detection"] == (
@@ -128,6 +153,13 @@ def test_every_recovery_term_matches_the_synthesized_resources(profile: str, req
         if "FENCE_TIMEOUT_SECONDS" in variables:
             assert terms["fence"] == int(variables["FENCE_TIMEOUT_SECONDS"])
             assert int(variables["PROMOTION_TIMEOUT_SECONDS"]) >= settings.db_promotion_allowance_seconds
+    standby_asg = stack.only("aws_autoscaling_group", "secondary_app_tier")
+    first_healthy = (
+        0
+        if standby_asg["min_size"] >= 1
+        else (settings.app_scale_up_allowance_seconds + int(standby_asg["health_check_grace_period"]))
+    )
+    assert terms["promotion_and_scale_up"] == max(settings.db_promotion_allowance_seconds, first_healthy)
     switch_alarm = stack.only("aws_cloudwatch_metric_alarm", "traffic_switch")
     assert terms["dns"] == switch_alarm["period"] + alb_check["request_interval"] + settings.dns_ttl_seconds
     assert budget.met and budget.total_seconds <= 15 * 60

@@ -64,3 +64,69 @@ def test_one_dropped_request_is_not_an_outage() -> None:
 def test_bad_probe_configuration_is_named(change: dict[str, str], message: str) -> None:
     with pytest.raises(ProbeConfigError, match=message):
         read_config({**ENV, **change})
+
+
+class MinuteClock:
+    """Simulated time: sleeps advance it; each fetch takes one second."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_fast_interval_publishes_one_high_resolution_datapoint_per_interval() -> None:
+    """PutMetricData StorageResolution 1 makes a high-resolution metric, which alarms with 10/20/30 s periods
+    need (CloudWatch API reference, PutMetricAlarm Period and MetricDatum StorageResolution). The Stubber checks
+    each request against the CloudWatch service model."""
+    from datetime import UTC, datetime
+
+    import boto3
+    from botocore.stub import Stubber
+
+    clock = MinuteClock()
+    started = clock()
+    cloudwatch = boto3.client("cloudwatch", region_name="us-west-2")
+    stubber = Stubber(cloudwatch)
+    answers = [200, 200, 503, 503, 503, 200]
+    for index, status in enumerate(answers):
+        stubber.add_response(
+            "put_metric_data",
+            {},
+            {
+                "Namespace": "DR/Failover",
+                "MetricData": [
+                    {
+                        "MetricName": "PrimaryEndpointHealthy",
+                        "Dimensions": [{"Name": "GlobalCluster", "Value": "drapp-dev-global"}],
+                        "Value": 1.0 if status == 200 else 0.0,
+                        "Unit": "Count",
+                        "Timestamp": datetime.fromtimestamp(started + 10 * index + 0.0, tz=UTC),
+                        "StorageResolution": 1,
+                    }
+                ],
+            },
+        )
+    replies = iter(answers)
+
+    def fetch(url: str, timeout: int) -> int:
+        assert timeout == 5
+        return next(replies)
+
+    env = {**ENV, "PROBE_INTERVAL_SECONDS": "10", "PROBE_ATTEMPTS": "1", "PROBE_TIMEOUT_SECONDS": "5"}
+    with stubber:
+        result = handler({}, None, cloudwatch=cloudwatch, fetch=fetch, environ=env, clock=clock, sleep=clock.sleep)
+    stubber.assert_no_pending_responses()
+    assert result["results"] == [True, True, False, False, False, True]
+    assert clock() - started == 50  # six probes at 0, 10, ..., 50 s: one scheduled minute
+
+
+def test_fast_interval_refuses_attempts_that_do_not_fit_it() -> None:
+    with pytest.raises(ProbeConfigError, match=r"must fit in PROBE_INTERVAL_SECONDS=10, got 19 s"):
+        read_config({**ENV, "PROBE_INTERVAL_SECONDS": "10"})
+    with pytest.raises(ProbeConfigError, match=r"PROBE_INTERVAL_SECONDS must be 10, 20, 30 or 60, got '15'"):
+        read_config({**ENV, "PROBE_INTERVAL_SECONDS": "15"})

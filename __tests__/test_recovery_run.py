@@ -222,3 +222,42 @@ def test_unreadable_source_region_keeps_configured_capacity(world, aws, clock):
     assert world.capacity(SECONDARY_REGION)["desired"] == 4
     assert step(result, "size_target")["seconds"] <= 5.0  # SOURCE_READ_SECONDS bounds the wait
     assert METRIC_NAMESPACE == "DR/Failover"
+
+
+def _put_fast_probe(clock, seconds_ago_and_values):
+    for seconds_ago, value in seconds_ago_and_values:
+        shared_client("cloudwatch", SECONDARY_REGION).put_metric_data(
+            Namespace=METRIC_NAMESPACE,
+            MetricData=[
+                {
+                    "MetricName": "PrimaryEndpointHealthy",
+                    "Dimensions": [{"Name": "GlobalCluster", "Value": GLOBAL_CLUSTER_ID}],
+                    "Timestamp": datetime.fromtimestamp(clock() - seconds_ago, tz=UTC),
+                    "Value": value,
+                    "StorageResolution": 1,
+                }
+            ],
+        )
+
+
+@pytest.mark.parametrize(
+    ("datapoints", "down"),
+    [
+        ([(35, 1.0), (25, 0.0), (15, 0.0), (5, 0.0)], True),  # three failing 10 s datapoints in a row
+        ([(25, 0.0), (5, 0.0)], False),  # a silent 10 s period in between: missing data is no failure
+        ([(25, 0.0), (15, 1.0), (5, 0.0)], False),
+    ],
+)
+def test_fast_probe_confirmation_reads_the_probe_at_its_own_period(world, aws, clock, datapoints, down):
+    """With PROBE_PERIOD_SECONDS=10 the orchestrator's first signal is three failing 10 s datapoints; GetMetric
+    Statistics returns high-resolution data at periods under 60 s for data younger than 3 hours (CloudWatch
+    API reference, GetMetricStatistics Period)."""
+    from dr_failover.clients import RunClients
+    from dr_failover.config import load_config
+    from dr_failover.preflight import _probe_signal
+
+    _put_fast_probe(clock, datapoints)
+    config = load_config(world.env(SECONDARY_REGION, PROBE_PERIOD_SECONDS="10"))
+    clients = RunClients(config, aws, sleep=clock.sleep, clock=clock, read_only=True)
+    signal, detail = _probe_signal(config, clients, now=clock())
+    assert signal is down, detail

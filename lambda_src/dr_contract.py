@@ -60,12 +60,16 @@ TRAFFIC_SWITCH_METRIC_VARIABLE: Final = "TRAFFIC_SWITCH_METRIC"
 HEALTH_CHECK_ID: Final = "HEALTH_CHECK_ID"
 PROBE_METRIC_VARIABLE: Final = "PROBE_METRIC"
 PROBE_FAILURE_PERIODS: Final = "PROBE_FAILURE_PERIODS"
+# Seconds between probe datapoints (the orchestrator reads the probe metric with this period).
+PROBE_PERIOD_SECONDS: Final = "PROBE_PERIOD_SECONDS"
 AUTOMATIC_MIN_INTERVAL_SECONDS: Final = "AUTOMATIC_MIN_INTERVAL_SECONDS"
 
 # ----- Probe environment (dr_probe.handler) ----------------------------------------------------------------
 PROBE_URL: Final = "PROBE_URL"
 PROBE_ATTEMPTS: Final = "PROBE_ATTEMPTS"
 PROBE_TIMEOUT_SECONDS: Final = "PROBE_TIMEOUT_SECONDS"
+# Seconds between probes within one scheduled (one-minute) run: 10, 20, 30 or 60.
+PROBE_INTERVAL_SECONDS: Final = "PROBE_INTERVAL_SECONDS"
 PROBE_METRIC_NAME_VARIABLE: Final = "METRIC_NAME"
 
 # ----- State table items ------------------------------------------------------------------------------------

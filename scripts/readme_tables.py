@@ -7,7 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "constructs"))
 
-from dr_stack.budget import budget_table  # noqa: E402
+from dr_stack.budget import budget_summary, budget_table  # noqa: E402
 from dr_stack.settings import load_settings, settings_table  # noqa: E402
 
 # The production profile with automatic failover (the budget does not depend on the domain).
@@ -20,6 +20,16 @@ def tables() -> dict[str, str]:
         "settings-table": settings_table(),
         "budget-table": budget_table(load_settings(environ={})),
         "budget-table-prod": budget_table(load_settings(PROD_AUTOMATIC, environ={})),
+        "budget-summary": budget_summary(
+            {
+                "dev, manual": load_settings(environ={}),
+                "dev, automatic": load_settings(
+                    {"failover_automatic": True, "failover_decision_allowance_seconds": 0}, environ={}
+                ),
+                "prod, manual": load_settings({"environment": "prod"}, environ={}),
+                "prod, automatic": load_settings(PROD_AUTOMATIC, environ={}),
+            }
+        ),
     }
 
 

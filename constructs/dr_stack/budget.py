@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 # Periods the synthesized resources use; the constructs take them from here, so the budget and the resources
 # cannot disagree (test_budget checks the synthesized JSON against every term).
-PROBE_PERIOD_SECONDS = 60  # probe schedule and the automatic trigger alarm's period
+PROBE_SCHEDULE_SECONDS = 60  # the probe Lambda's schedule; it probes every probe_interval_seconds within a run
 ROUTE53_METRIC_PERIOD_SECONDS = 60  # Route53 HealthCheckStatus alarms
 TRAFFIC_SWITCH_PERIOD_SECONDS = 60  # the traffic-switch alarm; Route53 accepts standard resolution only
 
@@ -56,29 +56,41 @@ class Budget:
 def detection_seconds(s: Settings) -> int:
     """Time from the outage to a failover being called for, as the synthesized alarms evaluate it.
 
-    Automatic: the probe runs once a minute (PROBE_PERIOD_SECONDS) and the trigger alarm needs
-    health_check_failure_threshold failing one-minute datapoints; the first failing probe can come up to one
-    period after the outage starts. Manual: Route53 checkers fail (request interval x failure threshold), then the
-    HealthCheckStatus alarm that pages a person evaluates (ROUTE53_METRIC_PERIOD_SECONDS x alarm_evaluation_periods).
+    Automatic: the probe publishes a datapoint every probe_interval_seconds (high resolution below 60 s; the
+    trigger alarm's period is the same) and the alarm needs health_check_failure_threshold failing datapoints;
+    the first failing probe can come up to one interval after the outage starts. Manual: Route53 checkers fail
+    (request interval x failure threshold), then the HealthCheckStatus alarm that pages a person evaluates
+    (ROUTE53_METRIC_PERIOD_SECONDS x alarm_evaluation_periods).
     """
     if s.failover_automatic:
-        return PROBE_PERIOD_SECONDS * (s.health_check_failure_threshold + 1)
+        return s.probe_interval_seconds * (s.health_check_failure_threshold + 1)
     return (
         s.health_check_interval_seconds * s.health_check_failure_threshold
         + ROUTE53_METRIC_PERIOD_SECONDS * s.alarm_evaluation_periods
     )
 
 
+def serving_capacity_seconds(s: Settings) -> int:
+    """Time until the target region has a first healthy target: 0 with a warm standby instance in service
+    (secondary_app_min_capacity >= 1, kept by the standby ASG's min size), else launch + health-check grace.
+
+    This is what users see first (the region serves, at reduced capacity); the run's measured end-to-end time
+    is stricter (the active minimum of healthy targets)."""
+    if s.secondary_app_min_capacity >= 1:
+        return 0
+    return s.app_scale_up_allowance_seconds + s.app_health_check_grace_seconds
+
+
 def recovery_time_budget(s: Settings) -> Budget:
     """Worst-case time from a regional failure to users served by the secondary region."""
     decision = 0 if s.failover_automatic else s.failover_decision_allowance_seconds
-    app = s.app_scale_up_allowance_seconds + s.app_health_check_grace_seconds
+    app = serving_capacity_seconds(s)
     # The orchestrator scales the app tier while the database is promoted: the slower of the two counts.
     restore = max(s.db_promotion_allowance_seconds, app)
     dns = TRAFFIC_SWITCH_PERIOD_SECONDS + s.health_check_interval_seconds + s.dns_ttl_seconds
     detection_how = (
-        "the probe's alarm sees health_check_failure_threshold failing one-minute datapoints (+1 minute for the "
-        "first probe)"
+        "the probe's alarm sees health_check_failure_threshold failing datapoints, one per probe_interval_seconds "
+        "(+1 interval for the first probe)"
         if s.failover_automatic
         else "Route53 checks fail (interval x threshold), then the health-check alarm pages (60 s x periods)"
     )
@@ -86,7 +98,7 @@ def recovery_time_budget(s: Settings) -> Budget:
         BudgetTerm(
             "detection",
             detection_seconds(s),
-            ("failover_automatic", "health_check_failure_threshold")
+            ("failover_automatic", "probe_interval_seconds", "health_check_failure_threshold")
             if s.failover_automatic
             else ("health_check_interval_seconds", "health_check_failure_threshold", "alarm_evaluation_periods"),
             detection_how,
@@ -106,8 +118,14 @@ def recovery_time_budget(s: Settings) -> Budget:
         BudgetTerm(
             "promotion_and_scale_up",
             restore,
-            ("db_promotion_allowance_seconds", "app_scale_up_allowance_seconds", "app_health_check_grace_seconds"),
-            "max(database promotion, instance launch + health-check grace): they run in parallel",
+            (
+                "db_promotion_allowance_seconds",
+                "secondary_app_min_capacity",
+                "app_scale_up_allowance_seconds",
+                "app_health_check_grace_seconds",
+            ),
+            "max(database promotion, first healthy target): they run in parallel; the warm standby's in-service "
+            "instances serve at once (0 s), without one an instance must launch and pass its grace",
         ),
         BudgetTerm(
             "dns",
@@ -170,6 +188,25 @@ def budget_table(s: Settings) -> str:
         rows.append(
             f"| {budget.objective} | **worst case** (objective {budget.objective_seconds} s) | "
             f"**{budget.total_seconds}** | |"
+        )
+    return "\n".join(rows)
+
+
+def budget_summary(profiles: dict[str, Settings]) -> str:
+    """One row per labelled configuration: each recovery term, the total and the objective."""
+    first = recovery_time_budget(next(iter(profiles.values())))
+    names = [term.name for term in first.terms]
+    rows = [
+        "| configuration | " + " | ".join(names) + " | worst case | objective |",
+        "|---|" + "---:|" * (len(names) + 2),
+    ]
+    for label, settings in profiles.items():
+        budget = recovery_time_budget(settings)
+        seconds = {term.name: term.seconds for term in budget.terms}
+        rows.append(
+            f"| {label} | "
+            + " | ".join(str(seconds[name]) for name in names)
+            + f" | **{budget.total_seconds}** | {budget.objective_seconds} |"
         )
     return "\n".join(rows)
 

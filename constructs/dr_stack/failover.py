@@ -29,7 +29,6 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
 from constructs import Construct
 from dr_stack.app_tier import AppTier, Capacity
-from dr_stack.budget import PROBE_PERIOD_SECONDS
 from dr_stack.contract import contract
 from dr_stack.database import GlobalDatabase
 from dr_stack.dns import DnsFailover
@@ -47,10 +46,12 @@ PROBE_METRIC = contract.PROBE_METRIC
 # The orchestrator's own waits (promotion deadline + fencing + DNS) stay inside Lambda's 15-minute limit.
 LAMBDA_TIMEOUT_SECONDS = 900
 LEASE_MARGIN_SECONDS = 120
-# The switch keeper and the probe run once a minute (EventBridge's finest schedule rate); the probe alarm and
-# the switch metric use one-minute periods (Route53 accepts standard-resolution metrics only).
+# The switch keeper and the probe run once a minute (EventBridge's finest schedule rate); within a run the probe
+# probes every probe_interval_seconds (high-resolution datapoints below 60 s, which drive EventBridge only: the
+# switch metric keeps one-minute periods because Route53 accepts standard-resolution metrics only).
 SCHEDULE_RATE = "rate(1 minute)"
-SCHEDULE_PERIOD_SECONDS = PROBE_PERIOD_SECONDS
+# Each probe of a sub-minute interval makes one request with this timeout, so all of them fit the interval.
+FAST_PROBE_TIMEOUT_SECONDS = 5
 STAGING_DIR = ".lambda-staging"
 
 
@@ -214,7 +215,9 @@ class FailoverProps:
     automatic_min_interval_seconds: int
     """Least time between two automatic failovers."""
     probe_failure_periods: int
-    """Failed one-minute probes before the primary counts as down."""
+    """Failed probe datapoints (one per probe_interval_seconds) before the primary counts as down."""
+    probe_interval_seconds: int = 60
+    """Seconds between probes; under 60 the probe publishes high-resolution datapoints and its alarms use it."""
     health_check_path: str = "/health"
     """Path the probe requests on the primary ALB."""
     automatic: bool = False
@@ -295,6 +298,7 @@ class FailoverOrchestrators(Construct):
                 contract.HEALTH_CHECK_ID: dns.health_check_id(peer),
                 contract.PROBE_METRIC_VARIABLE: contract.PROBE_METRIC,
                 contract.PROBE_FAILURE_PERIODS: str(props.probe_failure_periods),
+                contract.PROBE_PERIOD_SECONDS: str(props.probe_interval_seconds),
                 **(extra_environment or {}).get(role, {}),
             }
             statements = self._statements(role, database, app_tiers, topics, state_table, dns)
@@ -483,6 +487,12 @@ class FailoverOrchestrators(Construct):
             timeout=60,
             environment={
                 contract.PROBE_URL: f"{scheme}://{app_tiers['primary'].alb_dns_name}{props.health_check_path}",
+                contract.PROBE_INTERVAL_SECONDS: str(props.probe_interval_seconds),
+                **(
+                    {contract.PROBE_ATTEMPTS: "1", contract.PROBE_TIMEOUT_SECONDS: str(FAST_PROBE_TIMEOUT_SECONDS)}
+                    if props.probe_interval_seconds < 60
+                    else {}
+                ),
                 contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
                 contract.PROBE_METRIC_NAME_VARIABLE: contract.PROBE_METRIC,
                 contract.GLOBAL_CLUSTER_ID: self._global_cluster_identifier,
@@ -510,7 +520,7 @@ class FailoverOrchestrators(Construct):
             metric_name=PROBE_METRIC,
             dimensions={contract.GLOBAL_CLUSTER_DIMENSION: self._global_cluster_identifier},
             statistic="Maximum",
-            period=SCHEDULE_PERIOD_SECONDS,
+            period=self.props.probe_interval_seconds,
             evaluation_periods=props.probe_failure_periods,
             datapoints_to_alarm=props.probe_failure_periods,
             threshold=1,
@@ -530,7 +540,7 @@ class FailoverOrchestrators(Construct):
             metric_name=PROBE_METRIC,
             dimensions={contract.GLOBAL_CLUSTER_DIMENSION: self._global_cluster_identifier},
             statistic="SampleCount",
-            period=SCHEDULE_PERIOD_SECONDS,
+            period=self.props.probe_interval_seconds,
             evaluation_periods=props.probe_failure_periods,
             threshold=1,
             comparison_operator="LessThanThreshold",

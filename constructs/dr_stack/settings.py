@@ -418,7 +418,11 @@ class Settings:
         300, "Time allowed for a human to decide (RTO term; 0 with automatic).", _int_range(0, 86400)
     )
     db_promotion_allowance_seconds: int = OBJECTIVES(
-        180, "Time allowed for the global database promotion (RTO term).", _int_range(0, 3600)
+        180,
+        "Time allowed for the global database promotion (RTO term); AWS typically completes a managed "
+        "FailoverGlobalCluster in one to two minutes.",
+        _int_range(0, 3600),
+        prod=120,
     )
     failover_promotion_timeout_seconds: int = OBJECTIVES(
         600, "Deadline of the orchestrator's promotion wait (within Lambda's 15 min).", _int_range(60, 840)
@@ -448,6 +452,14 @@ class Settings:
         "Total time a run gives the region it moves away from (standby scaling, reads) before going on without "
         "it; an RTO term.",
         _int_range(5, 120),
+        prod=10,
+    )
+    probe_interval_seconds: int = OBJECTIVES(
+        60,
+        "Seconds between probes of the primary from the secondary region (automatic failover); under 60 the "
+        "probe publishes high-resolution datapoints and its trigger alarm uses this period (detection term).",
+        _one_of((10, 20, 30, 60)),
+        prod=10,
     )
     failover_automatic_min_interval_seconds: int = OBJECTIVES(
         3600,

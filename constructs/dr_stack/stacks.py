@@ -366,6 +366,7 @@ class DrStack(TerraformStack):
                 fence_timeout_seconds=settings.failover_fence_timeout_seconds,
                 automatic_min_interval_seconds=settings.failover_automatic_min_interval_seconds,
                 probe_failure_periods=settings.health_check_failure_threshold,
+                probe_interval_seconds=settings.probe_interval_seconds,
                 health_check_path=settings.health_check_path,
                 automatic=settings.failover_automatic,
                 probe_over_https=bool(settings.domain_name),

@@ -68,6 +68,7 @@ class Config:
     health_check_id: str | None = None
     probe_metric: str = contract.PROBE_METRIC
     probe_failure_periods: int = 3
+    probe_period_seconds: int = 60
     automatic_min_interval_seconds: int = 3600
     # Recovery operations (readiness, capacity matching, end-to-end recovery time, run report, reprotect).
     report_bucket: str | None = None
@@ -213,6 +214,7 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
         contract.PROBE_METRIC,
     ),
     (contract.PROBE_FAILURE_PERIODS, "probe_failure_periods", _integer(1, 10), 3),
+    (contract.PROBE_PERIOD_SECONDS, "probe_period_seconds", _integer(10, 60), 60),
     (contract.AUTOMATIC_MIN_INTERVAL_SECONDS, "automatic_min_interval_seconds", _integer(0, 604_800), 3600),
     (
         contract.REPORT_BUCKET,

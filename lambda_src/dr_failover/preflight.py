@@ -27,7 +27,6 @@ BLOCKING_PROCESSES = ("Launch", "Terminate", "HealthCheck", "AddToLoadBalancer")
 # GlobalClusterMember.SynchronizationStatus values (botocore rds service model): only "connected" members
 # can take part in a switchover without data loss.
 SYNCHRONIZED = "connected"
-PROBE_PERIOD_SECONDS = 60
 
 
 @dataclass
@@ -467,17 +466,19 @@ def automatic_confirmation(config: Config, clients: RunClients, report: Prefligh
 
 
 def _probe_signal(config: Config, clients: RunClients, *, now: float) -> tuple[bool, str]:
-    """True when the last PROBE_FAILURE_PERIODS minutes each hold a probe datapoint and all are 0."""
+    """True when the last PROBE_FAILURE_PERIODS probe periods (PROBE_PERIOD_SECONDS each) each hold a probe
+    datapoint and all are 0."""
     periods = config.probe_failure_periods
+    period = config.probe_period_seconds
     end = datetime.fromtimestamp(now, tz=UTC)
     try:
         response = clients.target("cloudwatch").get_metric_statistics(
             Namespace=config.metric_namespace,
             MetricName=config.probe_metric,
             Dimensions=[{"Name": "GlobalCluster", "Value": config.global_cluster_id}],
-            StartTime=end - timedelta(seconds=PROBE_PERIOD_SECONDS * (periods + 1)),
+            StartTime=end - timedelta(seconds=period * (periods + 1)),
             EndTime=end,
-            Period=PROBE_PERIOD_SECONDS,
+            Period=period,
             Statistics=["Maximum", "SampleCount"],
         )
     except Exception as error:  # noqa: BLE001 - no data is no signal
@@ -485,7 +486,7 @@ def _probe_signal(config: Config, clients: RunClients, *, now: float) -> tuple[b
     points = sorted(response.get("Datapoints", []), key=lambda p: p["Timestamp"])[-periods:]
     failing = [p for p in points if p.get("SampleCount", 0) > 0 and p.get("Maximum", 1) < 1]
     down = len(points) >= periods and len(failing) == len(points)
-    return down, f"{len(failing)} failing of {len(points)} datapoint(s) in the last {periods} minute(s)"
+    return down, f"{len(failing)} failing of {len(points)} datapoint(s) in the last {periods} x {period} s"
 
 
 def _route53_signal(config: Config, clients: RunClients) -> tuple[bool, str]:

@@ -3,7 +3,13 @@
 The alarm on this metric lives in the secondary region, so the signal that starts an automatic failover
 survives the loss of the primary region (Route53 health-check metrics exist only in us-east-1).
 Environment: PROBE_URL, METRIC_NAMESPACE, METRIC_NAME, GLOBAL_CLUSTER_ID, PROBE_ATTEMPTS (default 3),
-PROBE_TIMEOUT_SECONDS (default 5).
+PROBE_TIMEOUT_SECONDS (default 5), PROBE_INTERVAL_SECONDS (10, 20, 30 or 60; default 60).
+
+EventBridge runs the probe once a minute, its finest rate. With an interval under 60 s one run probes
+60 / interval times and publishes each result as a high-resolution datapoint (StorageResolution 1, its own
+timestamp), so the trigger alarm can use that period (CloudWatch PutMetricAlarm: periods of 10, 20 or 30 s are
+for high-resolution metrics). Such datapoints drive the EventBridge trigger only, never a Route53 health check
+(Route53 accepts standard-resolution metrics only).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -51,6 +58,17 @@ def read_config(environ: Mapping[str, str]) -> dict[str, Any]:
                 f"environment variable {name} must be a whole number from {low} to {high}, got {raw!r}"
             )
         config[name] = int(raw)
+    raw = environ.get(contract.PROBE_INTERVAL_SECONDS, "60")
+    if raw not in ("10", "20", "30", "60"):
+        raise ProbeConfigError(f"environment variable PROBE_INTERVAL_SECONDS must be 10, 20, 30 or 60, got {raw!r}")
+    interval = config[contract.PROBE_INTERVAL_SECONDS] = int(raw)
+    attempts, timeout = config[contract.PROBE_ATTEMPTS], config[contract.PROBE_TIMEOUT_SECONDS]
+    longest = attempts * timeout + 2 * (attempts - 1)
+    if interval < 60 and longest >= interval:
+        raise ProbeConfigError(
+            f"PROBE_ATTEMPTS x PROBE_TIMEOUT_SECONDS (+2 s between attempts) must fit in PROBE_INTERVAL_SECONDS="
+            f"{interval}, got {longest} s"
+        )
     return config
 
 
@@ -90,20 +108,32 @@ def handler(
     cloudwatch: Any = None,
     fetch: Callable[[str, int], int] = _get,
     environ: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Probe once (with retries) and publish the result."""
+    """Probe every PROBE_INTERVAL_SECONDS for one minute (once at 60 s) and publish each result at once."""
     config = read_config(os.environ if environ is None else environ)
-    healthy = probe(config["PROBE_URL"], config["PROBE_ATTEMPTS"], config["PROBE_TIMEOUT_SECONDS"], fetch)
+    interval = config[contract.PROBE_INTERVAL_SECONDS]
     client = cloudwatch or boto3.client("cloudwatch")
-    client.put_metric_data(
-        Namespace=config["METRIC_NAMESPACE"],
-        MetricData=[
-            {
-                "MetricName": config["METRIC_NAME"],
-                "Dimensions": [{"Name": contract.GLOBAL_CLUSTER_DIMENSION, "Value": config["GLOBAL_CLUSTER_ID"]}],
-                "Value": 1.0 if healthy else 0.0,
-                "Unit": "Count",
-            }
-        ],
-    )
-    return {"healthy": healthy, "url": config["PROBE_URL"]}
+    results: list[bool] = []
+    started = clock()
+    for index in range(60 // interval):
+        if index:
+            sleep(max(0.0, started + index * interval - clock()))
+        probed_at = clock()
+        healthy = probe(
+            config["PROBE_URL"], config["PROBE_ATTEMPTS"], config["PROBE_TIMEOUT_SECONDS"], fetch, sleep=sleep
+        )
+        datum: dict[str, Any] = {
+            "MetricName": config["METRIC_NAME"],
+            "Dimensions": [{"Name": contract.GLOBAL_CLUSTER_DIMENSION, "Value": config["GLOBAL_CLUSTER_ID"]}],
+            "Value": 1.0 if healthy else 0.0,
+            "Unit": "Count",
+        }
+        if interval < 60:
+            datum["Timestamp"] = datetime.fromtimestamp(probed_at, tz=UTC)
+            datum["StorageResolution"] = 1
+        # Published at once: the trigger alarm must see each datapoint within its period.
+        client.put_metric_data(Namespace=config["METRIC_NAMESPACE"], MetricData=[datum])
+        results.append(healthy)
+    return {"healthy": results[-1], "results": results, "url": config["PROBE_URL"]}
