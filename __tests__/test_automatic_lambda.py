@@ -7,13 +7,21 @@ silent probe alone must never fail over a healthy primary with ``AllowDataLoss``
 outside the probe: the Route53 checkers' observations of the primary ALB (GetHealthCheckStatus,
 HealthCheckObservations[].StatusReport.Status) or the primary region's RDS API (DescribeDBClusters). ARC Region
 switch triggers likewise enforce a minimum delay between automatic runs.
+
+The probe and the primary's RDS API are both read from the secondary region, so "cannot reach the primary from
+here" is one network path, not a second signal: only an answer counts as DOWN. Route53's checkers observe from
+several AWS regions (GetHealthCheckStatus returns one observation per checker), so a readable majority of them
+seeing the primary healthy is a veto.
 """
 
 from __future__ import annotations
 
-from support.drill import HANG, PRIMARY_REGION, SECONDARY_REGION, WARM_CAPACITY, RdsScript
+from botocore.exceptions import EndpointConnectionError
+from support.drill import HANG, PRIMARY_REGION, SECONDARY_REGION, WARM_CAPACITY, RdsScript, route53_observations
 from support.harness import aws, clock, event, fake_aws_credentials, invoke, step, world  # noqa: F401
 
+FAILING = "Failure: HTTP Status Code 503, Service Unavailable"
+SUCCESS = "Success: HTTP Status Code 200, OK"
 AUTOMATIC = {"trigger": "automatic", "reason": "automatic: primary endpoint probe failed from the secondary region"}
 
 
@@ -44,15 +52,36 @@ def test_failing_probe_alone_is_not_enough(world, aws, clock):
     result = invoke(world, aws, clock, event("failover", **AUTOMATIC))
 
     assert result["status"] == "refused"
-    assert "probe: DOWN" in _confirmation(result) and "RDS: no" in _confirmation(result)
+    assert "probe: DOWN" in _confirmation(result) and "RDS: up" in _confirmation(result)
     script.assert_all_used()
     assert aws.changing_calls() == []
 
 
-def test_failing_probe_and_an_unreachable_primary_region_fail_over(world, aws, clock):
-    """Two independent signals: the probe's datapoints are all failures, and the primary region's RDS API does
-    not answer within FENCE_TIMEOUT_SECONDS."""
+def test_failing_probe_and_an_unreachable_primary_region_are_refused_while_route53_sees_it_healthy(world, aws, clock):
+    """Corrected rule (this test used to expect a failover): the probe fails and the primary region's RDS API does
+    not answer from us-west-2, but Route53's checkers (moto answers one 'Success' observation) see the primary
+    healthy from outside. Both failing signals share the secondary region's network path; an unanswered request
+    says nothing about the primary, so it is 'unknown', and the healthy Route53 majority vetoes AllowDataLoss."""
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    endpoint = EndpointConnectionError(endpoint_url="https://rds.us-east-1.amazonaws.com/")
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", HANG, endpoint, endpoint)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC))
+
+    assert result["status"] == "refused", result["message"]
+    assert "Route53 checkers: up (0/1 failing)" in _confirmation(result)
+    assert "RDS: unknown" in _confirmation(result)
+    script.assert_all_used()
+    assert aws.changing_calls() == []
+    assert "FailoverGlobalCluster" not in aws.operations("rds")
+
+
+def test_failing_probe_and_a_failing_route53_majority_fail_over(world, aws, clock):
+    """Two independent signals that answered: the probe's datapoints are all failures and 2 of 3 Route53 checkers
+    report Failure (GetHealthCheckStatus); the primary's RDS API does not answer (unknown, not counted)."""
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(FAILING, SUCCESS, FAILING))
     aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", HANG, HANG, HANG)
     aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", HANG, HANG, HANG)
     script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
@@ -61,11 +90,43 @@ def test_failing_probe_and_an_unreachable_primary_region_fail_over(world, aws, c
 
     assert result["status"] == "succeeded", result["message"]
     script.assert_all_used()
-    assert "RDS: DOWN" in _confirmation(result)
+    assert "Route53 checkers: DOWN (2/3 failing)" in _confirmation(result)
+    assert "RDS: unknown" in _confirmation(result)
+
+
+def test_an_rds_answer_that_the_primary_is_not_available_is_a_second_signal(world, aws, clock):
+    """The primary region's RDS API answers (DescribeDBClusters) that the primary cluster is not 'available';
+    Route53's control plane does not answer (unknown, no veto)."""
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.fail("route53", SECONDARY_REGION, "GetHealthCheckStatus", HANG)
+    aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", HANG, HANG, HANG)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_cluster(PRIMARY_REGION, "inaccessible")
+    script.promotion("failover")
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC))
+
+    assert result["status"] == "succeeded", result["message"]
+    assert "Route53 checkers: unknown" in _confirmation(result) and "RDS: DOWN" in _confirmation(result)
+
+
+def test_a_slow_route53_answer_does_not_use_up_the_rds_signals_time(world, aws, clock):
+    """Route53's control plane hangs for its whole timeout; the primary's RDS API, asked afterwards with its own
+    deadline, answers 'available'. Nothing says DOWN except the probe: refused, and RDS was actually asked."""
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.fail("route53", SECONDARY_REGION, "GetHealthCheckStatus", HANG)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_cluster(PRIMARY_REGION, "available")
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC))
+
+    assert result["status"] == "refused", result["message"]
+    assert ("rds", PRIMARY_REGION, "DescribeDBClusters") in aws.calls
+    assert "RDS: up" in _confirmation(result)
+    script.assert_all_used()
 
 
 def test_a_second_automatic_run_within_the_minimum_interval_starts_nothing(world, aws, clock):
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", *[route53_observations(FAILING)] * 2)
     aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", *[HANG] * 6)
     script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global()
     script.promotion_refused("failover").describe_global()

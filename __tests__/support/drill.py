@@ -26,6 +26,7 @@ from typing import Any
 
 import boto3
 import dr_contract as contract
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError
 from botocore.stub import Stubber
 from dr_failover.aws import is_read_only
@@ -109,6 +110,7 @@ class SimulatedAws:
         self.latency_seconds = latency_seconds
         self.calls: list[tuple[str, str, str]] = []
         self.faults: dict[tuple[str, str, str], list[BaseException | None]] = {}
+        self.answers: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self.stubbers: dict[str, Stubber] = {}
         self.timeouts: dict[tuple[str, str], float | None] = {}
         self.timeout_log: list[tuple[str, str, float | None]] = []
@@ -132,6 +134,7 @@ class SimulatedAws:
             # (registered later, so it runs after ours): a faulted call consumes no stub.
             client.meta.events.register_first("before-parameter-build.*.*", self._recorder(service, region))
             client.meta.events.register_first("before-parameter-build.*.*", self._injector(service, region))
+            client.meta.events.register_first("before-call.*.*", self._answerer(service, region))
             if service == "rds":
                 stubber = Stubber(client)
                 stubber.activate()
@@ -151,6 +154,10 @@ class SimulatedAws:
     def fail(self, service: str, region: str, operation: str, *errors: BaseException | None) -> None:
         """Make the next calls of ``operation`` raise ``errors`` in order (None: that call succeeds)."""
         self.faults.setdefault((service, region, operation), []).extend(errors)
+
+    def answer(self, service: str, region: str, operation: str, *responses: dict[str, Any]) -> None:
+        """Make the next calls of ``operation`` return ``responses`` (parsed, as botocore would) instead of moto's."""
+        self.answers.setdefault((service, region, operation), []).extend(responses)
 
     def changing_calls(self) -> list[tuple[str, str, str]]:
         """Recorded calls that are not Describe*/Get*/List*."""
@@ -190,6 +197,31 @@ class SimulatedAws:
                 raise fault
 
         return inject
+
+    def _answerer(self, service: str, region: str) -> Callable[..., Any]:
+        """before-call handler returning a queued answer (the way botocore's Stubber does), else None."""
+
+        def answer(model: Any, **_kwargs: Any) -> Any:
+            if self.closed:
+                return None
+            queued = self.answers.get((service, region, model.name))
+            if not queued:
+                return None
+            return (AWSResponse(None, 200, {}, None), queued.pop(0))
+
+        return answer
+
+
+def route53_observations(*statuses: str) -> dict[str, Any]:
+    """A GetHealthCheckStatus answer with one observation per status (Route53 API Reference:
+    HealthCheckObservations[].StatusReport.Status, e.g. "Success: HTTP Status Code 200" or "Failure: ...")."""
+    regions = ("us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1", "sa-east-1")
+    return {
+        "HealthCheckObservations": [
+            {"Region": regions[index % len(regions)], "IPAddress": f"15.177.{index}.1", "StatusReport": {"Status": s}}
+            for index, s in enumerate(statuses)
+        ]
+    }
 
 
 def global_cluster_response(

@@ -71,6 +71,10 @@ class RunClients:
             read_only=self.read_only,
         )
 
+    def now(self) -> float:
+        """The run's clock (epoch seconds)."""
+        return self._clock()
+
     def target(self, service: str) -> Any:
         """A client in this function's (target) region."""
         return self.get(service, self._config.target_region)

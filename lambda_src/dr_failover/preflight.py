@@ -436,33 +436,49 @@ def _peer_cluster(config: Config, clients: RunClients, report: PreflightReport, 
     )
 
 
+# What one automatic-trigger signal says about the primary: only an answer can say DOWN or UP.
+DOWN, UP, UNKNOWN = "DOWN", "up", "unknown"
+
+
 def automatic_confirmation(config: Config, clients: RunClients, report: PreflightReport, *, now: float) -> None:
     """An automatic failover needs two independent signals that the primary is down; missing data is none.
 
     1. The probe from this (secondary) region: PROBE_FAILURE_PERIODS one-minute datapoints, all 0. Missing
        datapoints are not failures (a silent probe says nothing about the primary).
-    2. At least one more, from outside the probe: the Route53 health checkers (a majority of observations
-       failing for the primary ALB's health check), or the primary region's RDS API (the primary cluster
-       unreachable or not ``available``). A signal that cannot be read counts as no confirmation.
+    2. At least one more, from an answer: the Route53 health checkers (a majority of observations failing for
+       the primary ALB's health check), or the primary region's RDS API answering that the primary cluster is
+       not ``available``. A signal that cannot be read (no answer, or no time left before the request was
+       sent) is UNKNOWN, never DOWN: "unreachable from this region" shares the probe's network path.
+    3. A readable majority of Route53 checkers (they observe from several AWS regions) seeing the primary
+       healthy is a veto, whatever the other signals say.
+
+    Each signal's call gets its own FENCE_TIMEOUT_SECONDS deadline, measured when that call starts, so a slow
+    Route53 answer cannot use up the RDS read's time.
     """
     probe_down, probe_detail = _probe_signal(config, clients, now=now)
-    route53_down, route53_detail = _route53_signal(config, clients)
-    try:
-        status = read_peer_cluster_status(config, clients, now=now)
-        rds_down, rds_detail = status != "available", f"primary cluster status {status!r}"
-    except Exception as error:  # noqa: BLE001 - an unreachable regional API is itself a signal
-        rds_down, rds_detail = True, f"primary region RDS API unreachable ({error_code(error)})"
-    confirmed = probe_down and (route53_down or rds_down)
+    route53, route53_detail = _route53_signal(config, clients)
+    rds, rds_detail = _rds_signal(config, clients)
+    confirmed = probe_down and route53 != UP and DOWN in (route53, rds)
+    veto = " (Route53 checkers see the primary healthy: refused)" if route53 == UP else ""
     report.checks.append(
         Check(
             "automatic_confirmation",
             confirmed,
-            f"probe: {'DOWN' if probe_down else 'no'} ({probe_detail}); Route53 checkers: "
-            f"{'DOWN' if route53_down else 'no'} ({route53_detail}); RDS: {'DOWN' if rds_down else 'no'} "
-            f"({rds_detail}); automatic failover needs the probe and one other signal",
+            f"probe: {'DOWN' if probe_down else 'no'} ({probe_detail}); Route53 checkers: {route53} "
+            f"({route53_detail}); RDS: {rds} ({rds_detail}); automatic failover needs the probe and one other "
+            f"signal answering DOWN, and no Route53 majority answering healthy{veto}",
             ("failover",),
         )
     )
+
+
+def _rds_signal(config: Config, clients: RunClients) -> tuple[str, str]:
+    """DOWN when the primary region's RDS API answers a status other than ``available``; UNKNOWN without answer."""
+    try:
+        status = read_peer_cluster_status(config, clients, now=clients.now())
+    except Exception as error:  # noqa: BLE001 - no answer says nothing about the primary
+        return UNKNOWN, f"primary region RDS API did not answer ({error_code(error)})"
+    return (UP if status == "available" else DOWN), f"primary cluster status {status!r}"
 
 
 def _probe_signal(config: Config, clients: RunClients, *, now: float) -> tuple[bool, str]:
@@ -489,16 +505,29 @@ def _probe_signal(config: Config, clients: RunClients, *, now: float) -> tuple[b
     return down, f"{len(failing)} failing of {len(points)} datapoint(s) in the last {periods} x {period} s"
 
 
-def _route53_signal(config: Config, clients: RunClients) -> tuple[bool, str]:
-    """True when most Route53 checkers report the primary ALB's health check failing."""
+def _route53_signal(config: Config, clients: RunClients) -> tuple[str, str]:
+    """DOWN when most Route53 checkers report the primary ALB's check failing, UP when most report Success.
+
+    GetHealthCheckStatus returns one observation per checker region (Route53 API Reference,
+    HealthCheckObservations[].StatusReport.Status, "Success: ..." or "Failure: ..."); a tie or no
+    observation is UNKNOWN.
+    """
     if not config.health_check_id:
-        return False, "HEALTH_CHECK_ID not set"
+        return UNKNOWN, "HEALTH_CHECK_ID not set"
     try:
-        route53 = clients.get("route53", config.target_region, attempts=1, call_timeout=config.fence_timeout_seconds)
+        route53 = clients.get(
+            "route53",
+            config.target_region,
+            deadline=clients.now() + config.fence_timeout_seconds,
+            attempts=1,
+            call_timeout=config.fence_timeout_seconds,
+        )
         observations = route53.get_health_check_status(HealthCheckId=config.health_check_id).get(
             "HealthCheckObservations", []
         )
     except Exception as error:  # noqa: BLE001 - the Route53 control plane may be unreachable: no signal
-        return False, f"unavailable ({error_code(error)})"
+        return UNKNOWN, f"unavailable ({error_code(error)})"
     failing = sum(1 for o in observations if not o.get("StatusReport", {}).get("Status", "").startswith("Success"))
-    return bool(observations) and failing * 2 > len(observations), f"{failing}/{len(observations)} failing"
+    healthy = len(observations) - failing
+    signal = DOWN if failing * 2 > len(observations) else UP if healthy * 2 > len(observations) else UNKNOWN
+    return signal, f"{failing}/{len(observations)} failing"
