@@ -43,12 +43,32 @@ def test_primary_record_carries_health_check(prod: Synthesized) -> None:
     assert record["alias"]["evaluate_target_health"] is True
 
 
-def test_secondary_record_follows_its_alb_health_check(prod: Synthesized) -> None:
+def route53_failover_answer(*, primary_healthy: bool, secondary_healthy: bool, secondary_checked: bool) -> str:
+    """Which record Route53 answers, as the Route53 API Reference (ResourceRecordSet, Failover) documents it:
+    "When the secondary resource record set is unhealthy, Route 53 responds to DNS queries with the applicable
+    value from the primary resource record set regardless of the health of the primary resource record set",
+    and "If you omit the HealthCheckId element for the secondary resource record set, and if the primary resource
+    record set is unhealthy, Route 53 always responds to DNS queries with the applicable value from the secondary
+    resource record set". An alias with EvaluateTargetHealth=true is health-checked through its target."""
+    if primary_healthy:
+        return "primary"
+    if not secondary_checked:
+        return "secondary"
+    return "secondary" if secondary_healthy else "primary"
+
+
+def test_a_fenced_primary_is_not_answered_when_the_secondary_alb_check_fails(prod: Synthesized) -> None:
+    """PrimaryFenced=1 makes the primary record unhealthy; right after a failover the secondary ALB check can fail
+    (instances in their grace period, overload). Route53 must still answer the secondary, not the read-only
+    fenced primary: the SECONDARY record carries no health check and does not evaluate its target's health."""
     record = prod.only("aws_route53_record", "dns_failover_secondary_record")
     assert record["failover_routing_policy"] == {"type": "SECONDARY"}
-    assert "dns_failover_secondary_alb_health_check" in record["health_check_id"]
     assert "aws_lb.secondary_app_tier_load_balancer" in record["alias"]["zone_id"]
-    assert record["alias"]["evaluate_target_health"] is True
+    checked = bool(record.get("health_check_id")) or record["alias"]["evaluate_target_health"] is True
+    answer = route53_failover_answer(primary_healthy=False, secondary_healthy=False, secondary_checked=checked)
+    assert answer == "secondary"
+    # The secondary ALB check still exists, for its alarm.
+    assert prod.only("aws_route53_health_check", "dns_failover_secondary_alb_health_check")
 
 
 def test_records_live_in_the_looked_up_zone(prod: Synthesized) -> None:

@@ -240,9 +240,14 @@ class DnsFailover(Construct):
 
         self.records: dict[DrRole, Route53Record] = {}
         if zone is not None:
-            record_health_checks = {
+            # Only the PRIMARY record is health-checked. Route53 answers the primary "regardless of the health of
+            # the primary" whenever the SECONDARY record is unhealthy, and always answers the secondary when the
+            # primary is unhealthy and the secondary has no health check (Route53 API Reference,
+            # ResourceRecordSet.Failover). A secondary check would therefore undo the fence whenever the
+            # secondary ALB check fails for a minute; its check stays for the alarms below.
+            record_health_checks: dict[DrRole, str | None] = {
                 "primary": self.primary_calculated_health_check.id,
-                "secondary": self.health_checks["secondary"].id,
+                "secondary": None,
             }
             for role in ROLES:
                 self.records[role] = Route53Record(
@@ -258,7 +263,7 @@ class DnsFailover(Construct):
                     alias=Route53RecordAlias(
                         name=app_tiers[role].alb_dns_name,
                         zone_id=app_tiers[role].alb_zone_id,
-                        evaluate_target_health=True,
+                        evaluate_target_health=role == "primary",
                     ),
                 )
 
