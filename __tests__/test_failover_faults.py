@@ -164,6 +164,22 @@ def test_resource_contention_on_scaling_is_retried_until_the_target_is_scaled(wo
     assert world.capacity(SECONDARY_REGION) == FULL_CAPACITY
 
 
+def test_scaling_activity_in_progress_on_scaling_is_retried_until_the_target_is_scaled(world, aws, clock):
+    """UpdateAutoScalingGroup's documented ScalingActivityInProgressFault (code ScalingActivityInProgress, HTTP 400:
+    "The operation can't be performed because there are scaling activities in progress"; botocore autoscaling
+    model). A warm group replacing an instance is in a scaling activity. The update sets absolute sizes, so it is
+    repeated; the old code failed the whole regional failover on one such answer."""
+    busy = server_fault("ScalingActivityInProgress", 400)
+    aws.fail("autoscaling", SECONDARY_REGION, "UpdateAutoScalingGroup", busy, busy)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert world.capacity(SECONDARY_REGION) == FULL_CAPACITY
+
+
 def test_persistent_scaling_failure_fails_the_run_before_any_promotion(world, aws, clock):
     """If the target cannot be scaled the run does not report success with a small target: it fails before
     calling the promotion API (the Stubber has no promotion queued: a call would raise)."""

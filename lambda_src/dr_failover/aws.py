@@ -7,7 +7,8 @@ injected function. What it retries, and why:
 - throttling (``Throttling``, ``ThrottlingException``, ...): the request was refused, never executed;
 - server faults: any HTTP 5xx, ``InternalFailure``, ``ServiceUnavailable`` and Auto Scaling's
   ``ResourceContention`` (HTTP 500, a Sender fault in the service model: "You already have a pending
-  update to an Amazon EC2 Auto Scaling resource") for operations that are safe to repeat;
+  update to an Amazon EC2 Auto Scaling resource") and ``ScalingActivityInProgress`` (HTTP 400, documented for
+  UpdateAutoScalingGroup) for operations that are safe to repeat;
 - network errors (connect/read timeouts, connection closed) for operations that are safe to repeat.
 
 The promotion calls are never repeated blindly after an ambiguous failure (5xx, network): the request
@@ -59,6 +60,9 @@ SERVER_FAULT_CODES = frozenset(
         "RequestTimeoutException",
         # Auto Scaling: a pending update to the same group; repeating the update later is the documented fix.
         "ResourceContention",
+        # Auto Scaling UpdateAutoScalingGroup: "scaling activities in progress" (ScalingActivityInProgressFault,
+        # HTTP 400, botocore autoscaling model). The update sets absolute sizes, so repeating it later is safe.
+        "ScalingActivityInProgress",
     }
 )
 TRANSIENT_NETWORK_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
