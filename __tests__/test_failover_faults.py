@@ -9,8 +9,12 @@ promotion API was not called again" is enforced, not only asserted. These are th
 
 from __future__ import annotations
 
+import boto3
+import dr_contract as contract
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.stub import Stubber
+from dr_failover import keeper
 from dr_failover.config import load_config
 from dr_failover.handler import handle_event
 from dr_failover.lock import LeaseLock
@@ -26,6 +30,7 @@ from support.drill import (
     SWITCH_METRIC,
     WARM_CAPACITY,
     RdsScript,
+    global_cluster_response,
     shared_client,
 )
 from support.harness import aws, clock, event, fake_aws_credentials, invoke, step, world  # noqa: F401
@@ -354,3 +359,66 @@ def test_dry_run_against_a_target_that_is_already_the_writer_reports_dry_run(wor
     assert result["status"] == "dry_run"
     script.assert_all_used()
     assert aws.changing_calls() == []
+
+
+def test_failback_during_a_secondary_outage_records_the_unfence_where_it_can_be_written(world, aws, clock):
+    """Review 9, R1. FailoverGlobalCluster with AllowDataLoss is the documented response to a Regional disaster
+    (botocore rds): here us-west-2 (writer, serving, the traffic-switch region) is lost and the operator fails
+    back with us-east-1's function. us-west-2's DynamoDB and CloudWatch do not answer, so the switch there cannot
+    be written; the run records primary_fenced=0 in its own replica (global-table replication carries it over
+    when us-west-2 returns), its message names an action that works while us-west-2 is down (disabling the
+    switch health check: Route53 treats a disabled check as healthy), and when us-west-2 returns half-alive its
+    keeper, seeing us-east-1 as the writer in its own DescribeGlobalClusters, publishes 0, not the stale 1."""
+    write_switch(
+        shared_client("dynamodb", SECONDARY_REGION),
+        table_name=STATE_TABLE_NAME,
+        global_cluster_id=GLOBAL_CLUSTER_ID,
+        primary_fenced=True,
+        serving_region=SECONDARY_REGION,
+        run_id="earlier-failover",
+        now=clock() - 86400,
+    )
+    for service, operation in (
+        ("autoscaling", "DescribeAutoScalingGroups"),
+        ("dynamodb", "PutItem"),
+        ("cloudwatch", "PutMetricData"),
+    ):
+        aws.fail(service, SECONDARY_REGION, operation, *[HANG] * 10)
+    script = RdsScript(aws, PRIMARY_REGION).preflight("failover").promotion("failover")
+
+    result = invoke(world, aws, clock, event("failover", target=PRIMARY_REGION), target=PRIMARY_REGION)
+    script.assert_all_used()
+    aws.close()  # us-west-2 comes back
+
+    assert result["status"] == "failed"
+    message = step(result, "switch_traffic")["detail"]
+    assert "--region us-west-2" not in message and "update-health-check" in message
+    local = world.switch_item(PRIMARY_REGION)
+    assert local["primary_fenced"]["N"] == "0" and local["serving_region"]["S"] == PRIMARY_REGION
+    assert float(local["updated_at"]["N"]) > float(world.switch_item(SECONDARY_REGION)["updated_at"]["N"])
+
+    rds = boto3.client("rds", region_name=SECONDARY_REGION)
+    stubber = Stubber(rds)
+    stubber.add_response(
+        "describe_global_clusters",
+        global_cluster_response(writer_region=PRIMARY_REGION),
+        {"GlobalClusterIdentifier": GLOBAL_CLUSTER_ID},
+    )
+    stubber.activate()
+    keeper_env = {
+        contract.STATE_TABLE_NAME: STATE_TABLE_NAME,
+        contract.GLOBAL_CLUSTER_ID: GLOBAL_CLUSTER_ID,
+        contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
+        contract.TRAFFIC_SWITCH_METRIC_VARIABLE: contract.TRAFFIC_SWITCH_METRIC,
+    }
+    with pytest.raises(keeper.StaleFence):
+        keeper.handler(
+            {},
+            None,
+            dynamodb=shared_client("dynamodb", SECONDARY_REGION),
+            cloudwatch=shared_client("cloudwatch", SECONDARY_REGION),
+            rds=rds,
+            environ=keeper_env,
+        )
+    published = world.metric_values(SECONDARY_REGION, SWITCH_METRIC, SWITCH)
+    assert published and max(published) == 0.0

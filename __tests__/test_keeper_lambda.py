@@ -4,6 +4,12 @@ Route53 evaluates a CLOUDWATCH_METRIC health check from the alarm's metric data 
 (Route53 Developer Guide, "How Route 53 determines whether a health check is healthy"). A switch written once
 ages out of the alarm's one-minute period; the keeper re-publishes the switch item every minute from the
 traffic-switch region's own replica, and writes nothing when it cannot read it (LastKnownStatus then holds).
+
+It publishes a fence (1) only while its own region's DescribeGlobalClusters (botocore rds model:
+GlobalClusterMembers[].IsWriter, FailoverState.ToDbClusterArn) shows its region's cluster as the writer or being
+promoted to it: FailoverGlobalCluster with AllowDataLoss makes the old writer rejoin as a read-only secondary, and
+a CLOUDWATCH_METRIC check with data makes Route53 answer the SECONDARY record (Route53 API Reference,
+ResourceRecordSet.Failover), so a stale 1 would send every user to a read-only cluster.
 """
 
 from __future__ import annotations
@@ -12,10 +18,18 @@ import boto3
 import dr_contract as contract
 import pytest
 from botocore.exceptions import ClientError
-from dr_failover.keeper import KeeperConfigError, handler
+from botocore.stub import Stubber
+from dr_failover.keeper import KeeperConfigError, StaleFence, handler
 from dr_failover.switch import write_switch
 from moto import mock_aws
-from support.drill import FAKE_CREDENTIALS, GLOBAL_CLUSTER_ID, SECONDARY_REGION, STATE_TABLE_NAME
+from support.drill import (
+    FAKE_CREDENTIALS,
+    GLOBAL_CLUSTER_ID,
+    PRIMARY_REGION,
+    SECONDARY_REGION,
+    STATE_TABLE_NAME,
+    global_cluster_response,
+)
 
 ENV = {
     contract.STATE_TABLE_NAME: STATE_TABLE_NAME,
@@ -58,8 +72,23 @@ def _values(cloudwatch) -> list[tuple[float, float, float]]:
     return [(p["SampleCount"], p["Minimum"], p["Maximum"]) for p in response["Datapoints"]]
 
 
+def _rds(*writer_regions: str, **state):
+    """An RDS client in the keeper's region answering DescribeGlobalClusters once per writer region given."""
+    client = boto3.client("rds", region_name=SECONDARY_REGION)
+    stubber = Stubber(client)
+    for writer in writer_regions:
+        stubber.add_response(
+            "describe_global_clusters",
+            global_cluster_response(writer_region=writer, **state),
+            {"GlobalClusterIdentifier": GLOBAL_CLUSTER_ID},
+        )
+    stubber.activate()
+    return client, stubber
+
+
 def test_fenced_switch_is_republished_on_every_run(region):
     dynamodb, cloudwatch = region
+    rds, stubber = _rds(SECONDARY_REGION, SECONDARY_REGION, SECONDARY_REGION)
     write_switch(
         dynamodb,
         table_name=STATE_TABLE_NAME,
@@ -71,9 +100,54 @@ def test_fenced_switch_is_republished_on_every_run(region):
     )
 
     for _ in range(3):  # three scheduled minutes
-        assert handler({}, None, dynamodb=dynamodb, cloudwatch=cloudwatch, environ=ENV)["primary_fenced"] is True
+        published = handler({}, None, dynamodb=dynamodb, cloudwatch=cloudwatch, rds=rds, environ=ENV)
+        assert published["primary_fenced"] is True
 
     assert _values(cloudwatch) == [(3.0, 1.0, 1.0)]
+    stubber.assert_no_pending_responses()
+
+
+def test_a_stale_fence_is_not_published_once_the_other_region_writes(region):
+    """Review 9, R1: a failover back to us-east-1 ran while us-west-2 (the switch region) was down, so the item
+    here still says fenced. us-west-2 returns; its own DescribeGlobalClusters shows us-east-1 as the writer.
+    The keeper publishes 0 (fencing the writer would send users to us-west-2's read-only cluster) and fails the
+    invocation as an alert."""
+    dynamodb, cloudwatch = region
+    write_switch(
+        dynamodb,
+        table_name=STATE_TABLE_NAME,
+        global_cluster_id=GLOBAL_CLUSTER_ID,
+        primary_fenced=True,
+        serving_region=SECONDARY_REGION,
+        run_id="earlier-failover",
+        now=0,
+    )
+    rds, stubber = _rds(PRIMARY_REGION)
+
+    with pytest.raises(StaleFence, match="not the writer"):
+        handler({}, None, dynamodb=dynamodb, cloudwatch=cloudwatch, rds=rds, environ=ENV)
+
+    assert _values(cloudwatch) == [(1.0, 0.0, 0.0)]
+    stubber.assert_no_pending_responses()
+
+
+def test_a_fence_holds_while_a_promotion_to_this_region_is_in_progress(region):
+    """FailoverState (Status failing-over, ToDbClusterArn this region's cluster) while the old writer is still
+    IsWriter: the promotion to us-west-2 is under way, so the fence stays."""
+    dynamodb, cloudwatch = region
+    write_switch(
+        dynamodb,
+        table_name=STATE_TABLE_NAME,
+        global_cluster_id=GLOBAL_CLUSTER_ID,
+        primary_fenced=True,
+        serving_region=SECONDARY_REGION,
+        run_id="run-1",
+        now=0,
+    )
+    rds, _stubber = _rds(PRIMARY_REGION, promoting_to=SECONDARY_REGION)
+
+    assert handler({}, None, dynamodb=dynamodb, cloudwatch=cloudwatch, rds=rds, environ=ENV)["primary_fenced"] is True
+    assert _values(cloudwatch) == [(1.0, 1.0, 1.0)]
 
 
 def test_unfenced_switch_and_never_switched_publish_zero(region):

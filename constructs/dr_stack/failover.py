@@ -316,7 +316,7 @@ class FailoverOrchestrators(Construct):
                 timeout=LAMBDA_TIMEOUT_SECONDS,
                 statements=statements,
             )
-        self._switch_keeper(providers, keys, state_table, dns, asset)
+        self._switch_keeper(providers, keys, state_table, database, asset)
         if props.automatic:
             self._automatic_trigger(providers, keys, topics, app_tiers, dns, asset)
 
@@ -343,13 +343,14 @@ class FailoverOrchestrators(Construct):
         providers: RegionalProviders,
         keys: Mapping[DrRole, RegionalKey],
         state_table: GlobalTable,
-        dns: DnsFailover,
+        database: GlobalDatabase,
         asset: TerraformAsset,
     ) -> None:
         """Re-publish the traffic switch every minute from the switch item in the traffic-switch region.
 
         Route53 evaluates a CLOUDWATCH_METRIC health check from the alarm's data stream, so a switch written
-        once would age out; the keeper keeps the stream alive without any call into the other region.
+        once would age out; the keeper keeps the stream alive without any call into the other region. It
+        publishes a fence only while its own region's DescribeGlobalClusters shows its cluster writing.
         """
         props = self.props
         provider = providers.secondary
@@ -377,6 +378,12 @@ class FailoverOrchestrators(Construct):
                     "Effect": "Allow",
                     "Action": ["dynamodb:GetItem"],
                     "Resource": [state_table.replica_arn("secondary")],
+                },
+                {
+                    "Sid": "ReadWriter",
+                    "Effect": "Allow",
+                    "Action": ["rds:DescribeGlobalClusters"],
+                    "Resource": [database.global_cluster_arn],
                 },
                 {
                     "Sid": "PublishSwitch",

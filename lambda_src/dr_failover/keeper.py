@@ -6,6 +6,14 @@ calls into the other region. When the item cannot be read it writes nothing (it 
 health check's ``LastKnownStatus`` then holds the last state. Before any run wrote the item, the primary
 is in service (0).
 
+A fence (1) is published only while this region's own DescribeGlobalClusters shows this region's cluster as
+the writer or a promotion to it in progress. A failback run whose write could not reach this region (down at
+the time) leaves a stale 1 here; once the other region's cluster is the writer, fencing it would send every
+user to this read-only cluster. The keeper then publishes 0 and fails the invocation (an alert: the Lambda's
+Errors metric and its dead-letter queue), until the item is corrected (a failback run's write in its own
+replica reaches this one by global-table replication). When the global cluster cannot be read, it publishes
+nothing (``LastKnownStatus`` holds).
+
 Environment: STATE_TABLE_NAME, GLOBAL_CLUSTER_ID, METRIC_NAMESPACE, TRAFFIC_SWITCH_METRIC.
 """
 
@@ -18,6 +26,7 @@ from typing import Any
 import boto3
 import dr_contract as contract
 
+from dr_failover.preflight import parse_global_cluster
 from dr_failover.switch import put_switch_metric, read_switch
 
 KEEPER_VARIABLES = (
@@ -30,6 +39,22 @@ KEEPER_VARIABLES = (
 
 class KeeperConfigError(ValueError):
     """A keeper environment variable is missing."""
+
+
+class StaleFence(RuntimeError):
+    """The switch item fences the primary, but this region's cluster is not the writer: 0 was published."""
+
+
+def local_cluster_serves(rds: Any, *, global_cluster_id: str, region: str) -> tuple[bool, str]:
+    """True when this region's member is the writer or a promotion to it is in progress (asked in ``region``)."""
+    clusters = rds.describe_global_clusters(GlobalClusterIdentifier=global_cluster_id).get("GlobalClusters", [])
+    if not clusters:
+        raise LookupError(f"global cluster {global_cluster_id} not found in {region}")
+    members = clusters[0].get("GlobalClusterMembers", [])
+    # A cluster ARN names its region: arn:aws:rds:<region>:<account>:cluster:<id>.
+    local = next((m["DBClusterArn"] for m in members if m["DBClusterArn"].split(":")[3] == region), "")
+    state = parse_global_cluster(clusters[0], local)
+    return bool(local) and (state.target_is_writer or state.promotion_to(local)), state.describe()
 
 
 def read_keeper_config(environ: Mapping[str, str]) -> dict[str, str]:
@@ -46,21 +71,35 @@ def handler(
     *,
     dynamodb: Any = None,
     cloudwatch: Any = None,
+    rds: Any = None,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Read the switch item and publish its value; return what was published."""
+    """Read the switch item and publish its value (a fence only while this region's cluster writes)."""
     config = read_keeper_config(os.environ if environ is None else environ)
     dynamodb = dynamodb or boto3.client("dynamodb")
     cloudwatch = cloudwatch or boto3.client("cloudwatch")
-    state = read_switch(
-        dynamodb, table_name=config[contract.STATE_TABLE_NAME], global_cluster_id=config[contract.GLOBAL_CLUSTER_ID]
-    )
+    global_cluster_id = config[contract.GLOBAL_CLUSTER_ID]
+    state = read_switch(dynamodb, table_name=config[contract.STATE_TABLE_NAME], global_cluster_id=global_cluster_id)
     fenced = bool(state and state.primary_fenced)
+    stale = ""
+    if fenced:
+        rds = rds or boto3.client("rds", region_name=dynamodb.meta.region_name)
+        region = rds.meta.region_name
+        serves, seen = local_cluster_serves(rds, global_cluster_id=global_cluster_id, region=region)
+        if not serves:
+            fenced = False
+            stale = (
+                f"switch item (run {state.run_id if state else ''}) fences the primary, but {region}'s cluster is "
+                f"not the writer ({seen}): published 0. Correct the item: run the orchestrator towards the writer's "
+                "region, or write primary_fenced=0 in this region's replica"
+            )
     put_switch_metric(
         cloudwatch,
         namespace=config[contract.METRIC_NAMESPACE_VARIABLE],
         metric_name=config[contract.TRAFFIC_SWITCH_METRIC_VARIABLE],
-        global_cluster_id=config[contract.GLOBAL_CLUSTER_ID],
+        global_cluster_id=global_cluster_id,
         primary_fenced=fenced,
     )
+    if stale:
+        raise StaleFence(stale)
     return {"primary_fenced": fenced, "source": "switch item" if state else "default (never switched)"}

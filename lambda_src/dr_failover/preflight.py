@@ -187,7 +187,11 @@ def describe_global_cluster(config: Config, clients: RunClients) -> GlobalCluste
     clusters = response.get("GlobalClusters", [])
     if not clusters:
         raise LookupError(f"global cluster {config.global_cluster_id} not found")
-    cluster = clusters[0]
+    return parse_global_cluster(clusters[0], config.target_cluster_arn)
+
+
+def parse_global_cluster(cluster: dict[str, Any], target_arn: str) -> GlobalClusterState:
+    """One DescribeGlobalClusters entry as seen by ``target_arn``'s region."""
     failover = cluster.get("FailoverState") or {}
     return GlobalClusterState(
         status=cluster.get("Status", "unknown"),
@@ -195,7 +199,7 @@ def describe_global_cluster(config: Config, clients: RunClients) -> GlobalCluste
             Member(m.get("DBClusterArn", ""), bool(m.get("IsWriter")), m.get("SynchronizationStatus"))
             for m in cluster.get("GlobalClusterMembers", [])
         ),
-        target_arn=config.target_cluster_arn,
+        target_arn=target_arn,
         failover_status=failover.get("Status"),
         failover_from=failover.get("FromDbClusterArn"),
         failover_to=failover.get("ToDbClusterArn"),

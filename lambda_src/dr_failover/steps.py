@@ -262,19 +262,17 @@ def switch_traffic(ctx: RunContext) -> str:
 
     The switch item (state table, that region's replica) is what the keeper re-publishes every minute;
     the metric datapoint written here makes the change take effect without waiting for the keeper.
-    Failing back to the primary writes 0 there: the explicit unfence.
+    Failing back to the primary writes 0 there: the explicit unfence. That region may be down during a
+    failback, so the item is first written in this run's own replica too (newer ``updated_at`` wins in
+    each replica, and global-table replication carries it over when that region returns); the keeper
+    there never publishes a fence while its own cluster is not the writer.
     """
     config = ctx.config
     region = config.traffic_switch_region
     fenced = config.traffic_switch_value == 1.0
-    if config.traffic_switch_is_local:
-        dynamodb, cloudwatch = ctx.clients.target("dynamodb"), ctx.clients.target("cloudwatch")
-    else:
-        deadline = ctx.clock() + config.fence_timeout_seconds
-        dynamodb = ctx.clients.get("dynamodb", region, deadline=deadline, call_timeout=config.fence_timeout_seconds)
-        cloudwatch = ctx.clients.get("cloudwatch", region, deadline=deadline, call_timeout=config.fence_timeout_seconds)
-    try:
-        write_switch(
+
+    def record(dynamodb: Any) -> bool:
+        return write_switch(
             dynamodb,
             table_name=config.state_table_name,
             global_cluster_id=config.global_cluster_id,
@@ -283,6 +281,20 @@ def switch_traffic(ctx: RunContext) -> str:
             run_id=ctx.run_id,
             now=ctx.clock(),
         )
+
+    local_note = ""
+    if config.traffic_switch_is_local:
+        dynamodb, cloudwatch = ctx.clients.target("dynamodb"), ctx.clients.target("cloudwatch")
+    else:
+        if record(ctx.clients.target("dynamodb")):
+            local_note = f"; recorded in {config.target_region}'s replica too"
+        deadline = ctx.clock() + config.fence_timeout_seconds
+        dynamodb = ctx.clients.get("dynamodb", region, deadline=deadline, call_timeout=config.fence_timeout_seconds)
+        cloudwatch = ctx.clients.get("cloudwatch", region, deadline=deadline, call_timeout=config.fence_timeout_seconds)
+    value = 1 if fenced else 0
+    try:
+        if not record(dynamodb):
+            raise RuntimeError(f"a newer switch item in {region} was kept (written by a later run)")
         put_switch_metric(
             cloudwatch,
             namespace=config.metric_namespace,
@@ -291,7 +303,17 @@ def switch_traffic(ctx: RunContext) -> str:
             primary_fenced=fenced,
         )
     except Exception as error:
-        value = 1 if fenced else 0
+        if local_note:
+            raise RuntimeError(
+                f"could not write the traffic switch (primary_fenced={value}) in {region} ({error_code(error)}: "
+                f"{error}); DNS will NOT move to {config.target_region} yet. The switch is recorded in "
+                f"{config.target_region}'s replica, which global-table replication "
+                f"carries to {region} when that region answers, and the keeper there publishes no fence while "
+                f"its cluster is not the writer. Until then Route53 keeps the switch's last status: to move DNS "
+                f"to {config.target_region} now, disable the traffic-switch health check (reference name "
+                f"'traffic-switch'; Route53 considers a disabled health check healthy): aws route53 "
+                f"update-health-check --health-check-id <id> --disabled, and enable it again once {region} is back"
+            ) from error
         raise RuntimeError(
             f"could not write the traffic switch (primary_fenced={value}) in {region} ({error_code(error)}: "
             f"{error}); DNS will NOT move to {config.target_region}. Write it by hand: aws dynamodb put-item "
@@ -303,7 +325,7 @@ def switch_traffic(ctx: RunContext) -> str:
             f"{contract.GLOBAL_CLUSTER_DIMENSION}={config.global_cluster_id} --value {value}"
         ) from error
     meaning = "primary fenced, users sent to secondary" if fenced else "primary in service (unfenced)"
-    return f"switch item and {config.traffic_switch_metric}={int(fenced)} written in {region} ({meaning})"
+    return f"switch item and {config.traffic_switch_metric}={value} written in {region} ({meaning}){local_note}"
 
 
 def check_peer_health(ctx: RunContext) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
 from dr_contract import GLOBAL_CLUSTER_DIMENSION, SWITCH_ITEM_PREFIX
 
 
@@ -55,18 +56,30 @@ def write_switch(
     serving_region: str,
     run_id: str,
     now: float,
-) -> None:
-    """Write the switch item (the keeper re-publishes it every minute from now on)."""
-    dynamodb.put_item(
-        TableName=table_name,
-        Item={
-            **switch_key(global_cluster_id),
-            "primary_fenced": {"N": "1" if primary_fenced else "0"},
-            "serving_region": {"S": serving_region},
-            "run_id": {"S": run_id},
-            "updated_at": {"N": f"{now:.3f}"},
-        },
-    )
+) -> bool:
+    """Write the switch item unless the replica holds a newer one; False when a newer decision was kept.
+
+    The condition is evaluated in this replica only; between replicas a global table keeps the last write,
+    so a run that writes its own region's replica too (the switch region may be down) wins there later.
+    """
+    try:
+        dynamodb.put_item(
+            TableName=table_name,
+            Item={
+                **switch_key(global_cluster_id),
+                "primary_fenced": {"N": "1" if primary_fenced else "0"},
+                "serving_region": {"S": serving_region},
+                "run_id": {"S": run_id},
+                "updated_at": {"N": f"{now:.3f}"},
+            },
+            ConditionExpression="attribute_not_exists(pk) OR attribute_not_exists(updated_at) OR updated_at <= :now",
+            ExpressionAttributeValues={":now": {"N": f"{now:.3f}"}},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def put_switch_metric(
