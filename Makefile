@@ -25,7 +25,7 @@ STAMP_PY := .venv/.installed
 STAMP_NODE := node_modules/.installed
 STAMP_CHECKOV := .venv-checkov/.installed
 
-.PHONY: synth test lint validate scan budget drill bench bootstrap deploy clean setup
+.PHONY: synth test lint validate scan budget drill bench bootstrap deploy clean setup e2e
 
 setup: $(STAMP_PY) $(STAMP_NODE) $(STAMP_CHECKOV)
 
@@ -68,6 +68,11 @@ validate: setup
 
 scan: setup
 	$(PYTHON) scripts/security_scan.py
+
+## e2e: apply both stacks to a local AWS emulator (moto server on 127.0.0.1), fail over and back through the
+## orchestrator, check every plan is clean, destroy (scripts/e2e/run.py; no AWS account, no network)
+e2e: setup
+	$(PYTHON) -m scripts.e2e.run
 
 drill: setup
 	$(PYTHON) scripts/drill.py

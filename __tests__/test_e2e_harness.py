@@ -1,0 +1,286 @@
+"""The e2e harness's own parts: the emulator rewrite, the plan judge and the emulator extensions.
+
+The extensions are checked against the AWS API reference and the botocore service model of each action
+(botocore validates every request these tests send, and moto serializes every response through the same
+model), through boto3 against the emulator server the harness starts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from conftest import Synthesized
+
+from scripts.e2e.emulator import emulator
+from scripts.e2e.plancheck import Explanation, judge_plan
+from scripts.e2e.rewrite import FAKE_CREDENTIALS, SERVICES, RewriteError, rewrite, services_used
+
+# --- rewrite --------------------------------------------------------------------------------------------
+
+
+def test_every_service_of_every_stack_has_an_emulator_endpoint(
+    dev: Synthesized, prod: Synthesized, bootstrap: Synthesized
+) -> None:
+    """A resource type the rewrite cannot map would reach real AWS: every type of dev, prod and bootstrap maps."""
+    for stack in (dev, prod, bootstrap):
+        assert services_used(stack.data) <= set(SERVICES)
+    assert {"rds", "dynamodb", "elbv2", "backup", "wafv2"} <= services_used(dev.data)
+
+
+def test_deployable_output_never_points_at_an_emulator(dev: Synthesized, prod: Synthesized) -> None:
+    """Endpoints, fake-credential skips and path-style S3 exist only in the harness's scratch copy."""
+    for stack in (dev, prod):
+        for provider in stack.data["provider"]["aws"]:
+            assert not {"endpoints", "skip_credentials_validation", "skip_requesting_account_id"} & set(provider)
+
+
+def _local(stack: Synthesized) -> dict[str, Any]:
+    document = json.loads(stack.text)
+    document["terraform"]["backend"] = {"local": {"path": "x.tfstate"}}
+    return document
+
+
+def test_rewrite_points_every_provider_at_the_loopback_endpoint(dev: Synthesized) -> None:
+    """Each aliased provider gets one endpoint per service and the emulator-only flags; the input is untouched."""
+    document = _local(dev)
+    out = rewrite(document, "http://127.0.0.1:4599")
+    for provider in out["provider"]["aws"]:
+        assert provider["endpoints"] == [{service: "http://127.0.0.1:4599" for service in SERVICES}]
+        assert provider["s3_use_path_style"] is True
+        assert provider["skip_requesting_account_id"] is True
+    assert "endpoints" not in document["provider"]["aws"][0]
+
+
+def test_rewrite_refuses_remote_endpoints_and_remote_state(dev: Synthesized) -> None:
+    """Only loopback traffic, and never the S3 state backend of a real account."""
+    with pytest.raises(RewriteError, match="non-loopback"):
+        rewrite(_local(dev), "https://rds.us-east-1.amazonaws.com")
+    with pytest.raises(RewriteError, match="local state backend"):
+        rewrite(json.loads(dev.text), "http://127.0.0.1:4599")
+
+
+# --- plan judge ------------------------------------------------------------------------------------------
+
+
+def _plan(address: str, actions: list[str], before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resource_changes": [
+            {
+                "address": address,
+                "type": address.split(".")[0],
+                "change": {"actions": actions, "before": before, "after": after, "after_unknown": {}},
+            }
+        ]
+    }
+
+
+PROTECTED = ("aws_rds_cluster",)
+
+
+def test_change_outside_the_baseline_fails_the_plan() -> None:
+    verdict = judge_plan(_plan("aws_lb.a", ["update"], {"idle_timeout": 60}, {"idle_timeout": 30}), [], protected=())
+    assert not verdict.clean
+    assert verdict.unexplained == ["aws_lb.a update ['idle_timeout']"]
+
+
+def test_baseline_explains_only_the_attributes_it_names() -> None:
+    entry = Explanation("aws_lb.*", ("update",), ("idle_timeout",), "emulator does not store idle_timeout")
+    ok = judge_plan(_plan("aws_lb.a", ["update"], {"idle_timeout": 60}, {"idle_timeout": 30}), [entry], protected=())
+    assert ok.clean and len(ok.explained) == 1
+    more = judge_plan(
+        _plan("aws_lb.a", ["update"], {"idle_timeout": 60, "name": "x"}, {"idle_timeout": 30, "name": "y"}),
+        [entry],
+        protected=(),
+    )
+    assert not more.clean
+
+
+def test_replacing_a_cluster_is_never_explained() -> None:
+    """Replace/destroy of a database resource fails the run even with a matching baseline entry."""
+    entry = Explanation("aws_rds_cluster.*", ("delete", "create"), ("global_cluster_identifier",), "x")
+    verdict = judge_plan(
+        _plan("aws_rds_cluster.s", ["delete", "create"], {"global_cluster_identifier": "g"}, {}),
+        [entry],
+        protected=PROTECTED,
+    )
+    assert verdict.forbidden and not verdict.clean
+
+
+def test_no_op_and_read_are_not_changes() -> None:
+    plan = _plan("aws_lb.a", ["no-op"], {"a": 1}, {"a": 1})
+    plan["resource_changes"] += _plan("data.x.y", ["read"], {}, {"a": 1})["resource_changes"]
+    assert judge_plan(plan, [], protected=()).clean
+
+
+# --- emulator extensions ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    with emulator() as url:
+        yield url
+
+
+def _client(service: str, region: str, endpoint: str) -> Any:
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=endpoint,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def _global_database(endpoint: str, name: str) -> tuple[Any, str, str]:
+    """A global cluster with a primary in us-east-1 and a secondary in us-west-2; returns (rds, arn1, arn2)."""
+    east = _client("rds", "us-east-1", endpoint)
+    west = _client("rds", "us-west-2", endpoint)
+    east.create_global_cluster(
+        GlobalClusterIdentifier=name, Engine="aurora-mysql", EngineVersion="8.0.mysql_aurora.3.08.2"
+    )
+    primary = east.create_db_cluster(
+        DBClusterIdentifier=f"{name}-primary",
+        Engine="aurora-mysql",
+        EngineVersion="8.0.mysql_aurora.3.08.2",
+        GlobalClusterIdentifier=name,
+        MasterUsername="dbadmin",
+        MasterUserPassword="x" * 20,
+    )["DBCluster"]["DBClusterArn"]
+    secondary = west.create_db_cluster(
+        DBClusterIdentifier=f"{name}-secondary",
+        Engine="aurora-mysql",
+        EngineVersion="8.0.mysql_aurora.3.08.2",
+        GlobalClusterIdentifier=name,
+    )["DBCluster"]["DBClusterArn"]
+    return west, primary, secondary
+
+
+def _members(rds: Any, name: str) -> tuple[dict[str, bool], dict[str, Any]]:
+    cluster = rds.describe_global_clusters(GlobalClusterIdentifier=name)["GlobalClusters"][0]
+    return {m["DBClusterArn"]: m["IsWriter"] for m in cluster["GlobalClusterMembers"]}, cluster
+
+
+def test_secondary_reports_the_writer_as_replication_source(endpoint: str) -> None:
+    """DescribeDBClusters of a global secondary names the primary's ARN in ReplicationSourceIdentifier
+    (the attribute Terraform users add to ignore_changes); the writer has none."""
+    west, primary, secondary = _global_database(endpoint, "g-source")
+    described = west.describe_db_clusters(DBClusterIdentifier="g-source-secondary")["DBClusters"][0]
+    assert described["ReplicationSourceIdentifier"] == primary
+    east = _client("rds", "us-east-1", endpoint)
+    assert (
+        "ReplicationSourceIdentifier"
+        not in east.describe_db_clusters(DBClusterIdentifier="g-source-primary")["DBClusters"][0]
+    )
+
+
+def test_failover_with_data_loss_goes_through_the_documented_states(endpoint: str) -> None:
+    """FailoverGlobalCluster(AllowDataLoss): FailoverState.Status pending, then failing-over (FailoverStatus enum
+    of the service model), then FailoverState is empty ("empty unless a switchover or failover operation is
+    scheduled or is in progress"); the target becomes the writer and the old primary stays a member."""
+    west, primary, secondary = _global_database(endpoint, "g-failover")
+    started = west.failover_global_cluster(
+        GlobalClusterIdentifier="g-failover", TargetDbClusterIdentifier=secondary, AllowDataLoss=True
+    )["GlobalCluster"]
+    assert started["FailoverState"] == {
+        "Status": "pending",
+        "FromDbClusterArn": primary,
+        "ToDbClusterArn": secondary,
+        "IsDataLossAllowed": True,
+    }
+    seen = []
+    for _ in range(5):
+        writers, cluster = _members(west, "g-failover")
+        seen.append((cluster.get("FailoverState") or {}).get("Status"))
+        if not cluster.get("FailoverState"):
+            break
+    assert seen == ["failing-over", None]
+    assert writers == {primary: False, secondary: True}
+    east = _client("rds", "us-east-1", endpoint)
+    old = east.describe_db_clusters(DBClusterIdentifier="g-failover-primary")["DBClusters"][0]
+    assert old["ReplicationSourceIdentifier"] == secondary
+
+
+def test_switchover_swaps_the_writer_without_data_loss(endpoint: str) -> None:
+    """SwitchoverGlobalCluster: IsDataLossAllowed false ("Otherwise, it's a switchover"); roles swap."""
+    west, primary, secondary = _global_database(endpoint, "g-switch")
+    started = west.switchover_global_cluster(GlobalClusterIdentifier="g-switch", TargetDbClusterIdentifier=secondary)
+    assert started["GlobalCluster"]["FailoverState"]["IsDataLossAllowed"] is False
+    for _ in range(3):
+        writers, _cluster = _members(west, "g-switch")
+    assert writers == {primary: False, secondary: True}
+
+
+def test_failover_refuses_what_aws_refuses(endpoint: str) -> None:
+    """AllowDataLoss and Switchover "Can't be specified together"; a second operation while one is in
+    progress is InvalidGlobalClusterStateFault; the current writer cannot be promoted."""
+    west, primary, secondary = _global_database(endpoint, "g-refuse")
+    with pytest.raises(ClientError, match="InvalidParameterCombination"):
+        west.failover_global_cluster(
+            GlobalClusterIdentifier="g-refuse", TargetDbClusterIdentifier=secondary, AllowDataLoss=True, Switchover=True
+        )
+    with pytest.raises(ClientError, match="InvalidDBClusterStateFault"):
+        west.failover_global_cluster(GlobalClusterIdentifier="g-refuse", TargetDbClusterIdentifier=primary)
+    west.failover_global_cluster(GlobalClusterIdentifier="g-refuse", TargetDbClusterIdentifier=secondary)
+    with pytest.raises(ClientError, match="InvalidGlobalClusterStateFault"):
+        west.switchover_global_cluster(GlobalClusterIdentifier="g-refuse", TargetDbClusterIdentifier=secondary)
+    with pytest.raises(ClientError, match="GlobalClusterNotFoundFault"):
+        west.switchover_global_cluster(GlobalClusterIdentifier="nope", TargetDbClusterIdentifier=secondary)
+
+
+def test_removing_a_secondary_from_another_region_detaches_it(endpoint: str) -> None:
+    """RemoveFromGlobalCluster called in the secondary's region (as Terraform's destroy does) detaches it."""
+    west, _primary, secondary = _global_database(endpoint, "g-remove")
+    west.remove_from_global_cluster(GlobalClusterIdentifier="g-remove", DbClusterIdentifier=secondary)
+    writers, _cluster = _members(west, "g-remove")
+    assert secondary not in writers
+
+
+def test_global_table_replica_exists_in_its_region_and_shares_items(endpoint: str) -> None:
+    """UpdateTable ReplicaUpdates Create (global tables 2019.11.21): DescribeTable lists the replica ACTIVE and
+    the table exists in the replica region with its own KMS key; an item written in one region is read in
+    the other."""
+    east = _client("dynamodb", "us-east-1", endpoint)
+    west = _client("dynamodb", "us-west-2", endpoint)
+    east.create_table(
+        TableName="gt",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    east.update_table(TableName="gt", ReplicaUpdates=[{"Create": {"RegionName": "us-west-2", "KMSMasterKeyId": "k2"}}])
+    replicas = east.describe_table(TableName="gt")["Table"]["Replicas"]
+    assert {"RegionName": "us-west-2", "ReplicaStatus": "ACTIVE", "KMSMasterKeyId": "k2"} in replicas
+    assert west.describe_table(TableName="gt")["Table"]["SSEDescription"]["KMSMasterKeyArn"] == "k2"
+    east.put_item(TableName="gt", Item={"pk": {"S": "lock"}})
+    assert west.get_item(TableName="gt", Key={"pk": {"S": "lock"}})["Item"] == {"pk": {"S": "lock"}}
+    with pytest.raises(ClientError):
+        east.delete_table(TableName="gt")  # replicas first
+    east.update_table(TableName="gt", ReplicaUpdates=[{"Delete": {"RegionName": "us-west-2"}}])
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        west.describe_table(TableName="gt")
+    east.delete_table(TableName="gt")
+
+
+def test_backup_selection_round_trip(endpoint: str) -> None:
+    """CreateBackupSelection returns a SelectionId; Get returns the selection; a plan with selections cannot
+    be deleted ("Related backup plan selections must be deleted prior to backup plan deletion")."""
+    backup = _client("backup", "us-east-1", endpoint)
+    plan_id = backup.create_backup_plan(
+        BackupPlan={"BackupPlanName": "p", "Rules": [{"RuleName": "r", "TargetBackupVaultName": "Default"}]}
+    )["BackupPlanId"]
+    selection = {"SelectionName": "s", "IamRoleArn": "arn:aws:iam::123456789012:role/b", "Resources": ["arn:x"]}
+    created = backup.create_backup_selection(BackupPlanId=plan_id, BackupSelection=selection)
+    got = backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=created["SelectionId"])
+    assert got["BackupSelection"]["Resources"] == ["arn:x"]
+    with pytest.raises(ClientError):
+        backup.delete_backup_plan(BackupPlanId=plan_id)
+    backup.delete_backup_selection(BackupPlanId=plan_id, SelectionId=created["SelectionId"])
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=created["SelectionId"])
+    backup.delete_backup_plan(BackupPlanId=plan_id)

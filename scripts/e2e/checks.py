@@ -1,0 +1,148 @@
+"""What the harness checks in the emulator after each orchestrator run, read with boto3 like any AWS client."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+import boto3
+
+from .rewrite import FAKE_CREDENTIALS
+
+
+class _Function(Protocol):
+    region: str
+    variables: dict[str, str]
+
+
+class E2EFailure(RuntimeError):
+    """A phase of the e2e run found something wrong; the message says what."""
+
+
+def _fail(message: str) -> E2EFailure:
+    return E2EFailure(message)
+
+
+class Checks:
+    """Reads the global cluster, both ASGs and the traffic switch from the emulator."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+
+    def client(self, service: str, region: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+        )
+
+    @staticmethod
+    def regions(functions: Mapping[str, _Function]) -> tuple[str, str]:
+        """(primary, secondary): the secondary region is where the traffic switch lives."""
+        switch_regions = {f.variables["TRAFFIC_SWITCH_REGION"] for f in functions.values()}
+        if len(switch_regions) != 1:
+            raise _fail(f"functions disagree on TRAFFIC_SWITCH_REGION: {sorted(switch_regions)}")
+        secondary = switch_regions.pop()
+        primary = next(region for region in functions if region != secondary)
+        return primary, secondary
+
+    def global_cluster(self, functions: Mapping[str, _Function]) -> dict[str, Any]:
+        any_function = next(iter(functions.values()))
+        rds = self.client("rds", any_function.region)
+        identifier = any_function.variables["GLOBAL_CLUSTER_ID"]
+        return dict(rds.describe_global_clusters(GlobalClusterIdentifier=identifier)["GlobalClusters"][0])
+
+    def asg(self, function: _Function) -> dict[str, int]:
+        autoscaling = self.client("autoscaling", function.region)
+        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[function.variables["TARGET_ASG_NAME"]])[
+            "AutoScalingGroups"
+        ][0]
+        return {"min": group["MinSize"], "max": group["MaxSize"], "desired": group["DesiredCapacity"]}
+
+    def traffic_switch(self, function: _Function) -> float | None:
+        """Latest value of the PrimaryFenced metric in the switch region (None: never written)."""
+        variables = function.variables
+        cloudwatch = self.client("cloudwatch", variables["TRAFFIC_SWITCH_REGION"])
+        end = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(minutes=1)
+        response = cloudwatch.get_metric_data(
+            MetricDataQueries=[
+                {
+                    "Id": "switch",
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": variables.get("METRIC_NAMESPACE", "DR/Failover"),
+                            "MetricName": variables["TRAFFIC_SWITCH_METRIC"],
+                            "Dimensions": [{"Name": "GlobalCluster", "Value": variables["GLOBAL_CLUSTER_ID"]}],
+                        },
+                        "Period": 60,
+                        "Stat": "Maximum",
+                    },
+                }
+            ],
+            StartTime=end - datetime.timedelta(minutes=30),
+            EndTime=end,
+            ScanBy="TimestampDescending",
+        )
+        values = response["MetricDataResults"][0].get("Values", [])
+        return float(values[0]) if values else None
+
+    def snapshot(self, functions: Mapping[str, _Function]) -> dict[str, Any]:
+        """Everything a promoting run changes: writer, FailoverState, ASG sizes, the switch."""
+        cluster = self.global_cluster(functions)
+        return {
+            "writer": [m["DBClusterArn"] for m in cluster["GlobalClusterMembers"] if m["IsWriter"]],
+            "members": sorted(m["DBClusterArn"] for m in cluster["GlobalClusterMembers"]),
+            "failover_state": cluster.get("FailoverState"),
+            "asgs": {region: self.asg(f) for region, f in functions.items()},
+            "switch": self.traffic_switch(next(iter(functions.values()))),
+        }
+
+    @staticmethod
+    def expect_status(result: Mapping[str, Any], allowed: Iterable[str], what: str) -> None:
+        if result.get("status") not in tuple(allowed):
+            raise _fail(f"{what}: status {result.get('status')!r} (expected one of {list(allowed)}): {result}")
+
+    @staticmethod
+    def expect_unchanged(before: Mapping[str, Any], after: Mapping[str, Any], what: str) -> None:
+        if before != after:
+            raise _fail(f"{what} changed the world: before {before}, after {after}")
+
+    def expect_active(self, functions: Mapping[str, _Function], region: str, *, data_loss_allowed: bool) -> list[str]:
+        """The cluster of ``region`` is the only writer, the other stays a member, capacity and switch moved."""
+        active = functions[region]
+        peer = next(f for r, f in functions.items() if r != region)
+        world = self.snapshot(functions)
+        notes = []
+        if world["writer"] != [active.variables["TARGET_CLUSTER_ARN"]]:
+            raise _fail(f"writer is {world['writer']}, expected {active.variables['TARGET_CLUSTER_ARN']}")
+        notes.append(f"writer {active.variables['TARGET_CLUSTER_ID']}")
+        expected_members = sorted([active.variables["TARGET_CLUSTER_ARN"], peer.variables["TARGET_CLUSTER_ARN"]])
+        if world["members"] != expected_members:
+            raise _fail(f"global cluster members {world['members']}, expected {expected_members} (old primary kept)")
+        if world["failover_state"]:
+            raise _fail(f"FailoverState still set after the run: {world['failover_state']}")
+        notes.append("old primary still a member")
+        capacity = world["asgs"][region]
+        want = {
+            "min": int(active.variables["TARGET_FAILOVER_MIN"]),
+            "desired": int(active.variables["TARGET_FAILOVER_DESIRED"]),
+        }
+        if capacity["min"] != want["min"] or capacity["desired"] != want["desired"]:
+            raise _fail(f"{region} ASG min/desired {capacity}, expected {want}")
+        if capacity["max"] < int(active.variables["TARGET_FAILOVER_MAX"]):
+            raise _fail(f"{region} ASG max {capacity['max']} below TARGET_FAILOVER_MAX")
+        fenced = world["asgs"][peer.region]
+        if fenced["min"] != 0 or fenced["desired"] != 0:
+            raise _fail(f"old primary's ASG in {peer.region} not fenced: {fenced}")
+        sizes = f"{capacity['min']}/{capacity['desired']}/{capacity['max']}"
+        notes.append(f"ASG {region} {sizes}, {peer.region} fenced 0/0")
+        expected_switch = 1.0 if region == active.variables["TRAFFIC_SWITCH_REGION"] else 0.0
+        if world["switch"] != expected_switch:
+            raise _fail(f"traffic switch {world['switch']}, expected {expected_switch:g} after promoting {region}")
+        notes.append(f"PrimaryFenced={expected_switch:g}")
+        del data_loss_allowed  # the emulator keeps no data: nothing to compare (see DIFFERENCES)
+        return notes

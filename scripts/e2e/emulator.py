@@ -1,0 +1,53 @@
+"""The local AWS emulator: moto in server mode on 127.0.0.1, with this project's extensions, always stopped.
+
+The server runs in a thread of the harness process, so the extensions (scripts/e2e/extensions.py) are
+patched into the very backends that serve terraform's and boto3's requests, and the server ends with
+the process whatever happens: ``with emulator() as url`` stops it on success, failure and Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Iterator
+from types import FrameType
+
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+from .extensions import install
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port that is free on the loopback interface right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM ends the run like Ctrl-C, so every `finally` (server stop, destroy) runs."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def emulator() -> Iterator[str]:
+    """Start moto (extensions installed) on a free loopback port; yield its URL; stop it on exit."""
+    # The stack attaches AWS managed policies (SSM core, RDS monitoring, Backup); moto loads them on request.
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    install()
+    # werkzeug logs one line per request: thousands per apply.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    server = ThreadedMotoServer(ip_address=LOOPBACK, port=free_port(), verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        signal.signal(signal.SIGTERM, previous)

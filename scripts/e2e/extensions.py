@@ -1,0 +1,511 @@
+"""Emulator extensions: what this stack and its orchestrator need from AWS and moto 5.2.5 lacks.
+
+Each extension follows the AWS API reference and the botocore service model of the action (the
+request and response shapes moto's serializer checks against), and is patched into moto's backend or
+response classes of the server process the harness starts (scripts/e2e/emulator.py). Differences from
+AWS that matter for a result are in DIFFERENCES (printed by the harness, listed in the README).
+
+- RDS FailoverGlobalCluster (AllowDataLoss or Switchover) and SwitchoverGlobalCluster: the global
+  cluster's FailoverState goes pending -> failing-over -> (absent) over successive describes; at the end
+  the members' IsWriter flags swap, the old primary stays a member (read-only secondary), and every
+  secondary's ReplicationSourceIdentifier names the new writer, as DescribeDBClusters shows on AWS.
+- RDS DescribeGlobalClusters filters by GlobalClusterIdentifier (GlobalClusterNotFoundFault if unknown).
+- RDS RemoveFromGlobalCluster / DeleteDBCluster in a region other than us-east-1 (moto keeps global
+  clusters in its us-east-1 backend and looked for them in the caller's region only).
+- RDS: secondary members of a global cluster report ReplicationSourceIdentifier = the writer's ARN.
+- CloudWatch AuroraGlobalDBReplicationLag, which Aurora publishes every minute for each secondary
+  cluster (publish_replication_lag; moto publishes no service metrics).
+- DynamoDB global tables (version 2019.11.21) through UpdateTable ReplicaUpdates Create/Delete: the
+  replica table exists in its region (same key schema, stream, its own KMS key), both tables list the
+  replicas with ReplicaStatus ACTIVE, and items are shared (replication without delay).
+- AWS Backup CreateBackupSelection / GetBackupSelection / ListBackupSelections / DeleteBackupSelection.
+- EC2: an EBS block device mapping without VolumeSize or SnapshotId gets the AMI's root volume size
+  (as RunInstances does on AWS; moto refuses it), so launch templates that only set type/encryption work.
+- Auto Scaling StartInstanceRefresh / DescribeInstanceRefreshes / CancelInstanceRefresh.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from typing import Any
+
+DIFFERENCES = (
+    "FailoverGlobalCluster/SwitchoverGlobalCluster complete after two further DescribeGlobalClusters calls "
+    "(pending, failing-over), not in the one to two minutes AWS takes: recovery times measured here are "
+    "the orchestrator's own overhead, not AWS's",
+    "no data is written to the database: the data-loss window is the replication lag the harness publishes "
+    "as AuroraGlobalDBReplicationLag, not a measured one",
+    "DynamoDB replicas share one item store: replication is instant and never lags",
+    "instances of the Auto Scaling groups are emulator records: nothing boots, health checks are not run, "
+    "an instance refresh succeeds at once",
+    "Route53 health checks are records only: DNS does not move when the traffic switch is set; the switch "
+    "is checked through the PrimaryFenced metric the orchestrator writes",
+)
+
+_INSTALLED = False
+
+
+def install() -> None:
+    """Patch moto's classes once per process; idempotent."""
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    _install_rds()
+    _install_dynamodb()
+    _install_backup()
+    _install_autoscaling()
+    _install_ec2()
+    _INSTALLED = True
+
+
+# --- RDS -------------------------------------------------------------------------------------------------
+
+GLOBAL_CLUSTER_REGION = "us-east-1"  # moto keeps every global cluster in this region's backend
+# Describe calls a failover spends in each FailoverState.Status before it completes.
+_FAILOVER_STEPS = ("pending", "failing-over")
+
+
+def _rds_backend(account_id: str, region: str) -> Any:
+    from moto.rds.models import rds_backends
+
+    return rds_backends[account_id][region]
+
+
+def _global_cluster(account_id: str, identifier: str) -> Any:
+    from moto.rds.exceptions import RDSClientError
+
+    clusters = _rds_backend(account_id, GLOBAL_CLUSTER_REGION).global_clusters
+    if identifier not in clusters:
+        raise RDSClientError("GlobalClusterNotFoundFault", f"Global cluster {identifier} not found.")
+    return clusters[identifier]
+
+
+def _member(global_cluster: Any, identifier: str) -> Any:
+    """The member cluster named by ARN or identifier (ARN recommended by the API reference)."""
+    from moto.rds.exceptions import DBClusterNotFoundError
+
+    for member in global_cluster.members:
+        if identifier in (member.db_cluster_arn, member.db_cluster_identifier):
+            return member
+    raise DBClusterNotFoundError(identifier)
+
+
+def _refresh_replication_sources(global_cluster: Any) -> None:
+    """Secondaries replicate from the writer: DescribeDBClusters shows its ARN as ReplicationSourceIdentifier."""
+    writer = next((m for m in global_cluster.members if m.is_writer), None)
+    for member in global_cluster.members:
+        member.replication_source_identifier = None if member.is_writer or writer is None else writer.db_cluster_arn
+
+
+def advance_failover(global_cluster: Any) -> None:
+    """One step of a scheduled failover/switchover; the last step swaps the writer and clears FailoverState."""
+    state = getattr(global_cluster, "failover_state", None)
+    if not state:
+        return
+    steps_left = global_cluster._e2e_failover_steps_left
+    if steps_left > 1:
+        global_cluster._e2e_failover_steps_left = steps_left - 1
+        state["Status"] = _FAILOVER_STEPS[len(_FAILOVER_STEPS) - steps_left + 1]
+        return
+    for member in global_cluster.members:
+        member.is_writer = member.db_cluster_arn == state["ToDbClusterArn"]
+    _refresh_replication_sources(global_cluster)
+    global_cluster.failover_state = None
+    global_cluster.status = "available"
+
+
+def _start_failover(account_id: str, identifier: str, target: str, *, allow_data_loss: bool) -> Any:
+    """Validate and schedule the promotion of ``target``, as both actions do (API reference errors)."""
+    from moto.rds.exceptions import InvalidDBClusterStateFault, InvalidGlobalClusterStateFault
+
+    global_cluster = _global_cluster(account_id, identifier)
+    if getattr(global_cluster, "failover_state", None):
+        raise InvalidGlobalClusterStateFault(global_cluster.global_cluster_arn)
+    promoted = _member(global_cluster, target)
+    if promoted.is_writer:
+        raise InvalidDBClusterStateFault(
+            f"DB cluster {promoted.db_cluster_arn} is already the primary cluster of {identifier}"
+        )
+    writer = next((m for m in global_cluster.members if m.is_writer), None)
+    global_cluster.failover_state = {
+        "Status": _FAILOVER_STEPS[0],
+        "FromDbClusterArn": writer.db_cluster_arn if writer else None,
+        "ToDbClusterArn": promoted.db_cluster_arn,
+        "IsDataLossAllowed": allow_data_loss,
+    }
+    global_cluster._e2e_failover_steps_left = len(_FAILOVER_STEPS)
+    global_cluster.status = "failing-over" if allow_data_loss else "switching-over"
+    return global_cluster
+
+
+def _install_rds() -> None:
+    from moto.core.responses import ActionResult
+    from moto.rds.exceptions import InvalidParameterCombination
+    from moto.rds.models import GlobalCluster, RDSBackend
+    from moto.rds.responses import RDSResponse
+
+    GlobalCluster.failover_state = None  # type: ignore[attr-defined]
+
+    def failover_global_cluster(self: Any) -> ActionResult:
+        params = self.params
+        allow = params.get("AllowDataLoss")
+        switchover = params.get("Switchover")
+        if allow is not None and switchover is not None:
+            raise InvalidParameterCombination("AllowDataLoss and Switchover can't be specified together")
+        cluster = _start_failover(
+            self.current_account,
+            params["GlobalClusterIdentifier"],
+            params["TargetDbClusterIdentifier"],
+            allow_data_loss=bool(allow),
+        )
+        return ActionResult({"GlobalCluster": cluster})
+
+    def switchover_global_cluster(self: Any) -> ActionResult:
+        params = self.params
+        cluster = _start_failover(
+            self.current_account,
+            params["GlobalClusterIdentifier"],
+            params["TargetDbClusterIdentifier"],
+            allow_data_loss=False,
+        )
+        return ActionResult({"GlobalCluster": cluster})
+
+    def describe_global_clusters(self: Any) -> ActionResult:
+        # moto ignores GlobalClusterIdentifier and lists every global cluster; AWS filters by it.
+        wanted = self.params.get("GlobalClusterIdentifier")
+        clusters = list(self.global_backend.global_clusters.values())
+        if wanted:
+            clusters = [_global_cluster(self.current_account, wanted)]
+        for cluster in clusters:
+            advance_failover(cluster)
+        return ActionResult({"GlobalClusters": clusters})
+
+    def remove_from_global_cluster(self: Any, global_cluster_identifier: str, db_cluster_identifier: str) -> Any:
+        clusters = _rds_backend(self.account_id, GLOBAL_CLUSTER_REGION).global_clusters
+        global_cluster = clusters.get(global_cluster_identifier)
+        if global_cluster is None:
+            return None
+        for member in list(global_cluster.members):
+            if db_cluster_identifier in (member.db_cluster_arn, member.db_cluster_identifier):
+                global_cluster.members.remove(member)
+                member.global_cluster_identifier = None
+                member.replication_source_identifier = None
+                member.is_writer = False
+        return global_cluster
+
+    original_create_cluster = RDSBackend.create_db_cluster
+
+    def create_db_cluster(self: Any, kwargs: dict[str, Any]) -> Any:
+        cluster = original_create_cluster(self, kwargs)
+        if cluster.global_cluster_identifier:
+            global_clusters = _rds_backend(self.account_id, GLOBAL_CLUSTER_REGION).global_clusters
+            global_cluster = global_clusters.get(cluster.global_cluster_identifier)
+            if global_cluster is not None:
+                _refresh_replication_sources(global_cluster)
+        return cluster
+
+    original_delete_cluster = RDSBackend.delete_db_cluster
+
+    def delete_db_cluster(self: Any, cluster_identifier: str, snapshot_name: str | None = None) -> Any:
+        cluster = self.clusters.get(cluster_identifier)
+        if cluster is not None and cluster.global_cluster_identifier and not cluster.deletion_protection:
+            remove_from_global_cluster(self, cluster.global_cluster_identifier, cluster.db_cluster_arn)
+        return original_delete_cluster(self, cluster_identifier, snapshot_name)
+
+    RDSResponse.failover_global_cluster = failover_global_cluster  # type: ignore[attr-defined]
+    RDSResponse.switchover_global_cluster = switchover_global_cluster  # type: ignore[attr-defined]
+    RDSResponse.describe_global_clusters = describe_global_clusters  # type: ignore[method-assign]
+    RDSBackend.remove_from_global_cluster = remove_from_global_cluster  # type: ignore[method-assign]
+    RDSBackend.create_db_cluster = create_db_cluster  # type: ignore[method-assign]
+    RDSBackend.delete_db_cluster = delete_db_cluster  # type: ignore[method-assign]
+
+
+def publish_replication_lag(account_id: str, lag_milliseconds: float, *, now: datetime.datetime | None = None) -> int:
+    """Write AuroraGlobalDBReplicationLag (ms) for every secondary member, as Aurora does each minute.
+
+    Returns the number of clusters a datapoint was written for.
+    """
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    now = now or datetime.datetime.now(tz=datetime.UTC)
+    written = 0
+    for global_cluster in _rds_backend(account_id, GLOBAL_CLUSTER_REGION).global_clusters.values():
+        for member in global_cluster.members:
+            if member.is_writer:
+                continue
+            region = member.db_cluster_arn.split(":")[3]
+            cloudwatch_backends[account_id][region].put_metric_data(
+                "AWS/RDS",
+                [
+                    {
+                        "MetricName": "AuroraGlobalDBReplicationLag",
+                        "Value": lag_milliseconds,
+                        "Unit": "Milliseconds",
+                        "Timestamp": now,
+                        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": member.db_cluster_identifier}],
+                    }
+                ],
+            )
+            written += 1
+    return written
+
+
+# --- DynamoDB global tables ------------------------------------------------------------------------------
+
+
+def _dynamodb_backend(account_id: str, region: str) -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[account_id][region]
+
+
+def _replica_descriptions(table: Any) -> list[dict[str, Any]]:
+    """Replicas of a global table as DescribeTable lists them (every region, this one included)."""
+    group = getattr(table, "_e2e_replica_group", None)
+    if not group:
+        return []
+    replicas = []
+    for region, member in sorted(group.items()):
+        replica: dict[str, Any] = {"RegionName": region, "ReplicaStatus": "ACTIVE"}
+        sse = member.sse_specification or {}
+        if sse.get("Enabled") and sse.get("KMSMasterKeyId"):
+            replica["KMSMasterKeyId"] = sse["KMSMasterKeyId"]
+        replicas.append(replica)
+    return replicas
+
+
+def _install_dynamodb() -> None:
+    from moto.dynamodb.exceptions import MockValidationException
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    original_describe = Table.describe
+
+    def describe(self: Any, base_key: str = "TableDescription") -> dict[str, Any]:
+        result = original_describe(self, base_key)
+        replicas = _replica_descriptions(self)
+        if replicas:
+            result[base_key]["Replicas"] = replicas
+            result[base_key]["GlobalTableVersion"] = "2019.11.21"
+        return result
+
+    def create_replica(source: Any, region: str, kms_key: str | None) -> None:
+        if region == source.region_name:
+            raise MockValidationException("a replica cannot be in the table's own region")
+        backend = _dynamodb_backend(source.account_id, region)
+        if source.name in backend.tables:
+            raise MockValidationException(f"Table {source.name} already exists in {region}")
+        replica = backend.create_table(
+            source.name,
+            schema=source.schema,
+            throughput=None,
+            attr=source.attr,
+            global_indexes=None,
+            indexes=None,
+            streams=source.stream_specification,
+            billing_mode=source.billing_mode,
+            sse_specification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": kms_key} if kms_key else None,
+            tags=[],
+            deletion_protection_enabled=False,
+            warm_throughput=None,
+        )
+        replica.items = source.items  # one item store: replication without delay
+        group = getattr(source, "_e2e_replica_group", None) or {source.region_name: source}
+        group[region] = replica
+        for member in group.values():
+            member._e2e_replica_group = group
+
+    def delete_replica(source: Any, region: str) -> None:
+        group = getattr(source, "_e2e_replica_group", None) or {}
+        replica = group.pop(region, None)
+        if replica is None:
+            raise MockValidationException(f"Table {source.name} has no replica in {region}")
+        _dynamodb_backend(source.account_id, region).tables.pop(source.name, None)
+        replica._e2e_replica_group = None
+        if len(group) == 1:
+            for member in group.values():
+                member._e2e_replica_group = None
+
+    original_update = DynamoHandler.update_table
+
+    def update_table(self: Any) -> Any:
+        updates = self.body.get("ReplicaUpdates") or []
+        if updates:
+            table = self.dynamodb_backend.get_table(self.body["TableName"])
+            for update in updates:
+                if "Create" in update:
+                    create_replica(table, update["Create"]["RegionName"], update["Create"].get("KMSMasterKeyId"))
+                elif "Delete" in update:
+                    delete_replica(table, update["Delete"]["RegionName"])
+            body = {k: v for k, v in self.body.items() if k != "ReplicaUpdates"}
+            if set(body) == {"TableName"}:
+                from moto.dynamodb.responses import DynamoResult
+
+                return DynamoResult(table.describe())
+            self.body = body
+        return original_update(self)
+
+    original_delete_table = DynamoHandler.delete_table
+
+    def delete_table(self: Any) -> Any:
+        table = self.dynamodb_backend.get_table(self.body["TableName"])
+        group = getattr(table, "_e2e_replica_group", None) or {}
+        if len(group) > 1:
+            # AWS: a table with replicas cannot be deleted before its replicas.
+            raise MockValidationException(
+                f"Table {table.name} has replicas in {sorted(set(group) - {table.region_name})}; delete them first"
+            )
+        return original_delete_table(self)
+
+    Table.describe = describe  # type: ignore[method-assign]
+    DynamoHandler.update_table = update_table  # type: ignore[method-assign]
+    DynamoHandler.delete_table = delete_table  # type: ignore[method-assign]
+
+
+# --- AWS Backup selections -------------------------------------------------------------------------------
+
+
+def _install_backup() -> None:
+    from moto.backup.exceptions import ResourceNotFoundException
+    from moto.backup.models import BackupBackend
+    from moto.backup.responses import BackupResponse
+
+    def selections(backend: Any) -> dict[str, dict[str, Any]]:
+        if not hasattr(backend, "_e2e_selections"):
+            backend._e2e_selections = {}
+        return backend._e2e_selections  # type: ignore[no-any-return]
+
+    def plan_and_selection(path: str) -> tuple[str, str]:
+        parts = path.split("/plans/")[-1].strip("/").split("/")
+        return parts[0], (parts[2] if len(parts) > 2 else "")
+
+    def create_backup_selection(self: Any) -> str:
+        plan_id, _ = plan_and_selection(self.path)
+        self.backup_backend.get_backup_plan(plan_id, None)  # ResourceNotFound for an unknown plan
+        body = json.loads(self.body)
+        selection_id = str(uuid.uuid4())
+        now = datetime.datetime.now(tz=datetime.UTC).timestamp()
+        selections(self.backup_backend)[selection_id] = {
+            "BackupPlanId": plan_id,
+            "SelectionId": selection_id,
+            "BackupSelection": body["BackupSelection"],
+            "CreationDate": now,
+            "CreatorRequestId": body.get("CreatorRequestId"),
+        }
+        return json.dumps({"SelectionId": selection_id, "BackupPlanId": plan_id, "CreationDate": now})
+
+    def get_backup_selection(self: Any) -> str:
+        plan_id, selection_id = plan_and_selection(self.path)
+        found = selections(self.backup_backend).get(selection_id)
+        if found is None or found["BackupPlanId"] != plan_id:
+            raise ResourceNotFoundException(msg=f"Selection {selection_id} of plan {plan_id} not found")
+        return json.dumps(found)
+
+    def delete_backup_selection(self: Any) -> str:
+        plan_id, selection_id = plan_and_selection(self.path)
+        found = selections(self.backup_backend).get(selection_id)
+        if found is None or found["BackupPlanId"] != plan_id:
+            raise ResourceNotFoundException(msg=f"Selection {selection_id} of plan {plan_id} not found")
+        del selections(self.backup_backend)[selection_id]
+        return "{}"
+
+    def list_backup_selections(self: Any) -> str:
+        plan_id, _ = plan_and_selection(self.path)
+        listed = [
+            {
+                "SelectionId": s["SelectionId"],
+                "SelectionName": s["BackupSelection"]["SelectionName"],
+                "BackupPlanId": plan_id,
+                "CreationDate": s["CreationDate"],
+                "IamRoleArn": s["BackupSelection"]["IamRoleArn"],
+            }
+            for s in selections(self.backup_backend).values()
+            if s["BackupPlanId"] == plan_id
+        ]
+        return json.dumps({"BackupSelectionsList": listed})
+
+    original_delete_plan = BackupBackend.delete_backup_plan
+
+    def delete_backup_plan(self: Any, backup_plan_id: str) -> Any:
+        if any(s["BackupPlanId"] == backup_plan_id for s in selections(self).values()):
+            from moto.backup.exceptions import InvalidRequestException
+
+            # AWS: "Related backup plan selections must be deleted prior to backup plan deletion."
+            raise InvalidRequestException(msg="Related backup plan selections must be deleted first")
+        return original_delete_plan(self, backup_plan_id)
+
+    BackupResponse.create_backup_selection = create_backup_selection  # type: ignore[attr-defined]
+    BackupResponse.get_backup_selection = get_backup_selection  # type: ignore[attr-defined]
+    BackupResponse.delete_backup_selection = delete_backup_selection  # type: ignore[attr-defined]
+    BackupResponse.list_backup_selections = list_backup_selections  # type: ignore[attr-defined]
+    BackupBackend.delete_backup_plan = delete_backup_plan  # type: ignore[method-assign]
+
+
+# --- Auto Scaling instance refresh -----------------------------------------------------------------------
+
+
+def _install_autoscaling() -> None:
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.core.responses import ActionResult
+
+    def refreshes(backend: Any) -> list[dict[str, Any]]:
+        if not hasattr(backend, "_e2e_refreshes"):
+            backend._e2e_refreshes = []
+        return backend._e2e_refreshes  # type: ignore[no-any-return]
+
+    def start_instance_refresh(self: Any) -> ActionResult:
+        name = self._get_param("AutoScalingGroupName")
+        self.autoscaling_backend.describe_auto_scaling_groups([name])  # validates the group
+        now = datetime.datetime.now(tz=datetime.UTC)
+        refresh = {
+            "InstanceRefreshId": str(uuid.uuid4()),
+            "AutoScalingGroupName": name,
+            "Status": "Successful",
+            "StatusReason": "emulator: instance refresh completes at once",
+            "StartTime": now,
+            "EndTime": now,
+            "PercentageComplete": 100,
+            "InstancesToUpdate": 0,
+        }
+        refreshes(self.autoscaling_backend).append(refresh)
+        return ActionResult({"InstanceRefreshId": refresh["InstanceRefreshId"]})
+
+    def describe_instance_refreshes(self: Any) -> ActionResult:
+        name = self._get_param("AutoScalingGroupName")
+        listed = [r for r in reversed(refreshes(self.autoscaling_backend)) if r["AutoScalingGroupName"] == name]
+        return ActionResult({"InstanceRefreshes": listed})
+
+    def cancel_instance_refresh(self: Any) -> ActionResult:
+        from moto.autoscaling.exceptions import AutoscalingClientError
+
+        name = self._get_param("AutoScalingGroupName")
+        if not any(r["Status"] in ("Pending", "InProgress") for r in refreshes(self.autoscaling_backend)):
+            raise AutoscalingClientError("ActiveInstanceRefreshNotFound", f"No in progress refresh for {name}")
+        return ActionResult({})
+
+    AutoScalingResponse.start_instance_refresh = start_instance_refresh  # type: ignore[attr-defined]
+    AutoScalingResponse.describe_instance_refreshes = describe_instance_refreshes  # type: ignore[attr-defined]
+    AutoScalingResponse.cancel_instance_refresh = cancel_instance_refresh  # type: ignore[attr-defined]
+
+
+# --- EC2 block devices -----------------------------------------------------------------------------------
+
+# Root volume size of the Amazon Linux 2023 AMIs the app tier uses; moto's AMIs carry no snapshot size.
+DEFAULT_ROOT_VOLUME_GIB = 8
+
+
+def _install_ec2() -> None:
+    from moto.ec2.models.instances import Instance
+
+    original: Any = Instance.add_block_device
+
+    def add_block_device(
+        self: Any, size: int | None, device_name: str, snapshot_id: str | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        if size is None and snapshot_id is None:
+            size = DEFAULT_ROOT_VOLUME_GIB
+        return original(self, size, device_name, snapshot_id, *args, **kwargs)
+
+    Instance.add_block_device = add_block_device  # type: ignore[method-assign,assignment]

@@ -1,0 +1,401 @@
+"""`make e2e`: apply both stacks on a local AWS emulator, fail over and back through the orchestrator, check
+that every plan is clean, destroy; print a line per phase, the applied/total counts and a timeline.
+
+Phases: emulator start -> synth (state_backend=local, db_password_source=variable) -> rewrite for the
+emulator (scripts/e2e/rewrite.py) -> terraform init (offline, filesystem mirror) -> apply bootstrap and DR
+-> baseline plan -> orchestrator preflight, dry run, failover to the secondary -> checks -> plan ->
+switchover back to the primary -> checks -> plan -> destroy. Any unexplained plan change (not in
+scripts/e2e/baseline.toml), any replace/destroy of a database or secret, a failed check or a failed
+terraform command fails the run (exit 1). The emulator is stopped in every case.
+
+Usage: python -m scripts.e2e.run [--keep DIR]   (--keep: leave the scratch folder for inspection)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .checks import Checks, E2EFailure
+from .emulator import emulator
+from .extensions import DIFFERENCES, publish_replication_lag
+from .plancheck import PlanVerdict, judge_plan, load_baseline
+from .rewrite import FAKE_CREDENTIALS, rewrite_stack_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+BASELINE = Path(__file__).with_name("baseline.toml")
+ACCOUNT_ID = "123456789012"  # moto's default account
+PARALLELISM = 20
+# Replication lag the harness publishes as Aurora would (ms); well inside the dev RPO of 5 minutes.
+PUBLISHED_LAG_MS = 250.0
+# Emulator-mode overrides of the function's environment (documented variables, shorter waits only).
+FUNCTION_ENV_OVERRIDES = {"POLL_INTERVAL_SECONDS": "1"}
+# Resources that must never be replaced or destroyed by a plan after a failover or failback.
+PROTECTED_TYPES = (
+    "aws_rds_global_cluster",
+    "aws_rds_cluster",
+    "aws_rds_cluster_instance",
+    "aws_secretsmanager_secret",
+)
+
+
+@dataclass
+class Timeline:
+    """Phase start/end times relative to the run's start, printed at the end."""
+
+    start: float = field(default_factory=time.monotonic)
+    phases: list[tuple[str, float, float, str]] = field(default_factory=list)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[list[str]]:
+        """Time a phase; the yielded list collects its one-line result."""
+        begin = time.monotonic()
+        print(f"[{begin - self.start:6.1f}s] {name} ...", flush=True)
+        note: list[str] = []
+        status = "ok"
+        try:
+            yield note
+        except BaseException:
+            status = "FAILED"
+            raise
+        finally:
+            end = time.monotonic()
+            detail = "; ".join(note)
+            self.phases.append((name, begin - self.start, end - begin, f"{status} {detail}".strip()))
+            print(f"[{end - self.start:6.1f}s] {name}: {status} in {end - begin:.1f}s {detail}".rstrip(), flush=True)
+
+    def render(self) -> str:
+        """The timeline table."""
+        lines = [f"{'phase':<34} {'start s':>8} {'dur s':>7}  result"]
+        lines += [f"{n:<34} {s:8.1f} {d:7.1f}  {r}" for n, s, d, r in self.phases]
+        lines.append(f"{'total':<34} {'':>8} {time.monotonic() - self.start:7.1f}")
+        return "\n".join(lines)
+
+
+def generated_password() -> str:
+    """A 32-character master password RDS accepts (no / @ \" or space)."""
+    alphabet = string.ascii_letters + string.digits + "!#$%^&*()-_=+"
+    return "".join(secrets.choice(alphabet) for _ in range(32))
+
+
+class Terraform:
+    """terraform in one stack folder, offline, against the emulator."""
+
+    def __init__(self, workdir: Path, env: Mapping[str, str]) -> None:
+        self.workdir = workdir
+        self.env = dict(env)
+
+    def run(self, *args: str, check: bool = True, capture: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run one terraform command; on failure raise E2EFailure with the tail of its output."""
+        env = dict(self.env)
+        if os.environ.get("E2E_TF_LOG"):  # provider debug log per command, for finding slow waiters
+            env["TF_LOG_PROVIDER"] = os.environ["E2E_TF_LOG"]
+            env["TF_LOG_PATH"] = str(self.workdir / f"tf.{args[0]}.debug.log")
+        done = subprocess.run(
+            ["terraform", *args, "-no-color"],
+            cwd=self.workdir,
+            env=env,
+            capture_output=capture,
+            text=True,
+            check=False,
+        )
+        (self.workdir / f"log.{args[0]}.{int(time.time() * 1000)}.txt").write_text(
+            (done.stdout or "") + (done.stderr or "")
+        )
+        if check and done.returncode != 0:
+            tail = "\n".join(((done.stdout or "") + (done.stderr or "")).splitlines()[-40:])
+            raise E2EFailure(f"terraform {' '.join(args)} in {self.workdir.name} exited {done.returncode}:\n{tail}")
+        return done
+
+    def init(self) -> None:
+        self.run("init", "-input=false", "-backend=true")
+
+    def apply(self) -> None:
+        self.run("apply", "-input=false", "-auto-approve", f"-parallelism={PARALLELISM}")
+
+    def plan_json(self, name: str) -> tuple[int, dict[str, Any]]:
+        """Plan with -detailed-exitcode; return the exit code and `terraform show -json` of the plan."""
+        plan_file = f"{name}.tfplan"
+        done = self.run(
+            "plan",
+            "-input=false",
+            "-detailed-exitcode",
+            f"-parallelism={PARALLELISM}",
+            f"-out={plan_file}",
+            check=False,
+        )
+        if done.returncode not in (0, 2):
+            raise E2EFailure(f"terraform plan ({name}) failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        shown = self.run("show", "-json", plan_file)
+        return done.returncode, json.loads(shown.stdout)
+
+    def state(self) -> dict[str, Any]:
+        return dict(json.loads(self.run("show", "-json").stdout))
+
+    def destroy(self) -> None:
+        self.run("destroy", "-input=false", "-auto-approve", f"-parallelism={PARALLELISM}")
+
+
+def state_resources(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every managed resource in a `terraform show -json` state (root module only: the stacks have no modules)."""
+    root = state.get("values", {}).get("root_module", {})
+    return [r for r in root.get("resources", []) if r.get("mode") == "managed"]
+
+
+def resource_count(stack_dir: Path) -> int:
+    """Managed resources a synthesized stack declares (no count/for_each in the stacks)."""
+    document = json.loads((stack_dir / "cdk.tf.json").read_text())
+    return sum(len(blocks) for blocks in document.get("resource", {}).values())
+
+
+def synth(outdir: Path) -> None:
+    """Synthesize both stacks in e2e mode: local state, password from TF_VAR_db_master_password."""
+    env = {
+        **os.environ,
+        "DR_DB_PASSWORD_SOURCE": "variable",
+        "DR_STATE_BACKEND": "local",
+        "PATH": f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    code = (
+        "import sys; sys.path[:0] = ['constructs']\n"
+        "from dr_stack.app import build_app\n"
+        "from dr_stack.settings import load_settings\n"
+        f"build_app(load_settings(), outdir={str(outdir)!r}).synth()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+def cli_config(scratch: Path) -> Path:
+    """Terraform CLI config: hashicorp/aws from the filesystem mirror, nothing from the network."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from validate import cli_config as validate_cli_config  # one place knows where the mirror is
+
+    return Path(validate_cli_config(scratch))
+
+
+@dataclass
+class Function:
+    """One deployed orchestrator function, as the Terraform state describes it."""
+
+    name: str
+    region: str
+    variables: dict[str, str]
+
+
+def functions_from_state(state: Mapping[str, Any]) -> dict[str, Function]:
+    """The orchestrator functions by TARGET_REGION, with the environment variables Terraform gave them."""
+    found: dict[str, Function] = {}
+    for resource in state_resources(state):
+        if resource["type"] != "aws_lambda_function":
+            continue
+        values = resource["values"]
+        variables = dict((values.get("environment") or [{}])[0].get("variables") or {})
+        if "TARGET_REGION" in variables:
+            found[variables["TARGET_REGION"]] = Function(values["function_name"], variables["TARGET_REGION"], variables)
+    return found
+
+
+def invoke(function: Function, event: dict[str, Any], endpoint: str) -> dict[str, Any]:
+    """Run the real handler in a fresh process with the function's environment, boto3 at the emulator."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        **FAKE_CREDENTIALS,
+        **function.variables,
+        **FUNCTION_ENV_OVERRIDES,
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_REGION": function.region,
+        "AWS_DEFAULT_REGION": function.region,
+        "AWS_ENDPOINT_URL": endpoint,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "lambda_src"), str(ROOT)]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.e2e.invoke", json.dumps(event)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        raise E2EFailure(f"handler of {function.name} crashed on {event}:\n{done.stderr[-4000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keep", type=Path, help="scratch folder to use and keep")
+    args = parser.parse_args(argv)
+    timeline = Timeline()
+    scratch = args.keep or Path(tempfile.mkdtemp(prefix="dr-e2e-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    print("e2e: emulator differences that matter for the results:")
+    for difference in DIFFERENCES:
+        print(f"  - {difference}")
+    try:
+        with timeline.phase("start emulator") as note, emulator() as endpoint:
+            note.append(endpoint)
+            scenario = Scenario(scratch, endpoint, timeline)
+            scenario.run()
+        print("\n" + timeline.render())
+        print("e2e: PASSED")
+        return 0
+    except (E2EFailure, subprocess.CalledProcessError) as failure:
+        print("\n" + timeline.render())
+        print(f"e2e: FAILED: {failure}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ne2e: interrupted; emulator stopped", file=sys.stderr)
+        return 130
+    finally:
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+class Scenario:
+    """The phases after the emulator is up."""
+
+    def __init__(self, scratch: Path, endpoint: str, timeline: Timeline) -> None:
+        self.scratch = scratch
+        self.endpoint = endpoint
+        self.timeline = timeline
+        self.baseline = load_baseline(BASELINE)
+        self.verdicts: list[tuple[str, PlanVerdict]] = []
+
+    def run(self) -> None:
+        out = self.scratch / "cdktf.out"
+        with self.timeline.phase("synth (local state, password variable)"):
+            shutil.rmtree(out, ignore_errors=True)
+            synth(out)
+        stacks = sorted(p for p in (out / "stacks").iterdir() if (p / "cdk.tf.json").is_file())
+        bootstrap_dir = next(p for p in stacks if p.name.endswith("-bootstrap"))
+        dr_dir = next(p for p in stacks if p.name.endswith("-dr"))
+        with self.timeline.phase("rewrite for the emulator"):
+            for stack in stacks:
+                rewrite_stack_dir(stack, self.endpoint)
+        env = {
+            **os.environ,
+            **FAKE_CREDENTIALS,
+            "TF_CLI_CONFIG_FILE": str(cli_config(self.scratch)),
+            "TF_IN_AUTOMATION": "1",
+            "CHECKPOINT_DISABLE": "1",
+            "TF_VAR_db_master_password": generated_password(),
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+        env.pop("AWS_PROFILE", None)
+        env.pop("AWS_ENDPOINT_URL", None)
+        bootstrap = Terraform(bootstrap_dir, env)
+        dr = Terraform(dr_dir, env)
+        with self.timeline.phase("terraform init (offline mirror)"):
+            self._parallel(bootstrap.init, dr.init)
+        totals = {stack.name: resource_count(stack) for stack in stacks}
+        with self.timeline.phase("apply bootstrap + dr") as note:
+            try:
+                self._parallel(bootstrap.apply, dr.apply)
+            finally:
+                for tf in (bootstrap, dr):
+                    applied = len(state_resources(tf.state()))
+                    note.append(f"{tf.workdir.name}: {applied}/{totals[tf.workdir.name]} resources applied")
+        self._plan(dr, "baseline plan (dr) after apply")
+        self._plan(bootstrap, "baseline plan (bootstrap) after apply")
+        functions = functions_from_state(dr.state())
+        self._failover_and_back(dr, functions)
+        with self.timeline.phase("destroy dr + bootstrap"):
+            self._parallel(dr.destroy, bootstrap.destroy)
+        for name, verdict in self.verdicts:
+            print(f"plan {name}: {verdict.summary()}")
+
+    def _parallel(self, *calls: Callable[[], None]) -> None:
+        """Run calls in threads (terraform does the work in its own processes); re-raise the first failure."""
+        errors: list[BaseException] = []
+
+        def guarded(call: Callable[[], None]) -> None:
+            try:
+                call()
+            except BaseException as error:  # noqa: BLE001 - re-raised below
+                errors.append(error)
+
+        threads = [threading.Thread(target=guarded, args=(call,)) for call in calls]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    def _plan(self, tf: Terraform, name: str) -> PlanVerdict:
+        with self.timeline.phase(name) as note:
+            code, plan = tf.plan_json(name.split(" ")[0] + "-" + tf.workdir.name)
+            verdict = judge_plan(plan, self.baseline, protected=PROTECTED_TYPES)
+            self.verdicts.append((name, verdict))
+            note.append(f"exit {code}: {verdict.summary()}")
+            for line in verdict.details():
+                print(f"    {line}")
+            if not verdict.clean:
+                raise E2EFailure(f"{name}: {verdict.summary()}\n" + "\n".join(verdict.details()))
+        return verdict
+
+    def _failover_and_back(self, dr: Terraform, functions: dict[str, Function]) -> None:
+        if len(functions) != 2:
+            raise E2EFailure(f"expected two orchestrator functions in the state, found {sorted(functions)}")
+        checks = Checks(self.endpoint)
+        primary_region, secondary_region = checks.regions(functions)
+        secondary, primary = functions[secondary_region], functions[primary_region]
+        publish_replication_lag(ACCOUNT_ID, PUBLISHED_LAG_MS)
+
+        with self.timeline.phase("orchestrator preflight (secondary)") as note:
+            result = invoke(secondary, {"mode": "preflight", "target_region": secondary_region}, self.endpoint)
+            note.append(f"status {result.get('status')}")
+            checks.expect_status(result, ("ready", "ok", "succeeded"), "preflight")
+        with self.timeline.phase("orchestrator dry run failover") as note:
+            before = checks.snapshot(functions)
+            result = invoke(
+                secondary,
+                {"mode": "failover", "target_region": secondary_region, "dry_run": True, "reason": "e2e dry run"},
+                self.endpoint,
+            )
+            note.append(f"status {result.get('status')}")
+            checks.expect_status(result, ("dry_run", "succeeded", "ok", "ready"), "dry run")
+            checks.expect_unchanged(before, checks.snapshot(functions), "dry run")
+        with self.timeline.phase("orchestrator failover -> secondary") as note:
+            result = invoke(
+                secondary,
+                {"mode": "failover", "target_region": secondary_region, "reason": "e2e regional failover"},
+                self.endpoint,
+            )
+            note.append(f"status {result.get('status')}")
+            checks.expect_status(result, ("succeeded",), "failover")
+        with self.timeline.phase("check failover result") as note:
+            note.extend(checks.expect_active(functions, secondary_region, data_loss_allowed=True))
+        self._plan(dr, "plan (dr) after failover")
+
+        publish_replication_lag(ACCOUNT_ID, PUBLISHED_LAG_MS)
+        with self.timeline.phase("orchestrator switchover -> primary") as note:
+            result = invoke(
+                primary,
+                {"mode": "switchover", "target_region": primary_region, "reason": "e2e failback"},
+                self.endpoint,
+            )
+            note.append(f"status {result.get('status')}")
+            checks.expect_status(result, ("succeeded",), "switchover back")
+        with self.timeline.phase("check failback result") as note:
+            note.extend(checks.expect_active(functions, primary_region, data_loss_allowed=False))
+        self._plan(dr, "plan (dr) after failback")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
