@@ -235,9 +235,12 @@ def test_auto_scaling_group_warm_standby_capacity(prod: Synthesized, role: str, 
     assert "GroupInServiceInstances" in group["enabled_metrics"]
 
 
-def test_auto_scaling_group_ignores_only_desired_capacity(dev: Synthesized) -> None:
+def test_auto_scaling_group_leaves_capacity_to_the_orchestrator(dev: Synthesized) -> None:
+    """After a failover the orchestrator has raised the promoted region and fenced the other to min 0 (both
+    Auto Scaling groups differ from the settings); the next plan must not undo that (make e2e checks it)."""
     for role in ROLES:
-        assert _of_role(dev, "aws_autoscaling_group", role)["lifecycle"]["ignore_changes"] == ["desired_capacity"]
+        ignored = _of_role(dev, "aws_autoscaling_group", role)["lifecycle"]["ignore_changes"]
+        assert ignored == ["desired_capacity", "min_size", "max_size"]
 
 
 def test_cpu_target_tracking_uses_the_setting(dev: Synthesized) -> None:

@@ -52,7 +52,7 @@ def test_rewrite_points_every_provider_at_the_loopback_endpoint(dev: Synthesized
     for provider in out["provider"]["aws"]:
         assert provider["endpoints"] == [{service: "http://127.0.0.1:4599" for service in SERVICES}]
         assert provider["s3_use_path_style"] is True
-        assert provider["skip_requesting_account_id"] is True
+        assert provider["skip_credentials_validation"] is True
     assert "endpoints" not in document["provider"]["aws"][0]
 
 

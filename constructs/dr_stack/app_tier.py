@@ -532,10 +532,11 @@ class AppTier(Construct):
             enabled_metrics=ASG_METRICS,
             metrics_granularity="1Minute",
             tag=[AutoscalingGroupTag(key="Name", value=f"{name}-app", propagate_at_launch=True)],
-            # Target tracking and the failover orchestrator (which raises min and desired in the region it
-            # promotes) change desired_capacity at run time: a plan must not undo that. min_size and max_size
-            # stay managed so that fail-back is one `cdktf deploy`.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity"]),
+            # Target tracking changes desired_capacity, and the failover orchestrator sets min/desired/max in
+            # the region it promotes and fences the other to 0: after a failover or failback the next
+            # `cdktf deploy` must not undo that (it would restart instances in a fenced region). The sizes
+            # are the settings at creation; afterwards the orchestrator owns them (make e2e checks the plan).
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity", "min_size", "max_size"]),
         )
         AutoscalingPolicy(
             self,

@@ -20,6 +20,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from .extensions import install
 
 LOOPBACK = "127.0.0.1"
+MANAGED_POLICIES = "MOTO_IAM_LOAD_MANAGED_POLICIES"
 
 
 def free_port() -> int:
@@ -38,7 +39,9 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 def emulator() -> Iterator[str]:
     """Start moto (extensions installed) on a free loopback port; yield its URL; stop it on exit."""
     # The stack attaches AWS managed policies (SSM core, RDS monitoring, Backup); moto loads them on request.
-    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    # Restored on exit: in a test process, every later moto IAM backend would load them too (slow).
+    previous_policies = os.environ.get(MANAGED_POLICIES)
+    os.environ[MANAGED_POLICIES] = "true"
     install()
     # werkzeug logs one line per request: thousands per apply.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -51,3 +54,7 @@ def emulator() -> Iterator[str]:
     finally:
         server.stop()
         signal.signal(signal.SIGTERM, previous)
+        if previous_policies is None:
+            os.environ.pop(MANAGED_POLICIES, None)
+        else:
+            os.environ[MANAGED_POLICIES] = previous_policies

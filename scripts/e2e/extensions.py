@@ -57,6 +57,7 @@ def install() -> None:
     _install_backup()
     _install_autoscaling()
     _install_ec2()
+    _install_dropped_attributes()
     _INSTALLED = True
 
 
@@ -214,6 +215,19 @@ def _install_rds() -> None:
             remove_from_global_cluster(self, cluster.global_cluster_identifier, cluster.db_cluster_arn)
         return original_delete_cluster(self, cluster_identifier, snapshot_name)
 
+    original_describe_parameters: Any = RDSResponse.describe_db_parameters
+
+    def describe_db_parameters(self: Any) -> ActionResult:
+        # Parameters set with ModifyDBParameterGroup are Source "user" on AWS; moto returns no Source, and
+        # the provider keeps only user parameters, so it read the group as empty.
+        result = original_describe_parameters(self)
+        parameters = [dict(p, Source=p.get("Source", "user")) for p in result.result["Parameters"]]
+        source = self.params.get("Source")
+        if source:
+            parameters = [p for p in parameters if p["Source"] == source]
+        return ActionResult({"Parameters": parameters})
+
+    RDSResponse.describe_db_parameters = describe_db_parameters  # type: ignore[method-assign]
     RDSResponse.failover_global_cluster = failover_global_cluster  # type: ignore[attr-defined]
     RDSResponse.switchover_global_cluster = switchover_global_cluster  # type: ignore[attr-defined]
     RDSResponse.describe_global_clusters = describe_global_clusters  # type: ignore[method-assign]
@@ -262,12 +276,14 @@ def _dynamodb_backend(account_id: str, region: str) -> Any:
 
 
 def _replica_descriptions(table: Any) -> list[dict[str, Any]]:
-    """Replicas of a global table as DescribeTable lists them (every region, this one included)."""
+    """Replicas of a global table as DescribeTable lists them: the other regions."""
     group = getattr(table, "_e2e_replica_group", None)
     if not group:
         return []
     replicas = []
     for region, member in sorted(group.items()):
+        if region == table.region_name:
+            continue
         replica: dict[str, Any] = {"RegionName": region, "ReplicaStatus": "ACTIVE"}
         sse = member.sse_specification or {}
         if sse.get("Enabled") and sse.get("KMSMasterKeyId"):
@@ -509,3 +525,145 @@ def _install_ec2() -> None:
         return original(self, size, device_name, snapshot_id, *args, **kwargs)
 
     Instance.add_block_device = add_block_device  # type: ignore[method-assign,assignment]
+
+
+# --- attributes moto drops that the provider reads back (each one a perpetual diff otherwise) ------------
+
+# The CA AWS gives a new DB instance when CreateDBInstance names none (RDS User Guide, "Using SSL/TLS":
+# rds-ca-rsa2048-g1 is the default for new instances). moto answers rds-ca-default, which makes the provider
+# modify and reboot every new cluster instance (two more 30 s waiter delays each).
+DEFAULT_CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+
+
+def _install_dropped_attributes() -> None:
+    from moto.autoscaling.models import FakeScalingPolicy
+    from moto.awslambda.models import LambdaFunction
+    from moto.ec2.models.launch_templates import LaunchTemplateVersion
+    from moto.ec2.models.security_groups import SecurityGroupRule
+    from moto.rds.models import DBCluster, DBInstance
+    from moto.route53.models import HealthCheck
+    from moto.route53.responses import Route53
+    from moto.secretsmanager.models import FakeSecret
+
+    # RDS instances: the CA default, and Performance Insights settings (moto stores none of them).
+    original_instance_init: Any = DBInstance.__init__
+
+    def instance_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("ca_certificate_identifier", DEFAULT_CA_CERTIFICATE)
+        original_instance_init(self, *args, **kwargs)
+        self.performance_insights_enabled = bool(kwargs.get("enable_performance_insights"))
+        self.performance_insights_kms_key_id = kwargs.get("performance_insights_kms_key_id")
+        self.performance_insights_retention_period = kwargs.get("performance_insights_retention_period")
+
+    DBInstance.__init__ = instance_init  # type: ignore[method-assign]
+
+    # RDS clusters: ScalingConfigurationInfo exists only for engine_mode serverless (Serverless v1).
+    def scaling_configuration_info(self: Any) -> dict[str, Any] | None:
+        configuration = self.scaling_configuration
+        if self.engine_mode != "serverless" or not configuration:
+            return None
+        return {
+            "MinCapacity": configuration.get("min_capacity"),
+            "MaxCapacity": configuration.get("max_capacity"),
+            "AutoPause": configuration.get("auto_pause"),
+            "SecondsUntilAutoPause": configuration.get("seconds_until_auto_pause"),
+            "TimeoutAction": configuration.get("timeout_action"),
+            "SecondsBeforeTimeout": configuration.get("seconds_before_timeout"),
+        }
+
+    DBCluster.scaling_configuration_info = property(scaling_configuration_info)  # type: ignore[assignment,method-assign]
+
+    # Auto Scaling policies: Enabled defaults to true; no PredictiveScalingConfiguration unless given.
+    original_policy_init: Any = FakeScalingPolicy.__init__
+
+    def policy_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_policy_init(self, *args, **kwargs)
+        self.enabled = kwargs.get("enabled", True) is not False
+        if not self.predictive_scaling_configuration:
+            self.predictive_scaling_configuration = None
+
+    FakeScalingPolicy.__init__ = policy_init  # type: ignore[method-assign]
+
+    # Launch templates: the request's launch-template tags tag the template, they are not template data.
+    original_version_init: Any = LaunchTemplateVersion.__init__
+
+    def version_init(self: Any, template: Any, number: int, data: dict[str, Any], description: str) -> None:
+        specs = data.get("TagSpecifications")
+        if specs:
+            data = {**data, "TagSpecifications": [s for s in specs if s.get("ResourceType") != "launch-template"]}
+            if not data["TagSpecifications"]:
+                del data["TagSpecifications"]
+        original_version_init(self, template, number, data, description)
+
+    LaunchTemplateVersion.__init__ = version_init  # type: ignore[method-assign]
+
+    # Security group rules: a rule that references a group keeps its description.
+    def rule_description(self: Any) -> str | None:
+        return self.ip_range.get("Description") or (self.source_group or {}).get("Description")
+
+    SecurityGroupRule.description = property(rule_description)  # type: ignore[assignment,method-assign]
+
+    # Lambda: DeadLetterConfig and LoggingConfig are returned as they were set.
+    original_function_init: Any = LambdaFunction.__init__
+
+    def function_init(self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original_function_init(self, account_id, spec, *args, **kwargs)
+        self._e2e_extra = {k: spec[k] for k in ("DeadLetterConfig", "LoggingConfig") if spec.get(k)}
+
+    original_get_configuration: Any = LambdaFunction.get_configuration
+
+    def get_configuration(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = dict(original_get_configuration(self, *args, **kwargs))
+        config.update(getattr(self, "_e2e_extra", {}))
+        return config
+
+    LambdaFunction.__init__ = function_init  # type: ignore[method-assign]
+    LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
+
+    # Secrets Manager replicas keep the KmsKeyId they were created with.
+    original_create_replicas: Any = FakeSecret.create_replicas
+
+    def create_replicas(self: Any, replica_regions: list[dict[str, str]], force_overwrite: bool) -> Any:
+        replicas = original_create_replicas(self, replica_regions, force_overwrite)
+        keys = {r["Region"]: r.get("KmsKeyId") for r in replica_regions or []}
+        for replica in replicas:
+            if keys.get(replica.region):
+                replica.config["KmsKeyId"] = keys[replica.region]
+        return replicas
+
+    FakeSecret.create_replicas = create_replicas  # type: ignore[method-assign]
+
+    # Route53 CLOUDWATCH_METRIC health checks: AlarmIdentifier and InsufficientDataHealthStatus are kept,
+    # and the endpoint fields (IPAddress, Port, RequestInterval, ...) that this type has not are left out.
+    original_config: Any = HealthCheck.health_check_config.fget  # type: ignore[attr-defined]
+
+    def health_check_config(self: Any) -> dict[str, Any]:
+        config = dict(original_config(self))
+        extra = getattr(self, "_e2e_metric", None)
+        if self.type_ == "CLOUDWATCH_METRIC":
+            for key in ("IPAddress", "Port", "RequestInterval", "FailureThreshold", "MeasureLatency"):
+                config.pop(key, None)
+        if extra:
+            config.update(extra)
+        return config
+
+    HealthCheck.health_check_config = property(health_check_config)  # type: ignore[assignment,method-assign]
+
+    def keep_metric_fields(original: Any) -> Any:
+        def wrapped(self: Any) -> Any:
+            result = original(self)
+            config = self._get_param("HealthCheckConfig") or {}
+            extra = {k: config[k] for k in ("AlarmIdentifier", "InsufficientDataHealthStatus") if k in config}
+            if not extra:
+                extra = {k: self._get_param(k) for k in ("AlarmIdentifier", "InsufficientDataHealthStatus")}
+                extra = {k: v for k, v in extra.items() if v}
+            health_check = result.result.get("HealthCheck") if hasattr(result, "result") else None
+            if health_check is not None and extra:
+                previous = getattr(health_check, "_e2e_metric", None) or {}
+                health_check._e2e_metric = {**previous, **extra}
+            return result
+
+        return wrapped
+
+    Route53.create_health_check = keep_metric_fields(Route53.create_health_check)  # type: ignore[method-assign]
+    Route53.update_health_check = keep_metric_fields(Route53.update_health_check)  # type: ignore[method-assign]

@@ -6,8 +6,10 @@ Only the e2e harness calls this, on a copy of cdktf.out in a scratch folder: the
 What changes, and why:
 - every ``aws`` provider block gets an ``endpoints`` block naming every service the stack's resources
   and data sources use (the emulator answers all of them on one port), path-style S3 (no bucket
-  sub-domains on 127.0.0.1), and the skip flags that stop the provider from calling STS/IMDS for
-  the real account before the first request;
+  sub-domains on 127.0.0.1), and the skip flags that stop the provider from validating the fake
+  credentials and asking IMDS. skip_requesting_account_id stays off: the emulator answers
+  sts:GetCallerIdentity with its account, and without an account the provider writes security-group
+  references as "<account>/sg-..." (a perpetual diff on every security group rule);
 - the state backend is ``local`` (chosen at synth with DR_STATE_BACKEND=local, checked here): the
   S3 backend would need the bootstrap stack's bucket first and adds nothing the e2e run checks;
 - resources whose provider waiter has a configurable timeout get a short one, so a resource the
@@ -151,7 +153,6 @@ def rewrite(document: dict[str, Any], endpoint: str) -> dict[str, Any]:
         provider["endpoints"] = [{service: endpoint for service in SERVICES}]
         provider["s3_use_path_style"] = True
         provider["skip_credentials_validation"] = True
-        provider["skip_requesting_account_id"] = True
         provider["skip_metadata_api_check"] = "true"
         provider["skip_region_validation"] = True
         provider["max_retries"] = 2
