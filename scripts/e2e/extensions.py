@@ -142,7 +142,7 @@ def _start_failover(account_id: str, identifier: str, target: str, *, allow_data
 
 
 def _install_rds() -> None:
-    from moto.core.responses import ActionResult
+    from moto.core.responses import ActionResult, EmptyResult
     from moto.rds.exceptions import InvalidParameterCombination
     from moto.rds.models import GlobalCluster, RDSBackend
     from moto.rds.responses import RDSResponse
@@ -228,6 +228,45 @@ def _install_rds() -> None:
         return ActionResult({"Parameters": parameters})
 
     RDSResponse.describe_db_parameters = describe_db_parameters  # type: ignore[method-assign]
+
+    # Tags of global clusters: moto drops CreateGlobalCluster's Tags and refuses global-cluster ARNs in
+    # the tagging actions, so the provider read no tags_all (a perpetual diff with default tags).
+    original_create_global: Any = RDSResponse.create_global_cluster
+
+    def create_global_cluster(self: Any) -> Any:
+        result = original_create_global(self)
+        result.result["GlobalCluster"]._e2e_tags = list(self.params.get("Tags") or [])
+        return result
+
+    def global_cluster_by_arn(self: Any, arn: str) -> Any:
+        identifier = arn.split(":global-cluster:")[-1]
+        return _global_cluster(self.current_account, identifier)
+
+    def tagging(original: Any, action: str) -> Any:
+        def wrapped(self: Any) -> Any:
+            arn = self.params.get("ResourceName") or ""
+            if ":global-cluster:" not in arn:
+                return original(self)
+            cluster = global_cluster_by_arn(self, arn)
+            tags = {t["Key"]: t["Value"] for t in getattr(cluster, "_e2e_tags", [])}
+            if action == "list":
+                return ActionResult({"TagList": [{"Key": k, "Value": v} for k, v in tags.items()]})
+            if action == "add":
+                tags.update({t["Key"]: t["Value"] for t in self.params.get("Tags", [])})
+            else:
+                for key in self.params.get("TagKeys") or []:
+                    tags.pop(key, None)
+            cluster._e2e_tags = [{"Key": k, "Value": v} for k, v in tags.items()]
+            return EmptyResult()
+
+        return wrapped
+
+    RDSResponse.create_global_cluster = create_global_cluster  # type: ignore[method-assign]
+    RDSResponse.list_tags_for_resource = tagging(RDSResponse.list_tags_for_resource, "list")  # type: ignore[method-assign]
+    RDSResponse.add_tags_to_resource = tagging(RDSResponse.add_tags_to_resource, "add")  # type: ignore[method-assign]
+    RDSResponse.remove_tags_from_resource = tagging(  # type: ignore[method-assign]
+        RDSResponse.remove_tags_from_resource, "remove"
+    )
     RDSResponse.failover_global_cluster = failover_global_cluster  # type: ignore[attr-defined]
     RDSResponse.switchover_global_cluster = switchover_global_cluster  # type: ignore[attr-defined]
     RDSResponse.describe_global_clusters = describe_global_clusters  # type: ignore[method-assign]
@@ -452,6 +491,15 @@ def _install_backup() -> None:
             raise InvalidRequestException(msg="Related backup plan selections must be deleted first")
         return original_delete_plan(self, backup_plan_id)
 
+    def list_tags(self: Any) -> str:
+        # moto took the ARN from the path's second-to-last segment, which works only with a trailing
+        # slash; the Go SDK sends /tags/{arn} without one, so every ListTags answered no tags.
+        from urllib.parse import unquote
+
+        resource_arn = unquote(self.path.split("/tags/", 1)[-1].strip("/"))
+        return json.dumps({"Tags": self.backup_backend.list_tags(resource_arn=resource_arn)})
+
+    BackupResponse.list_tags = list_tags  # type: ignore[method-assign]
     BackupResponse.create_backup_selection = create_backup_selection  # type: ignore[attr-defined]
     BackupResponse.get_backup_selection = get_backup_selection  # type: ignore[attr-defined]
     BackupResponse.delete_backup_selection = delete_backup_selection  # type: ignore[attr-defined]

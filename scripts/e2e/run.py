@@ -99,27 +99,29 @@ class Terraform:
         self.workdir = workdir
         self.env = dict(env)
 
-    def run(self, *args: str, check: bool = True, capture: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run one terraform command; on failure raise E2EFailure with the tail of its output."""
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run one terraform command, its output streamed to a log file in the stack folder (tail it to
+        follow an apply); on failure raise E2EFailure with the tail of that output."""
         env = dict(self.env)
         if os.environ.get("E2E_TF_LOG"):  # provider debug log per command, for finding slow waiters
             env["TF_LOG_PROVIDER"] = os.environ["E2E_TF_LOG"]
             env["TF_LOG_PATH"] = str(self.workdir / f"tf.{args[0]}.debug.log")
-        done = subprocess.run(
-            ["terraform", *args, "-no-color"],
-            cwd=self.workdir,
-            env=env,
-            capture_output=capture,
-            text=True,
-            check=False,
-        )
-        (self.workdir / f"log.{args[0]}.{int(time.time() * 1000)}.txt").write_text(
-            (done.stdout or "") + (done.stderr or "")
-        )
+        log = self.workdir / f"log.{args[0]}.{time.strftime('%H%M%S')}.{time.monotonic_ns() % 1000}.txt"
+        with log.open("w") as sink:
+            done = subprocess.run(
+                ["terraform", *args, "-no-color"],
+                cwd=self.workdir,
+                env=env,
+                stdout=subprocess.PIPE if args[0] == "show" else sink,
+                stderr=sink,
+                text=True,
+                check=False,
+            )
+        output = log.read_text()
         if check and done.returncode != 0:
-            tail = "\n".join(((done.stdout or "") + (done.stderr or "")).splitlines()[-40:])
+            tail = "\n".join(output.splitlines()[-40:])
             raise E2EFailure(f"terraform {' '.join(args)} in {self.workdir.name} exited {done.returncode}:\n{tail}")
-        return done
+        return subprocess.CompletedProcess(done.args, done.returncode, done.stdout or output, output)
 
     def init(self) -> None:
         self.run("init", "-input=false", "-backend=true")
@@ -139,7 +141,7 @@ class Terraform:
             check=False,
         )
         if done.returncode not in (0, 2):
-            raise E2EFailure(f"terraform plan ({name}) failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+            raise E2EFailure(f"terraform plan ({name}) failed:\n{done.stderr[-3000:]}")
         shown = self.run("show", "-json", plan_file)
         return done.returncode, json.loads(shown.stdout)
 
