@@ -44,6 +44,9 @@ PARALLELISM = 20
 PUBLISHED_LAG_MS = 250.0
 # Emulator-mode overrides of the function's environment (documented variables, shorter waits only).
 FUNCTION_ENV_OVERRIDES = {"POLL_INTERVAL_SECONDS": "1"}
+# Resources of the stacks left out of the e2e apply, with the reason (none: every gap that blocked the apply
+# is closed by an extension in scripts/e2e/extensions.py).
+EXCLUDED: tuple[tuple[str, str], ...] = ()
 # Resources that must never be replaced or destroyed by a plan after a failover or failback.
 PROTECTED_TYPES = (
     "aws_rds_global_cluster",
@@ -312,8 +315,11 @@ class Scenario:
                 for tf in (bootstrap, dr):
                     applied = len(state_resources(tf.state()))
                     note.append(f"{tf.workdir.name}: {applied}/{totals[tf.workdir.name]} resources applied")
-        self._plan(dr, "baseline plan (dr) after apply")
-        self._plan(bootstrap, "baseline plan (bootstrap) after apply")
+                note.append("excluded: " + ("; ".join(f"{a} ({why})" for a, why in EXCLUDED) or "none"))
+        self._parallel(
+            lambda: self._plan(dr, "baseline plan (dr) after apply"),
+            lambda: self._plan(bootstrap, "baseline plan (bootstrap) after apply"),
+        )
         functions = functions_from_state(dr.state())
         self._failover_and_back(dr, functions)
         with self.timeline.phase("destroy dr + bootstrap"):
@@ -321,11 +327,11 @@ class Scenario:
         for name, verdict in self.verdicts:
             print(f"plan {name}: {verdict.summary()}")
 
-    def _parallel(self, *calls: Callable[[], None]) -> None:
+    def _parallel(self, *calls: Callable[[], object]) -> None:
         """Run calls in threads (terraform does the work in its own processes); re-raise the first failure."""
         errors: list[BaseException] = []
 
-        def guarded(call: Callable[[], None]) -> None:
+        def guarded(call: Callable[[], object]) -> None:
             try:
                 call()
             except BaseException as error:  # noqa: BLE001 - re-raised below
