@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import sys
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 import boto3
 
 from .rewrite import FAKE_CREDENTIALS
+
+# The orchestrator's own reader of the switch item: one source for its key and fields.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda_src"))
+from dr_failover.switch import read_switch  # noqa: E402
 
 
 class _Function(Protocol):
@@ -144,5 +150,14 @@ class Checks:
         if world["switch"] != expected_switch:
             raise _fail(f"traffic switch {world['switch']}, expected {expected_switch:g} after promoting {region}")
         notes.append(f"PrimaryFenced={expected_switch:g}")
+        variables = active.variables
+        item = read_switch(
+            self.client("dynamodb", variables["TRAFFIC_SWITCH_REGION"]),
+            table_name=variables["STATE_TABLE_NAME"],
+            global_cluster_id=variables["GLOBAL_CLUSTER_ID"],
+        )
+        if item is None or item.primary_fenced != bool(expected_switch) or item.serving_region != region:
+            raise _fail(f"switch item {item} in {variables['TRAFFIC_SWITCH_REGION']}, expected {region} serving")
+        notes.append(f"switch item: {region} serving")
         del data_loss_allowed  # the emulator keeps no data: nothing to compare (see DIFFERENCES)
         return notes
