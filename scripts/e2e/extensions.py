@@ -229,13 +229,14 @@ def _install_rds() -> None:
 
     RDSResponse.describe_db_parameters = describe_db_parameters  # type: ignore[method-assign]
 
-    # Tags of global clusters: moto drops CreateGlobalCluster's Tags and refuses global-cluster ARNs in
-    # the tagging actions, so the provider read no tags_all (a perpetual diff with default tags).
+    # Tags of global clusters: moto drops CreateGlobalCluster's Tags (no TagList in DescribeGlobalClusters) and
+    # refuses global-cluster ARNs in the tagging actions: the provider read no tags_all (a perpetual diff).
     original_create_global: Any = RDSResponse.create_global_cluster
 
     def create_global_cluster(self: Any) -> Any:
         result = original_create_global(self)
-        result.result["GlobalCluster"]._e2e_tags = list(self.params.get("Tags") or [])
+        # Kept in the model's tags, so DescribeGlobalClusters' TagList (what the provider reads) has them too.
+        result.result["GlobalCluster"].tags = list(self.params.get("Tags") or [])
         return result
 
     def global_cluster_by_arn(self: Any, arn: str) -> Any:
@@ -248,7 +249,7 @@ def _install_rds() -> None:
             if ":global-cluster:" not in arn:
                 return original(self)
             cluster = global_cluster_by_arn(self, arn)
-            tags = {t["Key"]: t["Value"] for t in getattr(cluster, "_e2e_tags", [])}
+            tags = {t["Key"]: t["Value"] for t in cluster.tags}
             if action == "list":
                 return ActionResult({"TagList": [{"Key": k, "Value": v} for k, v in tags.items()]})
             if action == "add":
@@ -256,7 +257,7 @@ def _install_rds() -> None:
             else:
                 for key in self.params.get("TagKeys") or []:
                     tags.pop(key, None)
-            cluster._e2e_tags = [{"Key": k, "Value": v} for k, v in tags.items()]
+            cluster.tags = [{"Key": k, "Value": v} for k, v in tags.items()]
             return EmptyResult()
 
         return wrapped
