@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from cdktf import TerraformStack, Testing
@@ -12,10 +13,12 @@ from conftest import Synthesized
 from dr_stack.app_tier import AppTier, Capacity
 from dr_stack.credentials import DatabaseCredentials
 from dr_stack.database import GlobalDatabase
+from dr_stack.dns import DnsFailover
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
 from dr_stack.providers import ROLES, DrRole, RegionalProviders, make_aws_providers
+from dr_stack.state_table import GlobalTable
 
 REGIONS: dict[DrRole, str] = {"primary": "us-east-1", "secondary": "us-west-2"}
 
@@ -157,3 +160,39 @@ def global_database(
     )
     credentials.store_connection(database)
     return database
+
+
+@dataclass
+class Wired:
+    """The constructs a dashboard or the orchestrators read, built in one empty stack."""
+
+    stack: TerraformStack
+    providers: RegionalProviders
+    keys: dict[DrRole, RegionalKey]
+    topics: dict[DrRole, AlarmTopic]
+    database: GlobalDatabase
+    app_tiers: dict[DrRole, AppTier]
+    state_table: GlobalTable
+    dns: DnsFailover
+
+
+def wired(name: str = "wired") -> Wired:
+    """Keys, networks, topics, a database, an app tier per region, a state table and DNS failover without a domain."""
+    stack = empty_stack(name)
+    providers = provider_pair(stack)
+    keys = regional_keys(stack, providers)
+    networks, topics = networks_and_topics(stack, providers, keys)
+    database = global_database(stack, providers, keys, networks, topics)
+    tiers = {role: app_tier(stack, providers, keys, networks, topics, role=role) for role in ROLES}
+    table = GlobalTable(stack, "state", providers=providers, keys=keys, name="unit-state", hash_key="pk")
+    dns = DnsFailover(
+        stack,
+        "dns_failover",
+        providers=providers,
+        app_tiers=tiers,
+        alarm_topics=topics,
+        us_east_1_topic_arn=topics["primary"].topic_arn,
+        name_prefix="unit",
+        global_cluster_identifier=database.global_cluster_identifier,
+    )
+    return Wired(stack, providers, keys, topics, database, tiers, table, dns)

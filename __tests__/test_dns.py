@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cdktf import Testing
 from conftest import Synthesized
 
 ROLES = ("primary", "secondary")
@@ -193,3 +194,76 @@ def test_traffic_switch_metric_is_standard_resolution_with_a_simple_statistic(de
     assert alarm["period"] >= 60 and alarm["period"] % 60 == 0
     assert alarm["statistic"] in ("Average", "Minimum", "Maximum", "Sum", "SampleCount")
     assert "extended_statistic" not in alarm
+
+
+# ----- unit: the DNS constructs in an empty stack -----
+
+
+@pytest.fixture(scope="module")
+def without_domain() -> Synthesized:
+    """DnsFailover over two app tiers, no zone: HTTP health checks and the traffic switch, no records."""
+    from construct_support import synth, wired
+
+    return synth(wired("dns_no_domain").stack)
+
+
+def test_unit_without_a_domain_checks_http_and_writes_no_records(without_domain: Synthesized) -> None:
+    from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
+
+    checks = [
+        c for c in without_domain.resources("aws_route53_health_check").values() if c["type"] in ("HTTP", "HTTPS")
+    ]
+    assert {(c["type"], c["port"], c["resource_path"]) for c in checks} == {("HTTP", 80, "/health")}
+    assert without_domain.resources("aws_route53_record") == {}
+    assert Testing.to_have_resource_with_properties(
+        without_domain.text, Route53HealthCheck.TF_RESOURCE_TYPE, {"type": "CALCULATED", "child_health_threshold": 2}
+    )
+
+
+def test_unit_traffic_switch_alarm_is_in_the_secondary_region_on_the_cluster(without_domain: Synthesized) -> None:
+    alarm = without_domain.only("aws_cloudwatch_metric_alarm", "traffic_switch_alarm")
+    assert alarm["provider"] == "aws.secondary"
+    assert alarm["dimensions"] == {"GlobalCluster": "unit-global"}
+
+
+def test_unit_zone_needs_a_domain_and_the_reverse() -> None:
+    from construct_support import empty_stack, provider_pair
+    from dr_stack.dns import DnsFailover, HostedZone
+
+    stack = empty_stack("dns_mismatch")
+    providers = provider_pair(stack)
+    zone = HostedZone(stack, "zone", provider=providers.primary, zone_name="example.com")
+    with pytest.raises(ValueError, match="both zone and domain_name, or neither"):
+        DnsFailover(
+            stack,
+            "dns",
+            providers=providers,
+            app_tiers={},
+            alarm_topics={},
+            us_east_1_topic_arn="arn:aws:sns:us-east-1:111122223333:t",
+            name_prefix="unit",
+            global_cluster_identifier="unit-global",
+            zone=zone,
+        )
+
+
+def test_unit_hosted_zone_is_looked_up_unless_created() -> None:
+    from construct_support import empty_stack, provider_pair, synth
+    from dr_stack.dns import HostedZone, ValidatedCertificate
+
+    stack = empty_stack("zones")
+    providers = provider_pair(stack)
+    found = HostedZone(stack, "found", provider=providers.primary, zone_name="example.com")
+    HostedZone(stack, "made", provider=providers.primary, zone_name="example.org", create=True, comment="unit zone")
+    ValidatedCertificate(
+        stack, "certificate", provider=providers.secondary, domain_name="app.example.com", zone=found, name="unit-cert"
+    )
+    synthesized = synth(stack)
+    (lookup,) = synthesized.data_sources("aws_route53_zone").values()
+    assert (lookup["name"], lookup["private_zone"]) == ("example.com", False)
+    assert synthesized.only("aws_route53_zone")["comment"] == "unit zone"
+    certificate = synthesized.only("aws_acm_certificate")
+    assert (certificate["provider"], certificate["domain_name"]) == ("aws.secondary", "app.example.com")
+    assert certificate["tags"] == {"Name": "unit-cert"}
+    # Validation records go in the zone, through the zone's (primary) provider.
+    assert synthesized.only("aws_route53_record")["provider"] == "aws.primary"

@@ -170,3 +170,96 @@ def test_synth_leaves_no_staging_directory_in_the_temp_directory(
     Testing.synth(DrStack(app, "dr", settings=load_settings({}, environ={})))
     assert list(tmp_path.iterdir()) == []
     assert (Path(app.outdir) / ".lambda-staging" / "lambda_src" / "dr_contract.py").is_file()
+
+
+# ----- unit: the failover constructs in an empty stack -----
+
+
+def _orchestrators_stack(*, automatic: bool) -> Synthesized:
+    from construct_support import synth, wired
+    from dr_stack.app_tier import Capacity
+    from dr_stack.failover import FailoverOrchestrators, FailoverProps
+
+    parts = wired(f"failover_{automatic}")
+    FailoverOrchestrators(
+        parts.stack,
+        "failover",
+        providers=parts.providers,
+        keys=parts.keys,
+        topics=parts.topics,
+        database=parts.database,
+        app_tiers=parts.app_tiers,
+        state_table=parts.state_table,
+        dns=parts.dns,
+        props=FailoverProps(
+            name_prefix="unit",
+            active_capacity=Capacity(minimum=3, maximum=9, desired=4),
+            standby_capacity=Capacity(minimum=1, maximum=9, desired=1),
+            rpo_minutes=5,
+            rto_minutes=15,
+            promotion_timeout_seconds=500,
+            fence_timeout_seconds=60,
+            automatic_min_interval_seconds=3600,
+            probe_failure_periods=4,
+            automatic=automatic,
+            log_retention_days=14,
+        ),
+    )
+    return synth(parts.stack)
+
+
+@pytest.fixture(scope="module")
+def manual_failover() -> Synthesized:
+    return _orchestrators_stack(automatic=False)
+
+
+def test_unit_orchestrators_are_told_the_given_capacities_and_deadlines(manual_failover: Synthesized) -> None:
+    functions = {body["function_name"]: body for body in manual_failover.resources("aws_lambda_function").values()}
+    variables = functions["unit-secondary-failover"]["environment"]["variables"]
+    assert (
+        variables["TARGET_FAILOVER_MIN"],
+        variables["TARGET_FAILOVER_MAX"],
+        variables["TARGET_FAILOVER_DESIRED"],
+    ) == (
+        "3",
+        "9",
+        "4",
+    )
+    assert (variables["STANDBY_MIN"], variables["STANDBY_DESIRED"]) == ("1", "1")
+    # The lease outlives the promotion deadline by LEASE_MARGIN_SECONDS (120).
+    assert (variables["PROMOTION_TIMEOUT_SECONDS"], variables["LOCK_LEASE_SECONDS"]) == ("500", "620")
+    assert (variables["TARGET_REGION"], variables["PEER_REGION"]) == ("us-west-2", "us-east-1")
+    assert functions["unit-secondary-failover"]["provider"] == "aws.secondary"
+
+
+def test_unit_log_groups_keep_the_given_days(manual_failover: Synthesized) -> None:
+    from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+
+    assert Testing.to_have_resource_with_properties(
+        manual_failover.text,
+        CloudwatchLogGroup.TF_RESOURCE_TYPE,
+        {"name": "/aws/lambda/unit-primary-failover", "retention_in_days": 14},
+    )
+
+
+def test_unit_manual_failover_has_no_probe_and_no_trigger(manual_failover: Synthesized) -> None:
+    names = {body["function_name"] for body in manual_failover.resources("aws_lambda_function").values()}
+    assert names == {"unit-primary-failover", "unit-secondary-failover", "unit-switch-keeper"}
+    rules = {body["name"] for body in manual_failover.resources("aws_cloudwatch_event_rule").values()}
+    assert rules == {"unit-switch-keeper-schedule"}
+
+
+def test_unit_automatic_failover_adds_the_probe_and_its_trigger() -> None:
+    synthesized = _orchestrators_stack(automatic=True)
+    probe = next(
+        body
+        for body in synthesized.resources("aws_lambda_function").values()
+        if body["function_name"] == "unit-primary-probe"
+    )
+    assert probe["provider"] == "aws.secondary"
+    assert probe["environment"]["variables"]["PROBE_URL"].startswith("http://")
+    alarm = synthesized.only("aws_cloudwatch_metric_alarm", "primary_down_alarm")
+    assert (alarm["evaluation_periods"], alarm["datapoints_to_alarm"]) == (4, 4)
+    assert "unit-automatic-failover" in {
+        body["name"] for body in synthesized.resources("aws_cloudwatch_event_rule").values()
+    }
