@@ -69,6 +69,15 @@ class Synthesized:
         """The Terraform reference `${type.id.attribute}` to that single resource."""
         return f"${{{resource_type}.{self.logical_id(resource_type, contains)}.{attribute}}}"
 
+    def statements(self, reference: str) -> list[dict[str, Any]]:
+        """Statements of the policy document a ``${data.aws_iam_policy_document.<id>.json}`` reference names."""
+        prefix, suffix = "${data.aws_iam_policy_document.", ".json}"
+        assert reference.startswith(prefix) and reference.endswith(suffix), reference
+        statements: list[dict[str, Any]] = self.data_sources("aws_iam_policy_document")[
+            reference[len(prefix) : -len(suffix)]
+        ]["statement"]
+        return statements
+
     def key_arn(self, role: str) -> str:
         """Reference to the ARN of a region's KMS key."""
         return self.ref("aws_kms_key", f"{role}_key", "arn")

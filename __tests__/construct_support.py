@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +13,7 @@ from dr_stack.app_tier import AppTier, Capacity
 from dr_stack.credentials import DatabaseCredentials
 from dr_stack.database import GlobalDatabase
 from dr_stack.dns import DnsFailover
+from dr_stack.iam import trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
@@ -50,11 +50,8 @@ def regional_keys(stack: TerraformStack, providers: RegionalProviders) -> dict[D
 
 def grantee(stack: TerraformStack, id_: str, *, provider: AwsProvider, service: str) -> IamRole:
     """An IAM role a service can assume, to receive grants."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": service}}],
-    }
-    return IamRole(stack, id_, provider=provider, name=id_.replace("_", "-"), assume_role_policy=json.dumps(trust))
+    trust = trust_policy(stack, f"{id_}_trust", provider=provider, service=service)
+    return IamRole(stack, id_, provider=provider, name=id_.replace("_", "-"), assume_role_policy=trust)
 
 
 def synth(stack: TerraformStack) -> Synthesized:

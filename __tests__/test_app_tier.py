@@ -208,10 +208,13 @@ def test_access_log_bucket_is_private_encrypted_and_expires(prod: Synthesized, r
 
 
 def test_access_log_bucket_policy_admits_log_delivery_and_denies_plain_http(dev: Synthesized) -> None:
-    policy = _of_role(dev, "aws_s3_bucket_policy", "primary")["policy"]
-    assert "logdelivery.elasticloadbalancing.amazonaws.com" in policy
-    assert "data.aws_elb_service_account" in policy  # us-east-1 predates the service principal
-    assert "aws:SecureTransport" in policy and "Deny" in policy
+    statements = dev.statements(_of_role(dev, "aws_s3_bucket_policy", "primary")["policy"])
+    writers = [s["principals"][0] for s in statements if s.get("effect", "Allow") == "Allow"]
+    assert writers[0] == {"type": "Service", "identifiers": ["logdelivery.elasticloadbalancing.amazonaws.com"]}
+    # us-east-1 predates the service principal: its regional ELB account may write too.
+    assert writers[1]["type"] == "AWS" and writers[1]["identifiers"][0].startswith("${data.aws_elb_service_account.")
+    (deny,) = [s for s in statements if s.get("effect") == "Deny"]
+    assert deny["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]
 
 
 def test_target_group_checks_the_health_path(dev: Synthesized) -> None:

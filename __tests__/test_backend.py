@@ -59,8 +59,9 @@ def test_bootstrap_state_buckets_are_versioned_encrypted_private_and_tls_only(
         block[k] is True
         for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
     )
-    policy = bootstrap.only("aws_s3_bucket_policy", f"{bucket}_")["policy"]
-    assert '"aws:SecureTransport" = "false"' in policy or '"aws:SecureTransport":"false"' in policy.replace(" ", "")
+    (deny,) = bootstrap.statements(bootstrap.only("aws_s3_bucket_policy", f"{bucket}_")["policy"])
+    assert (deny["effect"], deny["actions"]) == ("Deny", ["s3:*"])
+    assert deny["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]
     lifecycle = bootstrap.only("aws_s3_bucket_lifecycle_configuration", f"{bucket}_")["rule"][0]
     assert lifecycle["noncurrent_version_expiration"][0]["noncurrent_days"] == 90
 

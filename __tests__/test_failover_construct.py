@@ -19,10 +19,8 @@ def _orchestrators(stack: Synthesized) -> dict[str, dict[str, Any]]:
 
 
 def _policy(stack: Synthesized, role: str) -> list[dict[str, Any]]:
-    body = stack.only("aws_iam_role_policy", f"failover_{role}_orchestrator_policy")["policy"]
-    # Fn.jsonencode renders as ${jsonencode({...})}: read the statements back from the synthesized expression.
-    assert body.startswith("${jsonencode(")
-    return body
+    """The orchestrator's inline policy statements, read from its aws_iam_policy_document."""
+    return stack.statements(stack.only("aws_iam_role_policy", f"failover_{role}_orchestrator_policy")["policy"])
 
 
 def test_one_orchestrator_per_region_promoting_its_own_region(prod: Synthesized) -> None:
@@ -71,19 +69,30 @@ def test_orchestrator_configuration_comes_from_the_stack(prod: Synthesized) -> N
 
 def test_orchestrator_iam_is_scoped_to_resource_arns(prod: Synthesized) -> None:
     for role in ("primary", "secondary"):
-        policy = _policy(prod, role)
-        assert "rds:FailoverGlobalCluster" in policy
-        assert "aws_rds_global_cluster." in policy
+        statements = {statement["sid"]: statement for statement in _policy(prod, role)}
+        promote = statements["PromoteThisRegion"]
+        assert "rds:FailoverGlobalCluster" in promote["actions"]
+        assert promote["resources"][0] == prod.ref("aws_rds_global_cluster", "database_global_cluster", "arn")
         # Wildcards only where the API has no resource-level permissions.
         wildcard_actions = {
             "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords",
             "autoscaling:DescribeAutoScalingGroups",
             "cloudwatch:GetMetricStatistics",
             "cloudwatch:PutMetricData",
         }
-        assert all(action in policy for action in wildcard_actions)
-        assert '"rds:*"' not in policy and '"*:*"' not in policy and '"autoscaling:*"' not in policy
-        assert "aws_autoscaling_group." in policy and "aws_sns_topic." in policy
+        for statement in statements.values():
+            assert all(not action.endswith("*") for action in statement["actions"]), statement
+            if "*" in statement["resources"]:
+                assert set(statement["actions"]) <= wildcard_actions, statement
+        assert all(arn.startswith("${aws_autoscaling_group.") for arn in statements["ScaleAppTiers"]["resources"])
+        assert statements["Notify"]["resources"] == [prod.ref("aws_sns_topic", f"{role}_alarm_topic", "arn")]
+        # Writes to CloudWatch are held to the orchestrator's namespace.
+        (namespace,) = statements["PublishMetrics"]["condition"]
+        assert (namespace["variable"], namespace["values"]) == ("cloudwatch:namespace", ["DR/Failover"])
+        # The peer health check's ARN carries the partition of the account, not a literal "aws".
+        (peer_check,) = statements["ReadPeerHealth"]["resources"]
+        assert peer_check.startswith("arn:${data.aws_partition.") and ":route53:::healthcheck/" in peer_check
 
 
 def test_orchestrator_environment_has_no_secret(prod: Synthesized) -> None:

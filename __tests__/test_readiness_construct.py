@@ -24,7 +24,11 @@ def _synth(interval: int) -> Synthesized:
     stack = TerraformStack(Testing.app(), "readiness")
     provider = AwsProvider(stack, "aws", region=REGION, alias="secondary")
     role = IamRole(
-        stack, "fn_role", provider=provider, name="fn", assume_role_policy=trust_policy("lambda.amazonaws.com")
+        stack,
+        "fn_role",
+        provider=provider,
+        name="fn",
+        assume_role_policy=trust_policy(stack, "fn_trust", provider=provider, service="lambda.amazonaws.com"),
     )
     schedule = ReadinessSchedule(
         stack,

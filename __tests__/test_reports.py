@@ -23,7 +23,11 @@ def small() -> Synthesized:
     stack = TerraformStack(Testing.app(), "reports")
     provider = AwsProvider(stack, "aws", region=REGION, alias="eu")
     role = IamRole(
-        stack, "writer", provider=provider, name="writer", assume_role_policy=trust_policy("lambda.amazonaws.com")
+        stack,
+        "writer",
+        provider=provider,
+        name="writer",
+        assume_role_policy=trust_policy(stack, "writer_trust", provider=provider, service="lambda.amazonaws.com"),
     )
     reports = RunReportBucket(
         stack,
@@ -72,7 +76,8 @@ def test_every_resource_names_the_provider(small: Synthesized) -> None:
 def test_write_grant_is_scoped_to_the_runs_prefix_and_the_key_through_s3(small: Synthesized) -> None:
     """PutObject with SSE-KMS needs kms:GenerateDataKey on the key; kms:ViaService limits its use to S3 in
     the bucket's region (AWS KMS Developer Guide, "kms:ViaService")."""
-    statements = next(iter(small.data_sources("aws_iam_policy_document").values()))["statement"]
+    grant = next(body for body in small.resources("aws_iam_role_policy").values())
+    statements = small.statements(grant["policy"])
     by_sid = {s["sid"]: s for s in statements}
     bucket_arn = small.ref("aws_s3_bucket", "run_reports", "arn")
     assert by_sid["PutRunReports"]["actions"] == ["s3:PutObject"]
@@ -83,7 +88,6 @@ def test_write_grant_is_scoped_to_the_runs_prefix_and_the_key_through_s3(small: 
     assert kms["condition"] == [
         {"test": "StringEquals", "variable": "kms:ViaService", "values": [f"s3.{REGION}.amazonaws.com"]}
     ]
-    assert len(small.data_sources("aws_iam_policy_document")) == 1
     assert len(statements) == 2
 
 

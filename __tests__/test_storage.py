@@ -56,11 +56,12 @@ def test_no_key_means_sse_s3() -> None:
 
 
 def test_policy_denies_every_request_without_tls(kms_bucket: Synthesized) -> None:
-    policy = kms_bucket.only("aws_s3_bucket_policy")["policy"]
+    (deny,) = kms_bucket.statements(kms_bucket.only("aws_s3_bucket_policy")["policy"])
     bucket_arn = kms_bucket.ref("aws_s3_bucket", "private", "arn")
-    # The policy is a Terraform jsonencode() expression: its one Deny statement names the bucket and its objects.
-    assert '"aws:SecureTransport" = "false"' in policy or '"aws:SecureTransport":"false"' in policy
-    assert bucket_arn.strip("${}") in policy and "Deny" in policy
+    assert (deny["sid"], deny["effect"], deny["actions"]) == ("DenyInsecureTransport", "Deny", ["s3:*"])
+    assert deny["principals"] == [{"type": "*", "identifiers": ["*"]}]
+    assert deny["resources"] == [bucket_arn, f"{bucket_arn}/*"]
+    assert deny["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]
 
 
 def test_lifecycle_expires_old_versions_and_current_ones_only_when_asked(kms_bucket: Synthesized) -> None:

@@ -24,6 +24,10 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
     CloudwatchMetricAlarmMetricQueryMetric,
 )
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -325,10 +329,14 @@ class AppTier(Construct):
     # ----- access logs -----
     def _build_access_log_bucket(self, key: RegionalKey, *, retention_days: int, force_destroy: bool) -> S3Bucket:
         provider, region = self._provider, self._region
-        writers: list[dict[str, object]] = [{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}]
+        writers = [
+            DataAwsIamPolicyDocumentStatementPrincipals(
+                type="Service", identifiers=["logdelivery.elasticloadbalancing.amazonaws.com"]
+            )
+        ]
         if region in _ELB_ACCOUNT_REGIONS:
             elb_account = DataAwsElbServiceAccount(self, "elb_service_account", provider=provider)
-            writers.append({"AWS": elb_account.arn})
+            writers.append(DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[elb_account.arn]))
         # Longest possible name: 34 (name_prefix) + 19 + 12 (account) = 62 <= 63.
         bucket_name = f"{self._name}-alb-{key.account_id}"
         log_objects = f"arn:{key.partition}:s3:::{bucket_name}/AWSLogs/{key.account_id}/*"
@@ -345,13 +353,12 @@ class AppTier(Construct):
             abort_upload_days=1,
             force_destroy=force_destroy,
             policy_statements=[
-                {
-                    "Sid": f"LoadBalancerLogDelivery{index}",
-                    "Effect": "Allow",
-                    "Principal": principal,
-                    "Action": "s3:PutObject",
-                    "Resource": log_objects,
-                }
+                DataAwsIamPolicyDocumentStatement(
+                    sid=f"LoadBalancerLogDelivery{index}",
+                    principals=[principal],
+                    actions=["s3:PutObject"],
+                    resources=[log_objects],
+                )
                 for index, principal in enumerate(writers)
             ],
         )
@@ -455,7 +462,7 @@ class AppTier(Construct):
             provider=provider,
             name=f"{name}-app",
             description=f"{name} app instances: SSM management; grants add what the app reads",
-            assume_role_policy=trust_policy("ec2.amazonaws.com"),
+            assume_role_policy=trust_policy(self, "instance_trust", provider=provider, service="ec2.amazonaws.com"),
         )
         IamRolePolicyAttachment(
             self,

@@ -4,7 +4,7 @@ replicated to the other region so that Terraform still works when the state regi
 
 from __future__ import annotations
 
-from cdktf import Fn, LocalBackend, TerraformOutput, TerraformStack
+from cdktf import LocalBackend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
     DynamodbTableAttribute,
@@ -13,7 +13,6 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTableServerSideEncryption,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
     S3BucketReplicationConfigurationA,
@@ -28,7 +27,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
 
 from constructs import Construct
 from dr_stack import names
-from dr_stack.iam import trust_policy
+from dr_stack.iam import allow, attach_inline_policy, trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.providers import default_tags
 from dr_stack.settings import Settings
@@ -138,54 +137,30 @@ class BootstrapStack(TerraformStack):
             "state_replication_role",
             provider=provider,
             name=names.state_replication_role_name(settings.name_prefix),
-            assume_role_policy=trust_policy("s3.amazonaws.com"),
+            assume_role_policy=trust_policy(
+                self, "state_replication_trust", provider=provider, service="s3.amazonaws.com"
+            ),
         )
-        policy = IamRolePolicy(
+        policy = attach_inline_policy(
             self,
             "state_replication_policy",
             provider=provider,
-            role=role.id,
-            policy=Fn.jsonencode(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "ReadSource",
-                            "Effect": "Allow",
-                            "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-                            "Resource": [source.bucket_arn],
-                        },
-                        {
-                            "Sid": "ReadSourceVersions",
-                            "Effect": "Allow",
-                            "Action": [
-                                "s3:GetObjectVersionForReplication",
-                                "s3:GetObjectVersionAcl",
-                                "s3:GetObjectVersionTagging",
-                            ],
-                            "Resource": [f"{source.bucket_arn}/*"],
-                        },
-                        {
-                            "Sid": "WriteReplica",
-                            "Effect": "Allow",
-                            "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-                            "Resource": [f"{replica.bucket_arn}/*"],
-                        },
-                        {
-                            "Sid": "DecryptSource",
-                            "Effect": "Allow",
-                            "Action": ["kms:Decrypt"],
-                            "Resource": [keys["primary"].key_arn],
-                        },
-                        {
-                            "Sid": "EncryptReplica",
-                            "Effect": "Allow",
-                            "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-                            "Resource": [keys["secondary"].key_arn],
-                        },
-                    ],
-                }
-            ),
+            grantee=role,
+            statements=[
+                allow("ReadSource", ["s3:GetReplicationConfiguration", "s3:ListBucket"], [source.bucket_arn]),
+                allow(
+                    "ReadSourceVersions",
+                    ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                    [f"{source.bucket_arn}/*"],
+                ),
+                allow(
+                    "WriteReplica",
+                    ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                    [f"{replica.bucket_arn}/*"],
+                ),
+                allow("DecryptSource", ["kms:Decrypt"], [keys["primary"].key_arn]),
+                allow("EncryptReplica", ["kms:Encrypt", "kms:GenerateDataKey"], [keys["secondary"].key_arn]),
+            ],
         )
         S3BucketReplicationConfigurationA(
             self,

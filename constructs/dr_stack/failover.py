@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdktf import App, AssetType, Fn, TerraformAsset
+from cdktf import App, AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionDeadLetterConfig,
@@ -32,7 +32,7 @@ from dr_stack.app_tier import AppTier, Capacity
 from dr_stack.contract import contract
 from dr_stack.database import GlobalDatabase
 from dr_stack.dns import DnsFailover
-from dr_stack.iam import trust_policy
+from dr_stack.iam import allow, attach_inline_policy, trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.providers import ROLES, DrRole, RegionalProviders, dr_role, peer_of
@@ -88,7 +88,7 @@ class RegionalLambda(Construct):
         environment: dict[str, str],
         reserved_concurrency: int,
         timeout: int,
-        statements: list[dict[str, object]],
+        statements: Sequence[DataAwsIamPolicyDocumentStatement],
         log_retention_days: int = 30,
     ) -> None:
         """``function_name`` runs ``handler`` from ``asset`` in the region of ``provider``; its logs, queue and
@@ -116,41 +116,17 @@ class RegionalLambda(Construct):
             "role",
             provider=provider,
             name=f"{function_name}-role"[:64],
-            assume_role_policy=trust_policy("lambda.amazonaws.com"),
+            assume_role_policy=trust_policy(self, "trust", provider=provider, service="lambda.amazonaws.com"),
         )
-        base_statements: list[dict[str, object]] = [
-            {
-                "Sid": "Logs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": [f"{self.log_group.arn}:*"],
-            },
+        base_statements = [
+            allow("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"]),
             # X-Ray trace segments have no resource-level permissions.
-            {
-                "Sid": "Tracing",
-                "Effect": "Allow",
-                "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                "Resource": ["*"],
-            },
-            {
-                "Sid": "DeadLetters",
-                "Effect": "Allow",
-                "Action": ["sqs:SendMessage"],
-                "Resource": [self.dead_letter_queue.arn],
-            },
-            {
-                "Sid": "RegionalKey",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                "Resource": [key.key_arn],
-            },
+            allow("Tracing", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]),
+            allow("DeadLetters", ["sqs:SendMessage"], [self.dead_letter_queue.arn]),
+            allow("RegionalKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key.key_arn]),
         ]
-        self.policy = IamRolePolicy(
-            self,
-            "policy",
-            provider=provider,
-            role=self.role.id,
-            policy=Fn.jsonencode({"Version": "2012-10-17", "Statement": base_statements + statements}),
+        self.policy = attach_inline_policy(
+            self, "policy", provider=provider, grantee=self.role, statements=[*base_statements, *statements]
         )
         self.function = LambdaFunction(
             self,
@@ -301,7 +277,7 @@ class FailoverOrchestrators(Construct):
                 contract.PROBE_PERIOD_SECONDS: str(props.probe_interval_seconds),
                 **(extra_environment or {}).get(role, {}),
             }
-            statements = self._statements(role, database, app_tiers, topics, state_table, dns)
+            statements = self._statements(role, keys, database, app_tiers, topics, state_table, dns)
             self.functions[role] = RegionalLambda(
                 self,
                 f"{role}_orchestrator",
@@ -373,25 +349,14 @@ class FailoverOrchestrators(Construct):
                 contract.TRAFFIC_SWITCH_METRIC_VARIABLE: contract.TRAFFIC_SWITCH_METRIC,
             },
             statements=[
-                {
-                    "Sid": "ReadSwitchState",
-                    "Effect": "Allow",
-                    "Action": ["dynamodb:GetItem"],
-                    "Resource": [state_table.replica_arn("secondary")],
-                },
-                {
-                    "Sid": "ReadWriter",
-                    "Effect": "Allow",
-                    "Action": ["rds:DescribeGlobalClusters"],
-                    "Resource": [database.global_cluster_arn],
-                },
-                {
-                    "Sid": "PublishSwitch",
-                    "Effect": "Allow",
-                    "Action": ["cloudwatch:PutMetricData"],
-                    "Resource": ["*"],
-                    "Condition": {"StringEquals": {"cloudwatch:namespace": contract.METRIC_NAMESPACE}},
-                },
+                allow("ReadSwitchState", ["dynamodb:GetItem"], [state_table.replica_arn("secondary")]),
+                allow("ReadWriter", ["rds:DescribeGlobalClusters"], [database.global_cluster_arn]),
+                allow(
+                    "PublishSwitch",
+                    ["cloudwatch:PutMetricData"],
+                    ["*"],
+                    conditions={"StringEquals": {"cloudwatch:namespace": contract.METRIC_NAMESPACE}},
+                ),
             ],
         )
         self._scheduled("switch_keeper", provider, self.switch_keeper, name)
@@ -399,72 +364,57 @@ class FailoverOrchestrators(Construct):
     def _statements(
         self,
         role: DrRole,
+        keys: Mapping[DrRole, RegionalKey],
         database: GlobalDatabase,
         app_tiers: Mapping[DrRole, AppTier],
         topics: Mapping[DrRole, AlarmTopic],
         state_table: GlobalTable,
         dns: DnsFailover,
-    ) -> list[dict[str, object]]:
+    ) -> list[DataAwsIamPolicyDocumentStatement]:
         peer = _peer(role)
         cluster_arns = [database.cluster_arn(role), database.cluster_arn(peer)]
         return [
-            {
-                "Sid": "ReadGlobalDatabase",
-                "Effect": "Allow",
-                "Action": ["rds:DescribeGlobalClusters", "rds:DescribeDBClusters"],
-                "Resource": [database.global_cluster_arn, *cluster_arns],
-            },
+            allow(
+                "ReadGlobalDatabase",
+                ["rds:DescribeGlobalClusters", "rds:DescribeDBClusters"],
+                [database.global_cluster_arn, *cluster_arns],
+            ),
             # Promotion names the global cluster and the target cluster (this region's only).
-            {
-                "Sid": "PromoteThisRegion",
-                "Effect": "Allow",
-                "Action": ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"],
-                "Resource": [database.global_cluster_arn, *cluster_arns],
-            },
+            allow(
+                "PromoteThisRegion",
+                ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"],
+                [database.global_cluster_arn, *cluster_arns],
+            ),
             # DescribeAutoScalingGroups has no resource-level permissions.
-            {
-                "Sid": "DescribeScaling",
-                "Effect": "Allow",
-                "Action": ["autoscaling:DescribeAutoScalingGroups"],
-                "Resource": ["*"],
-            },
-            {
-                "Sid": "ScaleAppTiers",
-                "Effect": "Allow",
-                "Action": ["autoscaling:UpdateAutoScalingGroup"],
-                "Resource": [app_tiers[role].asg_arn, app_tiers[peer].asg_arn],
-            },
+            allow("DescribeScaling", ["autoscaling:DescribeAutoScalingGroups"], ["*"]),
+            allow(
+                "ScaleAppTiers",
+                ["autoscaling:UpdateAutoScalingGroup"],
+                [app_tiers[role].asg_arn, app_tiers[peer].asg_arn],
+            ),
             # CloudWatch metric reads and writes have no resource-level permissions; writes are held to the
             # orchestrator's namespace.
-            {"Sid": "ReadLag", "Effect": "Allow", "Action": ["cloudwatch:GetMetricStatistics"], "Resource": ["*"]},
-            {
-                "Sid": "PublishMetrics",
-                "Effect": "Allow",
-                "Action": ["cloudwatch:PutMetricData"],
-                "Resource": ["*"],
-                "Condition": {"StringEquals": {"cloudwatch:namespace": contract.METRIC_NAMESPACE}},
-            },
-            {"Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topics[role].topic_arn]},
-            {
-                "Sid": "LockAndJournal",
-                "Effect": "Allow",
-                "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-                "Resource": [state_table.replica_arn(role)],
-            },
+            allow("ReadLag", ["cloudwatch:GetMetricStatistics"], ["*"]),
+            allow(
+                "PublishMetrics",
+                ["cloudwatch:PutMetricData"],
+                ["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": contract.METRIC_NAMESPACE}},
+            ),
+            allow("Notify", ["sns:Publish"], [topics[role].topic_arn]),
+            allow(
+                "LockAndJournal",
+                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                [state_table.replica_arn(role)],
+            ),
             # The traffic-switch item is written in the traffic-switch (secondary) region's replica, where the
             # switch keeper reads it.
-            {
-                "Sid": "TrafficSwitchState",
-                "Effect": "Allow",
-                "Action": ["dynamodb:PutItem"],
-                "Resource": [state_table.replica_arn("secondary")],
-            },
-            {
-                "Sid": "ReadPeerHealth",
-                "Effect": "Allow",
-                "Action": ["route53:GetHealthCheckStatus"],
-                "Resource": [f"arn:aws:route53:::healthcheck/{dns.health_check_id(peer)}"],
-            },
+            allow("TrafficSwitchState", ["dynamodb:PutItem"], [state_table.replica_arn("secondary")]),
+            allow(
+                "ReadPeerHealth",
+                ["route53:GetHealthCheckStatus"],
+                [f"arn:{keys[role].partition}:route53:::healthcheck/{dns.health_check_id(peer)}"],
+            ),
         ]
 
     def _automatic_trigger(
@@ -505,13 +455,12 @@ class FailoverOrchestrators(Construct):
                 contract.GLOBAL_CLUSTER_ID: self._global_cluster_identifier,
             },
             statements=[
-                {
-                    "Sid": "PublishProbe",
-                    "Effect": "Allow",
-                    "Action": ["cloudwatch:PutMetricData"],
-                    "Resource": ["*"],
-                    "Condition": {"StringEquals": {"cloudwatch:namespace": contract.METRIC_NAMESPACE}},
-                }
+                allow(
+                    "PublishProbe",
+                    ["cloudwatch:PutMetricData"],
+                    ["*"],
+                    conditions={"StringEquals": {"cloudwatch:namespace": contract.METRIC_NAMESPACE}},
+                )
             ],
         )
         self._scheduled("probe", provider, self.probe, name)

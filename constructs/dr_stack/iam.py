@@ -1,10 +1,11 @@
-"""IAM building blocks shared by the constructs: service roles, inline grants, KMS use through one service."""
+"""IAM building blocks shared by the constructs: the one way policies are written (aws_iam_policy_document data
+sources, so the provider validates them and tests read statements as data), service roles, inline grants, KMS use
+through one service."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -26,14 +27,43 @@ def construct_slug(construct: Construct) -> str:
     return re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
 
 
-def trust_policy(service: str) -> str:
-    """Assume-role policy (JSON) letting one AWS service principal assume a role."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": service}}],
-        }
+def allow(
+    sid: str,
+    actions: Sequence[str],
+    resources: Sequence[str],
+    *,
+    conditions: Mapping[str, Mapping[str, str | Sequence[str]]] | None = None,
+) -> DataAwsIamPolicyDocumentStatement:
+    """An Allow statement; ``conditions`` as in IAM JSON: {test: {variable: value or values}}."""
+    return DataAwsIamPolicyDocumentStatement(
+        sid=sid,
+        actions=list(actions),
+        resources=list(resources),
+        condition=[
+            DataAwsIamPolicyDocumentStatementCondition(
+                test=test, variable=variable, values=[values] if isinstance(values, str) else list(values)
+            )
+            for test, by_variable in (conditions or {}).items()
+            for variable, values in by_variable.items()
+        ]
+        or None,
     )
+
+
+def trust_policy(scope: Construct, id_: str, *, provider: AwsProvider, service: str) -> str:
+    """Assume-role policy (JSON) letting one AWS service principal assume a role."""
+    document = DataAwsIamPolicyDocument(
+        scope,
+        id_,
+        provider=provider,
+        statement=[
+            DataAwsIamPolicyDocumentStatement(
+                actions=["sts:AssumeRole"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])],
+            )
+        ],
+    )
+    return document.json
 
 
 def kms_via_service(
@@ -58,10 +88,11 @@ def attach_inline_policy(
     *,
     provider: AwsProvider,
     grantee: IamRole,
-    name: str,
     statements: Sequence[DataAwsIamPolicyDocumentStatement],
+    name: str | None = None,
 ) -> IamRolePolicy:
-    """An inline policy on ``grantee`` built from statements (the document is validated by the provider)."""
+    """An inline policy on ``grantee`` built from statements (the document is validated by the provider).
+    ``name`` None: Terraform names the policy."""
     document = DataAwsIamPolicyDocument(scope, f"{id_}_document", provider=provider, statement=list(statements))
     return IamRolePolicy(scope, id_, provider=provider, name=name, role=grantee.id, policy=document.json)
 

@@ -11,7 +11,6 @@ from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
 from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
 from cdktf_cdktf_provider_aws.provider import AwsProvider
@@ -23,7 +22,7 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 
 from constructs import Construct
-from dr_stack.iam import trust_policy
+from dr_stack.iam import allow, attach_inline_policy, trust_policy
 from dr_stack.keys import RegionalKey
 
 SUBNET_TIERS = ("public", "private", "database")
@@ -196,25 +195,22 @@ class Network(Construct):
             "flow_log_role",
             provider=provider,
             name=f"{name}-vpc-flow-logs",
-            assume_role_policy=trust_policy("vpc-flow-logs.amazonaws.com"),
+            assume_role_policy=trust_policy(
+                self, "flow_log_trust", provider=provider, service="vpc-flow-logs.amazonaws.com"
+            ),
         )
-        IamRolePolicy(
+        attach_inline_policy(
             self,
             "flow_log_policy",
             provider=provider,
-            role=flow_log_role.id,
-            policy=Fn.jsonencode(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                            "Resource": [self.flow_log_group.arn, f"{self.flow_log_group.arn}:*"],
-                        }
-                    ],
-                }
-            ),
+            grantee=flow_log_role,
+            statements=[
+                allow(
+                    "WriteFlowLogs",
+                    ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    [self.flow_log_group.arn, f"{self.flow_log_group.arn}:*"],
+                )
+            ],
         )
         FlowLog(
             self,

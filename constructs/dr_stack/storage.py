@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cdktf import Fn
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -49,7 +54,7 @@ class PrivateBucket(Construct):
         abort_upload_days: int = 7,
         expiration_days: int | None = None,
         force_destroy: bool = False,
-        policy_statements: Sequence[dict[str, object]] = (),
+        policy_statements: Sequence[DataAwsIamPolicyDocumentStatement] = (),
     ) -> None:
         """`kms_key_arn` None: SSE-S3 (AES256), for writers that cannot use KMS (ALB log delivery).
         `expiration_days` None: current objects are kept. `policy_statements` are added to the TLS-only deny."""
@@ -125,22 +130,26 @@ class PrivateBucket(Construct):
             "policy",
             provider=provider,
             bucket=self.bucket.id,
-            policy=Fn.jsonencode(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        *policy_statements,
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
-                    ],
-                }
-            ),
+            policy=DataAwsIamPolicyDocument(
+                self,
+                "policy_document",
+                provider=provider,
+                statement=[
+                    *policy_statements,
+                    DataAwsIamPolicyDocumentStatement(
+                        sid="DenyInsecureTransport",
+                        effect="Deny",
+                        principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
+                        actions=["s3:*"],
+                        resources=[self.bucket.arn, f"{self.bucket.arn}/*"],
+                        condition=[
+                            DataAwsIamPolicyDocumentStatementCondition(
+                                test="Bool", variable="aws:SecureTransport", values=["false"]
+                            )
+                        ],
+                    ),
+                ],
+            ).json,
         )
 
     @property
