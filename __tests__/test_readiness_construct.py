@@ -112,7 +112,8 @@ def test_alarm_window_stays_within_put_metric_alarm_limits_over_the_settings_ran
 def test_check_grants_name_the_own_role_only(small: Synthesized) -> None:
     """iam:SimulatePrincipalPolicy takes the principal as its resource (Service Authorization Reference, IAM);
     DescribeScalingActivities has no resource-level permissions."""
-    statements = {s["sid"]: s for s in next(iter(small.data_sources("aws_iam_policy_document").values()))["statement"]}
+    grant = small.only("aws_iam_role_policy")["policy"]
+    statements = {s["sid"]: s for s in small.statements(grant)}
     assert statements["SimulateOwnPolicies"]["resources"] == [small.ref("aws_iam_role", "fn_role", "arn")]
     assert statements["ReadScalingActivities"]["actions"] == ["autoscaling:DescribeScalingActivities"]
     assert small.only("aws_iam_role_policy")["role"] == small.ref("aws_iam_role", "fn_role", "id")
