@@ -17,14 +17,20 @@ ROLES = ("primary", "secondary")
 
 @pytest.fixture(scope="module")
 def postgres() -> Synthesized:
-    """aurora-postgresql on provisioned instances, with a client allowed in and an IAM connect grant."""
+    """aurora-postgresql pinned to an older major version (15.8) on provisioned instances, with a client allowed
+    in and an IAM connect grant."""
     import json as json_module
 
     from cdktf_cdktf_provider_aws.iam_role import IamRole
     from dr_stack.stacks import DrStack
 
     settings = load_settings(
-        {"db_engine": "aurora-postgresql", "db_instance_class": "db.r6g.large", "db_password_source": "variable"},
+        {
+            "db_engine": "aurora-postgresql",
+            "db_engine_version": "15.8",
+            "db_instance_class": "db.r6g.large",
+            "db_password_source": "variable",
+        },
         environ={},
     )
     stack = DrStack(Testing.app(), "dr", settings=settings)
@@ -365,8 +371,18 @@ def test_audit_log_is_switched_on_when_exported(dev: Synthesized, prod: Synthesi
 def test_postgresql_parameter_groups_force_tls(postgres: Synthesized) -> None:
     for role in ROLES:
         group = postgres.only("aws_rds_cluster_parameter_group", f"database_{role}_cluster_parameter_group")
-        assert group["family"] == "aurora-postgresql16"
         assert _parameters(group) == {"rds.force_ssl": "1"}
+
+
+def test_parameter_groups_follow_the_pinned_major_version(postgres: Synthesized) -> None:
+    """RDS refuses a parameter group whose family is not the engine version's ("DBParameterGroupFamily
+    aurora-postgresql16 can't be used for this instance. Use a parameter group with DBParameterGroupFamily
+    aurora-postgresql15", mattermost/mattermost-load-test-ng#707): 15.8 was synthesized with family 16 before."""
+    assert postgres.only("aws_rds_global_cluster", "global_cluster")["engine_version"] == "15.8"
+    for role in ROLES:
+        for kind, suffix in (("aws_rds_cluster_parameter_group", "cluster"), ("aws_db_parameter_group", "instance")):
+            group = postgres.only(kind, f"database_{role}_{suffix}_parameter_group")
+            assert group["family"] == "aurora-postgresql15"
 
 
 # ----- alarms -----

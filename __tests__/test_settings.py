@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -99,16 +100,16 @@ def test_rejects_promotion_deadline_below_allowance() -> None:
             r"secondary_app_min_capacity must be <= secondary_app_max_capacity \(2\), got 5",
         ),
         ({"primary_app_desired_capacity": 9}, r"primary_app_desired_capacity must be between"),
-        ({"db_instance_class": "db.t3.medium"}, r"db_instance_class must be a memory-optimized class .*db.t3.medium"),
-        ({"db_instance_class": "db.m5.large"}, r"db_instance_class must be a memory-optimized class"),
+        ({"db_instance_class": "db.t3.medium"}, r"db_instance_class must be db.serverless or a memory-optimized .*db.t3"),
+        ({"db_instance_class": "db.m5.large"}, r"db_instance_class must be db.serverless or a memory-optimized class"),
         ({"db_serverless_min_capacity": 0}, r"db_serverless_min_capacity must be a number from 0.5"),
-        ({"db_backup_retention_days": 3}, r"db_backup_retention_days must be an integer from 7 to 35, got 3"),
+        ({"db_backup_retention_days": 0}, r"db_backup_retention_days must be an integer from 1 to 35, got 0"),
         ({"db_monitoring_interval_seconds": 7}, r"db_monitoring_interval_seconds must be one of"),
         ({"db_performance_insights_retention_days": 8}, r"db_performance_insights_retention_days must be 7"),
         ({"db_engine": "mysql"}, r"db_engine must be one of aurora-mysql, aurora-postgresql, got 'mysql'"),
         (
             {"db_engine": "aurora-postgresql", "db_engine_version": "8.0.mysql_aurora.3.08.2"},
-            r"db_engine_version must be a version of aurora-postgresql",
+            r"db_engine_version must be an Aurora PostgreSQL release .* for db_engine aurora-postgresql",
         ),
         ({"health_check_interval_seconds": 15}, r"health_check_interval_seconds must be one of 10, 30, got 15"),
         ({"health_check_path": "health"}, r"health_check_path must be a URL path"),
@@ -222,7 +223,7 @@ def test_bad_setting_exits_nonzero_without_partial_output(tmp_path: Path) -> Non
         ),
         ({"db_engine": "aurora-postgresql", "db_master_username": "pg_owner"}, r"reserves, got 'pg_owner'.*pg_"),
         ({"state_backend": "cloud"}, r"tfc_organization must be set when state_backend is 'cloud'"),
-        ({"tfc_project": "dr"}, r"tfc_project must be empty unless state_backend is 'cloud'"),
+        ({"tfc_project": "dr-ops"}, r"tfc_project must be empty unless state_backend is 'cloud'"),
         (
             {"state_backend": "cloud", "tfc_organization": "acme", "tfc_workspace_prefix": "w" * 80},
             r"tfc_workspace_prefix must leave workspace names within 90 characters",
@@ -244,7 +245,7 @@ def test_refuses_values_aws_refuses(overrides: dict[str, object], message: str) 
         {"state_bucket": "acme.terraform-state", "state_lock_table": "Acme_Locks.v1"},
         {"state_bucket": "a" * 55},  # its replica is exactly 63 characters
         {"project_name": "a1-b2", "resource_suffix": "blue2"},
-        {"state_backend": "cloud", "tfc_organization": "acme", "tfc_project": "dr"},
+        {"state_backend": "cloud", "tfc_organization": "acme", "tfc_project": "dr-ops"},
     ],
 )
 def test_accepts_values_aws_accepts(overrides: dict[str, object]) -> None:
@@ -332,3 +333,306 @@ def test_several_bad_settings_exit_2_naming_each_without_output(tmp_path: Path) 
     for setting in ("state_bucket", "project_name", "db_master_username"):
         assert f"setting {setting} must" in result.stderr
     assert not outdir.exists() and list(tmp_path.iterdir()) == []
+
+
+# ----- review of issue 10: values that passed synth and AWS refuses at deploy -----
+X86_AMI = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+ARM_AMI = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+
+
+@pytest.mark.parametrize("instance_type", ["t4g.small", "m7g.large", "c7gn.xlarge", "r8g.large", "a1.medium"])
+def test_rejects_graviton_instance_type_with_the_default_x86_ami(instance_type: str) -> None:
+    """EC2 refuses an instance whose type's architecture is not the AMI's ("The architecture 'arm64' of the
+    specified instance type does not match the architecture 'x86_64' of the specified AMI"); attribute `g` in an
+    instance type name means AWS Graviton (https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html)."""
+    with pytest.raises(
+        SettingsError,
+        match=rf"settings app_instance_type and app_ami_ssm_parameter must name the same CPU architecture, got "
+        rf"'{instance_type}' \(arm64, AWS Graviton\) with '{X86_AMI}' \(x86_64\): set app_ami_ssm_parameter to "
+        rf"'{ARM_AMI}'",
+    ):
+        load_settings({"app_instance_type": instance_type}, environ={})
+
+
+def test_rejects_x86_instance_type_with_an_arm64_ami() -> None:
+    with pytest.raises(SettingsError, match=r"got 'm6i.large' \(x86_64\) with .*arm64.*\(arm64\)"):
+        load_settings({"app_instance_type": "m6i.large", "app_ami_ssm_parameter": ARM_AMI}, environ={})
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"app_instance_type": "t4g.small", "app_ami_ssm_parameter": ARM_AMI},
+        {"app_instance_type": "m7i-flex.large"},
+        {"app_instance_type": "g4dn.xlarge"},  # `g` is the series here (GPU, x86_64), not the Graviton attribute
+        {"app_instance_type": "c5.metal"},
+    ],
+)
+def test_accepts_instance_types_matching_the_ami(overrides: dict[str, object]) -> None:
+    assert load_settings(overrides, environ={}).app_instance_type == overrides["app_instance_type"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"app_instance_type": "banana"}, r"app_instance_type must be an EC2 instance type <family>.<size>.*'banana'"),
+        ({"app_instance_type": ""}, r"app_instance_type must be an EC2 instance type .*got ''"),
+        ({"app_instance_type": "t3.huge"}, r"app_instance_type must be an EC2 instance type .*got 't3.huge'"),
+        # SSM parameter names: letters, digits, _.- in up to 15 levels (sysman-paramstore-su-create.html)
+        ({"app_ami_ssm_parameter": "ami-123"}, r"app_ami_ssm_parameter must be an SSM parameter path .*'ami-123'"),
+        ({"app_ami_ssm_parameter": ""}, r"app_ami_ssm_parameter must be an SSM parameter path .*got ''"),
+        ({"app_ami_ssm_parameter": "/a" * 16}, r"app_ami_ssm_parameter must be an SSM parameter path .*15"),
+        ({"app_ami_ssm_parameter": "/aws/service//x"}, r"app_ami_ssm_parameter must be an SSM parameter path"),
+    ],
+)
+def test_rejects_malformed_app_instance_settings(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(overrides, environ={})
+
+
+@pytest.mark.parametrize(
+    ("engine", "version", "family"),
+    [
+        ("aurora-postgresql", "15.8", "aurora-postgresql15"),
+        ("aurora-postgresql", "13.12", "aurora-postgresql13"),
+        ("aurora-postgresql", "16.6", "aurora-postgresql16"),
+        ("aurora-mysql", "8.0.mysql_aurora.3.05.2", "aurora-mysql8.0"),
+    ],
+)
+def test_parameter_group_family_follows_the_pinned_version(engine: str, version: str, family: str) -> None:
+    """RDS refuses a parameter group of another family than the cluster's engine version ("DBParameterGroupFamily
+    aurora-postgresql16 can't be used for this instance. Use a parameter group with DBParameterGroupFamily
+    aurora-postgresql15"); Aurora PostgreSQL families are aurora-postgresql<major>."""
+    settings = load_settings({"db_engine": engine, "db_engine_version": version}, environ={})
+    assert settings.db_parameter_group_family == family
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        # Aurora MySQL version 2 (5.7): end of standard support 31 October 2024 (Aurora.MySQL57.EOL.html)
+        ({"db_engine_version": "5.7.mysql_aurora.2.12.3"}, r"db_engine_version must be an Aurora MySQL version 3"),
+        ({"db_engine_version": "banana"}, r"db_engine_version must be an Aurora MySQL version 3 .*got 'banana'"),
+        (
+            {"db_engine": "aurora-postgresql", "db_engine_version": "banana"},
+            r"db_engine_version must be an Aurora PostgreSQL release .*got 'banana'",
+        ),
+        ({"db_engine": "aurora-postgresql", "db_engine_version": "10.21"}, r"major 11 or newer.*got '10.21'"),
+        ({"db_engine": "aurora-postgresql", "db_engine_version": "16"}, r"Aurora PostgreSQL release .*got '16'"),
+    ],
+)
+def test_rejects_engine_versions_rds_does_not_have(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(overrides, environ={})
+
+
+@pytest.mark.parametrize("prefix", ["", "tf/", "/tf", "a//b", "a b", "a/../b"])
+def test_rejects_state_key_prefix_the_s3_backend_refuses(prefix: str) -> None:
+    """Terraform's S3 backend refuses a key starting or ending with '/' or containing '//' (hashicorp/terraform
+    #15738, #23965, #33869); the key is <prefix>/<environment>/<stack>.tfstate."""
+    with pytest.raises(SettingsError, match=rf"setting state_key_prefix must be a non-empty S3 key prefix.*got '{re.escape(prefix)}'"):
+        load_settings({"state_key_prefix": prefix}, environ={})
+
+
+def test_rejects_state_key_prefix_from_an_empty_variable() -> None:
+    with pytest.raises(SettingsError, match=r"state_key_prefix must be a non-empty"):
+        load_settings(environ={"DR_STATE_KEY_PREFIX": ""})
+
+
+def test_accepts_nested_state_key_prefix() -> None:
+    assert load_settings({"state_key_prefix": "teams/dr-stack"}, environ={}).state_key_prefix == "teams/dr-stack"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        # CreateDBCluster PreferredBackupWindow: "Must be at least 30 minutes." "Must not conflict with the
+        # preferred maintenance window." PreferredMaintenanceWindow: "Minimum 30-minute window."
+        ({"db_backup_window": "03:00-03:10"}, r"db_backup_window must be .*at least 30 minutes.*'03:00-03:10'"),
+        (
+            {"db_maintenance_window": "sun:05:00-sun:05:05"},
+            r"db_maintenance_window must be .*at least 30 minutes.*'sun:05:00-sun:05:05'",
+        ),
+        (
+            {"db_backup_window": "05:00-06:00"},
+            r"db_backup_window must not overlap db_maintenance_window \(sun:05:00-sun:06:00\), got '05:00-06:00'",
+        ),
+        (
+            {"db_backup_window": "04:30-05:30"},
+            r"db_backup_window must not overlap db_maintenance_window",
+        ),
+        (  # crosses midnight into Monday's backup window
+            {"db_maintenance_window": "sun:23:30-mon:03:15"},
+            r"db_backup_window must not overlap db_maintenance_window \(sun:23:30-mon:03:15\)",
+        ),
+    ],
+)
+def test_rejects_windows_rds_refuses(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(overrides, environ={})
+
+
+def test_accepts_adjacent_and_midnight_crossing_windows() -> None:
+    settings = load_settings({"db_backup_window": "23:45-00:15", "db_maintenance_window": "sun:00:15-sun:01:00"}, environ={})
+    assert settings.db_backup_window == "23:45-00:15"
+    assert load_settings({"db_backup_window": "04:00-05:00"}, environ={})  # ends as the maintenance window starts
+
+
+@pytest.mark.parametrize(
+    "instance_class", ["db.r6g.medium", "db.r5b.large", "db.r5d.large", "db.x1e.xlarge", "db.r5.banana", "db.r6gd.large", "db.r4.large"]
+)
+def test_rejects_instance_classes_aurora_does_not_have(instance_class: str) -> None:
+    """Aurora's classes by family and size: Concepts.DBInstanceClass.SupportAurora.html (no medium sizes, no
+    db.r5b/r5d/x1e, Optimized Reads classes from xlarge); global databases need db.r5 or newer."""
+    with pytest.raises(SettingsError, match=rf"setting db_instance_class must be .*got '{re.escape(instance_class)}'"):
+        load_settings({"environment": "prod", "db_instance_class": instance_class}, environ={})
+
+
+@pytest.mark.parametrize("instance_class", ["db.r5.large", "db.r6i.32xlarge", "db.r7g.large", "db.r8g.48xlarge", "db.x2g.large", "db.r6id.xlarge"])
+def test_accepts_instance_classes_aurora_has(instance_class: str) -> None:
+    assert load_settings({"environment": "prod", "db_instance_class": instance_class}, environ={})
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-inf", "NaN"])
+def test_rejects_non_finite_numbers(raw: str) -> None:
+    with pytest.raises(SettingsError, match=rf"alb_response_time_alarm_seconds must be a finite number, got '{raw}'"):
+        load_settings(environ={"DR_ALB_RESPONSE_TIME_ALARM_SECONDS": raw})
+    with pytest.raises(SettingsError, match=r"db_serverless_max_capacity must be a finite number"):
+        load_settings({"db_serverless_max_capacity": float(raw)}, environ={})
+
+
+def test_rejects_negative_response_time_threshold() -> None:
+    with pytest.raises(SettingsError, match=r"alb_response_time_alarm_seconds must be a number of seconds greater"):
+        load_settings({"alb_response_time_alarm_seconds": -1}, environ={})
+
+
+def test_nan_setting_exits_2_without_traceback_or_output(tmp_path: Path) -> None:
+    """JSON cannot carry NaN: before the rule, synth died inside jsii with a Node SyntaxError and exit 1."""
+    outdir = tmp_path / "cdktf.out"
+    env = {key: value for key, value in os.environ.items() if not key.upper().startswith("DR_")}
+    env.update(
+        {"DR_ALB_RESPONSE_TIME_ALARM_SECONDS": "nan", "CDKTF_OUTDIR": str(outdir), "PYTHONPATH": str(ROOT / "constructs")}
+    )
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "setting alb_response_time_alarm_seconds must be a finite number, got 'nan'" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        # DBName: "Can't be a word reserved by the database engine" (API_CreateDBInstance.html)
+        ({"db_name": "select"}, r"db_name must not be a name aurora-mysql reserves, got 'select'"),
+        ({"db_name": "mysql"}, r"db_name must not be a name aurora-mysql reserves, got 'mysql'"),
+        ({"db_engine": "aurora-postgresql", "db_name": "template0"}, r"aurora-postgresql reserves, got 'template0'"),
+        ({"db_engine": "aurora-postgresql", "db_name": "select"}, r"aurora-postgresql reserves, got 'select'"),
+        # Aurora PostgreSQL: 1 to 63 characters; Aurora MySQL: 1 to 64
+        ({"db_engine": "aurora-postgresql", "db_name": "a" * 64}, r"db_name must be at most 63 characters"),
+        ({"db_name": "a" * 65}, r"db_name must be a letter then up to 63"),
+        ({"db_name": "1db"}, r"db_name must be a letter"),
+    ],
+)
+def test_rejects_database_names_rds_refuses(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(overrides, environ={})
+
+
+def test_accepts_long_database_names_within_each_engine_limit() -> None:
+    assert load_settings({"db_name": "a" * 64}, environ={})
+    assert load_settings({"db_engine": "aurora-postgresql", "db_name": "a" * 63}, environ={})
+
+
+@pytest.mark.parametrize("project", ["x", "my/proj!", "a" * 41, " lead", "trail ", "ab"])
+def test_rejects_tfc_project_names_hcp_terraform_refuses(project: str) -> None:
+    """HCP Terraform project names: letters, numbers, inner spaces, hyphens and underscores, 3 to 40 characters."""
+    with pytest.raises(SettingsError, match=rf"tfc_project must be 3-40 letters, digits, inner spaces.*got '{re.escape(project)}'"):
+        load_settings({"state_backend": "cloud", "tfc_organization": "acme", "tfc_project": project}, environ={})
+
+
+def test_accepts_tfc_project_with_inner_spaces() -> None:
+    overrides = {"state_backend": "cloud", "tfc_organization": "acme", "tfc_project": "Disaster Recovery_2"}
+    assert load_settings(overrides, environ={}).tfc_project == "Disaster Recovery_2"
+
+
+@pytest.mark.parametrize(
+    "cidr", ["127.0.0.0/16", "169.254.0.0/16", "0.0.0.0/16", "240.0.0.0/16", "198.18.0.0/16", "100.64.0.0/16"]
+)
+def test_rejects_vpc_ranges_outside_rfc1918(cidr: str) -> None:
+    """RFC 1918 private ranges are 10/8, 172.16/12 and 192.168/16 (RFC 1918 section 3, vpc-cidr-blocks.html)."""
+    with pytest.raises(SettingsError, match=rf"primary_vpc_cidr must be a private \(RFC 1918.*got '{cidr}'"):
+        load_settings({"primary_vpc_cidr": cidr}, environ={})
+
+
+def test_accepts_each_rfc1918_range() -> None:
+    for primary, secondary in (("172.16.0.0/16", "192.168.0.0/16"), ("10.0.0.0/16", "172.31.0.0/16")):
+        assert load_settings({"primary_vpc_cidr": primary, "secondary_vpc_cidr": secondary}, environ={})
+
+
+def test_rejects_three_zones_in_a_two_zone_region() -> None:
+    with pytest.raises(SettingsError, match=r"availability_zone_count must be 2 when .*\(us-west-1\), got 3"):
+        load_settings({"secondary_region": "us-west-1"}, environ={})
+    assert load_settings({"secondary_region": "us-west-1", "availability_zone_count": 2}, environ={})
+
+
+@pytest.mark.parametrize("suffix", ["dev", "prod"])
+def test_rejects_suffix_named_like_an_environment(suffix: str) -> None:
+    """project `shop-prod` in dev and project `shop` in prod with suffix `dev` both made `shop-prod-dev`: every
+    derived name (state bucket, lock table, clusters) would be shared by two copies."""
+    with pytest.raises(SettingsError, match=rf"resource_suffix must be .*not an environment name.*got '{suffix}'"):
+        load_settings({"project_name": "shop", "environment": "prod", "resource_suffix": suffix}, environ={})
+
+
+def test_two_accepted_configurations_never_share_a_name_prefix() -> None:
+    projects = ["shop", "shop-dev", "shop-prod", "shop-prod-dev", "shop-x", "shop-x-dev"]
+    suffixes = ["", "x", "dev", "prod", "blue2"]
+    seen: dict[str, tuple[str, str, str]] = {}
+    for project in projects:
+        for environment in ("dev", "prod"):
+            for suffix in suffixes:
+                config = {"project_name": project, "environment": environment, "resource_suffix": suffix}
+                try:
+                    prefix = load_settings(config, environ={}).name_prefix
+                except SettingsError:
+                    continue
+                assert prefix not in seen, (config, seen.get(prefix))
+                seen[prefix] = (project, environment, suffix)
+    assert len(seen) == len(projects) * 2 * 3  # the three suffixes that are not environment names
+
+
+@pytest.mark.parametrize("period", [10, 20, 30, 120, 180, 900])
+def test_accepts_every_alarm_period_cloudwatch_accepts(period: int) -> None:
+    """PutMetricAlarm Period: "Valid values are 10, 20, 30, and any multiple of 60"; the RPO budget still holds."""
+    settings = load_settings({"alarm_period_seconds": period, "rpo_minutes": 60}, environ={})
+    assert settings.alarm_period_seconds == period
+
+
+@pytest.mark.parametrize("period", [0, 15, 45, 90, 604_860])
+def test_rejects_alarm_periods_cloudwatch_refuses(period: int) -> None:
+    with pytest.raises(SettingsError, match=rf"alarm_period_seconds must be 10, 20, 30 or a multiple of 60.*got {period}"):
+        load_settings({"alarm_period_seconds": period, "rpo_minutes": 1440}, environ={})
+
+
+def test_rejects_alarm_range_longer_than_a_week() -> None:
+    """PutMetricAlarm: "Period multiplied by EvaluationPeriods can't be more than 604,800 seconds"."""
+    overrides = {"alarm_period_seconds": 86_400, "alarm_evaluation_periods": 8, "rpo_minutes": 1440}
+    with pytest.raises(SettingsError) as refused:
+        load_settings(overrides, environ={})
+    assert any(
+        "alarm_evaluation_periods must keep alarm_period_seconds (86400) x periods within 604800 seconds" in problem
+        and problem.endswith("got 8")
+        for problem in refused.value.problems
+    ), refused.value.problems
+
+
+def test_longer_alarm_period_still_has_to_fit_the_recovery_point_budget() -> None:
+    with pytest.raises(SettingsError, match=r"settings cannot meet rpo_minutes=5"):
+        load_settings({"alarm_period_seconds": 120}, environ={})
+
+
+def test_accepts_short_backup_retention() -> None:
+    """BackupRetentionPeriod: "Must be a value from 1 to 35" (API_CreateDBCluster.html)."""
+    assert load_settings({"db_backup_retention_days": 1}, environ={}).db_backup_retention_days == 1

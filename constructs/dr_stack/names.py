@@ -612,6 +612,46 @@ def reserved_master_username(engine: str, username: str) -> str | None:
     return None
 
 
+# Words RDS refuses as the initial database name (CreateDBCluster DatabaseName / CreateDBInstance DBName: "Can't be
+# a word reserved by the database engine", https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html).
+# MySQL: the words MySQL 8.0 marks reserved (R) (https://dev.mysql.com/doc/refman/8.0/en/keywords.html) and the
+# system schemas that already exist. PostgreSQL: its reserved key words (as for user names) and the databases
+# every Aurora PostgreSQL cluster already has (template0, template1, rdsadmin).
+_MYSQL_RESERVED = frozenset(
+    """accessible add all alter analyze and as asc asensitive before between bigint binary blob both by call cascade
+    case change char character check collate column condition constraint continue convert create cross cube
+    cume_dist current_date current_time current_timestamp current_user cursor database databases day_hour
+    day_microsecond day_minute day_second dec decimal declare default delayed delete dense_rank desc describe
+    deterministic distinct distinctrow div double drop dual each else elseif empty enclosed escaped except exists
+    exit explain false fetch first_value float float4 float8 for force foreign from fulltext function generated get
+    grant group grouping groups having high_priority hour_microsecond hour_minute hour_second if ignore in index
+    infile inner inout insensitive insert int int1 int2 int3 int4 int8 integer intersect interval into io_after_gtids
+    io_before_gtids is iterate join json_table key keys kill lag last_value lateral lead leading leave left like
+    limit linear lines load localtime localtimestamp lock long longblob longtext loop low_priority master_bind
+    master_ssl_verify_server_cert match maxvalue mediumblob mediumint mediumtext middleint minute_microsecond
+    minute_second mod modifies natural not no_write_to_binlog nth_value ntile null numeric of on optimize
+    optimizer_costs option optionally or order out outer outfile over partition percent_rank precision primary
+    procedure purge range rank read reads read_write real recursive references regexp release rename repeat replace
+    require resignal restrict return revoke right rlike row row_number rows schema schemas second_microsecond
+    select sensitive separator set show signal smallint spatial specific sql sqlexception sqlstate sqlwarning
+    sql_big_result sql_calc_found_rows sql_small_result ssl starting stored straight_join system table terminated
+    then tinyblob tinyint tinytext to trailing trigger true undo union unique unlock unsigned update usage use using
+    utc_date utc_time utc_timestamp values varbinary varchar varcharacter varying virtual when where while window
+    with write xor year_month zerofill""".split()
+) | {"mysql", "information_schema", "performance_schema", "sys"}
+_POSTGRES_RESERVED_DATABASES = (_POSTGRES_RESERVED - {"admin"}) | {"template0", "template1", "rdsadmin"}
+
+
+def reserved_database_name(engine: str, name: str) -> str | None:
+    """Why RDS refuses ``name`` as the initial database of ``engine``, or None when it is not reserved."""
+    lowered = name.lower()
+    if engine == "aurora-mysql" and lowered in _MYSQL_RESERVED:
+        return "MySQL reserves it (a reserved word or a system schema)"
+    if engine == "aurora-postgresql" and lowered in _POSTGRES_RESERVED_DATABASES:
+        return "PostgreSQL reserves it (a reserved key word, or a database every cluster already has)"
+    return None
+
+
 def _messages(setting: str, value: str, named: list[tuple[str, str]]) -> list[str]:
     """One message per problem: the setting, its value, the first name with the problem and how many more."""
     grouped: dict[str, list[tuple[str, str]]] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -51,11 +52,11 @@ HEALTH_CHECK_INTERVALS = (10, 30)
 
 @dataclass(frozen=True)
 class EngineDefaults:
-    """What differs between the two Aurora engines: pinned version, port, parameter family, log exports."""
+    """What differs between the two Aurora engines: pinned version, port, log exports (the parameter-group
+    family follows the version: ``parameter_group_family``)."""
 
     version: str
     port: int
-    family: str
     log_exports: tuple[str, ...]
     audit_log_export: str | None
 
@@ -64,18 +65,49 @@ ENGINE_DEFAULTS: dict[str, EngineDefaults] = {
     "aurora-mysql": EngineDefaults(
         version="8.0.mysql_aurora.3.08.2",
         port=3306,
-        family="aurora-mysql8.0",
         log_exports=("error", "general", "slowquery"),
         audit_log_export="audit",
     ),
     "aurora-postgresql": EngineDefaults(
         version="16.6",
         port=5432,
-        family="aurora-postgresql16",
         log_exports=("postgresql",),
         audit_log_export=None,
     ),
 }
+
+
+# Engine versions RDS has, and the parameter-group family each belongs to. RDS refuses a parameter group whose
+# family is not the cluster's ("DBParameterGroupFamily aurora-postgresql16 can't be used for this instance. Use a
+# parameter group with DBParameterGroupFamily aurora-postgresql15"), so the family is derived from the version.
+# Aurora PostgreSQL versions are <major>.<minor> and their family is aurora-postgresql<major>; Aurora PostgreSQL 10
+# and older are retired (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/aurorapostgresql-release-calendar.html).
+# Aurora MySQL version 3 is 8.0.mysql_aurora.3.<minor>.<patch> in family aurora-mysql8.0. Version 2 (5.7) reached
+# the end of standard support on 31 October 2024 and runs only under paid RDS Extended Support
+# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.MySQL57.EOL.html); this stack's parameter
+# groups are written for version 3, so 5.7 is refused rather than half supported.
+_ENGINE_VERSIONS: dict[str, tuple[re.Pattern[str], str, str]] = {
+    "aurora-mysql": (
+        re.compile(r"8\.0\.mysql_aurora\.3\.\d{2}\.\d+"),
+        "an Aurora MySQL version 3 release such as '8.0.mysql_aurora.3.08.2' (Aurora MySQL version 2 / 5.7 is past "
+        "the end of standard support and not supported by this stack)",
+        "aurora-mysql8.0",
+    ),
+    "aurora-postgresql": (
+        re.compile(r"(?P<major>1[1-9]|[2-9]\d)\.\d{1,2}"),
+        "an Aurora PostgreSQL release <major>.<minor> with major 11 or newer, such as '16.6'",
+        "aurora-postgresql{major}",
+    ),
+}
+
+
+def parameter_group_family(engine: str, version: str) -> str:
+    """The DB parameter-group family of an engine version (``aurora-postgresql15`` for ``15.8``)."""
+    pattern, _, family = _ENGINE_VERSIONS[engine]
+    match = pattern.fullmatch(version)
+    if match is None:
+        raise ValueError(f"{version!r} is not a version of {engine}")
+    return family.format(**match.groupdict())
 
 
 class SettingsError(ValueError):
@@ -127,22 +159,166 @@ def _cidr(value: str) -> str | None:
         network = ipaddress.IPv4Network(value, strict=True)
     except ValueError:
         return "an IPv4 network in CIDR notation such as 10.10.0.0/16"
-    if not network.is_private or not 16 <= network.prefixlen <= 22:
-        return "a private (RFC 1918) IPv4 network with a prefix from /16 to /22"
+    if not any(network.subnet_of(block) for block in _RFC1918) or not 16 <= network.prefixlen <= 22:
+        return "a private (RFC 1918: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) IPv4 network with a prefix from /16 to /22"
     return None
 
 
-_MEMORY_CLASS_RE = re.compile(r"db\.(r[5-9][a-z]*|x[1-9][a-z]*)\.[a-z0-9]+")
+# The private ranges of RFC 1918 (https://datatracker.ietf.org/doc/html/rfc1918#section-3), which the VPC guide
+# recommends for VPCs (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html). Python's
+# is_private also admits loopback, link-local, 0.0.0.0/8, 198.18.0.0/15 and 240.0.0.0/4, unusable for a VPC.
+_RFC1918 = tuple(ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+# DB instance classes Aurora MySQL 3 and Aurora PostgreSQL support, by family, and the sizes each family has
+# ("Supported DB engines for DB instance classes",
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.DBInstanceClass.SupportAurora.html).
+# Global databases need db.r5 or newer memory-optimized classes (or Serverless v2): no db.t*, no db.r4
+# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-getting-started.html).
+_SIZES_TO_16X = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+AURORA_INSTANCE_CLASSES: dict[str, tuple[str, ...]] = {
+    "db.r5": (*_SIZES_TO_16X, "24xlarge"),
+    "db.r6g": _SIZES_TO_16X,
+    "db.r6gd": _SIZES_TO_16X[1:],
+    "db.r6i": (*_SIZES_TO_16X, "24xlarge", "32xlarge"),
+    "db.r6id": (*_SIZES_TO_16X[1:], "24xlarge", "32xlarge"),
+    "db.r7g": _SIZES_TO_16X,
+    "db.r7i": (*_SIZES_TO_16X, "24xlarge", "48xlarge"),
+    "db.r8g": (*_SIZES_TO_16X, "24xlarge", "48xlarge"),
+    "db.r8gd": (*_SIZES_TO_16X[1:], "24xlarge", "48xlarge"),
+    "db.x2g": _SIZES_TO_16X,
+}
 
 
 def _instance_class(value: str) -> str | None:
-    if re.match(r"db\.t\d", value):
-        return (
-            "a memory-optimized class (db.r5 or newer, db.x2) or db.serverless for an Aurora global "
-            "database; burstable db.t* classes are rejected by AWS for global databases"
-        )
-    if value != "db.serverless" and not _MEMORY_CLASS_RE.fullmatch(value):
-        return "a memory-optimized class (db.r5 or newer, db.x2) or db.serverless"
+    if value == "db.serverless":
+        return None
+    family, _, size = value.rpartition(".")
+    if size in AURORA_INSTANCE_CLASSES.get(family, ()):
+        return None
+    families = ", ".join(
+        f"{name} ({sizes[0]}-{sizes[-1]})" for name, sizes in AURORA_INSTANCE_CLASSES.items()
+    )
+    if family in AURORA_INSTANCE_CLASSES:
+        return f"a size {family} has in Aurora ({', '.join(AURORA_INSTANCE_CLASSES[family])})"
+    burstable = "; burstable db.t* classes are rejected by AWS for global databases" if value.startswith("db.t") else ""
+    return f"db.serverless or a memory-optimized class Aurora global databases support: {families}{burstable}"
+
+
+# EC2 instance type names are <family>.<size>; the family is a series, a generation and attribute letters, with an
+# optional option such as -flex; attribute `g` means AWS Graviton (arm64), as does the first-generation a1
+# (https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html).
+_EC2_INSTANCE_TYPE = re.compile(
+    r"(?P<family>(?P<series>[a-z]+)(?P<generation>\d+)(?P<attributes>[a-z]*)(-[a-z0-9]+)?|u-\d+tb\d+)"
+    r"\.(nano|micro|small|medium|large|\d*xlarge|metal(-\d+xl)?)"
+)
+
+
+def instance_architecture(instance_type: str) -> str | None:
+    """``arm64`` or ``x86_64`` for an EC2 instance type name, None when it is not one."""
+    match = _EC2_INSTANCE_TYPE.fullmatch(instance_type)
+    if match is None:
+        return None
+    graviton = "g" in (match["attributes"] or "") or match["family"] == "a1"
+    return "arm64" if graviton else "x86_64"
+
+
+def _ec2_instance_type(value: str) -> str | None:
+    if instance_architecture(value) is not None:
+        return None
+    return "an EC2 instance type <family>.<size> such as t3.small, m6i.large or m7g.large"
+
+
+def ami_architecture(parameter: str) -> str | None:
+    """The architecture an AMI parameter name states (the public Amazon Linux ones end in it), or None."""
+    for architecture in ("arm64", "x86_64"):
+        if architecture in parameter:
+            return architecture
+    return None
+
+
+# SSM parameter names: letters, digits and _.- in up to 15 /-separated levels, at most 1011 characters
+# (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html#sysman-parameter-name-constraints).
+# The AMI parameter is a path (the public AMI parameters all are), not an AMI id.
+_SSM_PATH = re.compile(r"(/[A-Za-z0-9_.-]+){1,15}")
+
+
+def _ssm_parameter_path(value: str) -> str | None:
+    if _SSM_PATH.fullmatch(value) and len(value) <= 1011:
+        return None
+    return (
+        "an SSM parameter path such as /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 "
+        "(up to 15 '/'-separated levels of letters, digits and _.-, at most 1011 characters; not an AMI id)"
+    )
+
+
+# S3 object keys: the state key is <prefix>/<environment>/<stack>.tfstate. Terraform's S3 backend refuses a key
+# that starts or ends with '/' or contains '//' (hashicorp/terraform#15738, #23965, #33869); the characters are
+# S3's "safe characters" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html).
+_KEY_SEGMENT = r"[A-Za-z0-9!_.*'()-]+"
+
+
+def _state_key_prefix(value: str) -> str | None:
+    segments = value.split("/")
+    if (
+        re.fullmatch(rf"{_KEY_SEGMENT}(/{_KEY_SEGMENT})*", value)
+        and len(value) <= 512
+        and not {".", ".."}.intersection(segments)
+    ):
+        return None
+    return (
+        "a non-empty S3 key prefix without a leading or trailing '/' or '//', of letters, digits and !_.*'()- "
+        "in '/'-separated parts (no '.' or '..' part), at most 512 characters"
+    )
+
+
+def _positive_seconds(value: float) -> str | None:
+    return None if 0 < value <= 3600 else "a number of seconds greater than 0 and at most 3600"
+
+
+# PutMetricAlarm Period: "Valid values are 10, 20, 30, and any multiple of 60"; Period x EvaluationPeriods at most
+# 86,400 s for periods under an hour (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+def _alarm_period(value: int) -> str | None:
+    if value in (10, 20, 30) or (value % 60 == 0 and 60 <= value <= 604_800):
+        return None
+    return "10, 20, 30 or a multiple of 60 up to 604800 seconds (CloudWatch alarm periods)"
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEK = 7 * 24 * 60
+
+
+def _backup_interval(window: str) -> tuple[int, int]:
+    """(start minute of the day, length in minutes) of a daily hh:mm-hh:mm window (it may cross midnight)."""
+    start, end = (_minutes(part) for part in window.split("-"))
+    return start, (end - start) % (24 * 60)
+
+
+def _maintenance_interval(window: str) -> tuple[int, int]:
+    """(start minute of the week, length in minutes) of a weekly ddd:hh:mm-ddd:hh:mm window."""
+    start, end = (
+        _DAYS.index(part[:3]) * 24 * 60 + _minutes(part[4:]) for part in window.split("-")
+    )
+    return start, (end - start) % _WEEK
+
+
+def _backup_window(value: str) -> str | None:
+    if not re.fullmatch(_WINDOW, value):
+        return "a UTC window hh:mm-hh:mm"
+    if _backup_interval(value)[1] < 30:
+        return "a UTC window hh:mm-hh:mm of at least 30 minutes (RDS PreferredBackupWindow)"
+    return None
+
+
+def _maintenance_window(value: str) -> str | None:
+    if not re.fullmatch(_MAINTENANCE_WINDOW, value):
+        return "a UTC window ddd:hh:mm-ddd:hh:mm"
+    if _maintenance_interval(value)[1] < 30:
+        return "a UTC window ddd:hh:mm-ddd:hh:mm of at least 30 minutes (RDS PreferredMaintenanceWindow)"
     return None
 
 
@@ -185,8 +361,25 @@ _PROJECT_NAME = r"[a-z][a-z0-9-]{1,18}[a-z0-9]"
 _DB_IDENTIFIER = r"[A-Za-z][A-Za-z0-9_]{0,15}"
 # HCP Terraform organization and workspace names: letters, digits, '-' and '_' (workspaces up to 90).
 _TFC_NAME = r"[A-Za-z0-9_-]{1,90}"
+# HCP Terraform project names: letters, numbers, inner spaces, hyphens and underscores, 3 to 40 characters
+# (https://developer.hashicorp.com/terraform/cloud-docs/projects/manage; the tfe provider's tfe_project checks
+# the same: LengthBetween(3, 40) and \A[\w\-][\w\- ]+[\w\-]\z, hashicorp/terraform-provider-tfe).
+_TFC_PROJECT = r"(?=.{3,40}$)[A-Za-z0-9_-]+( +[A-Za-z0-9_-]+)*"
 
 _UNCHANGED = object()
+
+
+def _resource_suffix(value: str) -> str | None:
+    # Names are <project>-<environment>[-<suffix>] and a project may contain '-': with a suffix named like an
+    # environment, project `shop-prod` in dev and project `shop` in prod with suffix `dev` would both be
+    # `shop-prod-dev`. A suffix that is never an environment name makes the last part tell them apart.
+    if re.fullmatch(r"[a-z0-9]{0,8}", value) and value not in ENVIRONMENTS:
+        return None
+    return (
+        "empty or up to 8 lowercase letters and digits (AWS names reject upper case and most punctuation), not an "
+        f"environment name ({', '.join(ENVIRONMENTS)}): <project>-<environment>-<suffix> must not equal another "
+        "project's <project>-<environment>"
+    )
 
 
 class _Section:
@@ -228,10 +421,7 @@ class Settings:
     resource_suffix: str = IDENTITY(
         "",
         "Optional suffix appended to names, to run several copies in one account.",
-        _pattern(
-            r"[a-z0-9]{0,8}",
-            "empty or up to 8 lowercase letters and digits (AWS names reject upper case and most punctuation)",
-        ),
+        _resource_suffix,
     )
     # ----- Regions and network -----
     primary_region: str = NETWORK("us-east-1", "Region that serves traffic and holds the writer.", _one_of(AWS_REGIONS))
@@ -254,10 +444,15 @@ class Settings:
     )
     # ----- Database -----
     db_engine: str = DATABASE("aurora-mysql", "`aurora-mysql` or `aurora-postgresql`.", _one_of(DB_ENGINES))
-    db_engine_version: str = DATABASE("", "Pinned engine version; empty picks the tested default of the engine.")
+    db_engine_version: str = DATABASE(
+        "",
+        "Pinned engine version (aurora-mysql 8.0.mysql_aurora.3.x, aurora-postgresql <major>.<minor>, major >= 11); "
+        "the parameter-group family follows it; empty picks the tested default of the engine.",
+    )
     db_instance_class: str = DATABASE(
         "db.serverless",
-        "Memory-optimized class (db.r5+) or `db.serverless`; db.t* is refused.",
+        "`db.serverless` or a class Aurora global databases support (db.r5, r6g, r6gd, r6i, r6id, r7g, r7i, r8g, "
+        "r8gd, x2g; large and up); db.t* is refused.",
         _instance_class,
         prod="db.r6g.large",
     )
@@ -275,7 +470,10 @@ class Settings:
         1, "Secondary cluster instances (>= 1; promoted on failover).", _int_range(1, 16), prod=2
     )
     db_name: str = DATABASE(
-        "appdb", "Initial database name.", _pattern(_DB_IDENTIFIER, "a letter then up to 15 letters, digits or _")
+        "appdb",
+        "Initial database name: a letter then letters, digits or _ (64 characters on aurora-mysql, 63 on "
+        "aurora-postgresql), not a word the engine reserves.",
+        _pattern(r"[A-Za-z][A-Za-z0-9_]{0,63}", "a letter then up to 63 letters, digits or underscores"),
     )
     db_master_username: str = DATABASE(
         "dbadmin",
@@ -293,15 +491,17 @@ class Settings:
         _int_range(1, 1_000_000),
     )
     db_backup_retention_days: int = DATABASE(
-        7, "Automated backup retention of both clusters (7 to 35 days).", _int_range(7, 35), prod=35
+        7, "Automated backup retention of both clusters (1 to 35 days).", _int_range(1, 35), prod=35
     )
     db_backup_window: str = DATABASE(
-        "03:00-04:00", "Daily backup window, UTC.", _pattern(_WINDOW, "a UTC window hh:mm-hh:mm")
+        "03:00-04:00",
+        "Daily backup window, UTC; at least 30 minutes, not overlapping the maintenance window.",
+        _backup_window,
     )
     db_maintenance_window: str = DATABASE(
         "sun:05:00-sun:06:00",
-        "Weekly maintenance window, UTC.",
-        _pattern(_MAINTENANCE_WINDOW, "a UTC window ddd:hh:mm-ddd:hh:mm"),
+        "Weekly maintenance window, UTC; at least 30 minutes.",
+        _maintenance_window,
     )
     db_deletion_protection: bool = DATABASE(
         False, "Deletion protection on the global and regional clusters.", prod=True
@@ -329,11 +529,16 @@ class Settings:
     )
     # ----- Application tier -----
     app_instance_type: str = APP(
-        "t3.small", "EC2 instance type of the app tier (x86_64 for the default AMI).", prod="m6i.large"
+        "t3.small",
+        "EC2 instance type of the app tier; its architecture must match the AMI's (Graviton `*g` types need an "
+        "arm64 AMI parameter).",
+        _ec2_instance_type,
+        prod="m6i.large",
     )
     app_ami_ssm_parameter: str = APP(
         "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
-        "Public SSM parameter naming the current Amazon Linux 2023 AMI.",
+        "SSM parameter path naming the AMI (`...-arm64` for Graviton instance types).",
+        _ssm_parameter_path,
     )
     app_port: int = APP(8080, "Port the app listens on behind the ALB.", _int_range(1024, 65535))
     health_check_path: str = APP(
@@ -363,7 +568,9 @@ class Settings:
     alb_5xx_alarm_threshold: int = APP(
         10, "5xx responses per period that raise the ALB alarm.", _int_range(1, 1_000_000)
     )
-    alb_response_time_alarm_seconds: float = APP(1.0, "Target response time that raises the latency alarm.")
+    alb_response_time_alarm_seconds: float = APP(
+        1.0, "Target response time that raises the latency alarm (0 < seconds <= 3600).", _positive_seconds
+    )
     waf_rate_limit: int = APP(2000, "Requests per 5 minutes per IP before WAF blocks.", _int_range(100, 2_000_000_000))
     # ----- DNS -----
     domain_name: str = DNS(
@@ -392,8 +599,9 @@ class Settings:
     )
     alarm_period_seconds: int = MONITORING(
         60,
-        "Period of the alarms on AWS service metrics (replication lag; app tier, at least 60 s); an RPO term.",
-        _one_of((10, 30, 60, 300)),
+        "Period of the alarms on AWS service metrics (10, 20, 30 or a multiple of 60; the app tier uses at least "
+        "60 s); an RPO term.",
+        _alarm_period,
     )
     alarm_evaluation_periods: int = MONITORING(1, "Periods an alarm must breach before it fires.", _int_range(1, 10))
     replication_lag_alarm_seconds: int = MONITORING(
@@ -478,7 +686,9 @@ class Settings:
         "copy in the other region, so at most 55 characters.",
         _optional(_aws_name("aws_s3_bucket.bucket")),
     )
-    state_key_prefix: str = STATE("dr-stack", "Prefix of the state object keys.")
+    state_key_prefix: str = STATE(
+        "dr-stack", "Prefix of the state object keys (no leading, trailing or double '/').", _state_key_prefix
+    )
     state_region: str = STATE(
         "", "Region of the state bucket and lock table; empty: primary_region.", _optional(_one_of(AWS_REGIONS))
     )
@@ -499,7 +709,11 @@ class Settings:
         _optional(_pattern(_TFC_NAME, "letters, digits, '-' or '_'")),
     )
     tfc_project: str = STATE(
-        "", "HCP Terraform project of the workspaces (state_backend `cloud`); empty: the organization's default."
+        "",
+        "HCP Terraform project of the workspaces (state_backend `cloud`); empty: the organization's default.",
+        _optional(
+            _pattern(_TFC_PROJECT, "3-40 letters, digits, inner spaces, '-' or '_' (HCP Terraform project names)")
+        ),
     )
     tfc_hostname: str = STATE(
         "app.terraform.io",
@@ -517,6 +731,11 @@ class Settings:
     def engine(self) -> EngineDefaults:
         """Engine-specific defaults for the chosen db_engine."""
         return ENGINE_DEFAULTS[self.db_engine]
+
+    @property
+    def db_parameter_group_family(self) -> str:
+        """Parameter-group family of db_engine_version (RDS refuses a group of another family)."""
+        return parameter_group_family(self.db_engine, self.db_engine_version or self.engine.version)
 
     @property
     def db_port(self) -> int:
@@ -678,11 +897,85 @@ def _workspace_names(s: Settings) -> str | None:
 
 
 def _engine_version(s: Settings) -> str | None:
-    if (s.db_engine == "aurora-mysql") == (".mysql_aurora." in s.db_engine_version):
+    pattern, allowed, _ = _ENGINE_VERSIONS[s.db_engine]
+    if pattern.fullmatch(s.db_engine_version):
+        return None
+    return f"setting db_engine_version must be {allowed} for db_engine {s.db_engine}, got {s.db_engine_version!r}"
+
+
+def _instance_and_ami(s: Settings) -> str | None:
+    # EC2 refuses to launch an instance whose type's architecture differs from the AMI's ("The architecture
+    # 'arm64' of the specified instance type does not match the architecture 'x86_64' of the specified AMI").
+    # https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-resize.html#resize-limitations
+    instance, ami = instance_architecture(s.app_instance_type), ami_architecture(s.app_ami_ssm_parameter)
+    if ami is None or instance == ami:
+        return None
+    other = s.app_ami_ssm_parameter.replace(ami, instance or "")
+    return (
+        f"settings app_instance_type and app_ami_ssm_parameter must name the same CPU architecture, got "
+        f"{s.app_instance_type!r} ({instance}{', AWS Graviton' if instance == 'arm64' else ''}) with "
+        f"{s.app_ami_ssm_parameter!r} ({ami}): set app_ami_ssm_parameter to {other!r} or pick an {ami} "
+        "instance type"
+    )
+
+
+def _windows_disjoint(s: Settings) -> str | None:
+    # CreateDBCluster PreferredBackupWindow: "Must not conflict with the preferred maintenance window."
+    # https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html
+    backup_start, backup_length = _backup_interval(s.db_backup_window)
+    maintenance_start, maintenance_length = _maintenance_interval(s.db_maintenance_window)
+    for day in range(7):
+        start = day * 24 * 60 + backup_start
+        # Two intervals on the week's circle overlap when either starts inside the other.
+        if (start - maintenance_start) % _WEEK < maintenance_length or (
+            maintenance_start - start
+        ) % _WEEK < backup_length:
+            return (
+                f"setting db_backup_window must not overlap db_maintenance_window ({s.db_maintenance_window}), "
+                f"got {s.db_backup_window!r}: RDS refuses a backup window that conflicts with the maintenance window"
+            )
+    return None
+
+
+def _db_name(s: Settings) -> str | None:
+    limit = 64 if s.db_engine == "aurora-mysql" else 63
+    if len(s.db_name) > limit:
+        return f"setting db_name must be at most {limit} characters on {s.db_engine}, got {s.db_name!r} ({len(s.db_name)})"
+    reason = names.reserved_database_name(s.db_engine, s.db_name)
+    if reason is None:
+        return None
+    return f"setting db_name must not be a name {s.db_engine} reserves, got {s.db_name!r}: {reason}"
+
+
+def _alarm_range(s: Settings) -> list[str]:
+    # PutMetricAlarm: Period x EvaluationPeriods must not exceed one day (86,400 s), or 7 days for periods of an
+    # hour or more (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+    limit = 86_400 if s.alarm_period_seconds < 3600 else 7 * 86_400
+    problems = []
+    for name in ("alarm_evaluation_periods", "replication_lag_alarm_evaluation_periods"):
+        periods = getattr(s, name)
+        if s.alarm_period_seconds * periods > limit:
+            problems.append(
+                f"setting {name} must keep alarm_period_seconds ({s.alarm_period_seconds}) x periods within "
+                f"{limit} seconds (CloudWatch), got {periods}"
+            )
+    return problems
+
+
+# Regions where accounts get only two Availability Zones for new subnets. us-west-1 has three zones, but accounts
+# created after 2013 see two of them ("Regions and Zones": "some Availability Zones ... not available to new
+# customers"; https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-regions-availability-zones.html).
+# The stack places subnet i in zone i modulo the zones it sees, so a third subnet would silently share zone one.
+TWO_ZONE_REGIONS = frozenset({"us-west-1"})
+
+
+def _zone_count(s: Settings) -> str | None:
+    short = sorted({s.primary_region, s.secondary_region} & TWO_ZONE_REGIONS)
+    if s.availability_zone_count <= 2 or not short:
         return None
     return (
-        f"setting db_engine_version must be a version of {s.db_engine} (for example "
-        f"{ENGINE_DEFAULTS[s.db_engine].version!r}), got {s.db_engine_version!r}"
+        f"setting availability_zone_count must be 2 when a DR region offers new accounts only two Availability "
+        f"Zones ({', '.join(short)}), got {s.availability_zone_count}: a third subnet would land in the first zone"
     )
 
 
@@ -734,6 +1027,11 @@ CROSS_FIELD_RULES: tuple[tuple[tuple[str, ...], Callable[[Settings], str | list[
     (("state_backend", "tfc_organization", "tfc_workspace_prefix", "tfc_project"), _backend),
     (("state_backend", "tfc_workspace_prefix", "project_name", "environment", "resource_suffix"), _workspace_names),
     (("db_engine", "db_engine_version"), _engine_version),
+    (("app_instance_type", "app_ami_ssm_parameter"), _instance_and_ami),
+    (("db_backup_window", "db_maintenance_window"), _windows_disjoint),
+    (("db_engine", "db_name"), _db_name),
+    (("alarm_period_seconds", "alarm_evaluation_periods", "replication_lag_alarm_evaluation_periods"), _alarm_range),
+    (("availability_zone_count", "primary_region", "secondary_region"), _zone_count),
     (("db_engine", "db_master_username"), _master_username),
     (("failover_promotion_timeout_seconds", "db_promotion_allowance_seconds"), _promotion_deadline),
     (("project_name", "environment", "resource_suffix"), _derived_names),
@@ -767,6 +1065,8 @@ _NON_SETTING_VARIABLES = frozenset({"DR_DB_MASTER_PASSWORD"})
 
 def _coerce(raw: Any, target: type) -> tuple[Any, str | None]:
     """(value of the field's type, None), or (None, what is allowed) when the raw value cannot be one."""
+    if target is float and isinstance(raw, float) and not math.isfinite(raw):
+        return None, "a finite number"
     if isinstance(raw, target) and not (target is int and isinstance(raw, bool)):
         return raw, None
     if target is float and isinstance(raw, int) and not isinstance(raw, bool):
@@ -783,9 +1083,11 @@ def _coerce(raw: Any, target: type) -> tuple[Any, str | None]:
         return None, "true or false"
     if target in (int, float):
         try:
-            return target(text), None
+            number = target(text)
         except ValueError:
             return None, "an integer" if target is int else "a number"
+        # float() reads 'nan' and 'inf'; no setting means them, and JSON (so Terraform) cannot carry them.
+        return (number, None) if math.isfinite(number) else (None, "a finite number")
     return text, None
 
 

@@ -145,7 +145,7 @@ class DrStack(TerraformStack):
             name_prefix=settings.name_prefix,
             engine=_engine(settings.db_engine),
             engine_version=settings.db_engine_version,
-            parameter_group_family=settings.engine.family,
+            parameter_group_family=settings.db_parameter_group_family,
             port=settings.db_port,
             database_name=settings.db_name,
             instance_class=settings.db_instance_class,
