@@ -100,7 +100,10 @@ def test_rejects_promotion_deadline_below_allowance() -> None:
             r"secondary_app_min_capacity must be <= secondary_app_max_capacity \(2\), got 5",
         ),
         ({"primary_app_desired_capacity": 9}, r"primary_app_desired_capacity must be between"),
-        ({"db_instance_class": "db.t3.medium"}, r"db_instance_class must be db.serverless or a memory-optimized .*db.t3"),
+        (
+            {"db_instance_class": "db.t3.medium"},
+            r"db_instance_class must be db.serverless or a memory-optimized .*db.t3",
+        ),
         ({"db_instance_class": "db.m5.large"}, r"db_instance_class must be db.serverless or a memory-optimized class"),
         ({"db_serverless_min_capacity": 0}, r"db_serverless_min_capacity must be a number from 0.5"),
         ({"db_backup_retention_days": 0}, r"db_backup_retention_days must be an integer from 1 to 35, got 0"),
@@ -430,7 +433,9 @@ def test_rejects_engine_versions_rds_does_not_have(overrides: dict[str, object],
 def test_rejects_state_key_prefix_the_s3_backend_refuses(prefix: str) -> None:
     """Terraform's S3 backend refuses a key starting or ending with '/' or containing '//' (hashicorp/terraform
     #15738, #23965, #33869); the key is <prefix>/<environment>/<stack>.tfstate."""
-    with pytest.raises(SettingsError, match=rf"setting state_key_prefix must be a non-empty S3 key prefix.*got '{re.escape(prefix)}'"):
+    with pytest.raises(
+        SettingsError, match=rf"setting state_key_prefix must be a non-empty S3 key prefix.*got '{re.escape(prefix)}'"
+    ):
         load_settings({"state_key_prefix": prefix}, environ={})
 
 
@@ -473,13 +478,16 @@ def test_rejects_windows_rds_refuses(overrides: dict[str, object], message: str)
 
 
 def test_accepts_adjacent_and_midnight_crossing_windows() -> None:
-    settings = load_settings({"db_backup_window": "23:45-00:15", "db_maintenance_window": "sun:00:15-sun:01:00"}, environ={})
+    settings = load_settings(
+        {"db_backup_window": "23:45-00:15", "db_maintenance_window": "sun:00:15-sun:01:00"}, environ={}
+    )
     assert settings.db_backup_window == "23:45-00:15"
     assert load_settings({"db_backup_window": "04:00-05:00"}, environ={})  # ends as the maintenance window starts
 
 
 @pytest.mark.parametrize(
-    "instance_class", ["db.r6g.medium", "db.r5b.large", "db.r5d.large", "db.x1e.xlarge", "db.r5.banana", "db.r6gd.large", "db.r4.large"]
+    "instance_class",
+    ["db.r6g.medium", "db.r5b.large", "db.r5d.large", "db.x1e.xlarge", "db.r5.banana", "db.r6gd.large", "db.r4.large"],
 )
 def test_rejects_instance_classes_aurora_does_not_have(instance_class: str) -> None:
     """Aurora's classes by family and size: Concepts.DBInstanceClass.SupportAurora.html (no medium sizes, no
@@ -488,7 +496,10 @@ def test_rejects_instance_classes_aurora_does_not_have(instance_class: str) -> N
         load_settings({"environment": "prod", "db_instance_class": instance_class}, environ={})
 
 
-@pytest.mark.parametrize("instance_class", ["db.r5.large", "db.r6i.32xlarge", "db.r7g.large", "db.r8g.48xlarge", "db.x2g.large", "db.r6id.xlarge"])
+@pytest.mark.parametrize(
+    "instance_class",
+    ["db.r5.large", "db.r6i.32xlarge", "db.r7g.large", "db.r8g.48xlarge", "db.x2g.large", "db.r6id.xlarge"],
+)
 def test_accepts_instance_classes_aurora_has(instance_class: str) -> None:
     assert load_settings({"environment": "prod", "db_instance_class": instance_class}, environ={})
 
@@ -511,10 +522,20 @@ def test_nan_setting_exits_2_without_traceback_or_output(tmp_path: Path) -> None
     outdir = tmp_path / "cdktf.out"
     env = {key: value for key, value in os.environ.items() if not key.upper().startswith("DR_")}
     env.update(
-        {"DR_ALB_RESPONSE_TIME_ALARM_SECONDS": "nan", "CDKTF_OUTDIR": str(outdir), "PYTHONPATH": str(ROOT / "constructs")}
+        {
+            "DR_ALB_RESPONSE_TIME_ALARM_SECONDS": "nan",
+            "CDKTF_OUTDIR": str(outdir),
+            "PYTHONPATH": str(ROOT / "constructs"),
+        }
     )
     result = subprocess.run(
-        [sys.executable, str(ROOT / "main.py")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, str(ROOT / "main.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
@@ -549,7 +570,9 @@ def test_accepts_long_database_names_within_each_engine_limit() -> None:
 @pytest.mark.parametrize("project", ["x", "my/proj!", "a" * 41, " lead", "trail ", "ab"])
 def test_rejects_tfc_project_names_hcp_terraform_refuses(project: str) -> None:
     """HCP Terraform project names: letters, numbers, inner spaces, hyphens and underscores, 3 to 40 characters."""
-    with pytest.raises(SettingsError, match=rf"tfc_project must be 3-40 letters, digits, inner spaces.*got '{re.escape(project)}'"):
+    with pytest.raises(
+        SettingsError, match=rf"tfc_project must be 3-40 letters, digits, inner spaces.*got '{re.escape(project)}'"
+    ):
         load_settings({"state_backend": "cloud", "tfc_organization": "acme", "tfc_project": project}, environ={})
 
 
@@ -612,7 +635,9 @@ def test_accepts_every_alarm_period_cloudwatch_accepts(period: int) -> None:
 
 @pytest.mark.parametrize("period", [0, 15, 45, 90, 604_860])
 def test_rejects_alarm_periods_cloudwatch_refuses(period: int) -> None:
-    with pytest.raises(SettingsError, match=rf"alarm_period_seconds must be 10, 20, 30 or a multiple of 60.*got {period}"):
+    with pytest.raises(
+        SettingsError, match=rf"alarm_period_seconds must be 10, 20, 30 or a multiple of 60.*got {period}"
+    ):
         load_settings({"alarm_period_seconds": period, "rpo_minutes": 1440}, environ={})
 
 

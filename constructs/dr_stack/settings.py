@@ -160,7 +160,10 @@ def _cidr(value: str) -> str | None:
     except ValueError:
         return "an IPv4 network in CIDR notation such as 10.10.0.0/16"
     if not any(network.subnet_of(block) for block in _RFC1918) or not 16 <= network.prefixlen <= 22:
-        return "a private (RFC 1918: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) IPv4 network with a prefix from /16 to /22"
+        return (
+            "a private (RFC 1918: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) IPv4 network with a prefix "
+            "from /16 to /22"
+        )
     return None
 
 
@@ -195,9 +198,7 @@ def _instance_class(value: str) -> str | None:
     family, _, size = value.rpartition(".")
     if size in AURORA_INSTANCE_CLASSES.get(family, ()):
         return None
-    families = ", ".join(
-        f"{name} ({sizes[0]}-{sizes[-1]})" for name, sizes in AURORA_INSTANCE_CLASSES.items()
-    )
+    families = ", ".join(f"{name} ({sizes[0]}-{sizes[-1]})" for name, sizes in AURORA_INSTANCE_CLASSES.items())
     if family in AURORA_INSTANCE_CLASSES:
         return f"a size {family} has in Aurora ({', '.join(AURORA_INSTANCE_CLASSES[family])})"
     burstable = "; burstable db.t* classes are rejected by AWS for global databases" if value.startswith("db.t") else ""
@@ -300,9 +301,7 @@ def _backup_interval(window: str) -> tuple[int, int]:
 
 def _maintenance_interval(window: str) -> tuple[int, int]:
     """(start minute of the week, length in minutes) of a weekly ddd:hh:mm-ddd:hh:mm window."""
-    start, end = (
-        _DAYS.index(part[:3]) * 24 * 60 + _minutes(part[4:]) for part in window.split("-")
-    )
+    start, end = (_DAYS.index(part[:3]) * 24 * 60 + _minutes(part[4:]) for part in window.split("-"))
     return start, (end - start) % _WEEK
 
 
@@ -940,7 +939,9 @@ def _windows_disjoint(s: Settings) -> str | None:
 def _db_name(s: Settings) -> str | None:
     limit = 64 if s.db_engine == "aurora-mysql" else 63
     if len(s.db_name) > limit:
-        return f"setting db_name must be at most {limit} characters on {s.db_engine}, got {s.db_name!r} ({len(s.db_name)})"
+        return (
+            f"setting db_name must be at most {limit} characters on {s.db_engine}, got {s.db_name!r} ({len(s.db_name)})"
+        )
     reason = names.reserved_database_name(s.db_engine, s.db_name)
     if reason is None:
         return None
