@@ -79,7 +79,7 @@ def test_rejects_burstable_instance_class() -> None:
 
 
 def test_rejects_general_purpose_instance_class() -> None:
-    with pytest.raises(SettingsError, match=r"db_instance_class must be a memory-optimized class"):
+    with pytest.raises(SettingsError, match=r"db_instance_class must be db.serverless or a memory-optimized class"):
         load_settings({"db_instance_class": "db.m5.large"}, environ={})
 
 
