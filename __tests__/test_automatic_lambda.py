@@ -17,7 +17,18 @@ seeing the primary healthy is a veto.
 from __future__ import annotations
 
 from botocore.exceptions import EndpointConnectionError
-from support.drill import HANG, PRIMARY_REGION, SECONDARY_REGION, WARM_CAPACITY, RdsScript, route53_observations
+from dr_failover.lock import LeaseLock
+from support.drill import (
+    GLOBAL_CLUSTER_ID,
+    HANG,
+    PRIMARY_REGION,
+    SECONDARY_REGION,
+    STATE_TABLE_NAME,
+    WARM_CAPACITY,
+    RdsScript,
+    route53_observations,
+    shared_client,
+)
 from support.harness import aws, clock, event, fake_aws_credentials, invoke, step, world  # noqa: F401
 
 FAILING = "Failure: HTTP Status Code 503, Service Unavailable"
@@ -150,3 +161,95 @@ def test_automatic_trigger_is_only_for_failover(world, aws, clock):
 
     assert result["status"] == "invalid" and result["field"] == "trigger"
     assert aws.calls == []
+
+
+# ----- Scheduled re-evaluation while the probe alarm stays in ALARM ----------------------------------------------
+
+PROBE_ALARM = "dr-primary-region-down"
+RECHECK = {"trigger": "automatic_recheck", "reason": "automatic: probe alarm still in ALARM (scheduled re-evaluation)"}
+
+
+def _probe_alarm(state: str) -> None:
+    """The probe's trigger alarm in the secondary region, set to ``state`` (PutMetricAlarm, SetAlarmState)."""
+    cloudwatch = shared_client("cloudwatch", SECONDARY_REGION)
+    cloudwatch.put_metric_alarm(
+        AlarmName=PROBE_ALARM,
+        Namespace="DR/Failover",
+        MetricName="PrimaryEndpointHealthy",
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=3,
+        Threshold=1,
+        ComparisonOperator="LessThanThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName=PROBE_ALARM, StateValue=state, StateReason="test")
+
+
+def test_second_signal_a_minute_after_the_alarm_fails_over_on_the_scheduled_re_evaluation(world, aws, clock):
+    """EventBridge sends "CloudWatch Alarm State Change" only when an alarm changes state (EventBridge User Guide,
+    "Alarm events and EventBridge"): the alarm's one event is refused because Route53's checkers still see the
+    primary (the second signal lags), the alarm stays in ALARM and sends nothing more. A minute later 2 of 3
+    checkers report Failure (GetHealthCheckStatus); the scheduled re-evaluation reads the alarm (DescribeAlarms:
+    StateValue ALARM) and fails over. The refusal wrote nothing, so it did not start the minimum interval."""
+    _probe_alarm("ALARM")
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_cluster(PRIMARY_REGION, "available")
+
+    first = invoke(world, aws, clock, event("failover", **AUTOMATIC), PROBE_ALARM_NAME=PROBE_ALARM)
+
+    assert first["status"] == "refused", first["message"]
+    assert aws.changing_calls() == []
+    assert world.lock_item(SECONDARY_REGION) is None
+
+    clock.sleep(60)
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(FAILING, SUCCESS, FAILING))
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", HANG, HANG, HANG)
+    aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", HANG, HANG, HANG)
+    script.preflight("failover").promotion("failover")
+
+    second = invoke(world, aws, clock, event("failover", **RECHECK), run_id="run-2", PROBE_ALARM_NAME=PROBE_ALARM)
+
+    assert second["status"] == "succeeded", second["message"]
+    assert "Route53 checkers: DOWN (2/3 failing)" in _confirmation(second)
+    assert "FailoverGlobalCluster" in aws.operations("rds")
+    script.assert_all_used()
+
+
+def test_scheduled_re_evaluation_with_the_alarm_ok_changes_nothing(world, aws, clock):
+    """The alarm is OK (DescribeAlarms StateValue): the once-a-minute invocation reads the alarm and nothing else,
+    writes no lock and publishes no notification, even though the probe metric still shows failures."""
+    _probe_alarm("OK")
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+
+    result = invoke(world, aws, clock, event("failover", **RECHECK), PROBE_ALARM_NAME=PROBE_ALARM)
+
+    assert result["status"] == "not_triggered", result["message"]
+    assert f"alarm {PROBE_ALARM} is OK" in result["message"]
+    assert aws.operations() == ["DescribeAlarms"]
+    assert world.lock_item(SECONDARY_REGION) is None
+    assert world.notifications(SECONDARY_REGION) == []
+
+
+def test_scheduled_re_evaluation_during_a_live_run_is_quick_and_quiet(world, aws, clock):
+    """Reserved concurrency 1 makes Lambda hold the minute's asynchronous invocation while a run is going (throttled
+    asynchronous events are retried until their maximum age, Lambda Developer Guide "Asynchronous invocation");
+    when one reaches the function while another run's lease is live, it reads the alarm and the lock and returns
+    without a write or a notification."""
+    _probe_alarm("ALARM")
+    LeaseLock(
+        shared_client("dynamodb", SECONDARY_REGION),
+        table_name=STATE_TABLE_NAME,
+        global_cluster_id=GLOBAL_CLUSTER_ID,
+        clock=clock,
+        lease_seconds=900,
+    ).acquire(
+        run_id="other", mode="failover", target_region=SECONDARY_REGION, reason="r", started_at=clock(), lag_seconds=None
+    )
+
+    result = invoke(world, aws, clock, event("failover", **RECHECK), PROBE_ALARM_NAME=PROBE_ALARM)
+
+    assert result["status"] == "in_progress", result["message"]
+    assert aws.changing_calls() == []
+    assert set(aws.operations()) == {"DescribeAlarms", "GetItem"}
+    assert world.notifications(SECONDARY_REGION) == []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Synthesized
-from dr_stack.budget import budget_table, data_loss_budget, recovery_time_budget
+from dr_stack.budget import budget_table, data_loss_budget, detection_seconds, recovery_time_budget
 from dr_stack.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,3 +164,32 @@ def test_every_recovery_term_matches_the_synthesized_resources(profile: str, req
     assert terms["dns"] == switch_alarm["period"] + alb_check["request_interval"] + settings.dns_ttl_seconds
     assert budget.met and budget.total_seconds <= 15 * 60
     assert data_loss_budget(settings).met and data_loss_budget(settings).total_seconds <= 5 * 60
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_route53_second_signal_is_due_within_the_automatic_detection_term(environment: str) -> None:
+    """Route53 marks an endpoint unhealthy after failure_threshold consecutive failed checks, one per
+    request_interval (Route53 Developer Guide, "How Amazon Route 53 determines whether a health check is
+    healthy"): with both profiles' defaults that is before the probe alarm fires, so the alarm's own event finds
+    the second signal and the re-evaluation schedule adds nothing."""
+    settings = load_settings({"environment": environment, "failover_automatic": True}, environ={})
+    route53 = settings.health_check_interval_seconds * settings.health_check_failure_threshold
+    assert route53 <= settings.probe_interval_seconds * (settings.health_check_failure_threshold + 1)
+    assert detection_seconds(settings) == settings.probe_interval_seconds * (settings.health_check_failure_threshold + 1)
+
+
+def test_a_route53_signal_later_than_the_probe_alarm_costs_its_lag_plus_one_re_evaluation_period() -> None:
+    """EventBridge sends a CloudWatch alarm event only when the alarm changes state (EventBridge User Guide, "Alarm
+    events and EventBridge"): when the Route53 checkers fail after the probe alarm (30 s x 3 = 90 s against 10 s x
+    4 = 40 s), the first evaluation is refused and the once-a-minute re-evaluation fails over within 60 s of the
+    second signal."""
+    settings = load_settings(
+        {
+            "environment": "prod",
+            "failover_automatic": True,
+            "failover_decision_allowance_seconds": 0,
+            "health_check_interval_seconds": 30,
+        },
+        environ={},
+    )
+    assert detection_seconds(settings) == 30 * 3 + 60

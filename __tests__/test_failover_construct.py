@@ -117,6 +117,37 @@ def test_automatic_trigger_lives_in_the_secondary_region(prod: Synthesized) -> N
     }
 
 
+def test_probe_alarm_is_re_evaluated_every_minute_while_it_stays_in_alarm(prod: Synthesized) -> None:
+    """EventBridge emits "CloudWatch Alarm State Change" only on a state change (EventBridge User Guide, "Alarm
+    events and EventBridge"), so a second EventBridge rule on a one-minute schedule (the finest rate(...) accepts)
+    invokes the secondary orchestrator with the re-evaluation trigger; EventBridge may invoke it only with a Lambda
+    permission for that rule. The orchestrator reads the probe alarm's state through DescribeAlarms, whose resource
+    is the alarm ARN (Service Authorization Reference, Amazon CloudWatch), granted on that alarm only."""
+    alarm = prod.only("aws_cloudwatch_metric_alarm", "primary_down_alarm")
+    rule = prod.only("aws_cloudwatch_event_rule", "automatic_recheck_rule")
+    assert rule["provider"] == "aws.secondary" and rule["schedule_expression"] == "rate(1 minute)"
+    target = prod.only("aws_cloudwatch_event_target", "automatic_recheck_target")
+    assert target["provider"] == "aws.secondary" and "automatic_recheck_rule" in target["rule"]
+    assert "failover_secondary_orchestrator_function" in target["arn"]
+    assert json.loads(target["input"]) == {
+        "mode": "failover",
+        "target_region": "us-west-2",
+        "dry_run": False,
+        "reason": "automatic: primary endpoint probe alarm still in ALARM (scheduled re-evaluation)",
+        "trigger": "automatic_recheck",
+    }
+    permission = prod.only("aws_lambda_permission", "automatic_recheck_permission")
+    assert permission["principal"] == "events.amazonaws.com" and "automatic_recheck_rule" in permission["source_arn"]
+    assert "failover_secondary_orchestrator_function" in permission["function_name"]
+    (environment,) = [f["environment"] for key, f in _orchestrators(prod).items() if "secondary_orchestrator" in key]
+    assert environment["variables"]["PROBE_ALARM_NAME"] == alarm["alarm_name"]
+    (grant,) = [s for s in _policy(prod, "secondary") if "cloudwatch:DescribeAlarms" in s["actions"]]
+    assert grant["actions"] == ["cloudwatch:DescribeAlarms"]
+    (resource,) = grant["resources"]
+    assert re.fullmatch(r"arn:\$\{.+\}:cloudwatch:us-west-2:\$\{.+\}:alarm:" + alarm["alarm_name"], resource)
+    assert not [s for s in _policy(prod, "primary") if "cloudwatch:DescribeAlarms" in s["actions"]]
+
+
 def test_missing_probe_data_never_triggers_a_failover(prod: Synthesized) -> None:
     """CloudWatch treat_missing_data 'breaching' turns a silent probe into ALARM (CloudWatch User Guide,
     "Configuring how CloudWatch alarms treat missing data"); the old trigger alarm did exactly that and started

@@ -63,6 +63,8 @@ PROBE_FAILURE_PERIODS: Final = "PROBE_FAILURE_PERIODS"
 # Seconds between probe datapoints (the orchestrator reads the probe metric with this period).
 PROBE_PERIOD_SECONDS: Final = "PROBE_PERIOD_SECONDS"
 AUTOMATIC_MIN_INTERVAL_SECONDS: Final = "AUTOMATIC_MIN_INTERVAL_SECONDS"
+# Name of the probe's trigger alarm (in the orchestrator's own region); a scheduled re-evaluation reads its state.
+PROBE_ALARM_NAME: Final = "PROBE_ALARM_NAME"
 
 # ----- Probe environment (dr_probe.handler) ----------------------------------------------------------------
 PROBE_URL: Final = "PROBE_URL"
@@ -85,6 +87,9 @@ PROBE_HANDLER: Final = "dr_probe.handler.handler"
 
 # The event the automatic trigger sends (EventBridge rule input) carries this trigger value.
 AUTOMATIC_TRIGGER: Final = "automatic"
+# The once-a-minute re-evaluation sends this trigger: EventBridge emits a CloudWatch alarm event only when the
+# alarm changes state, so while the probe alarm stays in ALARM the schedule asks again; it is automatic too.
+AUTOMATIC_RECHECK_TRIGGER: Final = "automatic_recheck"
 
 # ----- Recovery operations: readiness, end-to-end recovery time, run reports, capacity, reprotect -------------
 READINESS_MODE: Final = "readiness"

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 # Periods the synthesized resources use; the constructs take them from here, so the budget and the resources
 # cannot disagree (test_budget checks the synthesized JSON against every term).
 PROBE_SCHEDULE_SECONDS = 60  # the probe Lambda's schedule; it probes every probe_interval_seconds within a run
+RECHECK_SCHEDULE_SECONDS = 60  # the automatic trigger's re-evaluation schedule while the probe alarm stays in ALARM
 ROUTE53_METRIC_PERIOD_SECONDS = 60  # Route53 HealthCheckStatus alarms
 TRAFFIC_SWITCH_PERIOD_SECONDS = 60  # the traffic-switch alarm; Route53 accepts standard resolution only
 
@@ -58,12 +59,18 @@ def detection_seconds(s: Settings) -> int:
 
     Automatic: the probe publishes a datapoint every probe_interval_seconds (high resolution below 60 s; the
     trigger alarm's period is the same) and the alarm needs health_check_failure_threshold failing datapoints;
-    the first failing probe can come up to one interval after the outage starts. Manual: Route53 checkers fail
+    the first failing probe can come up to one interval after the outage starts; if Route53's checkers (the
+    second signal) fail later than that, the wait until they do plus one re-evaluation period. Manual: Route53 checkers fail
     (request interval x failure threshold), then the HealthCheckStatus alarm that pages a person evaluates
     (ROUTE53_METRIC_PERIOD_SECONDS x alarm_evaluation_periods).
     """
     if s.failover_automatic:
-        return s.probe_interval_seconds * (s.health_check_failure_threshold + 1)
+        probe = s.probe_interval_seconds * (s.health_check_failure_threshold + 1)
+        # The orchestrator also needs a second signal; Route53's checkers fail after interval x threshold. When
+        # that comes after the probe alarm, the alarm's one event (EventBridge sends alarm events on state changes
+        # only) is refused and the scheduled re-evaluation fails over at most one schedule period later.
+        route53 = s.health_check_interval_seconds * s.health_check_failure_threshold
+        return probe if route53 <= probe else route53 + RECHECK_SCHEDULE_SECONDS
     return (
         s.health_check_interval_seconds * s.health_check_failure_threshold
         + ROUTE53_METRIC_PERIOD_SECONDS * s.alarm_evaluation_periods
@@ -90,7 +97,8 @@ def recovery_time_budget(s: Settings) -> Budget:
     dns = TRAFFIC_SWITCH_PERIOD_SECONDS + s.health_check_interval_seconds + s.dns_ttl_seconds
     detection_how = (
         "the probe's alarm sees health_check_failure_threshold failing datapoints, one per probe_interval_seconds "
-        "(+1 interval for the first probe)"
+        "(+1 interval for the first probe); if Route53's checkers (second signal) fail later, their time + 60 s "
+        "re-evaluation"
         if s.failover_automatic
         else "Route53 checks fail (interval x threshold), then the health-check alarm pages (60 s x periods)"
     )
@@ -98,7 +106,12 @@ def recovery_time_budget(s: Settings) -> Budget:
         BudgetTerm(
             "detection",
             detection_seconds(s),
-            ("failover_automatic", "probe_interval_seconds", "health_check_failure_threshold")
+            (
+                "failover_automatic",
+                "probe_interval_seconds",
+                "health_check_failure_threshold",
+                "health_check_interval_seconds",
+            )
             if s.failover_automatic
             else ("health_check_interval_seconds", "health_check_failure_threshold", "alarm_evaluation_periods"),
             detection_how,

@@ -230,6 +230,7 @@ class FailoverOrchestrators(Construct):
         self.props = props
         self._providers = providers
         self._global_cluster_identifier = database.global_cluster_identifier
+        self.probe_alarm_name = f"{props.name_prefix}-primary-region-down"
         asset = TerraformAsset(
             self, "lambda_source", path=str(lambda_source_dir(App.of(self).outdir)), type=AssetType.ARCHIVE
         )
@@ -275,9 +276,16 @@ class FailoverOrchestrators(Construct):
                 contract.PROBE_METRIC_VARIABLE: contract.PROBE_METRIC,
                 contract.PROBE_FAILURE_PERIODS: str(props.probe_failure_periods),
                 contract.PROBE_PERIOD_SECONDS: str(props.probe_interval_seconds),
+                **({contract.PROBE_ALARM_NAME: self.probe_alarm_name} if self._rechecks(role) else {}),
                 **(extra_environment or {}).get(role, {}),
             }
             statements = self._statements(role, keys, database, app_tiers, topics, state_table, dns)
+            if self._rechecks(role):
+                # DescribeAlarms takes the alarm ARN as its resource (Service Authorization Reference, CloudWatch):
+                # the re-evaluation reads the probe alarm's state and nothing else.
+                statements.append(
+                    allow("ReadProbeAlarm", ["cloudwatch:DescribeAlarms"], [self.probe_alarm_arn(keys[role])])
+                )
             self.functions[role] = RegionalLambda(
                 self,
                 f"{role}_orchestrator",
@@ -295,6 +303,15 @@ class FailoverOrchestrators(Construct):
         self._switch_keeper(providers, keys, state_table, database, asset)
         if props.automatic:
             self._automatic_trigger(providers, keys, topics, app_tiers, dns, asset)
+
+    def _rechecks(self, role: DrRole) -> bool:
+        """True for the orchestrator the automatic trigger invokes (the secondary's), when it is on."""
+        return self.props.automatic and role == "secondary"
+
+    def probe_alarm_arn(self, key: RegionalKey) -> str:
+        """ARN of the probe's trigger alarm (secondary region, beside the probe; ``key`` of that region)."""
+        region = self._providers.secondary_region
+        return f"arn:{key.partition}:cloudwatch:{region}:{key.account_id}:alarm:{self.probe_alarm_name}"
 
     def _scheduled(self, id_: str, provider: AwsProvider, function: RegionalLambda, name: str) -> None:
         """Invoke ``function`` once a minute from an EventBridge schedule in its region."""
@@ -470,7 +487,7 @@ class FailoverOrchestrators(Construct):
             self,
             "primary_down_alarm",
             provider=provider,
-            alarm_name=f"{props.name_prefix}-primary-region-down",
+            alarm_name=self.probe_alarm_name,
             alarm_description="Primary endpoint probed from the secondary region failed: automatic failover",
             namespace=contract.METRIC_NAMESPACE,
             metric_name=PROBE_METRIC,
@@ -514,7 +531,7 @@ class FailoverOrchestrators(Construct):
                     "source": ["aws.cloudwatch"],
                     "detail-type": ["CloudWatch Alarm State Change"],
                     "detail": {
-                        "alarmName": [f"{props.name_prefix}-primary-region-down"],
+                        "alarmName": [self.probe_alarm_name],
                         "state": {"value": ["ALARM"]},
                     },
                 }
@@ -545,6 +562,41 @@ class FailoverOrchestrators(Construct):
             function_name=orchestrator.function_name,
             principal="events.amazonaws.com",
             source_arn=trigger.arn,
+        )
+        # EventBridge emits "CloudWatch Alarm State Change" only when the alarm changes state: if the second signal
+        # lags the probe, the alarm stays in ALARM and no event comes again. The schedule re-evaluates once a
+        # minute; the orchestrator reads the alarm first and changes nothing unless it is in ALARM.
+        recheck = CloudwatchEventRule(
+            self,
+            "automatic_recheck_rule",
+            provider=provider,
+            name=f"{props.name_prefix}-automatic-failover-recheck",
+            schedule_expression=SCHEDULE_RATE,
+        )
+        CloudwatchEventTarget(
+            self,
+            "automatic_recheck_target",
+            provider=provider,
+            rule=recheck.name,
+            arn=orchestrator.function_arn,
+            input=json.dumps(
+                {
+                    "mode": "failover",
+                    "target_region": self._providers.secondary_region,
+                    "dry_run": False,
+                    "reason": "automatic: primary endpoint probe alarm still in ALARM (scheduled re-evaluation)",
+                    "trigger": contract.AUTOMATIC_RECHECK_TRIGGER,
+                }
+            ),
+        )
+        LambdaPermission(
+            self,
+            "automatic_recheck_permission",
+            provider=provider,
+            action="lambda:InvokeFunction",
+            function_name=orchestrator.function_name,
+            principal="events.amazonaws.com",
+            source_arn=recheck.arn,
         )
 
     def function_name(self, role: DrRole) -> str:

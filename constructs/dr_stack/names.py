@@ -142,6 +142,7 @@ _PER_STACK: dict[str, tuple[str, ...]] = {
     "aws_cloudwatch_dashboard.dashboard_name": ("{p}-dr",),
     "aws_cloudwatch_event_rule.name": (
         "{p}-automatic-failover",
+        "{p}-automatic-failover-recheck",
         "{p}-primary-probe-schedule",
         "{p}-switch-keeper-schedule",
     ),

@@ -70,6 +70,8 @@ class Config:
     probe_failure_periods: int = 3
     probe_period_seconds: int = 60
     automatic_min_interval_seconds: int = 3600
+    # The probe's trigger alarm in this region; None where no automatic trigger is deployed.
+    probe_alarm_name: str | None = None
     # Recovery operations (readiness, capacity matching, end-to-end recovery time, run report, reprotect).
     report_bucket: str | None = None
     report_kms_key_arn: str | None = None
@@ -216,6 +218,12 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
     (contract.PROBE_FAILURE_PERIODS, "probe_failure_periods", _integer(1, 10), 3),
     (contract.PROBE_PERIOD_SECONDS, "probe_period_seconds", _integer(10, 60), 60),
     (contract.AUTOMATIC_MIN_INTERVAL_SECONDS, "automatic_min_interval_seconds", _integer(0, 604_800), 3600),
+    (
+        contract.PROBE_ALARM_NAME,
+        "probe_alarm_name",
+        _optional(_text(_ALARM_PREFIX_RE, "a CloudWatch alarm name (1-255 characters), or empty")),
+        None,
+    ),
     (
         contract.REPORT_BUCKET,
         "report_bucket",

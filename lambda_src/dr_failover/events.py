@@ -7,7 +7,7 @@ Event (a JSON object)::
      "dry_run": false,
      "reason": "free text",
      "run_id": "ops-2026-11-28-1",
-     "trigger": "operator" | "automatic"}
+     "trigger": "operator" | "automatic" | "automatic_recheck"}
 
 - ``mode`` (required): ``preflight`` runs the read-only readiness checks only; ``switchover`` is a
   planned move without data loss (SwitchoverGlobalCluster, needs a healthy primary and replication
@@ -31,6 +31,8 @@ Event (a JSON object)::
 - ``trigger`` (optional, default ``operator``): ``automatic`` marks the invocation of the automatic
   trigger; it is allowed with ``failover`` only and requires independent confirmation that the primary
   is down plus a minimum delay since the last automatic run (``preflight.automatic_confirmation``).
+  ``automatic_recheck`` is the once-a-minute re-evaluation of the same trigger: it proceeds only while
+  the probe alarm (PROBE_ALARM_NAME) is in ALARM, else it returns ``not_triggered`` having only read.
 
 Any other key is refused, so a typo (``dryrun``) cannot silently start a real failover. A malformed
 event makes no AWS call and returns ``{"status": "invalid", "message": ...}``; the message names the
@@ -44,11 +46,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dr_contract import AUTOMATIC_TRIGGER, READINESS_MODE, REPROTECT_MODE
+from dr_contract import AUTOMATIC_RECHECK_TRIGGER, AUTOMATIC_TRIGGER, READINESS_MODE, REPROTECT_MODE
 
 MODES = ("preflight", "switchover", "failover", "status", READINESS_MODE, REPROTECT_MODE)
 PROMOTING_MODES = ("switchover", "failover")
-TRIGGERS = ("operator", AUTOMATIC_TRIGGER)
+TRIGGERS = ("operator", AUTOMATIC_TRIGGER, AUTOMATIC_RECHECK_TRIGGER)
+AUTOMATIC_TRIGGERS = (AUTOMATIC_TRIGGER, AUTOMATIC_RECHECK_TRIGGER)
 ALLOWED_KEYS = ("mode", "target_region", "dry_run", "reason", "run_id", "trigger")
 MAX_REASON_LENGTH = 256
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -80,8 +83,13 @@ class FailoverRequest:
 
     @property
     def automatic(self) -> bool:
-        """True when the automatic trigger sent this request."""
-        return self.trigger == AUTOMATIC_TRIGGER
+        """True when the automatic trigger (the alarm's event or its scheduled re-evaluation) sent this request."""
+        return self.trigger in AUTOMATIC_TRIGGERS
+
+    @property
+    def recheck(self) -> bool:
+        """True for the scheduled re-evaluation: it proceeds only while the probe alarm is in ALARM."""
+        return self.trigger == AUTOMATIC_RECHECK_TRIGGER
 
 
 def parse_event(event: Any, *, function_region: str) -> FailoverRequest:
@@ -146,8 +154,8 @@ def parse_event(event: Any, *, function_region: str) -> FailoverRequest:
     trigger = event.get("trigger", "operator")
     if trigger not in TRIGGERS:
         raise EventError("trigger", f"trigger must be one of {list(TRIGGERS)}, got {_show(trigger)}")
-    if trigger == AUTOMATIC_TRIGGER and mode != "failover":
-        raise EventError("trigger", f"trigger {AUTOMATIC_TRIGGER!r} is allowed with mode 'failover' only, got {mode!r}")
+    if trigger in AUTOMATIC_TRIGGERS and mode != "failover":
+        raise EventError("trigger", f"trigger {trigger!r} is allowed with mode 'failover' only, got {mode!r}")
 
     return FailoverRequest(
         mode=mode,

@@ -162,6 +162,12 @@ class LeaseLock:
                 holder, f"another failover run holds the lock: {holder.describe() if holder else 'unknown holder'}"
             ) from None
 
+    def last_automatic_start(self) -> float | None:
+        """When the last automatic run started (read only, strongly consistent in this replica); None: never."""
+        response = self._dynamodb.get_item(TableName=self._table, Key=self._automatic_key, ConsistentRead=True)
+        item = response.get("Item")
+        return float(item["started_at"]["N"]) if item and "started_at" in item else None
+
     def claim_automatic(self, run_id: str, *, min_interval_seconds: int) -> None:
         """Record an automatic run start unless one started within ``min_interval_seconds``: AutomaticTooSoon.
 

@@ -280,6 +280,10 @@ class _Run:
         """The whole run; see the module docstring for the order."""
         if self.request.mode == "status":
             return self.status_result()
+        if self.request.recheck:
+            quiet = self.recheck_gate()
+            if quiet is not None:
+                return quiet
         holder, lock_note = self.read_lock()
         if self.request.promotes and self.request.run_id and holder is not None and holder.run_id == self.run_id:
             duplicate = self.duplicate_result(holder)
@@ -315,6 +319,47 @@ class _Run:
         if self.request.dry_run:
             return self.dry_run_result(holder)
         return self.promote_run()
+
+    def recheck_gate(self) -> dict[str, Any] | None:
+        """The scheduled re-evaluation's cheap reads; a result that changes nothing, or None to proceed as the
+        alarm's own event does.
+
+        EventBridge sends a "CloudWatch Alarm State Change" event only when the alarm changes state, so while the
+        probe alarm stays in ALARM a refused first evaluation would never be retried: the schedule asks once a
+        minute. It proceeds only while the alarm is in ALARM, no run holds the lock and no automatic run started
+        within the minimum interval; otherwise it returns without a lock write or a notification (reads only).
+        """
+        config = self.config
+        if config.probe_alarm_name is None:
+            return self.result("not_triggered", f"{contract.PROBE_ALARM_NAME} is not set: no probe alarm to re-check")
+        try:
+            cloudwatch = self.clients.get("cloudwatch", config.target_region)
+            alarms = cloudwatch.describe_alarms(AlarmNames=[config.probe_alarm_name], AlarmTypes=["MetricAlarm"])
+        except Exception as error:  # noqa: BLE001 - the next minute asks again
+            return self.result(
+                "not_triggered", f"cannot read alarm {config.probe_alarm_name} ({error_code(error)}); no change made"
+            )
+        states = [alarm.get("StateValue") for alarm in alarms.get("MetricAlarms", [])]
+        if states != ["ALARM"]:
+            state = states[0] if states else "missing"
+            return self.result(
+                "not_triggered", f"alarm {config.probe_alarm_name} is {state}, not ALARM: nothing to re-evaluate"
+            )
+        try:
+            holder = self.lock.read()
+            last = self.lock.last_automatic_start()
+        except Exception as error:  # noqa: BLE001 - the next minute asks again
+            return self.result("not_triggered", f"cannot read the lock ({error_code(error)}); no change made")
+        now = self.clock()
+        if holder is not None and holder.is_live(now):
+            return self.result("in_progress", f"{holder.describe()} is running; this re-evaluation started nothing")
+        if last is not None and now - last < config.automatic_min_interval_seconds:
+            return self.result(
+                "not_triggered",
+                f"the last automatic run started {now - last:.0f} s ago, less than "
+                f"AUTOMATIC_MIN_INTERVAL_SECONDS={config.automatic_min_interval_seconds}; no change made",
+            )
+        return None
 
     def duplicate_result(self, holder: LockRecord) -> dict[str, Any] | None:
         """A repeated invocation with the run id of a live or finished run starts nothing; None to resume it."""
