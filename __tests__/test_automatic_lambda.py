@@ -244,7 +244,12 @@ def test_scheduled_re_evaluation_during_a_live_run_is_quick_and_quiet(world, aws
         clock=clock,
         lease_seconds=900,
     ).acquire(
-        run_id="other", mode="failover", target_region=SECONDARY_REGION, reason="r", started_at=clock(), lag_seconds=None
+        run_id="other",
+        mode="failover",
+        target_region=SECONDARY_REGION,
+        reason="r",
+        started_at=clock(),
+        lag_seconds=None,
     )
 
     result = invoke(world, aws, clock, event("failover", **RECHECK), PROBE_ALARM_NAME=PROBE_ALARM)

@@ -60,9 +60,9 @@ def detection_seconds(s: Settings) -> int:
     Automatic: the probe publishes a datapoint every probe_interval_seconds (high resolution below 60 s; the
     trigger alarm's period is the same) and the alarm needs health_check_failure_threshold failing datapoints;
     the first failing probe can come up to one interval after the outage starts; if Route53's checkers (the
-    second signal) fail later than that, the wait until they do plus one re-evaluation period. Manual: Route53 checkers fail
-    (request interval x failure threshold), then the HealthCheckStatus alarm that pages a person evaluates
-    (ROUTE53_METRIC_PERIOD_SECONDS x alarm_evaluation_periods).
+    second signal) fail later than that, the wait until they do plus one re-evaluation period. Manual: Route53
+    checkers fail (request interval x failure threshold), then the HealthCheckStatus alarm that pages a person
+    evaluates (ROUTE53_METRIC_PERIOD_SECONDS x alarm_evaluation_periods).
     """
     if s.failover_automatic:
         probe = s.probe_interval_seconds * (s.health_check_failure_threshold + 1)
