@@ -74,6 +74,60 @@ def test_refused_switchover_never_reduces_the_serving_region_and_restores_the_ta
     assert world.lock_item(SECONDARY_REGION)["state"]["S"] == "failed"
 
 
+def _asg_with_pending_instances(desired: int, in_service: int) -> dict:
+    """A DescribeAutoScalingGroups answer: ``desired`` instances, only ``in_service`` of them InService."""
+    states = ["InService"] * in_service + ["Pending"] * (desired - in_service)
+    return {
+        "AutoScalingGroups": [
+            {
+                "AutoScalingGroupName": ASG_NAMES[SECONDARY_REGION],
+                "MinSize": FULL_CAPACITY["min"],
+                "MaxSize": FULL_CAPACITY["max"],
+                "DesiredCapacity": desired,
+                "DefaultCooldown": 300,
+                "AvailabilityZones": [f"{SECONDARY_REGION}a"],
+                "HealthCheckType": "EC2",
+                "CreatedTime": "2026-01-01T00:00:00Z",
+                "Instances": [
+                    {
+                        "InstanceId": f"i-0000000000000000{index}",
+                        "AvailabilityZone": f"{SECONDARY_REGION}a",
+                        "LifecycleState": state,
+                        "HealthStatus": "Healthy",
+                        "ProtectedFromScaleIn": False,
+                    }
+                    for index, state in enumerate(states)
+                ],
+            }
+        ]
+    }
+
+
+def test_switchover_waits_for_the_target_to_serve_and_refuses_when_it_does_not(world, aws, clock):
+    """UpdateAutoScalingGroup returns before instances launch, and a launch can then fail (insufficient instance
+    capacity, a broken launch template; the group's scaling activities say so, Auto Scaling User Guide). Here the
+    target's new instances stay Pending (DescribeAutoScalingGroups Instances[].LifecycleState). A planned
+    switchover must not move the writer and the traffic to a target that does not serve: SwitchoverGlobalCluster
+    is never called (the Stubber has none queued), and the target goes back to warm standby."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("switchover").describe_global()
+    pending = _asg_with_pending_instances(FULL_CAPACITY["desired"], 1)
+    # preflight, scale_target's read before and after its update go to moto; then the waits see Pending.
+    aws.answer("autoscaling", SECONDARY_REGION, "DescribeAutoScalingGroups", None, None, None, *[pending] * 40)
+
+    result = invoke(world, aws, clock, event("switchover"))
+
+    assert result["status"] == "failed", result["message"]
+    assert step(result, "scale_target")["status"] == "ok"
+    assert step(result, "wait_for_target_capacity")["status"] == "failed"
+    assert "1 of the 4" in step(result, "wait_for_target_capacity")["detail"]
+    assert "SwitchoverGlobalCluster" not in aws.operations("rds")
+    script.assert_all_used()
+    assert step(result, "restore_capacity")["status"] == "ok"
+    aws.close()  # the remaining scripted answers no longer apply: read moto's state
+    assert world.capacity(PRIMARY_REGION) == FULL_CAPACITY
+    assert world.capacity(SECONDARY_REGION) == WARM_CAPACITY
+
+
 def test_refused_failover_restores_both_regions(world, aws, clock):
     """An unplanned failover may reduce the old primary first, but when RDS refuses the promotion
     (InvalidDBClusterStateFault, a documented error of FailoverGlobalCluster) both ASGs go back."""

@@ -110,7 +110,7 @@ class SimulatedAws:
         self.latency_seconds = latency_seconds
         self.calls: list[tuple[str, str, str]] = []
         self.faults: dict[tuple[str, str, str], list[BaseException | None]] = {}
-        self.answers: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        self.answers: dict[tuple[str, str, str], list[dict[str, Any] | None]] = {}
         self.stubbers: dict[str, Stubber] = {}
         self.timeouts: dict[tuple[str, str], float | None] = {}
         self.timeout_log: list[tuple[str, str, float | None]] = []
@@ -155,8 +155,9 @@ class SimulatedAws:
         """Make the next calls of ``operation`` raise ``errors`` in order (None: that call succeeds)."""
         self.faults.setdefault((service, region, operation), []).extend(errors)
 
-    def answer(self, service: str, region: str, operation: str, *responses: dict[str, Any]) -> None:
-        """Make the next calls of ``operation`` return ``responses`` (parsed, as botocore would) instead of moto's."""
+    def answer(self, service: str, region: str, operation: str, *responses: dict[str, Any] | None) -> None:
+        """Make the next calls of ``operation`` return ``responses`` (parsed, as botocore would) instead of moto's
+        (None: that call goes to moto, a later one is answered)."""
         self.answers.setdefault((service, region, operation), []).extend(responses)
 
     def changing_calls(self) -> list[tuple[str, str, str]]:
@@ -207,7 +208,8 @@ class SimulatedAws:
             queued = self.answers.get((service, region, model.name))
             if not queued:
                 return None
-            return (AWSResponse(None, 200, {}, None), queued.pop(0))
+            response = queued.pop(0)
+            return None if response is None else (AWSResponse(None, 200, {}, None), response)
 
         return answer
 

@@ -56,14 +56,25 @@ from dr_failover.steps import (
     standby_peer,
     switch_traffic,
     wait_for_promotion,
+    wait_for_target_capacity,
 )
 
 LOG = logging.getLogger(__name__)
 
 PLANS: dict[str, tuple[str, ...]] = {
-    "switchover": ("scale_target", "promote", "wait_for_promotion", "switch_traffic", "standby_peer"),
+    "switchover": (
+        "scale_target",
+        "wait_for_target_capacity",
+        "promote",
+        "wait_for_promotion",
+        "switch_traffic",
+        "standby_peer",
+    ),
     "failover": ("scale_target", "standby_peer", "promote", "wait_for_promotion", "switch_traffic"),
 }
+# A switchover waits at most this long (and never past the Lambda's budget) for the target's instances to be
+# InService before SwitchoverGlobalCluster; instances launched from a warm AMI pass their checks well within it.
+TARGET_CAPACITY_WAIT_SECONDS = 300.0
 # Seconds kept free at the end of the Lambda's time for traffic switch, notification and release.
 BUDGET_RESERVE_SECONDS = 60.0
 # No step's AWS call may still be running this close to the Lambda's end (the release must fit after it) ...
@@ -467,6 +478,8 @@ class _Run:
             f"{config.standby_min}/{config.standby_desired} (best effort, {config.fence_timeout_seconds} s at most)",
             "promote": f"would call {method}({', '.join(f'{k}={v!r}' for k, v in params.items())}) unless live "
             "state shows it done or under way",
+            "wait_for_target_capacity": f"would wait up to {TARGET_CAPACITY_WAIT_SECONDS:g} s for every desired "
+            f"instance of {config.target_asg_name} to be InService, else refuse before the switchover",
             "wait_for_promotion": f"would poll every {config.poll_interval_seconds} s for up to "
             f"{config.promotion_timeout_seconds} s",
             "switch_traffic": f"would write the switch item and {switch} in {config.traffic_switch_region}",
@@ -539,6 +552,7 @@ class _Run:
             "promote": lambda: promote(self.ctx),
             "wait_for_promotion": lambda: wait_for_promotion(self.ctx, deadline=self.promotion_deadline()),
             "switch_traffic": lambda: switch_traffic(self.ctx),
+            "wait_for_target_capacity": lambda: wait_for_target_capacity(self.ctx, deadline=self.capacity_deadline()),
         }
         try:
             event = f"resumed (from run {self.resumed.run_id})" if self.resumed else "started"
@@ -666,6 +680,11 @@ class _Run:
         self.release_lease.release(self.run_id, outcome)
         self.released = True
         return f"lock released, run marked {outcome}"
+
+    def capacity_deadline(self) -> float:
+        """Now + TARGET_CAPACITY_WAIT_SECONDS, capped by the Lambda's remaining time less a reserve."""
+        deadline = self.clock() + TARGET_CAPACITY_WAIT_SECONDS
+        return deadline if self.budget_deadline is None else min(deadline, self.budget_deadline)
 
     def promotion_deadline(self) -> float:
         """Now + PROMOTION_TIMEOUT_SECONDS, capped by the Lambda's remaining time less a reserve."""

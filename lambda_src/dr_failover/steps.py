@@ -16,6 +16,7 @@ import dr_contract as contract
 from botocore.exceptions import ClientError
 
 from dr_failover.aws import error_code, is_ambiguous
+from dr_failover.capacity import capacity_reached, required_in_service
 from dr_failover.clients import RunClients
 from dr_failover.config import Config
 from dr_failover.events import FailoverRequest
@@ -108,6 +109,39 @@ def scale_target(ctx: RunContext) -> str:
     if after.min < wanted.min or after.desired < wanted.desired:
         raise RuntimeError(f"{config.target_asg_name} reads {after} after the update to {wanted}")
     return f"{config.target_asg_name} min/desired/max {before} -> {after}"
+
+
+def wait_for_target_capacity(ctx: RunContext, *, deadline: float) -> str:
+    """Switchover only: wait until the target ASG's InService, Healthy instances reach its desired capacity.
+
+    UpdateAutoScalingGroup returns before any instance is launched; a launch can then fail (insufficient
+    instance capacity, a broken launch template) without the preflight seeing it. The serving region is
+    never left for a target that does not serve: if the capacity is not there by ``deadline`` the step
+    fails before SwitchoverGlobalCluster, and the run restores what it changed.
+    """
+    config = ctx.config
+    autoscaling = ctx.clients.target("autoscaling")
+    polls = 0
+    while True:
+        groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[config.target_asg_name])
+        group = groups["AutoScalingGroups"][0]
+        desired = int(group["DesiredCapacity"])
+        in_service = sum(
+            1
+            for instance in group.get("Instances", [])
+            if instance.get("LifecycleState") == "InService" and instance.get("HealthStatus") == "Healthy"
+        )
+        polls += 1
+        needed = required_in_service(desired, mode="switchover", min_success_percent=config.min_success_percent)
+        if capacity_reached(in_service, desired, mode="switchover", min_success_percent=config.min_success_percent):
+            return f"{config.target_asg_name}: {in_service}/{desired} instances InService after {polls} poll(s)"
+        if ctx.clock() + config.poll_interval_seconds > deadline:
+            raise RuntimeError(
+                f"switchover refused: {config.target_asg_name} has {in_service} of the {needed} InService, "
+                f"Healthy instances a switchover needs after {polls} poll(s); SwitchoverGlobalCluster was not "
+                "called (check the group's scaling activities: capacity, launch template)"
+            )
+        ctx.sleep(config.poll_interval_seconds)
 
 
 def standby_peer(ctx: RunContext) -> str:
