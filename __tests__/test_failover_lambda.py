@@ -707,3 +707,17 @@ def test_boto_clients_honour_the_standard_endpoint_variables(monkeypatch):
 
     assert clients("autoscaling", SECONDARY_REGION, timeout_seconds=5).meta.endpoint_url == "http://127.0.0.1:5000"
     assert clients("rds", SECONDARY_REGION).meta.endpoint_url == "http://127.0.0.1:5001"
+
+
+@pytest.mark.parametrize("budget", [1, 5, 10, 20, 60])
+def test_one_attempt_cannot_outlast_the_time_it_was_given(budget):
+    """botocore's Config reference: ``connect_timeout`` is the time to make a connection and
+    ``read_timeout`` the time to wait for the answer once connected; they apply one after the other, so an
+    attempt can last up to their sum. An attempt bounded by the run's remaining time must therefore split
+    that time between them, not give each the whole of it (which let a fence attempt take twice its budget)."""
+    from dr_failover.aws import BotoClients
+
+    config = BotoClients(boto3.session.Session())("rds", SECONDARY_REGION, timeout_seconds=budget).meta.config
+
+    assert config.connect_timeout + config.read_timeout <= budget
+    assert config.connect_timeout > 0 and config.read_timeout >= budget / 2

@@ -72,6 +72,8 @@ NON_IDEMPOTENT_OPERATIONS = frozenset({"FailoverGlobalCluster", "SwitchoverGloba
 READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Simulate")
 
 DEFAULT_CALL_TIMEOUT_SECONDS = 60
+# A TCP/TLS connect to a healthy regional endpoint takes well under a second; more than this is an outage.
+CONNECT_TIMEOUT_CAP_SECONDS = 5.0
 # Per-attempt connect/read timeouts are rounded down to one of these, so a handful of clients are cached.
 TIMEOUT_STEPS_SECONDS = (1, 2, 5, 10, 20, 30, 60)
 
@@ -99,11 +101,11 @@ class BotoClients:
         """Return a cached client with ``timeout_seconds`` connect/read timeouts (default 60 s)."""
         key = (service, region, timeout_seconds)
         if key not in self._clients:
-            timeout = timeout_seconds or DEFAULT_CALL_TIMEOUT_SECONDS
+            connect_timeout, read_timeout = split_timeout(timeout_seconds or DEFAULT_CALL_TIMEOUT_SECONDS)
             config = BotoConfig(
                 region_name=region,
-                connect_timeout=timeout,
-                read_timeout=timeout,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
                 retries={"mode": "standard", "total_max_attempts": 1},
             )
             self._clients[key] = self._session.client(service, region_name=region, config=config)
@@ -146,6 +148,16 @@ def is_server_fault(error: BaseException) -> bool:
 def is_ambiguous(error: BaseException) -> bool:
     """True when a changing call may or may not have been executed (server fault or network error)."""
     return is_server_fault(error) or isinstance(error, TRANSIENT_NETWORK_ERRORS)
+
+
+def split_timeout(seconds: float) -> tuple[float, float]:
+    """Connect and read timeouts whose sum is ``seconds``: botocore applies them one after the other.
+
+    Connecting can take up to connect_timeout and the answer up to read_timeout more, so an attempt given
+    both as ``seconds`` could last twice its budget. Connecting gets at most CONNECT_TIMEOUT_CAP_SECONDS.
+    """
+    connect = min(CONNECT_TIMEOUT_CAP_SECONDS, seconds / 2)
+    return connect, seconds - connect
 
 
 def timeout_step(seconds: float) -> int:
