@@ -160,10 +160,11 @@ def test_settings_are_immutable() -> None:
     assert isinstance(settings, Settings)
 
 
-def test_bad_setting_exits_nonzero_without_partial_output(tmp_path: Path) -> None:
+def run_main(tmp_path: Path, settings: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Run ``main.py`` as a user would, with only ``settings`` as DR_* variables; the result and its outdir."""
     outdir = tmp_path / "cdktf.out"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DR_")}
-    env.update({"DR_ENVIRONMENT": "staging", "CDKTF_OUTDIR": str(outdir), "PYTHONPATH": str(ROOT / "constructs")})
+    env = {key: value for key, value in os.environ.items() if not key.upper().startswith("DR_")}
+    env.update({**settings, "CDKTF_OUTDIR": str(outdir), "PYTHONPATH": str(ROOT / "constructs")})
     result = subprocess.run(
         [sys.executable, str(ROOT / "main.py")],
         cwd=tmp_path,
@@ -173,6 +174,11 @@ def test_bad_setting_exits_nonzero_without_partial_output(tmp_path: Path) -> Non
         timeout=120,
         check=False,
     )
+    return result, outdir
+
+
+def test_bad_setting_exits_nonzero_without_partial_output(tmp_path: Path) -> None:
+    result, outdir = run_main(tmp_path, {"DR_ENVIRONMENT": "staging"})
     assert result.returncode == 2
     assert result.stderr.count("error:") == 1
     assert "setting environment must be one of dev, prod, got 'staging'" in result.stderr
@@ -311,25 +317,9 @@ def test_lowercase_variables_are_refused_naming_the_upper_case_one() -> None:
 
 
 def test_several_bad_settings_exit_2_naming_each_without_output(tmp_path: Path) -> None:
-    outdir = tmp_path / "cdktf.out"
-    env = {key: value for key, value in os.environ.items() if not key.upper().startswith("DR_")}
-    env.update(
-        {
-            "DR_STATE_BUCKET": "My_State_Bucket",
-            "DR_PROJECT_NAME": "internal-app",
-            "DR_DB_MASTER_USERNAME": "rdsadmin",
-            "CDKTF_OUTDIR": str(outdir),
-            "PYTHONPATH": str(ROOT / "constructs"),
-        }
-    )
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "main.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result, outdir = run_main(
+        tmp_path,
+        {"DR_STATE_BUCKET": "My_State_Bucket", "DR_PROJECT_NAME": "internal-app", "DR_DB_MASTER_USERNAME": "rdsadmin"},
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: 3 settings problems:")
@@ -519,24 +509,7 @@ def test_rejects_negative_response_time_threshold() -> None:
 
 def test_nan_setting_exits_2_without_traceback_or_output(tmp_path: Path) -> None:
     """JSON cannot carry NaN: before the rule, synth died inside jsii with a Node SyntaxError and exit 1."""
-    outdir = tmp_path / "cdktf.out"
-    env = {key: value for key, value in os.environ.items() if not key.upper().startswith("DR_")}
-    env.update(
-        {
-            "DR_ALB_RESPONSE_TIME_ALARM_SECONDS": "nan",
-            "CDKTF_OUTDIR": str(outdir),
-            "PYTHONPATH": str(ROOT / "constructs"),
-        }
-    )
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "main.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result, _ = run_main(tmp_path, {"DR_ALB_RESPONSE_TIME_ALARM_SECONDS": "nan"})
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "setting alb_response_time_alarm_seconds must be a finite number, got 'nan'" in result.stderr
