@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,19 @@ PROD_OVERRIDES: dict[str, Any] = {
     # No random provider, so `terraform validate` runs offline on this stack (hashicorp/aws only).
     "db_password_source": "variable",
 }
+
+
+# cdktf's Testing.app() without an outdir makes a new /tmp/cdktf.outdir.* on every call and never removes it
+# (node_modules/cdktf/lib/testing/index.js): a test run left about a hundred. Testing.synth writes nothing there,
+# so every testing app of the session shares this one directory, removed when the session's interpreter exits.
+_TESTING_OUTDIR = tempfile.TemporaryDirectory(prefix="dr-testing-app.")
+
+
+def testing_app() -> Any:
+    """A cdktf testing app (``Testing.app()``) whose outdir is removed at the end of the session."""
+    from cdktf import Testing
+
+    return Testing.app(outdir=_TESTING_OUTDIR.name)
 
 
 @dataclass
@@ -94,7 +108,7 @@ def _synth(overrides: dict[str, Any]) -> dict[str, Synthesized]:
     from dr_stack.stacks import DrStack
 
     settings = load_settings(overrides, environ={})
-    app = Testing.app()
+    app = testing_app()
     return {
         "dr": Synthesized(Testing.synth(DrStack(app, "dr", settings=settings))),
         "bootstrap": Synthesized(Testing.synth(BootstrapStack(app, "bootstrap", settings=settings))),
