@@ -140,7 +140,7 @@ MAXIMAL: dict[str, Any] = {
     "failover_automatic": True,
     "failover_decision_allowance_seconds": 0,
     "db_engine": "aurora-postgresql",
-    "primary_db_instance_count": 16,
+    "primary_db_instance_count": 15,
     "secondary_db_instance_count": 16,
     "db_password_source": "variable",
 }

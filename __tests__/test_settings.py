@@ -477,21 +477,60 @@ def test_accepts_adjacent_and_midnight_crossing_windows() -> None:
 
 @pytest.mark.parametrize(
     "instance_class",
-    ["db.r6g.medium", "db.r5b.large", "db.r5d.large", "db.x1e.xlarge", "db.r5.banana", "db.r6gd.large", "db.r4.large"],
+    [
+        "db.r6g.medium",  # no medium, small or metal memory-optimized Aurora classes
+        "db.r7g.metal",
+        "db.r5b.large",  # RDS-only families (RDS for MySQL/Oracle), absent from Aurora's table
+        "db.r5d.large",
+        "db.x1e.xlarge",
+        "db.x2iedn.xlarge",
+        "db.r5.banana",
+        "db.r4.large",  # not in Aurora MySQL 3; global databases recommend db.r5 or higher
+        "db.t4g.medium",  # burstable: not memory-optimized
+        "db.m6g.large",  # general-purpose
+        "db.r6g",
+    ],
 )
-def test_rejects_instance_classes_aurora_does_not_have(instance_class: str) -> None:
-    """Aurora's classes by family and size: Concepts.DBInstanceClass.SupportAurora.html (no medium sizes, no
-    db.r5b/r5d/x1e, Optimized Reads classes from xlarge); global databases need db.r5 or newer."""
+def test_rejects_instance_classes_aurora_global_databases_cannot_use(instance_class: str) -> None:
+    """Aurora's memory-optimized classes (Concepts.DBInstanceClass.SupportAurora.html); an Aurora global database
+    requires memory-optimized classes (aurora-global-database.configuration.requirements.html)."""
     with pytest.raises(SettingsError, match=rf"setting db_instance_class must be .*got '{re.escape(instance_class)}'"):
         load_settings({"environment": "prod", "db_instance_class": instance_class}, environ={})
 
 
 @pytest.mark.parametrize(
     "instance_class",
-    ["db.r5.large", "db.r6i.32xlarge", "db.r7g.large", "db.r8g.48xlarge", "db.x2g.large", "db.r6id.xlarge"],
+    [
+        "db.serverless",
+        "db.r5.large",
+        "db.r5.24xlarge",
+        "db.r6g.16xlarge",
+        "db.r6gd.xlarge",
+        "db.r6i.32xlarge",
+        "db.r6id.32xlarge",
+        "db.r7g.large",
+        "db.r7i.48xlarge",
+        "db.r8g.48xlarge",
+        "db.r8gd.large",  # was refused (Optimized Reads "from xlarge"), though RDS lists db.r8gd.large
+        "db.r8gd.48xlarge",
+        "db.x2g.12xlarge",  # listed for Aurora MySQL and PostgreSQL in Aurora's table
+        "db.x2g.16xlarge",
+    ],
 )
-def test_accepts_instance_classes_aurora_has(instance_class: str) -> None:
-    assert load_settings({"environment": "prod", "db_instance_class": instance_class}, environ={})
+def test_accepts_every_class_of_the_documented_families(instance_class: str) -> None:
+    """Families from Aurora's "Supported DB engines for DB instance classes" table (db.serverless, x2g, r8gd, r8g,
+    r7i, r7g, r6id, r6i, r6gd, r6g, r5); sizes differ by engine version and region and AWS adds them, so every
+    large/xlarge/<n>xlarge size of a listed family is accepted and RDS has the last word on a size."""
+    settings = load_settings({"environment": "prod", "db_instance_class": instance_class}, environ={})
+    assert settings.db_instance_class == instance_class
+
+
+def test_primary_cluster_is_limited_to_fifteen_instances() -> None:
+    """A global database's primary cluster has one writer and at most 15 - s Aurora Replicas (s secondary regions,
+    here 1); a secondary cluster up to 16 (aurora-global-database.configuration.requirements.html)."""
+    assert load_settings({"primary_db_instance_count": 15, "secondary_db_instance_count": 16}, environ={})
+    with pytest.raises(SettingsError, match=r"primary_db_instance_count must be an integer from 2 to 15, got 16"):
+        load_settings({"primary_db_instance_count": 16}, environ={})
 
 
 @pytest.mark.parametrize("raw", ["nan", "inf", "-inf", "NaN"])

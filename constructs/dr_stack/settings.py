@@ -25,18 +25,25 @@ from dr_stack import names
 
 ENV_PREFIX = "DR_"
 
-# Regions an Aurora global database can span (commercial partition).
-AWS_REGIONS = frozenset(
+# Regions of the commercial partition (`aws`) in which RDS has an endpoint, as botocore's endpoints.json lists them
+# (botocore 1.43.11, the pinned version: botocore is a dev dependency, so synth keeps this copy and
+# __tests__/test_regions.py checks it against the data file), less the regions the Aurora User Guide marks "Not
+# available" for Aurora global databases ("Supported Regions and DB engines for Aurora global databases",
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.GlobalDatabase.html).
+PARTITION_REGIONS = frozenset(
     {
-        "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-        "ca-central-1", "ca-west-1", "sa-east-1",
-        "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2",
-        "eu-north-1", "eu-south-1", "eu-south-2",
-        "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",
-        "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-south-1", "ap-south-2",
-        "ap-east-1", "me-south-1", "me-central-1", "il-central-1", "af-south-1",
+        "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+        "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+        "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2",
+        "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1",
+        "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1",
+        "us-west-2",
     }
 )  # fmt: skip
+# Asia Pacific (Taipei), (New Zealand) and (Thailand): "Not available" in the global-database table.
+NO_GLOBAL_DATABASE_REGIONS = frozenset({"ap-east-2", "ap-southeast-6", "ap-southeast-7"})
+# Regions an Aurora global database can span: the DR regions, and where the state bucket may live.
+AWS_REGIONS = PARTITION_REGIONS - NO_GLOBAL_DATABASE_REGIONS
 
 ENVIRONMENTS = ("dev", "prod")
 DB_ENGINES = ("aurora-mysql", "aurora-postgresql")
@@ -172,37 +179,34 @@ def _cidr(value: str) -> str | None:
 # is_private also admits loopback, link-local, 0.0.0.0/8, 198.18.0.0/15 and 240.0.0.0/4, unusable for a VPC.
 _RFC1918 = tuple(ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
-# DB instance classes Aurora MySQL 3 and Aurora PostgreSQL support, by family, and the sizes each family has
-# ("Supported DB engines for DB instance classes",
-# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.DBInstanceClass.SupportAurora.html).
-# Global databases need db.r5 or newer memory-optimized classes (or Serverless v2): no db.t*, no db.r4
-# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-getting-started.html).
-_SIZES_TO_16X = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
-AURORA_INSTANCE_CLASSES: dict[str, tuple[str, ...]] = {
-    "db.r5": (*_SIZES_TO_16X, "24xlarge"),
-    "db.r6g": _SIZES_TO_16X,
-    "db.r6gd": _SIZES_TO_16X[1:],
-    "db.r6i": (*_SIZES_TO_16X, "24xlarge", "32xlarge"),
-    "db.r6id": (*_SIZES_TO_16X[1:], "24xlarge", "32xlarge"),
-    "db.r7g": _SIZES_TO_16X,
-    "db.r7i": (*_SIZES_TO_16X, "24xlarge", "48xlarge"),
-    "db.r8g": (*_SIZES_TO_16X, "24xlarge", "48xlarge"),
-    "db.r8gd": (*_SIZES_TO_16X[1:], "24xlarge", "48xlarge"),
-    "db.x2g": _SIZES_TO_16X,
-}
+# DB instance class families Aurora MySQL 3 and Aurora PostgreSQL support that are memory-optimized, as the Aurora
+# User Guide lists them ("Supported DB engines for DB instance classes",
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.DBInstanceClass.SupportAurora.html). An Aurora
+# global database "requires DB instance classes that are optimized for memory-intensive applications" (db.r5 or
+# higher recommended; https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html),
+# so the burstable db.t* classes are refused. Which sizes a family has differs by engine version and region and
+# changes as AWS adds them (RDS answers it per region: describe-orderable-db-instance-options), so sizes are
+# checked by their form only (large, xlarge, <n>xlarge: Aurora has no medium, small or metal memory-optimized
+# classes); a size the family lacks is left to RDS rather than refusing one AWS has added.
+AURORA_MEMORY_OPTIMIZED_FAMILIES = (
+    "db.r5", "db.r6g", "db.r6gd", "db.r6i", "db.r6id", "db.r7g", "db.r7i", "db.r8g", "db.r8gd", "db.x2g",
+)  # fmt: skip
+_AURORA_SIZE = re.compile(r"large|xlarge|[1-9]\d?xlarge")
 
 
 def _instance_class(value: str) -> str | None:
     if value == "db.serverless":
         return None
     family, _, size = value.rpartition(".")
-    if size in AURORA_INSTANCE_CLASSES.get(family, ()):
+    if family in AURORA_MEMORY_OPTIMIZED_FAMILIES and _AURORA_SIZE.fullmatch(size):
         return None
-    families = ", ".join(f"{name} ({sizes[0]}-{sizes[-1]})" for name, sizes in AURORA_INSTANCE_CLASSES.items())
-    if family in AURORA_INSTANCE_CLASSES:
-        return f"a size {family} has in Aurora ({', '.join(AURORA_INSTANCE_CLASSES[family])})"
+    if family in AURORA_MEMORY_OPTIMIZED_FAMILIES:
+        return f"a {family} size Aurora has: large, xlarge or <n>xlarge (no medium, small or metal sizes)"
     burstable = "; burstable db.t* classes are rejected by AWS for global databases" if value.startswith("db.t") else ""
-    return f"db.serverless or a memory-optimized class Aurora global databases support: {families}{burstable}"
+    return (
+        "db.serverless or a memory-optimized class Aurora global databases support: "
+        f"{', '.join(AURORA_MEMORY_OPTIMIZED_FAMILIES)} with a size such as large or 2xlarge{burstable}"
+    )
 
 
 # EC2 instance type names are <family>.<size>; the family is a series, a generation and attribute letters, with an
@@ -459,14 +463,17 @@ class Settings:
         1.0, "Serverless v2 minimum ACUs (>= 0.5: global databases cannot pause).", _float_range(0.5, 256)
     )
     db_serverless_max_capacity: float = DATABASE(8.0, "Serverless v2 maximum ACUs.", _float_range(1, 256))
+    # A global database's primary cluster has one writer and at most 15 - s readers, s the number of secondary
+    # regions (here 1); a secondary cluster has at most 16 readers ("Configuration requirements of an Amazon
+    # Aurora global database", AuroraUserGuide/aurora-global-database.configuration.requirements.html).
     primary_db_instance_count: int = DATABASE(
         2,
-        "Primary cluster instances: a writer and readers in different AZs (>= 2).",
-        _int_range(2, 16),
+        "Primary cluster instances: a writer and readers in different AZs (2 to 15).",
+        _int_range(2, 15),
         prod=2,
     )
     secondary_db_instance_count: int = DATABASE(
-        1, "Secondary cluster instances (>= 1; promoted on failover).", _int_range(1, 16), prod=2
+        1, "Secondary cluster instances (1 to 16; promoted on failover).", _int_range(1, 16), prod=2
     )
     db_name: str = DATABASE(
         "appdb",
@@ -570,7 +577,8 @@ class Settings:
     alb_response_time_alarm_seconds: float = APP(
         1.0, "Target response time that raises the latency alarm (0 < seconds <= 3600).", _positive_seconds
     )
-    waf_rate_limit: int = APP(2000, "Requests per 5 minutes per IP before WAF blocks.", _int_range(100, 2_000_000_000))
+    # RateBasedStatement Limit: 10 to 2,000,000,000 (botocore wafv2 model; API_RateBasedStatement).
+    waf_rate_limit: int = APP(2000, "Requests per 5 minutes per IP before WAF blocks.", _int_range(10, 2_000_000_000))
     # ----- DNS -----
     domain_name: str = DNS(
         "",
