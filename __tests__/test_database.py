@@ -17,8 +17,8 @@ ROLES = ("primary", "secondary")
 
 @pytest.fixture(scope="module")
 def postgres() -> Synthesized:
-    """aurora-postgresql pinned to an older major version (15.8) on provisioned instances, with a client allowed
-    in and an IAM connect grant."""
+    """aurora-postgresql pinned to an older major version (15.8) on provisioned instances, Enhanced Monitoring off,
+    with a client allowed in and an IAM connect grant."""
     import json as json_module
 
     from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -30,6 +30,7 @@ def postgres() -> Synthesized:
             "db_engine_version": "15.8",
             "db_instance_class": "db.r6g.large",
             "db_password_source": "variable",
+            "db_monitoring_interval_seconds": 0,
         },
         environ={},
     )
@@ -264,6 +265,18 @@ def test_every_instance_has_enhanced_monitoring_and_performance_insights(dev: Sy
                 assert instance["performance_insights_enabled"] is True
                 assert instance["performance_insights_kms_key_id"] == synth.key_arn(role)
                 assert instance["performance_insights_retention_period"] == retention
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_monitoring_interval_zero_turns_enhanced_monitoring_off_without_a_role(
+    postgres: Synthesized, role: str
+) -> None:
+    """CreateDBInstance MonitoringInterval: "To disable collection of Enhanced Monitoring metrics, specify 0. If
+    MonitoringRoleArn is specified, then you must set MonitoringInterval to a value other than 0" (botocore rds
+    model); so interval 0 goes with no role."""
+    instances = _instances(postgres, role)
+    assert instances and all(instance["monitoring_interval"] == 0 for instance in instances)
+    assert all("monitoring_role_arn" not in instance for instance in instances)
 
 
 def test_instances_are_private_and_patched(dev: Synthesized) -> None:

@@ -77,8 +77,8 @@ AWS_NAME_RULES: dict[str, Callable[[str], bool]] = {
     "aws_lambda_function.function_name": lambda n: re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", n) is not None,
     # API_CreateLogGroup: 1-512 of [.\-_/#A-Za-z0-9].
     "aws_cloudwatch_log_group.name": lambda n: re.fullmatch(r"[.\-_/#A-Za-z0-9]{1,512}", n) is not None,
-    # API_PutMetricAlarm AlarmName: 1-255 (printable ASCII).
-    "aws_cloudwatch_metric_alarm.alarm_name": lambda n: re.fullmatch(r"[ -~]{1,255}", n) is not None,
+    # API_PutMetricAlarm AlarmName: 1-255 UTF-8 characters, no ASCII control characters.
+    "aws_cloudwatch_metric_alarm.alarm_name": lambda n: re.fullmatch(r"[^\x00-\x1f\x7f]{1,255}", n) is not None,
     # API_PutDashboard: A-Z, a-z, 0-9, '-', '_'; up to 255.
     "aws_cloudwatch_dashboard.dashboard_name": lambda n: re.fullmatch(r"[A-Za-z0-9_-]{1,255}", n) is not None,
     # API_CreateTopic: 1-256 alphanumerics, hyphens and underscores.
@@ -105,8 +105,8 @@ AWS_NAME_RULES: dict[str, Callable[[str], bool]] = {
     "aws_security_group.name": lambda n: _between(1, 255)(n) and not n.startswith("sg-"),
     # API_CreateLaunchTemplate: 3-128 of [a-zA-Z0-9\(\)\.\-/_].
     "aws_launch_template.name": lambda n: re.fullmatch(r"[a-zA-Z0-9().\-/_]{3,128}", n) is not None,
-    # API_CreateAutoScalingGroup / API_PutScalingPolicy: 1-255.
-    "aws_autoscaling_group.name": _between(1, 255),
+    # API_CreateAutoScalingGroup: 1-255 of ASCII 33 to 126, no colon; API_PutScalingPolicy: 1-255.
+    "aws_autoscaling_group.name": lambda n: re.fullmatch(r"[!-9;-~]{1,255}", n) is not None,
     "aws_autoscaling_policy.name": _between(1, 255),
 }
 
@@ -224,9 +224,20 @@ def test_names_rules_agree_with_the_documented_rules(maximal_names: list[tuple[s
     rng = random.Random(10)
     for kind, name in maximal_names:
         variants = [name, name.upper(), name + "-", "-" + name, name.replace("-", "--", 1), name + "_x", name + "." * 2]
+        variants += [name + ":x", name + " x"]
         variants += [name + "a" * rng.randint(1, 600), name[:1], "internal-" + name, "sg-" + name, "xn--" + name]
         for variant in variants:
             assert (not RULES[kind].problems(variant)) == AWS_NAME_RULES[kind](variant), (kind, variant)
+
+
+def test_name_characters_follow_the_api_reference() -> None:
+    """CreateAutoScalingGroup AutoScalingGroupName: "any ASCII character 33 to 126 ... You cannot use a colon";
+    PutMetricAlarm AlarmName: "only UTF-8 characters, and can't contain ASCII control characters"."""
+    from dr_stack.names import RULES
+
+    group, alarm = RULES["aws_autoscaling_group.name"], RULES["aws_cloudwatch_metric_alarm.alarm_name"]
+    assert not group.problems("app-1!~") and group.problems("app:1") and group.problems("app 1")
+    assert not alarm.problems("Réplication lag: primary") and alarm.problems("lag\tprimary")
 
 
 # ----- over-long names: deterministic, collision-free shortening (issue 10 item 3) -----
@@ -241,17 +252,17 @@ def test_two_suffixes_that_used_to_collide_now_get_different_names() -> None:
     assert old_cut(prefixes[0], "secondary") == old_cut(prefixes[1], "secondary")
     assert old_cut(prefixes[0], "secondary", "app") == old_cut(prefixes[1], "secondary", "app")
     for derive in (load_balancer_name, target_group_name):
-        first, second = (derive(prefix, "secondary") for prefix in prefixes)
+        first, second = (derive(f"{prefix}-secondary") for prefix in prefixes)
         assert first != second
         assert all(len(name) <= 32 and AWS_NAME_RULES["aws_lb.name"](name) for name in (first, second))
-        assert derive(prefixes[0], "secondary") == first  # deterministic
+        assert derive(f"{prefixes[0]}-secondary") == first  # deterministic
 
 
 def test_names_within_the_limit_are_unchanged() -> None:
     from dr_stack.names import load_balancer_name, shorten, target_group_name
 
-    assert load_balancer_name("drapp-dev", "primary") == "drapp-dev-primary"
-    assert target_group_name("drapp-prod", "secondary") == "drapp-prod-secondary-app"
+    assert load_balancer_name("drapp-dev-primary") == "drapp-dev-primary"
+    assert target_group_name("drapp-prod-secondary") == "drapp-prod-secondary-app"
     assert shorten("x" * 32, 32) == "x" * 32
     assert shorten("x" * 33, 32) != "x" * 32 and len(shorten("x" * 33, 32)) == 32
 
@@ -358,3 +369,83 @@ def test_validation_accepts_exactly_the_lock_table_names_aws_accepts() -> None:
         assert _accepted({"state_lock_table": table}) == expected, table
         outcomes[expected] += 1
     assert min(outcomes.values()) > 50, outcomes
+
+
+# ----- length limits: each kind's limit is the API's (botocore service model, the pinned version) -----
+# (service, operation input or shape, member) carrying each kind's name in the API call the provider makes.
+_API_NAME_FIELDS: dict[str, tuple[str, str, str]] = {
+    "aws_rds_global_cluster.global_cluster_identifier": (
+        "rds",
+        "CreateGlobalClusterMessage",
+        "GlobalClusterIdentifier",
+    ),
+    "aws_rds_cluster.cluster_identifier": ("rds", "CreateDBClusterMessage", "DBClusterIdentifier"),
+    "aws_rds_cluster.final_snapshot_identifier": ("rds", "DeleteDBClusterMessage", "FinalDBSnapshotIdentifier"),
+    "aws_rds_cluster_instance.identifier": ("rds", "CreateDBInstanceMessage", "DBInstanceIdentifier"),
+    "aws_db_parameter_group.name": ("rds", "CreateDBParameterGroupMessage", "DBParameterGroupName"),
+    "aws_db_subnet_group.name": ("rds", "CreateDBSubnetGroupMessage", "DBSubnetGroupName"),
+    "aws_lb.name": ("elbv2", "CreateLoadBalancerInput", "Name"),
+    "aws_lb_target_group.name": ("elbv2", "CreateTargetGroupInput", "Name"),
+    "aws_iam_role.name": ("iam", "CreateRoleRequest", "RoleName"),
+    "aws_iam_role_policy.name": ("iam", "PutRolePolicyRequest", "PolicyName"),
+    "aws_iam_instance_profile.name": ("iam", "CreateInstanceProfileRequest", "InstanceProfileName"),
+    "aws_lambda_function.function_name": ("lambda", "CreateFunctionRequest", "FunctionName"),
+    "aws_cloudwatch_log_group.name": ("logs", "CreateLogGroupRequest", "logGroupName"),
+    "aws_cloudwatch_metric_alarm.alarm_name": ("cloudwatch", "PutMetricAlarmInput", "AlarmName"),
+    "aws_cloudwatch_dashboard.dashboard_name": ("cloudwatch", "PutDashboardInput", "DashboardName"),
+    "aws_sns_topic.name": ("sns", "CreateTopicInput", "Name"),
+    "aws_sqs_queue.name": ("sqs", "CreateQueueRequest", "QueueName"),
+    "aws_kms_alias.name": ("kms", "CreateAliasRequest", "AliasName"),
+    "aws_backup_vault.name": ("backup", "CreateBackupVaultInput", "BackupVaultName"),
+    "aws_backup_plan.name": ("backup", "BackupPlanInput", "BackupPlanName"),
+    "aws_backup_selection.name": ("backup", "BackupSelection", "SelectionName"),
+    "aws_wafv2_web_acl.name": ("wafv2", "CreateWebACLRequest", "Name"),
+    "aws_cloudwatch_event_rule.name": ("events", "PutRuleRequest", "Name"),
+    "aws_secretsmanager_secret.name": ("secretsmanager", "CreateSecretRequest", "Name"),
+    "aws_security_group.name": ("ec2", "CreateSecurityGroupRequest", "GroupName"),
+    "aws_launch_template.name": ("ec2", "CreateLaunchTemplateRequest", "LaunchTemplateName"),
+    "aws_autoscaling_group.name": ("autoscaling", "CreateAutoScalingGroupType", "AutoScalingGroupName"),
+    "aws_autoscaling_policy.name": ("autoscaling", "PutScalingPolicyType", "PolicyName"),
+}
+# Limits that are not the API field's: the field also takes an ARN (its max is the ARN's), the limit is in the
+# service's naming rules rather than the API reference, or the provider leaves less room.
+_LIMITS_FROM_ELSEWHERE = {
+    # DynamoDB naming rules: table names 3-255 (TableName also takes a 1024-character ARN).
+    "aws_dynamodb_table.name": 255,
+    # S3 bucket naming rules: 3-63 (CreateBucket only links to them).
+    "aws_s3_bucket.bucket": 63,
+    # CreateDBClusterParameterGroup states no length; parameter group names are 1-255 (CreateDBParameterGroup).
+    "aws_rds_cluster_parameter_group.name": 255,
+    # CallerReference 64, less the provider's 37-character unique suffix (test_setting_ranges checks the provider).
+    "aws_route53_health_check.reference_name": 27,
+}
+
+
+def _api_max_length(service: str, shape_name: str, member: str) -> int:
+    """The member's maximum length: the model's `max`, a `{m,n}` pattern, or the number its documentation states
+    ("from 1 to 63", "up to 80", "limited to 64 characters" for a function name rather than its ARN)."""
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model(service).shape_for(shape_name).members[member]
+    text = re.sub(r"<[^>]+>", "", shape.documentation)
+    stated = re.search(r"name, it is limited to (\d+)", text)  # FunctionName: 140 is the ARN's limit
+    if stated:
+        return int(stated.group(1))
+    if "max" in shape.metadata:
+        return int(shape.metadata["max"])
+    pattern = re.search(r"\{\d+,(\d+)\}", shape.metadata.get("pattern", ""))
+    if pattern:
+        return int(pattern.group(1))
+    documented = re.search(r"(?:1 to|up to|no more than|maximum of|maximum length is|between 1 and) (\d+)", text, re.I)
+    assert documented, f"no length stated for {service} {shape_name}.{member}"
+    return int(documented.group(1))
+
+
+def test_every_name_length_limit_is_the_apis() -> None:
+    """Each names.RULES max_length equals the limit the API reference / botocore model states for that name (or,
+    for the kinds listed above, the naming-rules page or the provider), so no budget rests on memory."""
+    from dr_stack.names import RULES
+
+    assert set(_API_NAME_FIELDS) | set(_LIMITS_FROM_ELSEWHERE) == set(RULES)
+    limits = {kind: _api_max_length(*field) for kind, field in _API_NAME_FIELDS.items()} | _LIMITS_FROM_ELSEWHERE
+    assert {kind: rule.max_length for kind, rule in RULES.items()} == limits

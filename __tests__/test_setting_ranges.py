@@ -111,6 +111,59 @@ def test_health_check_intervals_are_route53s() -> None:
     assert [value for value in range(0, 40) if _accepted({"health_check_interval_seconds": value})] == [10, 30]
 
 
+def test_monitoring_intervals_are_the_documented_valid_values() -> None:
+    """CreateDBInstance MonitoringInterval documents "Valid Values: 0 | 1 | 5 | 10 | 15 | 30 | 60" (0 turns
+    Enhanced Monitoring off); synth accepts exactly those (0 was refused)."""
+    import re
+
+    text = _SESSION.get_service_model("rds").shape_for("CreateDBInstanceMessage").members["MonitoringInterval"]
+    listed = re.search(r"Valid Values: <code>([0-9 |]+)</code>", text.documentation)
+    assert listed
+    valid = [int(value) for value in listed.group(1).split("|")]
+    assert valid == [0, 1, 5, 10, 15, 30, 60]
+    assert [value for value in range(0, 121) if _accepted({"db_monitoring_interval_seconds": value})] == valid
+
+
+def test_performance_insights_retention_is_the_documented_values() -> None:
+    """PerformanceInsightsRetentionPeriod: 7, month * 31 for 1-23 months, or 731 (CreateDBInstance, botocore)."""
+    text = _SESSION.get_service_model("rds").shape_for("CreateDBInstanceMessage").members
+    documentation = text["PerformanceInsightsRetentionPeriod"].documentation
+    assert "<i>month</i> * 31, where <i>month</i> is a number of months from 1-23" in documentation
+    valid = [7, *(31 * month for month in range(1, 24)), 731]
+    accepted = [days for days in range(0, 800) if _accepted({"db_performance_insights_retention_days": days})]
+    assert accepted == valid
+
+
+@pytest.mark.parametrize(
+    ("setting", "service", "shape", "member", "stated", "extra"),
+    [
+        # "Must be a value from 1 to 35." (CreateDBCluster BackupRetentionPeriod)
+        ("db_backup_retention_days", "rds", "CreateDBClusterMessage", "BackupRetentionPeriod", "from 1 to 35", []),
+        # "The number of days from 7 to 30" (DeleteSecret); 0 is the provider's "delete without recovery".
+        (
+            "secret_recovery_window_days",
+            "secretsmanager",
+            "DeleteSecretRequest",
+            "RecoveryWindowInDays",
+            "from 7 to 30",
+            [0],
+        ),
+    ],
+)
+def test_day_ranges_are_the_documented_ones(
+    setting: str, service: str, shape: str, member: str, stated: str, extra: list[int]
+) -> None:
+    """Ranges the API states in its documentation rather than as min/max: synth accepts exactly them."""
+    import re
+
+    documentation = _SESSION.get_service_model(service).shape_for(shape).members[member].documentation
+    found = re.search(r"from (\d+) to (\d+)", documentation)
+    assert found and found.group(0) == stated
+    low, high = int(found.group(1)), int(found.group(2))
+    accepted = [days for days in range(0, 60) if _accepted({setting: days})]
+    assert accepted == sorted(extra + list(range(low, high + 1)))
+
+
 # ----- the provider's own checks (terraform validate, hashicorp/aws 5.100.0) -----
 def _stack(resources: dict[str, Any]) -> dict[str, Any]:
     return {

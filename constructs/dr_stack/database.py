@@ -343,7 +343,9 @@ class GlobalDatabase(Construct):
                 # Tier 0 for the first instance: it is the one promoted to writer first.
                 promotion_tier=0 if index == 0 else 1,
                 monitoring_interval=self._monitoring_interval_seconds,
-                monitoring_role_arn=self.monitoring_roles[role].arn,
+                # RDS refuses a monitoring role with interval 0 ("If MonitoringRoleArn is specified, then you must
+                # set MonitoringInterval to a value other than 0", CreateDBInstance).
+                monitoring_role_arn=self.monitoring_roles[role].arn if self._monitoring_interval_seconds else None,
                 performance_insights_enabled=True,
                 performance_insights_kms_key_id=self._keys[role].key_arn,
                 performance_insights_retention_period=self._performance_insights_retention_days,

@@ -47,14 +47,19 @@ def shorten(name: str, limit: int) -> str:
 
 
 # ----- derivations (the names the constructs create) -----
-def load_balancer_name(prefix: str, role: str) -> str:
-    """Application Load Balancer of a region (AWS limit 32 characters)."""
-    return shorten(f"{prefix}-{role}", ELB_NAME_LIMIT)
+def regional_name(prefix: str, role: str) -> str:
+    """Name of a region's resources, ``<prefix>-<role>``, from which the per-region names are made."""
+    return f"{prefix}-{role}"
 
 
-def target_group_name(prefix: str, role: str) -> str:
-    """Target group of a region's app instances (AWS limit 32 characters)."""
-    return shorten(f"{prefix}-{role}-app", ELB_NAME_LIMIT)
+def load_balancer_name(regional: str) -> str:
+    """Application Load Balancer of a region, from its ``regional_name`` (AWS limit 32 characters)."""
+    return shorten(regional, ELB_NAME_LIMIT)
+
+
+def target_group_name(regional: str) -> str:
+    """Target group of a region's app instances, from its ``regional_name`` (AWS limit 32 characters)."""
+    return shorten(f"{regional}-app", ELB_NAME_LIMIT)
 
 
 def global_cluster_identifier(prefix: str) -> str:
@@ -178,8 +183,8 @@ def derived_names(prefix: str, *, state_bucket: str = "", state_lock_table: str 
     for kind, templates in _PER_STACK.items():
         found += [(kind, t.format(p=prefix)) for t in templates]
     for role in ROLES:
-        found.append(("aws_lb.name", load_balancer_name(prefix, role)))
-        found.append(("aws_lb_target_group.name", target_group_name(prefix, role)))
+        found.append(("aws_lb.name", load_balancer_name(regional_name(prefix, role))))
+        found.append(("aws_lb_target_group.name", target_group_name(regional_name(prefix, role))))
         found += [("aws_rds_cluster_instance.identifier", f"{prefix}-{role}-{n}") for n in range(1, MAX_INSTANCES + 1)]
     bucket = state_bucket_name(prefix, state_bucket)
     found += [
@@ -381,10 +386,11 @@ RULES: dict[str, NameRule] = {
     ),
     "aws_cloudwatch_metric_alarm.alarm_name": NameRule(
         "CloudWatch alarm name",
+        # "The name must contain only UTF-8 characters, and can't contain ASCII control characters"
         f"{_AWS}/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html",
         max_length=255,
-        chars=r"\x20-\x7e",
-        chars_text="printable ASCII characters",
+        chars=r"^\x00-\x1f\x7f",
+        chars_text="characters other than ASCII control characters",
     ),
     "aws_cloudwatch_dashboard.dashboard_name": NameRule(
         "CloudWatch dashboard name",
@@ -486,10 +492,11 @@ RULES: dict[str, NameRule] = {
     ),
     "aws_autoscaling_group.name": NameRule(
         "Auto Scaling group name",
+        # "any ASCII character 33 to 126 ... You cannot use a colon (:) in the name."
         f"{_AWS}/autoscaling/ec2/APIReference/API_CreateAutoScalingGroup.html",
         max_length=255,
-        chars=r"\x20-\x7e",
-        chars_text="printable ASCII characters",
+        chars=r"\x21-\x39\x3b-\x7e",
+        chars_text="ASCII characters 33 to 126 other than ':'",
     ),
     "aws_autoscaling_policy.name": NameRule(
         "scaling policy name",

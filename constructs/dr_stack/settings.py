@@ -53,7 +53,8 @@ STATE_BACKENDS = ("s3", "cloud", "remote", "local")
 DB_PASSWORD_SOURCES = ("random", "variable")
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)  # fmt: skip
-MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
+# CreateDBInstance MonitoringInterval: "Valid Values: 0 | 1 | 5 | 10 | 15 | 30 | 60"; 0 turns Enhanced Monitoring off.
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 HEALTH_CHECK_INTERVALS = (10, 30)
 
 
@@ -515,7 +516,7 @@ class Settings:
     db_audit_log_export: bool = DATABASE(False, "Also export the audit log (aurora-mysql).", prod=True)
     db_write_forwarding: bool = DATABASE(False, "Global write forwarding on the secondary cluster.")
     db_monitoring_interval_seconds: int = DATABASE(
-        60, "Enhanced Monitoring interval (1, 5, 10, 15, 30, 60).", _one_of(MONITORING_INTERVALS)
+        60, "Enhanced Monitoring interval (1, 5, 10, 15, 30, 60; 0 turns it off).", _one_of(MONITORING_INTERVALS)
     )
     db_performance_insights_retention_days: int = DATABASE(
         7, "Performance Insights retention (7, multiples of 31, 731).", _pi_retention, prod=731
