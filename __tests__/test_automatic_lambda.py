@@ -136,6 +136,10 @@ def test_a_slow_route53_answer_does_not_use_up_the_rds_signals_time(world, aws, 
 
 
 def test_a_second_automatic_run_within_the_minimum_interval_starts_nothing(world, aws, clock):
+    """An alarm that flaps sends a new "CloudWatch Alarm State Change" event on every change to ALARM (EventBridge
+    User Guide, "Alarm events and EventBridge"). One arriving within AUTOMATIC_MIN_INTERVAL_SECONDS of the last
+    automatic run is refused before any write: no PutItem/UpdateItem on the state table (the lock item is the
+    first run's, untouched), no preflight call into either region, no notification."""
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
     aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", *[route53_observations(FAILING)] * 2)
     aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", *[HANG] * 6)
@@ -146,14 +150,43 @@ def test_a_second_automatic_run_within_the_minimum_interval_starts_nothing(world
 
     clock.advance(600)  # the alarm fires again ten minutes later (AUTOMATIC_MIN_INTERVAL_SECONDS: 3600)
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
-    script.preflight("failover")
+    lock_before = world.lock_item(SECONDARY_REGION)
+    world.notifications(SECONDARY_REGION)  # drain the first run's
+    calls_before = len(aws.calls)
     second = invoke(world, aws, clock, event("failover", **AUTOMATIC), run_id="auto-2")
 
     assert second["status"] == "refused"
     assert "AUTOMATIC_MIN_INTERVAL_SECONDS=3600" in second["message"]
+    assert "run (auto-1) started 600 s ago" in second["message"]
     script.assert_all_used()
     assert aws.operations("rds").count("FailoverGlobalCluster") == 1
-    assert world.lock_item(SECONDARY_REGION)["state"]["S"] == "failed"  # released, not held
+    assert aws.calls[calls_before:] == [("dynamodb", SECONDARY_REGION, "GetItem")]  # one read, no write
+    assert world.lock_item(SECONDARY_REGION) == lock_before  # the first run's journal, released, untouched
+    assert world.lock_item(SECONDARY_REGION)["state"]["S"] == "failed"
+    assert world.notifications(SECONDARY_REGION) == []
+
+
+def test_an_automatic_event_after_the_minimum_interval_is_not_refused_by_it(world, aws, clock):
+    """The interval gate counts from the last automatic start: one second past AUTOMATIC_MIN_INTERVAL_SECONDS the
+    alarm's event goes on to the two-signal confirmation (here it fails over)."""
+    LeaseLock(
+        shared_client("dynamodb", SECONDARY_REGION),
+        table_name=STATE_TABLE_NAME,
+        global_cluster_id=GLOBAL_CLUSTER_ID,
+        clock=clock,
+        lease_seconds=900,
+    ).claim_automatic("auto-0", min_interval_seconds=3600)
+    clock.advance(3601)
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(FAILING, FAILING, SUCCESS))
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", HANG, HANG, HANG)
+    aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", HANG, HANG, HANG)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC), run_id="auto-1")
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
 
 
 def test_automatic_trigger_is_only_for_failover(world, aws, clock):

@@ -164,9 +164,16 @@ class LeaseLock:
 
     def last_automatic_start(self) -> float | None:
         """When the last automatic run started (read only, strongly consistent in this replica); None: never."""
+        last = self.last_automatic_run()
+        return None if last is None else last[1]
+
+    def last_automatic_run(self) -> tuple[str, float] | None:
+        """(run id, start) of the last automatic run (read only, strongly consistent in this replica); None: never."""
         response = self._dynamodb.get_item(TableName=self._table, Key=self._automatic_key, ConsistentRead=True)
         item = response.get("Item")
-        return float(item["started_at"]["N"]) if item and "started_at" in item else None
+        if not item or "started_at" not in item:
+            return None
+        return item.get("run_id", {"S": ""})["S"], float(item["started_at"]["N"])
 
     def claim_automatic(self, run_id: str, *, min_interval_seconds: int) -> None:
         """Record an automatic run start unless one started within ``min_interval_seconds``: AutomaticTooSoon.

@@ -295,6 +295,10 @@ class _Run:
             quiet = self.recheck_gate()
             if quiet is not None:
                 return quiet
+        elif self.request.automatic:
+            too_soon = self.automatic_interval_gate()
+            if too_soon is not None:
+                return too_soon
         holder, lock_note = self.read_lock()
         if self.request.promotes and self.request.run_id and holder is not None and holder.run_id == self.run_id:
             duplicate = self.duplicate_result(holder)
@@ -371,6 +375,32 @@ class _Run:
                 f"AUTOMATIC_MIN_INTERVAL_SECONDS={config.automatic_min_interval_seconds}; no change made",
             )
         return None
+
+    def automatic_interval_gate(self) -> dict[str, Any] | None:
+        """The alarm's event within AUTOMATIC_MIN_INTERVAL_SECONDS of another automatic run: refused with reads only.
+
+        An alarm that flaps starts a new event on every change to ALARM; those arriving within the interval must
+        not write the lock (and release it) only to be refused by ``claim_automatic``. The same logical run (same
+        run id: Lambda keeps the request id when it delivers an asynchronous event again) is not refused here.
+        ``claim_automatic`` still decides atomically after the lock is held, for two events racing past this read.
+        """
+        try:
+            last = self.lock.last_automatic_run()
+        except Exception as error:  # noqa: BLE001 - the atomic claim after the lock still guards the interval
+            LOG.warning("cannot read the last automatic run (%s); the claim after the lock decides", error_code(error))
+            return None
+        if last is None:
+            return None
+        last_run_id, last_start = last
+        elapsed = self.clock() - last_start
+        if last_run_id == self.run_id or elapsed >= self.config.automatic_min_interval_seconds:
+            return None
+        return self.result(
+            "refused",
+            f"the last automatic run ({last_run_id}) started {elapsed:.0f} s ago, less than "
+            f"AUTOMATIC_MIN_INTERVAL_SECONDS={self.config.automatic_min_interval_seconds}; no change made (invoke by "
+            "hand to override)",
+        )
 
     def duplicate_result(self, holder: LockRecord) -> dict[str, Any] | None:
         """A repeated invocation with the run id of a live or finished run starts nothing; None to resume it."""
