@@ -165,6 +165,67 @@ def test_promotion_cancelled_by_rds_is_reissued_once_nothing_is_in_progress(worl
     assert switch_values(world) == [1.0]
 
 
+def test_failover_state_that_lingers_after_the_target_writes_does_not_hold_the_run(world, aws, clock):
+    """FailoverState is "empty unless a switchover or failover operation is scheduled or is in progress" (RDS API
+    Reference, FailoverState); FailoverGlobalCluster(AllowDataLoss) is the answer to a Regional disaster and the old
+    primary rejoins only when its Region is back (botocore rds documentation, FailoverGlobalCluster). The AWS
+    documentation does not say whether the operation stays "in progress" until then, so here it does: the target
+    is already the writer member (GlobalClusterMembers[].IsWriter) and its own cluster answers 'available'
+    (DescribeDBClusters in the target region), while the global cluster keeps Status 'failing-over' and a
+    FailoverState from the unreachable old primary. The run completes on that poll and moves traffic, far before
+    PROMOTION_TIMEOUT_SECONDS (600 s); the old code waited for FailoverState to clear and timed out."""
+    lingering = {"writer_region": SECONDARY_REGION, "status": "failing-over", "promoting_to": SECONDARY_REGION}
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)  # poll 1: still promoting
+    script.describe_global(**lingering).describe_cluster(SECONDARY_REGION, "available")  # poll 2: target writes
+    for _ in range(3):
+        aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", HANG)  # the old primary's region is down
+    started = clock()
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    detail = step(result, "wait_for_promotion")["detail"]
+    assert "after 2 poll(s)" in detail and "FailoverState 'failing-over'" in detail
+    assert switch_values(world) == [1.0]
+    assert clock() - started < 120  # one poll interval (15 s) and the fence (20 s), not the 600 s deadline
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+
+
+def test_a_writer_whose_cluster_is_not_yet_available_is_waited_for(world, aws, clock):
+    """The writer flag alone is not completion: while the target's own cluster is not 'available'
+    (DescribeDBClusters Status, e.g. 'failing-over') the run keeps polling, and the lingering FailoverState (a
+    promotion to this target) never makes it call FailoverGlobalCluster again."""
+    lingering = {"writer_region": SECONDARY_REGION, "status": "failing-over", "promoting_to": SECONDARY_REGION}
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    script.describe_global(**lingering).describe_cluster(SECONDARY_REGION, "failing-over")
+    script.describe_global(**lingering).describe_cluster(SECONDARY_REGION, "available")
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert "after 2 poll(s)" in step(result, "wait_for_promotion")["detail"]
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+
+
+def test_a_writer_while_a_promotion_to_another_cluster_is_in_progress_is_not_complete(world, aws, clock):
+    """A FailoverState towards another cluster (ToDbClusterArn is the old primary: someone switches back) means
+    this target is about to stop writing: not complete, whatever its own status, and the target's cluster is not
+    even read for it (the Stubber would refuse an unqueued DescribeDBClusters). The run times out and says so."""
+    away = {"writer_region": SECONDARY_REGION, "status": "switching-over", "promoting_to": PRIMARY_REGION}
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    for _ in range(41 + 1):  # PROMOTION_TIMEOUT_SECONDS 600 / POLL_INTERVAL_SECONDS 15 + the first poll; restore
+        script.describe_global(**away, promotion_status="switching-over")
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "failed", result["message"]
+    assert "not complete after 600 s" in result["message"]
+    script.assert_all_used()
+
+
 def test_lost_journal_write_after_the_promotion_call_is_finished_by_the_next_run(world, aws, clock):
     """A journal write (DynamoDB UpdateItem) can fail after the promotion call reached RDS. The next run must
     decide from live state (GlobalClusterMembers[].IsWriter, the switch item), not answer "already the writer:

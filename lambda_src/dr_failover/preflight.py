@@ -268,11 +268,16 @@ def _global_cluster_state(config: Config, clients: RunClients, report: Preflight
     return state
 
 
+def read_target_cluster_status(config: Config, clients: RunClients) -> str:
+    """Status of the target cluster (DescribeDBClusters in the target region)."""
+    response = clients.target("rds").describe_db_clusters(DBClusterIdentifier=config.target_cluster_id)
+    return str(response["DBClusters"][0].get("Status", "unknown"))
+
+
 def _target_cluster(config: Config, clients: RunClients, report: PreflightReport) -> None:
     """The target cluster must be ``available`` (unless it is already being promoted or is the writer)."""
     try:
-        response = clients.target("rds").describe_db_clusters(DBClusterIdentifier=config.target_cluster_id)
-        status = response["DBClusters"][0].get("Status", "unknown")
+        status = read_target_cluster_status(config, clients)
     except Exception as error:  # noqa: BLE001 - reported as a failed check
         report.checks.append(
             Check(

@@ -20,7 +20,7 @@ from dr_failover.capacity import capacity_reached, required_in_service
 from dr_failover.clients import RunClients
 from dr_failover.config import Config
 from dr_failover.events import FailoverRequest
-from dr_failover.preflight import GlobalClusterState, describe_global_cluster
+from dr_failover.preflight import GlobalClusterState, describe_global_cluster, read_target_cluster_status
 from dr_failover.switch import put_switch_metric, write_switch
 
 SNS_SUBJECT_LIMIT = 100
@@ -255,8 +255,37 @@ def promote(ctx: RunContext) -> str:
     return _call_promotion(ctx)
 
 
+def promotion_complete(ctx: RunContext, state: GlobalClusterState) -> str | None:
+    """Why the promotion is complete (the target writes), or None while it is not.
+
+    Complete when the target is the writer member (GlobalClusterMembers[].IsWriter) and either the global
+    cluster is ``available`` with no FailoverState, or the target's own cluster (DescribeDBClusters, read in
+    the target region) is ``available``. The second form matters after FailoverGlobalCluster(AllowDataLoss)
+    while the old primary's region is down: FailoverState is documented as "empty unless a switchover or
+    failover operation is scheduled or is in progress" (RDS API Reference, FailoverState) and the old primary
+    only rejoins "when it becomes available"; whether RDS keeps the operation "in progress" (FailoverState and
+    a non-``available`` global status) until then is not documented, so completion is never made to depend on
+    the failed region. A promotion towards another cluster is never complete for this target.
+    """
+    config = ctx.config
+    if not state.target_is_writer:
+        return None
+    if state.status == "available" and not state.promotion_in_progress:
+        return "global cluster available"
+    if state.promotion_in_progress and not state.promotion_to(config.target_cluster_arn):
+        return None
+    status = read_target_cluster_status(config, ctx.clients)
+    if status != "available":
+        return None
+    return (
+        f"{config.target_cluster_id} is 'available'; the global cluster still shows status {state.status!r}"
+        + (f" and FailoverState {state.failover_status!r}" if state.failover_status else "")
+        + " (the old primary has not rejoined)"
+    )
+
+
 def wait_for_promotion(ctx: RunContext, *, deadline: float) -> str:
-    """Poll until the target is writer and the global cluster available; re-issue a promotion that vanished.
+    """Poll until the promotion is complete (``promotion_complete``); re-issue a promotion that vanished.
 
     FailoverState is "empty unless a switchover or failover operation is scheduled or is in progress"
     (RDS API Reference, FailoverState). So when it is absent and the target is not the writer, no promotion
@@ -269,9 +298,10 @@ def wait_for_promotion(ctx: RunContext, *, deadline: float) -> str:
     while True:
         polls += 1
         state = describe_global_cluster(config, ctx.clients)
-        if state.target_is_writer and state.status == "available" and not state.promotion_in_progress:
+        complete = promotion_complete(ctx, state)
+        if complete is not None:
             note = f"; promotion re-issued {reissued} time(s)" if reissued else ""
-            return f"{config.target_cluster_id} is writer, global cluster available after {polls} poll(s){note}"
+            return f"{config.target_cluster_id} is writer, {complete} after {polls} poll(s){note}"
         if state.needs_promotion:
             if ctx.promotion_calls >= MAX_PROMOTION_CALLS:
                 raise PromotionRefused(
@@ -283,7 +313,7 @@ def wait_for_promotion(ctx: RunContext, *, deadline: float) -> str:
         now = ctx.clock()
         if now >= deadline:
             raise PromotionTimeout(
-                f"{config.target_cluster_id} not writer after {now - started:.0f} s (deadline "
+                f"promotion of {config.target_cluster_id} not complete after {now - started:.0f} s (deadline "
                 f"PROMOTION_TIMEOUT_SECONDS={config.promotion_timeout_seconds} or the Lambda's remaining time); "
                 f"last seen: {state.describe()}. RDS may still finish it: re-invoke to resume (the promotion API "
                 "is not called while one is in progress)"
