@@ -142,6 +142,74 @@ def test_refused_failover_restores_both_regions(world, aws, clock):
     assert world.capacity(SECONDARY_REGION) == WARM_CAPACITY
 
 
+class SimulatedCrash(BaseException):
+    """Stands for the Lambda being killed (timeout, out of memory): not an Exception, so no handler runs."""
+
+
+def test_a_resumed_run_whose_promotion_is_refused_restores_the_asgs_the_crashed_attempt_changed(world, aws, clock):
+    """Attempt 1 of run 'run-A' scales the target up and sets the old primary to standby, then is killed before
+    the promotion call (a killed Lambda runs no code: nothing is restored). Attempt 2, the same run_id after the
+    lease expired, finds both ASGs already where the plan wants them and changes nothing itself; RDS then refuses
+    FailoverGlobalCluster (InvalidGlobalClusterStateFault, a documented error of the operation, botocore rds
+    service model). Every ASG the logical run changed goes back to its capacity before attempt 1, from the prior
+    sizes attempt 1 wrote to the lock item before each change (the old code restored only what attempt 2 changed:
+    nothing)."""
+    aws.fail("rds", SECONDARY_REGION, "DescribeGlobalClusters", None, SimulatedCrash())  # preflight ok, promote: killed
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    with pytest.raises(SimulatedCrash):
+        invoke(world, aws, clock, event("failover", run_id="run-A"))
+    script.assert_all_used()
+    crashed = world.lock_item(SECONDARY_REGION)
+    assert crashed["state"]["S"] == "running"
+    assert world.capacity(SECONDARY_REGION) == {"min": 2, "max": 6, "desired": 4}  # scaled up by attempt 1
+    assert world.capacity(PRIMARY_REGION) == {"min": 1, "max": 6, "desired": 1}  # set to standby by attempt 1
+    noted = {key: {k: int(v["N"]) for k, v in value["M"].items()} for key, value in crashed["asg_before"]["M"].items()}
+    assert noted == {
+        f"{SECONDARY_REGION}/{ASG_NAMES[SECONDARY_REGION]}": WARM_CAPACITY,
+        f"{PRIMARY_REGION}/{ASG_NAMES[PRIMARY_REGION]}": FULL_CAPACITY,
+    }
+
+    clock.advance(901)  # LOCK_LEASE_SECONDS 900: the crashed attempt's lease expired
+    script.preflight("failover").describe_global().promotion_refused("failover").describe_global()
+    result = invoke(world, aws, clock, event("failover", run_id="run-A"))
+
+    assert result["status"] == "failed", result["message"]
+    script.assert_all_used()
+    assert "no change" in step(result, "scale_target")["detail"]
+    assert "no change" in step(result, "standby_peer")["detail"]
+    assert step(result, "restore_capacity")["status"] == "ok"
+    assert world.capacity(SECONDARY_REGION) == WARM_CAPACITY
+    assert world.capacity(PRIMARY_REGION) == FULL_CAPACITY
+    assert world.lock_item(SECONDARY_REGION)["state"]["S"] == "failed"
+
+
+def test_a_resumed_run_keeps_the_first_attempts_prior_sizes(world, aws, clock):
+    """A resumed attempt carries the crashed attempt's notes into its own lock item (PutItem replaces the item) and
+    never notes an ASG the logical run already changed (the UpdateItem also keeps an existing note, if_not_exists,
+    DynamoDB Developer Guide "Update expressions"). Between the attempts someone moves the old primary's ASG to
+    3/3/6; attempt 2 sets it to standby again, and the note still holds its size before attempt 1 (2/4/6)."""
+    aws.fail("rds", SECONDARY_REGION, "DescribeGlobalClusters", None, SimulatedCrash())
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+    with pytest.raises(SimulatedCrash):
+        invoke(world, aws, clock, event("failover", run_id="run-A"))
+    clock.advance(901)
+    shared_client("autoscaling", PRIMARY_REGION).update_auto_scaling_group(
+        AutoScalingGroupName=ASG_NAMES[PRIMARY_REGION], MinSize=3, DesiredCapacity=3
+    )
+    aws.fail("rds", SECONDARY_REGION, "DescribeGlobalClusters", None, SimulatedCrash())
+    script.preflight("failover")
+    with pytest.raises(SimulatedCrash):
+        invoke(world, aws, clock, event("failover", run_id="run-A"))
+    script.assert_all_used()
+
+    assert world.capacity(PRIMARY_REGION) == {"min": 1, "max": 6, "desired": 1}  # attempt 2 changed it again
+    noted = world.lock_item(SECONDARY_REGION)["asg_before"]["M"]
+    primary = {k: int(v["N"]) for k, v in noted[f"{PRIMARY_REGION}/{ASG_NAMES[PRIMARY_REGION]}"]["M"].items()}
+    assert primary == FULL_CAPACITY
+    assert world.lock_item(SECONDARY_REGION)["resumed_from"]["S"] == "run-A"
+
+
 # ----- item 3: resume from live state ------------------------------------------------------------------------
 
 
@@ -233,9 +301,9 @@ def test_lost_journal_write_after_the_promotion_call_is_finished_by_the_next_run
     script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
     script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)  # restore: under way, kept
     down = EndpointConnectionError(endpoint_url="https://dynamodb.us-west-2.amazonaws.com/")
-    # journal writes: preflight, acquire_lock, notify_start, size_target, scale_target, standby_peer go through;
-    # promote fails
-    aws.fail("dynamodb", SECONDARY_REGION, "UpdateItem", None, None, None, None, None, None, *[down] * 5)
+    # journal writes: preflight, acquire_lock, notify_start, size_target, the target's prior size, scale_target,
+    # the old primary's prior size, standby_peer go through; promote fails
+    aws.fail("dynamodb", SECONDARY_REGION, "UpdateItem", *[None] * 8, *[down] * 5)
 
     first = invoke(world, aws, clock, event("failover"), run_id="run-A")
 

@@ -7,7 +7,10 @@ journal of the run holding it:
   (replication lag at start, absent when unknown), ``resumed_from`` (run id, when resumed);
 - ``state``: ``running`` while held, then ``succeeded`` or ``failed`` when released;
 - ``lease_expires_at`` (epoch s): renewed on every journal write, set to 0 on release;
-- ``steps``: list of ``{name, status, seconds, offset, detail}`` for each finished step.
+- ``steps``: list of ``{name, status, seconds, offset, detail}`` for each finished step;
+- ``asg_before``: map ``"<region>/<asg name>" -> {min, desired, max}``, each ASG's capacity before the logical
+  run (this run and any crashed attempt it resumes) first changed it, written before that change and carried
+  over on resume, so whichever attempt sees the promotion refused restores every ASG the run changed.
 
 Acquiring is a conditional PutItem: ``attribute_not_exists(pk) OR lease_expires_at < :now`` (or the
 item is already ours, so a retried PutItem is idempotent). A run whose lease expired while its state
@@ -63,6 +66,8 @@ class LockRecord:
     lag_seconds: float | None = None
     resumed_from: str | None = None
     steps: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    # (region, ASG name) -> (min, desired, max) before the logical run first changed it.
+    asg_before: dict[tuple[str, str], tuple[int, int, int]] = field(default_factory=dict)
 
     def is_live(self, now: float) -> bool:
         """True while the holder's lease has not expired and it has not released."""
@@ -142,6 +147,12 @@ class LeaseLock:
             "lease_expires_at": {"N": _number(now + self._lease_seconds)},
             "updated_at": {"N": _number(now)},
             "steps": {"L": [_encode_step(step) for step in (resumed.steps if resumed else ())]},
+            "asg_before": {
+                "M": {
+                    _asg_key(region, name): _encode_capacity(capacity)
+                    for (region, name), capacity in (resumed.asg_before if resumed else {}).items()
+                }
+            },
         }
         if lag_seconds is not None:
             item["lag_seconds"] = {"N": _number(lag_seconds)}
@@ -234,6 +245,29 @@ class LeaseLock:
             },
         )
 
+    def record_asg_before(self, run_id: str, *, region: str, name: str, capacity: tuple[int, int, int]) -> None:
+        """Durably note an ASG's capacity before the run's first change to it (an earlier note is kept).
+
+        Called before UpdateAutoScalingGroup: if this write fails the ASG is not changed. Conditional on holding
+        the lock (``run_id`` and ``running``), like every journal write.
+        """
+        now = self._clock()
+        self._dynamodb.update_item(
+            TableName=self._table,
+            Key=self._key,
+            UpdateExpression="SET asg_before.#asg = if_not_exists(asg_before.#asg, :capacity), "
+            "lease_expires_at = :lease, updated_at = :now",
+            ConditionExpression="run_id = :run_id AND #state = :running AND attribute_exists(asg_before)",
+            ExpressionAttributeNames={"#state": "state", "#asg": _asg_key(region, name)},
+            ExpressionAttributeValues={
+                ":capacity": _encode_capacity(capacity),
+                ":lease": {"N": _number(now + self._lease_seconds)},
+                ":now": {"N": _number(now)},
+                ":run_id": {"S": run_id},
+                ":running": {"S": RUNNING},
+            },
+        )
+
     def release(self, run_id: str, outcome: str) -> None:
         """Mark our run finished (``succeeded``/``failed``) and end the lease; the journal stays for audit."""
         now = self._clock()
@@ -270,6 +304,27 @@ def _encode_step(step: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _asg_key(region: str, name: str) -> str:
+    """Key of an ASG in ``asg_before``: ``<region>/<name>`` (a region has no '/', so the first one splits)."""
+    return f"{region}/{name}"
+
+
+def _encode_capacity(capacity: tuple[int, int, int]) -> dict[str, Any]:
+    """(min, desired, max) as a DynamoDB map."""
+    low, desired, high = capacity
+    return {"M": {"min": {"N": str(low)}, "desired": {"N": str(desired)}, "max": {"N": str(high)}}}
+
+
+def _decode_asg_before(value: dict[str, Any]) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """Decode the ``asg_before`` map written by acquire/record_asg_before."""
+    decoded = {}
+    for key, capacity in value.get("M", {}).items():
+        region, _, name = key.partition("/")
+        fields = capacity["M"]
+        decoded[(region, name)] = (int(fields["min"]["N"]), int(fields["desired"]["N"]), int(fields["max"]["N"]))
+    return decoded
+
+
 def _decode_step(value: dict[str, Any]) -> dict[str, Any]:
     """Decode a DynamoDB map written by _encode_step."""
     fields = value["M"]
@@ -295,4 +350,5 @@ def _decode(item: dict[str, Any]) -> LockRecord:
         lag_seconds=float(item["lag_seconds"]["N"]) if "lag_seconds" in item else None,
         resumed_from=item["resumed_from"]["S"] if "resumed_from" in item else None,
         steps=tuple(_decode_step(step) for step in item.get("steps", {"L": []})["L"]),
+        asg_before=_decode_asg_before(item.get("asg_before", {"M": {}})),
     )

@@ -44,6 +44,7 @@ from dr_failover.recovery_steps import (
 from dr_failover.report import build_report, capture_states, read_alarm_states, write_report
 from dr_failover.reprotect import run_reprotect
 from dr_failover.steps import (
+    Capacity,
     RunContext,
     StepWarning,
     check_peer_health,
@@ -696,6 +697,11 @@ class _Run:
         self.lock.confirm(self.run_id, self.sleep)
         if self.request.automatic:
             self.lock.claim_automatic(self.run_id, min_interval_seconds=self.config.automatic_min_interval_seconds)
+        if self.resumed is not None:
+            # ASGs a crashed attempt of this logical run changed: restored too if the promotion is refused.
+            for (region, name), (low, desired, high) in self.resumed.asg_before.items():
+                self.ctx.changed_asgs.setdefault((region, name), Capacity(low, desired, high))
+        self.ctx.remember_capacity = self.remember_capacity
         self.journaling = True
         for step in self.steps:  # the preflight ran before we held the lock
             self.lock.record_step(self.run_id, {**step, "offset": step["offset_seconds"]})
@@ -703,6 +709,12 @@ class _Run:
         return (
             f"lock#{self.config.global_cluster_id} held until +{self.config.lock_lease_seconds} s "
             f"(renewed each step){note}"
+        )
+
+    def remember_capacity(self, region: str, name: str, before: Capacity) -> None:
+        """Note an ASG's capacity in the lock item before the run first changes it (see ``LeaseLock``)."""
+        self.lock.record_asg_before(
+            self.run_id, region=region, name=name, capacity=(before.min, before.desired, before.max)
         )
 
     def release_lock(self, outcome: str) -> str:

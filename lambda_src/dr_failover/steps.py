@@ -71,8 +71,11 @@ class RunContext:
     clock: Callable[[], float]
     sleep: Callable[[float], None]
     run_id: str
-    # ASGs this run changed: (region, name) -> capacity before the change (for restore on a refused promotion).
+    # ASGs the logical run changed: (region, name) -> capacity before its first change (for restore on a refused
+    # promotion); a resumed run starts from the crashed attempt's durable notes (lock item ``asg_before``).
     changed_asgs: dict[tuple[str, str], Capacity] = field(default_factory=dict)
+    # Durably notes (region, name, capacity before) ahead of the first change to an ASG; None: nothing to note.
+    remember_capacity: Callable[[str, str, Capacity], None] | None = None
     promotion_calls: int = 0
     # Desired capacity sized from the serving region's use (size_target); None: TARGET_FAILOVER_DESIRED.
     target_desired: int | None = None
@@ -84,8 +87,11 @@ def _describe_asg(autoscaling: Any, name: str) -> Capacity:
 
 
 def _set_asg(ctx: RunContext, autoscaling: Any, region: str, name: str, before: Capacity, after: Capacity) -> None:
-    """Update an ASG and remember its capacity before the first change of this run."""
-    ctx.changed_asgs.setdefault((region, name), before)
+    """Update an ASG, having noted (durably, before the change) its capacity before the run's first change."""
+    if (region, name) not in ctx.changed_asgs:
+        if ctx.remember_capacity is not None:
+            ctx.remember_capacity(region, name, before)  # raises: the ASG is not changed
+        ctx.changed_asgs[(region, name)] = before
     autoscaling.update_auto_scaling_group(
         AutoScalingGroupName=name, MinSize=after.min, MaxSize=after.max, DesiredCapacity=after.desired
     )
