@@ -8,6 +8,7 @@ A refusal of a value AWS accepts is as wrong as accepting one it refuses, so eac
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +115,6 @@ def test_health_check_intervals_are_route53s() -> None:
 def test_monitoring_intervals_are_the_documented_valid_values() -> None:
     """CreateDBInstance MonitoringInterval documents "Valid Values: 0 | 1 | 5 | 10 | 15 | 30 | 60" (0 turns
     Enhanced Monitoring off); synth accepts exactly those (0 was refused)."""
-    import re
-
     text = _SESSION.get_service_model("rds").shape_for("CreateDBInstanceMessage").members["MonitoringInterval"]
     listed = re.search(r"Valid Values: <code>([0-9 |]+)</code>", text.documentation)
     assert listed
@@ -154,14 +153,29 @@ def test_day_ranges_are_the_documented_ones(
     setting: str, service: str, shape: str, member: str, stated: str, extra: list[int]
 ) -> None:
     """Ranges the API states in its documentation rather than as min/max: synth accepts exactly them."""
-    import re
-
     documentation = _SESSION.get_service_model(service).shape_for(shape).members[member].documentation
     found = re.search(r"from (\d+) to (\d+)", documentation)
     assert found and found.group(0) == stated
     low, high = int(found.group(1)), int(found.group(2))
     accepted = [days for days in range(0, 60) if _accepted({setting: days})]
     assert accepted == sorted(extra + list(range(low, high + 1)))
+
+
+def test_log_retention_days_are_the_documented_values() -> None:
+    """PutRetentionPolicy retentionInDays: "Possible values are: 1, 3, 5, ... and 3653" (botocore logs model)."""
+    documentation = _SESSION.get_service_model("logs").shape_for("PutRetentionPolicyRequest").members
+    listed = re.search(r"Possible values are: ([0-9, and]+)\.", documentation["retentionInDays"].documentation)
+    assert listed
+    valid = [int(value) for value in re.findall(r"\d+", listed.group(1))]
+    assert len(valid) == 22 and valid[-1] == 3653
+    assert [days for days in range(0, 3700) if _accepted({"log_retention_days": days})] == valid
+
+
+def test_health_check_path_length_is_route53s() -> None:
+    """HealthCheckConfig ResourcePath: at most 255 characters (botocore route53 model)."""
+    limit = _member("route53", "HealthCheckConfig", "ResourcePath").metadata["max"]
+    assert _accepted({"health_check_path": "/" + "a" * (limit - 1)})
+    assert not _accepted({"health_check_path": "/" + "a" * limit})
 
 
 # ----- the provider's own checks (terraform validate, hashicorp/aws 5.100.0) -----
@@ -191,6 +205,21 @@ def _health_check(reference_name: str) -> dict[str, Any]:
     return {"aws_route53_health_check": {"check": check}}
 
 
+def _alarm_health_checks(regions: list[str]) -> dict[str, Any]:
+    """One Route53 health check on a CloudWatch alarm in each region (the failover records' checks read alarms in
+    a DR region)."""
+    checks = {
+        region.replace("-", "_"): {
+            "type": "CLOUDWATCH_METRIC",
+            "cloudwatch_alarm_name": "alarm",
+            "cloudwatch_alarm_region": region,
+            "insufficient_data_health_status": "LastKnownStatus",
+        }
+        for region in regions
+    }
+    return {"aws_route53_health_check": checks}
+
+
 @pytest.fixture(scope="module")
 def provider_verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """`terraform validate` of small configurations at each boundary, in one run."""
@@ -200,6 +229,8 @@ def provider_verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str
         "waf_below_min": _web_acl(9),
         "reference_at_budget": _health_check("r" * budget),
         "reference_over_budget": _health_check("r" * (budget + 1)),
+        "alarm_regions": _alarm_health_checks(sorted(AWS_REGIONS)),
+        "alarm_region_unknown": _alarm_health_checks(["ap-southeast-6"]),
     }
     root = tmp_path_factory.mktemp("boundaries")
     for name, resources in cases.items():
@@ -223,3 +254,13 @@ def test_health_check_reference_name_budget_is_the_providers(provider_verdicts: 
     assert RULES["aws_route53_health_check.reference_name"].max_length == 27
     assert provider_verdicts["reference_at_budget"] == "ok"
     assert "length of reference_name to be in the range (0 - 27)" in provider_verdicts["reference_over_budget"]
+
+
+def test_route53_accepts_an_alarm_in_every_region_synth_accepts(provider_verdicts: dict[str, str]) -> None:
+    """Route53 health checks on CloudWatch alarms take the alarm's region from the CloudWatchRegion enum
+    (botocore route53 model; the provider checks it against the SDK it was built with): every region synth
+    accepts is in both, so the failover checks can watch alarms in either DR region."""
+    enum = set(_SESSION.get_service_model("route53").shape_for("CloudWatchRegion").enum)
+    assert enum >= AWS_REGIONS
+    assert provider_verdicts["alarm_regions"] == "ok"
+    assert "got ap-southeast-6" in provider_verdicts["alarm_region_unknown"]  # newer than the provider: refused

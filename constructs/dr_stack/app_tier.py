@@ -337,7 +337,7 @@ class AppTier(Construct):
         if region in _ELB_ACCOUNT_REGIONS:
             elb_account = DataAwsElbServiceAccount(self, "elb_service_account", provider=provider)
             writers.append(DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[elb_account.arn]))
-        # Longest possible name: 34 (name_prefix) + 19 + 12 (account) = 62 <= 63.
+        # Longest possible name: 34 (name_prefix) + 15 ("-secondary-alb-") + 12 (account) = 61 <= 63.
         bucket_name = f"{self._name}-alb-{key.account_id}"
         log_objects = f"arn:{key.partition}:s3:::{bucket_name}/AWSLogs/{key.account_id}/*"
         # ALB access logs can only be written to buckets encrypted with SSE-S3 (AES256): log delivery cannot
