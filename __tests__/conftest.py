@@ -42,7 +42,7 @@ PROD_OVERRIDES: dict[str, Any] = {
 _TESTING_OUTDIR = tempfile.TemporaryDirectory(prefix="dr-testing-app.")
 
 
-def testing_app() -> Any:
+def new_testing_app() -> Any:
     """A cdktf testing app (``Testing.app()``) whose outdir is removed at the end of the session."""
     from cdktf import Testing
 
@@ -108,7 +108,7 @@ def _synth(overrides: dict[str, Any]) -> dict[str, Synthesized]:
     from dr_stack.stacks import DrStack
 
     settings = load_settings(overrides, environ={})
-    app = testing_app()
+    app = new_testing_app()
     return {
         "dr": Synthesized(Testing.synth(DrStack(app, "dr", settings=settings))),
         "bootstrap": Synthesized(Testing.synth(BootstrapStack(app, "bootstrap", settings=settings))),

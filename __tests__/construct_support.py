@@ -8,7 +8,7 @@ from typing import Any
 from cdktf import TerraformStack, Testing
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from conftest import Synthesized, testing_app
+from conftest import Synthesized, new_testing_app
 from dr_stack.app_tier import AppTier, Capacity
 from dr_stack.credentials import DatabaseCredentials
 from dr_stack.database import GlobalDatabase
@@ -25,7 +25,7 @@ REGIONS: dict[DrRole, str] = {"primary": "us-east-1", "secondary": "us-west-2"}
 
 def empty_stack(name: str = "stack") -> TerraformStack:
     """An empty stack in a fresh testing app (as the cdktf Python template's main-test.py does)."""
-    return TerraformStack(testing_app(), name)
+    return TerraformStack(new_testing_app(), name)
 
 
 def provider_pair(stack: TerraformStack, regions: dict[DrRole, str] | None = None) -> RegionalProviders:

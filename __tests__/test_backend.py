@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from cdktf import TerraformStack, Testing
-from conftest import Synthesized, testing_app
+from conftest import Synthesized, new_testing_app
 
 
 def _terraform_block(overrides: dict[str, Any]) -> dict[str, Any]:
@@ -14,7 +14,7 @@ def _terraform_block(overrides: dict[str, Any]) -> dict[str, Any]:
     from dr_stack.stacks import DrStack
 
     settings = load_settings(overrides, environ={})
-    return Synthesized(Testing.synth(DrStack(testing_app(), "backend", settings=settings))).data["terraform"]
+    return Synthesized(Testing.synth(DrStack(new_testing_app(), "backend", settings=settings))).data["terraform"]
 
 
 def test_s3_backend_encrypts_and_locks(dev: Synthesized) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from cdktf import Testing
 from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
-from conftest import Synthesized, testing_app
+from conftest import Synthesized, new_testing_app
 from dr_stack.settings import SettingsError, load_settings
 
 ROLES = ("primary", "secondary")
@@ -34,7 +34,7 @@ def postgres() -> Synthesized:
         },
         environ={},
     )
-    stack = DrStack(testing_app(), "dr", settings=settings)
+    stack = DrStack(new_testing_app(), "dr", settings=settings)
     client = IamRole(
         stack,
         "test_client_role",

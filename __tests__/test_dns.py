@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from cdktf import Testing
-from conftest import Synthesized, testing_app
+from conftest import Synthesized, new_testing_app
 
 ROLES = ("primary", "secondary")
 
@@ -32,7 +32,7 @@ def europe() -> Synthesized:
         },
         environ={},
     )
-    return Synthesized(Testing.synth(DrStack(testing_app(), "europe", settings=settings)))
+    return Synthesized(Testing.synth(DrStack(new_testing_app(), "europe", settings=settings)))
 
 
 def test_primary_record_carries_health_check(prod: Synthesized) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cdktf import Testing
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
-from conftest import Synthesized, testing_app
+from conftest import Synthesized, new_testing_app
 
 
 def _orchestrators(stack: Synthesized) -> dict[str, dict[str, Any]]:
@@ -206,7 +206,7 @@ def test_synth_leaves_no_staging_directory_in_the_temp_directory(
     from dr_stack.stacks import DrStack
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    app = testing_app()
+    app = new_testing_app()
     Testing.synth(DrStack(app, "dr", settings=load_settings({}, environ={})))
     assert list(tmp_path.iterdir()) == []
     assert (Path(app.outdir) / ".lambda-staging" / "lambda_src" / "dr_contract.py").is_file()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import Synthesized, testing_app
+from conftest import Synthesized, new_testing_app
 
 ACCOUNT = "123456789012"
 _REFERENCE = re.compile(r"\$\{[^}]*\}")
@@ -172,7 +172,7 @@ def maximal() -> list[Synthesized]:
 
     settings = load_settings(MAXIMAL, environ={})
     assert settings.name_prefix == MAXIMAL_PREFIX
-    app = testing_app()
+    app = new_testing_app()
     return [
         Synthesized(Testing.synth(DrStack(app, "dr", settings=settings))),
         Synthesized(Testing.synth(BootstrapStack(app, "bootstrap", settings=settings))),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Synthesized, testing_app
+from conftest import Synthesized, new_testing_app
 
 ALIASES = {"aws.primary", "aws.secondary", "aws.us_east_1"}
 
@@ -47,6 +47,6 @@ def test_route53_metrics_provider_added_when_neither_region_is_us_east_1() -> No
     from dr_stack.stacks import DrStack
 
     settings = load_settings({"primary_region": "eu-west-1", "secondary_region": "eu-central-1"}, environ={})
-    stack = Synthesized(Testing.synth(DrStack(testing_app(), "eu", settings=settings)))
+    stack = Synthesized(Testing.synth(DrStack(new_testing_app(), "eu", settings=settings)))
     providers = {p["alias"]: p["region"] for p in stack.data["provider"]["aws"]}
     assert providers == {"primary": "eu-west-1", "secondary": "eu-central-1", "us_east_1": "us-east-1"}

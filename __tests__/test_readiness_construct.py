@@ -7,7 +7,7 @@ import json
 
 import pytest
 from cdktf import Testing
-from conftest import Synthesized, testing_app
+from conftest import Synthesized, new_testing_app
 from dr_stack.iam import trust_policy
 
 REGION = "us-west-2"
@@ -21,7 +21,7 @@ def _synth(interval: int) -> Synthesized:
     from cdktf_cdktf_provider_aws.provider import AwsProvider
     from dr_stack.readiness import ReadinessSchedule
 
-    stack = TerraformStack(testing_app(), "readiness")
+    stack = TerraformStack(new_testing_app(), "readiness")
     provider = AwsProvider(stack, "aws", region=REGION, alias="secondary")
     role = IamRole(
         stack,

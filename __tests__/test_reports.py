@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from cdktf import Testing
-from conftest import Synthesized, testing_app
+from conftest import Synthesized, new_testing_app
 from dr_stack.iam import trust_policy
 
 REGION = "eu-west-1"
@@ -20,7 +20,7 @@ def small() -> Synthesized:
     from cdktf_cdktf_provider_aws.provider import AwsProvider
     from dr_stack.reports import RunReportBucket
 
-    stack = TerraformStack(testing_app(), "reports")
+    stack = TerraformStack(new_testing_app(), "reports")
     provider = AwsProvider(stack, "aws", region=REGION, alias="eu")
     role = IamRole(
         stack,
