@@ -10,14 +10,16 @@ switch triggers likewise enforce a minimum delay between automatic runs.
 
 The probe and the primary's RDS API are both read from the secondary region, so "cannot reach the primary from
 here" is one network path, not a second signal: only an answer counts as DOWN. Route53's checkers observe from
-several AWS regions (GetHealthCheckStatus returns one observation per checker), so a readable majority of them
-seeing the primary healthy is a veto.
+several AWS regions (GetHealthCheckStatus returns one observation per checker), and Route53 considers an endpoint
+healthy while more than 18% of them report it healthy: that is a veto, and only 18% or fewer counts as DOWN.
 """
 
 from __future__ import annotations
 
+import pytest
 from botocore.exceptions import EndpointConnectionError
 from dr_failover.lock import LeaseLock
+from dr_failover.preflight import DOWN, UNKNOWN, UP, route53_verdict
 from support.drill import (
     GLOBAL_CLUSTER_ID,
     HANG,
@@ -81,18 +83,19 @@ def test_failing_probe_and_an_unreachable_primary_region_are_refused_while_route
     result = invoke(world, aws, clock, event("failover", **AUTOMATIC))
 
     assert result["status"] == "refused", result["message"]
-    assert "Route53 checkers: up (0/1 failing)" in _confirmation(result)
+    assert "Route53 checkers: up (0/1 failing, 1/1 healthy" in _confirmation(result)
     assert "RDS: unknown" in _confirmation(result)
     script.assert_all_used()
     assert aws.changing_calls() == []
     assert "FailoverGlobalCluster" not in aws.operations("rds")
 
 
-def test_failing_probe_and_a_failing_route53_majority_fail_over(world, aws, clock):
-    """Two independent signals that answered: the probe's datapoints are all failures and 2 of 3 Route53 checkers
-    report Failure (GetHealthCheckStatus); the primary's RDS API does not answer (unknown, not counted)."""
+def test_failing_probe_and_route53_considering_the_primary_unhealthy_fail_over(world, aws, clock):
+    """Two independent signals that answered: the probe's datapoints are all failures and 7 of 8 Route53 checkers
+    report Failure (GetHealthCheckStatus): 12.5% healthy, so Route53 itself considers the primary unhealthy
+    ("18% or fewer", Route53 Developer Guide); the primary's RDS API does not answer (unknown, not counted)."""
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
-    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(FAILING, SUCCESS, FAILING))
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(SUCCESS, *[FAILING] * 7))
     aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", HANG, HANG, HANG)
     aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", HANG, HANG, HANG)
     script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
@@ -101,8 +104,60 @@ def test_failing_probe_and_a_failing_route53_majority_fail_over(world, aws, cloc
 
     assert result["status"] == "succeeded", result["message"]
     script.assert_all_used()
-    assert "Route53 checkers: DOWN (2/3 failing)" in _confirmation(result)
+    assert "Route53 checkers: DOWN (7/8 failing, 1/8 healthy" in _confirmation(result)
     assert "RDS: unknown" in _confirmation(result)
+
+
+def test_route53_still_healthy_by_its_18_percent_rule_refuses_an_allowdataloss_failover(world, aws, clock):
+    """Route53 Developer Guide, "How Amazon Route 53 determines whether a health check is healthy": "If more than
+    18% of health checkers report that an endpoint is healthy, Route 53 considers it healthy", a rule that
+    "prevents an endpoint from being considered unhealthy only because network conditions have isolated the
+    endpoint from some health-checking locations". 5 of 8 checkers fail, 3 succeed (37.5% healthy): Route53 keeps
+    answering the PRIMARY record, users keep writing there, so the checkers are a veto, not a second DOWN signal,
+    although the probe (the secondary region's network path) fails and the primary's RDS API does not answer."""
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.answer(
+        "route53",
+        SECONDARY_REGION,
+        "GetHealthCheckStatus",
+        route53_observations(FAILING, FAILING, SUCCESS, FAILING, FAILING, SUCCESS, FAILING, SUCCESS),
+    )
+    endpoint = EndpointConnectionError(endpoint_url="https://rds.us-east-1.amazonaws.com/")
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", endpoint, endpoint, endpoint)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC))
+
+    assert result["status"] == "refused", result["message"]
+    assert "Route53 checkers: up (5/8 failing, 3/8 healthy" in _confirmation(result)
+    assert "FailoverGlobalCluster" not in aws.operations("rds")
+    assert aws.changing_calls() == []
+    script.assert_all_used()
+
+
+@pytest.mark.parametrize(
+    ("healthy", "total", "verdict"),
+    [
+        (9, 50, DOWN),  # exactly 18%: "18% or fewer ... Route 53 considers it unhealthy"
+        (2, 11, UP),  # 18.2%: "more than 18% ... Route 53 considers it healthy"
+        (1, 8, DOWN),  # 12.5%
+        (2, 8, UP),  # 25%
+        (3, 8, UP),  # 37.5%: a majority failing is not Route53's "unhealthy"
+        (0, 8, DOWN),
+        (1, 1, UP),
+    ],
+)
+def test_route53_verdict_is_route53s_own_18_percent_rule(healthy, total, verdict):
+    """Route53 Developer Guide, "How Amazon Route 53 determines whether a health check is healthy": healthy when
+    more than 18% of health checkers report healthy, unhealthy when 18% or fewer do (the boundary is exact)."""
+    observations = route53_observations(*[SUCCESS] * healthy, *[FAILING] * (total - healthy))
+
+    assert route53_verdict(observations["HealthCheckObservations"])[0] == verdict
+
+
+def test_route53_verdict_without_observations_is_unknown():
+    """GetHealthCheckStatus with no HealthCheckObservations says nothing either way."""
+    assert route53_verdict([])[0] == UNKNOWN
 
 
 def test_an_rds_answer_that_the_primary_is_not_available_is_a_second_signal(world, aws, clock):
@@ -178,7 +233,7 @@ def test_an_automatic_event_after_the_minimum_interval_is_not_refused_by_it(worl
     ).claim_automatic("auto-0", min_interval_seconds=3600)
     clock.advance(3601)
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
-    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(FAILING, FAILING, SUCCESS))
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(FAILING, FAILING, FAILING))
     aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", HANG, HANG, HANG)
     aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", HANG, HANG, HANG)
     script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
@@ -221,7 +276,7 @@ def _probe_alarm(state: str) -> None:
 def test_second_signal_a_minute_after_the_alarm_fails_over_on_the_scheduled_re_evaluation(world, aws, clock):
     """EventBridge sends "CloudWatch Alarm State Change" only when an alarm changes state (EventBridge User Guide,
     "Alarm events and EventBridge"): the alarm's one event is refused because Route53's checkers still see the
-    primary (the second signal lags), the alarm stays in ALARM and sends nothing more. A minute later 2 of 3
+    primary (the second signal lags), the alarm stays in ALARM and sends nothing more. A minute later 3 of 3
     checkers report Failure (GetHealthCheckStatus); the scheduled re-evaluation reads the alarm (DescribeAlarms:
     StateValue ALARM) and fails over. The refusal wrote nothing, so it did not start the minimum interval."""
     _probe_alarm("ALARM")
@@ -236,7 +291,7 @@ def test_second_signal_a_minute_after_the_alarm_fails_over_on_the_scheduled_re_e
 
     clock.sleep(60)
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
-    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(FAILING, SUCCESS, FAILING))
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(FAILING, FAILING, FAILING))
     aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", HANG, HANG, HANG)
     aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", HANG, HANG, HANG)
     script.preflight("failover").promotion("failover")
@@ -244,7 +299,7 @@ def test_second_signal_a_minute_after_the_alarm_fails_over_on_the_scheduled_re_e
     second = invoke(world, aws, clock, event("failover", **RECHECK), run_id="run-2", PROBE_ALARM_NAME=PROBE_ALARM)
 
     assert second["status"] == "succeeded", second["message"]
-    assert "Route53 checkers: DOWN (2/3 failing)" in _confirmation(second)
+    assert "Route53 checkers: DOWN (3/3 failing" in _confirmation(second)
     assert "FailoverGlobalCluster" in aws.operations("rds")
     script.assert_all_used()
 

@@ -454,12 +454,13 @@ def automatic_confirmation(config: Config, clients: RunClients, report: Prefligh
 
     1. The probe from this (secondary) region: PROBE_FAILURE_PERIODS one-minute datapoints, all 0. Missing
        datapoints are not failures (a silent probe says nothing about the primary).
-    2. At least one more, from an answer: the Route53 health checkers (a majority of observations failing for
-       the primary ALB's health check), or the primary region's RDS API answering that the primary cluster is
-       not ``available``. A signal that cannot be read (no answer, or no time left before the request was
-       sent) is UNKNOWN, never DOWN: "unreachable from this region" shares the probe's network path.
-    3. A readable majority of Route53 checkers (they observe from several AWS regions) seeing the primary
-       healthy is a veto, whatever the other signals say.
+    2. At least one more, from an answer: the Route53 health checkers (Route53's own rule: 18% or fewer of the
+       observations of the primary ALB's health check report it healthy, ``route53_verdict``), or the primary
+       region's RDS API answering that the primary cluster is not ``available``. A signal that cannot be read
+       (no answer, or no time left before the request was sent) is UNKNOWN, never DOWN: "unreachable from this
+       region" shares the probe's network path.
+    3. Route53 checkers (they observe from several AWS regions) seeing the primary healthy by Route53's rule
+       (more than 18% report Success) is a veto, whatever the other signals say.
 
     Each signal's call gets its own FENCE_TIMEOUT_SECONDS deadline, measured when that call starts, so a slow
     Route53 answer cannot use up the RDS read's time.
@@ -475,7 +476,7 @@ def automatic_confirmation(config: Config, clients: RunClients, report: Prefligh
             confirmed,
             f"probe: {'DOWN' if probe_down else 'no'} ({probe_detail}); Route53 checkers: {route53} "
             f"({route53_detail}); RDS: {rds} ({rds_detail}); automatic failover needs the probe and one other "
-            f"signal answering DOWN, and no Route53 majority answering healthy{veto}",
+            f"signal answering DOWN, and Route53 not considering it healthy (more than 18% of checkers){veto}",
             ("failover",),
         )
     )
@@ -515,12 +516,8 @@ def _probe_signal(config: Config, clients: RunClients, *, now: float) -> tuple[b
 
 
 def _route53_signal(config: Config, clients: RunClients) -> tuple[str, str]:
-    """DOWN when most Route53 checkers report the primary ALB's check failing, UP when most report Success.
-
-    GetHealthCheckStatus returns one observation per checker region (Route53 API Reference,
-    HealthCheckObservations[].StatusReport.Status, "Success: ..." or "Failure: ..."); a tie or no
-    observation is UNKNOWN.
-    """
+    """Route53's own verdict on the primary ALB's health check, from its checkers' observations
+    (``route53_verdict``); UNKNOWN when the control plane does not answer."""
     if not config.health_check_id:
         return UNKNOWN, "HEALTH_CHECK_ID not set"
     try:
@@ -536,7 +533,29 @@ def _route53_signal(config: Config, clients: RunClients) -> tuple[str, str]:
         )
     except Exception as error:  # noqa: BLE001 - the Route53 control plane may be unreachable: no signal
         return UNKNOWN, f"unavailable ({error_code(error)})"
-    failing = sum(1 for o in observations if not o.get("StatusReport", {}).get("Status", "").startswith("Success"))
-    healthy = len(observations) - failing
-    signal = DOWN if failing * 2 > len(observations) else UP if healthy * 2 > len(observations) else UNKNOWN
-    return signal, f"{failing}/{len(observations)} failing"
+    return route53_verdict(observations)
+
+
+# Route53 Developer Guide, "How Amazon Route 53 determines whether a health check is healthy": "If more than 18%
+# of health checkers report that an endpoint is healthy, Route 53 considers it healthy. If 18% or fewer ...
+# report that an endpoint is healthy, Route 53 considers it unhealthy."
+ROUTE53_HEALTHY_PERCENT = 18
+
+
+def route53_verdict(observations: list[dict[str, Any]]) -> tuple[str, str]:
+    """DOWN only when Route53 itself considers the endpoint unhealthy, UP (the veto) when it considers it healthy.
+
+    One observation per health checker (Route53 API Reference, GetHealthCheckStatus,
+    HealthCheckObservations[].StatusReport.Status, "Success: ..." or "Failure: ..."). Route53 keeps answering
+    the PRIMARY record while more than ROUTE53_HEALTHY_PERCENT of them report Success: the rule exists so that a
+    network path isolating the endpoint from some checker locations (the probe's path too) does not mark it
+    unhealthy, so a simple majority failing is not "down". No observation is UNKNOWN.
+    """
+    total = len(observations)
+    healthy = sum(1 for o in observations if o.get("StatusReport", {}).get("Status", "").startswith("Success"))
+    detail = f"{total - healthy}/{total} failing, {healthy}/{total} healthy; Route53 rule: healthy above " + (
+        f"{ROUTE53_HEALTHY_PERCENT}%"
+    )
+    if total == 0:
+        return UNKNOWN, "no observation"
+    return (UP if healthy * 100 > ROUTE53_HEALTHY_PERCENT * total else DOWN), detail
