@@ -315,20 +315,56 @@ class FailoverOrchestrators(Construct):
 
     def _scheduled(self, id_: str, provider: AwsProvider, function: RegionalLambda, name: str) -> None:
         """Invoke ``function`` once a minute from an EventBridge schedule in its region."""
-        schedule = CloudwatchEventRule(
-            self, f"{id_}_schedule", provider=provider, name=f"{name}-schedule", schedule_expression=SCHEDULE_RATE
+        self._rule_invokes(
+            provider,
+            function,
+            rule_id=f"{id_}_schedule",
+            target_id=f"{id_}_schedule_target",
+            permission_id=f"{id_}_schedule_permission",
+            name=f"{name}-schedule",
+            schedule_expression=SCHEDULE_RATE,
+        )
+
+    def _rule_invokes(
+        self,
+        provider: AwsProvider,
+        function: RegionalLambda,
+        *,
+        rule_id: str,
+        target_id: str,
+        permission_id: str,
+        name: str,
+        event_pattern: str | None = None,
+        schedule_expression: str | None = None,
+        payload: dict[str, object] | None = None,
+    ) -> None:
+        """An EventBridge rule (an event pattern or a schedule) whose target invokes ``function`` with ``payload``
+        (None: the event itself), and the permission for that rule only (source_arn). The construct IDs are given
+        whole: they are the resources' addresses in state."""
+        rule = CloudwatchEventRule(
+            self,
+            rule_id,
+            provider=provider,
+            name=name,
+            event_pattern=event_pattern,
+            schedule_expression=schedule_expression,
         )
         CloudwatchEventTarget(
-            self, f"{id_}_schedule_target", provider=provider, rule=schedule.name, arn=function.function_arn
+            self,
+            target_id,
+            provider=provider,
+            rule=rule.name,
+            arn=function.function_arn,
+            input=None if payload is None else json.dumps(payload),
         )
         LambdaPermission(
             self,
-            f"{id_}_schedule_permission",
+            permission_id,
             provider=provider,
             action="lambda:InvokeFunction",
             function_name=function.function_name,
             principal="events.amazonaws.com",
-            source_arn=schedule.arn,
+            source_arn=rule.arn,
         )
 
     def _switch_keeper(
@@ -521,10 +557,13 @@ class FailoverOrchestrators(Construct):
             alarm_actions=[topics["secondary"].topic_arn],
             ok_actions=[topics["secondary"].topic_arn],
         )
-        trigger = CloudwatchEventRule(
-            self,
-            "automatic_failover_rule",
-            provider=provider,
+        orchestrator = self.functions["secondary"]
+        self._rule_invokes(
+            provider,
+            orchestrator,
+            rule_id="automatic_failover_rule",
+            target_id="automatic_failover_target",
+            permission_id="automatic_failover_permission",
             name=f"{props.name_prefix}-automatic-failover",
             event_pattern=json.dumps(
                 {
@@ -536,68 +575,36 @@ class FailoverOrchestrators(Construct):
                     },
                 }
             ),
-        )
-        orchestrator = self.functions["secondary"]
-        CloudwatchEventTarget(
-            self,
-            "automatic_failover_target",
-            provider=provider,
-            rule=trigger.name,
-            arn=orchestrator.function_arn,
-            input=json.dumps(
-                {
-                    "mode": "failover",
-                    "target_region": self._providers.secondary_region,
-                    "dry_run": False,
-                    "reason": "automatic: primary endpoint probe failed from the secondary region",
-                    "trigger": contract.AUTOMATIC_TRIGGER,
-                }
+            payload=self._automatic_event(
+                contract.AUTOMATIC_TRIGGER, "automatic: primary endpoint probe failed from the secondary region"
             ),
-        )
-        LambdaPermission(
-            self,
-            "automatic_failover_permission",
-            provider=provider,
-            action="lambda:InvokeFunction",
-            function_name=orchestrator.function_name,
-            principal="events.amazonaws.com",
-            source_arn=trigger.arn,
         )
         # EventBridge emits "CloudWatch Alarm State Change" only when the alarm changes state: if the second signal
         # lags the probe, the alarm stays in ALARM and no event comes again. The schedule re-evaluates once a
         # minute; the orchestrator reads the alarm first and changes nothing unless it is in ALARM.
-        recheck = CloudwatchEventRule(
-            self,
-            "automatic_recheck_rule",
-            provider=provider,
+        self._rule_invokes(
+            provider,
+            orchestrator,
+            rule_id="automatic_recheck_rule",
+            target_id="automatic_recheck_target",
+            permission_id="automatic_recheck_permission",
             name=f"{props.name_prefix}-automatic-failover-recheck",
             schedule_expression=SCHEDULE_RATE,
-        )
-        CloudwatchEventTarget(
-            self,
-            "automatic_recheck_target",
-            provider=provider,
-            rule=recheck.name,
-            arn=orchestrator.function_arn,
-            input=json.dumps(
-                {
-                    "mode": "failover",
-                    "target_region": self._providers.secondary_region,
-                    "dry_run": False,
-                    "reason": "automatic: primary endpoint probe alarm still in ALARM (scheduled re-evaluation)",
-                    "trigger": contract.AUTOMATIC_RECHECK_TRIGGER,
-                }
+            payload=self._automatic_event(
+                contract.AUTOMATIC_RECHECK_TRIGGER,
+                "automatic: primary endpoint probe alarm still in ALARM (scheduled re-evaluation)",
             ),
         )
-        LambdaPermission(
-            self,
-            "automatic_recheck_permission",
-            provider=provider,
-            action="lambda:InvokeFunction",
-            function_name=orchestrator.function_name,
-            principal="events.amazonaws.com",
-            source_arn=recheck.arn,
-        )
+
+    def _automatic_event(self, trigger: str, reason: str) -> dict[str, object]:
+        """The failover event the automatic trigger sends the secondary orchestrator (dr_failover.events)."""
+        return {
+            "mode": "failover",
+            "target_region": self._providers.secondary_region,
+            "dry_run": False,
+            "reason": reason,
+            "trigger": trigger,
+        }
 
     def function_name(self, role: DrRole) -> str:
         """Name of the orchestrator that promotes `role`'s region."""
