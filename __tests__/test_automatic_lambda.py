@@ -16,9 +16,11 @@ healthy while more than 18% of them report it healthy: that is a veto, and only 
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from botocore.exceptions import EndpointConnectionError
-from dr_failover.lock import LeaseLock
+from dr_failover.lock import LOCK_SETTLE_SECONDS, LeaseLock
 from dr_failover.preflight import DOWN, UNKNOWN, UP, route53_verdict
 from support.drill import (
     GLOBAL_CLUSTER_ID,
@@ -28,6 +30,7 @@ from support.drill import (
     STATE_TABLE_NAME,
     WARM_CAPACITY,
     RdsScript,
+    SimulatedClock,
     route53_observations,
     shared_client,
 )
@@ -188,6 +191,75 @@ def test_a_slow_route53_answer_does_not_use_up_the_rds_signals_time(world, aws, 
     assert ("rds", PRIMARY_REGION, "DescribeDBClusters") in aws.calls
     assert "RDS: up" in _confirmation(result)
     script.assert_all_used()
+
+
+def test_confirmation_reads_run_at_the_same_time_under_one_deadline(world, aws, clock):
+    """Route53's control plane and the primary region's RDS API both hang (a connect that never completes costs
+    its whole timeout, botocore Config connect_timeout/read_timeout). The reads run at the same time under one
+    deadline, CONFIRMATION_TIMEOUT_SECONDS (10 s here): the confirmation costs 10 s, the budget's confirmation
+    term, not one fence timeout per signal (20 s + 20 s before). Both were asked; neither answered, so neither
+    says DOWN: refused, nothing changed."""
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.fail("route53", SECONDARY_REGION, "GetHealthCheckStatus", HANG)
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", HANG, HANG, HANG)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+    started = clock()
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC), CONFIRMATION_TIMEOUT_SECONDS="10")
+
+    assert result["status"] == "refused", result["message"]
+    assert clock() - started == 10
+    assert step(result, "preflight")["seconds"] == 10
+    assert ("route53", SECONDARY_REGION, "GetHealthCheckStatus") in aws.calls
+    assert ("rds", PRIMARY_REGION, "DescribeDBClusters") in aws.calls
+    assert "Route53 checkers: unknown" in _confirmation(result) and "RDS: unknown" in _confirmation(result)
+    script.assert_all_used()
+    assert aws.changing_calls() == []
+
+
+def test_the_simulated_clock_charges_concurrent_waits_once_and_sequential_waits_in_full():
+    """The double behind the test above: two threads that each wait 10 s from the same moment end 10 s later for
+    the thread that joined them; the same waits one after the other take 20 s."""
+    clock = SimulatedClock(start=1000.0)
+    threads = [threading.Thread(target=clock.sleep, args=(10.0,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert clock() == 1010.0
+    clock.sleep(10.0)
+    clock.sleep(10.0)
+    assert clock() == 1030.0
+
+
+def test_an_unanswering_primary_region_costs_at_most_confirmation_plus_fence_before_the_promotion_call(
+    world, aws, clock
+):
+    """The recovery budget's confirmation and fence terms, against a primary region that does not answer at all:
+    every Route53 checker reports Failure (GetHealthCheckStatus), the primary's RDS API and Auto Scaling API hang.
+    From the run's start to the promotion call: the confirmation (CONFIRMATION_TIMEOUT_SECONDS=5), the lock's
+    replication settle (LOCK_SETTLE_SECONDS, 2 s, local) and the fence (FENCE_TIMEOUT_SECONDS=5, all attempts
+    together), and nothing else (the prod profile's values)."""
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(FAILING, FAILING, FAILING))
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", *[HANG] * 3)
+    aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", *[HANG] * 3)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
+
+    result = invoke(
+        world,
+        aws,
+        clock,
+        event("failover", **AUTOMATIC),
+        CONFIRMATION_TIMEOUT_SECONDS="5",
+        FENCE_TIMEOUT_SECONDS="5",
+    )
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert step(result, "preflight")["seconds"] <= 5
+    assert step(result, "standby_peer")["status"] == "warning" and step(result, "standby_peer")["seconds"] <= 5
+    assert step(result, "promote")["offset_seconds"] <= 5 + LOCK_SETTLE_SECONDS + 5
 
 
 def test_a_second_automatic_run_within_the_minimum_interval_starts_nothing(world, aws, clock):

@@ -16,29 +16,64 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_default_recovery_budget_terms() -> None:
     budget = recovery_time_budget(load_settings(environ={}))
     terms = {term.name: term.seconds for term in budget.terms}
-    # detection 10 s x 3 + 60 s x 1; decision 300 s; fence 20 s; max(promotion 180, first healthy target 0: the
-    # warm standby instance is in service); dns: switch period 60 + Route53 interval 10 + TTL 60
-    assert terms == {"detection": 90, "decision": 300, "fence": 20, "promotion_and_scale_up": 180, "dns": 130}
-    assert budget.total_seconds == 720 and budget.met
+    # detection 10 s x 3 + 60 s x 1; decision 300 s; no confirmation reads in manual mode; fence 20 s;
+    # max(promotion 180, active minimum of healthy targets: the standby's 1 instance is below the active minimum
+    # of 2, so launch 120 + grace 180); dns: switch period 60 + Route53 interval 10 + TTL 60
+    assert terms == {
+        "detection": 90,
+        "decision": 300,
+        "confirmation": 0,
+        "fence": 20,
+        "promotion_and_scale_up": 300,
+        "dns": 130,
+    }
+    assert budget.total_seconds == 840 and budget.met
 
 
-def test_without_a_warm_instance_the_target_must_launch_one_and_pass_its_grace() -> None:
-    settings = load_settings({"secondary_app_min_capacity": 0, "secondary_app_desired_capacity": 0}, environ={})
-    terms = {term.name: term.seconds for term in recovery_time_budget(settings).terms}
-    assert terms["promotion_and_scale_up"] == max(180, 120 + 180)
+def test_the_app_term_is_zero_only_when_the_standby_already_has_the_active_minimum() -> None:
+    """The run's end-to-end recovery point is the active minimum (TARGET_FAILOVER_MIN) of healthy targets with the
+    switch held (recovery_steps.wait_for_serving); the budget counts the same: 0 s for the app only when the warm
+    standby's minimum already is that many instances in service, else they must launch and pass their grace."""
+    at_minimum = load_settings({"secondary_app_min_capacity": 2, "secondary_app_desired_capacity": 2}, environ={})
+    below = load_settings({"secondary_app_min_capacity": 1, "secondary_app_desired_capacity": 1}, environ={})
+    none = load_settings({"secondary_app_min_capacity": 0, "secondary_app_desired_capacity": 0}, environ={})
+    terms = [{t.name: t.seconds for t in recovery_time_budget(s).terms} for s in (at_minimum, below, none)]
+    assert [t["promotion_and_scale_up"] for t in terms] == [180, max(180, 120 + 180), max(180, 120 + 180)]
 
 
 def test_prod_with_automatic_failover_recovers_within_five_minutes() -> None:
     """Issue 12 item 5: probe every 10 s (high resolution, EventBridge only), 3 failing datapoints + one
-    interval; fence 10 s; promotion allowance 120 s; the warm standby serves at once; the switch metric's
-    one-minute period (Route53: standard resolution only) + a 10 s Route53 interval + 60 s TTL."""
+    interval; the concurrent confirmation reads under one 5 s deadline; fence 5 s; promotion allowance 120 s; the
+    warm standby keeps the active minimum (3) in service; the switch metric's one-minute period (Route53: standard
+    resolution only) + a 10 s Route53 interval + 60 s TTL."""
     settings = load_settings(
         {"environment": "prod", "failover_automatic": True, "failover_decision_allowance_seconds": 0}, environ={}
     )
     budget = recovery_time_budget(settings)
     terms = {term.name: term.seconds for term in budget.terms}
-    assert terms == {"detection": 40, "decision": 0, "fence": 10, "promotion_and_scale_up": 120, "dns": 130}
+    assert terms == {
+        "detection": 40,
+        "decision": 0,
+        "confirmation": 5,
+        "fence": 5,
+        "promotion_and_scale_up": 120,
+        "dns": 130,
+    }
     assert budget.total_seconds == 300
+
+
+def test_confirmation_is_a_term_of_automatic_failover_only() -> None:
+    manual = load_settings({"failover_confirmation_timeout_seconds": 30}, environ={})
+    automatic = load_settings(
+        {
+            "failover_automatic": True,
+            "failover_decision_allowance_seconds": 0,
+            "failover_confirmation_timeout_seconds": 30,
+        },
+        environ={},
+    )
+    assert {t.name: t.seconds for t in recovery_time_budget(manual).terms}["confirmation"] == 0
+    assert {t.name: t.seconds for t in recovery_time_budget(automatic).terms}["confirmation"] == 30
 
 
 def test_automatic_detection_counts_the_probe_alarm_not_the_route53_path() -> None:
@@ -88,7 +123,7 @@ def test_refuses_settings_that_cannot_meet_rpo() -> None:
 
 
 def test_tighter_objective_is_refused_with_the_breakdown() -> None:
-    with pytest.raises(SettingsError, match=r"cannot meet rto_minutes=5: .*= 720 s \(12.0 min\)"):
+    with pytest.raises(SettingsError, match=r"cannot meet rto_minutes=5: .*= 840 s \(14.0 min\)"):
         load_settings({"rto_minutes": 5}, environ={})
 
 
@@ -148,18 +183,28 @@ def test_every_recovery_term_matches_the_synthesized_resources(profile: str, req
             alb_check["request_interval"] * alb_check["failure_threshold"]
             + pager["period"] * pager["evaluation_periods"]
         )
-    for function in stack.resources("aws_lambda_function").values():
-        variables = function.get("environment", {}).get("variables", {})
-        if "FENCE_TIMEOUT_SECONDS" in variables:
-            assert terms["fence"] == int(variables["FENCE_TIMEOUT_SECONDS"])
-            assert int(variables["PROMOTION_TIMEOUT_SECONDS"]) >= settings.db_promotion_allowance_seconds
     standby_asg = stack.only("aws_autoscaling_group", "secondary_app_tier")
-    first_healthy = (
+    orchestrators = [
+        function["environment"]["variables"]
+        for function in stack.resources("aws_lambda_function").values()
+        if "FENCE_TIMEOUT_SECONDS" in function.get("environment", {}).get("variables", {})
+    ]
+    assert len(orchestrators) == 2
+    for variables in orchestrators:
+        assert terms["fence"] == int(variables["FENCE_TIMEOUT_SECONDS"])
+        assert int(variables["PROMOTION_TIMEOUT_SECONDS"]) >= settings.db_promotion_allowance_seconds
+    # The function that promotes the secondary: its confirmation deadline, and the active minimum it waits for.
+    promoting_secondary = next(v for v in orchestrators if v["TARGET_REGION"] == settings.secondary_region)
+    assert terms["confirmation"] == (
+        int(promoting_secondary["CONFIRMATION_TIMEOUT_SECONDS"]) if settings.failover_automatic else 0
+    )
+    active_minimum = int(promoting_secondary["TARGET_FAILOVER_MIN"])
+    serving = (
         0
-        if standby_asg["min_size"] >= 1
+        if standby_asg["min_size"] >= active_minimum
         else (settings.app_scale_up_allowance_seconds + int(standby_asg["health_check_grace_period"]))
     )
-    assert terms["promotion_and_scale_up"] == max(settings.db_promotion_allowance_seconds, first_healthy)
+    assert terms["promotion_and_scale_up"] == max(settings.db_promotion_allowance_seconds, serving)
     switch_alarm = stack.only("aws_cloudwatch_metric_alarm", "traffic_switch")
     assert terms["dns"] == switch_alarm["period"] + alb_check["request_interval"] + settings.dns_ttl_seconds
     assert budget.met and budget.total_seconds <= 15 * 60

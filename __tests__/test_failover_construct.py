@@ -239,6 +239,7 @@ def _orchestrators_stack(*, automatic: bool) -> Synthesized:
             rto_minutes=15,
             promotion_timeout_seconds=500,
             fence_timeout_seconds=60,
+            confirmation_timeout_seconds=7,
             automatic_min_interval_seconds=3600,
             probe_failure_periods=4,
             automatic=automatic,
@@ -268,6 +269,7 @@ def test_unit_orchestrators_are_told_the_given_capacities_and_deadlines(manual_f
     assert (variables["STANDBY_MIN"], variables["STANDBY_DESIRED"]) == ("1", "1")
     # The lease outlives the promotion deadline by LEASE_MARGIN_SECONDS (120).
     assert (variables["PROMOTION_TIMEOUT_SECONDS"], variables["LOCK_LEASE_SECONDS"]) == ("500", "620")
+    assert (variables["FENCE_TIMEOUT_SECONDS"], variables["CONFIRMATION_TIMEOUT_SECONDS"]) == ("60", "7")
     assert (variables["TARGET_REGION"], variables["PEER_REGION"]) == ("us-west-2", "us-east-1")
     assert functions["unit-secondary-failover"]["provider"] == "aws.secondary"
 

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -72,27 +73,51 @@ def shared_client(service: str, region: str) -> Any:
 
 
 class SimulatedClock:
-    """A clock that only moves when slept on (or advanced); ``on_sleep`` can inject a crash."""
+    """A clock that only moves when slept on (or advanced); ``on_sleep`` can inject a crash.
+
+    Concurrency is simulated too: a thread other than the one that made the clock gets its own timeline, which
+    starts at the creating thread's time when it first reads the clock; waits in that thread move only its own
+    timeline. When the creating thread next reads the clock (after joining its threads) it is at the latest
+    point any thread reached: two calls that each hang for 10 s at the same time cost 10 s, not 20.
+    """
 
     def __init__(self, start: float | None = None) -> None:
         self.now = float(int(time.time())) if start is None else start
         self.sleeps: list[float] = []
         self.on_sleep: Callable[[float], None] | None = None
+        self._owner = threading.get_ident()
+        self._branches = threading.local()
+        self._branch_high = self.now
+        self._guard = threading.Lock()
+
+    def _in_branch(self) -> bool:
+        if threading.get_ident() == self._owner:
+            if self._branch_high > self.now:
+                self.now = self._branch_high  # the owner joined threads that ran until then
+            return False
+        if not hasattr(self._branches, "now"):
+            self._branches.now = self.now
+        return True
 
     def __call__(self) -> float:
-        """Current simulated epoch seconds."""
-        return self.now
+        """Current simulated epoch seconds (of this thread's timeline)."""
+        return float(self._branches.now) if self._in_branch() else self.now
 
     def sleep(self, seconds: float) -> None:
         """Advance the clock instead of sleeping."""
         self.sleeps.append(seconds)
         if self.on_sleep is not None:
             self.on_sleep(seconds)
-        self.now += seconds
+        self.advance(seconds)
 
     def advance(self, seconds: float) -> None:
         """Move time forward without recording a sleep."""
-        self.now += seconds
+        if self._in_branch():
+            self._branches.now += seconds
+            with self._guard:
+                self._branch_high = max(self._branch_high, self._branches.now)
+        else:
+            self.now += seconds
 
 
 class Hang(Exception):

@@ -47,7 +47,9 @@ class Budget:
 
     def breakdown(self) -> str:
         """One line: each term and its seconds, then the total against the objective."""
-        parts = " + ".join(f"{t.name} {t.seconds} s" for t in self.terms if t.seconds or t.name != "decision")
+        parts = " + ".join(
+            f"{t.name} {t.seconds} s" for t in self.terms if t.seconds or t.name not in ("decision", "confirmation")
+        )
         return (
             f"{parts} = {self.total_seconds} s ({self.total_seconds / 60:.1f} min) against "
             f"{self.objective} {self.objective_seconds // 60} min"
@@ -78,14 +80,21 @@ def detection_seconds(s: Settings) -> int:
 
 
 def serving_capacity_seconds(s: Settings) -> int:
-    """Time until the target region has a first healthy target: 0 with a warm standby instance in service
-    (secondary_app_min_capacity >= 1, kept by the standby ASG's min size), else launch + health-check grace.
+    """Time until the promoted region serves with the active minimum of healthy targets, the definition the run's
+    measured end-to-end recovery time uses (``wait_for_serving``: healthy >= TARGET_FAILOVER_MIN).
 
-    This is what users see first (the region serves, at reduced capacity); the run's measured end-to-end time
-    is stricter (the active minimum of healthy targets)."""
-    if s.secondary_app_min_capacity >= 1:
+    0 when the standby ASG's minimum (secondary_app_min_capacity, kept in service) is already at least the active
+    minimum (primary_app_min_capacity, the orchestrator's TARGET_FAILOVER_MIN); otherwise the missing instances
+    must launch and pass their health-check grace."""
+    if s.secondary_app_min_capacity >= s.primary_app_min_capacity:
         return 0
     return s.app_scale_up_allowance_seconds + s.app_health_check_grace_seconds
+
+
+def confirmation_seconds(s: Settings) -> int:
+    """Automatic failover's confirmation reads (probe, Route53 checkers, the primary's RDS API): concurrent, under
+    one deadline (CONFIRMATION_TIMEOUT_SECONDS); 0 in manual mode, where a person confirms (the decision term)."""
+    return s.failover_confirmation_timeout_seconds if s.failover_automatic else 0
 
 
 def recovery_time_budget(s: Settings) -> Budget:
@@ -123,6 +132,13 @@ def recovery_time_budget(s: Settings) -> Budget:
             "a person approves the failover; zero when failover_automatic is on",
         ),
         BudgetTerm(
+            "confirmation",
+            confirmation_seconds(s),
+            ("failover_automatic", "failover_confirmation_timeout_seconds"),
+            "automatic only: the second-signal reads (probe, Route53 checkers, the primary's RDS API) run at the "
+            "same time under one deadline; no answer by then is unknown, never down",
+        ),
+        BudgetTerm(
             "fence",
             s.failover_fence_timeout_seconds,
             ("failover_fence_timeout_seconds",),
@@ -134,11 +150,12 @@ def recovery_time_budget(s: Settings) -> Budget:
             (
                 "db_promotion_allowance_seconds",
                 "secondary_app_min_capacity",
+                "primary_app_min_capacity",
                 "app_scale_up_allowance_seconds",
                 "app_health_check_grace_seconds",
             ),
-            "max(database promotion, first healthy target): they run in parallel; the warm standby's in-service "
-            "instances serve at once (0 s), without one an instance must launch and pass its grace",
+            "max(database promotion, the active minimum of healthy targets): they run in parallel; 0 s for the app "
+            "when the warm standby's minimum is at least the active minimum, else launch + health-check grace",
         ),
         BudgetTerm(
             "dns",

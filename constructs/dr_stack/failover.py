@@ -187,7 +187,9 @@ class FailoverProps:
     promotion_timeout_seconds: int
     """Deadline of the promotion wait; the lock lease outlives it by LEASE_MARGIN_SECONDS."""
     fence_timeout_seconds: int
-    """Deadline of fencing the primary (writing the traffic switch)."""
+    """Total time a run gives the region it moves away from (standby scaling, reads), then goes on without it."""
+    confirmation_timeout_seconds: int
+    """Automatic failover: one deadline for the concurrent confirmation reads before anything is changed."""
     automatic_min_interval_seconds: int
     """Least time between two automatic failovers."""
     probe_failure_periods: int
@@ -268,6 +270,7 @@ class FailoverOrchestrators(Construct):
                 # can be resumed soon after, never while a live run is still waiting.
                 contract.LOCK_LEASE_SECONDS: str(props.promotion_timeout_seconds + LEASE_MARGIN_SECONDS),
                 contract.FENCE_TIMEOUT_SECONDS: str(props.fence_timeout_seconds),
+                contract.CONFIRMATION_TIMEOUT_SECONDS: str(props.confirmation_timeout_seconds),
                 contract.AUTOMATIC_MIN_INTERVAL_SECONDS: str(props.automatic_min_interval_seconds),
                 contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
                 contract.TRAFFIC_SWITCH_REGION: dns.traffic_switch_region,

@@ -559,10 +559,16 @@ class Settings:
     )
     primary_app_max_capacity: int = APP(4, "Primary ASG maximum.", _int_range(1, 1000), prod=12)
     primary_app_desired_capacity: int = APP(2, "Primary ASG desired capacity.", _int_range(0, 1000), prod=3)
-    secondary_app_min_capacity: int = APP(1, "Secondary ASG minimum (warm standby).", _int_range(0, 1000), prod=1)
+    secondary_app_min_capacity: int = APP(
+        1,
+        "Secondary ASG minimum (warm standby); at least primary_app_min_capacity makes the app term of the RTO "
+        "budget 0 (the standby already serves the active minimum), below it launch + grace.",
+        _int_range(0, 1000),
+        prod=3,
+    )
     secondary_app_max_capacity: int = APP(4, "Secondary ASG maximum.", _int_range(1, 1000), prod=12)
     secondary_app_desired_capacity: int = APP(
-        1, "Secondary ASG desired capacity (warm standby).", _int_range(0, 1000), prod=1
+        1, "Secondary ASG desired capacity (warm standby).", _int_range(0, 1000), prod=3
     )
     app_cpu_target_percent: int = APP(50, "Target-tracking CPU utilization of the ASGs.", _int_range(10, 95))
     app_health_check_grace_seconds: int = APP(
@@ -668,7 +674,14 @@ class Settings:
         "Total time a run gives the region it moves away from (standby scaling, reads) before going on without "
         "it; an RTO term.",
         _int_range(5, 120),
-        prod=10,
+        prod=5,
+    )
+    failover_confirmation_timeout_seconds: int = OBJECTIVES(
+        10,
+        "Automatic failover: one deadline for the confirmation reads (probe metric, Route53 checkers, the primary's "
+        "RDS API), run at the same time; a signal without an answer by then is unknown, never down; an RTO term.",
+        _int_range(1, 60),
+        prod=5,
     )
     probe_interval_seconds: int = OBJECTIVES(
         60,

@@ -364,6 +364,7 @@ class DrStack(TerraformStack):
                 rto_minutes=settings.rto_minutes,
                 promotion_timeout_seconds=settings.failover_promotion_timeout_seconds,
                 fence_timeout_seconds=settings.failover_fence_timeout_seconds,
+                confirmation_timeout_seconds=settings.failover_confirmation_timeout_seconds,
                 automatic_min_interval_seconds=settings.failover_automatic_min_interval_seconds,
                 probe_failure_periods=settings.health_check_failure_threshold,
                 probe_interval_seconds=settings.probe_interval_seconds,

@@ -63,6 +63,7 @@ class Config:
     promotion_timeout_seconds: int = 600
     poll_interval_seconds: int = 15
     fence_timeout_seconds: int = 20
+    confirmation_timeout_seconds: int = 10
     lock_lease_seconds: int = 900
     metric_namespace: str = contract.METRIC_NAMESPACE
     health_check_id: str | None = None
@@ -189,6 +190,7 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
     (contract.PROMOTION_TIMEOUT_SECONDS, "promotion_timeout_seconds", _integer(30, 3600), 600),
     (contract.POLL_INTERVAL_SECONDS, "poll_interval_seconds", _integer(1, 300), 15),
     (contract.FENCE_TIMEOUT_SECONDS, "fence_timeout_seconds", _integer(1, 120), 20),
+    (contract.CONFIRMATION_TIMEOUT_SECONDS, "confirmation_timeout_seconds", _integer(1, 120), 10),
     (contract.LOCK_LEASE_SECONDS, "lock_lease_seconds", _integer(60, 86_400), 900),
     (
         contract.METRIC_NAMESPACE_VARIABLE,

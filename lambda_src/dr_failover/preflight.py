@@ -9,6 +9,10 @@ finish the remaining steps.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +31,7 @@ BLOCKING_PROCESSES = ("Launch", "Terminate", "HealthCheck", "AddToLoadBalancer")
 # GlobalClusterMember.SynchronizationStatus values (botocore rds service model): only "connected" members
 # can take part in a switchover without data loss.
 SYNCHRONIZED = "connected"
+LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -412,9 +417,10 @@ def _replication_lag(config: Config, clients: RunClients, report: PreflightRepor
     )
 
 
-def read_peer_cluster_status(config: Config, clients: RunClients, *, now: float) -> str:
-    """Status of the peer (current primary) cluster, read within FENCE_TIMEOUT_SECONDS; raises if unreachable."""
-    rds = clients.peer("rds", deadline=now + config.fence_timeout_seconds)
+def read_peer_cluster_status(config: Config, clients: RunClients, *, now: float, deadline: float | None = None) -> str:
+    """Status of the peer (current primary) cluster, read by ``deadline`` (default: within FENCE_TIMEOUT_SECONDS
+    of ``now``); raises if unreachable."""
+    rds = clients.peer("rds", deadline=now + config.fence_timeout_seconds if deadline is None else deadline)
     response = rds.describe_db_clusters(DBClusterIdentifier=config.peer_cluster_id)
     return str(response["DBClusters"][0].get("Status", "unknown"))
 
@@ -462,12 +468,22 @@ def automatic_confirmation(config: Config, clients: RunClients, report: Prefligh
     3. Route53 checkers (they observe from several AWS regions) seeing the primary healthy by Route53's rule
        (more than 18% report Success) is a veto, whatever the other signals say.
 
-    Each signal's call gets its own FENCE_TIMEOUT_SECONDS deadline, measured when that call starts, so a slow
-    Route53 answer cannot use up the RDS read's time.
+    The three reads run at the same time under one deadline, CONFIRMATION_TIMEOUT_SECONDS from the start: a slow
+    Route53 answer cannot use up the RDS read's time, and the confirmation costs at most that one total (the
+    budget's ``confirmation`` term), whatever does not answer. A read still running then is UNKNOWN.
     """
-    probe_down, probe_detail = _probe_signal(config, clients, now=now)
-    route53, route53_detail = _route53_signal(config, clients)
-    rds, rds_detail = _rds_signal(config, clients)
+    deadline = clients.now() + config.confirmation_timeout_seconds
+    signals = run_concurrently(
+        {
+            "probe": lambda: _probe_signal(config, clients, now=now, deadline=deadline),
+            "route53": lambda: _route53_signal(config, clients, deadline=deadline),
+            "rds": lambda: _rds_signal(config, clients, deadline=deadline),
+        },
+        wall_seconds=config.confirmation_timeout_seconds,
+    )
+    probe_down, probe_detail = signals.get("probe", (False, "no answer within the confirmation deadline"))
+    route53, route53_detail = signals.get("route53", (UNKNOWN, "no answer within the confirmation deadline"))
+    rds, rds_detail = signals.get("rds", (UNKNOWN, "no answer within the confirmation deadline"))
     confirmed = probe_down and route53 != UP and DOWN in (route53, rds)
     veto = " (Route53 checkers see the primary healthy: refused)" if route53 == UP else ""
     report.checks.append(
@@ -482,23 +498,51 @@ def automatic_confirmation(config: Config, clients: RunClients, report: Prefligh
     )
 
 
-def _rds_signal(config: Config, clients: RunClients) -> tuple[str, str]:
+def run_concurrently(calls: dict[str, Callable[[], Any]], *, wall_seconds: float) -> dict[str, Any]:
+    """Run each call in its own thread and return the results of those that returned within ``wall_seconds``.
+
+    Each call bounds its AWS requests by the shared deadline itself; the join bound (the same length, in real time)
+    is a backstop for what botocore's connect/read timeouts do not cover (a DNS lookup), so the whole confirmation
+    never outlasts it. A call that raised or is still running is missing from the result: no answer.
+    """
+    results: dict[str, Any] = {}
+
+    def run(name: str, call: Callable[[], Any]) -> None:
+        try:
+            results[name] = call()
+        except Exception as error:  # noqa: BLE001 - a signal that failed is a signal without an answer
+            LOG.warning("confirmation read %s failed: %s", name, error_code(error))
+
+    threads = [
+        threading.Thread(target=run, args=item, name=f"confirm-{item[0]}", daemon=True) for item in calls.items()
+    ]
+    for thread in threads:
+        thread.start()
+    end = time.monotonic() + wall_seconds
+    for thread in threads:
+        thread.join(max(0.0, end - time.monotonic()))
+    return {name: results[name] for name in calls if name in results}
+
+
+def _rds_signal(config: Config, clients: RunClients, *, deadline: float) -> tuple[str, str]:
     """DOWN when the primary region's RDS API answers a status other than ``available``; UNKNOWN without answer."""
     try:
-        status = read_peer_cluster_status(config, clients, now=clients.now())
+        status = read_peer_cluster_status(config, clients, now=clients.now(), deadline=deadline)
     except Exception as error:  # noqa: BLE001 - no answer says nothing about the primary
         return UNKNOWN, f"primary region RDS API did not answer ({error_code(error)})"
     return (UP if status == "available" else DOWN), f"primary cluster status {status!r}"
 
 
-def _probe_signal(config: Config, clients: RunClients, *, now: float) -> tuple[bool, str]:
+def _probe_signal(
+    config: Config, clients: RunClients, *, now: float, deadline: float | None = None
+) -> tuple[bool, str]:
     """True when the last PROBE_FAILURE_PERIODS probe periods (PROBE_PERIOD_SECONDS each) each hold a probe
     datapoint and all are 0."""
     periods = config.probe_failure_periods
     period = config.probe_period_seconds
     end = datetime.fromtimestamp(now, tz=UTC)
     try:
-        response = clients.target("cloudwatch").get_metric_statistics(
+        response = clients.get("cloudwatch", config.target_region, deadline=deadline).get_metric_statistics(
             Namespace=config.metric_namespace,
             MetricName=config.probe_metric,
             Dimensions=[{"Name": "GlobalCluster", "Value": config.global_cluster_id}],
@@ -515,18 +559,18 @@ def _probe_signal(config: Config, clients: RunClients, *, now: float) -> tuple[b
     return down, f"{len(failing)} failing of {len(points)} datapoint(s) in the last {periods} x {period} s"
 
 
-def _route53_signal(config: Config, clients: RunClients) -> tuple[str, str]:
+def _route53_signal(config: Config, clients: RunClients, *, deadline: float) -> tuple[str, str]:
     """Route53's own verdict on the primary ALB's health check, from its checkers' observations
-    (``route53_verdict``); UNKNOWN when the control plane does not answer."""
+    (``route53_verdict``); UNKNOWN when the control plane does not answer by ``deadline``."""
     if not config.health_check_id:
         return UNKNOWN, "HEALTH_CHECK_ID not set"
     try:
         route53 = clients.get(
             "route53",
             config.target_region,
-            deadline=clients.now() + config.fence_timeout_seconds,
+            deadline=deadline,
             attempts=1,
-            call_timeout=config.fence_timeout_seconds,
+            call_timeout=config.confirmation_timeout_seconds,
         )
         observations = route53.get_health_check_status(HealthCheckId=config.health_check_id).get(
             "HealthCheckObservations", []
