@@ -284,3 +284,56 @@ def test_backup_selection_round_trip(endpoint: str) -> None:
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
         backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=created["SelectionId"])
     backup.delete_backup_plan(BackupPlanId=plan_id)
+
+
+def test_replication_rule_reads_back_as_it_was_put(endpoint: str) -> None:
+    """GetBucketReplication (S3 API reference) answers the rules that PutBucketReplication put, including
+    DeleteMarkerReplication Enabled and SourceSelectionCriteria SseKmsEncryptedObjects Enabled (moto answered
+    Disabled and dropped the criteria: the provider planned an update of the state bucket's rule forever)."""
+    s3 = _client("s3", "us-east-1", endpoint)
+    for bucket in ("repl-source", "repl-target"):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    rule = {
+        "ID": "state-to-replica",
+        "Priority": 0,
+        "Status": "Enabled",
+        "Filter": {"Prefix": "state/"},
+        "DeleteMarkerReplication": {"Status": "Enabled"},
+        "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+        "Destination": {
+            "Bucket": "arn:aws:s3:::repl-target",
+            "StorageClass": "STANDARD",
+            "EncryptionConfiguration": {"ReplicaKmsKeyID": "arn:aws:kms:us-west-2:123456789012:key/k"},
+        },
+    }
+    s3.put_bucket_replication(
+        Bucket="repl-source",
+        ReplicationConfiguration={"Role": "arn:aws:iam::123456789012:role/r", "Rules": [rule]},
+    )
+    read = s3.get_bucket_replication(Bucket="repl-source")["ReplicationConfiguration"]["Rules"]
+    assert read == [rule]
+
+
+def test_published_replication_lag_is_read_back_like_aurora_publishes_it(endpoint: str) -> None:
+    """Aurora publishes AuroraGlobalDBReplicationLag (ms) for each secondary cluster, dimension
+    DBClusterIdentifier (Aurora User Guide, "Monitoring Aurora global databases"); the orchestrator's preflight
+    reads its Maximum over the last 5 minutes with GetMetricStatistics. The harness's datapoint must come back
+    from that read (an aware timestamp made moto answer 500 and the preflight refuse the switchover)."""
+    from datetime import UTC, datetime, timedelta
+
+    from scripts.e2e.extensions import publish_replication_lag
+
+    west, _primary, _secondary = _global_database(endpoint, "g-lag")
+    assert publish_replication_lag("123456789012", 250.0) >= 1
+    now = datetime.now(tz=UTC)
+    points = _client("cloudwatch", "us-west-2", endpoint).get_metric_statistics(
+        Namespace="AWS/RDS",
+        MetricName="AuroraGlobalDBReplicationLag",
+        Dimensions=[{"Name": "DBClusterIdentifier", "Value": "g-lag-secondary"}],
+        StartTime=now - timedelta(minutes=5),
+        EndTime=now + timedelta(seconds=1),
+        Period=60,
+        Statistics=["Maximum"],
+    )["Datapoints"]
+    assert [p["Maximum"] for p in points] == [250.0]

@@ -14,6 +14,13 @@ from .rewrite import FAKE_CREDENTIALS
 
 # The orchestrator's own reader of the switch item: one source for its key and fields.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda_src"))
+from dr_contract import (  # noqa: E402
+    GLOBAL_CLUSTER_DIMENSION,
+    METRIC_NAMESPACE_VARIABLE,
+    STANDBY_DESIRED,
+    STANDBY_MIN,
+    TRAFFIC_SWITCH_METRIC_VARIABLE,
+)
 from dr_failover.switch import read_switch  # noqa: E402
 
 
@@ -67,34 +74,40 @@ class Checks:
         group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[function.variables["TARGET_ASG_NAME"]])[
             "AutoScalingGroups"
         ][0]
-        return {"min": group["MinSize"], "max": group["MaxSize"], "desired": group["DesiredCapacity"]}
+        in_service = sum(1 for i in group.get("Instances", []) if i.get("LifecycleState") == "InService")
+        return {
+            "min": group["MinSize"],
+            "max": group["MaxSize"],
+            "desired": group["DesiredCapacity"],
+            "in_service": in_service,
+        }
 
-    def traffic_switch(self, function: _Function) -> float | None:
-        """Latest value of the PrimaryFenced metric in the switch region (None: never written)."""
+    def traffic_switch(self, function: _Function) -> tuple[float, ...]:
+        """Minimum and Maximum of the PrimaryFenced metric in its latest one-minute period (empty: never written).
+
+        The metric has standard resolution ("Route53 accepts no high resolution", dr_failover.switch): a
+        failover and a failback in the same minute share one period, so a check can only ask whether a
+        datapoint of the expected value is in the latest period, not which one came last.
+        """
         variables = function.variables
         cloudwatch = self.client("cloudwatch", variables["TRAFFIC_SWITCH_REGION"])
         end = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(minutes=1)
+        metric = {
+            "Namespace": variables[METRIC_NAMESPACE_VARIABLE],
+            "MetricName": variables[TRAFFIC_SWITCH_METRIC_VARIABLE],
+            "Dimensions": [{"Name": GLOBAL_CLUSTER_DIMENSION, "Value": variables["GLOBAL_CLUSTER_ID"]}],
+        }
         response = cloudwatch.get_metric_data(
             MetricDataQueries=[
-                {
-                    "Id": "switch",
-                    "MetricStat": {
-                        "Metric": {
-                            "Namespace": variables.get("METRIC_NAMESPACE", "DR/Failover"),
-                            "MetricName": variables["TRAFFIC_SWITCH_METRIC"],
-                            "Dimensions": [{"Name": "GlobalCluster", "Value": variables["GLOBAL_CLUSTER_ID"]}],
-                        },
-                        "Period": 60,
-                        "Stat": "Maximum",
-                    },
-                }
+                {"Id": stat.lower(), "MetricStat": {"Metric": metric, "Period": 60, "Stat": stat}}
+                for stat in ("Minimum", "Maximum")
             ],
             StartTime=end - datetime.timedelta(minutes=30),
             EndTime=end,
             ScanBy="TimestampDescending",
         )
-        values = response["MetricDataResults"][0].get("Values", [])
-        return float(values[0]) if values else None
+        latest = [result["Values"][0] for result in response["MetricDataResults"] if result.get("Values")]
+        return tuple(float(value) for value in latest)
 
     def snapshot(self, functions: Mapping[str, _Function]) -> dict[str, Any]:
         """Everything a promoting run changes: writer, FailoverState, ASG sizes, the switch."""
@@ -137,18 +150,36 @@ class Checks:
             "min": int(active.variables["TARGET_FAILOVER_MIN"]),
             "desired": int(active.variables["TARGET_FAILOVER_DESIRED"]),
         }
-        if capacity["min"] != want["min"] or capacity["desired"] != want["desired"]:
+        if (capacity["min"], capacity["desired"], capacity["in_service"]) != (
+            want["min"],
+            want["desired"],
+            want["desired"],
+        ):
             raise _fail(f"{region} ASG min/desired {capacity}, expected {want}")
         if capacity["max"] < int(active.variables["TARGET_FAILOVER_MAX"]):
             raise _fail(f"{region} ASG max {capacity['max']} below TARGET_FAILOVER_MAX")
-        fenced = world["asgs"][peer.region]
-        if fenced["min"] != 0 or fenced["desired"] != 0:
-            raise _fail(f"old primary's ASG in {peer.region} not fenced: {fenced}")
+        # The region that stops serving keeps the warm standby (STANDBY_MIN/STANDBY_DESIRED), never 0.
+        standby = world["asgs"][peer.region]
+        want_standby = {"min": int(active.variables[STANDBY_MIN]), "desired": int(active.variables[STANDBY_DESIRED])}
+        if (standby["min"], standby["desired"], standby["in_service"]) != (
+            want_standby["min"],
+            want_standby["desired"],
+            want_standby["desired"],
+        ):
+            raise _fail(
+                f"old serving region's ASG in {peer.region} min/desired {standby}, expected standby {want_standby}"
+            )
         sizes = f"{capacity['min']}/{capacity['desired']}/{capacity['max']}"
-        notes.append(f"ASG {region} {sizes}, {peer.region} fenced 0/0")
+        notes.append(
+            f"ASG {region} min/desired/max {sizes} ({capacity['in_service']} in service), {peer.region} standby "
+            f"{standby['min']}/{standby['desired']} ({standby['in_service']} in service)"
+        )
         expected_switch = 1.0 if region == active.variables["TRAFFIC_SWITCH_REGION"] else 0.0
-        if world["switch"] != expected_switch:
-            raise _fail(f"traffic switch {world['switch']}, expected {expected_switch:g} after promoting {region}")
+        if expected_switch not in world["switch"]:
+            raise _fail(
+                f"traffic switch: no {expected_switch:g} datapoint in the latest minute ({world['switch']}) "
+                f"after promoting {region}"
+            )
         notes.append(f"PrimaryFenced={expected_switch:g}")
         variables = active.variables
         item = read_switch(

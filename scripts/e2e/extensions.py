@@ -22,6 +22,8 @@ AWS that matter for a result are in DIFFERENCES (printed by the harness, listed 
 - EC2: an EBS block device mapping without VolumeSize or SnapshotId gets the AMI's root volume size
   (as RunInstances does on AWS; moto refuses it), so launch templates that only set type/encryption work.
 - Auto Scaling StartInstanceRefresh / DescribeInstanceRefreshes / CancelInstanceRefresh.
+- S3 GetBucketReplication answers each rule as it was put (DeleteMarkerReplication, SourceSelectionCriteria,
+  ExistingObjectReplication, Filter), where moto answered DeleteMarkerReplication Disabled and dropped the rest.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def install() -> None:
     _install_autoscaling()
     _install_ec2()
     _install_dropped_attributes()
+    _install_s3_replication()
     _INSTALLED = True
 
 
@@ -284,6 +287,9 @@ def publish_replication_lag(account_id: str, lag_milliseconds: float, *, now: da
     from moto.cloudwatch.models import cloudwatch_backends
 
     now = now or datetime.datetime.now(tz=datetime.UTC)
+    # moto keeps the timestamps PutMetricData receives as naive UTC datetimes and compares the
+    # GetMetricStatistics window with them: an aware datetime here made every such read a 500.
+    timestamp = now.astimezone(datetime.UTC).replace(tzinfo=None)
     written = 0
     for global_cluster in _rds_backend(account_id, GLOBAL_CLUSTER_REGION).global_clusters.values():
         for member in global_cluster.members:
@@ -297,7 +303,7 @@ def publish_replication_lag(account_id: str, lag_milliseconds: float, *, now: da
                         "MetricName": "AuroraGlobalDBReplicationLag",
                         "Value": lag_milliseconds,
                         "Unit": "Milliseconds",
-                        "Timestamp": now,
+                        "Timestamp": timestamp,
                         "Dimensions": [{"Name": "DBClusterIdentifier", "Value": member.db_cluster_identifier}],
                     }
                 ],
@@ -716,3 +722,61 @@ def _install_dropped_attributes() -> None:
 
     Route53.create_health_check = keep_metric_fields(Route53.create_health_check)  # type: ignore[method-assign]
     Route53.update_health_check = keep_metric_fields(Route53.update_health_check)  # type: ignore[method-assign]
+
+
+# --- S3 replication rules --------------------------------------------------------------------------------
+
+
+def replication_rules_as_put(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Rules of a GetBucketReplication answer, from the rules PutBucketReplication stored.
+
+    AWS API reference, GetBucketReplication: the response's ReplicationConfiguration holds the Rules that were
+    put, each with ID, Priority, Filter (or the legacy Prefix), Status, SourceSelectionCriteria,
+    ExistingObjectReplication, Destination and DeleteMarkerReplication. moto 5.2.5 answered every rule with
+    DeleteMarkerReplication Disabled and without SourceSelectionCriteria, so the provider read a different rule
+    (a perpetual diff on the state bucket's replication). moto stores the parsed XML (xmltodict: strings,
+    None for an empty element); an empty Filter is answered as moto did (Prefix ""), which the provider reads
+    as the empty filter it put.
+    """
+    rules = []
+    for rule in stored:
+        answer: dict[str, Any] = {
+            "ID": rule["ID"],
+            "Priority": int(rule.get("Priority") or 0),
+            "Status": rule["Status"],
+            "DeleteMarkerReplication": rule.get("DeleteMarkerReplication") or {"Status": "Disabled"},
+            "Destination": rule["Destination"],
+        }
+        if "Filter" in rule or "Prefix" not in rule:
+            answer["Filter"] = rule.get("Filter") or {"Prefix": ""}
+        else:
+            answer["Prefix"] = rule.get("Prefix") or ""
+        for key in ("SourceSelectionCriteria", "ExistingObjectReplication"):
+            if rule.get(key):
+                answer[key] = rule[key]
+        rules.append(answer)
+    return rules
+
+
+def _install_s3_replication() -> None:
+    from moto.core.responses import ActionResult
+    from moto.s3.exceptions import ReplicationConfigurationNotFoundError
+    from moto.s3.responses import S3Response
+
+    def get_bucket_replication(self: Any) -> Any:
+        self.data["Action"] = "GetBucketReplication"
+        replication = self.backend.get_bucket_replication(self.bucket_name)
+        if not replication:
+            raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+        return self.serialized(
+            ActionResult(
+                {
+                    "ReplicationConfiguration": {
+                        "Role": replication["Role"],
+                        "Rules": replication_rules_as_put(replication["Rule"]),
+                    }
+                }
+            )
+        )
+
+    S3Response.get_bucket_replication = get_bucket_replication  # type: ignore[method-assign]
