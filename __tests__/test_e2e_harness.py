@@ -337,3 +337,118 @@ def test_published_replication_lag_is_read_back_like_aurora_publishes_it(endpoin
         Statistics=["Maximum"],
     )["Datapoints"]
     assert [p["Maximum"] for p in points] == [250.0]
+
+
+# --- checks after each promotion -------------------------------------------------------------------------
+
+PRIMARY_ARN = "arn:aws:rds:us-east-1:123456789012:cluster:c-primary"
+SECONDARY_ARN = "arn:aws:rds:us-west-2:123456789012:cluster:c-secondary"
+
+
+class _Function:
+    def __init__(self, region: str, cluster_arn: str) -> None:
+        self.region = region
+        self.variables = {
+            "TARGET_CLUSTER_ARN": cluster_arn,
+            "TARGET_CLUSTER_ID": cluster_arn.rsplit(":", 1)[-1],
+            "TARGET_FAILOVER_MIN": "2",
+            "TARGET_FAILOVER_DESIRED": "2",
+            "TARGET_FAILOVER_MAX": "4",
+            "STANDBY_MIN": "1",
+            "STANDBY_DESIRED": "1",
+            "TRAFFIC_SWITCH_REGION": "us-west-2",
+            "STATE_TABLE_NAME": "checks-state",
+            "GLOBAL_CLUSTER_ID": "g-checks",
+        }
+
+
+def _world(*, standby: dict[str, int], switch: tuple[float, ...]) -> dict[str, Any]:
+    """The world after a failback to us-east-1, as Checks.snapshot reads it."""
+    return {
+        "writer": [PRIMARY_ARN],
+        "members": sorted([PRIMARY_ARN, SECONDARY_ARN]),
+        "failover_state": None,
+        "asgs": {"us-east-1": {"min": 2, "desired": 2, "max": 4, "in_service": 2}, "us-west-2": standby},
+        "switch": switch,
+    }
+
+
+def _checks_after_failback(endpoint: str, world: dict[str, Any]) -> list[str]:
+    """Run Checks.expect_active for a failback to us-east-1 against ``world`` and a switch item in the emulator."""
+    from dr_failover.switch import write_switch
+
+    from scripts.e2e.checks import Checks
+
+    class _Seen(Checks):
+        def snapshot(self, functions: Any) -> dict[str, Any]:
+            return world
+
+    dynamodb = _client("dynamodb", "us-west-2", endpoint)
+    if "checks-state" not in dynamodb.list_tables()["TableNames"]:
+        dynamodb.create_table(
+            TableName="checks-state",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    write_switch(
+        dynamodb,
+        table_name="checks-state",
+        global_cluster_id="g-checks",
+        primary_fenced=False,
+        serving_region="us-east-1",
+        run_id="r",
+        now=1.0,
+    )
+    functions = {"us-east-1": _Function("us-east-1", PRIMARY_ARN), "us-west-2": _Function("us-west-2", SECONDARY_ARN)}
+    return _Seen(endpoint).expect_active(functions, "us-east-1", data_loss_allowed=False)
+
+
+def test_the_region_that_stops_serving_must_keep_the_warm_standby(endpoint: str) -> None:
+    """The orchestrator sets the old serving region to STANDBY_MIN/STANDBY_DESIRED ("never 0, so the next
+    disaster has a standby"): an ASG fenced to 0, or one whose standby instance is not in service, fails."""
+    from scripts.e2e.checks import E2EFailure
+
+    standby = {"min": 1, "desired": 1, "max": 4, "in_service": 1}
+    notes = _checks_after_failback(endpoint, _world(standby=standby, switch=(0.0, 0.0)))
+    assert any("us-west-2 standby 1/1 (1 in service)" in note for note in notes)
+    for wrong in ({**standby, "min": 0, "desired": 0, "in_service": 0}, {**standby, "in_service": 0}):
+        with pytest.raises(E2EFailure, match="expected standby"):
+            _checks_after_failback(endpoint, _world(standby=wrong, switch=(0.0, 0.0)))
+
+
+def test_a_failback_in_the_same_minute_as_the_failover_is_seen_in_the_switch_metric(endpoint: str) -> None:
+    """PrimaryFenced has standard resolution (one-minute periods): after a failover and a failback in the same
+    minute the period holds both 1 and 0, and the check asks for a 0 in it; a period without 0 fails."""
+    from scripts.e2e.checks import E2EFailure
+
+    standby = {"min": 1, "desired": 1, "max": 4, "in_service": 1}
+    _checks_after_failback(endpoint, _world(standby=standby, switch=(0.0, 1.0)))
+    with pytest.raises(E2EFailure, match="traffic switch"):
+        _checks_after_failback(endpoint, _world(standby=standby, switch=(1.0, 1.0)))
+
+
+def test_applied_resources_are_counted_from_the_local_state_file(tmp_path: Any) -> None:
+    """Terraform's local state (format version 4) lists each managed resource with its instances' attributes;
+    data sources (mode "data") are not applied resources."""
+    from scripts.e2e.run import Terraform, functions_from_state, state_resources
+
+    (tmp_path / "cdk.tf.json").write_text(json.dumps({"terraform": {"backend": {"local": {"path": "s.tfstate"}}}}))
+    variables = {"TARGET_REGION": "us-west-2", "GLOBAL_CLUSTER_ID": "g"}
+    state = {
+        "version": 4,
+        "resources": [
+            {"mode": "data", "type": "aws_caller_identity", "name": "me", "instances": [{"attributes": {}}]},
+            {
+                "mode": "managed",
+                "type": "aws_lambda_function",
+                "name": "f",
+                "instances": [{"attributes": {"function_name": "fn", "environment": [{"variables": variables}]}}],
+            },
+            {"mode": "managed", "type": "aws_sqs_queue", "name": "q", "instances": [{"attributes": {"id": "q"}}]},
+        ],
+    }
+    (tmp_path / "s.tfstate").write_text(json.dumps(state))
+    read = Terraform(tmp_path, {}).state()
+    assert [r["type"] for r in state_resources(read)] == ["aws_lambda_function", "aws_sqs_queue"]
+    assert functions_from_state(read)["us-west-2"].name == "fn"
