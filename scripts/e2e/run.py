@@ -42,9 +42,6 @@ BASELINE = Path(__file__).with_name("baseline.toml")
 ACCOUNT_ID = "123456789012"  # moto's default account
 PARALLELISM = 20
 DESTROY_PLAN = "destroy.tfplan"
-# CPU priority of work off the critical path (the bootstrap stack, the DR destroy plan): it yields the CPU to
-# the DR stack's terraform and takes what is left while that waits on RDS.
-BACKGROUND_NICE = 10
 # Replication lag the harness publishes as Aurora would (ms); well inside the dev RPO of 5 minutes.
 PUBLISHED_LAG_MS = 250.0
 # Emulator-mode overrides of the function's environment (documented variables, shorter waits only).
@@ -103,12 +100,12 @@ def generated_password() -> str:
 class Terraform:
     """terraform in one stack folder, offline, against the emulator."""
 
-    def __init__(self, workdir: Path, env: Mapping[str, str], *, nice: int = 0) -> None:
+    def __init__(self, workdir: Path, env: Mapping[str, str]) -> None:
         self.workdir = workdir
         self.env = dict(env)
-        self.nice = nice
+        self.current_log: Path | None = None
 
-    def run(self, *args: str, check: bool = True, nice: int | None = None) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run one terraform command, its output streamed to a log file in the stack folder (tail it to
         follow an apply); on failure raise E2EFailure with the tail of that output."""
         env = dict(self.env)
@@ -116,10 +113,10 @@ class Terraform:
             env["TF_LOG_PROVIDER"] = os.environ["E2E_TF_LOG"]
             env["TF_LOG_PATH"] = str(self.workdir / f"tf.{args[0]}.debug.log")
         log = self.workdir / f"log.{args[0]}.{time.strftime('%H%M%S')}.{time.monotonic_ns() % 1000}.txt"
-        niceness = self.nice if nice is None else nice
+        self.current_log = log
         with log.open("w") as sink:
             done = subprocess.run(
-                [*(["nice", "-n", str(niceness)] if niceness else []), "terraform", *args, "-no-color"],
+                ["terraform", *args, "-no-color"],
                 cwd=self.workdir,
                 env=env,
                 stdout=subprocess.PIPE if args[0] == "show" else sink,
@@ -177,7 +174,7 @@ class Terraform:
 
     def plan_destroy(self) -> None:
         """Save a destroy plan without a refresh and without the state lock (another plan may hold it; neither
-        writes the state), to apply later with apply_destroy; at background priority (off the critical path)."""
+        writes the state), to apply later with apply_destroy."""
         self.run(
             "plan",
             "-destroy",
@@ -186,8 +183,14 @@ class Terraform:
             "-lock=false",
             f"-out={DESTROY_PLAN}",
             f"-parallelism={PARALLELISM}",
-            nice=BACKGROUND_NICE,
         )
+
+    def wait_for_output(self, text: str, event: threading.Event) -> None:
+        """Set ``event`` once the running command's log shows ``text``; return when the event is set."""
+        while not event.wait(1.0):
+            log = self.current_log
+            if log is not None and log.is_file() and text in log.read_text(errors="replace"):
+                event.set()
 
     def apply_destroy(self) -> None:
         """Apply the destroy plan saved by plan_destroy (terraform refuses it if the state changed since)."""
@@ -375,20 +378,26 @@ class Scenario:
         }
         env.pop("AWS_PROFILE", None)
         env.pop("AWS_ENDPOINT_URL", None)
-        bootstrap = Terraform(bootstrap_dir, env, nice=BACKGROUND_NICE)
+        bootstrap = Terraform(bootstrap_dir, env)
         dr = Terraform(dr_dir, env)
         with self.timeline.phase("terraform init (offline mirror)"):
             self._parallel(bootstrap.init, dr.init)
         totals = {stack.name: resource_count(stack) for stack in stacks}
-        # The bootstrap stack shares nothing with the DR stack: it is applied, planned and destroyed in a thread,
-        # its terraform at a lower CPU priority (nice), so that its work (each terraform command builds the
-        # provider's schema five to seven times) fills the time the DR stack's terraform waits on RDS.
-        bootstrap_done = self._background(lambda: self._bootstrap(bootstrap, totals))
+        # The bootstrap stack shares nothing with the DR stack: a thread applies and plans it while the DR apply
+        # waits on RDS (after its own planning) and destroys it while the DR destroy waits on RDS, so its CPU
+        # work (each terraform command builds the provider's schema five to seven times) overlaps those waits.
+        # (A lower CPU priority was tried instead: on a machine shared with other work, nice 10 starved it.)
+        dr_applying, dr_destroying = threading.Event(), threading.Event()
+        bootstrap_done = self._background(lambda: self._bootstrap(bootstrap, totals, dr_applying, dr_destroying))
         try:
             with self.timeline.phase("apply dr") as note:
+                watcher = threading.Thread(target=dr.wait_for_output, args=(": Creating...", dr_applying))
+                watcher.start()
                 try:
                     dr.apply()
                 finally:
+                    dr_applying.set()
+                    watcher.join()
                     applied = len(state_resources(dr.state()))
                     note.append(f"{dr.workdir.name}: {applied}/{totals[dr.workdir.name]} resources applied")
                     note.append("excluded: " + ("; ".join(f"{a} ({why})" for a, why in EXCLUDED) or "none"))
@@ -407,15 +416,22 @@ class Scenario:
                 self._failover_and_back(dr, functions)
             finally:
                 destroy_planned()
+            dr_destroying.set()
             with self.timeline.phase("destroy dr"):
                 dr.apply_destroy()
         finally:
+            dr_applying.set()
+            dr_destroying.set()
             bootstrap_done()
         for name, verdict in self.verdicts:
             print(f"plan {name}: {verdict.summary()}")
 
-    def _bootstrap(self, bootstrap: Terraform, totals: Mapping[str, int]) -> None:
-        """Apply the bootstrap stack, check its plan is clean, destroy it (deletion protection lifted first)."""
+    def _bootstrap(
+        self, bootstrap: Terraform, totals: Mapping[str, int], apply: threading.Event, destroy: threading.Event
+    ) -> None:
+        """Apply the bootstrap stack once ``apply`` is set, check its plan is clean, destroy it once ``destroy`` is
+        set (deletion protection lifted first)."""
+        apply.wait()
         with self.timeline.phase("apply bootstrap") as note:
             try:
                 bootstrap.apply()
@@ -423,6 +439,7 @@ class Scenario:
                 applied = len(state_resources(bootstrap.state()))
                 note.append(f"{bootstrap.workdir.name}: {applied}/{totals[bootstrap.workdir.name]} resources applied")
         self._plan(bootstrap, "baseline plan (bootstrap) after apply")
+        destroy.wait()
         with self.timeline.phase("destroy bootstrap") as note:
             note.append(destroy_protected(bootstrap, self.endpoint))
 
