@@ -351,6 +351,7 @@ class Scenario:
         self.timeline = timeline
         self.baseline = load_baseline(BASELINE)
         self.verdicts: list[tuple[str, PlanVerdict]] = []
+        self.cancelled = threading.Event()
 
     def run(self) -> None:
         out = self.scratch / "cdktf.out"
@@ -419,6 +420,9 @@ class Scenario:
             dr_destroying.set()
             with self.timeline.phase("destroy dr"):
                 dr.apply_destroy()
+        except BaseException:
+            self.cancelled.set()  # the run has failed: the bootstrap thread starts nothing more
+            raise
         finally:
             dr_applying.set()
             dr_destroying.set()
@@ -432,6 +436,8 @@ class Scenario:
         """Apply the bootstrap stack once ``apply`` is set, check its plan is clean, destroy it once ``destroy`` is
         set (deletion protection lifted first)."""
         apply.wait()
+        if self.cancelled.is_set():
+            return
         with self.timeline.phase("apply bootstrap") as note:
             try:
                 bootstrap.apply()
@@ -440,6 +446,8 @@ class Scenario:
                 note.append(f"{bootstrap.workdir.name}: {applied}/{totals[bootstrap.workdir.name]} resources applied")
         self._plan(bootstrap, "baseline plan (bootstrap) after apply")
         destroy.wait()
+        if self.cancelled.is_set():
+            return
         with self.timeline.phase("destroy bootstrap") as note:
             note.append(destroy_protected(bootstrap, self.endpoint))
 
