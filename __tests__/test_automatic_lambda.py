@@ -265,7 +265,7 @@ def test_an_unanswering_primary_region_costs_at_most_confirmation_plus_fence_bef
 def test_a_second_automatic_run_within_the_minimum_interval_starts_nothing(world, aws, clock):
     """An alarm that flaps sends a new "CloudWatch Alarm State Change" event on every change to ALARM (EventBridge
     User Guide, "Alarm events and EventBridge"). One arriving within AUTOMATIC_MIN_INTERVAL_SECONDS of the last
-    automatic run is refused before any write: no PutItem/UpdateItem on the state table (the lock item is the
+    automatic run is refused after reads only: no PutItem/UpdateItem on the state table (the lock item is the
     first run's, untouched), no preflight call into either region, no notification."""
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
     aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", *[route53_observations(FAILING)] * 2)
@@ -287,7 +287,9 @@ def test_a_second_automatic_run_within_the_minimum_interval_starts_nothing(world
     assert "run (auto-1) started 600 s ago" in second["message"]
     script.assert_all_used()
     assert aws.operations("rds").count("FailoverGlobalCluster") == 1
-    assert aws.calls[calls_before:] == [("dynamodb", SECONDARY_REGION, "GetItem")]  # one read, no write
+    # reads only: the last automatic start, then the lock (is there an unfinished run to finish? no: it was refused
+    # before any promotion), no write
+    assert aws.calls[calls_before:] == [("dynamodb", SECONDARY_REGION, "GetItem")] * 2
     assert world.lock_item(SECONDARY_REGION) == lock_before  # the first run's journal, released, untouched
     assert world.lock_item(SECONDARY_REGION)["state"]["S"] == "failed"
     assert world.notifications(SECONDARY_REGION) == []
@@ -418,3 +420,63 @@ def test_scheduled_re_evaluation_during_a_live_run_is_quick_and_quiet(world, aws
     assert aws.changing_calls() == []
     assert set(aws.operations()) == {"DescribeAlarms", "GetItem"}
     assert world.notifications(SECONDARY_REGION) == []
+
+
+@pytest.mark.parametrize("trigger", [AUTOMATIC, RECHECK], ids=["alarm_event", "scheduled_re_evaluation"])
+def test_an_automatic_run_that_failed_after_the_promotion_call_is_finished_within_the_minimum_interval(
+    world, aws, clock, trigger
+):
+    """The minimum interval between automatic runs gates new runs, not finishing one. An automatic failover whose
+    promotion was accepted but did not complete by PROMOTION_TIMEOUT_SECONDS fails with the promotion running and
+    the traffic switch unwritten; the lock journal marks it resumable ('promote' done, no 'switch_traffic').
+    EventBridge sends "CloudWatch Alarm State Change" only when the alarm changes state (EventBridge User Guide,
+    "Alarm events and EventBridge"), so the probe alarm staying in ALARM sends nothing more: the minute's
+    re-evaluation (or a later alarm event) a minute after must finish it, although an automatic run started less
+    than AUTOMATIC_MIN_INTERVAL_SECONDS (3600 s) ago. The old code answered not_triggered/refused for an hour."""
+    _probe_alarm("ALARM")
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(*[FAILING] * 8))
+    endpoint = EndpointConnectionError(endpoint_url="https://rds.us-east-1.amazonaws.com/")
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", endpoint, endpoint, endpoint)
+    aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", endpoint, endpoint, endpoint)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    for _ in range(5 + 1):  # polls at +0 ... +60 s (deadline 60 s), then restore_capacity's read: under way
+        script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)
+    first = invoke(
+        world, aws, clock, event("failover", **AUTOMATIC), PROBE_ALARM_NAME=PROBE_ALARM, PROMOTION_TIMEOUT_SECONDS="60"
+    )
+    assert first["status"] == "failed", first["message"]
+    assert world.switch_item(SECONDARY_REGION) is None
+
+    clock.sleep(60)  # RDS finished the promotion meanwhile; the probe alarm is still in ALARM
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(*[FAILING] * 8))
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", endpoint, endpoint, endpoint)
+    script.describe_global(writer_region=SECONDARY_REGION).describe_cluster(SECONDARY_REGION)  # preflight
+    script.describe_global(writer_region=SECONDARY_REGION)  # promote: already the writer, not called
+    script.describe_global(writer_region=SECONDARY_REGION)  # wait: complete
+
+    second = invoke(
+        world,
+        aws,
+        clock,
+        event("failover", **trigger),
+        run_id="run-2",
+        PROBE_ALARM_NAME=PROBE_ALARM,
+        PROMOTION_TIMEOUT_SECONDS="60",
+    )
+
+    assert second["status"] == "succeeded", second["message"]
+    assert "resumed unfinished run run-1" in second["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+    assert world.switch_item(SECONDARY_REGION)["primary_fenced"]["N"] == "1"
+    # finishing is not a new automatic start: the interval still counts from run-1
+    last = LeaseLock(
+        shared_client("dynamodb", SECONDARY_REGION),
+        table_name=STATE_TABLE_NAME,
+        global_cluster_id=GLOBAL_CLUSTER_ID,
+        clock=clock,
+        lease_seconds=900,
+    ).last_automatic_run()
+    assert last is not None and last[0] == "run-1"

@@ -343,7 +343,9 @@ class _Run:
         EventBridge sends a "CloudWatch Alarm State Change" event only when the alarm changes state, so while the
         probe alarm stays in ALARM a refused first evaluation would never be retried: the schedule asks once a
         minute. It proceeds only while the alarm is in ALARM, no run holds the lock and no automatic run started
-        within the minimum interval; otherwise it returns without a lock write or a notification (reads only).
+        within the minimum interval, or the lock holds an unfinished run of this mode and target to finish (one
+        that failed after the promotion call, or crashed); otherwise it returns without a lock write or a
+        notification (reads only).
         """
         config = self.config
         if config.probe_alarm_name is None:
@@ -369,6 +371,8 @@ class _Run:
         now = self.clock()
         if holder is not None and holder.is_live(now):
             return self.result("in_progress", f"{holder.describe()} is running; this re-evaluation started nothing")
+        if self.finishes(holder):
+            return None  # the interval gates new runs, not finishing one
         if last is not None and now - last < config.automatic_min_interval_seconds:
             return self.result(
                 "not_triggered",
@@ -382,7 +386,8 @@ class _Run:
 
         An alarm that flaps starts a new event on every change to ALARM; those arriving within the interval must
         not write the lock (and release it) only to be refused by ``claim_automatic``. The same logical run (same
-        run id: Lambda keeps the request id when it delivers an asynchronous event again) is not refused here.
+        run id: Lambda keeps the request id when it delivers an asynchronous event again) is not refused here, nor
+        is an event that finishes an unfinished run of this mode and target (``finishes``).
         ``claim_automatic`` still decides atomically after the lock is held, for two events racing past this read.
         """
         try:
@@ -396,11 +401,23 @@ class _Run:
         elapsed = self.clock() - last_start
         if last_run_id == self.run_id or elapsed >= self.config.automatic_min_interval_seconds:
             return None
+        try:
+            if self.finishes(self.lock.read()):
+                return None  # the interval gates new runs, not finishing one
+        except Exception as error:  # noqa: BLE001 - refused below; the next event or the re-evaluation asks again
+            LOG.warning("cannot read the lock (%s); the interval refuses", error_code(error))
         return self.result(
             "refused",
             f"the last automatic run ({last_run_id}) started {elapsed:.0f} s ago, less than "
             f"AUTOMATIC_MIN_INTERVAL_SECONDS={self.config.automatic_min_interval_seconds}; no change made (invoke by "
             "hand to override)",
+        )
+
+    def finishes(self, holder: LockRecord | None) -> bool:
+        """True when this request would resume ``holder``: a run of the same mode and target that failed after its
+        promotion call or crashed (``LockRecord.resumable_by``); its automatic start was claimed when it began."""
+        return holder is not None and holder.resumable_by(
+            mode=self.request.mode, target_region=self.request.target_region, now=self.clock()
         )
 
     def duplicate_result(self, holder: LockRecord) -> dict[str, Any] | None:
@@ -695,7 +712,8 @@ class _Run:
         )
         self.lock_written = True
         self.lock.confirm(self.run_id, self.sleep)
-        if self.request.automatic:
+        if self.request.automatic and self.resumed is None:
+            # A resumed run finishes one that already started (and claimed, if automatic): no new start to claim.
             self.lock.claim_automatic(self.run_id, min_interval_seconds=self.config.automatic_min_interval_seconds)
         if self.resumed is not None:
             # ASGs a crashed attempt of this logical run changed: restored too if the promotion is refused.
