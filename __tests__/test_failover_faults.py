@@ -12,7 +12,7 @@ from __future__ import annotations
 import boto3
 import dr_contract as contract
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 from dr_failover import keeper
 from dr_failover.config import load_config
@@ -33,9 +33,10 @@ from support.drill import (
     global_cluster_response,
     shared_client,
 )
-from support.harness import aws, clock, event, fake_aws_credentials, invoke, step, world  # noqa: F401
+from support.harness import aws, clock, event, fake_aws_credentials, invoke, step, throttling, world  # noqa: F401
 
 SWITCH = {"GlobalCluster": GLOBAL_CLUSTER_ID}
+RDS_URL = "https://rds.us-west-2.amazonaws.com/"
 
 
 def server_fault(code: str, status: int = 500) -> ClientError:
@@ -605,3 +606,119 @@ def test_failback_during_a_secondary_outage_records_the_unfence_where_it_can_be_
         )
     published = world.metric_values(SECONDARY_REGION, SWITCH_METRIC, SWITCH)
     assert published and max(published) == 0.0
+
+
+# ----- review 2: a failed poll after the promotion was accepted, a lost promotion answer, a switchover's end ------
+
+
+def test_throttled_polls_after_the_promotion_was_accepted_are_unknown_and_polled_again(world, aws, clock):
+    """RDS throttles API requests per account and Region (a throttled request was not executed, botocore's
+    "Throttling" error); during a regional event the surviving region's API is busy. FailoverGlobalCluster was
+    accepted, so a DescribeGlobalClusters poll that fails on every one of its attempts says nothing about the
+    promotion: the wait polls again, the promotion completes, and traffic moves. The old code failed the run after
+    the accepted promotion, restored nothing and never wrote the switch."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    # preflight's and promote's reads go through; the first poll is throttled on each of its 5 attempts
+    aws.fail("rds", SECONDARY_REGION, "DescribeGlobalClusters", None, None, *[throttling()] * 5)
+    script.wait(1)
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert "1 poll(s) without an answer" in step(result, "wait_for_promotion")["detail"]
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+    assert switch_values(world) == [1.0]
+
+
+def test_lost_promotion_answer_whose_failoverstate_appears_only_on_the_second_read_is_not_sent_twice(world, aws, clock):
+    """A read timeout means the request was sent and no answer came back: RDS may still be accepting it.
+    FailoverGlobalCluster has no idempotency token (RDS API Reference: GlobalClusterIdentifier,
+    TargetDbClusterIdentifier, AllowDataLoss, Switchover), and FailoverState is "empty unless a switchover or
+    failover operation is scheduled or is in progress", so an empty FailoverState right after the lost call does
+    not prove nothing is in flight. Here it shows on the second poll: the call is not sent again (the Stubber
+    would refuse an unqueued second FailoverGlobalCluster). The old code re-issued at the first poll."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global()
+    aws.fail("rds", SECONDARY_REGION, "FailoverGlobalCluster", ReadTimeoutError(endpoint_url=RDS_URL))
+    script.describe_global()  # promote's read after the lost answer: FailoverState not there yet
+    script.describe_global()  # first poll, same instant: still not there
+    script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)  # second poll: it took
+    script.describe_global(writer_region=SECONDARY_REGION)
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+    assert switch_values(world) == [1.0]
+
+
+def test_a_re_issue_refused_because_the_lost_call_is_now_in_progress_looks_again(world, aws, clock):
+    """FailoverGlobalCluster refuses a call while another is in progress with InvalidGlobalClusterStateFault (a
+    documented error of the operation, botocore rds model). After a lost answer and FailoverState absent for the
+    grace (2 polls, 30 s), the re-issue meets the first call now in progress: that refusal means "look again",
+    not "refused"; the next poll shows the promotion and the run finishes. The old code re-issued in the same
+    second and failed the run on that refusal, leaving the promotion running and the traffic switch unwritten."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global()
+    aws.fail("rds", SECONDARY_REGION, "FailoverGlobalCluster", ReadTimeoutError(endpoint_url=RDS_URL))
+    for _ in range(4):  # promote's read, then polls at +0, +15, +30 s: FailoverState absent
+        script.describe_global()
+    script.promotion_refused("failover")  # the re-issue at +30 s: the first call is in progress by now
+    script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)
+    script.describe_global(writer_region=SECONDARY_REGION)
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 2
+    detail = step(result, "wait_for_promotion")["detail"]
+    assert "after 5 poll(s); promotion re-issued 1 time(s)" in detail
+    assert step(result, "wait_for_promotion")["seconds"] >= 30.0 + 2 * 15  # grace, then two more polls
+    assert switch_values(world) == [1.0]
+
+
+def test_a_lost_call_that_never_reached_rds_is_re_issued_after_the_grace_within_the_deadline(world, aws, clock):
+    """The other side of a lost answer: the request never reached RDS (FailoverState stays empty, "empty unless a
+    switchover or failover operation is scheduled or is in progress"). After the grace (FailoverState absent on 2
+    polls and for 30 s after the lost call) the call is sent again, once, well before PROMOTION_TIMEOUT_SECONDS,
+    and the run finishes. The old code re-issued at the first poll, in the same second as the lost call."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global()
+    aws.fail("rds", SECONDARY_REGION, "FailoverGlobalCluster", ReadTimeoutError(endpoint_url=RDS_URL))
+    script.describe_global()  # promote's read after the lost answer
+    script.describe_global()  # poll at +0 s: absent, within the grace
+    script.describe_global()  # poll at +15 s: absent, within the grace
+    script.describe_global().promotion_call("failover")  # poll at +30 s: grace over, re-issued
+    script.wait(1)
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 2
+    wait = step(result, "wait_for_promotion")
+    assert "after 5 poll(s); promotion re-issued 1 time(s)" in wait["detail"]
+    assert 30.0 <= wait["seconds"] < 600.0
+    assert switch_values(world) == [1.0]
+
+
+def test_a_switchover_waits_for_failoverstate_to_clear_even_when_the_target_already_writes(world, aws, clock):
+    """The early completion (target IsWriter and its own cluster 'available' while FailoverState lingers) exists
+    for a failover whose old primary's region is down. A switchover's old primary is reachable, and RDS documents
+    FailoverState 'cancelling' as "the primary ... and the selected secondary ... are returning to their previous
+    states" (RDS API Reference, FailoverState); whether IsWriter can flip before the point of no return is not
+    documented. So a switchover is complete only once FailoverState is gone: the target's cluster is not even read
+    for it (the Stubber refuses an unqueued DescribeDBClusters), and traffic moves after the next poll. The old
+    code completed on the first poll and moved traffic while the switchover could still be cancelled."""
+    switching = {"writer_region": SECONDARY_REGION, "status": "switching-over", "promoting_to": SECONDARY_REGION}
+    script = RdsScript(aws, SECONDARY_REGION).preflight("switchover").describe_global().promotion_call("switchover")
+    script.describe_global(**switching, promotion_status="switching-over")  # poll 1: target writes, not finished
+    script.describe_global(writer_region=SECONDARY_REGION)  # poll 2: FailoverState gone, global cluster available
+
+    result = invoke(world, aws, clock, event("switchover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert "after 2 poll(s)" in step(result, "wait_for_promotion")["detail"]
+    assert step(result, "wait_for_promotion")["seconds"] == 15.0
+    assert aws.operations("rds").count("SwitchoverGlobalCluster") == 1

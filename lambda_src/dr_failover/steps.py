@@ -15,7 +15,7 @@ from typing import Any
 import dr_contract as contract
 from botocore.exceptions import ClientError
 
-from dr_failover.aws import error_code, is_ambiguous
+from dr_failover.aws import DeadlineExceeded, error_code, is_ambiguous, is_throttling
 from dr_failover.capacity import capacity_reached, required_in_service
 from dr_failover.clients import RunClients
 from dr_failover.config import Config
@@ -26,6 +26,14 @@ from dr_failover.switch import put_switch_metric, write_switch
 SNS_SUBJECT_LIMIT = 100
 # Promotion calls one run may make: the first, and one re-issue after RDS cancelled it or it never took.
 MAX_PROMOTION_CALLS = 2
+# After a promotion call whose answer was lost (read timeout, 5xx), RDS may still be accepting it while
+# FailoverState is not there yet (it is "empty unless a switchover or failover operation is scheduled or is in
+# progress", RDS API Reference, FailoverState), and the calls carry no idempotency token. So the call is re-issued
+# only once FailoverState has been seen absent on AMBIGUOUS_GRACE_POLLS polls after the lost call and at least
+# max(AMBIGUOUS_GRACE_MIN_SECONDS, AMBIGUOUS_GRACE_POLLS x POLL_INTERVAL_SECONDS) have passed since it; never past
+# the promotion deadline.
+AMBIGUOUS_GRACE_POLLS = 2
+AMBIGUOUS_GRACE_MIN_SECONDS = 30.0
 # The documented refusals of Switchover/FailoverGlobalCluster (botocore rds service model, "errors").
 PROMOTION_REFUSALS = frozenset(
     {
@@ -43,6 +51,11 @@ class StepWarning(Exception):
 
 class PromotionTimeout(RuntimeError):
     """The target did not become the writer before the deadline."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """A read that failed without saying anything about live state: throttled, 5xx, network, or out of time."""
+    return is_throttling(error) or is_ambiguous(error) or isinstance(error, DeadlineExceeded)
 
 
 class PromotionRefused(RuntimeError):
@@ -77,6 +90,8 @@ class RunContext:
     # Durably notes (region, name, capacity before) ahead of the first change to an ASG; None: nothing to note.
     remember_capacity: Callable[[str, str, Capacity], None] | None = None
     promotion_calls: int = 0
+    # When the answer of the last promotion call was lost (epoch s); None: no call is in doubt.
+    ambiguous_call_at: float | None = None
     # Desired capacity sized from the serving region's use (size_target); None: TARGET_FAILOVER_DESIRED.
     target_desired: int | None = None
 
@@ -211,14 +226,23 @@ def promotion_call(config: Config, mode: str) -> tuple[str, dict[str, Any]]:
     return "switchover_global_cluster", params
 
 
-def _call_promotion(ctx: RunContext) -> str:
-    """Call the promotion API once; an ambiguous failure is resolved by reading live state, never by a blind retry."""
+def _call_promotion(ctx: RunContext, *, reissue: bool = False) -> str:
+    """Call the promotion API once; an ambiguous failure is resolved by reading live state, never by a blind retry.
+
+    ``reissue``: a later call of the same run. Its InvalidGlobalClusterStateFault (a documented error of both
+    operations) can mean that an earlier call, whose answer was lost, is now in progress: the caller looks again.
+    """
     config = ctx.config
     method, params = promotion_call(config, ctx.request.mode)
     ctx.promotion_calls += 1
+    ctx.ambiguous_call_at = None
     try:
         getattr(ctx.clients.target("rds"), method)(**params)
     except ClientError as error:
+        if reissue and error_code(error) == "InvalidGlobalClusterStateFault":
+            # Likely the lost call now in progress: in doubt again, so the grace applies before any further call.
+            ctx.ambiguous_call_at = ctx.clock()
+            return f"re-issued {method} refused ({error_code(error)}): looking at live state again"
         if error_code(error) in PROMOTION_REFUSALS:
             raise PromotionRefused(f"{method} refused by RDS: {error_code(error)}: {error}") from error
         if not is_ambiguous(error):
@@ -234,11 +258,24 @@ def _call_promotion(ctx: RunContext) -> str:
 
 
 def _after_ambiguous(ctx: RunContext, method: str, error: BaseException) -> str:
-    """The answer was lost or a 5xx: look; if nothing started, the wait step re-issues the call."""
-    state = describe_global_cluster(ctx.config, ctx.clients)
-    return f"{method} answer lost ({error_code(error)}); live state: {state.describe()}" + (
-        "" if not state.needs_promotion else "; it will be re-issued while waiting"
+    """The answer was lost or a 5xx: look; if nothing shows up within the grace, the wait step re-issues the call."""
+    ctx.ambiguous_call_at = ctx.clock()
+    lost = f"{method} answer lost ({error_code(error)})"
+    try:
+        state = describe_global_cluster(ctx.config, ctx.clients)
+    except Exception as read_error:
+        if not is_transient(read_error):
+            raise
+        return f"{lost}; live state unknown ({error_code(read_error)}): the wait step looks again"
+    grace = ambiguous_grace_seconds(ctx.config)
+    return f"{lost}; live state: {state.describe()}" + (
+        "" if not state.needs_promotion else f"; re-issued while waiting only if FailoverState stays absent {grace:g} s"
     )
+
+
+def ambiguous_grace_seconds(config: Config) -> float:
+    """How long FailoverState must stay absent after a lost promotion answer before the call is re-issued."""
+    return max(AMBIGUOUS_GRACE_MIN_SECONDS, AMBIGUOUS_GRACE_POLLS * config.poll_interval_seconds)
 
 
 def _already_promoting(state: GlobalClusterState, config: Config) -> str | None:
@@ -266,7 +303,8 @@ def promotion_complete(ctx: RunContext, state: GlobalClusterState) -> str | None
 
     Complete when the target is the writer member (GlobalClusterMembers[].IsWriter) and either the global
     cluster is ``available`` with no FailoverState, or the target's own cluster (DescribeDBClusters, read in
-    the target region) is ``available``. The second form matters after FailoverGlobalCluster(AllowDataLoss)
+    the target region) is ``available`` (with FailoverState still present: mode failover only). The second form
+    matters after FailoverGlobalCluster(AllowDataLoss)
     while the old primary's region is down: FailoverState is documented as "empty unless a switchover or
     failover operation is scheduled or is in progress" (RDS API Reference, FailoverState) and the old primary
     only rejoins "when it becomes available"; whether RDS keeps the operation "in progress" (FailoverState and
@@ -279,6 +317,11 @@ def promotion_complete(ctx: RunContext, state: GlobalClusterState) -> str | None
     if state.status == "available" and not state.promotion_in_progress:
         return "global cluster available"
     if state.promotion_in_progress and not state.promotion_to(config.target_cluster_arn):
+        return None
+    if state.promotion_in_progress and ctx.request.mode != "failover":
+        # A switchover's old primary is reachable by definition, and RDS documents ``cancelling`` as "the primary
+        # ... and the selected secondary ... are returning to their previous states"; whether IsWriter can show the
+        # target before the point of no return is not documented: a switchover waits for FailoverState to clear.
         return None
     status = read_target_cluster_status(config, ctx.clients)
     if status != "available":
@@ -296,35 +339,65 @@ def wait_for_promotion(ctx: RunContext, *, deadline: float) -> str:
     FailoverState is "empty unless a switchover or failover operation is scheduled or is in progress"
     (RDS API Reference, FailoverState). So when it is absent and the target is not the writer, no promotion
     is running (RDS cancelled it, or the call never took): call again, at most MAX_PROMOTION_CALLS per run,
-    and never while any promotion (including ``cancelling``) is still in progress.
+    and never while any promotion (including ``cancelling``) is still in progress. After a lost answer the call
+    is re-issued only once FailoverState stayed absent for ``ambiguous_grace_seconds`` (a request RDS is still
+    accepting does not show yet). A poll that fails without an answer (throttling, 5xx, network) says nothing
+    about the promotion, which RDS already accepted: it is "unknown", and the next poll looks again, until the
+    deadline.
     """
     config = ctx.config
     started = ctx.clock()
-    polls, reissued = 0, 0
+    polls, reissued, unknown = 0, 0, 0
+    absent_after_lost = 0
+    last_seen = "nothing yet"
     while True:
         polls += 1
-        state = describe_global_cluster(config, ctx.clients)
-        complete = promotion_complete(ctx, state)
+        state: GlobalClusterState | None = None
+        try:
+            state = describe_global_cluster(config, ctx.clients)
+            complete = promotion_complete(ctx, state)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            unknown += 1
+            complete = None
+            last_seen = f"unknown ({error_code(error)} on poll {polls})"
         if complete is not None:
             note = f"; promotion re-issued {reissued} time(s)" if reissued else ""
+            note += f"; {unknown} poll(s) without an answer" if unknown else ""
             return f"{config.target_cluster_id} is writer, {complete} after {polls} poll(s){note}"
-        if state.needs_promotion:
-            if ctx.promotion_calls >= MAX_PROMOTION_CALLS:
-                raise PromotionRefused(
-                    f"no promotion in progress and {config.target_cluster_id} is not the writer after "
-                    f"{ctx.promotion_calls} call(s): RDS cancelled or rejected it ({state.describe()})"
-                )
-            _call_promotion(ctx)
-            reissued += 1
+        if state is not None:
+            last_seen = state.describe()
+            if state.promotion_in_progress:
+                ctx.ambiguous_call_at = None  # the lost call (or a later one) took: absence now means cancelled
+                absent_after_lost = 0
+            if state.needs_promotion and _may_reissue(ctx, absent_after_lost := absent_after_lost + 1):
+                if ctx.promotion_calls >= MAX_PROMOTION_CALLS:
+                    raise PromotionRefused(
+                        f"no promotion in progress and {config.target_cluster_id} is not the writer after "
+                        f"{ctx.promotion_calls} call(s): RDS cancelled or rejected it ({state.describe()})"
+                    )
+                _call_promotion(ctx, reissue=True)
+                absent_after_lost = 0
+                reissued += 1
         now = ctx.clock()
         if now >= deadline:
             raise PromotionTimeout(
                 f"promotion of {config.target_cluster_id} not complete after {now - started:.0f} s (deadline "
                 f"PROMOTION_TIMEOUT_SECONDS={config.promotion_timeout_seconds} or the Lambda's remaining time); "
-                f"last seen: {state.describe()}. RDS may still finish it: re-invoke to resume (the promotion API "
+                f"last seen: {last_seen}. RDS may still finish it: re-invoke to resume (the promotion API "
                 "is not called while one is in progress)"
             )
         ctx.sleep(min(config.poll_interval_seconds, deadline - now))
+
+
+def _may_reissue(ctx: RunContext, absent_polls: int) -> bool:
+    """True unless the last call's answer was lost and FailoverState has not yet stayed absent for the grace
+    (AMBIGUOUS_GRACE_POLLS polls after it, and ``ambiguous_grace_seconds`` since it)."""
+    if ctx.ambiguous_call_at is None:
+        return True
+    waited = ctx.clock() - ctx.ambiguous_call_at
+    return absent_polls >= AMBIGUOUS_GRACE_POLLS and waited >= ambiguous_grace_seconds(ctx.config)
 
 
 def switch_traffic(ctx: RunContext) -> str:
