@@ -152,7 +152,8 @@ def test_a_fence_holds_while_a_promotion_to_this_region_is_in_progress(region):
 
 def test_unfenced_switch_and_never_switched_publish_zero(region):
     dynamodb, cloudwatch = region
-    result = handler({}, None, dynamodb=dynamodb, cloudwatch=cloudwatch, environ=ENV)
+    rds, stubber = _rds(PRIMARY_REGION, PRIMARY_REGION)
+    result = handler({}, None, dynamodb=dynamodb, cloudwatch=cloudwatch, rds=rds, environ=ENV)
     assert result == {"primary_fenced": False, "source": "default (never switched)"}
     write_switch(
         dynamodb,
@@ -163,8 +164,59 @@ def test_unfenced_switch_and_never_switched_publish_zero(region):
         run_id="failback",
         now=0,
     )
-    assert handler({}, None, dynamodb=dynamodb, cloudwatch=cloudwatch, environ=ENV)["primary_fenced"] is False
+    assert handler({}, None, dynamodb=dynamodb, cloudwatch=cloudwatch, rds=rds, environ=ENV)["primary_fenced"] is False
     assert _values(cloudwatch) == [(2.0, 0.0, 0.0)]
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("item", [None, False], ids=["no-item", "item-says-0"])
+@pytest.mark.parametrize("promoting", [False, True], ids=["writer", "promotion-in-progress"])
+def test_the_old_primary_is_fenced_whenever_this_region_writes_whatever_the_item_says(region, item, promoting):
+    """Review 2, finding 2(c): an automatic failover that failed after FailoverGlobalCluster was accepted leaves
+    no switch item (or a 0) while us-west-2's cluster is already the writer, or is being promoted to it
+    (DescribeGlobalClusters: GlobalClusterMembers[].IsWriter, FailoverState.ToDbClusterArn; RDS API Reference).
+    With AllowDataLoss the old writer rejoins as a read-only secondary once it returns (Aurora User Guide,
+    "Performing managed failovers"), and Route53 answers the PRIMARY record while its health check is healthy
+    (Route53 API Reference, ResourceRecordSet.Failover). The PRIMARY check is calculated from the ALB check and
+    the switch metric's alarm, which Route53 evaluates from the metric's data stream (Route53 Developer Guide,
+    "How Amazon Route 53 determines whether a health check is healthy"); a published 0 would let the old
+    primary's half-alive ALB take the users to a read-only cluster. So the keeper publishes 1 and raises
+    (an alert) because the item disagrees."""
+    dynamodb, cloudwatch = region
+    if item is not None:
+        write_switch(
+            dynamodb,
+            table_name=STATE_TABLE_NAME,
+            global_cluster_id=GLOBAL_CLUSTER_ID,
+            primary_fenced=item,
+            serving_region=PRIMARY_REGION,
+            run_id="earlier-failback",
+            now=0,
+        )
+    state = {"promoting_to": SECONDARY_REGION, "promotion_status": "failing-over"} if promoting else {}
+    rds, stubber = _rds(PRIMARY_REGION if promoting else SECONDARY_REGION, **state)
+
+    with pytest.raises(StaleFence, match="primary_fenced=0.*published 1"):
+        handler({}, None, dynamodb=dynamodb, cloudwatch=cloudwatch, rds=rds, environ=ENV)
+
+    assert _values(cloudwatch) == [(1.0, 1.0, 1.0)]
+    stubber.assert_no_pending_responses()
+
+
+def test_an_unreadable_global_cluster_publishes_nothing(region):
+    """DescribeGlobalClusters refused (a documented error of the operation: GlobalClusterNotFoundFault): the
+    keeper cannot tell which region writes, so it publishes nothing and Route53's LastKnownStatus (the
+    health check's insufficient_data_health_status) holds the last state rather than a guessed 0."""
+    dynamodb, cloudwatch = region
+    rds = boto3.client("rds", region_name=SECONDARY_REGION)
+    stubber = Stubber(rds)
+    stubber.add_client_error("describe_global_clusters", service_error_code="GlobalClusterNotFoundFault")
+    stubber.activate()
+
+    with pytest.raises(ClientError, match="GlobalClusterNotFoundFault"):
+        handler({}, None, dynamodb=dynamodb, cloudwatch=cloudwatch, rds=rds, environ=ENV)
+
+    assert _values(cloudwatch) == []
 
 
 def test_unreadable_switch_state_publishes_nothing(region):

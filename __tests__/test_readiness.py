@@ -366,3 +366,18 @@ def test_readiness_run_that_cannot_publish_says_so(world, aws, clock):
     aws.fail("cloudwatch", SECONDARY_REGION, "PutMetricData", denied)
     result = invoke(world, IdentityAndSimulator(aws), clock, READINESS_EVENT)
     assert "NOT published (AccessDenied)" in result["message"]
+
+
+def test_writer_region_without_the_fence_in_the_switch_is_not_ready(world, aws, clock):
+    """Review 2, finding 2(d): us-west-2's cluster is the writer (DescribeGlobalClusters
+    GlobalClusterMembers[].IsWriter, RDS API Reference) but no run wrote the switch (an automatic failover that
+    failed after its promotion call). Route53 then still answers the PRIMARY record whenever us-east-1's ALB
+    check passes (Route53 API Reference, ResourceRecordSet.Failover), i.e. users reach a cluster that rejoins
+    as a read-only secondary. Readiness in the writer's region is the one that still answers, so it reports it."""
+    RdsScript(aws, SECONDARY_REGION).preflight("preflight", writer_region=SECONDARY_REGION)
+    result = invoke(world, IdentityAndSimulator(aws), clock, READINESS_EVENT)
+    check = check_named(result, "traffic_switch_consistent")
+    assert not check["ok"], check
+    assert f"serves {PRIMARY_REGION}, writer is in {SECONDARY_REGION}" in check["detail"]
+    assert result["status"] == "not_ready"
+    assert ready_values(world) == [0.0]

@@ -6,13 +6,20 @@ calls into the other region. When the item cannot be read it writes nothing (it 
 health check's ``LastKnownStatus`` then holds the last state. Before any run wrote the item, the primary
 is in service (0).
 
-A fence (1) is published only while this region's own DescribeGlobalClusters shows this region's cluster as
-the writer or a promotion to it in progress. A failback run whose write could not reach this region (down at
-the time) leaves a stale 1 here; once the other region's cluster is the writer, fencing it would send every
-user to this read-only cluster. The keeper then publishes 0 and fails the invocation (an alert: the Lambda's
-Errors metric and its dead-letter queue), until the item is corrected (a failback run's write in its own
-replica reaches this one by global-table replication). When the global cluster cannot be read, it publishes
-nothing (``LastKnownStatus`` holds).
+What it publishes follows this region's own DescribeGlobalClusters, not the item alone:
+
+- this region's cluster is the writer, or a promotion to it is in progress: 1 (fence the old primary),
+  whatever the item says. An automatic run that failed after its promotion call leaves no item (or a 0)
+  while this region already writes; publishing 0 then would let the old primary's half-alive ALB pass
+  Route53's PRIMARY calculated check and send users to a cluster that rejoined as a read-only secondary.
+- the other region's cluster is the writer: 0. A failback run whose write could not reach this region
+  (down at the time) leaves a stale 1 here; fencing the writer would send every user to this read-only
+  cluster.
+
+When the item disagrees with what is published, the keeper publishes and then fails the invocation
+(``StaleFence``: an alert through the Lambda's Errors metric and its dead-letter queue) until the item is
+corrected (a run towards the writer's region, or its write replicating here). When the global cluster or
+the item cannot be read it publishes nothing (it does not guess): ``LastKnownStatus`` holds.
 
 Environment: STATE_TABLE_NAME, GLOBAL_CLUSTER_ID, METRIC_NAMESPACE, TRAFFIC_SWITCH_METRIC.
 """
@@ -42,7 +49,7 @@ class KeeperConfigError(ValueError):
 
 
 class StaleFence(RuntimeError):
-    """The switch item fences the primary, but this region's cluster is not the writer: 0 was published."""
+    """The switch item disagrees with the writer's region; the writer's value was published."""
 
 
 def local_cluster_serves(rds: Any, *, global_cluster_id: str, region: str) -> tuple[bool, str]:
@@ -80,19 +87,18 @@ def handler(
     cloudwatch = cloudwatch or boto3.client("cloudwatch")
     global_cluster_id = config[contract.GLOBAL_CLUSTER_ID]
     state = read_switch(dynamodb, table_name=config[contract.STATE_TABLE_NAME], global_cluster_id=global_cluster_id)
-    fenced = bool(state and state.primary_fenced)
+    item_fenced = bool(state and state.primary_fenced)
+    rds = rds or boto3.client("rds", region_name=dynamodb.meta.region_name)
+    region = rds.meta.region_name
+    fenced, seen = local_cluster_serves(rds, global_cluster_id=global_cluster_id, region=region)
     stale = ""
-    if fenced:
-        rds = rds or boto3.client("rds", region_name=dynamodb.meta.region_name)
-        region = rds.meta.region_name
-        serves, seen = local_cluster_serves(rds, global_cluster_id=global_cluster_id, region=region)
-        if not serves:
-            fenced = False
-            stale = (
-                f"switch item (run {state.run_id if state else ''}) fences the primary, but {region}'s cluster is "
-                f"not the writer ({seen}): published 0. Correct the item: run the orchestrator towards the writer's "
-                "region, or write primary_fenced=0 in this region's replica"
-            )
+    if fenced != item_fenced:
+        item = f"switch item (run {state.run_id})" if state else "no switch item (never switched)"
+        stale = (
+            f"{item} says primary_fenced={int(item_fenced)}, but {region}'s cluster is "
+            f"{'' if fenced else 'not '}the writer or being promoted ({seen}): published {int(fenced)}. Correct the "
+            "item: run the orchestrator towards the writer's region"
+        )
     put_switch_metric(
         cloudwatch,
         namespace=config[contract.METRIC_NAMESPACE_VARIABLE],

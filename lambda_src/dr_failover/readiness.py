@@ -218,10 +218,12 @@ def run_readiness(
     reads = RunClients(config, clients_factory, sleep=sleep, clock=clock, read_only=True)
     report = run_preflight(config, reads, mode="preflight", now=started)
     checks = list(report.checks)
+    # Both regions compare the switch with the writer: after a failover that stopped before writing the switch,
+    # only the writer's region may be answering, and users are then sent to a read-only cluster.
+    checks.append(switch_consistency_check(config, report))
     if report.target_is_writer:
         checks.append(Check("role", True, f"{config.target_cluster_id} is the writer: this region serves"))
     else:
-        checks.append(switch_consistency_check(config, report))
         checks.append(scaling_activity_check(reads.target("autoscaling"), config.target_asg_name))
         iam = reads.get("iam", iam_region or config.target_region)
         try:
