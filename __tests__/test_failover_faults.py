@@ -722,3 +722,84 @@ def test_a_switchover_waits_for_failoverstate_to_clear_even_when_the_target_alre
     assert "after 2 poll(s)" in step(result, "wait_for_promotion")["detail"]
     assert step(result, "wait_for_promotion")["seconds"] == 15.0
     assert aws.operations("rds").count("SwitchoverGlobalCluster") == 1
+
+
+# ----- review 2, finding 5: two runs in two regions at once (the lock is a global table, MREC) --------------
+
+
+def test_switchover_holds_the_instances_to_the_capacity_it_set_not_the_groups_current_desired(world, aws, clock):
+    """DesiredCapacity is whatever the group was last set to (DescribeAutoScalingGroups, botocore autoscaling
+    model): a scale-in policy or another caller's UpdateAutoScalingGroup lowers it after scale_target raised it
+    (Auto Scaling User Guide, dynamic scaling). Here it reads 1 with that 1 instance InService. A planned
+    switchover must still wait for the 4 instances it set, and refuse before SwitchoverGlobalCluster (the
+    Stubber has none queued) when they do not come; the old code passed with 1 of 1."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("switchover").describe_global()
+    lowered = _asg_with_pending_instances(1, 1)
+    aws.answer("autoscaling", SECONDARY_REGION, "DescribeAutoScalingGroups", None, None, None, *[lowered] * 40)
+
+    result = invoke(world, aws, clock, event("switchover"))
+
+    wait = step(result, "wait_for_target_capacity")
+    assert wait["status"] == "failed", result["message"]
+    assert "1 of the 4" in wait["detail"] and "DesiredCapacity now reads 1, below the 4 this run set" in wait["detail"]
+    assert "SwitchoverGlobalCluster" not in aws.operations("rds")
+    assert result["status"] == "failed"
+    script.assert_all_used()
+
+
+def _lease_in(region: str, *, run_id: str, expires_at: float, now: float) -> None:
+    """A run's lock item written in ``region``'s replica only (not replicated yet)."""
+    shared_client("dynamodb", region).put_item(
+        TableName=STATE_TABLE_NAME,
+        Item={
+            "pk": {"S": f"{contract.LOCK_ITEM_PREFIX}{GLOBAL_CLUSTER_ID}"},
+            "run_id": {"S": run_id},
+            "mode": {"S": "switchover"},
+            "target_region": {"S": region},
+            "reason": {"S": "planned region move"},
+            "state": {"S": "running"},
+            "started_at": {"N": str(now - 30)},
+            "lease_expires_at": {"N": str(expires_at)},
+            "updated_at": {"N": str(now - 1)},
+            "steps": {"L": []},
+            "asg_before": {"M": {}},
+        },
+    )
+
+
+@pytest.mark.parametrize("lease_live", [True, False], ids=["live-lease", "expired-lease"])
+def test_a_failover_does_not_reduce_a_region_whose_lock_replica_holds_another_runs_live_lease(
+    world, aws, clock, lease_live
+):
+    """The state table is a 2019.11.21 global table in multi-Region eventual consistency: a condition
+    expression is evaluated in the local replica only, replication is asynchronous with no documented bound,
+    and concurrent writes resolve last-writer-wins (DynamoDB Developer Guide, "Global tables: How it works",
+    consistency modes). So run A (a switchover to us-west-2 that raised app-us-west-2 to 2/4/6 and holds the
+    lease in us-west-2's replica) may be invisible to us-east-1's replica, and run B there (failover to
+    us-east-1) acquires. Before standby_peer reduces us-west-2, B reads us-west-2's replica (GetItem,
+    ConsistentRead, bounded by the fence) and stops before any promotion call when it holds another run's live
+    lease; an expired lease (a crashed run) does not stop it. The old code set app-us-west-2 to 1/1."""
+    now = clock()
+    _lease_in(SECONDARY_REGION, run_id="switchover-A", expires_at=now + (870 if lease_live else -5), now=now)
+    shared_client("autoscaling", SECONDARY_REGION).update_auto_scaling_group(
+        AutoScalingGroupName=ASG_NAMES[SECONDARY_REGION], MinSize=2, MaxSize=6, DesiredCapacity=4
+    )
+    script = RdsScript(aws, PRIMARY_REGION).preflight("failover", writer_region=PRIMARY_REGION)
+    if not lease_live:  # promote and wait find us-east-1 already the writer
+        script.describe_global(writer_region=PRIMARY_REGION).describe_global(writer_region=PRIMARY_REGION)
+
+    result = invoke(world, aws, clock, event("failover", target=PRIMARY_REGION), target=PRIMARY_REGION, run_id="B")
+
+    west = world.capacity(SECONDARY_REGION)
+    if lease_live:
+        assert result["status"] == "failed", result["message"]
+        standby = step(result, "standby_peer")
+        assert standby["status"] == "failed" and "switchover-A" in standby["detail"]
+        assert "refused before the promotion call" in standby["detail"]
+        assert "FailoverGlobalCluster" not in aws.operations("rds")
+        assert (west["min"], west["desired"]) == (2, 4), f"run A's target app-us-west-2 reduced to {west}"
+        assert world.switch_item(SECONDARY_REGION) is None
+    else:
+        assert result["status"] == "succeeded", result["message"]
+        assert (west["min"], west["desired"]) == (WARM_CAPACITY["min"], WARM_CAPACITY["desired"])
+    script.assert_all_used()

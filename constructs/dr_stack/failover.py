@@ -466,6 +466,9 @@ class FailoverOrchestrators(Construct):
             # The traffic-switch item is written in the traffic-switch (secondary) region's replica, where the
             # switch keeper reads it.
             allow("TrafficSwitchState", ["dynamodb:PutItem"], [state_table.replica_arn("secondary")]),
+            # Before reducing the peer region, its replica of the lock is read: a lease written there may not have
+            # replicated here yet (global tables replicate asynchronously).
+            allow("ReadPeerLock", ["dynamodb:GetItem"], [state_table.replica_arn(peer)]),
             allow(
                 "ReadPeerHealth",
                 ["route53:GetHealthCheckStatus"],

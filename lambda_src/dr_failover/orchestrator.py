@@ -716,6 +716,7 @@ class _Run:
             # A resumed run finishes one that already started (and claimed, if automatic): no new start to claim.
             self.lock.claim_automatic(self.run_id, min_interval_seconds=self.config.automatic_min_interval_seconds)
         if self.resumed is not None:
+            self.ctx.resumed_from = self.resumed.run_id
             # ASGs a crashed attempt of this logical run changed: restored too if the promotion is refused.
             for (region, name), (low, desired, high) in self.resumed.asg_before.items():
                 self.ctx.changed_asgs.setdefault((region, name), Capacity(low, desired, high))

@@ -20,6 +20,7 @@ from dr_failover.capacity import capacity_reached, required_in_service
 from dr_failover.clients import RunClients
 from dr_failover.config import Config
 from dr_failover.events import FailoverRequest
+from dr_failover.lock import LeaseLock, LockRecord
 from dr_failover.preflight import GlobalClusterState, describe_global_cluster, read_target_cluster_status
 from dr_failover.switch import put_switch_metric, write_switch
 
@@ -94,6 +95,11 @@ class RunContext:
     ambiguous_call_at: float | None = None
     # Desired capacity sized from the serving region's use (size_target); None: TARGET_FAILOVER_DESIRED.
     target_desired: int | None = None
+    # The target ASG's desired capacity scale_target set or found (journaled in its step detail): the bar
+    # wait_for_target_capacity holds the instances to, whatever the group's DesiredCapacity reads later.
+    target_capacity_bar: int | None = None
+    # The crashed or failed run this one resumes: its lease is this logical run's, not another run's.
+    resumed_from: str | None = None
 
 
 def _describe_asg(autoscaling: Any, name: str) -> Capacity:
@@ -123,6 +129,7 @@ def scale_target(ctx: RunContext) -> str:
         max(before.desired, desired),
         max(before.max, config.target_failover_max, desired),
     )
+    ctx.target_capacity_bar = wanted.desired
     if (before.min, before.desired, before.max) == (wanted.min, wanted.desired, wanted.max):
         return f"{config.target_asg_name} already at {before} (min/desired/max): no change"
     _set_asg(ctx, autoscaling, config.target_region, config.target_asg_name, before, wanted)
@@ -139,14 +146,22 @@ def wait_for_target_capacity(ctx: RunContext, *, deadline: float) -> str:
     instance capacity, a broken launch template) without the preflight seeing it. The serving region is
     never left for a target that does not serve: if the capacity is not there by ``deadline`` the step
     fails before SwitchoverGlobalCluster, and the run restores what it changed.
+
+    The bar is the desired capacity scale_target set (``ctx.target_capacity_bar``), not the group's current
+    DesiredCapacity: a scale-in policy, or another region's run reducing this group to standby, lowers that
+    value, and the switchover would then leave the new writer's region with fewer instances than planned.
     """
     config = ctx.config
     autoscaling = ctx.clients.target("autoscaling")
+    bar = ctx.target_capacity_bar
+    if bar is None:
+        bar = config.target_failover_desired if ctx.target_desired is None else ctx.target_desired
     polls = 0
     while True:
         groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[config.target_asg_name])
         group = groups["AutoScalingGroups"][0]
-        desired = int(group["DesiredCapacity"])
+        desired = bar
+        lowered = int(group["DesiredCapacity"])
         in_service = sum(
             1
             for instance in group.get("Instances", [])
@@ -161,18 +176,71 @@ def wait_for_target_capacity(ctx: RunContext, *, deadline: float) -> str:
                 f"switchover refused: {config.target_asg_name} has {in_service} of the {needed} InService, "
                 f"Healthy instances a switchover needs after {polls} poll(s); SwitchoverGlobalCluster was not "
                 "called (check the group's scaling activities: capacity, launch template)"
+                + (
+                    f"; its DesiredCapacity now reads {lowered}, below the {bar} this run set (a scaling policy "
+                    "or another run lowered it)"
+                    if lowered < bar
+                    else ""
+                )
             )
         ctx.sleep(config.poll_interval_seconds)
+
+
+class PeerRunActive(RuntimeError):
+    """The peer region's replica of the lock shows a live lease of another run: its region is not reduced."""
+
+
+def peer_lock_holder(ctx: RunContext, *, deadline: float) -> LockRecord | None:
+    """The live lease of another run in the peer region's replica of the lock item; None when there is none.
+
+    The lock is a global table in multi-Region eventual consistency: a condition is evaluated in the local
+    replica only and replication has no documented bound (DynamoDB Developer Guide, global tables), so a run in
+    the other region may hold a lease this region's replica does not show yet. A strongly consistent read of
+    the peer's replica sees a lease written there.
+    """
+    config = ctx.config
+    lock = LeaseLock(
+        ctx.clients.peer("dynamodb", deadline=deadline),
+        table_name=config.state_table_name,
+        global_cluster_id=config.global_cluster_id,
+        clock=ctx.clock,
+        lease_seconds=config.lock_lease_seconds,
+    )
+    holder = lock.read()
+    ours = {ctx.run_id, ctx.resumed_from}
+    if holder is None or holder.run_id in ours or not holder.is_live(ctx.clock()):
+        return None
+    return holder
 
 
 def standby_peer(ctx: RunContext) -> str:
     """Best effort, within FENCE_TIMEOUT_SECONDS in total: set the old primary's ASG to warm-standby capacity.
 
     The region that stops serving keeps STANDBY_MIN/STANDBY_DESIRED (the warm standby), never 0, so the next
-    disaster has a standby. Its region may be down: every attempt shares one deadline.
+    disaster has a standby. Its region may be down: every attempt shares one deadline, the read of its lock
+    replica included. When that replica shows another run's live lease (a run there is moving the database to
+    that region, e.g. scaling it up for a switchover), the region is not reduced: a failover stops here, before
+    its promotion call; a switchover (already promoted) records a warning. When the replica cannot be read
+    the region is not reduced either.
     """
     config = ctx.config
     deadline = ctx.clock() + config.fence_timeout_seconds
+    try:
+        holder = peer_lock_holder(ctx, deadline=deadline)
+    except Exception as error:  # noqa: BLE001 - the peer region may be down: best effort by design
+        raise StepWarning(
+            f"{config.peer_asg_name} in {config.peer_region} not set to standby: its lock replica could not be read "
+            f"within FENCE_TIMEOUT_SECONDS={config.fence_timeout_seconds} ({error_code(error)}: {error}); set it "
+            "when the region is reachable and no other run holds the lock"
+        ) from error
+    if holder is not None:
+        message = (
+            f"{config.peer_region}'s lock replica shows another live run, {holder.describe()}: {config.peer_asg_name} "
+            "not reduced"
+        )
+        if ctx.request.mode == "failover":
+            raise PeerRunActive(f"{message}; refused before the promotion call (two runs at once)")
+        raise StepWarning(message)
     try:
         autoscaling = ctx.clients.peer("autoscaling", deadline=deadline)
         before = _describe_asg(autoscaling, config.peer_asg_name)
