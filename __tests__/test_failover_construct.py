@@ -1,4 +1,4 @@
-"""Deployment of the orchestrator: a function per region, least-privilege IAM, concurrency 1, DLQ, tracing."""
+"""Deployment of the orchestrator: a function per region, least-privilege IAM, reserved concurrency, DLQ, tracing."""
 
 from __future__ import annotations
 
@@ -41,7 +41,6 @@ def test_orchestrator_runtime_concurrency_tracing_and_dead_letters(prod: Synthes
             "runtime": "python3.13",
             "handler": "dr_failover.handler.handler",
             "timeout": 900,
-            "reserved_concurrent_executions": 1,
             "tracing_config": {"mode": "Active"},
         },
     )
@@ -50,6 +49,22 @@ def test_orchestrator_runtime_concurrency_tracing_and_dead_letters(prod: Synthes
         assert function["kms_key_arn"].startswith("${aws_kms_key.")
         assert function["filename"].startswith("assets/")
         assert function["source_code_hash"]
+
+
+def test_status_and_readiness_are_not_throttled_while_a_run_holds_a_slot(prod: Synthesized) -> None:
+    """Reserved concurrency is the most instances of a function that run at once (Lambda Developer Guide,
+    "Configuring reserved concurrency"); beyond it a synchronous Invoke fails with HTTP 429
+    TooManyRequestsException, Reason ReservedFunctionConcurrentInvocationLimitExceeded (botocore lambda model),
+    and an asynchronous event waits in the queue with backoff up to 5 minutes. During a run (up to 900 s) an
+    operator's `status` or `preflight`, and the scheduled readiness run or re-evaluation, each need a slot of
+    their own; runs are serialized by the lease lock instead
+    (test_failover_lambda.py::test_two_concurrent_runs_in_one_region_cannot_both_take_the_lease)."""
+    functions = _orchestrators(prod)
+    assert functions
+    for key, function in functions.items():
+        reserved = int(function.get("reserved_concurrent_executions", -1))
+        # One run + one person's status/preflight + one scheduled readiness/re-evaluation at the same time.
+        assert reserved >= 3, f"{key}: reserved concurrency {reserved} throttles status while a run goes"
 
 
 def test_orchestrator_configuration_comes_from_the_stack(prod: Synthesized) -> None:

@@ -288,6 +288,55 @@ def test_lock_is_exclusive_until_lease_expires_then_reacquirable(world, clock):
     assert lock.read().run_id == "b"
 
 
+@pytest.mark.parametrize("other_run_id", ["run-A", "run-B"], ids=["same-run-id", "other-run-id"])
+def test_two_concurrent_runs_in_one_region_cannot_both_take_the_lease(world, aws, clock, other_run_id):
+    """The orchestrator's reserved concurrency is above 1 (status and readiness stay readable during a run), so
+    two invocations can be between their read of the lock and their PutItem at the same time: two operators, or
+    one event delivered twice by Lambda's asynchronous queue (same run_id; Lambda Developer Guide, asynchronous
+    invocation: the queue is eventually consistent, so a function can receive the same event more than once).
+    Within one replica a ConditionExpression is
+    evaluated atomically with the write and a failed one raises ConditionalCheckFailedException (DynamoDB API
+    Reference, PutItem), so exactly one takes the lease. Here the other invocation's PutItem lands between this
+    one's read and write: this one starts nothing (in_progress for its own run_id, refused for another)."""
+    import dr_contract as contract
+
+    now = clock()
+    competitor = {
+        "pk": {"S": f"{contract.LOCK_ITEM_PREFIX}{GLOBAL_CLUSTER_ID}"},
+        "run_id": {"S": other_run_id},
+        "attempt": {"S": "the-other-invocation"},
+        "mode": {"S": "failover"},
+        "target_region": {"S": SECONDARY_REGION},
+        "reason": {"S": "concurrent"},
+        "state": {"S": "running"},
+        "started_at": {"N": str(now)},
+        "lease_expires_at": {"N": str(now + 900)},
+        "updated_at": {"N": str(now)},
+        "steps": {"L": []},
+        "asg_before": {"M": {}},
+    }
+    raced = []
+
+    def other_invocation_wins(params, **_kwargs):
+        if not raced and params.get("Item", {}).get("pk") == competitor["pk"]:
+            raced.append(True)
+            shared_client("dynamodb", SECONDARY_REGION).put_item(TableName=STATE_TABLE_NAME, Item=competitor)
+
+    aws.client("dynamodb", SECONDARY_REGION).meta.events.register(
+        "before-parameter-build.dynamodb.PutItem", other_invocation_wins
+    )
+    RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    result = invoke(world, aws, clock, event("failover"), run_id="run-A")
+
+    assert raced, "the lock PutItem was never sent"
+    expected = "in_progress" if other_run_id == "run-A" else "refused"
+    assert result["status"] == expected, result["message"]
+    assert world.lock_item(SECONDARY_REGION)["attempt"]["S"] == "the-other-invocation"
+    assert not [call for call in aws.changing_calls() if call[0] in ("autoscaling", "rds")]
+    assert world.capacity(SECONDARY_REGION) == WARM_CAPACITY
+
+
 # ----- faults -------------------------------------------------------------------------------------------
 
 

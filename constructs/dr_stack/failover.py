@@ -45,6 +45,12 @@ PROBE_HANDLER = contract.PROBE_HANDLER
 PROBE_METRIC = contract.PROBE_METRIC
 # The orchestrator's own waits (promotion deadline + fencing + DNS) stay inside Lambda's 15-minute limit.
 LAMBDA_TIMEOUT_SECONDS = 900
+# Concurrent invocations each orchestrator may run (reserved, so it is also guaranteed): one run, plus room for
+# `status`/`preflight` read by a person and the scheduled readiness run or automatic re-evaluation while it goes.
+# With 1, those were throttled (HTTP 429, ReservedFunctionConcurrentInvocationLimitExceeded, botocore lambda
+# model) for the whole run, and an operator's failover waited behind a readiness run. Runs stay one at a time in a
+# region through the lease lock's conditional PutItem (atomic within one replica), not through this number.
+ORCHESTRATOR_RESERVED_CONCURRENCY = 3
 LEASE_MARGIN_SECONDS = 120
 # The switch keeper and the probe run once a minute (EventBridge's finest schedule rate); within a run the probe
 # probes every probe_interval_seconds (high-resolution datapoints below 60 s, which drive EventBridge only: the
@@ -299,7 +305,7 @@ class FailoverOrchestrators(Construct):
                 function_name=f"{props.name_prefix}-{role}-failover",
                 handler=ORCHESTRATOR_HANDLER,
                 environment=environment,
-                reserved_concurrency=1,
+                reserved_concurrency=ORCHESTRATOR_RESERVED_CONCURRENCY,
                 timeout=LAMBDA_TIMEOUT_SECONDS,
                 statements=statements,
             )

@@ -13,7 +13,10 @@ journal of the run holding it:
   over on resume, so whichever attempt sees the promotion refused restores every ASG the run changed.
 
 Acquiring is a conditional PutItem: ``attribute_not_exists(pk) OR lease_expires_at < :now`` (or the
-item is already ours, so a retried PutItem is idempotent). A run whose lease expired while its state
+item is already this invocation's: same ``run_id`` and ``attempt``, so a retried PutItem is idempotent). The
+``attempt`` token is per invocation: with a reserved concurrency above 1, two deliveries of one event (same
+``run_id``) can run at once, and only one of them may take the lease; within one replica the condition is
+atomic, so runs in one region are serialized whatever the concurrency. A run whose lease expired while its state
 is still ``running`` crashed; the next run for the same region and mode resumes it. So does the next
 run after a run that failed between the promotion call and the traffic switch (typically: RDS took
 longer than PROMOTION_TIMEOUT_SECONDS), so that re-invoking finishes the job instead of finding the
@@ -65,6 +68,8 @@ class LockRecord:
     lease_expires_at: float
     lag_seconds: float | None = None
     resumed_from: str | None = None
+    # The invocation that wrote the lease (a per-invocation token; "" for items written before it existed).
+    attempt: str = ""
     steps: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     # (region, ASG name) -> (min, desired, max) before the logical run first changed it.
     asg_before: dict[tuple[str, str], tuple[int, int, int]] = field(default_factory=dict)
@@ -133,12 +138,15 @@ class LeaseLock:
         started_at: float,
         lag_seconds: float | None,
         resumed: LockRecord | None = None,
+        attempt: str = "",
     ) -> None:
-        """Take the lease with a conditional PutItem; raise LockHeld when a live lease is held."""
+        """Take the lease with a conditional PutItem; raise LockHeld when a live lease is held (also by another
+        invocation with the same ``run_id``: ``attempt`` tells them apart)."""
         now = self._clock()
         item: dict[str, Any] = {
             **self._key,
             "run_id": {"S": run_id},
+            "attempt": {"S": attempt},
             "mode": {"S": mode},
             "target_region": {"S": target_region},
             "reason": {"S": reason},
@@ -162,8 +170,13 @@ class LeaseLock:
             self._dynamodb.put_item(
                 TableName=self._table,
                 Item=item,
-                ConditionExpression="attribute_not_exists(pk) OR lease_expires_at < :now OR run_id = :run_id",
-                ExpressionAttributeValues={":now": {"N": _number(now)}, ":run_id": {"S": run_id}},
+                ConditionExpression="attribute_not_exists(pk) OR lease_expires_at < :now "
+                "OR (run_id = :run_id AND attempt = :attempt)",
+                ExpressionAttributeValues={
+                    ":now": {"N": _number(now)},
+                    ":run_id": {"S": run_id},
+                    ":attempt": {"S": attempt},
+                },
             )
         except ClientError as error:
             if error_code(error) != "ConditionalCheckFailedException":
@@ -214,11 +227,11 @@ class LeaseLock:
                 f"less than AUTOMATIC_MIN_INTERVAL_SECONDS={min_interval_seconds}; invoke by hand to override"
             ) from None
 
-    def confirm(self, run_id: str, sleep: Callable[[float], None]) -> None:
+    def confirm(self, run_id: str, sleep: Callable[[float], None], *, attempt: str = "") -> None:
         """Wait for global-table replication, then raise LockHeld if another region's run overwrote us."""
         sleep(LOCK_SETTLE_SECONDS)
         holder = self.read()
-        if holder is None or holder.run_id != run_id:
+        if holder is None or holder.run_id != run_id or holder.attempt != attempt:
             raise LockHeld(
                 holder,
                 "another region's failover run took the lock at the same time: "
@@ -349,6 +362,7 @@ def _decode(item: dict[str, Any]) -> LockRecord:
         lease_expires_at=float(item.get("lease_expires_at", {"N": "0"})["N"]),
         lag_seconds=float(item["lag_seconds"]["N"]) if "lag_seconds" in item else None,
         resumed_from=item["resumed_from"]["S"] if "resumed_from" in item else None,
+        attempt=item.get("attempt", {"S": ""})["S"],
         steps=tuple(_decode_step(step) for step in item.get("steps", {"L": []})["L"]),
         asg_before=_decode_asg_before(item.get("asg_before", {"M": {}})),
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -184,6 +185,9 @@ class _Run:
         self.released = False
         self.lag_seconds: float | None = None
         self.resumed: LockRecord | None = None
+        # This invocation's lease token: another delivery of the same event (same run_id) running at the same time
+        # (reserved concurrency above 1) does not pass the lock's condition.
+        self.attempt = uuid.uuid4().hex
         # Recovery operations: end-to-end recovery time, resource states for the report, the report's links.
         self.end_to_end_seconds: float | None = None
         self.recovery_signal = "run start"
@@ -583,6 +587,12 @@ class _Run:
         except StepFailed as failure:
             cause = failure.__cause__
             if isinstance(cause, LockHeld):
+                if cause.holder is not None and cause.holder.run_id == self.run_id:
+                    return self.result(
+                        "in_progress",
+                        f"run {self.run_id} is in progress in another invocation ({cause.holder.describe()}); "
+                        "this invocation started nothing",
+                    )
                 return self.result("refused", f"{cause}; retry after it finishes or its lease expires")
             if isinstance(cause, AutomaticTooSoon):
                 return self.result("refused", str(cause))
@@ -709,9 +719,10 @@ class _Run:
             started_at=self.recovery_started_at,
             lag_seconds=self.lag_seconds,
             resumed=self.resumed,
+            attempt=self.attempt,
         )
         self.lock_written = True
-        self.lock.confirm(self.run_id, self.sleep)
+        self.lock.confirm(self.run_id, self.sleep, attempt=self.attempt)
         if self.request.automatic and self.resumed is None:
             # A resumed run finishes one that already started (and claimed, if automatic): no new start to claim.
             self.lock.claim_automatic(self.run_id, min_interval_seconds=self.config.automatic_min_interval_seconds)
