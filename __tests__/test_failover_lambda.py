@@ -449,6 +449,58 @@ def test_rerun_after_crash_after_promote_call_resumes_without_calling_failover_a
     ]
 
 
+def test_an_operator_who_breaks_a_crashed_runs_lease_resumes_it_minutes_after_the_crash(world, aws, clock):
+    """A runtime crash (out-of-memory, Runtime.ExitError) runs no except/finally code, and with
+    maximum_retry_attempts = 0 Lambda does not re-run the event (Lambda Developer Guide, asynchronous
+    invocation), so the lease stays live for up to LOCK_LEASE_SECONDS and a new run id is refused. The README's
+    operator path (Failover operations, "Breaking the lease of a crashed run") sets lease_expires_at to 0 with an
+    UpdateItem conditioned on that run_id and state running (DynamoDB API Reference, UpdateItem
+    ConditionExpression: a run that finished or another run's lease is not touched). Two minutes after the
+    crash the next run resumes it without a second FailoverGlobalCluster."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)
+
+    def crash_while_waiting(seconds):
+        if seconds == 15:
+            raise SimulatedCrash()
+
+    clock.on_sleep = crash_while_waiting
+    with pytest.raises(SimulatedCrash):
+        invoke(world, aws, clock, event("failover"), run_id="run-A")
+    clock.on_sleep = None
+    clock.advance(120)
+    in_progress = {"status": "failing-over", "promoting_to": SECONDARY_REGION}
+    script.describe_global(**in_progress).describe_cluster(SECONDARY_REGION, "failing-over")  # preflight
+    refused = invoke(world, aws, clock, event("failover"), run_id="run-B")
+    assert refused["status"] == "refused" and "run run-A" in refused["message"]
+
+    def break_lease(run_id):
+        """The README's command (aws dynamodb update-item ...), in the target region's replica."""
+        shared_client("dynamodb", SECONDARY_REGION).update_item(
+            TableName=STATE_TABLE_NAME,
+            Key={"pk": {"S": f"lock#{GLOBAL_CLUSTER_ID}"}},
+            UpdateExpression="SET lease_expires_at = :zero",
+            ConditionExpression="run_id = :run AND #s = :running",
+            ExpressionAttributeNames={"#s": "state"},
+            ExpressionAttributeValues={":zero": {"N": "0"}, ":run": {"S": run_id}, ":running": {"S": "running"}},
+        )
+
+    with pytest.raises(ClientError, match="ConditionalCheckFailedException"):
+        break_lease("run-B")  # the wrong run id breaks nothing
+    break_lease("run-A")
+    script.describe_global(**in_progress).describe_cluster(SECONDARY_REGION, "failing-over")  # preflight
+    script.describe_global(**in_progress)  # promote: in progress, not called
+    script.wait(1)
+
+    result = invoke(world, aws, clock, event("failover"), run_id="run-C")
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+    assert "resumed unfinished run run-A" in result["message"]
+    assert world.switch_item(SECONDARY_REGION)["primary_fenced"]["N"] == "1"
+
+
 def test_rerun_after_promotion_timeout_finishes_the_job_instead_of_reporting_nothing_to_do(world, aws, clock):
     script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
     for _ in range(5):
