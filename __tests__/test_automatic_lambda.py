@@ -452,6 +452,7 @@ def test_an_automatic_run_that_failed_after_the_promotion_call_is_finished_withi
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
     aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(*[FAILING] * 8))
     aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", endpoint, endpoint, endpoint)
+    script.describe_global(writer_region=SECONDARY_REGION)  # the gate: the promotion took effect, finish it
     script.describe_global(writer_region=SECONDARY_REGION).describe_cluster(SECONDARY_REGION)  # preflight
     script.describe_global(writer_region=SECONDARY_REGION)  # promote: already the writer, not called
     script.describe_global(writer_region=SECONDARY_REGION)  # wait: complete
@@ -480,3 +481,42 @@ def test_an_automatic_run_that_failed_after_the_promotion_call_is_finished_withi
         lease_seconds=900,
     ).last_automatic_run()
     assert last is not None and last[0] == "run-1"
+
+
+@pytest.mark.parametrize("trigger", [AUTOMATIC, RECHECK], ids=["alarm_event", "scheduled_re_evaluation"])
+def test_an_automatic_failover_whose_promotion_rds_cancelled_is_not_repeated_within_the_minimum_interval(
+    world, aws, clock, trigger
+):
+    """Review 3, finding 1. FailoverState is "empty unless a switchover or failover operation is scheduled or is in
+    progress", and Status "cancelling" means the request "was cancelled and the primary ... and the selected
+    secondary ... are returning to their previous states" (RDS API Reference, FailoverState): an accepted
+    FailoverGlobalCluster can end with nothing promoted. A run whose promotion RDS cancelled (twice, the most one
+    invocation sends) fails with 'promote' done and no 'switch_traffic', which the journal marks resumable; but
+    with the old writer still writing and no promotion under way there is nothing to finish, and resuming it would
+    send FailoverGlobalCluster(AllowDataLoss) again. So the minimum interval applies: the alarm's next event or the
+    minute's re-evaluation within it sends no promotion (the old code sent two more every minute)."""
+    _probe_alarm("ALARM")
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(*[FAILING] * 8))
+    endpoint = EndpointConnectionError(endpoint_url="https://rds.us-east-1.amazonaws.com/")
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", endpoint, endpoint, endpoint)
+    aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", endpoint, endpoint, endpoint)
+    # promote: live read, call accepted; RDS cancels it (FailoverState gone, us-east-1 still the writer): re-issued,
+    # accepted, cancelled again; then restore_capacity's read.
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    script.describe_global().promotion_call("failover").describe_global().describe_global()
+    first = invoke(world, aws, clock, event("failover", **AUTOMATIC), PROBE_ALARM_NAME=PROBE_ALARM)
+    assert first["status"] == "failed", first["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 2
+
+    clock.sleep(60)  # the probe alarm stays in ALARM
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    script.describe_global()  # the gate's read: us-east-1 writes, no FailoverState
+
+    second = invoke(world, aws, clock, event("failover", **trigger), run_id="run-2", PROBE_ALARM_NAME=PROBE_ALARM)
+
+    assert second["status"] in ("not_triggered", "refused"), second["message"]
+    assert "AUTOMATIC_MIN_INTERVAL_SECONDS" in second["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 2

@@ -238,3 +238,34 @@ def test_unreadable_switch_state_publishes_nothing(region):
 def test_keeper_configuration_names_every_missing_variable():
     with pytest.raises(KeeperConfigError, match="STATE_TABLE_NAME.*TRAFFIC_SWITCH_METRIC"):
         handler({}, None, environ={contract.GLOBAL_CLUSTER_ID: "g", contract.METRIC_NAMESPACE_VARIABLE: "n"})
+
+
+@pytest.mark.parametrize(
+    ("promotion_status", "data_loss"),
+    [("pending", True), ("cancelling", True), ("failing-over", False)],
+    ids=["pending", "cancelling", "switchover"],
+)
+def test_the_writer_is_not_fenced_while_a_promotion_to_this_region_has_not_taken_effect(
+    region, promotion_status, data_loss
+):
+    """Review 3, finding 2. FailoverState.Status (RDS API Reference): "pending" — the request is being verified
+    before the operation starts, so the old writer still writes; "cancelling" — the request "was cancelled and the
+    primary ... and the selected secondary ... are returning to their previous states"; IsDataLossAllowed false —
+    a switchover, which moves traffic itself once the new writer serves. While us-east-1 is IsWriter in any of these,
+    a published 1 would fail Route53's PRIMARY check and send users to us-west-2's read-only secondary, so the
+    keeper follows the switch item (0) and raises nothing."""
+    dynamodb, cloudwatch = region
+    response = global_cluster_response(
+        writer_region=PRIMARY_REGION, promoting_to=SECONDARY_REGION, promotion_status=promotion_status
+    )
+    response["GlobalClusters"][0]["FailoverState"]["IsDataLossAllowed"] = data_loss
+    rds = boto3.client("rds", region_name=SECONDARY_REGION)
+    stubber = Stubber(rds)
+    stubber.add_response("describe_global_clusters", response, {"GlobalClusterIdentifier": GLOBAL_CLUSTER_ID})
+    stubber.activate()
+
+    result = handler({}, None, dynamodb=dynamodb, cloudwatch=cloudwatch, rds=rds, environ=ENV)
+
+    assert result["primary_fenced"] is False
+    assert _values(cloudwatch) == [(1.0, 0.0, 0.0)]
+    stubber.assert_no_pending_responses()

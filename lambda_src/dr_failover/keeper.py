@@ -53,7 +53,13 @@ class StaleFence(RuntimeError):
 
 
 def local_cluster_serves(rds: Any, *, global_cluster_id: str, region: str) -> tuple[bool, str]:
-    """True when this region's member is the writer or a promotion to it is in progress (asked in ``region``)."""
+    """True when this region's member is the writer, or a failover that allows data loss is promoting it (asked
+    in ``region``).
+
+    Not while a request is ``pending`` (the old writer still writes), ``cancelling`` (both return to their previous
+    roles) or a switchover (IsDataLossAllowed false): the planned switchover moves traffic itself once the new
+    writer serves, and fencing earlier would send users to a read-only secondary (RDS API Reference,
+    FailoverState)."""
     clusters = rds.describe_global_clusters(GlobalClusterIdentifier=global_cluster_id).get("GlobalClusters", [])
     if not clusters:
         raise LookupError(f"global cluster {global_cluster_id} not found in {region}")
@@ -61,7 +67,7 @@ def local_cluster_serves(rds: Any, *, global_cluster_id: str, region: str) -> tu
     # A cluster ARN names its region: arn:aws:rds:<region>:<account>:cluster:<id>.
     local = next((m["DBClusterArn"] for m in members if m["DBClusterArn"].split(":")[3] == region), "")
     state = parse_global_cluster(clusters[0], local)
-    return bool(local) and (state.target_is_writer or state.promotion_to(local)), state.describe()
+    return bool(local) and (state.target_is_writer or state.data_loss_failover_to(local)), state.describe()
 
 
 def read_keeper_config(environ: Mapping[str, str]) -> dict[str, str]:

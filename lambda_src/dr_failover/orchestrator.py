@@ -32,7 +32,7 @@ from dr_failover.clients import RunClients
 from dr_failover.config import Config
 from dr_failover.events import FailoverRequest
 from dr_failover.lock import FAILED, RUNNING, AutomaticTooSoon, LeaseLock, LockHeld, LockRecord
-from dr_failover.preflight import PreflightReport, run_preflight
+from dr_failover.preflight import PreflightReport, describe_global_cluster, run_preflight
 from dr_failover.readiness import run_readiness
 from dr_failover.recovery_steps import (
     Serving,
@@ -418,11 +418,24 @@ class _Run:
         )
 
     def finishes(self, holder: LockRecord | None) -> bool:
-        """True when this request would resume ``holder``: a run of the same mode and target that failed after its
-        promotion call or crashed (``LockRecord.resumable_by``); its automatic start was claimed when it began."""
-        return holder is not None and holder.resumable_by(
+        """True when this request would finish ``holder`` rather than start anew: a run of the same mode and target
+        that failed after its promotion call or crashed (``LockRecord.resumable_by``), and whose promotion live
+        state shows taking effect (the target writes, or FailoverState towards it is pending or failing-over).
+
+        A promotion RDS cancelled ("cancelling": both clusters return to their previous states; RDS API Reference,
+        FailoverState) or never received leaves nothing to finish: resuming it would call FailoverGlobalCluster
+        again, so the minimum interval applies to it like any new start. A state that cannot be read is not
+        taking effect (the interval applies; the next minute asks again)."""
+        if holder is None or not holder.resumable_by(
             mode=self.request.mode, target_region=self.request.target_region, now=self.clock()
-        )
+        ):
+            return False
+        try:
+            state = describe_global_cluster(self.config, self.clients)
+        except Exception as error:  # noqa: BLE001 - unknown: the interval applies
+            LOG.warning("cannot read the global cluster (%s); the interval applies", error_code(error))
+            return False
+        return state.promotion_taking_effect()
 
     def duplicate_result(self, holder: LockRecord) -> dict[str, Any] | None:
         """A repeated invocation with the run id of a live or finished run starts nothing; None to resume it."""

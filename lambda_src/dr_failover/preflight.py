@@ -93,6 +93,20 @@ class GlobalClusterState:
         """True while a switchover/failover towards ``cluster_arn`` is in progress."""
         return self.failover_status is not None and self.failover_to == cluster_arn
 
+    def data_loss_failover_to(self, cluster_arn: str) -> bool:
+        """True while a failover that allows data loss is promoting ``cluster_arn`` (FailoverState Status
+        ``failing-over`` with IsDataLossAllowed): past ``pending`` (requests still being verified, the old writer
+        still writes) and not ``cancelling`` (both clusters returning to their previous roles); RDS API Reference,
+        FailoverState."""
+        failing_over = self.failover_status == "failing-over"
+        return self.promotion_to(cluster_arn) and failing_over and bool(self.data_loss_allowed)
+
+    def promotion_taking_effect(self) -> bool:
+        """True when the target writes, or a promotion to it is in progress and not being cancelled."""
+        return self.target_is_writer or (
+            self.promotion_to(self.target_arn) and self.failover_status in ("pending", "failing-over")
+        )
+
     @property
     def needs_promotion(self) -> bool:
         """The target is not the writer and no promotion is in progress: a promotion call is needed."""
