@@ -326,13 +326,15 @@ def test_published_replication_lag_is_read_back_like_aurora_publishes_it(endpoin
 
     west, _primary, _secondary = _global_database(endpoint, "g-lag")
     assert publish_replication_lag("123456789012", 250.0) >= 1
+    # Read at once, with EndTime = now as the preflight does (read_replication_lag): a run started right after
+    # the harness published must see the datapoint.
     now = datetime.now(tz=UTC)
     points = _client("cloudwatch", "us-west-2", endpoint).get_metric_statistics(
         Namespace="AWS/RDS",
         MetricName="AuroraGlobalDBReplicationLag",
         Dimensions=[{"Name": "DBClusterIdentifier", "Value": "g-lag-secondary"}],
         StartTime=now - timedelta(minutes=5),
-        EndTime=now + timedelta(seconds=1),
+        EndTime=now,
         Period=60,
         Statistics=["Maximum"],
     )["Datapoints"]

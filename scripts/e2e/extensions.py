@@ -279,6 +279,9 @@ def _install_rds() -> None:
     RDSBackend.delete_db_cluster = delete_db_cluster  # type: ignore[method-assign]
 
 
+LAG_DATAPOINT_AGE_SECONDS = 10
+
+
 def publish_replication_lag(account_id: str, lag_milliseconds: float, *, now: datetime.datetime | None = None) -> int:
     """Write AuroraGlobalDBReplicationLag (ms) for every secondary member, as Aurora does each minute.
 
@@ -289,7 +292,13 @@ def publish_replication_lag(account_id: str, lag_milliseconds: float, *, now: da
     now = now or datetime.datetime.now(tz=datetime.UTC)
     # moto keeps the timestamps PutMetricData receives as naive UTC datetimes and compares the
     # GetMetricStatistics window with them: an aware datetime here made every such read a 500.
-    timestamp = now.astimezone(datetime.UTC).replace(tzinfo=None)
+    # The datapoint is dated LAG_DATAPOINT_AGE_SECONDS back: Aurora publishes the lag once a minute, so its newest
+    # datapoint is already seconds old when a run reads it, and moto keeps a datapoint only while
+    # timestamp < EndTime truncated to the second, so one dated in the reading's own second was missed (a run on an
+    # idle machine read it within the second and refused the switchover back: "replication lag unknown").
+    timestamp = (
+        (now - datetime.timedelta(seconds=LAG_DATAPOINT_AGE_SECONDS)).astimezone(datetime.UTC).replace(tzinfo=None)
+    )
     written = 0
     for global_cluster in _rds_backend(account_id, GLOBAL_CLUSTER_REGION).global_clusters.values():
         for member in global_cluster.members:
