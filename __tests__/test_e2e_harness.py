@@ -403,7 +403,7 @@ def _checks_after_failback(endpoint: str, world: dict[str, Any]) -> list[str]:
         now=1.0,
     )
     functions = {"us-east-1": _Function("us-east-1", PRIMARY_ARN), "us-west-2": _Function("us-west-2", SECONDARY_ARN)}
-    return _Seen(endpoint).expect_active(functions, "us-east-1", data_loss_allowed=False)
+    return _Seen(endpoint).expect_active(functions, "us-east-1")
 
 
 def test_the_region_that_stops_serving_must_keep_the_warm_standby(endpoint: str) -> None:
@@ -454,3 +454,57 @@ def test_applied_resources_are_counted_from_the_local_state_file(tmp_path: Any) 
     read = Terraform(tmp_path, {}).state()
     assert [r["type"] for r in state_resources(read)] == ["aws_lambda_function", "aws_sqs_queue"]
     assert functions_from_state(read)["us-west-2"].name == "fn"
+
+
+def test_bootstrap_work_waits_for_the_rds_waits_of_the_dr_stack(dev: Synthesized, tmp_path: Any) -> None:
+    """The bootstrap stack's terraform starts when the DR log shows an RDS cluster being created (or an instance
+    being destroyed): terraform prints "<address>: Creating..." / "<address>: Destroying... [id=...]" per resource as
+    it starts (its UI hook), after the plan listing ("# <address> will be created") that must not trigger it."""
+    import threading
+
+    from scripts.e2e.run import RDS_CHAIN_CREATING, RDS_CHAIN_DESTROYING, Terraform
+
+    clusters = [f"aws_rds_cluster.{name}" for name in dev.data["resource"]["aws_rds_cluster"]]
+    instances = [f"aws_rds_cluster_instance.{name}" for name in dev.data["resource"]["aws_rds_cluster_instance"]]
+    listing = "\n".join(f"  # {address} will be created\n  + resource" for address in clusters + instances)
+    assert not RDS_CHAIN_CREATING.search(listing) and not RDS_CHAIN_DESTROYING.search(listing)
+    assert not RDS_CHAIN_CREATING.search("aws_rds_cluster_parameter_group.p: Creating...")
+    assert not RDS_CHAIN_CREATING.search(f"{instances[0]}: Creating...")
+    assert RDS_CHAIN_CREATING.search(f"{listing}\naws_kms_key.k: Creating...\n{clusters[0]}: Creating...\n")
+    assert not RDS_CHAIN_DESTROYING.search(f"{clusters[0]}: Destroying... [id=c]")
+    assert RDS_CHAIN_DESTROYING.search(f"aws_sqs_queue.q: Destroying... [id=q]\n{instances[0]}: Destroying... [id=i]\n")
+
+    tf = Terraform(tmp_path, {})
+    tf.current_log = tmp_path / "log.apply.txt"
+    tf.current_log.write_text(listing + "\naws_kms_key.k: Creating...\n")
+    seen = threading.Event()
+    watcher = threading.Thread(target=tf.wait_for_output, args=(RDS_CHAIN_CREATING, seen))
+    watcher.start()
+    assert not seen.wait(1.5)
+    with tf.current_log.open("a") as log:
+        log.write(f"{clusters[0]}: Creating...\n")
+    assert seen.wait(5)
+    watcher.join(5)
+    assert not watcher.is_alive()
+
+
+def test_every_background_call_is_waited_for_before_a_failure_is_raised() -> None:
+    """A failed terraform command in one thread is reported only after the other threads have ended: nothing of
+    the run is still running when the harness stops the emulator."""
+    import threading
+    import time
+
+    from scripts.e2e.run import background, join_all
+
+    ended = threading.Event()
+
+    def slow() -> None:
+        time.sleep(0.5)
+        ended.set()
+
+    def fails() -> None:
+        raise RuntimeError("terraform exited 1")
+
+    with pytest.raises(RuntimeError, match="exited 1"):
+        join_all([background(fails), background(slow)])
+    assert ended.is_set()

@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import string
@@ -49,6 +50,11 @@ FUNCTION_ENV_OVERRIDES = {"POLL_INTERVAL_SECONDS": "1"}
 # Resources of the stacks left out of the e2e apply, with the reason (none: every gap that blocked the apply
 # is closed by an extension in scripts/e2e/extensions.py).
 EXCLUDED: tuple[tuple[str, str], ...] = ()
+# The DR stack's longest waits are the provider's fixed RDS waiters (30 s before each status read): the bootstrap
+# stack's terraform work starts once they have begun, so it takes CPU from neither the DR apply's planning and
+# first creates nor the DR destroy's first deletions.
+RDS_CHAIN_CREATING = re.compile(r"^aws_rds_cluster\.\S+: Creating\.\.\.", re.MULTILINE)
+RDS_CHAIN_DESTROYING = re.compile(r"^aws_rds_cluster_instance\.\S+: Destroying\.\.\.", re.MULTILINE)
 # Resources that must never be replaced or destroyed by a plan after a failover or failback.
 PROTECTED_TYPES = (
     "aws_rds_global_cluster",
@@ -185,11 +191,11 @@ class Terraform:
             f"-parallelism={PARALLELISM}",
         )
 
-    def wait_for_output(self, text: str, event: threading.Event) -> None:
-        """Set ``event`` once the running command's log shows ``text``; return when the event is set."""
+    def wait_for_output(self, pattern: re.Pattern[str], event: threading.Event) -> None:
+        """Set ``event`` once the running command's log has a line matching ``pattern``; return when it is set."""
         while not event.wait(1.0):
             log = self.current_log
-            if log is not None and log.is_file() and text in log.read_text(errors="replace"):
+            if log is not None and log.is_file() and pattern.search(log.read_text(errors="replace")):
                 event.set()
 
     def apply_destroy(self) -> None:
@@ -254,6 +260,13 @@ def synth(outdir: Path) -> None:
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True)
 
 
+def synth_phase(timeline: Timeline, out: Path) -> None:
+    """The synth into a fresh ``out``, timed."""
+    with timeline.phase("synth (local state, password variable)"):
+        shutil.rmtree(out, ignore_errors=True)
+        synth(out)
+
+
 def cli_config(scratch: Path) -> Path:
     """Terraform CLI config: hashicorp/aws from the filesystem mirror, nothing from the network."""
     sys.path.insert(0, str(ROOT / "scripts"))
@@ -311,6 +324,40 @@ def invoke(function: Function, event: dict[str, Any], endpoint: str) -> dict[str
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def background(call: Callable[[], object]) -> Callable[[], None]:
+    """Start ``call`` in a thread (terraform and the synth do their work in child processes); the returned function
+    waits for it and re-raises its failure."""
+    errors: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            call()
+        except BaseException as error:  # noqa: BLE001 - re-raised by the join below
+            errors.append(error)
+
+    thread = threading.Thread(target=guarded)
+    thread.start()
+
+    def join() -> None:
+        thread.join()
+        if errors:
+            raise errors[0]
+
+    return join
+
+
+def join_all(joins: list[Callable[[], None]]) -> None:
+    """Wait for every started call, then re-raise the first failure."""
+    errors: list[BaseException] = []
+    for join in joins:
+        try:
+            join()
+        except BaseException as error:  # noqa: BLE001 - re-raised below, after every thread has ended
+            errors.append(error)
+    if errors:
+        raise errors[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", type=Path, help="scratch folder to use and keep")
@@ -322,11 +369,17 @@ def main(argv: list[str] | None = None) -> int:
     for difference in DIFFERENCES:
         print(f"  - {difference}")
     try:
+        out = scratch / "cdktf.out"
         with contextlib.ExitStack() as running:
-            with timeline.phase("start emulator") as note:
-                endpoint = running.enter_context(emulator())
-                note.append(endpoint)
-            Scenario(scratch, endpoint, timeline).run()
+            # The synth needs no emulator: both start at once.
+            synthesized = background(lambda: synth_phase(timeline, out))
+            try:
+                with timeline.phase("start emulator") as note:
+                    endpoint = running.enter_context(emulator())
+                    note.append(endpoint)
+            finally:
+                synthesized()
+            Scenario(scratch, endpoint, timeline).run(out)
         print("\n" + timeline.render())
         print("e2e: PASSED")
         return 0
@@ -353,11 +406,8 @@ class Scenario:
         self.verdicts: list[tuple[str, PlanVerdict]] = []
         self.cancelled = threading.Event()
 
-    def run(self) -> None:
-        out = self.scratch / "cdktf.out"
-        with self.timeline.phase("synth (local state, password variable)"):
-            shutil.rmtree(out, ignore_errors=True)
-            synth(out)
+    def run(self, out: Path) -> None:
+        """Every phase after the synth into ``out``."""
         stacks = sorted(p for p in (out / "stacks").iterdir() if (p / "cdk.tf.json").is_file())
         bootstrap_dir = next(p for p in stacks if p.name.endswith("-bootstrap"))
         dr_dir = next(p for p in stacks if p.name.endswith("-dr"))
@@ -382,7 +432,7 @@ class Scenario:
         bootstrap = Terraform(bootstrap_dir, env)
         dr = Terraform(dr_dir, env)
         with self.timeline.phase("terraform init (offline mirror)"):
-            self._parallel(bootstrap.init, dr.init)
+            join_all([background(bootstrap.init), background(dr.init)])
         totals = {stack.name: resource_count(stack) for stack in stacks}
         # The bootstrap stack shares nothing with the DR stack: a thread applies and plans it while the DR apply
         # waits on RDS (after its own planning) and destroys it while the DR destroy waits on RDS, so its CPU
@@ -392,7 +442,7 @@ class Scenario:
         bootstrap_done = self._background(lambda: self._bootstrap(bootstrap, totals, dr_applying, dr_destroying))
         try:
             with self.timeline.phase("apply dr") as note:
-                watcher = threading.Thread(target=dr.wait_for_output, args=(": Creating...", dr_applying))
+                watcher = threading.Thread(target=dr.wait_for_output, args=(RDS_CHAIN_CREATING, dr_applying))
                 watcher.start()
                 try:
                     dr.apply()
@@ -417,9 +467,14 @@ class Scenario:
                 self._failover_and_back(dr, functions)
             finally:
                 destroy_planned()
-            dr_destroying.set()
             with self.timeline.phase("destroy dr"):
-                dr.apply_destroy()
+                watcher = threading.Thread(target=dr.wait_for_output, args=(RDS_CHAIN_DESTROYING, dr_destroying))
+                watcher.start()
+                try:
+                    dr.apply_destroy()
+                finally:
+                    dr_destroying.set()
+                    watcher.join()
         except BaseException:
             self.cancelled.set()  # the run has failed: the bootstrap thread starts nothing more
             raise
@@ -452,46 +507,15 @@ class Scenario:
             note.append(destroy_protected(bootstrap, self.endpoint))
 
     def _background(self, call: Callable[[], object], name: str | None = None) -> Callable[[], None]:
-        """Start ``call`` in a thread (a timed phase if named); the returned function waits for it and re-raises."""
-        errors: list[BaseException] = []
+        """``background(call)``, timed as a phase when named."""
+        if name is None:
+            return background(call)
 
-        def guarded() -> None:
-            try:
-                if name is None:
-                    call()
-                    return
-                with self.timeline.phase(name):
-                    call()
-            except BaseException as error:  # noqa: BLE001 - re-raised by the join below
-                errors.append(error)
-
-        thread = threading.Thread(target=guarded)
-        thread.start()
-
-        def join() -> None:
-            thread.join()
-            if errors:
-                raise errors[0]
-
-        return join
-
-    def _parallel(self, *calls: Callable[[], object]) -> None:
-        """Run calls in threads (terraform does the work in its own processes); re-raise the first failure."""
-        errors: list[BaseException] = []
-
-        def guarded(call: Callable[[], object]) -> None:
-            try:
+        def timed() -> None:
+            with self.timeline.phase(name):
                 call()
-            except BaseException as error:  # noqa: BLE001 - re-raised below
-                errors.append(error)
 
-        threads = [threading.Thread(target=guarded, args=(call,)) for call in calls]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
+        return background(timed)
 
     def _plan(self, tf: Terraform, name: str) -> PlanVerdict:
         with self.timeline.phase(name) as note:
@@ -533,34 +557,26 @@ class Scenario:
 
     def _failover_and_back(self, dr: Terraform, functions: dict[str, Function]) -> None:
         """Failover to the secondary, checks, clean plan; switchover back to the primary, checks, clean plan."""
-        checks = Checks(self.endpoint)
-        primary_region, secondary_region = checks.regions(functions)
-        secondary, primary = functions[secondary_region], functions[primary_region]
-        publish_replication_lag(ACCOUNT_ID, PUBLISHED_LAG_MS)
-        with self.timeline.phase("orchestrator failover -> secondary") as note:
-            result = invoke(
-                secondary,
-                {"mode": "failover", "target_region": secondary_region, "reason": "e2e regional failover"},
-                self.endpoint,
-            )
-            note.append(f"status {result.get('status')}")
-            checks.expect_status(result, ("succeeded",), "failover")
-        with self.timeline.phase("check failover result") as note:
-            note.extend(checks.expect_active(functions, secondary_region, data_loss_allowed=True))
-        self._plan(dr, "plan (dr) after failover")
+        primary_region, secondary_region = Checks(self.endpoint).regions(functions)
+        self._promote(dr, functions, "failover", secondary_region, "e2e regional failover", "failover")
+        self._promote(dr, functions, "switchover", primary_region, "e2e failback", "failback")
 
+    def _promote(
+        self, dr: Terraform, functions: dict[str, Function], mode: str, region: str, reason: str, label: str
+    ) -> None:
+        """Run ``mode`` towards ``region`` through that region's function; it must succeed, the region must be
+        the only writer with the failover capacity and the switch, and the next plan must be clean."""
+        checks = Checks(self.endpoint)
+        _primary_region, secondary_region = checks.regions(functions)
+        side = "secondary" if region == secondary_region else "primary"
         publish_replication_lag(ACCOUNT_ID, PUBLISHED_LAG_MS)
-        with self.timeline.phase("orchestrator switchover -> primary") as note:
-            result = invoke(
-                primary,
-                {"mode": "switchover", "target_region": primary_region, "reason": "e2e failback"},
-                self.endpoint,
-            )
+        with self.timeline.phase(f"orchestrator {mode} -> {side}") as note:
+            result = invoke(functions[region], {"mode": mode, "target_region": region, "reason": reason}, self.endpoint)
             note.append(f"status {result.get('status')}")
-            checks.expect_status(result, ("succeeded",), "switchover back")
-        with self.timeline.phase("check failback result") as note:
-            note.extend(checks.expect_active(functions, primary_region, data_loss_allowed=False))
-        self._plan(dr, "plan (dr) after failback")
+            checks.expect_status(result, ("succeeded",), label)
+        with self.timeline.phase(f"check {label} result") as note:
+            note.extend(checks.expect_active(functions, region))
+        self._plan(dr, f"plan (dr) after {label}")
 
 
 if __name__ == "__main__":
