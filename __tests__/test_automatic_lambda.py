@@ -483,6 +483,50 @@ def test_an_automatic_run_that_failed_after_the_promotion_call_is_finished_withi
     assert last is not None and last[0] == "run-1"
 
 
+@pytest.mark.parametrize("promotion_status", ["pending", "failing-over"])
+def test_an_unfinished_automatic_run_is_not_finished_while_the_writer_is_moving_away_from_its_target(
+    world, aws, clock, promotion_status
+):
+    """Review of 399b5bd, weakest point. An automatic failover to us-west-2 fails after RDS accepted its promotion
+    (resumable: 'promote' done, no 'switch_traffic'); RDS completes it; then an operator starts a switchover back
+    to us-east-1 outside the orchestrator (console or CLI: no lock is taken). DescribeGlobalClusters then shows
+    us-west-2 still IsWriter with FailoverState FromDbClusterArn us-west-2, ToDbClusterArn us-east-1, Status
+    pending or failing-over: "a switchover or failover operation is scheduled or is in progress" (RDS API
+    Reference, FailoverState). Finishing run-1 now would write the traffic switch to us-west-2 and scale it up
+    while the writer leaves it; so the minute's re-evaluation within AUTOMATIC_MIN_INTERVAL_SECONDS is refused
+    after reads only (the old code treated 'target is the writer' as taking effect and finished it)."""
+    _probe_alarm("ALARM")
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(*[FAILING] * 8))
+    endpoint = EndpointConnectionError(endpoint_url="https://rds.us-east-1.amazonaws.com/")
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", endpoint, endpoint, endpoint)
+    aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", endpoint, endpoint, endpoint)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    for _ in range(5 + 1):  # polls at +0 ... +60 s (deadline 60 s), then restore_capacity's read: under way
+        script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)
+    first = invoke(
+        world, aws, clock, event("failover", **AUTOMATIC), PROBE_ALARM_NAME=PROBE_ALARM, PROMOTION_TIMEOUT_SECONDS="60"
+    )
+    assert first["status"] == "failed", first["message"]
+    assert world.switch_item(SECONDARY_REGION) is None
+
+    clock.sleep(60)  # RDS finished run-1's promotion; an operator's switchover back is now under way
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    script.describe_global(
+        writer_region=SECONDARY_REGION, promoting_to=PRIMARY_REGION, promotion_status=promotion_status
+    )  # the gate's read
+    changed_before = len(aws.changing_calls())
+
+    second = invoke(world, aws, clock, event("failover", **RECHECK), run_id="run-2", PROBE_ALARM_NAME=PROBE_ALARM)
+
+    assert second["status"] in ("not_triggered", "refused"), second["message"]
+    assert "AUTOMATIC_MIN_INTERVAL_SECONDS" in second["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+    assert world.switch_item(SECONDARY_REGION) is None
+    assert [call for call in aws.changing_calls()[changed_before:] if call[0] in ("rds", "autoscaling")] == []
+
+
 @pytest.mark.parametrize("trigger", [AUTOMATIC, RECHECK], ids=["alarm_event", "scheduled_re_evaluation"])
 def test_an_automatic_failover_whose_promotion_rds_cancelled_is_not_repeated_within_the_minimum_interval(
     world, aws, clock, trigger

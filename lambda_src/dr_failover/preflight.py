@@ -102,7 +102,12 @@ class GlobalClusterState:
         return self.promotion_to(cluster_arn) and failing_over and bool(self.data_loss_allowed)
 
     def promotion_taking_effect(self) -> bool:
-        """True when the target writes, or a promotion to it is in progress and not being cancelled."""
+        """True when the target writes with no promotion away from it under way, or a promotion to it is in
+        progress and not being cancelled. A switchover or failover towards another cluster (FailoverState
+        ToDbClusterArn elsewhere, pending or failing-over; RDS API Reference, FailoverState) is moving the writer
+        away from the target: nothing of a promotion to the target is left to finish."""
+        if self.promotion_in_progress and not self.promotion_to(self.target_arn):
+            return False
         return self.target_is_writer or (
             self.promotion_to(self.target_arn) and self.failover_status in ("pending", "failing-over")
         )
