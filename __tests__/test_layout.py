@@ -48,3 +48,15 @@ def test_main_only_assembles_under_main_guard() -> None:
     text = (ROOT / "main.py").read_text()
     assert 'if __name__ == "__main__":' in text
     assert "Stack(" not in text
+
+
+def test_ci_runs_the_readme_test_command_then_the_e2e_run() -> None:
+    """CI must call the README's test command; the end-to-end run on the emulator comes after it (it needs the
+    set-up that command does), and nothing else runs."""
+    readme = (ROOT / "README.md").read_text()
+    two_commands = readme.split("## Two commands", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    test_command = next(line.split("#", 1)[0].strip() for line in two_commands.splitlines() if "make test" in line)
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    commands = [line.strip() for line in ci if line.strip() and not line.lstrip().startswith("#")]
+    assert commands[-2:] == [test_command, "make e2e"]
+    assert all(c.startswith(("set ", "cd ")) for c in commands[:-2])
