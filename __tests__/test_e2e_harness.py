@@ -478,14 +478,51 @@ def test_bootstrap_work_waits_for_the_rds_waits_of_the_dr_stack(dev: Synthesized
     tf.current_log = tmp_path / "log.apply.txt"
     tf.current_log.write_text(listing + "\naws_kms_key.k: Creating...\n")
     seen = threading.Event()
-    watcher = threading.Thread(target=tf.wait_for_output, args=(RDS_CHAIN_CREATING, seen))
+    watcher = threading.Thread(target=tf.wait_for_output, args=(RDS_CHAIN_CREATING, seen), daemon=True)
     watcher.start()
-    assert not seen.wait(1.5)
-    with tf.current_log.open("a") as log:
-        log.write(f"{clusters[0]}: Creating...\n")
-    assert seen.wait(5)
-    watcher.join(5)
+    try:
+        assert not seen.wait(1.5)
+        with tf.current_log.open("a") as log:
+            log.write(f"{clusters[0]}: Creating...\n")
+        assert seen.wait(5)
+    finally:
+        seen.set()  # the watcher ends whatever an assertion said
+        watcher.join(5)
     assert not watcher.is_alive()
+
+
+def test_a_failed_dr_apply_starts_no_bootstrap_work(tmp_path: Any) -> None:
+    """A DR apply that fails before any RDS cluster is created ends the run: the bootstrap thread, released by
+    that failure, must find the run cancelled and apply nothing (it used to be released first, then cancelled,
+    and applied and planned the bootstrap stack before the failure was reported)."""
+    import threading
+
+    from scripts.e2e.checks import E2EFailure
+    from scripts.e2e.run import RDS_CHAIN_CREATING, RDS_CHAIN_DESTROYING, Scenario, Terraform, Timeline
+
+    class Recording(Terraform):
+        def run(self, *args: str, check: bool = True) -> Any:
+            calls.append(args[0])
+            raise AssertionError(f"terraform {args[0]} started after the run failed")
+
+    calls: list[str] = []
+    scenario = Scenario(tmp_path, "http://127.0.0.1:1", Timeline())
+    applying, destroying = threading.Event(), threading.Event()
+    bootstrap = Recording(tmp_path, {})
+    done = scenario._background(lambda: scenario._bootstrap(bootstrap, {tmp_path.name: 22}, applying, destroying))
+    dr = Terraform(tmp_path, {})
+    with pytest.raises(E2EFailure, match="apply failed"), scenario._watching(dr, RDS_CHAIN_CREATING, applying):
+        raise E2EFailure("apply failed")
+    destroying.set()
+    done()
+    assert calls == []
+    assert applying.is_set() and scenario.cancelled.is_set()
+
+    interrupted = Scenario(tmp_path, "http://127.0.0.1:1", Timeline())  # Ctrl-C in the destroy cancels too
+    released = threading.Event()
+    with pytest.raises(KeyboardInterrupt), interrupted._watching(dr, RDS_CHAIN_DESTROYING, released):
+        raise KeyboardInterrupt
+    assert released.is_set() and interrupted.cancelled.is_set()
 
 
 def test_every_background_call_is_waited_for_before_a_failure_is_raised() -> None:

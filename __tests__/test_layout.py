@@ -59,4 +59,6 @@ def test_ci_runs_the_readme_test_command_then_the_e2e_run() -> None:
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     commands = [line.strip() for line in ci if line.strip() and not line.lstrip().startswith("#")]
     assert commands[-2:] == [test_command, "make e2e"]
-    assert all(c.startswith(("set ", "cd ")) for c in commands[:-2])
+    # errexit and pipefail: a failing `make test` must fail CI, not be followed by a green `make e2e`
+    assert "set -euo pipefail" in commands[:-2]
+    assert all(c == "set -euo pipefail" or c.startswith("cd ") for c in commands[:-2])

@@ -1,7 +1,7 @@
 """`make e2e`: apply both stacks on a local AWS emulator, fail over and back through the orchestrator, check
 that every plan is clean, destroy; print a line per phase, the applied/total counts and a timeline.
 
-Phases: emulator start -> synth (state_backend=local, db_password_source=variable) -> rewrite for the
+Phases: emulator start alongside the synth (state_backend=local, db_password_source=variable) -> rewrite for the
 emulator (scripts/e2e/rewrite.py) -> terraform init (offline, filesystem mirror) -> apply bootstrap and DR
 -> baseline plan -> orchestrator preflight, dry run, failover to the secondary -> checks -> plan ->
 switchover back to the primary -> checks -> plan -> destroy. Any unexplained plan change (not in
@@ -42,6 +42,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BASELINE = Path(__file__).with_name("baseline.toml")
 ACCOUNT_ID = "123456789012"  # moto's default account
 PARALLELISM = 20
+# No terraform command of this run takes near this long (the longest, the DR destroy, takes about 190 s): one
+# that does is stuck, and the run fails instead of holding CI.
+TERRAFORM_COMMAND_TIMEOUT_SECONDS = 900
 DESTROY_PLAN = "destroy.tfplan"
 # Replication lag the harness publishes as Aurora would (ms); well inside the dev RPO of 5 minutes.
 PUBLISHED_LAG_MS = 250.0
@@ -121,15 +124,21 @@ class Terraform:
         log = self.workdir / f"log.{args[0]}.{time.strftime('%H%M%S')}.{time.monotonic_ns() % 1000}.txt"
         self.current_log = log
         with log.open("w") as sink:
-            done = subprocess.run(
-                ["terraform", *args, "-no-color"],
-                cwd=self.workdir,
-                env=env,
-                stdout=subprocess.PIPE if args[0] == "show" else sink,
-                stderr=sink,
-                text=True,
-                check=False,
-            )
+            try:
+                done = subprocess.run(
+                    ["terraform", *args, "-no-color"],
+                    cwd=self.workdir,
+                    env=env,
+                    stdout=subprocess.PIPE if args[0] == "show" else sink,
+                    stderr=sink,
+                    text=True,
+                    check=False,
+                    timeout=TERRAFORM_COMMAND_TIMEOUT_SECONDS,
+                )
+            except subprocess.TimeoutExpired as stuck:
+                raise E2EFailure(
+                    f"terraform {' '.join(args)} in {self.workdir.name} took over {stuck.timeout:.0f} s"
+                ) from stuck
         output = log.read_text()
         if check and done.returncode != 0:
             tail = "\n".join(output.splitlines()[-40:])
@@ -144,7 +153,7 @@ class Terraform:
 
     def plan(self, name: str) -> tuple[int, dict[str, Any]]:
         """Plan with -detailed-exitcode; return the exit code and, when the plan has changes (exit 2), its
-        `terraform show -json` (each terraform command starts the 700 MB provider three times: a clean plan
+        `terraform show -json` (each terraform command starts the 700 MB provider again: a clean plan
         needs no second command)."""
         plan_file = f"{name}.tfplan"
         done = self.run(
@@ -358,6 +367,20 @@ def join_all(joins: list[Callable[[], None]]) -> None:
         raise errors[0]
 
 
+@contextmanager
+def alongside(join: Callable[[], None]) -> Iterator[None]:
+    """Run the body while a call started with ``background`` runs, then wait for that call. If the body fails, the
+    call is still waited for and the body's failure is the one raised (a failure of the call as well, its
+    consequence most of the time, is dropped)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            join()
+        raise
+    join()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", type=Path, help="scratch folder to use and keep")
@@ -373,12 +396,9 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.ExitStack() as running:
             # The synth needs no emulator: both start at once.
             synthesized = background(lambda: synth_phase(timeline, out))
-            try:
-                with timeline.phase("start emulator") as note:
-                    endpoint = running.enter_context(emulator())
-                    note.append(endpoint)
-            finally:
-                synthesized()
+            with alongside(synthesized), timeline.phase("start emulator") as note:
+                endpoint = running.enter_context(emulator())
+                note.append(endpoint)
             Scenario(scratch, endpoint, timeline).run(out)
         print("\n" + timeline.render())
         print("e2e: PASSED")
@@ -422,9 +442,10 @@ class Scenario:
             "CHECKPOINT_DISABLE": "1",
             "TF_VAR_db_master_password": generated_password(),
             "AWS_EC2_METADATA_DISABLED": "true",
-            # Each terraform command starts the 700 MB provider five to seven times, and most of a plan's CPU
-            # goes to building its schema: a larger GC target cuts that CPU by about a quarter (measured:
-            # `terraform validate` of the DR stack 17.4 s -> 12.7 s user) for ~150 MB more per process.
+            # A DR plan starts the 700 MB provider five times (schema, then validate and plan per alias), and much
+            # of its CPU goes to building the provider's schema: a larger GC target cuts that CPU by about a
+            # quarter (measured: `terraform validate` of the DR stack 17.4 s -> 12.7 s user) for ~150 MB more per
+            # process (GOGC above 400, GOGC=off with a memory limit and GOMAXPROCS=1 were tried: no faster).
             "GOGC": os.environ.get("GOGC", "400"),
         }
         env.pop("AWS_PROFILE", None)
@@ -436,54 +457,61 @@ class Scenario:
         totals = {stack.name: resource_count(stack) for stack in stacks}
         # The bootstrap stack shares nothing with the DR stack: a thread applies and plans it while the DR apply
         # waits on RDS (after its own planning) and destroys it while the DR destroy waits on RDS, so its CPU
-        # work (each terraform command builds the provider's schema five to seven times) overlaps those waits.
+        # work (each terraform command starts the provider, building its whole schema, several times) overlaps
+        # those waits.
         # (A lower CPU priority was tried instead: on a machine shared with other work, nice 10 starved it.)
         dr_applying, dr_destroying = threading.Event(), threading.Event()
         bootstrap_done = self._background(lambda: self._bootstrap(bootstrap, totals, dr_applying, dr_destroying))
         try:
             with self.timeline.phase("apply dr") as note:
-                watcher = threading.Thread(target=dr.wait_for_output, args=(RDS_CHAIN_CREATING, dr_applying))
-                watcher.start()
                 try:
-                    dr.apply()
+                    with self._watching(dr, RDS_CHAIN_CREATING, dr_applying):
+                        dr.apply()
                 finally:
-                    dr_applying.set()
-                    watcher.join()
                     applied = len(state_resources(dr.state()))
                     note.append(f"{dr.workdir.name}: {applied}/{totals[dr.workdir.name]} resources applied")
                     note.append("excluded: " + ("; ".join(f"{a} ({why})" for a, why in EXCLUDED) or "none"))
+            functions = functions_from_state(dr.state())
             # The baseline plan and the orchestrator's read-only runs (preflight, dry run) read the same world
             # and change nothing: they run at the same time; the failover waits for the plan's verdict.
-            baseline = self._background(lambda: self._plan(dr, "baseline plan (dr) after apply"))
-            functions = functions_from_state(dr.state())
-            try:
+            with alongside(self._background(lambda: self._plan(dr, "baseline plan (dr) after apply"))):
                 self._read_only_runs(functions)
-            finally:
-                baseline()
             # The destroy plan depends only on the state file (no refresh) and plans do not write it: planned
             # now, while the orchestrator runs, and applied at the end.
-            destroy_planned = self._background(dr.plan_destroy, "plan destroy (dr), no refresh")
-            try:
+            with alongside(self._background(dr.plan_destroy, "plan destroy (dr), no refresh")):
                 self._failover_and_back(dr, functions)
-            finally:
-                destroy_planned()
-            with self.timeline.phase("destroy dr"):
-                watcher = threading.Thread(target=dr.wait_for_output, args=(RDS_CHAIN_DESTROYING, dr_destroying))
-                watcher.start()
-                try:
-                    dr.apply_destroy()
-                finally:
-                    dr_destroying.set()
-                    watcher.join()
+            with self.timeline.phase("destroy dr"), self._watching(dr, RDS_CHAIN_DESTROYING, dr_destroying):
+                dr.apply_destroy()
         except BaseException:
-            self.cancelled.set()  # the run has failed: the bootstrap thread starts nothing more
+            self._cancel(dr_applying, dr_destroying)
+            with contextlib.suppress(BaseException):  # the DR failure is the one reported
+                bootstrap_done()
             raise
-        finally:
-            dr_applying.set()
-            dr_destroying.set()
-            bootstrap_done()
+        bootstrap_done()
         for name, verdict in self.verdicts:
             print(f"plan {name}: {verdict.summary()}")
+
+    def _cancel(self, *released: threading.Event) -> None:
+        """The run has failed: the bootstrap thread starts nothing more (``cancelled`` is set before the events it
+        waits on)."""
+        self.cancelled.set()
+        for event in released:
+            event.set()
+
+    @contextmanager
+    def _watching(self, tf: Terraform, pattern: re.Pattern[str], event: threading.Event) -> Iterator[None]:
+        """Set ``event`` once the command the body runs in ``tf`` prints a line matching ``pattern``, and at the
+        latest when the body ends; a failure of the body cancels the run before ``event`` is set."""
+        watcher = threading.Thread(target=tf.wait_for_output, args=(pattern, event))
+        watcher.start()
+        try:
+            yield
+        except BaseException:
+            self._cancel()
+            raise
+        finally:
+            event.set()
+            watcher.join()
 
     def _bootstrap(
         self, bootstrap: Terraform, totals: Mapping[str, int], apply: threading.Event, destroy: threading.Event
@@ -499,6 +527,8 @@ class Scenario:
             finally:
                 applied = len(state_resources(bootstrap.state()))
                 note.append(f"{bootstrap.workdir.name}: {applied}/{totals[bootstrap.workdir.name]} resources applied")
+        if self.cancelled.is_set():
+            return
         self._plan(bootstrap, "baseline plan (bootstrap) after apply")
         destroy.wait()
         if self.cancelled.is_set():
