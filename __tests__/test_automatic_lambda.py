@@ -422,6 +422,32 @@ def test_scheduled_re_evaluation_during_a_live_run_is_quick_and_quiet(world, aws
     assert world.notifications(SECONDARY_REGION) == []
 
 
+PRIMARY_RDS_UNREACHABLE = EndpointConnectionError(endpoint_url="https://rds.us-east-1.amazonaws.com/")
+
+
+def _automatic_failover_fails_after_its_promotion(world, aws, clock) -> RdsScript:
+    """Run-1: an automatic failover to us-west-2 (us-east-1's RDS and Auto Scaling unreachable) whose promotion RDS
+    accepted but did not complete within PROMOTION_TIMEOUT_SECONDS=60: it fails with the promotion still
+    failing-over and the traffic switch unwritten, which the lock journal marks resumable ('promote' done, no
+    'switch_traffic'). Returns the RDS script, every queued response used, for the next invocation's."""
+    _probe_alarm("ALARM")
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(*[FAILING] * 8))
+    unreachable = [PRIMARY_RDS_UNREACHABLE] * 3
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", *unreachable)
+    aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", *unreachable)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    for _ in range(5 + 1):  # polls at +0 ... +60 s (deadline 60 s), then restore_capacity's read: under way
+        script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)
+    first = invoke(
+        world, aws, clock, event("failover", **AUTOMATIC), PROBE_ALARM_NAME=PROBE_ALARM, PROMOTION_TIMEOUT_SECONDS="60"
+    )
+    assert first["status"] == "failed", first["message"]
+    assert world.switch_item(SECONDARY_REGION) is None
+    script.assert_all_used()
+    return script
+
+
 @pytest.mark.parametrize("trigger", [AUTOMATIC, RECHECK], ids=["alarm_event", "scheduled_re_evaluation"])
 def test_an_automatic_run_that_failed_after_the_promotion_call_is_finished_within_the_minimum_interval(
     world, aws, clock, trigger
@@ -433,25 +459,12 @@ def test_an_automatic_run_that_failed_after_the_promotion_call_is_finished_withi
     "Alarm events and EventBridge"), so the probe alarm staying in ALARM sends nothing more: the minute's
     re-evaluation (or a later alarm event) a minute after must finish it, although an automatic run started less
     than AUTOMATIC_MIN_INTERVAL_SECONDS (3600 s) ago. The old code answered not_triggered/refused for an hour."""
-    _probe_alarm("ALARM")
-    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
-    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(*[FAILING] * 8))
-    endpoint = EndpointConnectionError(endpoint_url="https://rds.us-east-1.amazonaws.com/")
-    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", endpoint, endpoint, endpoint)
-    aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", endpoint, endpoint, endpoint)
-    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
-    for _ in range(5 + 1):  # polls at +0 ... +60 s (deadline 60 s), then restore_capacity's read: under way
-        script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)
-    first = invoke(
-        world, aws, clock, event("failover", **AUTOMATIC), PROBE_ALARM_NAME=PROBE_ALARM, PROMOTION_TIMEOUT_SECONDS="60"
-    )
-    assert first["status"] == "failed", first["message"]
-    assert world.switch_item(SECONDARY_REGION) is None
+    script = _automatic_failover_fails_after_its_promotion(world, aws, clock)
 
     clock.sleep(60)  # RDS finished the promotion meanwhile; the probe alarm is still in ALARM
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
     aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(*[FAILING] * 8))
-    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", endpoint, endpoint, endpoint)
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", *[PRIMARY_RDS_UNREACHABLE] * 3)
     script.describe_global(writer_region=SECONDARY_REGION)  # the gate: the promotion took effect, finish it
     script.describe_global(writer_region=SECONDARY_REGION).describe_cluster(SECONDARY_REGION)  # preflight
     script.describe_global(writer_region=SECONDARY_REGION)  # promote: already the writer, not called
@@ -495,20 +508,7 @@ def test_an_unfinished_automatic_run_is_not_finished_while_the_writer_is_moving_
     Reference, FailoverState). Finishing run-1 now would write the traffic switch to us-west-2 and scale it up
     while the writer leaves it; so the minute's re-evaluation within AUTOMATIC_MIN_INTERVAL_SECONDS is refused
     after reads only (the old code treated 'target is the writer' as taking effect and finished it)."""
-    _probe_alarm("ALARM")
-    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
-    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(*[FAILING] * 8))
-    endpoint = EndpointConnectionError(endpoint_url="https://rds.us-east-1.amazonaws.com/")
-    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", endpoint, endpoint, endpoint)
-    aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", endpoint, endpoint, endpoint)
-    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
-    for _ in range(5 + 1):  # polls at +0 ... +60 s (deadline 60 s), then restore_capacity's read: under way
-        script.describe_global(status="failing-over", promoting_to=SECONDARY_REGION)
-    first = invoke(
-        world, aws, clock, event("failover", **AUTOMATIC), PROBE_ALARM_NAME=PROBE_ALARM, PROMOTION_TIMEOUT_SECONDS="60"
-    )
-    assert first["status"] == "failed", first["message"]
-    assert world.switch_item(SECONDARY_REGION) is None
+    script = _automatic_failover_fails_after_its_promotion(world, aws, clock)
 
     clock.sleep(60)  # RDS finished run-1's promotion; an operator's switchover back is now under way
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
