@@ -448,9 +448,10 @@ def _automatic_failover_fails_after_its_promotion(world, aws, clock) -> RdsScrip
     return script
 
 
+@pytest.mark.parametrize("gate_state", [{}, {"promoting_to": SECONDARY_REGION}], ids=["done", "failover_state_lingers"])
 @pytest.mark.parametrize("trigger", [AUTOMATIC, RECHECK], ids=["alarm_event", "scheduled_re_evaluation"])
 def test_an_automatic_run_that_failed_after_the_promotion_call_is_finished_within_the_minimum_interval(
-    world, aws, clock, trigger
+    world, aws, clock, trigger, gate_state
 ):
     """The minimum interval between automatic runs gates new runs, not finishing one. An automatic failover whose
     promotion was accepted but did not complete by PROMOTION_TIMEOUT_SECONDS fails with the promotion running and
@@ -465,7 +466,8 @@ def test_an_automatic_run_that_failed_after_the_promotion_call_is_finished_withi
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
     aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(*[FAILING] * 8))
     aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", *[PRIMARY_RDS_UNREACHABLE] * 3)
-    script.describe_global(writer_region=SECONDARY_REGION)  # the gate: the promotion took effect, finish it
+    # the gate: the promotion took effect (FailoverState towards us-west-2 may still show, failing-over), finish it
+    script.describe_global(writer_region=SECONDARY_REGION, **gate_state)
     script.describe_global(writer_region=SECONDARY_REGION).describe_cluster(SECONDARY_REGION)  # preflight
     script.describe_global(writer_region=SECONDARY_REGION)  # promote: already the writer, not called
     script.describe_global(writer_region=SECONDARY_REGION)  # wait: complete
@@ -496,24 +498,33 @@ def test_an_automatic_run_that_failed_after_the_promotion_call_is_finished_withi
     assert last is not None and last[0] == "run-1"
 
 
-@pytest.mark.parametrize("promotion_status", ["pending", "failing-over"])
+@pytest.mark.parametrize(
+    ("promoting_to", "promotion_status"),
+    [
+        (PRIMARY_REGION, "pending"),
+        (PRIMARY_REGION, "failing-over"),
+        (PRIMARY_REGION, "cancelling"),
+        (SECONDARY_REGION, "cancelling"),
+    ],
+    ids=["away_pending", "away_failing_over", "away_cancelling", "towards_target_cancelling"],
+)
 def test_an_unfinished_automatic_run_is_not_finished_while_the_writer_is_moving_away_from_its_target(
-    world, aws, clock, promotion_status
+    world, aws, clock, promoting_to, promotion_status
 ):
-    """Review of 399b5bd, weakest point. An automatic failover to us-west-2 fails after RDS accepted its promotion
-    (resumable: 'promote' done, no 'switch_traffic'); RDS completes it; then an operator starts a switchover back
-    to us-east-1 outside the orchestrator (console or CLI: no lock is taken). DescribeGlobalClusters then shows
-    us-west-2 still IsWriter with FailoverState FromDbClusterArn us-west-2, ToDbClusterArn us-east-1, Status
-    pending or failing-over: "a switchover or failover operation is scheduled or is in progress" (RDS API
-    Reference, FailoverState). Finishing run-1 now would write the traffic switch to us-west-2 and scale it up
-    while the writer leaves it; so the minute's re-evaluation within AUTOMATIC_MIN_INTERVAL_SECONDS is refused
-    after reads only (the old code treated 'target is the writer' as taking effect and finished it)."""
+    """An automatic failover to us-west-2 fails after RDS accepted its promotion (resumable: 'promote' done, no
+    'switch_traffic'); then us-west-2 shows IsWriter while FailoverState ("a switchover or failover operation is
+    scheduled or is in progress", Status pending | failing-over | cancelling; RDS API Reference, FailoverState and
+    the botocore rds model) either points to us-east-1 (an operator's failback started from the console or CLI,
+    which takes no lock) or is cancelling a promotion ("returning to their previous states"). Nothing of run-1's
+    promotion is taking effect: the minute's re-evaluation within AUTOMATIC_MIN_INTERVAL_SECONDS is refused by
+    the interval after reads only. (Before this, a promotion away was refused one step later, by preflight's
+    no_other_promotion check, also before any write; a cancelling one towards the target was finished.)"""
     script = _automatic_failover_fails_after_its_promotion(world, aws, clock)
 
-    clock.sleep(60)  # RDS finished run-1's promotion; an operator's switchover back is now under way
+    clock.sleep(60)
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
     script.describe_global(
-        writer_region=SECONDARY_REGION, promoting_to=PRIMARY_REGION, promotion_status=promotion_status
+        writer_region=SECONDARY_REGION, promoting_to=promoting_to, promotion_status=promotion_status
     )  # the gate's read
     changed_before = len(aws.changing_calls())
 

@@ -102,15 +102,14 @@ class GlobalClusterState:
         return self.promotion_to(cluster_arn) and failing_over and bool(self.data_loss_allowed)
 
     def promotion_taking_effect(self) -> bool:
-        """True when the target writes with no promotion away from it under way, or a promotion to it is in
-        progress and not being cancelled. A switchover or failover towards another cluster (FailoverState
-        ToDbClusterArn elsewhere, pending or failing-over; RDS API Reference, FailoverState) is moving the writer
-        away from the target: nothing of a promotion to the target is left to finish."""
-        if self.promotion_in_progress and not self.promotion_to(self.target_arn):
-            return False
-        return self.target_is_writer or (
-            self.promotion_to(self.target_arn) and self.failover_status in ("pending", "failing-over")
-        )
+        """While FailoverState is present ("a switchover or failover operation is scheduled or is in progress";
+        RDS API Reference, FailoverState), only a promotion towards the target that is pending or failing-over is
+        taking effect: one towards another cluster is moving the writer away from the target, and a cancelling one
+        returns both clusters to their previous roles, whatever IsWriter shows meanwhile. Without FailoverState,
+        the target taking effect means the target writes."""
+        if self.promotion_in_progress:
+            return self.promotion_to(self.target_arn) and self.failover_status in ("pending", "failing-over")
+        return self.target_is_writer
 
     @property
     def needs_promotion(self) -> bool:
