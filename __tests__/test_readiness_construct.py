@@ -157,17 +157,18 @@ def test_dashboard_shows_readiness_of_both_regions(dev: Synthesized) -> None:
 @pytest.mark.parametrize("fixture", ["dev", "prod"])
 def test_reprotect_spec_of_the_stack_is_what_the_lambda_reads(fixture: str, request: pytest.FixtureRequest) -> None:
     """One contract: the JSON the stack writes parses with the Lambda's own reader (tokens stand in as text)."""
-    from dr_failover.reprotect import SPEC_KEYS, SPEC_VARIABLE, ClusterSpec
+    from dr_failover.reprotect import ReprotectSpec
 
     stack: Synthesized = request.getfixturevalue(fixture)
     for role in ("primary", "secondary"):
         env = _orchestrator_env(stack, role)
-        spec = ClusterSpec.from_environment(env, cluster_id="c", region="r", global_cluster_id="g")
-        assert set(json.loads(env[SPEC_VARIABLE])) == set(SPEC_KEYS)
-        assert spec["kms_key_arn"] == stack.key_arn(role)
-        assert spec["db_subnet_group_name"] == stack.ref("aws_db_subnet_group", f"{role}_subnet_group", "name")
+        spec = ReprotectSpec.from_environment(
+            env, cluster_id=env["TARGET_CLUSTER_ID"], region="r", global_cluster_id="g"
+        ).cluster
+        assert spec.kms_key_id == stack.key_arn(role)
+        assert spec.db_subnet_group_name == stack.ref("aws_db_subnet_group", f"{role}_subnet_group", "name")
         expected_count = {"dev": {"primary": 2, "secondary": 1}, "prod": {"primary": 2, "secondary": 2}}[fixture][role]
-        assert spec["instance_count"] == expected_count
+        assert len(spec.instances) == expected_count
 
 
 @pytest.mark.parametrize("fixture", ["dev", "prod"])

@@ -12,7 +12,8 @@ import json
 import boto3
 import pytest
 from botocore.stub import Stubber
-from dr_failover.reprotect import SPEC_VARIABLE, ClusterSpec, SpecError, assess, execute
+from dr_cluster_spec import ClusterSpec, InstancePlacement, InstanceSettings
+from dr_failover.reprotect import SPEC_VARIABLE, ReprotectSpec, SpecError, assess, execute
 from moto import mock_aws
 from support.drill import FAKE_CREDENTIALS
 
@@ -23,6 +24,7 @@ CLUSTER = "app-primary"
 WRITER_ARN = f"arn:aws:rds:us-west-2:{ACCOUNT}:cluster:app-secondary"
 OWN_ARN = f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:{CLUSTER}"
 ENGINE_VERSION = "8.0.mysql_aurora.3.08.2"
+TAGS = [{"Key": "dr-role", "Value": "primary"}, {"Key": "project", "Value": "app"}]
 
 
 @pytest.fixture(autouse=True)
@@ -41,28 +43,46 @@ def region():
         vpc = ec2.create_vpc(CidrBlock="10.10.0.0/16")["Vpc"]["VpcId"]
         group = ec2.create_security_group(GroupName="app-primary-db", Description="db", VpcId=vpc)["GroupId"]
         key_arn = kms.create_key(Description="primary")["KeyMetadata"]["Arn"]
-        spec_values = {
-            "db_subnet_group_name": CLUSTER,
-            "vpc_security_group_ids": [group],
-            "kms_key_arn": key_arn,
-            "cluster_parameter_group_name": f"{CLUSTER}-cluster",
-            "port": 3306,
-            "backup_retention_days": 7,
-            "backup_window": "03:00-04:00",
-            "maintenance_window": "sun:05:00-sun:06:00",
-            "log_exports": ["error", "slowquery"],
-            "deletion_protection": False,
-            "serverless_min_capacity": 1.0,
-            "serverless_max_capacity": 8.0,
-            "instance_class": "db.serverless",
-            "instance_count": 2,
-            "instance_parameter_group_name": f"{CLUSTER}-instance",
-            "monitoring_interval": 60,
-            "monitoring_role_arn": f"arn:aws:iam::{ACCOUNT}:role/app-primary-rds-monitoring",
-            "ca_certificate": "rds-ca-rsa2048-g1",
-        }
-        spec = ClusterSpec.from_environment(
-            {SPEC_VARIABLE: json.dumps(spec_values)}, cluster_id=CLUSTER, region=REGION, global_cluster_id=GLOBAL
+        cluster = ClusterSpec(
+            cluster_identifier=CLUSTER,
+            port=3306,
+            db_subnet_group_name=CLUSTER,
+            vpc_security_group_ids=(group,),
+            db_cluster_parameter_group_name=f"{CLUSTER}-cluster",
+            storage_encrypted=True,
+            kms_key_id=key_arn,
+            backup_retention_period=7,
+            preferred_backup_window="03:00-04:00",
+            preferred_maintenance_window="sun:05:00-sun:06:00",
+            copy_tags_to_snapshot=True,
+            deletion_protection=False,
+            enabled_cloudwatch_logs_exports=("error", "slowquery"),
+            iam_database_authentication_enabled=True,
+            serverless_capacity=(1.0, 8.0),
+            enable_global_write_forwarding=None,
+            provider_default_tags={"project": "app", "dr-role": "primary"},
+            tags={},
+            instance=InstanceSettings(
+                instance_class="db.serverless",
+                db_subnet_group_name=CLUSTER,
+                db_parameter_group_name=f"{CLUSTER}-instance",
+                publicly_accessible=False,
+                auto_minor_version_upgrade=True,
+                ca_cert_identifier="rds-ca-rsa2048-g1",
+                copy_tags_to_snapshot=True,
+                monitoring_interval=60,
+                monitoring_role_arn=f"arn:aws:iam::{ACCOUNT}:role/app-primary-rds-monitoring",
+                performance_insights_enabled=True,
+                performance_insights_kms_key_id=key_arn,
+                performance_insights_retention_period=7,
+            ),
+            instances=tuple(
+                InstancePlacement(identifier=f"{CLUSTER}-{n}", availability_zone=f"{REGION}{zone}", promotion_tier=tier)
+                for n, zone, tier in ((1, "a", 0), (2, "b", 1))
+            ),
+        )
+        spec = ReprotectSpec.from_environment(
+            {SPEC_VARIABLE: cluster.to_json()}, cluster_id=CLUSTER, region=REGION, global_cluster_id=GLOBAL
         )
         yield {"ec2": ec2, "kms": kms, "spec": spec, "key_arn": key_arn, "group": group}
 
@@ -150,6 +170,7 @@ def test_re_add_creates_a_secondary_with_the_global_engine_version_and_the_regio
             "DeletionProtection": False,
             "CopyTagsToSnapshot": True,
             "ServerlessV2ScalingConfiguration": {"MinCapacity": 1.0, "MaxCapacity": 8.0},
+            "Tags": TAGS,
         },
     )
     for index in (1, 2):
@@ -161,15 +182,20 @@ def test_re_add_creates_a_secondary_with_the_global_engine_version_and_the_regio
                 "DBClusterIdentifier": CLUSTER,
                 "DBInstanceClass": "db.serverless",
                 "Engine": "aurora-mysql",
+                "AvailabilityZone": f"{REGION}{'ab'[index - 1]}",
+                "DBSubnetGroupName": CLUSTER,
                 "DBParameterGroupName": f"{CLUSTER}-instance",
                 "PubliclyAccessible": False,
                 "AutoMinorVersionUpgrade": True,
                 "PromotionTier": 0 if index == 1 else 1,
                 "EnablePerformanceInsights": True,
                 "PerformanceInsightsKMSKeyId": region["key_arn"],
+                "PerformanceInsightsRetentionPeriod": 7,
                 "MonitoringInterval": 60,
-                "MonitoringRoleArn": spec["monitoring_role_arn"],
+                "MonitoringRoleArn": spec.cluster.instance.monitoring_role_arn,
                 "CACertificateIdentifier": "rds-ca-rsa2048-g1",
+                "CopyTagsToSnapshot": True,
+                "Tags": TAGS,
             },
         )
     with stubber:
@@ -258,19 +284,29 @@ def test_unreachable_rds_raises_rather_than_guessing(region):
         execute(region["spec"], rds=rds, ec2=region["ec2"], kms=region["kms"], dry_run=True)
 
 
-def test_spec_errors_name_every_missing_key():
+def test_spec_errors_name_every_missing_key(region):
+    values = json.loads(region["spec"].cluster.to_json())
+    del values["kms_key_id"], values["db_subnet_group_name"]
+    values["port"] = "3306"
+    values["instance"]["promotion_tier"] = 1
+    values["instance"]["monitoring_interval"] = True
     with pytest.raises(SpecError) as error:
-        ClusterSpec.from_environment(
-            {SPEC_VARIABLE: json.dumps({"instance_count": 0, "port": 3306})},
-            cluster_id=CLUSTER,
-            region=REGION,
-            global_cluster_id=GLOBAL,
+        ReprotectSpec.from_environment(
+            {SPEC_VARIABLE: json.dumps(values)}, cluster_id=CLUSTER, region=REGION, global_cluster_id=GLOBAL
         )
     message = str(error.value)
-    assert "lacks 'kms_key_arn'" in message and "lacks 'db_subnet_group_name'" in message
-    assert "instance_count must be an integer >= 1, got 0" in message
+    assert "lacks 'kms_key_id'" in message and "lacks 'db_subnet_group_name'" in message
+    assert "port must be int, got '3306'" in message
+    assert "unknown field instance.'promotion_tier'" in message
+    assert "instance.monitoring_interval must be an integer, got True" in message
+    values = json.loads(region["spec"].cluster.to_json())
+    values["instances"] = []
+    with pytest.raises(SpecError, match="at least one instance"):
+        ReprotectSpec.from_environment(
+            {SPEC_VARIABLE: json.dumps(values)}, cluster_id=CLUSTER, region=REGION, global_cluster_id=GLOBAL
+        )
     with pytest.raises(SpecError, match="is required"):
-        ClusterSpec.from_environment({}, cluster_id=CLUSTER, region=REGION, global_cluster_id=GLOBAL)
+        ReprotectSpec.from_environment({}, cluster_id=CLUSTER, region=REGION, global_cluster_id=GLOBAL)
 
 
 # ----- the mode through the event contract and the handler --------------------------------------------------

@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from dr_cluster_spec import ClusterSpec, InstancePlacement, InstanceSettings
 
 from constructs import Construct
 from dr_stack.app_tier import AppTier
@@ -157,6 +158,9 @@ class GlobalDatabase(Construct):
         self.monitoring_roles: dict[DrRole, IamRole] = {}
         for role in ROLES:
             self._regional_foundation(role)
+        # The one description of each region's cluster and instances: the resources below and re-protect's
+        # CreateDBCluster/CreateDBInstance parameters (REPROTECT_CLUSTER_SPEC) are both built from it.
+        self.specs: dict[DrRole, ClusterSpec] = {role: self._spec(role) for role in ROLES}
 
         self.clusters: dict[DrRole, RdsCluster] = {}
         self.instances: dict[DrRole, list[RdsClusterInstance]] = {}
@@ -266,8 +270,62 @@ class GlobalDatabase(Construct):
             managed_policies={f"{role}_monitoring_policy": "AmazonRDSEnhancedMonitoringRole"},
         )
 
+    def _spec(self, role: DrRole) -> ClusterSpec:
+        """One region's cluster and instance settings, from the construct's arguments and regional foundation."""
+        provider = self._providers.for_role(role)
+        identifier = self.cluster_identifier(role)
+        zones = self._networks[role].availability_zones
+        key_arn = self._keys[role].key_arn
+        return ClusterSpec(
+            cluster_identifier=identifier,
+            port=self._port,
+            db_subnet_group_name=self.subnet_groups[role].name,
+            vpc_security_group_ids=(self.security_groups[role].id,),
+            db_cluster_parameter_group_name=self.cluster_parameter_groups[role].name,
+            # A cross-region encrypted replica needs a key of its own region.
+            storage_encrypted=True,
+            kms_key_id=key_arn,
+            backup_retention_period=self._backup_retention_days,
+            preferred_backup_window=self._backup_window,
+            preferred_maintenance_window=self._maintenance_window,
+            copy_tags_to_snapshot=True,
+            deletion_protection=self._deletion_protection,
+            enabled_cloudwatch_logs_exports=tuple(self._log_exports),
+            iam_database_authentication_enabled=True,
+            serverless_capacity=self._serverless_capacity if self.is_serverless else None,
+            enable_global_write_forwarding=None if role == "primary" else self._write_forwarding,
+            provider_default_tags=_provider_default_tags(provider),
+            tags={},
+            instance=InstanceSettings(
+                instance_class=self._instance_class,
+                db_subnet_group_name=self.subnet_groups[role].name,
+                db_parameter_group_name=self.instance_parameter_groups[role].name,
+                publicly_accessible=False,
+                auto_minor_version_upgrade=True,
+                ca_cert_identifier=CA_CERTIFICATE,
+                copy_tags_to_snapshot=True,
+                monitoring_interval=self._monitoring_interval_seconds,
+                # RDS refuses a monitoring role with interval 0 ("If MonitoringRoleArn is specified, then you must
+                # set MonitoringInterval to a value other than 0", CreateDBInstance).
+                monitoring_role_arn=self.monitoring_roles[role].arn if self._monitoring_interval_seconds else None,
+                performance_insights_enabled=True,
+                performance_insights_kms_key_id=key_arn,
+                performance_insights_retention_period=self._performance_insights_retention_days,
+            ),
+            # Spread over the region's AZs; tier 0 for the first instance: it is the one promoted to writer first.
+            instances=tuple(
+                InstancePlacement(
+                    identifier=f"{identifier}-{index + 1}",
+                    availability_zone=zones[index % len(zones)],
+                    promotion_tier=0 if index == 0 else 1,
+                )
+                for index in range(self._instance_counts[role])
+            ),
+        )
+
     def _cluster(self, role: DrRole, *, depends_on: list[RdsClusterInstance] | None = None) -> RdsCluster:
         """One regional cluster of the global database; only the primary carries credentials and a db name."""
+        spec = self.specs[role]
         is_primary = role == "primary"
         credentials = (
             {
@@ -278,79 +336,79 @@ class GlobalDatabase(Construct):
                 "database_name": self._database_name,
             }
             if is_primary
-            else {"enable_global_write_forwarding": self._write_forwarding}
+            else {"enable_global_write_forwarding": spec.enable_global_write_forwarding}
         )
-        low, high = self._serverless_capacity
         scaling = (
-            RdsClusterServerlessv2ScalingConfiguration(min_capacity=low, max_capacity=high)
-            if self.is_serverless
+            RdsClusterServerlessv2ScalingConfiguration(
+                min_capacity=spec.serverless_capacity[0], max_capacity=spec.serverless_capacity[1]
+            )
+            if spec.serverless_capacity is not None
             else None
         )
         return RdsCluster(
             self,
             f"{role}_cluster",
             provider=self._providers.for_role(role),
-            cluster_identifier=self.cluster_identifier(role),
+            cluster_identifier=spec.cluster_identifier,
+            # References, not the plain names: they order the cluster after the global cluster.
             global_cluster_identifier=self.global_cluster.id,
             engine=self.global_cluster.engine,
             engine_version=self.global_cluster.engine_version,
-            port=self._port,
-            db_subnet_group_name=self.subnet_groups[role].name,
-            vpc_security_group_ids=[self.security_groups[role].id],
-            db_cluster_parameter_group_name=self.cluster_parameter_groups[role].name,
-            # A cross-region encrypted replica needs a key of its own region.
-            storage_encrypted=True,
-            kms_key_id=self._keys[role].key_arn,
-            backup_retention_period=self._backup_retention_days,
-            preferred_backup_window=self._backup_window,
-            preferred_maintenance_window=self._maintenance_window,
-            copy_tags_to_snapshot=True,
+            port=spec.port,
+            db_subnet_group_name=spec.db_subnet_group_name,
+            vpc_security_group_ids=list(spec.vpc_security_group_ids),
+            db_cluster_parameter_group_name=spec.db_cluster_parameter_group_name,
+            storage_encrypted=spec.storage_encrypted,
+            kms_key_id=spec.kms_key_id,
+            backup_retention_period=spec.backup_retention_period,
+            preferred_backup_window=spec.preferred_backup_window,
+            preferred_maintenance_window=spec.preferred_maintenance_window,
+            copy_tags_to_snapshot=spec.copy_tags_to_snapshot,
             delete_automated_backups=False,
-            deletion_protection=self._deletion_protection,
+            deletion_protection=spec.deletion_protection,
             skip_final_snapshot=False,
             # Stable: a timestamp() here would show a diff on every plan.
-            final_snapshot_identifier=f"{self.cluster_identifier(role)}-final",
-            enabled_cloudwatch_logs_exports=self._log_exports,
-            iam_database_authentication_enabled=True,
+            final_snapshot_identifier=f"{spec.cluster_identifier}-final",
+            enabled_cloudwatch_logs_exports=list(spec.enabled_cloudwatch_logs_exports),
+            iam_database_authentication_enabled=spec.iam_database_authentication_enabled,
             serverlessv2_scaling_configuration=scaling,
+            tags=dict(spec.tags) or None,
             depends_on=depends_on,
             lifecycle=TerraformResourceLifecycle(ignore_changes=_PRIMARY_IGNORED if is_primary else _SECONDARY_IGNORED),
             **credentials,
         )
 
     def _instances(self, role: DrRole) -> list[RdsClusterInstance]:
-        """The cluster's instances, spread over the region's AZs (the first one is the preferred writer)."""
-        provider = self._providers.for_role(role)
+        """The cluster's instances as the spec places them (the first one is the preferred writer)."""
+        spec = self.specs[role]
+        settings = spec.instance
         cluster = self.clusters[role]
-        zones = self._networks[role].availability_zones
-        count = self._instance_counts[role]
         return [
             RdsClusterInstance(
                 self,
                 f"{role}_instance_{index}",
-                provider=provider,
-                identifier=f"{self.cluster_identifier(role)}-{index + 1}",
+                provider=self._providers.for_role(role),
+                identifier=placement.identifier,
+                # A reference: the instance is created after its cluster.
                 cluster_identifier=cluster.id,
                 engine=cluster.engine,
-                instance_class=self._instance_class,
-                availability_zone=zones[index % len(zones)],
-                db_subnet_group_name=self.subnet_groups[role].name,
-                db_parameter_group_name=self.instance_parameter_groups[role].name,
-                publicly_accessible=False,
-                auto_minor_version_upgrade=True,
-                ca_cert_identifier=CA_CERTIFICATE,
-                copy_tags_to_snapshot=True,
-                # Tier 0 for the first instance: it is the one promoted to writer first.
-                promotion_tier=0 if index == 0 else 1,
-                monitoring_interval=self._monitoring_interval_seconds,
-                # RDS refuses a monitoring role with interval 0 ("If MonitoringRoleArn is specified, then you must
-                # set MonitoringInterval to a value other than 0", CreateDBInstance).
-                monitoring_role_arn=self.monitoring_roles[role].arn if self._monitoring_interval_seconds else None,
-                performance_insights_enabled=True,
-                performance_insights_kms_key_id=self._keys[role].key_arn,
-                performance_insights_retention_period=self._performance_insights_retention_days,
+                instance_class=settings.instance_class,
+                availability_zone=placement.availability_zone,
+                db_subnet_group_name=settings.db_subnet_group_name,
+                db_parameter_group_name=settings.db_parameter_group_name,
+                publicly_accessible=settings.publicly_accessible,
+                auto_minor_version_upgrade=settings.auto_minor_version_upgrade,
+                ca_cert_identifier=settings.ca_cert_identifier,
+                copy_tags_to_snapshot=settings.copy_tags_to_snapshot,
+                promotion_tier=placement.promotion_tier,
+                monitoring_interval=settings.monitoring_interval,
+                monitoring_role_arn=settings.monitoring_role_arn,
+                performance_insights_enabled=settings.performance_insights_enabled,
+                performance_insights_kms_key_id=settings.performance_insights_kms_key_id,
+                performance_insights_retention_period=settings.performance_insights_retention_period,
+                tags=dict(spec.tags) or None,
             )
-            for index in range(count)
+            for index, placement in enumerate(spec.instances)
         ]
 
     def _lag_alarm(self, id_: str, *, metric: str, what: str) -> CloudwatchMetricAlarm:
@@ -485,8 +543,11 @@ class GlobalDatabase(Construct):
 
     def instance_identifiers(self, role: DrRole) -> list[str]:
         """Identifiers of a regional cluster's instances as plain strings."""
-        count = self._instance_counts[role]
-        return [f"{self.cluster_identifier(role)}-{index + 1}" for index in range(count)]
+        return [placement.identifier for placement in self.specs[role].instances]
+
+    def cluster_spec(self, role: DrRole) -> ClusterSpec:
+        """The spec a regional cluster and its instances are built from (re-protect rebuilds them from it)."""
+        return self.specs[role]
 
     @property
     def engine(self) -> Engine:
@@ -528,6 +589,14 @@ class GlobalDatabase(Construct):
             self.writer_freeable_memory_alarm,
         ]
         return [alarm for alarm in found if alarm is not None]
+
+
+def _provider_default_tags(provider: AwsProvider) -> dict[str, str]:
+    """The provider's default_tags, merged in block order (every resource of the provider carries them)."""
+    merged: dict[str, str] = {}
+    for block in provider.default_tags or []:
+        merged.update(block.tags or {})
+    return merged
 
 
 def connect(

@@ -4,8 +4,6 @@ alarm states, each scoped to this region's resources."""
 
 from __future__ import annotations
 
-import json
-
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementCondition,
@@ -13,56 +11,16 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.provider import AwsProvider
+from dr_cluster_spec import ClusterSpec
 
 from constructs import Construct
 from dr_stack.iam import attach_inline_policy, kms_via_service
 
 
-def reprotect_cluster_spec(
-    *,
-    db_subnet_group_name: str,
-    vpc_security_group_ids: list[str],
-    kms_key_arn: str,
-    cluster_parameter_group_name: str,
-    port: int,
-    backup_retention_days: int,
-    backup_window: str,
-    maintenance_window: str,
-    log_exports: list[str],
-    deletion_protection: bool,
-    serverless_min_capacity: float,
-    serverless_max_capacity: float,
-    instance_class: str,
-    instance_count: int,
-    instance_parameter_group_name: str,
-    monitoring_interval: int,
-    monitoring_role_arn: str,
-    ca_certificate: str,
-) -> str:
-    """REPROTECT_CLUSTER_SPEC: the region's cluster settings as JSON (keys: dr_failover.reprotect.SPEC_KEYS)."""
-    return json.dumps(
-        {
-            "db_subnet_group_name": db_subnet_group_name,
-            "vpc_security_group_ids": vpc_security_group_ids,
-            "kms_key_arn": kms_key_arn,
-            "cluster_parameter_group_name": cluster_parameter_group_name,
-            "port": port,
-            "backup_retention_days": backup_retention_days,
-            "backup_window": backup_window,
-            "maintenance_window": maintenance_window,
-            "log_exports": log_exports,
-            "deletion_protection": deletion_protection,
-            "serverless_min_capacity": serverless_min_capacity,
-            "serverless_max_capacity": serverless_max_capacity,
-            "instance_class": instance_class,
-            "instance_count": instance_count,
-            "instance_parameter_group_name": instance_parameter_group_name,
-            "monitoring_interval": monitoring_interval,
-            "monitoring_role_arn": monitoring_role_arn,
-            "ca_certificate": ca_certificate,
-        },
-        sort_keys=True,
-    )
+def reprotect_cluster_spec(spec: ClusterSpec) -> str:
+    """REPROTECT_CLUSTER_SPEC: the spec the region's cluster and instances are built from, as JSON
+    (read by dr_failover.reprotect with ``ClusterSpec.from_json``)."""
+    return spec.to_json()
 
 
 def grant_recovery_operations(

@@ -13,7 +13,7 @@ from dr_stack.budget import budget_output
 from dr_stack.contract import contract
 from dr_stack.credentials import DatabaseCredentials, PasswordSource
 from dr_stack.dashboard import WIDGET_WIDTH, DrDashboard
-from dr_stack.database import CA_CERTIFICATE, Engine, GlobalDatabase, connect
+from dr_stack.database import Engine, GlobalDatabase, connect
 from dr_stack.dns import DnsFailover, HostedZone, ValidatedCertificate
 from dr_stack.failover import FailoverOrchestrators, FailoverProps
 from dr_stack.keys import RegionalKey
@@ -399,26 +399,7 @@ class DrStack(TerraformStack):
                 settings.app_scale_up_allowance_seconds + settings.app_health_check_grace_seconds
             ),
             contract.MATCH_DATABASE_CAPACITY: str(settings.failover_match_database_capacity).lower(),
-            contract.REPROTECT_CLUSTER_SPEC: reprotect_cluster_spec(
-                db_subnet_group_name=database.subnet_groups[role].name,
-                vpc_security_group_ids=[database.security_group_id(role)],
-                kms_key_arn=self.keys[role].key_arn,
-                cluster_parameter_group_name=database.cluster_parameter_groups[role].name,
-                port=settings.db_port,
-                backup_retention_days=settings.db_backup_retention_days,
-                backup_window=settings.db_backup_window,
-                maintenance_window=settings.db_maintenance_window,
-                log_exports=list(settings.db_log_exports),
-                deletion_protection=settings.db_deletion_protection,
-                serverless_min_capacity=settings.db_serverless_min_capacity,
-                serverless_max_capacity=settings.db_serverless_max_capacity,
-                instance_class=settings.db_instance_class,
-                instance_count=getattr(settings, f"{role}_db_instance_count"),
-                instance_parameter_group_name=database.instance_parameter_groups[role].name,
-                monitoring_interval=settings.db_monitoring_interval_seconds,
-                monitoring_role_arn=database.monitoring_roles[role].arn,
-                ca_certificate=CA_CERTIFICATE,
-            ),
+            contract.REPROTECT_CLUSTER_SPEC: reprotect_cluster_spec(database.cluster_spec(role)),
         }
 
     def _build_recovery_operations(self) -> None:

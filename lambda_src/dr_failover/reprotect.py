@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import dr_contract as contract
 from botocore.exceptions import ClientError
+from dr_cluster_spec import ClusterSpec, ClusterSpecError, InstancePlacement
 
 if TYPE_CHECKING:
     from dr_failover.aws import ClientsFactory
@@ -32,27 +33,6 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 SPEC_VARIABLE = contract.REPROTECT_CLUSTER_SPEC
-# Keys of the spec the stack writes (one JSON variable): the region's CreateDBCluster/CreateDBInstance settings.
-SPEC_KEYS = (
-    "db_subnet_group_name",
-    "vpc_security_group_ids",
-    "kms_key_arn",
-    "cluster_parameter_group_name",
-    "port",
-    "backup_retention_days",
-    "backup_window",
-    "maintenance_window",
-    "log_exports",
-    "deletion_protection",
-    "serverless_min_capacity",
-    "serverless_max_capacity",
-    "instance_class",
-    "instance_count",
-    "instance_parameter_group_name",
-    "monitoring_interval",
-    "monitoring_role_arn",
-    "ca_certificate",
-)
 # Membership statuses in which a member is replicating or about to (DescribeGlobalClusters SynchronizationStatus).
 PROTECTED_SYNC = ("connected", "pending-resync", None)
 
@@ -62,45 +42,40 @@ class SpecError(ValueError):
 
 
 @dataclass(frozen=True)
-class ClusterSpec:
-    """This region's cluster settings as the stack synthesized them."""
+class ReprotectSpec:
+    """This region's cluster as the stack built it (``dr_cluster_spec.ClusterSpec``), and where it belongs."""
 
-    cluster_id: str
     region: str
     global_cluster_id: str
-    values: Mapping[str, Any]
+    cluster: ClusterSpec
 
     @classmethod
     def from_environment(
         cls, environ: Mapping[str, str], *, cluster_id: str, region: str, global_cluster_id: str
-    ) -> ClusterSpec:
-        """Parse REPROTECT_CLUSTER_SPEC; one SpecError naming every missing or wrong key."""
+    ) -> ReprotectSpec:
+        """Parse REPROTECT_CLUSTER_SPEC; one SpecError naming every missing or wrong field."""
         raw = environ.get(SPEC_VARIABLE)
         if not raw:
             raise SpecError(f"{SPEC_VARIABLE} is required for mode 'reprotect' and is not set")
         try:
-            values = json.loads(raw)
-        except json.JSONDecodeError as error:
-            raise SpecError(f"{SPEC_VARIABLE} must be a JSON object, got {raw[:60]!r} ({error.msg})") from error
-        if not isinstance(values, dict):
-            raise SpecError(f"{SPEC_VARIABLE} must be a JSON object, got {type(values).__name__}")
-        problems = [f"{SPEC_VARIABLE} lacks {key!r}" for key in SPEC_KEYS if key not in values]
-        if "instance_count" in values and (
-            not isinstance(values["instance_count"], int) or values["instance_count"] < 1
-        ):
-            problems.append(f"{SPEC_VARIABLE} instance_count must be an integer >= 1, got {values['instance_count']!r}")
-        if "vpc_security_group_ids" in values and not isinstance(values["vpc_security_group_ids"], list):
-            problems.append(f"{SPEC_VARIABLE} vpc_security_group_ids must be a list")
-        if problems:
-            raise SpecError("; ".join(problems))
-        return cls(cluster_id=cluster_id, region=region, global_cluster_id=global_cluster_id, values=values)
+            cluster = ClusterSpec.from_json(raw)
+        except ClusterSpecError as error:
+            raise SpecError(f"{SPEC_VARIABLE}: {error}") from error
+        if cluster.cluster_identifier != cluster_id:
+            raise SpecError(
+                f"{SPEC_VARIABLE} describes cluster {cluster.cluster_identifier!r}, but this function's target "
+                f"cluster is {cluster_id!r}"
+            )
+        return cls(region=region, global_cluster_id=global_cluster_id, cluster=cluster)
 
-    def __getitem__(self, key: str) -> Any:
-        return self.values[key]
+    @property
+    def cluster_id(self) -> str:
+        """The regional cluster's identifier."""
+        return self.cluster.cluster_identifier
 
     def instance_ids(self) -> list[str]:
-        """Identifiers Terraform gives the instances: ``<cluster>-1`` .. ``<cluster>-<count>``."""
-        return [f"{self.cluster_id}-{index}" for index in range(1, int(self["instance_count"]) + 1)]
+        """Identifiers of the cluster's instances, as Terraform names them."""
+        return [placement.identifier for placement in self.cluster.instances]
 
 
 @dataclass
@@ -143,7 +118,7 @@ def _code(error: BaseException) -> str:
     return type(error).__name__
 
 
-def assess(spec: ClusterSpec, *, rds: Any, ec2: Any, kms: Any) -> Assessment:
+def assess(spec: ReprotectSpec, *, rds: Any, ec2: Any, kms: Any) -> Assessment:
     """Read-only: can this region's cluster be (re-)added to the global cluster as a secondary, and if not why."""
     try:
         clusters = rds.describe_global_clusters(GlobalClusterIdentifier=spec.global_cluster_id)["GlobalClusters"]
@@ -218,7 +193,7 @@ def _cluster_id_of(arn: str) -> str:
     return arn.rsplit(":cluster:", 1)[-1] if ":cluster:" in arn else ""
 
 
-def _own_cluster(spec: ClusterSpec, rds: Any, assessment: Assessment) -> None:
+def _own_cluster(spec: ReprotectSpec, rds: Any, assessment: Assessment) -> None:
     """Not a member: the cluster must be gone (its identifier free) before it can be re-added."""
     try:
         found = rds.describe_db_clusters(DBClusterIdentifier=spec.cluster_id)["DBClusters"]
@@ -256,31 +231,33 @@ def _own_cluster(spec: ClusterSpec, rds: Any, assessment: Assessment) -> None:
     )
 
 
-def _prerequisites(spec: ClusterSpec, *, rds: Any, ec2: Any, kms: Any, assessment: Assessment) -> None:
+def _prerequisites(spec: ReprotectSpec, *, rds: Any, ec2: Any, kms: Any, assessment: Assessment) -> None:
     """The region's subnet group, security groups, parameter groups and KMS key must exist (terraform made them)."""
     reapply = "terraform apply (cdktf deploy) recreates it"
     checks: list[tuple[str, Any, str]] = [
         (
             "db_subnet_group",
-            lambda: rds.describe_db_subnet_groups(DBSubnetGroupName=spec["db_subnet_group_name"]),
-            spec["db_subnet_group_name"],
+            lambda: rds.describe_db_subnet_groups(DBSubnetGroupName=spec.cluster.db_subnet_group_name),
+            spec.cluster.db_subnet_group_name,
         ),
         (
             "cluster_parameter_group",
             lambda: rds.describe_db_cluster_parameter_groups(
-                DBClusterParameterGroupName=spec["cluster_parameter_group_name"]
+                DBClusterParameterGroupName=spec.cluster.db_cluster_parameter_group_name
             ),
-            spec["cluster_parameter_group_name"],
+            spec.cluster.db_cluster_parameter_group_name,
         ),
         (
             "instance_parameter_group",
-            lambda: rds.describe_db_parameter_groups(DBParameterGroupName=spec["instance_parameter_group_name"]),
-            spec["instance_parameter_group_name"],
+            lambda: rds.describe_db_parameter_groups(
+                DBParameterGroupName=spec.cluster.instance.db_parameter_group_name
+            ),
+            spec.cluster.instance.db_parameter_group_name,
         ),
         (
             "security_groups",
-            lambda: ec2.describe_security_groups(GroupIds=list(spec["vpc_security_group_ids"])),
-            ", ".join(spec["vpc_security_group_ids"]),
+            lambda: ec2.describe_security_groups(GroupIds=list(spec.cluster.vpc_security_group_ids)),
+            ", ".join(spec.cluster.vpc_security_group_ids),
         ),
     ]
     for name, read, what in checks:
@@ -290,74 +267,91 @@ def _prerequisites(spec: ClusterSpec, *, rds: Any, ec2: Any, kms: Any, assessmen
         except ClientError as error:
             assessment.findings.append(Finding(name, False, f"{what} not usable ({_code(error)})", fix=reapply))
     try:
-        key = kms.describe_key(KeyId=spec["kms_key_arn"])["KeyMetadata"]
+        key = kms.describe_key(KeyId=spec.cluster.kms_key_id)["KeyMetadata"]
         state = key.get("KeyState")
         assessment.findings.append(
             Finding(
                 "kms_key",
                 state == "Enabled",
-                f"{spec['kms_key_arn']} state {state}",
+                f"{spec.cluster.kms_key_id} state {state}",
                 fix="enable the key (or cancel its deletion: aws kms cancel-key-deletion)",
             )
         )
     except ClientError as error:
         assessment.findings.append(
-            Finding("kms_key", False, f"{spec['kms_key_arn']} not usable ({_code(error)})", fix=reapply)
+            Finding("kms_key", False, f"{spec.cluster.kms_key_id} not usable ({_code(error)})", fix=reapply)
         )
 
 
-def create_cluster_params(spec: ClusterSpec, assessment: Assessment) -> dict[str, Any]:
-    """CreateDBCluster parameters: a secondary of the global cluster with the stack's settings, no credentials."""
+def create_cluster_params(spec: ReprotectSpec, assessment: Assessment) -> dict[str, Any]:
+    """CreateDBCluster parameters: a secondary of the global cluster, built from the stack's spec field by field.
+
+    No credentials and no database name: a secondary takes both from the global cluster's primary (Aurora User
+    Guide, "Adding an AWS Region to an Amazon Aurora global database"). Engine and version are the global
+    cluster's, which a secondary must use.
+    """
+    cluster = spec.cluster
     params: dict[str, Any] = {
-        "DBClusterIdentifier": spec.cluster_id,
+        "DBClusterIdentifier": cluster.cluster_identifier,
         "GlobalClusterIdentifier": spec.global_cluster_id,
         "Engine": assessment.engine,
         "EngineVersion": assessment.engine_version,
-        "DBSubnetGroupName": spec["db_subnet_group_name"],
-        "VpcSecurityGroupIds": list(spec["vpc_security_group_ids"]),
-        "DBClusterParameterGroupName": spec["cluster_parameter_group_name"],
-        "StorageEncrypted": True,
-        "KmsKeyId": spec["kms_key_arn"],
-        "Port": int(spec["port"]),
-        "BackupRetentionPeriod": int(spec["backup_retention_days"]),
-        "PreferredBackupWindow": spec["backup_window"],
-        "PreferredMaintenanceWindow": spec["maintenance_window"],
-        "EnableCloudwatchLogsExports": list(spec["log_exports"]),
-        "EnableIAMDatabaseAuthentication": True,
-        "DeletionProtection": bool(spec["deletion_protection"]),
-        "CopyTagsToSnapshot": True,
+        "Port": cluster.port,
+        "DBSubnetGroupName": cluster.db_subnet_group_name,
+        "VpcSecurityGroupIds": list(cluster.vpc_security_group_ids),
+        "DBClusterParameterGroupName": cluster.db_cluster_parameter_group_name,
+        "StorageEncrypted": cluster.storage_encrypted,
+        "KmsKeyId": cluster.kms_key_id,
+        "BackupRetentionPeriod": cluster.backup_retention_period,
+        "PreferredBackupWindow": cluster.preferred_backup_window,
+        "PreferredMaintenanceWindow": cluster.preferred_maintenance_window,
+        "CopyTagsToSnapshot": cluster.copy_tags_to_snapshot,
+        "DeletionProtection": cluster.deletion_protection,
+        "EnableCloudwatchLogsExports": list(cluster.enabled_cloudwatch_logs_exports),
+        "EnableIAMDatabaseAuthentication": cluster.iam_database_authentication_enabled,
+        "Tags": _tags(cluster),
     }
-    if spec["instance_class"] == "db.serverless":
-        params["ServerlessV2ScalingConfiguration"] = {
-            "MinCapacity": float(spec["serverless_min_capacity"]),
-            "MaxCapacity": float(spec["serverless_max_capacity"]),
-        }
+    if cluster.serverless_capacity is not None:
+        low, high = cluster.serverless_capacity
+        params["ServerlessV2ScalingConfiguration"] = {"MinCapacity": low, "MaxCapacity": high}
+    if cluster.enable_global_write_forwarding is not None:
+        params["EnableGlobalWriteForwarding"] = cluster.enable_global_write_forwarding
     return params
 
 
-def create_instance_params(spec: ClusterSpec, assessment: Assessment, identifier: str, index: int) -> dict[str, Any]:
-    """CreateDBInstance parameters for instance ``index`` (0 = preferred writer, promotion tier 0)."""
+def create_instance_params(spec: ReprotectSpec, assessment: Assessment, placement: InstancePlacement) -> dict[str, Any]:
+    """CreateDBInstance parameters of one instance: the spec's shared instance settings and its placement."""
+    settings = spec.cluster.instance
     params: dict[str, Any] = {
-        "DBInstanceIdentifier": identifier,
+        "DBInstanceIdentifier": placement.identifier,
         "DBClusterIdentifier": spec.cluster_id,
-        "DBInstanceClass": spec["instance_class"],
         "Engine": assessment.engine,
-        "DBParameterGroupName": spec["instance_parameter_group_name"],
-        "PubliclyAccessible": False,
-        "AutoMinorVersionUpgrade": True,
-        "PromotionTier": 0 if index == 0 else 1,
-        "EnablePerformanceInsights": True,
-        "PerformanceInsightsKMSKeyId": spec["kms_key_arn"],
+        "DBInstanceClass": settings.instance_class,
+        "AvailabilityZone": placement.availability_zone,
+        "PromotionTier": placement.promotion_tier,
+        "DBSubnetGroupName": settings.db_subnet_group_name,
+        "DBParameterGroupName": settings.db_parameter_group_name,
+        "PubliclyAccessible": settings.publicly_accessible,
+        "AutoMinorVersionUpgrade": settings.auto_minor_version_upgrade,
+        "CACertificateIdentifier": settings.ca_cert_identifier,
+        "CopyTagsToSnapshot": settings.copy_tags_to_snapshot,
+        "MonitoringInterval": settings.monitoring_interval,
+        "EnablePerformanceInsights": settings.performance_insights_enabled,
+        "PerformanceInsightsKMSKeyId": settings.performance_insights_kms_key_id,
+        "PerformanceInsightsRetentionPeriod": settings.performance_insights_retention_period,
+        "Tags": _tags(spec.cluster),
     }
-    if int(spec["monitoring_interval"]):
-        params["MonitoringInterval"] = int(spec["monitoring_interval"])
-        params["MonitoringRoleArn"] = spec["monitoring_role_arn"]
-    if spec["ca_certificate"]:
-        params["CACertificateIdentifier"] = spec["ca_certificate"]
+    if settings.monitoring_role_arn is not None:
+        params["MonitoringRoleArn"] = settings.monitoring_role_arn
     return params
 
 
-def plan_lines(spec: ClusterSpec, assessment: Assessment) -> list[str]:
+def _tags(cluster: ClusterSpec) -> list[dict[str, str]]:
+    """The tags Terraform gives the resource (provider default tags and its own) in the API's Key/Value form."""
+    return [{"Key": key, "Value": value} for key, value in sorted(cluster.effective_tags.items())]
+
+
+def plan_lines(spec: ReprotectSpec, assessment: Assessment) -> list[str]:
     """The calls a real reprotect run would make, for the dry run's output."""
     cluster = create_cluster_params(spec, assessment)
     lines = [
@@ -365,11 +359,11 @@ def plan_lines(spec: ClusterSpec, assessment: Assessment) -> list[str]:
         f"{cluster['Engine']} {cluster['EngineVersion']}, KMS {cluster['KmsKeyId']}, subnet group "
         f"{cluster['DBSubnetGroupName']}, security groups {', '.join(cluster['VpcSecurityGroupIds'])}"
     ]
-    lines += [f"CreateDBInstance {i} ({spec['instance_class']})" for i in spec.instance_ids()]
+    lines += [f"CreateDBInstance {i} ({spec.cluster.instance.instance_class})" for i in spec.instance_ids()]
     return lines
 
 
-def execute(spec: ClusterSpec, *, rds: Any, ec2: Any, kms: Any, dry_run: bool) -> dict[str, Any]:
+def execute(spec: ReprotectSpec, *, rds: Any, ec2: Any, kms: Any, dry_run: bool) -> dict[str, Any]:
     """Assess; in a dry run (or when anything blocks) report; else create the cluster and its instances."""
     assessment = assess(spec, rds=rds, ec2=ec2, kms=kms)
     base = {
@@ -394,9 +388,9 @@ def execute(spec: ClusterSpec, *, rds: Any, ec2: Any, kms: Any, dry_run: bool) -
         }
     rds.create_db_cluster(**create_cluster_params(spec, assessment))
     created = [spec.cluster_id]
-    for index, identifier in enumerate(spec.instance_ids()):
-        rds.create_db_instance(**create_instance_params(spec, assessment, identifier, index))
-        created.append(identifier)
+    for placement in spec.cluster.instances:
+        rds.create_db_instance(**create_instance_params(spec, assessment, placement))
+        created.append(placement.identifier)
     return {
         **base,
         "status": "succeeded",
@@ -425,7 +419,7 @@ def run_reprotect(
 
     base = {"mode": contract.REPROTECT_MODE, "target_region": config.target_region, "run_id": run_id}
     try:
-        spec = ClusterSpec.from_environment(
+        spec = ReprotectSpec.from_environment(
             {SPEC_VARIABLE: config.reprotect_cluster_spec or ""},
             cluster_id=config.target_cluster_id,
             region=config.target_region,
