@@ -381,3 +381,58 @@ def test_writer_region_without_the_fence_in_the_switch_is_not_ready(world, aws, 
     assert f"serves {PRIMARY_REGION}, writer is in {SECONDARY_REGION}" in check["detail"]
     assert result["status"] == "not_ready"
     assert ready_values(world) == [0.0]
+
+
+# ----- the secondary's instances against its spec -----------------------
+
+from support.cluster_spec import make_cluster_spec  # noqa: E402
+from support.drill import CLUSTER_IDS  # noqa: E402
+
+
+def secondary_spec_env(instance_count=2):
+    """REPROTECT_CLUSTER_SPEC of the secondary region's function (the spec the stack built its cluster from)."""
+    spec = make_cluster_spec(
+        CLUSTER_IDS[SECONDARY_REGION],
+        SECONDARY_REGION,
+        group="sg-0123456789abcdef0",
+        key_arn=f"arn:aws:kms:{SECONDARY_REGION}:123456789012:key/secondary",
+        instance_count=instance_count,
+    )
+    return {"REPROTECT_CLUSTER_SPEC": spec.to_json()}
+
+
+def expect_secondary_instances(aws, statuses):
+    """DescribeDBInstances of the secondary cluster (filter db-cluster-id) answering ``statuses``."""
+    cluster_id = CLUSTER_IDS[SECONDARY_REGION]
+    aws.rds_stubber(SECONDARY_REGION).add_response(
+        "describe_db_instances",
+        {
+            "DBInstances": [
+                {"DBInstanceIdentifier": i, "DBInstanceStatus": status, "DBClusterIdentifier": cluster_id}
+                for i, status in statuses.items()
+            ]
+        },
+        {"Filters": [{"Name": "db-cluster-id", "Values": [cluster_id]}]},
+    )
+
+
+@pytest.mark.parametrize(
+    ("statuses", "ready"),
+    [
+        ({"app-secondary-1": "available"}, False),
+        ({"app-secondary-1": "available", "app-secondary-2": "creating"}, False),
+        ({"app-secondary-1": "available", "app-secondary-2": "available"}, True),
+    ],
+)
+def test_secondary_with_fewer_serving_instances_than_its_spec_is_not_ready(world, aws, clock, statuses, ready):
+    """A secondary cluster is promoted with the instances it has: one without its instances (a re-protect that
+    stopped halfway: CreateDBCluster creates an empty cluster, each instance is its own CreateDBInstance, Aurora
+    User Guide "Adding an AWS Region to an Amazon Aurora global database") cannot take over at full capacity.
+    DescribeDBInstances (filter db-cluster-id) lists them with DBInstanceStatus; 'creating' does not serve yet."""
+    RdsScript(aws, SECONDARY_REGION).preflight("preflight")
+    expect_secondary_instances(aws, statuses)
+    result = invoke(world, IdentityAndSimulator(aws), clock, READINESS_EVENT, **secondary_spec_env())
+    check = check_named(result, "cluster_instances")
+    assert check["ok"] is ready, check
+    assert result["status"] == ("ready" if ready else "not_ready"), result["message"]
+    assert ready_values(world) == [1.0 if ready else 0.0]

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the shared fixtures (support.harness) are imported by name and requested as arguments
 """Re-protect (lambda_src/dr_failover/reprotect.py): the dry run names what is missing; a real run re-adds
 the region's cluster as a secondary with the stack's settings.
 
@@ -12,9 +13,9 @@ import json
 import boto3
 import pytest
 from botocore.stub import Stubber
-from dr_cluster_spec import ClusterSpec, InstancePlacement, InstanceSettings
 from dr_failover.reprotect import SPEC_VARIABLE, ReprotectSpec, SpecError, assess, execute
 from moto import mock_aws
+from support.cluster_spec import make_cluster_spec
 from support.drill import FAKE_CREDENTIALS
 
 REGION = "us-east-1"
@@ -43,44 +44,7 @@ def region():
         vpc = ec2.create_vpc(CidrBlock="10.10.0.0/16")["Vpc"]["VpcId"]
         group = ec2.create_security_group(GroupName="app-primary-db", Description="db", VpcId=vpc)["GroupId"]
         key_arn = kms.create_key(Description="primary")["KeyMetadata"]["Arn"]
-        cluster = ClusterSpec(
-            cluster_identifier=CLUSTER,
-            port=3306,
-            db_subnet_group_name=CLUSTER,
-            vpc_security_group_ids=(group,),
-            db_cluster_parameter_group_name=f"{CLUSTER}-cluster",
-            storage_encrypted=True,
-            kms_key_id=key_arn,
-            backup_retention_period=7,
-            preferred_backup_window="03:00-04:00",
-            preferred_maintenance_window="sun:05:00-sun:06:00",
-            copy_tags_to_snapshot=True,
-            deletion_protection=False,
-            enabled_cloudwatch_logs_exports=("error", "slowquery"),
-            iam_database_authentication_enabled=True,
-            serverless_capacity=(1.0, 8.0),
-            enable_global_write_forwarding=None,
-            provider_default_tags={"project": "app", "dr-role": "primary"},
-            tags={},
-            instance=InstanceSettings(
-                instance_class="db.serverless",
-                db_subnet_group_name=CLUSTER,
-                db_parameter_group_name=f"{CLUSTER}-instance",
-                publicly_accessible=False,
-                auto_minor_version_upgrade=True,
-                ca_cert_identifier="rds-ca-rsa2048-g1",
-                copy_tags_to_snapshot=True,
-                monitoring_interval=60,
-                monitoring_role_arn=f"arn:aws:iam::{ACCOUNT}:role/app-primary-rds-monitoring",
-                performance_insights_enabled=True,
-                performance_insights_kms_key_id=key_arn,
-                performance_insights_retention_period=7,
-            ),
-            instances=tuple(
-                InstancePlacement(identifier=f"{CLUSTER}-{n}", availability_zone=f"{REGION}{zone}", promotion_tier=tier)
-                for n, zone, tier in ((1, "a", 0), (2, "b", 1))
-            ),
-        )
+        cluster = make_cluster_spec(CLUSTER, REGION, group=group, key_arn=key_arn)
         spec = ReprotectSpec.from_environment(
             {SPEC_VARIABLE: cluster.to_json()}, cluster_id=CLUSTER, region=REGION, global_cluster_id=GLOBAL
         )
@@ -108,9 +72,15 @@ def rds_stub(members=WRITER_ONLY, *, own_cluster=None, prerequisites=True):
     """A Stubber-wrapped RDS client expecting the assessment's reads in order."""
     rds = boto3.client("rds", region_name=REGION)
     stubber = Stubber(rds)
+    queue_assessment(stubber, members, own_cluster=own_cluster, prerequisites=prerequisites)
+    return rds, stubber
+
+
+def queue_assessment(stubber, members=WRITER_ONLY, *, own_cluster=None, prerequisites=True):
+    """Queue the assessment's reads of a cluster that is not a member (gone, or ``own_cluster``)."""
     stubber.add_response("describe_global_clusters", global_cluster(members), {"GlobalClusterIdentifier": GLOBAL})
     if any(m["DBClusterArn"] == OWN_ARN for m in members):
-        return rds, stubber
+        return
     if own_cluster is None:
         stubber.add_client_error(
             "describe_db_clusters",
@@ -120,11 +90,26 @@ def rds_stub(members=WRITER_ONLY, *, own_cluster=None, prerequisites=True):
         )
     else:
         stubber.add_response("describe_db_clusters", {"DBClusters": [own_cluster]}, {"DBClusterIdentifier": CLUSTER})
+        if own_cluster.get("GlobalClusterIdentifier") == GLOBAL:
+            return
     if prerequisites:
         stubber.add_response("describe_db_subnet_groups", {"DBSubnetGroups": [{"DBSubnetGroupName": CLUSTER}]})
         stubber.add_response("describe_db_cluster_parameter_groups", {"DBClusterParameterGroups": [{}]})
         stubber.add_response("describe_db_parameter_groups", {"DBParameterGroups": [{}]})
-    return rds, stubber
+
+
+def expect_instances(stubber, statuses):
+    """Expect one DescribeDBInstances of the cluster's instances (filter db-cluster-id) answering ``statuses``."""
+    stubber.add_response(
+        "describe_db_instances",
+        {
+            "DBInstances": [
+                {"DBInstanceIdentifier": i, "DBInstanceStatus": status, "DBClusterIdentifier": CLUSTER}
+                for i, status in statuses.items()
+            ]
+        },
+        {"Filters": [{"Name": "db-cluster-id", "Values": [CLUSTER]}]},
+    )
 
 
 def test_dry_run_of_a_gone_cluster_plans_the_re_add_and_creates_nothing(region):
@@ -135,8 +120,8 @@ def test_dry_run_of_a_gone_cluster_plans_the_re_add_and_creates_nothing(region):
     assert result["status"] == "dry_run"
     assert result["plan"][0].startswith(f"CreateDBCluster {CLUSTER} in {REGION}: global cluster {GLOBAL}")
     assert result["plan"][1:] == [
-        f"CreateDBInstance {CLUSTER}-1 (db.serverless)",
-        f"CreateDBInstance {CLUSTER}-2 (db.serverless)",
+        f"CreateDBInstance {CLUSTER}-1 (db.serverless, {REGION}a)",
+        f"CreateDBInstance {CLUSTER}-2 (db.serverless, {REGION}b)",
     ]
 
 
@@ -248,6 +233,7 @@ def test_secondary_member_in_pending_resync_is_already_protected(region):
     pending-resync (RDS service model GlobalClusterMember.SynchronizationStatus: connected | pending-resync)."""
     members = [*WRITER_ONLY, {"DBClusterArn": OWN_ARN, "IsWriter": False, "SynchronizationStatus": "pending-resync"}]
     rds, stubber = rds_stub(members)
+    expect_instances(stubber, {f"{CLUSTER}-1": "available", f"{CLUSTER}-2": "available"})
     with stubber:
         result = execute(region["spec"], rds=rds, ec2=region["ec2"], kms=region["kms"], dry_run=False)
     assert result["status"] == "succeeded"
@@ -343,3 +329,212 @@ def test_reprotect_without_the_stacks_spec_is_invalid_and_makes_no_call():
     assert result["status"] == "invalid"
     assert "REPROTECT_CLUSTER_SPEC is required" in result["message"]
     assert calls == []
+
+
+# ----- resuming from live state -----------------------------------------------------------------------------
+
+SECONDARY_MEMBER = [*WRITER_ONLY, {"DBClusterArn": OWN_ARN, "IsWriter": False, "SynchronizationStatus": "connected"}]
+
+
+def expect_create_instance(stubber, spec, index, *, error=None):
+    """Expect CreateDBInstance of the spec's instance ``index`` (0-based), answered or refused with ``error``."""
+    from dr_failover.reprotect import Assessment, create_instance_params
+
+    placement = spec.cluster.instances[index]
+    params = create_instance_params(spec, Assessment("resume", engine="aurora-mysql"), placement)
+    if error is None:
+        stubber.add_response(
+            "create_db_instance", {"DBInstance": {"DBInstanceIdentifier": placement.identifier}}, params
+        )
+    else:
+        code, status, message = error
+        stubber.add_client_error(
+            "create_db_instance",
+            service_error_code=code,
+            service_message=message,
+            http_status_code=status,
+            expected_params=params,
+        )
+
+
+CAPACITY = (
+    "InsufficientDBInstanceCapacity",
+    400,
+    "The specified DB instance class isn't available in the specified Availability Zone.",
+)
+
+
+def test_secondary_member_without_instances_is_not_protected_and_gets_them(region):
+    """CreateDBCluster creates an empty cluster; its instances are separate CreateDBInstance calls (Aurora User
+    Guide, "Adding an AWS Region to an Amazon Aurora global database": the secondary cluster, then its instance).
+    A member listed by DescribeGlobalClusters with no instance (DescribeDBInstances, filter db-cluster-id, answers
+    none) can neither serve reads nor be promoted: it is not protected; the run creates exactly its instances and
+    no second cluster (the Stubber refuses any unqueued call)."""
+    spec = region["spec"]
+    rds, stubber = rds_stub(SECONDARY_MEMBER)
+    expect_instances(stubber, {})
+    expect_create_instance(stubber, spec, 0)
+    expect_create_instance(stubber, spec, 1)
+    with stubber:
+        result = execute(spec, rds=rds, ec2=region["ec2"], kms=region["kms"], dry_run=False)
+    stubber.assert_no_pending_responses()
+    assert result["state"] == "resume" and result["protected"] is False
+    assert result["status"] == "succeeded"
+    assert result["created"] == [f"{CLUSTER}-1", f"{CLUSTER}-2"]
+    assert "Not protected yet" in result["message"]
+
+
+def test_capacity_refusal_is_partial_and_the_rerun_creates_only_the_refused_instance(region):
+    """InsufficientDBInstanceCapacity (HTTP 400, RDS API reference CreateDBInstance errors: "The specified DB
+    instance class isn't available in the specified Availability Zone") refuses one instance; the other, in another
+    AZ, is still created. The run is partial and says a rerun resumes; the rerun finds the cluster a member with
+    one instance and creates only the refused one."""
+    spec = region["spec"]
+    rds, stubber = rds_stub()
+    stubber.add_response("create_db_cluster", {"DBCluster": {"DBClusterIdentifier": CLUSTER}})
+    expect_create_instance(stubber, spec, 0, error=CAPACITY)
+    expect_create_instance(stubber, spec, 1)
+    with stubber:
+        first = execute(spec, rds=rds, ec2=region["ec2"], kms=region["kms"], dry_run=False)
+    stubber.assert_no_pending_responses()
+    assert first["status"] == "partial" and first["protected"] is False
+    assert first["created"] == [CLUSTER, f"{CLUSTER}-2"]
+    assert first["refused"][0].startswith(f"{CLUSTER}-1 (db.serverless in {REGION}a): InsufficientDBInstanceCapacity")
+    assert "a rerun resumes" in first["message"]
+
+    rds, stubber = rds_stub(SECONDARY_MEMBER)
+    expect_instances(stubber, {f"{CLUSTER}-2": "creating"})
+    expect_create_instance(stubber, spec, 0)
+    with stubber:
+        rerun = execute(spec, rds=rds, ec2=region["ec2"], kms=region["kms"], dry_run=False)
+    stubber.assert_no_pending_responses()
+    assert rerun["status"] == "succeeded" and rerun["created"] == [f"{CLUSTER}-1"]
+
+
+def test_instance_still_creating_is_in_progress_and_not_protected(region):
+    """DBInstanceStatus 'creating' (RDS User Guide, DB instance status): the instance exists and will serve by
+    itself; the run creates nothing and reports not protected yet."""
+    rds, stubber = rds_stub(SECONDARY_MEMBER)
+    expect_instances(stubber, {f"{CLUSTER}-1": "available", f"{CLUSTER}-2": "creating"})
+    with stubber:
+        result = execute(region["spec"], rds=rds, ec2=region["ec2"], kms=region["kms"], dry_run=False)
+    stubber.assert_no_pending_responses()
+    assert (result["status"], result["state"], result["protected"]) == ("in_progress", "creating", False)
+    assert f"{CLUSTER}-2 still creating" in result["message"]
+
+
+def test_secondary_being_created_but_not_yet_listed_is_resumed_not_refused(region):
+    """DescribeDBClusters names a cluster's global cluster (DBCluster.GlobalClusterIdentifier, RDS service model):
+    a cluster of this global cluster that DescribeGlobalClusters does not list yet is this run's earlier creation,
+    not a detached cluster with data. Its missing instances are created; no CreateDBCluster is sent."""
+    spec = region["spec"]
+    own = {"DBClusterIdentifier": CLUSTER, "Status": "creating", "GlobalClusterIdentifier": GLOBAL}
+    rds, stubber = rds_stub(own_cluster=own)
+    expect_instances(stubber, {f"{CLUSTER}-1": "creating"})
+    expect_create_instance(stubber, spec, 1)
+    with stubber:
+        result = execute(spec, rds=rds, ec2=region["ec2"], kms=region["kms"], dry_run=False)
+    stubber.assert_no_pending_responses()
+    assert result["state"] == "resume" and result["created"] == [f"{CLUSTER}-2"]
+
+
+def test_instance_identifier_of_another_cluster_is_a_conflict_not_a_success(region):
+    """DBInstanceAlreadyExists (RDS API reference CreateDBInstance errors) for an instance that DescribeDBInstances
+    shows in another cluster: it is not ours, the run stops partial and names the owner."""
+    spec = region["spec"]
+    rds, stubber = rds_stub(SECONDARY_MEMBER)
+    expect_instances(stubber, {})
+    expect_create_instance(stubber, spec, 0, error=("DBInstanceAlreadyExists", 400, "exists"))
+    stubber.add_response(
+        "describe_db_instances",
+        {"DBInstances": [{"DBInstanceIdentifier": f"{CLUSTER}-1", "DBClusterIdentifier": "someone-else"}]},
+        {"DBInstanceIdentifier": f"{CLUSTER}-1"},
+    )
+    with stubber:
+        result = execute(spec, rds=rds, ec2=region["ec2"], kms=region["kms"], dry_run=False)
+    assert result["status"] == "partial" and result["created"] == []
+    assert "in cluster someone-else" in result["message"]
+
+
+# ----- through the handler: lost answers (simulated clock) -------------------------
+
+from botocore.exceptions import ReadTimeoutError  # noqa: E402
+from support.drill import shared_client  # noqa: E402
+from support.harness import TOP_OF_RANGE, aws, clock, world  # noqa: E402,F401 - fixtures are used by name
+
+
+def reprotect_function(world, aws, clock):
+    """The function deployed in us-east-1 with a spec naming moto's security group and key there; ``run()``."""
+    from dr_failover.config import load_config
+    from dr_failover.handler import handle_event
+
+    ec2, kms = shared_client("ec2", REGION), shared_client("kms", REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="app-primary-db", Description="db", VpcId=vpc)["GroupId"]
+    key_arn = kms.create_key(Description="primary")["KeyMetadata"]["Arn"]
+    cluster = make_cluster_spec(CLUSTER, REGION, group=group, key_arn=key_arn)
+    config = load_config(world.env(REGION, REPROTECT_CLUSTER_SPEC=cluster.to_json()))
+    spec = ReprotectSpec.from_environment(
+        {SPEC_VARIABLE: cluster.to_json()}, cluster_id=CLUSTER, region=REGION, global_cluster_id=GLOBAL
+    )
+
+    def run():
+        return handle_event(
+            {"mode": "reprotect", "target_region": REGION, "reason": "rejoin after the outage"},
+            config=config,
+            clients_factory=aws,
+            clock=clock,
+            sleep=clock.sleep,
+            run_id="reprotect-1",
+            jitter=TOP_OF_RANGE,
+        )
+
+    return spec, run
+
+
+def test_lost_create_cluster_answer_then_already_exists_is_looked_up_again(world, aws, clock):
+    """CreateDBCluster has no idempotency token (RDS API reference: no ClientToken parameter); a read timeout
+    leaves it unknown whether the cluster was created, and the retry answers DBClusterAlreadyExistsFault (HTTP 400,
+    "The user already has a DB cluster with the given identifier"). The run looks again: the cluster is this global
+    cluster's secondary (DBCluster.GlobalClusterIdentifier), so its instances are created and the run succeeds."""
+    spec, run = reprotect_function(world, aws, clock)
+    stubber = aws.rds_stubber(REGION)
+    queue_assessment(stubber)
+    aws.fail("rds", REGION, "CreateDBCluster", ReadTimeoutError(endpoint_url=f"https://rds.{REGION}.amazonaws.com"))
+    stubber.add_client_error(
+        "create_db_cluster", service_error_code="DBClusterAlreadyExistsFault", http_status_code=400
+    )
+    stubber.add_response(
+        "describe_db_clusters",
+        {"DBClusters": [{"DBClusterIdentifier": CLUSTER, "Status": "creating", "GlobalClusterIdentifier": GLOBAL}]},
+        {"DBClusterIdentifier": CLUSTER},
+    )
+    expect_create_instance(stubber, spec, 0)
+    expect_create_instance(stubber, spec, 1)
+    result = run()
+    stubber.assert_no_pending_responses()
+    assert result["status"] == "succeeded", result["message"]
+    assert result["created"] == [CLUSTER, f"{CLUSTER}-1", f"{CLUSTER}-2"]
+    assert any("earlier answer was lost" in note for note in result["notes"])
+
+
+def test_lost_create_instance_answer_then_already_exists_counts_the_instance(world, aws, clock):
+    """CreateDBInstance after a read timeout: the retry answers DBInstanceAlreadyExists (HTTP 400, RDS service
+    model DBInstanceAlreadyExistsFault); DescribeDBInstances shows it in this cluster, so it is counted, and the
+    run goes on to the next instance."""
+    spec, run = reprotect_function(world, aws, clock)
+    stubber = aws.rds_stubber(REGION)
+    queue_assessment(stubber, SECONDARY_MEMBER)
+    expect_instances(stubber, {})
+    aws.fail("rds", REGION, "CreateDBInstance", ReadTimeoutError(endpoint_url=f"https://rds.{REGION}.amazonaws.com"))
+    expect_create_instance(stubber, spec, 0, error=("DBInstanceAlreadyExists", 400, "exists"))
+    stubber.add_response(
+        "describe_db_instances",
+        {"DBInstances": [{"DBInstanceIdentifier": f"{CLUSTER}-1", "DBClusterIdentifier": CLUSTER}]},
+        {"DBInstanceIdentifier": f"{CLUSTER}-1"},
+    )
+    expect_create_instance(stubber, spec, 1)
+    result = run()
+    stubber.assert_no_pending_responses()
+    assert result["status"] == "succeeded", result["message"]
+    assert result["created"] == [f"{CLUSTER}-1", f"{CLUSTER}-2"]

@@ -9,6 +9,9 @@ find out during a failover:
   The simulation evaluates the role's identity policies only, which is how this stack grants.
 - ``target_asg_scaling``: the target group's last scaling activity did not fail (a launch template or
   capacity problem shows there first: DescribeScalingActivities StatusCode ``Failed``).
+- ``cluster_instances``: a secondary's cluster has as many serving instances as its spec
+  (REPROTECT_CLUSTER_SPEC): a cluster without an instance cannot be promoted to serve (a re-protect that
+  stopped halfway leaves one).
 
 Nothing here changes a resource: the only writes are the metric datapoints.
 """
@@ -22,11 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dr_contract as contract
+from dr_cluster_spec import ClusterSpec, ClusterSpecError
 
 from dr_failover.aws import ClientsFactory, error_code
 from dr_failover.clients import RunClients
 from dr_failover.config import Config
 from dr_failover.preflight import Check, PreflightReport, run_preflight
+from dr_failover.reprotect import SERVING_INSTANCE_STATUSES, instance_statuses
 
 LOG = logging.getLogger(__name__)
 
@@ -183,6 +188,30 @@ def failover_permissions(config: Config, report: PreflightReport) -> list[Permis
     return permissions
 
 
+def instance_count_check(config: Config, rds: Any) -> Check | None:
+    """A secondary is ready only with every instance of its spec serving (None: the function has no spec)."""
+    if not config.reprotect_cluster_spec:
+        return None
+    try:
+        expected = len(ClusterSpec.from_json(config.reprotect_cluster_spec).instances)
+    except ClusterSpecError as error:
+        return Check("cluster_instances", False, f"{contract.REPROTECT_CLUSTER_SPEC} unreadable: {error}")
+    try:
+        statuses = instance_statuses(rds, config.target_cluster_id)
+    except Exception as error:  # noqa: BLE001 - unknown instances: the check fails
+        return Check("cluster_instances", False, f"cannot list the instances: {error_code(error)}")
+    serving = sorted(i for i, status in statuses.items() if status in SERVING_INSTANCE_STATUSES)
+    others = ", ".join(f"{i} {status}" for i, status in sorted(statuses.items()) if i not in serving)
+    ok = len(serving) >= expected
+    return Check(
+        "cluster_instances",
+        ok,
+        f"{config.target_cluster_id} has {len(serving)} serving instance(s) of the {expected} its spec has"
+        + (f" (also: {others})" if others else "")
+        + ("" if ok else ": it cannot take over as writer with full capacity; run reprotect in this region"),
+    )
+
+
 def switch_consistency_check(config: Config, report: PreflightReport) -> Check:
     """The traffic switch must send users to the writer's region (never to a read-only standby)."""
     state = report.global_cluster
@@ -225,6 +254,9 @@ def run_readiness(
         checks.append(Check("role", True, f"{config.target_cluster_id} is the writer: this region serves"))
     else:
         checks.append(scaling_activity_check(reads.target("autoscaling"), config.target_asg_name))
+        instances = instance_count_check(config, reads.target("rds"))
+        if instances is not None:
+            checks.append(instances)
         iam = reads.get("iam", iam_region or config.target_region)
         try:
             role_arn = role_arn_of_caller(reads.target("sts"))

@@ -6,8 +6,16 @@ or a detach-and-promote), or its cluster is gone. The function deployed in that 
 
 ``assess`` only reads and names every missing piece at once (dry run). ``execute`` first assesses,
 refuses while anything blocks, then calls ``CreateDBCluster`` with ``GlobalClusterIdentifier`` and
-the global cluster's engine and version plus this region's stack settings (KMS key, subnet group,
-security groups, parameter group, backups), then ``CreateDBInstance`` for each instance.
+the global cluster's engine and version plus this region's spec (``dr_cluster_spec``, the one the stack
+builds the cluster from), then ``CreateDBInstance`` for each instance of the spec.
+
+It resumes from live state. ``CreateDBCluster`` creates an empty cluster and takes no idempotency token,
+and each ``CreateDBInstance`` can be refused on its own (``InsufficientDBInstanceCapacity``: "The specified
+DB instance class isn't available in the specified Availability Zone", RDS API reference): a cluster that is
+already a secondary of the global cluster (or being created as one) only gets the instances it lacks; an
+identifier that already exists after a lost answer (``DBClusterAlreadyExistsFault``, ``DBInstanceAlreadyExists``)
+is looked up again, never treated as a failure or as someone else's. A region counts as protected only when
+its cluster is a member of the global cluster and every instance of the spec is serving.
 
 Aurora adds only a new, empty cluster to a global cluster as a secondary (Aurora User Guide, "Adding
 an AWS Region to an Amazon Aurora global database"); a detached cluster that still holds data is
@@ -35,6 +43,29 @@ LOG = logging.getLogger(__name__)
 SPEC_VARIABLE = contract.REPROTECT_CLUSTER_SPEC
 # Membership statuses in which a member is replicating or about to (DescribeGlobalClusters SynchronizationStatus).
 PROTECTED_SYNC = ("connected", "pending-resync", None)
+# DB instance statuses of a running instance that serves reads and can be promoted (RDS User Guide, "Viewing
+# Amazon RDS DB instance status": the billed states other than creating, failing or stopped ones).
+SERVING_INSTANCE_STATUSES = frozenset(
+    {
+        "available",
+        "backing-up",
+        "configuring-enhanced-monitoring",
+        "configuring-iam-database-auth",
+        "configuring-log-exports",
+        "maintenance",
+        "modifying",
+        "rebooting",
+        "renaming",
+        "resetting-master-credentials",
+        "storage-optimization",
+        "upgrading",
+    }
+)
+# An instance in these states becomes serving by itself: wait, do not create it again.
+PENDING_INSTANCE_STATUSES = frozenset({"creating"})
+CAPACITY_REFUSED = "InsufficientDBInstanceCapacity"
+CLUSTER_EXISTS = "DBClusterAlreadyExistsFault"
+INSTANCE_EXISTS = "DBInstanceAlreadyExists"
 
 
 class SpecError(ValueError):
@@ -93,11 +124,21 @@ class Finding:
 class Assessment:
     """What the region's place in the global cluster is and what re-adding it needs."""
 
-    state: str  # "protected" | "writer" | "can_readd" | "blocked"
+    # "protected" | "writer" | "can_readd" (no cluster) | "resume" (cluster without all its instances) |
+    # "creating" (every instance requested, not all serving yet) | "blocked"
+    state: str
     findings: list[Finding] = field(default_factory=list)
     engine: str = ""
     engine_version: str = ""
     writer_arn: str | None = None
+    # The cluster's instances found (identifier -> DBInstanceStatus) and the spec's instances to create.
+    instances: dict[str, str] = field(default_factory=dict)
+    to_create: list[InstancePlacement] = field(default_factory=list)
+
+    @property
+    def pending(self) -> list[str]:
+        """Instances of the cluster that are being created."""
+        return [i for i, status in self.instances.items() if status in PENDING_INSTANCE_STATUSES]
 
     @property
     def missing(self) -> list[Finding]:
@@ -170,45 +211,132 @@ def assess(spec: ReprotectSpec, *, rds: Any, ec2: Any, kms: Any) -> Assessment:
             )
         else:
             sync = own.get("SynchronizationStatus")
-            assessment.state = "protected"
             assessment.findings.append(
                 Finding(
                     "membership",
                     sync in PROTECTED_SYNC,
-                    f"{spec.cluster_id} is a secondary member (synchronization {sync or 'not reported'}): "
-                    "already protected, nothing to re-add",
+                    f"{spec.cluster_id} is a secondary member (synchronization {sync or 'not reported'})",
                     blocking=False,
                     fix="wait for synchronization to reach 'connected'",
                 )
             )
+            _instances(spec, rds, assessment)
+            _settle(assessment)
         return assessment
 
-    _own_cluster(spec, rds, assessment)
+    existing = _own_cluster(spec, rds, assessment)
+    if existing is not None:
+        # A secondary of this global cluster that DescribeGlobalClusters does not list yet (being created).
+        _instances(spec, rds, assessment)
+        _settle(assessment)
+        return assessment
     _prerequisites(spec, rds=rds, ec2=ec2, kms=kms, assessment=assessment)
+    assessment.to_create = list(spec.cluster.instances)
     assessment.state = "blocked" if assessment.missing else "can_readd"
     return assessment
+
+
+def instance_statuses(rds: Any, cluster_id: str) -> dict[str, str]:
+    """Identifier -> DBInstanceStatus of every instance of a cluster (DescribeDBInstances, db-cluster-id filter)."""
+    statuses: dict[str, str] = {}
+    params: dict[str, Any] = {"Filters": [{"Name": "db-cluster-id", "Values": [cluster_id]}]}
+    while True:
+        page = rds.describe_db_instances(**params)
+        for instance in page.get("DBInstances", []):
+            statuses[instance["DBInstanceIdentifier"]] = str(instance.get("DBInstanceStatus", ""))
+        if not page.get("Marker"):
+            return statuses
+        params["Marker"] = page["Marker"]
+
+
+def _instances(spec: ReprotectSpec, rds: Any, assessment: Assessment) -> None:
+    """The member cluster's instances against the spec: which to create, which are creating, which are broken."""
+    found = instance_statuses(rds, spec.cluster_id)
+    assessment.instances = found
+    assessment.to_create = [p for p in spec.cluster.instances if p.identifier not in found]
+    described = ", ".join(f"{p.identifier} {found.get(p.identifier, 'missing')}" for p in spec.cluster.instances)
+    serving = [p.identifier for p in spec.cluster.instances if found.get(p.identifier) in SERVING_INSTANCE_STATUSES]
+    assessment.findings.append(
+        Finding(
+            "instances",
+            len(serving) == len(spec.cluster.instances),
+            f"{len(serving)} of {len(spec.cluster.instances)} instance(s) serving: {described}",
+            blocking=False,
+            fix="the missing instances are created by this run; creating ones need a few minutes",
+        )
+    )
+    broken = [
+        identifier
+        for identifier, status in found.items()
+        if identifier in {p.identifier for p in spec.cluster.instances}
+        and status not in SERVING_INSTANCE_STATUSES | PENDING_INSTANCE_STATUSES
+    ]
+    for identifier in broken:
+        assessment.findings.append(
+            Finding(
+                "instance_state",
+                False,
+                f"{identifier} is {found[identifier]!r}: it will not serve without help",
+                fix=f"aws rds delete-db-instance --region {spec.region} --db-instance-identifier {identifier} "
+                "(it holds no data: the cluster's storage does); then run reprotect again",
+            )
+        )
+
+
+def _settle(assessment: Assessment) -> None:
+    """The state of a cluster that is (becoming) a secondary: protected only with every instance serving."""
+    if assessment.missing:
+        assessment.state = "blocked"
+    elif assessment.to_create:
+        assessment.state = "resume"
+    elif assessment.pending:
+        assessment.state = "creating"
+    else:
+        assessment.state = "protected"
 
 
 def _cluster_id_of(arn: str) -> str:
     return arn.rsplit(":cluster:", 1)[-1] if ":cluster:" in arn else ""
 
 
-def _own_cluster(spec: ReprotectSpec, rds: Any, assessment: Assessment) -> None:
-    """Not a member: the cluster must be gone (its identifier free) before it can be re-added."""
+def _describe_cluster(spec: ReprotectSpec, rds: Any) -> dict[str, Any] | None:
+    """The region's cluster, None when DescribeDBClusters answers DBClusterNotFoundFault."""
     try:
         found = rds.describe_db_clusters(DBClusterIdentifier=spec.cluster_id)["DBClusters"]
     except ClientError as error:
         if _code(error) != "DBClusterNotFoundFault":
             raise
-        found = []
-    if not found:
+        return None
+    return dict(found[0]) if found else None
+
+
+def _is_secondary_of_global(spec: ReprotectSpec, cluster: Mapping[str, Any]) -> bool:
+    """DescribeDBClusters names the global cluster a cluster belongs to (DBCluster.GlobalClusterIdentifier)."""
+    return cluster.get("GlobalClusterIdentifier") == spec.global_cluster_id
+
+
+def _own_cluster(spec: ReprotectSpec, rds: Any, assessment: Assessment) -> dict[str, Any] | None:
+    """Not listed as a member: the cluster must be gone (its identifier free) before it can be re-added, unless it
+    is this global cluster's secondary being created (returned: the run resumes it)."""
+    existing = _describe_cluster(spec, rds)
+    if existing is None:
         assessment.findings.append(
             Finding(
                 "cluster_identifier", True, f"{spec.cluster_id} does not exist in {spec.region}: it can be re-added"
             )
         )
-        return
-    existing = found[0]
+        return None
+    if _is_secondary_of_global(spec, existing):
+        assessment.findings.append(
+            Finding(
+                "membership",
+                True,
+                f"{spec.cluster_id} is a secondary of {spec.global_cluster_id} (status {existing.get('Status')!r}), "
+                "not yet listed as a member",
+                blocking=False,
+            )
+        )
+        return existing
     instances = [m["DBInstanceIdentifier"] for m in existing.get("DBClusterMembers", [])]
     deletes = " && ".join(
         f"aws rds delete-db-instance --region {spec.region} --db-instance-identifier {i}" for i in instances
@@ -229,6 +357,7 @@ def _own_cluster(spec: ReprotectSpec, rds: Any, assessment: Assessment) -> None:
             fix=fix if status != "deleting" else "it is being deleted: run reprotect again when it is gone",
         )
     )
+    return None
 
 
 def _prerequisites(spec: ReprotectSpec, *, rds: Any, ec2: Any, kms: Any, assessment: Assessment) -> None:
@@ -353,53 +482,164 @@ def _tags(cluster: ClusterSpec) -> list[dict[str, str]]:
 
 def plan_lines(spec: ReprotectSpec, assessment: Assessment) -> list[str]:
     """The calls a real reprotect run would make, for the dry run's output."""
-    cluster = create_cluster_params(spec, assessment)
-    lines = [
-        f"CreateDBCluster {spec.cluster_id} in {spec.region}: global cluster {spec.global_cluster_id}, "
-        f"{cluster['Engine']} {cluster['EngineVersion']}, KMS {cluster['KmsKeyId']}, subnet group "
-        f"{cluster['DBSubnetGroupName']}, security groups {', '.join(cluster['VpcSecurityGroupIds'])}"
+    lines = []
+    if assessment.state == "can_readd":
+        cluster = create_cluster_params(spec, assessment)
+        lines.append(
+            f"CreateDBCluster {spec.cluster_id} in {spec.region}: global cluster {spec.global_cluster_id}, "
+            f"{cluster['Engine']} {cluster['EngineVersion']}, KMS {cluster['KmsKeyId']}, subnet group "
+            f"{cluster['DBSubnetGroupName']}, security groups {', '.join(cluster['VpcSecurityGroupIds'])}"
+        )
+    lines += [
+        f"CreateDBInstance {p.identifier} ({spec.cluster.instance.instance_class}, {p.availability_zone})"
+        for p in assessment.to_create
     ]
-    lines += [f"CreateDBInstance {i} ({spec.cluster.instance.instance_class})" for i in spec.instance_ids()]
     return lines
 
 
+class ReprotectConflict(RuntimeError):
+    """An identifier re-protect needs is taken by something that is not this region's secondary."""
+
+
+@dataclass
+class Progress:
+    """What a real run did: created (or found created by an attempt whose answer was lost), refused, why it
+    stopped early."""
+
+    created: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    stopped: str | None = None
+
+
+def _create_cluster(spec: ReprotectSpec, assessment: Assessment, rds: Any, progress: Progress) -> None:
+    """CreateDBCluster; DBClusterAlreadyExistsFault after a lost answer: the cluster is looked up again."""
+    try:
+        rds.create_db_cluster(**create_cluster_params(spec, assessment))
+    except ClientError as error:
+        if _code(error) != CLUSTER_EXISTS:
+            raise
+        existing = _describe_cluster(spec, rds)
+        if existing is None or not _is_secondary_of_global(spec, existing):
+            raise ReprotectConflict(
+                f"{spec.cluster_id} exists in {spec.region} but is not a secondary of {spec.global_cluster_id}: "
+                "run reprotect again for the commands that free the identifier"
+            ) from error
+        progress.notes.append(f"{spec.cluster_id} already existed as a secondary (an earlier answer was lost)")
+    progress.created.append(spec.cluster_id)
+
+
+def _create_instance(spec: ReprotectSpec, assessment: Assessment, placement: InstancePlacement, rds: Any) -> str:
+    """CreateDBInstance; DBInstanceAlreadyExists after a lost answer: the instance is looked up again."""
+    try:
+        rds.create_db_instance(**create_instance_params(spec, assessment, placement))
+        return ""
+    except ClientError as error:
+        if _code(error) != INSTANCE_EXISTS:
+            raise
+        found = rds.describe_db_instances(DBInstanceIdentifier=placement.identifier)["DBInstances"]
+        owner = found[0].get("DBClusterIdentifier") if found else None
+        if owner != spec.cluster_id:
+            raise ReprotectConflict(
+                f"{placement.identifier} exists in {spec.region} in cluster {owner or 'none'}, not {spec.cluster_id}"
+            ) from error
+        return f"{placement.identifier} already existed in {spec.cluster_id} (an earlier answer was lost)"
+
+
+def _create(spec: ReprotectSpec, assessment: Assessment, rds: Any) -> Progress:
+    """Create what the assessment found missing; stops at the first error other than a capacity refusal
+    (an instance refused for capacity does not keep the others, in other AZs, from being created)."""
+    progress = Progress()
+    try:
+        if assessment.state == "can_readd":
+            _create_cluster(spec, assessment, rds, progress)
+        for placement in assessment.to_create:
+            try:
+                note = _create_instance(spec, assessment, placement, rds)
+            except ClientError as error:
+                if _code(error) != CAPACITY_REFUSED:
+                    raise
+                message = error.response.get("Error", {}).get("Message", "")
+                progress.refused.append(
+                    f"{placement.identifier} ({spec.cluster.instance.instance_class} in "
+                    f"{placement.availability_zone}): {CAPACITY_REFUSED} {message}".rstrip()
+                )
+                continue
+            if note:
+                progress.notes.append(note)
+            progress.created.append(placement.identifier)
+    except Exception as error:  # noqa: BLE001 - reported with what was created; a rerun resumes
+        from dr_failover.aws import error_code
+
+        progress.stopped = f"{error_code(error)}: {error}"
+    return progress
+
+
+RESUMES = "a rerun resumes from live state (it creates only what is missing)"
+
+
 def execute(spec: ReprotectSpec, *, rds: Any, ec2: Any, kms: Any, dry_run: bool) -> dict[str, Any]:
-    """Assess; in a dry run (or when anything blocks) report; else create the cluster and its instances."""
+    """Assess; in a dry run (or when anything blocks) report; else create what is missing and say what it did."""
     assessment = assess(spec, rds=rds, ec2=ec2, kms=kms)
     base = {
         "mode": "reprotect",
         "target_region": spec.region,
         "dry_run": dry_run,
         "state": assessment.state,
+        "protected": assessment.state == "protected",
         "findings": [f.__dict__ for f in assessment.findings],
     }
-    if assessment.state in ("protected", "writer"):
+    count = len(spec.cluster.instances)
+    if assessment.state == "writer":
         return {**base, "status": "succeeded", "message": f"nothing to do: {assessment.findings[-1].detail}"}
+    if assessment.state == "protected":
+        return {
+            **base,
+            "status": "succeeded",
+            "message": f"nothing to do: {spec.cluster_id} is a secondary of {spec.global_cluster_id} with its "
+            f"{count} instance(s) serving",
+        }
+    if assessment.state == "creating":
+        return {
+            **base,
+            "status": "in_progress",
+            "message": f"{spec.cluster_id} is a secondary with every instance requested; "
+            f"{', '.join(assessment.pending)} still creating: not protected until they are available "
+            "(run reprotect or readiness again to see)",
+        }
     if assessment.state == "blocked":
         missing = "; ".join(f"{f.name}: {f.detail}" + (f" -> {f.fix}" if f.fix else "") for f in assessment.missing)
-        return {**base, "status": "refused", "message": f"cannot re-add {spec.cluster_id}: {missing}"}
+        return {**base, "status": "refused", "message": f"cannot re-protect {spec.cluster_id}: {missing}"}
     plan = plan_lines(spec, assessment)
+    verb, done_verb = ("re-add", "re-added") if assessment.state == "can_readd" else ("resume", "resumed")
     if dry_run:
         return {
             **base,
             "status": "dry_run",
             "plan": plan,
-            "message": f"dry run: would re-add {spec.cluster_id} as a secondary of {spec.global_cluster_id}",
+            "message": f"dry run: would {verb} {spec.cluster_id} as a secondary of {spec.global_cluster_id}",
         }
-    rds.create_db_cluster(**create_cluster_params(spec, assessment))
-    created = [spec.cluster_id]
-    for placement in spec.cluster.instances:
-        rds.create_db_instance(**create_instance_params(spec, assessment, placement))
-        created.append(placement.identifier)
+    progress = _create(spec, assessment, rds)
+    result = {**base, "plan": plan, "created": progress.created, "refused": progress.refused, "notes": progress.notes}
+    done = ", ".join(progress.created) or "nothing"
+    if progress.stopped is None and not progress.refused:
+        return {
+            **result,
+            "status": "succeeded",
+            "message": (
+                f"{done_verb} {spec.cluster_id} as a secondary of {spec.global_cluster_id}: created {done}. "
+                "Not protected yet: the instances are creating; the region is protected when all "
+                f"{count} are available (run reprotect or readiness again to see). Next terraform plan: no change "
+                "expected (built from the stack's own spec)"
+            ),
+        }
+    problems = progress.refused + ([f"stopped: {progress.stopped}"] if progress.stopped else [])
     return {
-        **base,
-        "status": "succeeded",
-        "plan": plan,
-        "created": created,
+        **result,
+        "status": "partial",
         "message": (
-            f"re-added {spec.cluster_id} as a secondary of {spec.global_cluster_id} ({len(created) - 1} instance(s) "
-            "creating; replication starts when they are available). Next terraform plan: no change expected "
-            "(same identifiers and settings as the stack)"
+            f"re-protect of {spec.cluster_id} incomplete, NOT protected: created {done}; not done: "
+            f"{'; '.join(problems)}; {RESUMES}"
         ),
     }
 
@@ -417,6 +657,7 @@ def run_reprotect(
     from dr_failover.aws import error_code
     from dr_failover.clients import RunClients
 
+    started = clock()
     base = {"mode": contract.REPROTECT_MODE, "target_region": config.target_region, "run_id": run_id}
     try:
         spec = ReprotectSpec.from_environment(
@@ -437,9 +678,14 @@ def run_reprotect(
             dry_run=request.dry_run,
         )
     except Exception as error:  # noqa: BLE001 - an unknown state is reported, never guessed
-        return {**base, "status": "failed", "message": f"reprotect stopped: {error_code(error)}: {error}"}
-    result = {**result, **base, "reason": request.reason}
-    if not request.dry_run and "created" in result:
+        result = {
+            "status": "failed",
+            "protected": False,
+            "created": [],
+            "message": f"reprotect stopped before creating anything: {error_code(error)}: {error}; {RESUMES}",
+        }
+    result = {**result, **base, "reason": request.reason, "seconds": round(clock() - started, 3)}
+    if not request.dry_run and (result.get("created") or result["status"] in ("partial", "failed")):
         try:
             clients.target("sns").publish(
                 TopicArn=config.topic_arn,
