@@ -383,10 +383,10 @@ def test_writer_region_without_the_fence_in_the_switch_is_not_ready(world, aws, 
     assert ready_values(world) == [0.0]
 
 
-# ----- the secondary's instances against its spec -----------------------
+# ----- the secondary's instances against its spec, and the function's remaining time -----------------------
 
 from support.cluster_spec import make_cluster_spec  # noqa: E402
-from support.drill import CLUSTER_IDS  # noqa: E402
+from support.drill import CLUSTER_IDS, HANG  # noqa: E402
 
 
 def secondary_spec_env(instance_count=2):
@@ -436,3 +436,29 @@ def test_secondary_with_fewer_serving_instances_than_its_spec_is_not_ready(world
     assert check["ok"] is ready, check
     assert result["status"] == ("ready" if ready else "not_ready"), result["message"]
     assert ready_values(world) == [1.0 if ready else 0.0]
+
+
+def test_readiness_in_a_hanging_region_ends_within_the_remaining_time_and_publishes(world, aws, clock):
+    """Lambda stops a function at its timeout (context.get_remaining_time_in_millis, Lambda Developer Guide): with
+    the region's RDS endpoint hanging on every call, readiness must stop its reads in time and still publish
+    ReadyForFailover=0 before the time it was given ends."""
+    from dr_failover.config import load_config
+    from dr_failover.handler import handle_event
+
+    for operation in ("DescribeGlobalClusters", "DescribeDBClusters", "DescribeDBInstances"):
+        aws.fail("rds", SECONDARY_REGION, operation, *([HANG] * 20))
+    budget = 60.0
+    config = load_config(world.env(SECONDARY_REGION, **secondary_spec_env()))
+    started = clock()
+    result = handle_event(
+        READINESS_EVENT,
+        config=config,
+        clients_factory=IdentityAndSimulator(aws),
+        clock=clock,
+        sleep=clock.sleep,
+        run_id="readiness-1",
+        time_budget_seconds=budget,
+    )
+    assert clock() - started <= budget - 2.0, clock() - started
+    assert result["status"] == "not_ready"
+    assert ready_values(world) == [0.0]

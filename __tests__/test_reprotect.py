@@ -456,14 +456,14 @@ def test_instance_identifier_of_another_cluster_is_a_conflict_not_a_success(regi
     assert "in cluster someone-else" in result["message"]
 
 
-# ----- through the handler: lost answers (simulated clock) -------------------------
+# ----- through the handler: lost answers and a region that hangs (simulated clock) -------------------------
 
 from botocore.exceptions import ReadTimeoutError  # noqa: E402
-from support.drill import shared_client  # noqa: E402
+from support.drill import HANG, shared_client  # noqa: E402
 from support.harness import TOP_OF_RANGE, aws, clock, world  # noqa: E402,F401 - fixtures are used by name
 
 
-def reprotect_function(world, aws, clock):
+def reprotect_function(world, aws, clock, *, budget=None):
     """The function deployed in us-east-1 with a spec naming moto's security group and key there; ``run()``."""
     from dr_failover.config import load_config
     from dr_failover.handler import handle_event
@@ -486,6 +486,7 @@ def reprotect_function(world, aws, clock):
             clock=clock,
             sleep=clock.sleep,
             run_id="reprotect-1",
+            time_budget_seconds=budget,
             jitter=TOP_OF_RANGE,
         )
 
@@ -538,3 +539,26 @@ def test_lost_create_instance_answer_then_already_exists_counts_the_instance(wor
     stubber.assert_no_pending_responses()
     assert result["status"] == "succeeded", result["message"]
     assert result["created"] == [f"{CLUSTER}-1", f"{CLUSTER}-2"]
+
+
+def test_hanging_region_ends_within_the_remaining_time_and_notifies_what_it_created(world, aws, clock):
+    """Lambda's context.get_remaining_time_in_millis "returns the number of milliseconds left before the execution
+    times out" (Lambda Developer Guide, Python context object); at the timeout Lambda stops the function, so a run
+    still waiting then returns nothing and notifies nobody. With every CreateDBInstance hanging for its whole
+    timeout, the run must stop its calls before the end, report partial (what it created, that a rerun resumes)
+    and publish that to the topic, all within the time it was given."""
+    budget = 120.0
+    _spec, run = reprotect_function(world, aws, clock, budget=budget)
+    stubber = aws.rds_stubber(REGION)
+    queue_assessment(stubber)
+    stubber.add_response("create_db_cluster", {"DBCluster": {"DBClusterIdentifier": CLUSTER}})
+    aws.fail("rds", REGION, "CreateDBInstance", *([HANG] * 20))
+    started = clock()
+    result = run()
+    elapsed = clock() - started
+    assert elapsed <= budget - 2.0, elapsed
+    assert result["status"] == "partial", result["message"]
+    assert result["created"] == [CLUSTER]
+    assert "a rerun resumes" in result["message"]
+    subjects = [n["subject"] for n in world.notifications(REGION)]
+    assert subjects == [f"DR reprotect of {REGION}: partial"]

@@ -134,10 +134,23 @@ class Orchestrator:
     def run(self, request: FailoverRequest, *, run_id: str, time_budget_seconds: float | None = None) -> dict[str, Any]:
         """Run ``request`` to completion (or refusal) and return the result."""
         if request.mode == contract.READINESS_MODE:
-            return run_readiness(self.config, self.clients_factory, clock=self.clock, sleep=self.sleep, run_id=run_id)
+            return run_readiness(
+                self.config,
+                self.clients_factory,
+                clock=self.clock,
+                sleep=self.sleep,
+                run_id=run_id,
+                time_budget_seconds=time_budget_seconds,
+            )
         if request.mode == contract.REPROTECT_MODE:
             return run_reprotect(
-                self.config, self.clients_factory, request, clock=self.clock, sleep=self.sleep, run_id=run_id
+                self.config,
+                self.clients_factory,
+                request,
+                clock=self.clock,
+                sleep=self.sleep,
+                run_id=run_id,
+                time_budget_seconds=time_budget_seconds,
             )
         return _Run(self, request, run_id, time_budget_seconds).execute()
 

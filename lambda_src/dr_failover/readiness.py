@@ -13,6 +13,8 @@ find out during a failover:
   (REPROTECT_CLUSTER_SPEC): a cluster without an instance cannot be promoted to serve (a re-protect that
   stopped halfway leaves one).
 
+Every call is bounded by the function's remaining time, keeping the end for publishing the result.
+
 Nothing here changes a resource: the only writes are the metric datapoints.
 """
 
@@ -237,14 +239,26 @@ def run_readiness(
     sleep: Callable[[float], None],
     run_id: str,
     iam_region: str | None = None,
+    time_budget_seconds: float | None = None,
 ) -> dict[str, Any]:
     """Mode ``readiness``: the read-only preflight plus the checks above; publish ReadyForFailover and each check.
 
     Every resource call goes through read-only clients (a changing call raises before it is sent); the only
-    write is PutMetricData of the readiness metrics.
+    write is PutMetricData of the readiness metrics. ``time_budget_seconds`` (the Lambda context's remaining
+    time): the reads end CALL_RESERVE_SECONDS before it, the publication FINAL_RESERVE_SECONDS before it.
     """
+    from dr_failover.orchestrator import CALL_RESERVE_SECONDS, FINAL_RESERVE_SECONDS
+
     started = clock()
-    reads = RunClients(config, clients_factory, sleep=sleep, clock=clock, read_only=True)
+    budget = time_budget_seconds
+    reads = RunClients(
+        config,
+        clients_factory,
+        sleep=sleep,
+        clock=clock,
+        read_only=True,
+        run_deadline=None if budget is None else started + budget - CALL_RESERVE_SECONDS,
+    )
     report = run_preflight(config, reads, mode="preflight", now=started)
     checks = list(report.checks)
     # Both regions compare the switch with the writer: after a failover that stopped before writing the switch,
@@ -270,7 +284,14 @@ def run_readiness(
         global_cluster_id=config.global_cluster_id,
         region=config.target_region,
     )
-    writes = RunClients(config, clients_factory, sleep=sleep, clock=clock, read_only=False)
+    writes = RunClients(
+        config,
+        clients_factory,
+        sleep=sleep,
+        clock=clock,
+        read_only=False,
+        run_deadline=None if budget is None else started + budget - FINAL_RESERVE_SECONDS,
+    )
     published = "published"
     try:
         publish_readiness(writes.target("cloudwatch"), namespace=config.metric_namespace, data=data)

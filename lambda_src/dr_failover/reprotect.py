@@ -17,6 +17,9 @@ identifier that already exists after a lost answer (``DBClusterAlreadyExistsFaul
 is looked up again, never treated as a failure or as someone else's. A region counts as protected only when
 its cluster is a member of the global cluster and every instance of the spec is serving.
 
+Every call is bounded by the function's remaining time, with a margin kept for the result and its
+notification; a run that stops early says what it created and that a rerun resumes.
+
 Aurora adds only a new, empty cluster to a global cluster as a secondary (Aurora User Guide, "Adding
 an AWS Region to an Amazon Aurora global database"); a detached cluster that still holds data is
 never deleted here: the operator decides, with the commands the assessment prints.
@@ -652,10 +655,16 @@ def run_reprotect(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
     run_id: str,
+    time_budget_seconds: float | None = None,
 ) -> dict[str, Any]:
-    """Mode ``reprotect`` of the function in the region to re-add; a dry run's clients refuse every change."""
+    """Mode ``reprotect`` of the function in the region to re-add; a dry run's clients refuse every change.
+
+    ``time_budget_seconds`` (the Lambda context's remaining time): no call runs into the last
+    CALL_RESERVE_SECONDS, so the result is returned and notified before the function is stopped.
+    """
     from dr_failover.aws import error_code
     from dr_failover.clients import RunClients
+    from dr_failover.orchestrator import CALL_RESERVE_SECONDS, FINAL_RESERVE_SECONDS
 
     started = clock()
     base = {"mode": contract.REPROTECT_MODE, "target_region": config.target_region, "run_id": run_id}
@@ -668,7 +677,16 @@ def run_reprotect(
         )
     except SpecError as error:
         return {**base, "status": "invalid", "message": str(error)}
-    clients = RunClients(config, clients_factory, sleep=sleep, clock=clock, read_only=request.dry_run)
+    budget = time_budget_seconds
+    clients = RunClients(
+        config,
+        clients_factory,
+        sleep=sleep,
+        clock=clock,
+        read_only=request.dry_run,
+        run_deadline=None if budget is None else started + budget - CALL_RESERVE_SECONDS,
+        final_deadline=None if budget is None else started + budget - FINAL_RESERVE_SECONDS,
+    )
     try:
         result = execute(
             spec,
@@ -687,7 +705,7 @@ def run_reprotect(
     result = {**result, **base, "reason": request.reason, "seconds": round(clock() - started, 3)}
     if not request.dry_run and (result.get("created") or result["status"] in ("partial", "failed")):
         try:
-            clients.target("sns").publish(
+            clients.get("sns", config.target_region, final=True).publish(
                 TopicArn=config.topic_arn,
                 Subject=f"DR reprotect of {config.target_region}: {result['status']}"[:100],
                 Message=json.dumps(result, indent=2, default=str),
