@@ -562,3 +562,55 @@ def test_hanging_region_ends_within_the_remaining_time_and_notifies_what_it_crea
     assert "a rerun resumes" in result["message"]
     subjects = [n["subject"] for n in world.notifications(REGION)]
     assert subjects == [f"DR reprotect of {REGION}: partial"]
+
+
+def test_rerun_in_moto_recreates_an_instance_lost_after_the_first_run():
+    """End to end in moto's RDS (global cluster, subnet and parameter groups, CreateDBCluster with
+    GlobalClusterIdentifier, CreateDBInstance, DescribeDBInstances filter db-cluster-id): re-protect creates the
+    secondary and its instances; with one instance gone (DeleteDBInstance, as when its creation failed) the rerun
+    is not "protected" but creates exactly that instance again, and the next rerun finds the region protected."""
+    with mock_aws():
+        writer = boto3.client("rds", region_name="us-west-2")
+        writer.create_global_cluster(
+            GlobalClusterIdentifier=GLOBAL, Engine="aurora-mysql", EngineVersion=ENGINE_VERSION
+        )
+        writer.create_db_cluster(
+            DBClusterIdentifier="app-secondary",
+            Engine="aurora-mysql",
+            EngineVersion=ENGINE_VERSION,
+            GlobalClusterIdentifier=GLOBAL,
+            MasterUsername="admin_user",
+            MasterUserPassword="not-a-real-password-1",
+        )
+        rds, ec2, kms = (boto3.client(service, region_name=REGION) for service in ("rds", "ec2", "kms"))
+        vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+        subnets = [
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.30.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"][
+                "SubnetId"
+            ]
+            for i, zone in enumerate("ab")
+        ]
+        group = ec2.create_security_group(GroupName="app-primary-db", Description="db", VpcId=vpc)["GroupId"]
+        key_arn = kms.create_key(Description="primary")["KeyMetadata"]["Arn"]
+        rds.create_db_subnet_group(DBSubnetGroupName=CLUSTER, DBSubnetGroupDescription="db", SubnetIds=subnets)
+        rds.create_db_cluster_parameter_group(
+            DBClusterParameterGroupName=f"{CLUSTER}-cluster", DBParameterGroupFamily="aurora-mysql8.0", Description="c"
+        )
+        rds.create_db_parameter_group(
+            DBParameterGroupName=f"{CLUSTER}-instance", DBParameterGroupFamily="aurora-mysql8.0", Description="i"
+        )
+        spec = ReprotectSpec.from_environment(
+            {SPEC_VARIABLE: make_cluster_spec(CLUSTER, REGION, group=group, key_arn=key_arn).to_json()},
+            cluster_id=CLUSTER,
+            region=REGION,
+            global_cluster_id=GLOBAL,
+        )
+        first = execute(spec, rds=rds, ec2=ec2, kms=kms, dry_run=False)
+        assert first["created"] == [CLUSTER, f"{CLUSTER}-1", f"{CLUSTER}-2"], first["message"]
+        rds.delete_db_instance(DBInstanceIdentifier=f"{CLUSTER}-2")
+        rerun = execute(spec, rds=rds, ec2=ec2, kms=kms, dry_run=False)
+        assert (rerun["state"], rerun["created"]) == ("resume", [f"{CLUSTER}-2"]), rerun["message"]
+        zone = rds.describe_db_instances(DBInstanceIdentifier=f"{CLUSTER}-2")["DBInstances"][0]["AvailabilityZone"]
+        assert zone == f"{REGION}b"
+        last = execute(spec, rds=rds, ec2=ec2, kms=kms, dry_run=False)
+        assert (last["state"], last["protected"]) == ("protected", True)
