@@ -218,5 +218,31 @@ def test_spec_round_trips_through_the_functions_environment(dev: Synthesized) ->
     raw = _function_environment(dev, "secondary")[contract.REPROTECT_CLUSTER_SPEC]
     spec = ClusterSpec.from_json(raw)
     assert spec.to_json() == json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
-    with pytest.raises(ClusterSpecError, match="lacks 'instances'"):
-        ClusterSpec.from_json(json.dumps({k: v for k, v in json.loads(raw).items() if k != "instances"}))
+    with pytest.raises(ClusterSpecError, match="lacks 'availability_zones'"):
+        ClusterSpec.from_json(json.dumps({k: v for k, v in json.loads(raw).items() if k != "availability_zones"}))
+
+
+# Every reference in an orchestrator's environment resolves to an ARN, a name, an id or an AZ: an IAM role ARN is
+# at most 31 + 64 characters, the others are shorter. 100 characters each is an upper bound.
+RESOLVED_REFERENCE_LENGTH = 100
+LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096
+
+
+def test_spec_keeps_the_environment_within_lambdas_4_kb_at_the_largest_instance_counts() -> None:
+    """Lambda refuses a function whose environment variables exceed 4 KB in total, keys and values (Lambda
+    Developer Guide, "Lambda quotas": environment variables 4 KB). The spec travels in that environment, so it must
+    fit with the largest clusters the settings allow (15 primary, 16 secondary instances) and every reference
+    resolved to its longest value."""
+    from conftest import PROD_OVERRIDES, _synth
+
+    synth = _synth({**PROD_OVERRIDES, "primary_db_instance_count": 15, "secondary_db_instance_count": 16})["dr"]
+    for role in ("primary", "secondary"):
+        environment = _function_environment(synth, role)
+        resolved = {
+            key: re.sub(r"\$\{[^}]*\}", "x" * RESOLVED_REFERENCE_LENGTH, value) for key, value in environment.items()
+        }
+        size = sum(len(key.encode()) + len(value.encode()) for key, value in resolved.items())
+        assert size < LAMBDA_ENVIRONMENT_LIMIT_BYTES, (role, size)
+        assert len(ClusterSpec.from_json(environment[contract.REPROTECT_CLUSTER_SPEC]).instances) == (
+            15 if role == "primary" else 16
+        )

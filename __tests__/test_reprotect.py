@@ -286,8 +286,8 @@ def test_spec_errors_name_every_missing_key(region):
     assert "unknown field instance.'promotion_tier'" in message
     assert "instance.monitoring_interval must be an integer, got True" in message
     values = json.loads(region["spec"].cluster.to_json())
-    values["instances"] = []
-    with pytest.raises(SpecError, match="at least one instance"):
+    values["instance_count"] = 0
+    with pytest.raises(SpecError, match="instance_count must be at least 1, got 0"):
         ReprotectSpec.from_environment(
             {SPEC_VARIABLE: json.dumps(values)}, cluster_id=CLUSTER, region=REGION, global_cluster_id=GLOBAL
         )

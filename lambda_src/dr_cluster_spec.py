@@ -28,11 +28,10 @@ class ClusterSpecError(ValueError):
 
 @dataclass(frozen=True)
 class InstancePlacement:
-    """What differs between the instances of one cluster."""
+    """What differs between the instances of one cluster (``ClusterSpec.instances`` derives it)."""
 
     identifier: str
     availability_zone: str
-    # 0 for the preferred writer: Aurora promotes the lowest tier first.
     promotion_tier: int
 
 
@@ -41,7 +40,6 @@ class InstanceSettings:
     """Settings every instance of one cluster shares (``aws_rds_cluster_instance`` arguments)."""
 
     instance_class: str
-    db_subnet_group_name: str
     db_parameter_group_name: str
     publicly_accessible: bool
     auto_minor_version_upgrade: bool
@@ -81,7 +79,27 @@ class ClusterSpec:
     provider_default_tags: Mapping[str, str]
     tags: Mapping[str, str]
     instance: InstanceSettings
-    instances: tuple[InstancePlacement, ...]
+    # The region's availability zones in order; instance n (from 0) is placed in zone n modulo their number.
+    availability_zones: tuple[str, ...]
+    instance_count: int
+
+    @property
+    def instances(self) -> tuple[InstancePlacement, ...]:
+        """Each instance in creation order: ``<cluster>-1`` .. ``<cluster>-<count>``, spread over the AZs; the first
+        has promotion tier 0 (the preferred writer: Aurora promotes the lowest tier first), the others 1.
+
+        Derived rather than listed so that the JSON stays small: Lambda allows 4 KB for all environment variables
+        together, and a secondary cluster may have 16 instances.
+        """
+        zones = self.availability_zones
+        return tuple(
+            InstancePlacement(
+                identifier=f"{self.cluster_identifier}-{index + 1}",
+                availability_zone=zones[index % len(zones)],
+                promotion_tier=0 if index == 0 else 1,
+            )
+            for index in range(self.instance_count)
+        )
 
     @property
     def effective_tags(self) -> dict[str, str]:
@@ -101,8 +119,10 @@ class ClusterSpec:
             raise ClusterSpecError(f"must be a JSON object, got {raw[:60]!r} ({error.msg})") from error
         problems: list[str] = []
         spec = _build(cls, values, "", problems)
-        if not problems and not spec.instances:
-            problems.append("instances must list at least one instance")
+        if not problems and spec.instance_count < 1:
+            problems.append(f"instance_count must be at least 1, got {spec.instance_count}")
+        if not problems and not spec.availability_zones:
+            problems.append("availability_zones must name at least one zone")
         if problems:
             raise ClusterSpecError("; ".join(problems))
         return typing.cast(ClusterSpec, spec)

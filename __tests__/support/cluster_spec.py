@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dr_cluster_spec import ClusterSpec, InstancePlacement, InstanceSettings
+from dr_cluster_spec import ClusterSpec, InstanceSettings
 
 ACCOUNT_ID = "123456789012"
 
@@ -32,7 +32,6 @@ def make_cluster_spec(
         tags={},
         instance=InstanceSettings(
             instance_class="db.serverless",
-            db_subnet_group_name=cluster_id,
             db_parameter_group_name=f"{cluster_id}-instance",
             publicly_accessible=False,
             auto_minor_version_upgrade=True,
@@ -44,12 +43,6 @@ def make_cluster_spec(
             performance_insights_kms_key_id=key_arn,
             performance_insights_retention_period=7,
         ),
-        instances=tuple(
-            InstancePlacement(
-                identifier=f"{cluster_id}-{index + 1}",
-                availability_zone=f"{region}{'abc'[index % 3]}",
-                promotion_tier=0 if index == 0 else 1,
-            )
-            for index in range(instance_count)
-        ),
+        availability_zones=tuple(f"{region}{zone}" for zone in "abc"),
+        instance_count=instance_count,
     )

@@ -25,7 +25,7 @@ from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
-from dr_cluster_spec import ClusterSpec, InstancePlacement, InstanceSettings
+from dr_cluster_spec import ClusterSpec, InstanceSettings
 
 from constructs import Construct
 from dr_stack.app_tier import AppTier
@@ -274,7 +274,6 @@ class GlobalDatabase(Construct):
         """One region's cluster and instance settings, from the construct's arguments and regional foundation."""
         provider = self._providers.for_role(role)
         identifier = self.cluster_identifier(role)
-        zones = self._networks[role].availability_zones
         key_arn = self._keys[role].key_arn
         return ClusterSpec(
             cluster_identifier=identifier,
@@ -298,7 +297,6 @@ class GlobalDatabase(Construct):
             tags={},
             instance=InstanceSettings(
                 instance_class=self._instance_class,
-                db_subnet_group_name=self.subnet_groups[role].name,
                 db_parameter_group_name=self.instance_parameter_groups[role].name,
                 publicly_accessible=False,
                 auto_minor_version_upgrade=True,
@@ -312,15 +310,9 @@ class GlobalDatabase(Construct):
                 performance_insights_kms_key_id=key_arn,
                 performance_insights_retention_period=self._performance_insights_retention_days,
             ),
-            # Spread over the region's AZs; tier 0 for the first instance: it is the one promoted to writer first.
-            instances=tuple(
-                InstancePlacement(
-                    identifier=f"{identifier}-{index + 1}",
-                    availability_zone=zones[index % len(zones)],
-                    promotion_tier=0 if index == 0 else 1,
-                )
-                for index in range(self._instance_counts[role])
-            ),
+            # Spread over the region's AZs (ClusterSpec.instances places them).
+            availability_zones=tuple(self._networks[role].availability_zones),
+            instance_count=self._instance_counts[role],
         )
 
     def _cluster(self, role: DrRole, *, depends_on: list[RdsClusterInstance] | None = None) -> RdsCluster:
@@ -394,7 +386,7 @@ class GlobalDatabase(Construct):
                 engine=cluster.engine,
                 instance_class=settings.instance_class,
                 availability_zone=placement.availability_zone,
-                db_subnet_group_name=settings.db_subnet_group_name,
+                db_subnet_group_name=spec.db_subnet_group_name,
                 db_parameter_group_name=settings.db_parameter_group_name,
                 publicly_accessible=settings.publicly_accessible,
                 auto_minor_version_upgrade=settings.auto_minor_version_upgrade,

@@ -461,7 +461,7 @@ def create_instance_params(spec: ReprotectSpec, assessment: Assessment, placemen
         "DBInstanceClass": settings.instance_class,
         "AvailabilityZone": placement.availability_zone,
         "PromotionTier": placement.promotion_tier,
-        "DBSubnetGroupName": settings.db_subnet_group_name,
+        "DBSubnetGroupName": spec.cluster.db_subnet_group_name,
         "DBParameterGroupName": settings.db_parameter_group_name,
         "PubliclyAccessible": settings.publicly_accessible,
         "AutoMinorVersionUpgrade": settings.auto_minor_version_upgrade,
