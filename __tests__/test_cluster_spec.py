@@ -75,8 +75,9 @@ CLUSTER_DELETE_TIME = {
 }
 # The primary-role cluster's credentials and database: re-protect creates a secondary, which takes its users and
 # data from the global cluster's writer (Aurora User Guide, "Adding an AWS Region to an Amazon Aurora global
-# database": a secondary cluster has no master user of its own). master_password_wo_version is Terraform's own
-# trigger for re-sending the write-only password and has no API parameter at all.
+# database"); RDS refuses a master user name for it ("InvalidParameterCombination: Cannot specify user name for
+# cross region replication cluster", quoted in cloudposse/terraform-aws-rds-cluster#89).
+# master_password_wo_version is Terraform's own trigger for re-sending the write-only password: no API parameter.
 PRIMARY_CREDENTIALS = {"master_username", "master_password_wo", "master_password_wo_version", "database_name"}
 # Not arguments of the resource: Terraform meta-arguments; tags are compared with the provider's default tags.
 META = {"provider", "depends_on", "lifecycle", "tags", "//"}
