@@ -59,12 +59,30 @@ CONDITIONAL_CALLS: dict[str, str] = {
     # dr_failover.capacity.apply_database_plan: ModifyDBCluster only for a Serverless v2 target (serverless_max).
     "rds:ModifyDBCluster": "serverless capacity matching",
 }
-# Roles no code of this project runs under: the service that assumes each, and why its grants are the service's.
-SERVICE_ROLES: dict[str, str] = {
-    "backup_service_role": "backup.amazonaws.com: AWS managed AWS Backup service-role policies only",
-    "monitoring_role": "monitoring.rds.amazonaws.com: AmazonRDSEnhancedMonitoringRole only",
-    "flow_log_role": "vpc-flow-logs.amazonaws.com: writes the VPC's flow logs to its log group",
-    "app_tier_instance_role": "ec2.amazonaws.com: the application's instances (SSM, the secret, the app table)",
+# Roles no code of this project runs under: the service that assumes each, and what it is granted, with why.
+# None: the role's grants are the application's (its instances run the user's code, not this project's).
+SERVICE_ROLES: dict[str, tuple[str, frozenset[str] | None, frozenset[str]]] = {
+    "backup_service_role": (
+        "backup.amazonaws.com: the AWS managed service-role policies AWS Backup documents for backup and restore",
+        frozenset(),
+        frozenset({"AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"}),
+    ),
+    "monitoring_role": (
+        "monitoring.rds.amazonaws.com: Enhanced Monitoring's managed policy (RDS User Guide, Enhanced Monitoring)",
+        frozenset(),
+        frozenset({"AmazonRDSEnhancedMonitoringRole"}),
+    ),
+    "flow_log_role": (
+        "vpc-flow-logs.amazonaws.com: writes flow logs to the group the stack creates (VPC User Guide, IAM role "
+        "for publishing flow logs to CloudWatch Logs; CreateLogGroup is not needed, the group exists)",
+        frozenset({"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}),
+        frozenset(),
+    ),
+    "app_tier_instance_role": (
+        "ec2.amazonaws.com: the application's instances (SSM, the database secret, the app-state table)",
+        None,
+        frozenset({"AmazonSSMManagedInstanceCore"}),
+    ),
 }
 
 
@@ -146,12 +164,21 @@ def test_every_indirect_allowance_is_needed_by_some_role(dev: Synthesized, prod:
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_roles_without_our_code_are_service_roles(profile: str, request: pytest.FixtureRequest) -> None:
-    """A role no Lambda of ours runs under must be one AWS service's, listed with its reason."""
+def test_roles_without_our_code_are_service_roles_with_what_the_service_needs(
+    profile: str, request: pytest.FixtureRequest
+) -> None:
+    """A role no Lambda of ours runs under must be one AWS service's, listed with its reason, and holds exactly
+    the inline actions and managed policies listed for it."""
     stack = _stack(profile, request)
     others = [role for role in role_grants(stack.data).values() if not role.handler]
-    unknown = [role.logical_id for role in others if not any(key in role.logical_id for key in SERVICE_ROLES)]
-    assert not unknown, unknown
+    assert others
+    for role in others:
+        matches = [entry for key, entry in SERVICE_ROLES.items() if key in role.logical_id]
+        assert len(matches) == 1, f"{role.logical_id}: not a known service role"
+        (_why, actions, managed) = matches[0]
+        if actions is not None:
+            assert role.actions == actions, role.logical_id
+        assert {arn.rsplit("/", 1)[-1] for arn in role.managed_policies} == managed, role.logical_id
 
 
 def test_action_counts_per_role(dev: Synthesized, prod: Synthesized, capsys: pytest.CaptureFixture[str]) -> None:
