@@ -12,7 +12,8 @@ Resource names (``on``):
 
 - ``global_cluster``, ``own_cluster``, ``peer_cluster``: the global cluster and the two member clusters
   (``own``: the function's region).
-- ``own_instances``: instances of the own cluster (``<cluster>-<n>``, as Terraform and re-protect name them).
+- ``own_instances``: instances of the own cluster (``<cluster>-<n>``, as Terraform and re-protect name them);
+  ``all_instances``: every instance in the account (DescribeDBInstances filtered by cluster names none).
 - ``subnet_group``, ``cluster_parameter_group``, ``instance_parameter_group``: the own cluster's.
 - ``default_option_group``: the default option groups of the region (``default:<engine>-<major>``). Aurora
   clusters and instances get the engine's default option group, and RDS authorizes CreateDBCluster and
@@ -21,7 +22,8 @@ Resource names (``on``):
 - ``own_key``, ``monitoring_role``: the region's KMS key and the Enhanced Monitoring role.
 - ``own_asg``, ``peer_asg``; ``own_table``, ``peer_table``, ``switch_table`` (the traffic-switch region's replica);
   ``topic``; ``peer_health_check``; ``own_alarms`` (the stack's alarms of the region, by name prefix);
-  ``probe_alarm``; ``log_streams``, ``dead_letter_queue``; ``any`` (``*``: actions without resource-level
+  ``probe_alarm``; ``log_streams``, ``dead_letter_queue``; ``own_role`` (the function's own role, which the
+  readiness check simulates); ``any`` (``*``: actions without resource-level
   permissions, as the Service Authorization Reference lists them).
 
 Condition values are templates filled from ``{region}`` and ``{metric_namespace}``.

@@ -6,8 +6,8 @@ find out during a failover:
 - ``iam_permissions``: ``iam:SimulatePrincipalPolicy`` on the function's own role for every action a
   failover, a re-protect or a capacity match makes (the grants ``dr_permissions`` marks ``simulated``, the
   list the stack's statements are built from), on the ARNs those calls name, with the condition keys the policy
-  uses (IAM API
-  reference, SimulatePrincipalPolicy: EvalDecision ``allowed`` | ``explicitDeny`` | ``implicitDeny``).
+  uses (IAM API reference, SimulatePrincipalPolicy: EvalDecision ``allowed`` | ``explicitDeny`` |
+  ``implicitDeny``).
   The simulation evaluates the role's identity policies only, which is how this stack grants.
 - ``target_asg_scaling``: the target group's last scaling activity did not fail (a launch template or
   capacity problem shows there first: DescribeScalingActivities StatusCode ``Failed``).
@@ -161,6 +161,11 @@ def _arn_parts(arn: str) -> list[str]:
     return arn.split(":", 5)
 
 
+# The engine part of the default option group the simulation names: the stack grants every default group of the
+# region (og:default:*), so one representative name stands for the engine's.
+DEFAULT_OPTION_GROUP_ENGINE = "aurora"
+
+
 def _spec_values(config: Config) -> dict[str, Any]:
     """The region's cluster spec (REPROTECT_CLUSTER_SPEC), {} when this function has none."""
     if not config.reprotect_cluster_spec:
@@ -213,10 +218,6 @@ def permission_resources(config: Config, report: PreflightReport) -> dict[str, t
         if spec.get(key):
             resources[name] = (arn.format(spec[key]),)
     return resources
-
-
-# The engine part of the default option group the simulation names: any default group of the region is granted.
-DEFAULT_OPTION_GROUP_ENGINE = "aurora"
 
 
 def failover_permissions(config: Config, report: PreflightReport) -> list[Permission]:
