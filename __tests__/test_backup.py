@@ -1,4 +1,5 @@
-"""AWS Backup: a KMS-encrypted vault per region, a daily plan copying across regions, the primary cluster selected."""
+"""AWS Backup: a KMS-encrypted vault per region, and per region a daily plan copying across regions with a selection
+of that region's cluster, so whichever cluster writes after a failover is backed up."""
 
 from __future__ import annotations
 
@@ -12,8 +13,16 @@ from conftest import Synthesized
 ROLES = ("primary", "secondary")
 
 
-def _rule(synth: Synthesized) -> dict[str, Any]:
-    (rule,) = synth.only("aws_backup_plan", "backup_plan")["rule"]
+PEER = {"primary": "secondary", "secondary": "primary"}
+
+
+def _plan_id(role: str) -> str:
+    """Logical id part of a region's plan (the primary's id predates the per-region plans)."""
+    return "backup_plan" if role == "primary" else f"backup_{role}_plan"
+
+
+def _rule(synth: Synthesized, role: str = "primary") -> dict[str, Any]:
+    (rule,) = synth.only("aws_backup_plan", _plan_id(role))["rule"]
     return rule
 
 
@@ -28,27 +37,44 @@ def test_each_region_has_a_vault_encrypted_with_its_key(dev: Synthesized, role: 
     )
 
 
-def test_plan_runs_daily_in_the_primary_region_into_the_primary_vault(dev: Synthesized) -> None:
-    plan = dev.only("aws_backup_plan", "backup_plan")
-    assert plan["provider"] == "aws.primary"
-    rule = _rule(dev)
+@pytest.mark.parametrize("profile", ["dev", "prod"])
+@pytest.mark.parametrize("role", ROLES)
+def test_each_region_backs_up_its_own_cluster_daily_into_its_vault(
+    profile: str, role: str, request: pytest.FixtureRequest
+) -> None:
+    """After a failover the secondary cluster writes: a selection naming only the primary cluster would leave the
+    new writer without AWS Backup recovery points. AWS Backup is regional (a plan and its selection back up
+    resources of the plan's region: AWS Backup Developer Guide, "Assigning resources to a backup plan"), so each
+    region has its own plan, on its own provider, selecting its own cluster."""
+    stack: Synthesized = request.getfixturevalue(profile)
+    plan = stack.only("aws_backup_plan", _plan_id(role))
+    assert plan["provider"] == f"aws.{role}"
+    rule = _rule(stack, role)
     assert rule["schedule"] == "cron(0 5 * * ? *)"
-    assert rule["target_vault_name"] == dev.ref("aws_backup_vault", "backup_primary_vault", "name")
-    assert rule["lifecycle"] == {"delete_after": 35}
+    assert rule["target_vault_name"] == stack.ref("aws_backup_vault", f"backup_{role}_vault", "name")
+    selection_id = "backup_selection" if role == "primary" else f"backup_{role}_selection"
+    selection = stack.only("aws_backup_selection", selection_id)
+    assert selection["provider"] == f"aws.{role}"
+    assert selection["resources"] == [stack.ref("aws_rds_cluster", f"database_{role}_cluster", "arn")]
+    assert selection["plan_id"] == stack.ref("aws_backup_plan", _plan_id(role), "id")
+    assert selection["iam_role_arn"] == stack.ref("aws_iam_role", "backup_service_role", "arn")
 
 
-def test_every_recovery_point_is_copied_to_the_secondary_vault(dev: Synthesized) -> None:
-    (copy,) = _rule(dev)["copy_action"]
-    assert copy["destination_vault_arn"] == dev.ref("aws_backup_vault", "backup_secondary_vault", "arn")
+def test_every_cluster_is_selected_exactly_once(dev: Synthesized, prod: Synthesized) -> None:
+    """Both clusters, each in one selection of its own region (no cluster left out, none backed up twice)."""
+    for stack in (dev, prod):
+        selected = sorted(r for s in stack.resources("aws_backup_selection").values() for r in s["resources"])
+        clusters = sorted(stack.ref("aws_rds_cluster", f"database_{role}_cluster", "arn") for role in ROLES)
+        assert selected == clusters
+        assert len(stack.resources("aws_backup_plan")) == 2
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_recovery_point_is_copied_to_the_other_regions_vault(dev: Synthesized, role: str) -> None:
+    (copy,) = _rule(dev, role)["copy_action"]
+    assert copy["destination_vault_arn"] == dev.ref("aws_backup_vault", f"backup_{PEER[role]}_vault", "arn")
     assert copy["lifecycle"] == {"delete_after": 35}
-
-
-def test_selection_is_the_primary_cluster_only(dev: Synthesized) -> None:
-    selection = dev.only("aws_backup_selection", "backup_selection")
-    assert selection["provider"] == "aws.primary"
-    assert selection["resources"] == [dev.ref("aws_rds_cluster", "database_primary_cluster", "arn")]
-    assert selection["plan_id"] == dev.ref("aws_backup_plan", "backup_plan", "id")
-    assert selection["iam_role_arn"] == dev.ref("aws_iam_role", "backup_service_role", "arn")
+    assert _rule(dev, role)["lifecycle"] == {"delete_after": 35}
 
 
 def test_service_role_trusts_aws_backup_with_its_managed_policies(dev: Synthesized) -> None:
@@ -100,9 +126,12 @@ def test_unit_backup_keeps_points_and_copies_for_the_given_days(lone_backup: Syn
     assert copy["destination_vault_arn"] == lone_backup.ref("aws_backup_vault", "backup_secondary_vault", "arn")
 
 
-def test_unit_backup_selects_the_primary_cluster(lone_backup: Synthesized) -> None:
-    selection = lone_backup.only("aws_backup_selection")
-    assert selection["resources"] == [lone_backup.ref("aws_rds_cluster", "database_primary_cluster", "arn")]
+def test_unit_backup_selects_each_cluster_in_its_region(lone_backup: Synthesized) -> None:
+    for role in ROLES:
+        selection_id = "backup_selection" if role == "primary" else f"backup_{role}_selection"
+        selection = lone_backup.only("aws_backup_selection", selection_id)
+        assert selection["provider"] == f"aws.{role}"
+        assert selection["resources"] == [lone_backup.ref("aws_rds_cluster", f"database_{role}_cluster", "arn")]
     assert Testing.to_have_resource_with_properties(
         lone_backup.text, BackupVault.TF_RESOURCE_TYPE, {"name": "unit-secondary"}
     )

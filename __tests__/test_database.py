@@ -429,6 +429,8 @@ def test_rpo_lag_alarm_only_for_postgresql_on_the_secondary(dev: Synthesized, po
     assert alarm["alarm_actions"] == [postgres.ref("aws_sns_topic", "secondary_alarm_topic", "arn")]
 
 
+@pytest.mark.parametrize("profile", ["dev", "prod"])
+@pytest.mark.parametrize("role", ["primary", "secondary"])
 @pytest.mark.parametrize(
     ("metric", "operator", "threshold"),
     [
@@ -436,17 +438,48 @@ def test_rpo_lag_alarm_only_for_postgresql_on_the_secondary(dev: Synthesized, po
         ("FreeableMemory", "LessThanThreshold", 256 * 1024 * 1024),
     ],
 )
-def test_writer_resource_alarms_watch_the_primary_writer(
-    dev: Synthesized, metric: str, operator: str, threshold: int
+def test_writer_resource_alarms_watch_each_regions_writer(
+    profile: str, role: str, metric: str, operator: str, threshold: int, request: pytest.FixtureRequest
 ) -> None:
-    alarm = _alarm(dev, metric)
-    assert alarm["provider"] == "aws.primary"
-    assert alarm["dimensions"] == {"DBClusterIdentifier": "drapp-dev-primary", "Role": "WRITER"}
+    """After a failover the secondary cluster writes: a writer alarm only on the primary cluster leaves the new
+    writer unwatched. Each cluster has its writer alarms in its own region (CloudWatch alarms watch metrics of
+    their region), notifying that region's topic, on the cluster's WRITER-role series: the Aurora User Guide
+    ("Creating CloudWatch alarms to monitor Amazon Aurora") says to alarm on WRITER or READER role metrics
+    because instances change roles, with the dimension set (DBClusterIdentifier, Role) ("Amazon CloudWatch
+    dimensions for Aurora"). A reader-only secondary publishes no WRITER series; missing data is not breaching,
+    so its alarm stays OK and pages nobody until its cluster writes."""
+    stack: Synthesized = request.getfixturevalue(profile)
+    matches = [
+        alarm
+        for alarm in stack.resources("aws_cloudwatch_metric_alarm").values()
+        if alarm.get("metric_name") == metric and alarm.get("provider") == f"aws.{role}"
+    ]
+    assert len(matches) == 1, matches
+    (alarm,) = matches
+    prefix = f"drapp-{'dev' if profile == 'dev' else 'prod'}"
+    assert alarm["namespace"] == "AWS/RDS"
+    assert alarm["dimensions"] == {"DBClusterIdentifier": f"{prefix}-{role}", "Role": "WRITER"}
     assert alarm["comparison_operator"] == operator
-    assert alarm["threshold"] == threshold
+    if profile == "dev":
+        assert alarm["threshold"] == threshold
     assert alarm["treat_missing_data"] == "notBreaching"
-    topic = dev.ref("aws_sns_topic", "primary_alarm_topic", "arn")
+    topic = stack.ref("aws_sns_topic", f"{role}_alarm_topic", "arn")
     assert alarm["alarm_actions"] == alarm["ok_actions"] == [topic]
+
+
+def test_writer_alarm_names_are_distinct_per_region(dev: Synthesized) -> None:
+    """The primary keeps its names (a rename replaces the alarm); the secondary's carry the role."""
+    names = {
+        alarm["alarm_name"]
+        for alarm in dev.resources("aws_cloudwatch_metric_alarm").values()
+        if alarm.get("dimensions", {}).get("Role") == "WRITER"
+    }
+    assert names == {
+        "drapp-dev-db-writer-CPUUtilization",
+        "drapp-dev-db-writer-FreeableMemory",
+        "drapp-dev-secondary-db-writer-CPUUtilization",
+        "drapp-dev-secondary-db-writer-FreeableMemory",
+    }
 
 
 # ----- IAM database authentication -----

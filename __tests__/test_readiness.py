@@ -462,3 +462,112 @@ def test_readiness_in_a_hanging_region_ends_within_the_remaining_time_and_publis
     assert clock() - started <= budget - 2.0, clock() - started
     assert result["status"] == "not_ready"
     assert ready_values(world) == [0.0]
+
+
+# ----- the permission list simulated (lambda_src/dr_permissions.py) -------------------------------------------
+
+
+def _recovery_spec(instance_class: str):
+    """The secondary's spec with the names the assertions below expect."""
+    import dataclasses
+
+    from support.cluster_spec import make_cluster_spec
+
+    base = make_cluster_spec(
+        "app-secondary",
+        "us-west-2",
+        group="sg-0123456789abcdef0",
+        key_arn="arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    )
+    return dataclasses.replace(
+        base,
+        db_subnet_group_name="app-secondary",
+        db_cluster_parameter_group_name="app-secondary-cluster",
+        serverless_capacity=(1.0, 8.0) if instance_class == "db.serverless" else None,
+        instance=dataclasses.replace(
+            base.instance,
+            instance_class=instance_class,
+            db_parameter_group_name="app-secondary-instance",
+            monitoring_role_arn="arn:aws:iam::123456789012:role/app-secondary-rds-monitoring",
+        ),
+    )
+
+
+def _recovery_config(instance_class: str, *, match_database_capacity: bool = True, spec: bool = True):
+    from dr_failover.config import Config
+
+    rds = "arn:aws:rds:us-west-2:123456789012"
+    return Config(
+        global_cluster_id="app-global",
+        target_region="us-west-2",
+        target_cluster_id="app-secondary",
+        target_cluster_arn=f"{rds}:cluster:app-secondary",
+        peer_region="us-east-1",
+        peer_cluster_id="app-primary",
+        peer_cluster_arn="arn:aws:rds:us-east-1:123456789012:cluster:app-primary",
+        target_asg_name="app-secondary",
+        peer_asg_name="app-primary",
+        target_failover_min=2,
+        target_failover_max=4,
+        target_failover_desired=2,
+        standby_min=1,
+        standby_desired=1,
+        topic_arn="arn:aws:sns:us-west-2:123456789012:app-alarms",
+        state_table_name="app-failover-state",
+        rpo_minutes=5,
+        rto_minutes=15,
+        traffic_switch_region="us-west-2",
+        traffic_switch_metric="PrimaryFenced",
+        match_database_capacity=match_database_capacity,
+        reprotect_cluster_spec=_recovery_spec(instance_class).to_json() if spec else None,
+    )
+
+
+def _simulated(config):
+    from dr_failover.preflight import PreflightReport
+    from dr_failover.readiness import failover_permissions
+
+    return {p.action: p for p in failover_permissions(config, PreflightReport(target_region=config.target_region))}
+
+
+def test_simulation_covers_reprotect_creates_on_every_resource_rds_authorizes_them_on():
+    """CreateDBCluster and CreateDBInstance are authorized on the new cluster or instance and on the option group,
+    subnet group and parameter group it gets (Service Authorization Reference, Amazon RDS: resource types of
+    both actions; the RDS User Guide's example CreateDBInstance policy lists og:default*, pg:default*,
+    subgrp:default); CreateDBInstance with MonitoringRoleArn also needs iam:PassRole, and an encrypted create
+    kms:CreateGrant through RDS (dependent actions). The readiness check simulates each on those ARNs."""
+    simulated = _simulated(_recovery_config("db.r6g.large"))
+    rds = "arn:aws:rds:us-west-2:123456789012"
+    assert set(simulated["rds:CreateDBInstance"].resources) == {
+        f"{rds}:db:app-secondary-1",
+        f"{rds}:cluster:app-secondary",
+        f"{rds}:subgrp:app-secondary",
+        f"{rds}:pg:app-secondary-instance",
+        f"{rds}:og:default:aurora",
+    }
+    assert {f"{rds}:cluster-pg:app-secondary-cluster", f"{rds}:og:default:aurora"} <= set(
+        simulated["rds:CreateDBCluster"].resources
+    )
+    assert "arn:aws:rds::123456789012:global-cluster:app-global" in simulated["rds:CreateDBCluster"].resources
+    assert simulated["iam:PassRole"].context == (("iam:PassedToService", "monitoring.rds.amazonaws.com"),)
+    assert simulated["kms:CreateGrant"].context == (("kms:ViaService", "rds.us-west-2.amazonaws.com"),)
+
+
+@pytest.mark.parametrize(
+    ("instance_class", "matching", "simulated"),
+    [("db.serverless", True, True), ("db.serverless", False, False), ("db.r6g.large", True, False)],
+)
+def test_modify_db_cluster_is_simulated_only_where_capacity_matching_calls_it(instance_class, matching, simulated):
+    """Capacity matching calls ModifyDBCluster only to raise a Serverless v2 target's maximum ACUs: the stack
+    grants it there only, and the simulation asks for it there only (elsewhere it would report a denial of a
+    call that is never made)."""
+    config = _recovery_config(instance_class, match_database_capacity=matching)
+    assert ("rds:ModifyDBCluster" in _simulated(config)) is simulated
+
+
+def test_without_a_spec_the_creates_are_simulated_on_what_the_function_can_name():
+    """A function deployed without REPROTECT_CLUSTER_SPEC still has its creates simulated on the cluster, the
+    instance and the default option group (the spec only adds the subnet and parameter groups)."""
+    simulated = _simulated(_recovery_config("db.r6g.large", spec=False))
+    assert any(":og:default:" in arn for arn in simulated["rds:CreateDBInstance"].resources)
+    assert "iam:PassRole" not in simulated

@@ -1,4 +1,4 @@
-"""AWS Backup of the primary Aurora cluster: daily snapshot kept in the primary region and copied to the secondary.
+"""AWS Backup of each region's Aurora cluster: a daily snapshot kept in that region's vault and copied to the other.
 
 Aurora's own automated backups stay in their region; this plan adds snapshots that survive the loss of the
 primary region and of the global cluster itself (a logical corruption replicates; a snapshot does not).
@@ -22,7 +22,7 @@ from constructs import Construct
 from dr_stack.database import GlobalDatabase
 from dr_stack.iam import service_role
 from dr_stack.keys import RegionalKey
-from dr_stack.providers import ROLES, DrRole, RegionalProviders
+from dr_stack.providers import ROLES, DrRole, RegionalProviders, peer_of
 
 # Daily at 05:00 UTC, after the default Aurora backup window (03:00-04:00) and before the maintenance window.
 DAILY_SCHEDULE = "cron(0 5 * * ? *)"
@@ -32,7 +32,8 @@ _MANAGED_POLICIES = ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRol
 
 
 class DatabaseBackup(Construct):
-    """Backup vault per region (regional KMS key), daily plan with a cross-region copy, selection of the cluster."""
+    """Backup vault per region (regional KMS key); per region a daily plan with a cross-region copy and a selection
+    of that region's cluster."""
 
     def __init__(
         self,
@@ -45,7 +46,7 @@ class DatabaseBackup(Construct):
         name_prefix: str,
         retention_days: int = 35,
     ) -> None:
-        """Back up ``database``'s primary cluster into the primary vault and copy each recovery point across.
+        """Back up each of ``database``'s clusters into its region's vault and copy each recovery point across.
         Each region's vault is encrypted with its key of ``keys``; ``name_prefix`` starts every name;
         ``retention_days``: how long a recovery point (and its copy) is kept."""
         super().__init__(scope, id_)
@@ -78,38 +79,51 @@ class DatabaseBackup(Construct):
         )
 
         retention = retention_days
-        self.plan = BackupPlan(
-            self,
-            "plan",
-            provider=providers.primary,
-            name=f"{name_prefix}-database",
-            rule=[
-                BackupPlanRule(
-                    rule_name="daily-with-cross-region-copy",
-                    target_vault_name=self.vaults["primary"].name,
-                    schedule=DAILY_SCHEDULE,
-                    start_window=START_WINDOW_MINUTES,
-                    completion_window=COMPLETION_WINDOW_MINUTES,
-                    lifecycle=BackupPlanRuleLifecycle(delete_after=retention),
-                    copy_action=[
-                        BackupPlanRuleCopyAction(
-                            destination_vault_arn=self.vaults["secondary"].arn,
-                            lifecycle=BackupPlanRuleCopyActionLifecycle(delete_after=retention),
-                        )
-                    ],
-                    recovery_point_tags={"backup-plan": f"{name_prefix}-database"},
-                )
-            ],
-        )
-        self.selection = BackupSelection(
-            self,
-            "selection",
-            provider=providers.primary,
-            name=f"{name_prefix}-primary-cluster",
-            plan_id=self.plan.id,
-            iam_role_arn=self.service_role.arn,
-            resources=[database.cluster_arn("primary")],
-        )
+        # One plan and selection per region, each backing up its own cluster into its own vault with a copy to
+        # the other: whichever cluster writes after a failover is backed up in its region, with no change to the
+        # stack. The primary's construct ids and names predate the per-region plans and are kept.
+        self.plans: dict[DrRole, BackupPlan] = {}
+        self.selections: dict[DrRole, BackupSelection] = {}
+        for role in ROLES:
+            peer = peer_of(role)
+            prefix = "" if role == "primary" else f"{role}_"
+            # AWS Backup plan and selection names are at most 50 characters: the secondary's fit the longest prefix.
+            plan_name = f"{name_prefix}-database" if role == "primary" else f"{name_prefix}-{role}-db"
+            provider = providers.for_role(role)
+            self.plans[role] = BackupPlan(
+                self,
+                f"{prefix}plan",
+                provider=provider,
+                name=plan_name,
+                rule=[
+                    BackupPlanRule(
+                        rule_name="daily-with-cross-region-copy",
+                        target_vault_name=self.vaults[role].name,
+                        schedule=DAILY_SCHEDULE,
+                        start_window=START_WINDOW_MINUTES,
+                        completion_window=COMPLETION_WINDOW_MINUTES,
+                        lifecycle=BackupPlanRuleLifecycle(delete_after=retention),
+                        copy_action=[
+                            BackupPlanRuleCopyAction(
+                                destination_vault_arn=self.vaults[peer].arn,
+                                lifecycle=BackupPlanRuleCopyActionLifecycle(delete_after=retention),
+                            )
+                        ],
+                        recovery_point_tags={"backup-plan": plan_name},
+                    )
+                ],
+            )
+            self.selections[role] = BackupSelection(
+                self,
+                f"{prefix}selection",
+                provider=provider,
+                name=f"{name_prefix}-primary-cluster" if role == "primary" else f"{name_prefix}-{role}-db",
+                plan_id=self.plans[role].id,
+                iam_role_arn=self.service_role.arn,
+                resources=[database.cluster_arn(role)],
+            )
+        self.plan = self.plans["primary"]
+        self.selection = self.selections["primary"]
 
     def vault_arn(self, role: DrRole) -> str:
         """ARN of a region's backup vault."""
@@ -121,12 +135,12 @@ class DatabaseBackup(Construct):
 
     @property
     def plan_id(self) -> str:
-        """Id of the backup plan."""
+        """Id of the primary region's backup plan (``plans`` holds each region's)."""
         return self.plan.id
 
     @property
     def plan_arn(self) -> str:
-        """ARN of the backup plan."""
+        """ARN of the primary region's backup plan."""
         return self.plan.arn
 
     @property

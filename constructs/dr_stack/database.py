@@ -183,20 +183,33 @@ class GlobalDatabase(Construct):
             self.rpo_lag_alarm = self._lag_alarm(
                 "rpo_lag_alarm", metric="AuroraGlobalDBRPOLag", what="RPO lag (last commit not yet on the secondary)"
             )
-        self.writer_cpu_alarm = self._writer_alarm(
-            "writer_cpu_alarm",
-            metric="CPUUtilization",
-            comparison="GreaterThanThreshold",
-            threshold=cpu_alarm_percent,
-            description=f"writer CPU above {cpu_alarm_percent}%",
-        )
-        self.writer_freeable_memory_alarm = self._writer_alarm(
-            "writer_freeable_memory_alarm",
-            metric="FreeableMemory",
-            comparison="LessThanThreshold",
-            threshold=freeable_memory_alarm_mib * MIB,
-            description=f"writer freeable memory below {freeable_memory_alarm_mib} MiB",
-        )
+        # Writer alarms in each region, on the cluster's WRITER-role metrics: whichever region writes is watched.
+        # A secondary cluster of a global database has no writer instance (its instances are readers until a
+        # promotion), so its WRITER series has no data and, missing data being not breaching, it pages nobody.
+        self.writer_alarms: dict[DrRole, dict[str, CloudwatchMetricAlarm]] = {}
+        for role in ROLES:
+            # The primary's construct ids and names predate the per-region alarms: kept, so nothing is replaced.
+            prefix = "" if role == "primary" else f"{role}_"
+            self.writer_alarms[role] = {
+                "cpu": self._writer_alarm(
+                    f"{prefix}writer_cpu_alarm",
+                    role=role,
+                    metric="CPUUtilization",
+                    comparison="GreaterThanThreshold",
+                    threshold=cpu_alarm_percent,
+                    description=f"writer CPU above {cpu_alarm_percent}%",
+                ),
+                "freeable_memory": self._writer_alarm(
+                    f"{prefix}writer_freeable_memory_alarm",
+                    role=role,
+                    metric="FreeableMemory",
+                    comparison="LessThanThreshold",
+                    threshold=freeable_memory_alarm_mib * MIB,
+                    description=f"writer freeable memory below {freeable_memory_alarm_mib} MiB",
+                ),
+            }
+        self.writer_cpu_alarm = self.writer_alarms["primary"]["cpu"]
+        self.writer_freeable_memory_alarm = self.writer_alarms["primary"]["freeable_memory"]
 
     # ----- building blocks -----
 
@@ -432,28 +445,37 @@ class GlobalDatabase(Construct):
         )
 
     def _writer_alarm(
-        self, id_: str, *, metric: str, comparison: str, threshold: float, description: str
+        self, id_: str, *, role: DrRole, metric: str, comparison: str, threshold: float, description: str
     ) -> CloudwatchMetricAlarm:
-        """A resource alarm on the primary cluster's writer instance."""
+        """A resource alarm on the writer of `role`'s cluster, in that cluster's region.
+
+        It reads the cluster's WRITER-role series (dimensions DBClusterIdentifier + Role), not one instance's:
+        the Aurora User Guide ("Creating CloudWatch alarms to monitor Amazon Aurora") says to alarm on WRITER or
+        READER role metrics because instances change roles, and lists the (DBClusterIdentifier, Role) dimension
+        set ("Amazon CloudWatch dimensions for Aurora").
+        """
+        cluster = self.cluster_identifier(role)
+        infix = "" if role == "primary" else f"{role}-"
         return CloudwatchMetricAlarm(
             self,
             id_,
-            provider=self._providers.primary,
-            alarm_name=f"{self._name_prefix}-db-writer-{metric}",
-            alarm_description=f"Aurora {self.cluster_identifier('primary')}: {description}",
+            provider=self._providers.for_role(role),
+            alarm_name=f"{self._name_prefix}-{infix}db-writer-{metric}",
+            alarm_description=f"Aurora {cluster}: {description} (no data while this cluster does not write)",
             namespace="AWS/RDS",
             metric_name=metric,
-            dimensions={"DBClusterIdentifier": self.cluster_identifier("primary"), "Role": "WRITER"},
+            dimensions={"DBClusterIdentifier": cluster, "Role": "WRITER"},
             statistic="Average",
             period=self._alarm_period_seconds,
             evaluation_periods=self._alarm_evaluation_periods,
             comparison_operator=comparison,
             threshold=threshold,
             # No data is not high load: the writer is briefly absent during a failover or switchover, which
-            # the lag alarm and the health checks report; this alarm only speaks of resource pressure.
+            # the lag alarm and the health checks report, and a secondary cluster has no writer at all; this
+            # alarm only speaks of resource pressure.
             treat_missing_data="notBreaching",
-            alarm_actions=self._alarm_actions["primary"],
-            ok_actions=self._alarm_actions["primary"],
+            alarm_actions=self._alarm_actions[role],
+            ok_actions=self._alarm_actions[role],
         )
 
     # ----- wiring for other tiers -----
@@ -577,8 +599,7 @@ class GlobalDatabase(Construct):
         found = [
             self.replication_lag_alarm,
             self.rpo_lag_alarm,
-            self.writer_cpu_alarm,
-            self.writer_freeable_memory_alarm,
+            *(alarm for role in ROLES for alarm in self.writer_alarms[role].values()),
         ]
         return [alarm for alarm in found if alarm is not None]
 

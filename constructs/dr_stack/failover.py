@@ -32,9 +32,10 @@ from dr_stack.app_tier import AppTier, Capacity
 from dr_stack.contract import contract
 from dr_stack.database import GlobalDatabase
 from dr_stack.dns import DnsFailover
-from dr_stack.iam import allow, attach_inline_policy, trust_policy
+from dr_stack.iam import attach_inline_policy, grant_statements, lambda_base_statements, trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
+from dr_stack.permissions import permissions
 from dr_stack.providers import ROLES, DrRole, RegionalProviders, dr_role, peer_of
 from dr_stack.state_table import GlobalTable
 
@@ -124,13 +125,9 @@ class RegionalLambda(Construct):
             name=f"{function_name}-role"[:64],
             assume_role_policy=trust_policy(self, "trust", provider=provider, service="lambda.amazonaws.com"),
         )
-        base_statements = [
-            allow("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"]),
-            # X-Ray trace segments have no resource-level permissions.
-            allow("Tracing", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]),
-            allow("DeadLetters", ["sqs:SendMessage"], [self.dead_letter_queue.arn]),
-            allow("RegionalKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key.key_arn]),
-        ]
+        base_statements = lambda_base_statements(
+            log_group_arn=self.log_group.arn, dead_letter_queue_arn=self.dead_letter_queue.arn, key_arn=key.key_arn
+        )
         self.policy = attach_inline_policy(
             self, "policy", provider=provider, grantee=self.role, statements=[*base_statements, *statements]
         )
@@ -292,8 +289,10 @@ class FailoverOrchestrators(Construct):
             if self._rechecks(role):
                 # DescribeAlarms takes the alarm ARN as its resource (Service Authorization Reference, CloudWatch):
                 # the re-evaluation reads the probe alarm's state and nothing else.
-                statements.append(
-                    allow("ReadProbeAlarm", ["cloudwatch:DescribeAlarms"], [self.probe_alarm_arn(keys[role])])
+                statements += grant_statements(
+                    [permissions.READ_PROBE_ALARM],
+                    resources={"probe_alarm": [self.probe_alarm_arn(keys[role])]},
+                    values={},
                 )
             self.functions[role] = RegionalLambda(
                 self,
@@ -410,16 +409,15 @@ class FailoverOrchestrators(Construct):
                 contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
                 contract.TRAFFIC_SWITCH_METRIC_VARIABLE: contract.TRAFFIC_SWITCH_METRIC,
             },
-            statements=[
-                allow("ReadSwitchState", ["dynamodb:GetItem"], [state_table.replica_arn("secondary")]),
-                allow("ReadWriter", ["rds:DescribeGlobalClusters"], [database.global_cluster_arn]),
-                allow(
-                    "PublishSwitch",
-                    ["cloudwatch:PutMetricData"],
-                    ["*"],
-                    conditions={"StringEquals": {"cloudwatch:namespace": contract.METRIC_NAMESPACE}},
-                ),
-            ],
+            statements=grant_statements(
+                permissions.SWITCH_KEEPER,
+                resources={
+                    "switch_table": [state_table.replica_arn("secondary")],
+                    "global_cluster": [database.global_cluster_arn],
+                    "any": ["*"],
+                },
+                values={"metric_namespace": contract.METRIC_NAMESPACE},
+            ),
         )
         self._scheduled("switch_keeper", provider, self.switch_keeper, name)
 
@@ -433,54 +431,25 @@ class FailoverOrchestrators(Construct):
         state_table: GlobalTable,
         dns: DnsFailover,
     ) -> list[DataAwsIamPolicyDocumentStatement]:
+        """The orchestrator's failover grants (``dr_permissions.FAILOVER``) on this stack's resources."""
         peer = _peer(role)
-        cluster_arns = [database.cluster_arn(role), database.cluster_arn(peer)]
-        return [
-            allow(
-                "ReadGlobalDatabase",
-                ["rds:DescribeGlobalClusters", "rds:DescribeDBClusters"],
-                [database.global_cluster_arn, *cluster_arns],
-            ),
-            # Promotion names the global cluster and the target cluster (this region's only).
-            allow(
-                "PromoteThisRegion",
-                ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"],
-                [database.global_cluster_arn, *cluster_arns],
-            ),
-            # DescribeAutoScalingGroups has no resource-level permissions.
-            allow("DescribeScaling", ["autoscaling:DescribeAutoScalingGroups"], ["*"]),
-            allow(
-                "ScaleAppTiers",
-                ["autoscaling:UpdateAutoScalingGroup"],
-                [app_tiers[role].asg_arn, app_tiers[peer].asg_arn],
-            ),
-            # CloudWatch metric reads and writes have no resource-level permissions; writes are held to the
-            # orchestrator's namespace.
-            allow("ReadLag", ["cloudwatch:GetMetricStatistics"], ["*"]),
-            allow(
-                "PublishMetrics",
-                ["cloudwatch:PutMetricData"],
-                ["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": contract.METRIC_NAMESPACE}},
-            ),
-            allow("Notify", ["sns:Publish"], [topics[role].topic_arn]),
-            allow(
-                "LockAndJournal",
-                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-                [state_table.replica_arn(role)],
-            ),
-            # The traffic-switch item is written in the traffic-switch (secondary) region's replica, where the
-            # switch keeper reads it.
-            allow("TrafficSwitchState", ["dynamodb:PutItem"], [state_table.replica_arn("secondary")]),
-            # Before reducing the peer region, its replica of the lock is read: a lease written there may not have
-            # replicated here yet (global tables replicate asynchronously).
-            allow("ReadPeerLock", ["dynamodb:GetItem"], [state_table.replica_arn(peer)]),
-            allow(
-                "ReadPeerHealth",
-                ["route53:GetHealthCheckStatus"],
-                [f"arn:{keys[role].partition}:route53:::healthcheck/{dns.health_check_id(peer)}"],
-            ),
-        ]
+        return grant_statements(
+            permissions.FAILOVER,
+            resources={
+                "global_cluster": [database.global_cluster_arn],
+                "own_cluster": [database.cluster_arn(role)],
+                "peer_cluster": [database.cluster_arn(peer)],
+                "any": ["*"],
+                "own_asg": [app_tiers[role].asg_arn],
+                "peer_asg": [app_tiers[peer].asg_arn],
+                "topic": [topics[role].topic_arn],
+                "own_table": [state_table.replica_arn(role)],
+                "switch_table": [state_table.replica_arn("secondary")],
+                "peer_table": [state_table.replica_arn(peer)],
+                "peer_health_check": [f"arn:{keys[role].partition}:route53:::healthcheck/{dns.health_check_id(peer)}"],
+            },
+            values={"metric_namespace": contract.METRIC_NAMESPACE},
+        )
 
     def _automatic_trigger(
         self,
@@ -519,14 +488,9 @@ class FailoverOrchestrators(Construct):
                 contract.PROBE_METRIC_NAME_VARIABLE: contract.PROBE_METRIC,
                 contract.GLOBAL_CLUSTER_ID: self._global_cluster_identifier,
             },
-            statements=[
-                allow(
-                    "PublishProbe",
-                    ["cloudwatch:PutMetricData"],
-                    ["*"],
-                    conditions={"StringEquals": {"cloudwatch:namespace": contract.METRIC_NAMESPACE}},
-                )
-            ],
+            statements=grant_statements(
+                permissions.PROBE, resources={"any": ["*"]}, values={"metric_namespace": contract.METRIC_NAMESPACE}
+            ),
         )
         self._scheduled("probe", provider, self.probe, name)
         # Only failing probes fire the trigger: missing data is not breaching (a silent probe says nothing about

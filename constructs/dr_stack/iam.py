@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -19,6 +20,10 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from constructs import Construct
+from dr_stack.permissions import permissions
+
+if TYPE_CHECKING:
+    from dr_permissions import Grant
 
 
 def construct_slug(construct: Construct) -> str:
@@ -47,6 +52,40 @@ def allow(
             for variable, values in by_variable.items()
         ]
         or None,
+    )
+
+
+def grant_statements(
+    grants: Sequence[Grant], *, resources: Mapping[str, Sequence[str]], values: Mapping[str, str]
+) -> list[DataAwsIamPolicyDocumentStatement]:
+    """Allow statements from grants of the shared permission list (``dr_permissions``): each resource name of a
+    grant becomes the ARNs ``resources`` gives it, each condition template is filled from ``values``."""
+    missing = sorted({f"{grant.sid}: {name}" for grant in grants for name in grant.on if name not in resources})
+    if missing:
+        raise ValueError(f"no ARN given for the resource(s) {missing} of the permission list")
+    statements = []
+    for grant in grants:
+        conditions: dict[str, dict[str, str]] = {}
+        for test, key, value in grant.condition_values(dict(values)):
+            conditions.setdefault(test, {})[key] = value
+        arns = [arn for name in grant.on for arn in resources[name]]
+        statements.append(allow(grant.sid, grant.actions, arns, conditions=conditions or None))
+    return statements
+
+
+def lambda_base_statements(
+    *, log_group_arn: str, dead_letter_queue_arn: str, key_arn: str
+) -> list[DataAwsIamPolicyDocumentStatement]:
+    """What the Lambda service does with every function's execution role (``dr_permissions.LAMBDA_BASE``)."""
+    return grant_statements(
+        permissions.LAMBDA_BASE,
+        resources={
+            "log_streams": [f"{log_group_arn}:*"],
+            "any": ["*"],
+            "dead_letter_queue": [dead_letter_queue_arn],
+            "own_key": [key_arn],
+        },
+        values={},
     )
 
 

@@ -142,8 +142,8 @@ _PER_REGION: dict[str, tuple[str, ...]] = {
     "aws_wafv2_web_acl.name": ("{p}-{r}",),
 }
 _PER_STACK: dict[str, tuple[str, ...]] = {
-    "aws_backup_plan.name": ("{p}-database",),
-    "aws_backup_selection.name": ("{p}-primary-cluster",),
+    "aws_backup_plan.name": ("{p}-database", "{p}-secondary-db"),
+    "aws_backup_selection.name": ("{p}-primary-cluster", "{p}-secondary-db"),
     "aws_cloudwatch_dashboard.dashboard_name": ("{p}-dr",),
     "aws_cloudwatch_event_rule.name": (
         "{p}-automatic-failover",
@@ -157,6 +157,8 @@ _PER_STACK: dict[str, tuple[str, ...]] = {
         "{p}-db-AuroraGlobalDBRPOLag",
         "{p}-db-writer-CPUUtilization",
         "{p}-db-writer-FreeableMemory",
+        "{p}-secondary-db-writer-CPUUtilization",
+        "{p}-secondary-db-writer-FreeableMemory",
         "{p}-primary-in-service-health-check",
         "{p}-traffic-switch-primary-fenced",
         "{p}-primary-region-down",

@@ -135,6 +135,7 @@ def add_outputs(
         "URL of the app (HTTP only when no domain is configured)",
     )
     for role in ROLES:
+        output(f"{role}_region", regions[role], f"AWS region of the {role} role (where its orchestrator is invoked)")
         output(
             f"{role}_alb_dns_name",
             app_tiers[role].alb_dns_name,

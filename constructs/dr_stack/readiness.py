@@ -9,7 +9,6 @@ from typing import Any
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
@@ -17,7 +16,8 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from constructs import Construct
 from dr_stack.contract import contract
-from dr_stack.iam import attach_inline_policy, construct_slug
+from dr_stack.iam import attach_inline_policy, construct_slug, grant_statements
+from dr_stack.permissions import permissions
 
 # The alarm fires after this many readiness intervals in a row without a "ready" datapoint: one late or lost
 # scheduled run does not page anyone, two do (a stopped schedule is as bad as a failed check).
@@ -102,15 +102,9 @@ class ReadinessSchedule(Construct):
             provider=self._provider,
             grantee=grantee,
             name="readiness-checks",
-            statements=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="SimulateOwnPolicies", actions=["iam:SimulatePrincipalPolicy"], resources=[role_arn]
-                ),
-                # DescribeScalingActivities has no resource-level permissions (Service Authorization Reference).
-                DataAwsIamPolicyDocumentStatement(
-                    sid="ReadScalingActivities", actions=["autoscaling:DescribeScalingActivities"], resources=["*"]
-                ),
-            ],
+            statements=grant_statements(
+                permissions.READINESS, resources={"own_role": [role_arn], "any": ["*"]}, values={}
+            ),
         )
 
     @property

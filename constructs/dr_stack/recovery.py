@@ -4,17 +4,14 @@ alarm states, each scoped to this region's resources."""
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-)
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from dr_cluster_spec import ClusterSpec
 
 from constructs import Construct
-from dr_stack.iam import attach_inline_policy, kms_via_service
+from dr_stack.iam import attach_inline_policy, grant_statements
+from dr_stack.permissions import permissions
 
 
 def reprotect_cluster_spec(spec: ClusterSpec) -> str:
@@ -35,92 +32,44 @@ def grant_recovery_operations(
     global_cluster_arn: str,
     cluster_identifier: str,
     cluster_arn: str,
-    peer_cluster_arn: str,
     subnet_group_name: str,
     cluster_parameter_group_name: str,
     instance_parameter_group_name: str,
     kms_key_arn: str,
     monitoring_role_arn: str,
     alarm_name_prefix: str,
+    match_serverless_capacity: bool,
 ) -> IamRolePolicy:
-    """Grants of this region's orchestrator for reprotect and capacity matching (its own cluster's instances)."""
+    """Grants of this region's orchestrator for re-protect, capacity matching, the recovery time and the report
+    (``dr_permissions.RECOVERY``), on its own cluster's resources. ``match_serverless_capacity``: the cluster is
+    Serverless v2 and capacity matching is on, the only case that calls ModifyDBCluster."""
     rds = f"arn:{partition}:rds:{region}:{account_id}"
-    own_instances = f"{rds}:db:{cluster_identifier}-*"
-    subnet_group = f"{rds}:subgrp:{subnet_group_name}"
-    cluster_parameters = f"{rds}:cluster-pg:{cluster_parameter_group_name}"
-    instance_parameters = f"{rds}:pg:{instance_parameter_group_name}"
+    grants = [*permissions.RECOVERY]
+    if match_serverless_capacity:
+        grants.append(permissions.MATCH_SERVERLESS_CAPACITY)
     return attach_inline_policy(
         scope,
         id_,
         provider=provider,
         grantee=role,
         name="recovery-operations",
-        statements=[
-            DataAwsIamPolicyDocumentStatement(
-                sid="ReadClusters", actions=["rds:DescribeDBClusters"], resources=[cluster_arn, peer_cluster_arn]
-            ),
-            # DescribeDBInstances filtered by db-cluster-id names no instance: it is authorized on db:* (read only).
-            DataAwsIamPolicyDocumentStatement(
-                sid="ReadInstances",
-                actions=["rds:DescribeDBInstances"],
-                resources=[f"arn:{partition}:rds:*:{account_id}:db:*"],
-            ),
-            DataAwsIamPolicyDocumentStatement(
-                sid="ReadReprotectPrerequisites",
-                actions=[
-                    "rds:DescribeDBSubnetGroups",
-                    "rds:DescribeDBClusterParameterGroups",
-                    "rds:DescribeDBParameterGroups",
-                ],
-                resources=[subnet_group, cluster_parameters, instance_parameters],
-            ),
-            # Re-add this region's cluster to the global cluster (reprotect), named as the stack names it.
-            DataAwsIamPolicyDocumentStatement(
-                sid="ReaddSecondaryCluster",
-                actions=["rds:CreateDBCluster"],
-                resources=[cluster_arn, global_cluster_arn, subnet_group, cluster_parameters],
-            ),
-            # Instances of this region's cluster only: reprotect's instances and readers added to match capacity.
-            DataAwsIamPolicyDocumentStatement(
-                sid="AddOwnInstances",
-                actions=["rds:CreateDBInstance"],
-                resources=[own_instances, cluster_arn, subnet_group, instance_parameters],
-            ),
-            DataAwsIamPolicyDocumentStatement(
-                sid="MatchServerlessCapacity", actions=["rds:ModifyDBCluster"], resources=[cluster_arn]
-            ),
-            # DescribeSecurityGroups and DescribeTargetHealth have no resource-level permissions.
-            DataAwsIamPolicyDocumentStatement(
-                sid="ReadWithoutResourceLevelPermissions",
-                actions=["ec2:DescribeSecurityGroups", "elasticloadbalancing:DescribeTargetHealth"],
-                resources=["*"],
-            ),
-            # The report's alarm states: the stack's alarms of this region only.
-            DataAwsIamPolicyDocumentStatement(
-                sid="ReadOwnAlarms",
-                actions=["cloudwatch:DescribeAlarms"],
-                resources=[f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{alarm_name_prefix}*"],
-            ),
-            # An encrypted cluster and Performance Insights use the region's key through RDS only.
-            kms_via_service(
-                kms_key_arn,
-                service="rds",
-                region=region,
-                actions=("kms:DescribeKey", "kms:CreateGrant"),
-                sid="EncryptThroughRds",
-            ),
-            DataAwsIamPolicyDocumentStatement(
-                sid="DescribeOwnKey", actions=["kms:DescribeKey"], resources=[kms_key_arn]
-            ),
-            DataAwsIamPolicyDocumentStatement(
-                sid="PassMonitoringRole",
-                actions=["iam:PassRole"],
-                resources=[monitoring_role_arn],
-                condition=[
-                    DataAwsIamPolicyDocumentStatementCondition(
-                        test="StringEquals", variable="iam:PassedToService", values=["monitoring.rds.amazonaws.com"]
-                    )
-                ],
-            ),
-        ],
+        statements=grant_statements(
+            grants,
+            resources={
+                # Capacity matching also reads the peer cluster's instances in the peer region.
+                "all_instances": [f"arn:{partition}:rds:*:{account_id}:db:*"],
+                "own_instances": [f"{rds}:db:{cluster_identifier}-*"],
+                "own_cluster": [cluster_arn],
+                "global_cluster": [global_cluster_arn],
+                "subnet_group": [f"{rds}:subgrp:{subnet_group_name}"],
+                "cluster_parameter_group": [f"{rds}:cluster-pg:{cluster_parameter_group_name}"],
+                "instance_parameter_group": [f"{rds}:pg:{instance_parameter_group_name}"],
+                "default_option_group": [f"{rds}:og:default:*"],
+                "any": ["*"],
+                "own_alarms": [f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{alarm_name_prefix}*"],
+                "own_key": [kms_key_arn],
+                "monitoring_role": [monitoring_role_arn],
+            },
+            values={"region": region},
+        ),
     )

@@ -440,13 +440,15 @@ class DrStack(TerraformStack):
                 global_cluster_arn=database.global_cluster_arn,
                 cluster_identifier=database.cluster_identifier(role),
                 cluster_arn=database.cluster_arn(role),
-                peer_cluster_arn=database.cluster_arn("secondary" if role == "primary" else "primary"),
                 subnet_group_name=database.subnet_groups[role].name,
                 cluster_parameter_group_name=database.cluster_parameter_groups[role].name,
                 instance_parameter_group_name=database.instance_parameter_groups[role].name,
                 kms_key_arn=key.key_arn,
                 monitoring_role_arn=database.monitoring_roles[role].arn,
                 alarm_name_prefix=f"{settings.name_prefix}-",
+                match_serverless_capacity=(
+                    settings.failover_match_database_capacity and settings.db_instance_class == "db.serverless"
+                ),
             )
 
     def _build_run_reports(self) -> None:

@@ -4,8 +4,10 @@ The scheduled ``readiness`` run adds to the orchestrator's read-only preflight w
 find out during a failover:
 
 - ``iam_permissions``: ``iam:SimulatePrincipalPolicy`` on the function's own role for every action a
-  failover makes, on the stack's resource ARNs, with the condition keys the policy uses (IAM API
-  reference, SimulatePrincipalPolicy: EvalDecision ``allowed`` | ``explicitDeny`` | ``implicitDeny``).
+  failover, a re-protect or a capacity match makes (the grants ``dr_permissions`` marks ``simulated``, the
+  list the stack's statements are built from), on the ARNs those calls name, with the condition keys the policy
+  uses (IAM API reference, SimulatePrincipalPolicy: EvalDecision ``allowed`` | ``explicitDeny`` |
+  ``implicitDeny``).
   The simulation evaluates the role's identity policies only, which is how this stack grants.
 - ``target_asg_scaling``: the target group's last scaling activity did not fail (a launch template or
   capacity problem shows there first: DescribeScalingActivities StatusCode ``Failed``).
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dr_contract as contract
+import dr_permissions
 from dr_cluster_spec import ClusterSpec, ClusterSpecError
 
 from dr_failover.aws import ClientsFactory, error_code
@@ -165,24 +168,88 @@ def _arn_parts(arn: str) -> list[str]:
     return arn.split(":", 5)
 
 
-def failover_permissions(config: Config, report: PreflightReport) -> list[Permission]:
-    """The calls a failover of this region makes, on the ARNs it names (as the stack grants them)."""
+# The engine part of the default option group the simulation names: the stack grants every default group of the
+# region (og:default:*), so one representative name stands for the engine's.
+DEFAULT_OPTION_GROUP_ENGINE = "aurora"
+
+
+def _spec(config: Config) -> ClusterSpec | None:
+    """The region's cluster spec (REPROTECT_CLUSTER_SPEC), None when this function has none or it is malformed
+    (the ``cluster_instances`` check reports a malformed one)."""
+    if not config.reprotect_cluster_spec:
+        return None
+    try:
+        return ClusterSpec.from_json(config.reprotect_cluster_spec)
+    except ClusterSpecError:
+        return None
+
+
+def permission_resources(config: Config, report: PreflightReport) -> dict[str, tuple[str, ...]]:
+    """The ARNs a failover or recovery of this region names, by the resource names of ``dr_permissions``.
+
+    Built from what the calls send (the configuration and the spec), never from the stack's grants, so a
+    resource the stack stops granting fails the simulation. A name absent here is a resource this function
+    cannot name (the peer ASG's ARN, a spec it was not given): its grant is simulated on the others.
+    """
     partition, _service, region, account = _arn_parts(config.target_cluster_arn)[1:5]
-    global_arn = f"arn:{partition}:rds::{account}:global-cluster:{config.global_cluster_id}"
-    clusters = (global_arn, config.target_cluster_arn, config.peer_cluster_arn)
-    table_arn = f"arn:{partition}:dynamodb:{region}:{account}:table/{config.state_table_name}"
-    permissions = [
-        Permission("rds:DescribeGlobalClusters", (global_arn,)),
-        Permission("rds:FailoverGlobalCluster", clusters),
-        Permission("rds:SwitchoverGlobalCluster", clusters),
-        Permission("dynamodb:PutItem", (table_arn,)),
-        Permission("dynamodb:UpdateItem", (table_arn,)),
-        Permission("sns:Publish", (config.topic_arn,)),
-        Permission("cloudwatch:PutMetricData", context=(("cloudwatch:namespace", config.metric_namespace),)),
-    ]
+    rds = f"arn:{partition}:rds:{region}:{account}"
+    dynamodb = f"arn:{partition}:dynamodb:{{}}:{account}:table/{config.state_table_name}"
+    resources: dict[str, tuple[str, ...]] = {
+        "any": ("*",),
+        "global_cluster": (f"arn:{partition}:rds::{account}:global-cluster:{config.global_cluster_id}",),
+        "own_cluster": (config.target_cluster_arn,),
+        "peer_cluster": (config.peer_cluster_arn,),
+        "topic": (config.topic_arn,),
+        "own_table": (dynamodb.format(region),),
+        "switch_table": (dynamodb.format(config.traffic_switch_region),),
+        "peer_table": (dynamodb.format(config.peer_region),),
+        # Re-protect and capacity matching name instances <cluster>-<n> (dr_failover.reprotect, .capacity).
+        "own_instances": (f"{rds}:db:{config.target_cluster_id}-1",),
+        # Aurora gives a new cluster and instance the engine's default option group, default:<engine>-<major>
+        # (RDS User Guide, working with option groups); RDS authorizes both creates on it.
+        "default_option_group": (f"{rds}:og:default:{DEFAULT_OPTION_GROUP_ENGINE}",),
+    }
+    if config.health_check_id:
+        resources["peer_health_check"] = (f"arn:{partition}:route53:::healthcheck/{config.health_check_id}",)
     asg_arn = (report.target_asg or {}).get("AutoScalingGroupARN")
     if asg_arn:
-        permissions.append(Permission("autoscaling:UpdateAutoScalingGroup", (asg_arn,)))
+        resources["own_asg"] = (asg_arn,)
+    spec = _spec(config)
+    if spec is not None:
+        for name, value in (
+            ("subnet_group", f"{rds}:subgrp:{spec.db_subnet_group_name}"),
+            ("cluster_parameter_group", f"{rds}:cluster-pg:{spec.db_cluster_parameter_group_name}"),
+            ("instance_parameter_group", f"{rds}:pg:{spec.instance.db_parameter_group_name}"),
+            ("own_key", spec.kms_key_id),
+            ("monitoring_role", spec.instance.monitoring_role_arn),
+        ):
+            if value:
+                resources[name] = (value,)
+    return resources
+
+
+def failover_permissions(config: Config, report: PreflightReport) -> list[Permission]:
+    """Every grant of ``dr_permissions`` marked ``simulated`` (failover, re-protect, capacity matching) as this
+    region's calls name them, with the condition context the grant's policy reads, plus the run report's put."""
+    partition, _service, region, _account = _arn_parts(config.target_cluster_arn)[1:5]
+    spec = _spec(config)
+    grants = dr_permissions.orchestrator_grants(
+        automatic_recheck=bool(config.probe_alarm_name),
+        match_serverless_capacity=config.match_database_capacity
+        and spec is not None
+        and spec.instance.instance_class == "db.serverless",
+    )
+    resources = permission_resources(config, report)
+    values = {"region": region, "metric_namespace": config.metric_namespace}
+    permissions: list[Permission] = []
+    for grant in grants:
+        if not grant.simulated:
+            continue
+        arns = tuple(arn for name in grant.on for arn in resources.get(name, ()))
+        if not arns:
+            continue
+        context = tuple((key, value) for _test, key, value in grant.condition_values(values))
+        permissions += [Permission(action, arns, context) for action in grant.actions]
     if config.report_bucket:
         permissions.append(
             Permission("s3:PutObject", (f"arn:{partition}:s3:::{config.report_bucket}/{contract.REPORT_PREFIX}/x",))

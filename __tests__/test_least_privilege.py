@@ -1,0 +1,380 @@
+"""Least privilege, read from both sides: every AWS call the code of a Lambda makes (parsed from ``lambda_src/``)
+is granted to the role that runs it in the synthesized JSON of both profiles, every action granted is called (or
+is on a short list of what AWS does with the role indirectly, each with its reason), and the readiness check's
+IAM simulation, built from the same permission list (``lambda_src/dr_permissions.py``), passes against the
+synthesized policies and fails when a resource RDS authorizes on is dropped from them.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import hashlib
+import json
+import re
+from typing import Any
+
+import pytest
+from conftest import Synthesized
+from support.least_privilege import RoleGrants, actions_called, role_grants
+
+PROFILES = ("dev", "prod")
+ACCOUNT = "123456789012"
+
+# What AWS does with a Lambda's execution role beyond the calls of its code, each with its reason and, where it
+# is needed only for some calls, the calls (one of which the role's code must make) that need it.
+RDS_CREATES = ("rds:CreateDBCluster", "rds:CreateDBInstance")
+INDIRECT: dict[str, tuple[str, tuple[str, ...]]] = {
+    "logs:CreateLogStream": ("Lambda writes the function's logs with the execution role (Lambda Developer Guide).", ()),
+    "logs:PutLogEvents": ("Lambda writes the function's logs with the execution role (Lambda Developer Guide).", ()),
+    "xray:PutTraceSegments": ("Active tracing: Lambda sends trace segments with the execution role.", ()),
+    "xray:PutTelemetryRecords": ("Active tracing: Lambda sends telemetry with the execution role.", ()),
+    "sqs:SendMessage": ("Lambda sends a failed asynchronous event to the dead-letter queue with the role.", ()),
+    "kms:Decrypt": (
+        "Lambda decrypts the environment (customer key) with the execution role; calls on resources encrypted "
+        "with the key (SQS, SNS, DynamoDB, S3) need it too (KMS Developer Guide, service integrations).",
+        (),
+    ),
+    "kms:GenerateDataKey": ("Sending to the key-encrypted DLQ (and topic, report objects) needs a data key.", ()),
+    "kms:CreateGrant": (
+        "CreateDBCluster/CreateDBInstance with a KmsKeyId: RDS creates a grant for the caller (Service "
+        "Authorization Reference, Amazon RDS, dependent actions).",
+        RDS_CREATES,
+    ),
+    "iam:PassRole": (
+        "CreateDBInstance with MonitoringRoleArn passes the Enhanced Monitoring role to RDS (Service "
+        "Authorization Reference, Amazon RDS, CreateDBInstance dependent actions).",
+        RDS_CREATES,
+    ),
+}
+
+
+def _indirect_for(needed: set[str]) -> set[str]:
+    """The INDIRECT actions a role whose code needs `needed` may hold."""
+    return {action for action, (_why, calls) in INDIRECT.items() if not calls or needed & set(calls)}
+
+
+# Calls the code makes only in some deployments, and the synthesized fact that says whether this one is one.
+CONDITIONAL_CALLS: dict[str, str] = {
+    # dr_failover.capacity.apply_database_plan: ModifyDBCluster only for a Serverless v2 target (serverless_max).
+    "rds:ModifyDBCluster": "serverless capacity matching",
+}
+# Roles no code of this project runs under: the service that assumes each, and what it is granted, with why.
+# None: the role's grants are the application's (its instances run the user's code, not this project's).
+SERVICE_ROLES: dict[str, tuple[str, frozenset[str] | None, frozenset[str]]] = {
+    "backup_service_role": (
+        "backup.amazonaws.com: the AWS managed service-role policies AWS Backup documents for backup and restore",
+        frozenset(),
+        frozenset({"AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"}),
+    ),
+    "monitoring_role": (
+        "monitoring.rds.amazonaws.com: Enhanced Monitoring's managed policy (RDS User Guide, Enhanced Monitoring)",
+        frozenset(),
+        frozenset({"AmazonRDSEnhancedMonitoringRole"}),
+    ),
+    "flow_log_role": (
+        "vpc-flow-logs.amazonaws.com: writes flow logs to the group the stack creates (VPC User Guide, IAM role "
+        "for publishing flow logs to CloudWatch Logs; CreateLogGroup is not needed, the group exists)",
+        frozenset({"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}),
+        frozenset(),
+    ),
+    "app_tier_instance_role": (
+        "ec2.amazonaws.com: the application's instances (SSM, the database secret, the app-state table)",
+        None,
+        frozenset({"AmazonSSMManagedInstanceCore"}),
+    ),
+}
+
+
+def _stack(profile: str, request: pytest.FixtureRequest) -> Synthesized:
+    stack: Synthesized = request.getfixturevalue(profile)
+    return stack
+
+
+def _serverless_matching(stack: Synthesized) -> bool:
+    """The synthesized orchestrators match capacity on a Serverless v2 cluster (their environment says so)."""
+    function = stack.only("aws_lambda_function", "secondary_orchestrator")
+    variables = function["environment"]["variables"]
+    spec = json.loads(variables["REPROTECT_CLUSTER_SPEC"])
+    return bool(variables["MATCH_DATABASE_CAPACITY"] == "true" and spec["instance"]["instance_class"] == "db.serverless")
+
+
+def _lambda_roles(stack: Synthesized) -> dict[str, RoleGrants]:
+    return {rid: role for rid, role in role_grants(stack.data).items() if role.handler}
+
+
+def _needed(stack: Synthesized, role: RoleGrants) -> set[str]:
+    assert role.handler is not None
+    needed, unresolved = actions_called(role.handler)
+    assert not unresolved, f"calls whose client or operation is not known: {unresolved}"
+    if not _serverless_matching(stack):
+        needed -= set(CONDITIONAL_CALLS)
+    return needed
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_call_of_the_code_is_granted_to_the_role_that_runs_it(
+    profile: str, request: pytest.FixtureRequest
+) -> None:
+    """Each boto3 call reachable from a Lambda's handler authorizes as the IAM action of the same name (Service
+    Authorization Reference); a call whose action the role lacks is AccessDenied in the middle of a run."""
+    stack = _stack(profile, request)
+    roles = _lambda_roles(stack)
+    assert {role.handler for role in roles.values()} >= {"dr_failover.handler.handler", "dr_failover.keeper.handler"}
+    missing = {role.name: sorted(_needed(stack, role) - role.actions) for role in roles.values()}
+    assert not any(missing.values()), missing
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_no_role_is_granted_an_action_its_code_never_calls(profile: str, request: pytest.FixtureRequest) -> None:
+    """The other direction: an action granted but never called (and not on the INDIRECT list of what AWS does
+    with the role) is a privilege nobody needs."""
+    stack = _stack(profile, request)
+    unused = {
+        role.name: sorted(role.actions - needed - _indirect_for(needed))
+        for role in _lambda_roles(stack).values()
+        for needed in [_needed(stack, role)]
+    }
+    assert not any(unused.values()), unused
+
+
+def test_modify_db_cluster_is_granted_only_where_serverless_capacity_matching_calls_it(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    """ModifyDBCluster can reset the master password or lift deletion protection (RDS API Reference,
+    ModifyDBCluster MasterUserPassword, DeletionProtection); capacity matching calls it only to raise a
+    Serverless v2 cluster's maximum ACUs, so a provisioned profile has no grant of it."""
+    for stack in (dev, prod):
+        for role in _lambda_roles(stack).values():
+            assert ("rds:ModifyDBCluster" in role.actions) == (
+                _serverless_matching(stack) and role.handler == "dr_failover.handler.handler"
+            ), role.name
+    assert _serverless_matching(dev) != _serverless_matching(prod), "the profiles should cover both cases"
+
+
+def test_every_indirect_allowance_is_needed_by_some_role(dev: Synthesized, prod: Synthesized) -> None:
+    """The allow-list is not a blanket: each entry is granted to a role whose code does not call it."""
+    used = {
+        action
+        for stack in (dev, prod)
+        for role in _lambda_roles(stack).values()
+        for action in role.actions - _needed(stack, role)
+    }
+    assert set(INDIRECT) <= used, set(INDIRECT) - used
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_roles_without_our_code_are_service_roles_with_what_the_service_needs(
+    profile: str, request: pytest.FixtureRequest
+) -> None:
+    """A role no Lambda of ours runs under must be one AWS service's, listed with its reason, and holds exactly
+    the inline actions and managed policies listed for it."""
+    stack = _stack(profile, request)
+    others = [role for role in role_grants(stack.data).values() if not role.handler]
+    assert others
+    for role in others:
+        matches = [entry for key, entry in SERVICE_ROLES.items() if key in role.logical_id]
+        assert len(matches) == 1, f"{role.logical_id}: not a known service role"
+        (_why, actions, managed) = matches[0]
+        if actions is not None:
+            assert role.actions == actions, role.logical_id
+        assert {arn.rsplit("/", 1)[-1] for arn in role.managed_policies} == managed, role.logical_id
+
+
+def test_action_counts_per_role(dev: Synthesized, prod: Synthesized, capsys: pytest.CaptureFixture[str]) -> None:
+    """Record the per-role action counts (granted, called by the code); a role with no grant at all is a bug."""
+    lines = []
+    for profile, stack in (("dev", dev), ("prod", prod)):
+        for role in sorted(role_grants(stack.data).values(), key=lambda r: r.logical_id):
+            called = len(_needed(stack, role)) if role.handler else "-"
+            lines.append(
+                f"{profile} {role.logical_id}: {len(role.actions)} actions granted inline, "
+                f"{len(role.managed_policies)} managed policies, {called} called"
+            )
+            assert role.actions or role.managed_policies, role.logical_id
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
+
+
+# ----- the readiness simulation against the synthesized policies ----------------------------------------------
+
+_TOKEN = re.compile(r"\$\{([^{}]*)\}")
+_REPLACE = re.compile(r'^replace\(([\w.]+), "([^"]*)", "([^"]*)"\)$')
+
+
+class Resolver:
+    """Terraform references of the synthesized JSON to the values AWS would give them (account ACCOUNT, partition
+    aws); a reference this does not model stays an opaque, stable string, equal wherever it appears."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.regions = {f"aws.{p['alias']}": p["region"] for p in data["provider"]["aws"]}
+
+    def ref(self, expression: str) -> str:
+        replaced = _REPLACE.match(expression)
+        if replaced:
+            return self.ref(replaced.group(1)).replace(replaced.group(2), replaced.group(3))
+        parts = expression.split(".")
+        if parts[0] == "data" and parts[1] == "aws_partition":
+            return "aws"
+        if parts[0] == "data" and parts[1] == "aws_caller_identity":
+            return ACCOUNT
+        if len(parts) == 3 and parts[0] in self.data.get("resource", {}):
+            kind, logical_id, attribute = parts
+            body = self.data["resource"][kind][logical_id]
+            region = self.regions.get(str(body.get("provider")), "")
+            if kind == "aws_rds_cluster" and attribute == "arn":
+                return f"arn:aws:rds:{region}:{ACCOUNT}:cluster:{body['cluster_identifier']}"
+            if kind == "aws_rds_global_cluster" and attribute == "arn":
+                return f"arn:aws:rds::{ACCOUNT}:global-cluster:{body['global_cluster_identifier']}"
+            if kind == "aws_dynamodb_table" and attribute == "arn":
+                return f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{body['name']}"
+            if kind == "aws_autoscaling_group" and attribute == "arn":
+                group = f"autoScalingGroup:uuid:autoScalingGroupName/{body['name']}"
+                return f"arn:aws:autoscaling:{region}:{ACCOUNT}:{group}"
+            unique = hashlib.sha256(expression.encode()).hexdigest()
+            uuid = f"{unique[:8]}-{unique[8:12]}-{unique[12:16]}-{unique[16:20]}-{unique[20:32]}"
+            name = self.text(str(body.get("name", logical_id)))
+            modelled = {
+                ("aws_sns_topic", "arn"): f"arn:aws:sns:{region}:{ACCOUNT}:{name}",
+                ("aws_kms_key", "arn"): f"arn:aws:kms:{region}:{ACCOUNT}:key/{uuid}",
+                ("aws_route53_health_check", "id"): uuid,
+                ("aws_iam_role", "arn"): f"arn:aws:iam::{ACCOUNT}:role/{name}",
+                ("aws_s3_bucket", "arn"): f"arn:aws:s3:::{self.text(str(body.get('bucket', name)))}",
+                ("aws_lb_target_group", "arn"): (
+                    f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:targetgroup/{name}/{unique[:16]}"
+                ),
+            }
+            if (kind, attribute) in modelled:
+                return modelled[(kind, attribute)]
+            value = body.get(attribute)
+            if isinstance(value, str):
+                return self.text(value)
+        return f"token-{expression}"
+
+    def text(self, value: str) -> str:
+        return _TOKEN.sub(lambda match: self.ref(match.group(1)), value)
+
+
+def _allowed(statements: list[dict[str, Any]], action: str, resource: str, context: dict[str, str]) -> bool:
+    """IAM's evaluation of identity-based Allow statements (no Deny in this stack): the action and the resource
+    match a statement's patterns (``*`` and ``?`` wildcards) and every condition holds in the request context."""
+    for statement in statements:
+        if not any(fnmatch.fnmatchcase(action, pattern) for pattern in statement.get("actions", [])):
+            continue
+        if not any(fnmatch.fnmatchcase(resource, pattern) for pattern in statement.get("resources", [])):
+            continue
+        conditions = statement.get("condition") or []
+        if all(
+            condition["test"] == "StringEquals" and context.get(condition["variable"]) in condition["values"]
+            for condition in conditions
+        ):
+            return True
+    return False
+
+
+def _simulate(stack: Synthesized, role_logical_id: str, *, mutate: Any = None) -> list[str]:
+    """Run the orchestrator's readiness permission list for `role_logical_id`'s function against its policies."""
+    from dr_failover.config import load_config
+    from dr_failover.preflight import PreflightReport
+    from dr_failover.readiness import failover_permissions
+
+    resolver = Resolver(stack.data)
+    role = role_grants(stack.data)[role_logical_id]
+    statements = [
+        {**statement, "resources": [resolver.text(r) for r in statement.get("resources", [])]}
+        for statement in copy.deepcopy(role.statements)
+    ]
+    if mutate:
+        statements = mutate(statements)
+    function = next(
+        body
+        for body in stack.resources("aws_lambda_function").values()
+        if body["role"] == f"${{aws_iam_role.{role_logical_id}.arn}}"
+    )
+    environment = {name: resolver.text(str(value)) for name, value in function["environment"]["variables"].items()}
+    config = load_config(environment)
+    asg = next(
+        body for body in stack.resources("aws_autoscaling_group").values() if body["name"] == config.target_asg_name
+    )
+    report = PreflightReport(target_region=config.target_region)
+    report.target_asg = {"AutoScalingGroupARN": resolver.text(f"${{aws_autoscaling_group.{_id_of(stack, asg)}.arn}}")}
+    denied = []
+    for permission in failover_permissions(config, report):
+        context = dict(permission.context)
+        for resource in permission.resources:
+            if not _allowed(statements, permission.action, resource, context):
+                denied.append(f"{permission.action} on {resource}")
+    return denied
+
+
+def _id_of(stack: Synthesized, body: dict[str, Any]) -> str:
+    return next(key for key, value in stack.resources("aws_autoscaling_group").items() if value is body)
+
+
+def _orchestrator_roles(stack: Synthesized) -> list[str]:
+    return [rid for rid, role in role_grants(stack.data).items() if role.handler == "dr_failover.handler.handler"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_readiness_simulation_of_failover_and_recovery_passes_against_the_synthesized_policies(
+    profile: str, request: pytest.FixtureRequest
+) -> None:
+    """Every call the readiness check simulates (promotion, re-protect's CreateDBCluster and CreateDBInstance on
+    the default option group, subnet group, parameter groups, cluster and instance, capacity matching, PassRole
+    of the monitoring role, the key through RDS) is allowed by the role's synthesized policies: a scheduled
+    check of a correct deployment is ready."""
+    stack = _stack(profile, request)
+    roles = _orchestrator_roles(stack)
+    assert len(roles) == 2
+    for role in roles:
+        assert _simulate(stack, role) == [], role
+
+
+def test_readiness_simulation_covers_create_db_instance_on_the_option_group(dev: Synthesized) -> None:
+    """RDS authorizes CreateDBInstance and CreateDBCluster on the option group the new resource gets as well as
+    on the instance or cluster (Service Authorization Reference, Amazon RDS: resource type ``og``; the RDS User
+    Guide's example policy for CreateDBInstance lists ``og:default*``). Dropping the option group from the
+    recovery grants is found by the scheduled simulation, not during a recovery."""
+
+    def drop_option_group(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**s, "resources": [r for r in s["resources"] if ":og:" not in r]} for s in statements]
+
+    for role in _orchestrator_roles(dev):
+        denied = _simulate(dev, role, mutate=drop_option_group)
+        assert any(d.startswith("rds:CreateDBInstance on") and ":og:default:" in d for d in denied), denied
+        assert any(d.startswith("rds:CreateDBCluster on") and ":og:default:" in d for d in denied), denied
+
+
+def test_readiness_simulation_covers_every_action_of_a_simulated_grant(dev: Synthesized) -> None:
+    """Removing any one action of a grant the permission list marks simulated is found by the simulation."""
+    from dr_permissions import orchestrator_grants
+
+    role = _orchestrator_roles(dev)[0]
+    simulated = {
+        action
+        for grant in orchestrator_grants(automatic_recheck=False, match_serverless_capacity=True)
+        if grant.simulated
+        for action in grant.actions
+    }
+    assert {"rds:CreateDBCluster", "rds:CreateDBInstance", "rds:ModifyDBCluster", "rds:FailoverGlobalCluster"} <= (
+        simulated
+    )
+    for action in sorted(simulated):
+
+        def without(statements: list[dict[str, Any]], action: str = action) -> list[dict[str, Any]]:
+            return [{**s, "actions": [a for a in s["actions"] if a != action]} for s in statements]
+
+        denied = _simulate(dev, role, mutate=without)
+        assert any(d.startswith(f"{action} on") for d in denied), action
+
+
+def test_the_stack_and_the_lambda_share_one_permission_list() -> None:
+    """The constructs load ``lambda_src/dr_permissions.py`` by path and the Lambda imports it by name: one module
+    object, so the statements and the simulation cannot come from two copies; it ships inside the Lambda zip."""
+    import dr_permissions
+    from dr_stack.failover import LAMBDA_SOURCE
+    from dr_stack.permissions import PERMISSIONS_FILE, permissions
+
+    assert permissions is dr_permissions
+    assert PERMISSIONS_FILE.parent == LAMBDA_SOURCE
