@@ -260,3 +260,38 @@ def test_a_switchover_that_vanished_falls_back_to_a_failover_only_without_the_wr
     assert aws.operations("rds").count("SwitchoverGlobalCluster") == 1
     assert aws.operations("rds").count("FailoverGlobalCluster") == 1
     assert "the switchover vanished" in result["promotion"]["why"]
+
+
+def test_a_run_that_finds_a_switchover_in_progress_waits_for_it_as_a_switchover(world, aws, clock):
+    """A failover run (re-invoked after a crash, say) finds a promotion towards its target already in progress whose
+    FailoverState.IsDataLossAllowed is false: "If data loss is allowed, then the operation is a global failover.
+    Otherwise, it's a switchover" (RDS API Reference, FailoverState). No promotion call; it is waited for as a
+    switchover: not complete while FailoverState is present, even with the target shown as the writer; the result
+    names the switchover and a data-loss window of 0."""
+    in_progress = {"promoting_to": SECONDARY_REGION, "promotion_status": "pending", "status": "switching-over"}
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover", **in_progress).describe_global(**in_progress)
+    script.describe_global(writer_region=SECONDARY_REGION, **in_progress)  # IsWriter, FailoverState still there
+    script.describe_global(writer_region=SECONDARY_REGION)
+
+    result = invoke(world, aws, clock, event("failover"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert "SwitchoverGlobalCluster" not in aws.operations("rds")
+    assert "FailoverGlobalCluster" not in aws.operations("rds")
+    assert "after 2 poll(s)" in step(result, "wait_for_promotion")["detail"]
+    assert result["promotion"]["api"] == "SwitchoverGlobalCluster"
+    assert "already in progress" in result["promotion"]["why"]
+    assert result["data_loss_window_seconds"] == 0.0
+
+
+def test_a_dry_run_failover_says_a_switchover_is_chosen_when_the_writer_region_takes_part(world, aws, clock):
+    """A dry run changes nothing and its plan says how the promotion will be chosen."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    result = invoke(world, aws, clock, event("failover", dry_run=True))
+
+    assert result["status"] == "dry_run", result["message"]
+    script.assert_all_used()
+    assert aws.changing_calls() == []
+    assert "SwitchoverGlobalCluster instead (no data loss)" in step(result, "promote")["detail"]
