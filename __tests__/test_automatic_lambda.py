@@ -163,19 +163,91 @@ def test_route53_verdict_without_observations_is_unknown():
     assert route53_verdict([])[0] == UNKNOWN
 
 
-def test_an_rds_answer_that_the_primary_is_not_available_is_a_second_signal(world, aws, clock):
-    """The primary region's RDS API answers (DescribeDBClusters) that the primary cluster is not 'available';
-    Route53's control plane does not answer (unknown, no veto)."""
+# Aurora User Guide, "Viewing DB cluster status" (Aurora.Status), the DB cluster status table: the statuses of a
+# running, billed cluster (it serves while it is backed up, modified, maintained, upgraded ...) ...
+RUNNING_CLUSTER_STATUSES = (
+    "available",
+    "backing-up",
+    "backtracking",
+    "failing-over",
+    "maintenance",
+    "migrating",
+    "modifying",
+    "promoting",
+    "renaming",
+    "resetting-master-credentials",
+    "storage-optimization",
+    "update-iam-db-auth",
+    "upgrading",
+)
+# ... and those of a cluster that cannot serve: not billed (being created: "inaccessible while it is being created";
+# deleting; stopped; its KMS key inaccessible; a failed clone or migration), or on its way down or up.
+NOT_SERVING_CLUSTER_STATUSES = (
+    "cloning-failed",
+    "creating",
+    "deleting",
+    "inaccessible-encryption-credentials",
+    "inaccessible-encryption-credentials-recoverable",
+    "migration-failed",
+    "starting",
+    "stopped",
+    "stopping",
+)
+
+
+def _probe_down_route53_unreachable(world, aws):
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
     aws.fail("route53", SECONDARY_REGION, "GetHealthCheckStatus", HANG)
+
+
+@pytest.mark.parametrize("status", RUNNING_CLUSTER_STATUSES)
+def test_a_running_primary_cluster_is_not_a_down_signal(world, aws, clock, status):
+    """Aurora User Guide, DB cluster status table: ``status`` is a state of a running cluster (billed; it serves
+    while being backed up, modified, maintained ...). With the probe failing and Route53's control plane not
+    answering, the primary region's RDS API answering ``status`` says the primary's database is up: one signal,
+    refused, no FailoverGlobalCluster (AllowDataLoss) and nothing changed."""
+    _probe_down_route53_unreachable(world, aws)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_cluster(PRIMARY_REGION, status)
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC))
+
+    assert result["status"] == "refused", result["message"]
+    assert f"RDS: up (primary cluster status {status!r})" in _confirmation(result)
+    assert "FailoverGlobalCluster" not in aws.operations("rds")
+    assert aws.changing_calls() == []
+    script.assert_all_used()
+
+
+@pytest.mark.parametrize("status", NOT_SERVING_CLUSTER_STATUSES)
+def test_a_primary_cluster_that_cannot_serve_is_a_second_signal(world, aws, clock, status):
+    """Aurora User Guide, DB cluster status table: ``status`` is a state in which the cluster cannot serve
+    (inaccessible, stopped, deleted, its key unusable). The primary region's RDS API answering it is a second
+    signal beside the failing probe; Route53's control plane does not answer (unknown, no veto): failed over."""
+    _probe_down_route53_unreachable(world, aws)
     aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", HANG, HANG, HANG)
-    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_cluster(PRIMARY_REGION, "inaccessible")
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_cluster(PRIMARY_REGION, status)
     script.promotion("failover")
 
     result = invoke(world, aws, clock, event("failover", **AUTOMATIC))
 
     assert result["status"] == "succeeded", result["message"]
-    assert "Route53 checkers: unknown" in _confirmation(result) and "RDS: DOWN" in _confirmation(result)
+    assert "Route53 checkers: unknown" in _confirmation(result)
+    assert f"RDS: DOWN (primary cluster status {status!r})" in _confirmation(result)
+    script.assert_all_used()
+
+
+def test_an_undocumented_primary_cluster_status_is_unknown(world, aws, clock):
+    """A status the DB cluster status table does not list says nothing either way: unknown, not DOWN; with only the
+    probe failing the run is refused."""
+    _probe_down_route53_unreachable(world, aws)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_cluster(PRIMARY_REGION, "inaccessible")
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC))
+
+    assert result["status"] == "refused", result["message"]
+    assert "RDS: unknown (primary cluster status 'inaccessible')" in _confirmation(result)
+    assert aws.changing_calls() == []
+    script.assert_all_used()
 
 
 def test_a_slow_route53_answer_does_not_use_up_the_rds_signals_time(world, aws, clock):
@@ -284,7 +356,8 @@ def test_a_second_automatic_run_within_the_minimum_interval_starts_nothing(world
 
     assert second["status"] == "refused"
     assert "AUTOMATIC_MIN_INTERVAL_SECONDS=3600" in second["message"]
-    assert "run (auto-1) started 600 s ago" in second["message"]
+    # the interval runs from the first run's claim, before its promotion step (whose writer read hung)
+    assert f"run (auto-1) started {600 + step(first, 'promote')['seconds']:.0f} s ago" in second["message"]
     script.assert_all_used()
     assert aws.operations("rds").count("FailoverGlobalCluster") == 1
     # reads only: the last automatic start, then the lock (is there an unfinished run to finish? no: it was refused

@@ -123,6 +123,8 @@ def test_failover_sizes_from_the_peak_measures_end_to_end_recovery_and_writes_th
     _put_peak(clock, 5)
     run_started = clock()
     script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover", polls_before_writer=1)
+    # The promotion choice reads the writer's cluster: it cannot serve (its KMS key is inaccessible), so a failover.
+    script.describe_cluster(PRIMARY_REGION, "inaccessible-encryption-credentials")
     _shape_reads(script.target, CLUSTER_IDS[SECONDARY_REGION], ["db.r6g.large", "db.r6g.large"])
     _shape_reads(script.peer, CLUSTER_IDS[PRIMARY_REGION], ["db.r6g.large", "db.r6g.large"])
     script.describe_global(writer_region=SECONDARY_REGION)  # the report's "after" state
@@ -172,6 +174,11 @@ def test_failover_sizes_from_the_peak_measures_end_to_end_recovery_and_writes_th
     stored = json.loads(s3.get_object(Bucket=BUCKET, Key=json_key)["Body"].read())
     assert stored["resources"]["before"][f"asg {ASG_NAMES[SECONDARY_REGION]}"]["desired"] == 1
     assert stored["resources"]["after"][f"asg {ASG_NAMES[SECONDARY_REGION]}"]["desired"] == 5
+    # The report says which promotion was chosen from live state and why.
+    assert stored["result"]["promotion"]["api"] == "FailoverGlobalCluster"
+    markdown_key = links["markdown"].split(f"s3://{BUCKET}/", 1)[1]
+    markdown = s3.get_object(Bucket=BUCKET, Key=markdown_key)["Body"].read().decode()
+    assert "- Promotion: FailoverGlobalCluster with AllowDataLoss: app-primary in us-east-1 is " in markdown
     result_note = [n for n in world.notifications(SECONDARY_REGION) if n["body"]["event"] == "succeeded"][0]
     assert result_note["body"]["report"] == links
 

@@ -28,7 +28,7 @@ from typing import Any
 import boto3
 import dr_contract as contract
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ConnectTimeoutError
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 from botocore.stub import Stubber
 from dr_failover.aws import is_read_only
 
@@ -632,6 +632,11 @@ def run_drill(
             # Every call into the primary region hangs for its whole timeout: the fence costs FENCE_TIMEOUT_SECONDS.
             for _ in range(3):
                 aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", HANG)
+        if mode == "failover":
+            # The primary's database is in the outage: its RDS API does not answer, so the run fails over with
+            # AllowDataLoss (a writer region that answers 'available' would be switched over instead).
+            unreachable = EndpointConnectionError(endpoint_url=f"https://rds.{PRIMARY_REGION}.amazonaws.com/")
+            aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", *[unreachable] * 3)
         result = handle_event(
             {"mode": mode, "target_region": SECONDARY_REGION, "reason": "local DR drill"},
             config=config,

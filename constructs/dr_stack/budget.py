@@ -142,7 +142,8 @@ def recovery_time_budget(s: Settings) -> Budget:
             "fence",
             s.failover_fence_timeout_seconds,
             ("failover_fence_timeout_seconds",),
-            "a failover gives the failed region at most this long in total before promoting without it",
+            "a failover gives the failed region at most this long in total before promoting without it (its "
+            "standby and the read of its writer that chooses a switchover, no data loss, over AllowDataLoss)",
         ),
         BudgetTerm(
             "promotion_and_scale_up",

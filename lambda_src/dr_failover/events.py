@@ -11,8 +11,10 @@ Event (a JSON object)::
 
 - ``mode`` (required): ``preflight`` runs the read-only readiness checks only; ``switchover`` is a
   planned move without data loss (SwitchoverGlobalCluster, needs a healthy primary and replication
-  lag within the RPO); ``failover`` is for a regional outage (FailoverGlobalCluster with
-  AllowDataLoss=true); ``status`` reads the run journal (lock item) and changes nothing;
+  lag within the RPO); ``failover`` is for a regional outage: the app tier fails over and the database gets the
+  least-lossy promotion live state allows (SwitchoverGlobalCluster while the writer's region can take part, else
+  FailoverGlobalCluster with AllowDataLoss=true; ``steps.choose_promotion``); ``status`` reads the run journal
+  (lock item) and changes nothing;
   ``readiness`` (the schedule's mode) runs the read-only checks and publishes ReadyForFailover and one
   metric per check; ``reprotect`` re-adds this region's cluster to the global cluster as a secondary
   when it lost its place (``dry_run`` true first: it says exactly what is missing).

@@ -52,6 +52,7 @@ from dr_failover.steps import (
     notify,
     promote,
     promotion_call,
+    promotion_kind,
     publish_metrics,
     restore_capacity,
     scale_target,
@@ -240,13 +241,16 @@ class _Run:
             "recovery_measured_from": self.recovery_signal,
             "report": self.report_links,
             "data_loss_window_seconds": _round(self.data_loss_window_seconds()),
+            # The promotion API chosen from live state and why (None: no promotion chosen yet).
+            "promotion": self.ctx.promotion.as_dict() if self.ctx.promotion is not None else None,
             "replication_lag_seconds": _round(self.lag_seconds),
             "message": message,
         }
 
     def data_loss_window_seconds(self) -> float | None:
-        """Failover may lose up to the lag at start; switchover waits for sync and loses nothing."""
-        if self.request.mode == "switchover":
+        """Failover may lose up to the lag at start; a switchover (the mode, or the promotion a failover run chose
+        from live state) waits for sync and loses nothing."""
+        if self.request.mode == "switchover" or promotion_kind(self.ctx) == "switchover":
             return 0.0
         if self.request.mode == "failover":
             return self.lag_seconds
@@ -554,8 +558,16 @@ class _Run:
             f"{config.target_failover_min}/{config.target_failover_desired}/>={config.target_failover_max}",
             "standby_peer": f"would set {config.peer_asg_name} in {config.peer_region} to standby min/desired "
             f"{config.standby_min}/{config.standby_desired} (best effort, {config.fence_timeout_seconds} s at most)",
-            "promote": f"would call {method}({', '.join(f'{k}={v!r}' for k, v in params.items())}) unless live "
-            "state shows it done or under way",
+            "promote": (
+                f"would call {method}({', '.join(f'{k}={v!r}' for k, v in params.items())}) unless live "
+                "state shows it done or under way"
+                + (
+                    "; SwitchoverGlobalCluster instead (no data loss) if, then, the writer's region answers "
+                    "'available', every member is 'connected' and the lag is within the RPO"
+                    if self.request.mode == "failover"
+                    else ""
+                )
+            ),
             "wait_for_target_capacity": f"would wait up to {TARGET_CAPACITY_WAIT_SECONDS:g} s for every desired "
             f"instance of {config.target_asg_name} to be InService, else refuse before the switchover",
             "wait_for_promotion": f"would poll every {config.poll_interval_seconds} s for up to "
@@ -633,7 +645,7 @@ class _Run:
             "scale_target": lambda: scale_target(self.ctx),
             "standby_peer": lambda: standby_peer(self.ctx),
             "size_target": self.size_target,
-            "promote": lambda: promote(self.ctx),
+            "promote": lambda: promote(self.ctx, lag_seconds=self.lag_seconds),
             "wait_for_promotion": lambda: wait_for_promotion(self.ctx, deadline=self.promotion_deadline()),
             "switch_traffic": lambda: switch_traffic(self.ctx),
             "wait_for_target_capacity": lambda: wait_for_target_capacity(self.ctx, deadline=self.capacity_deadline()),
@@ -802,6 +814,8 @@ class _Run:
             f"writer and traffic is switched; recovery time {recovery_time:.1f} s {rto} the RTO of "
             f"{config.rto_seconds} s"
         )
+        if self.ctx.promotion is not None:
+            message += f"; promotion {self.ctx.promotion.describe()}"
         if self.end_to_end_seconds is not None:
             message += f"; end-to-end recovery {self.end_to_end_seconds:.1f} s from the {self.recovery_signal}"
         if self.resumed:

@@ -480,7 +480,9 @@ def automatic_confirmation(config: Config, clients: RunClients, report: Prefligh
        datapoints are not failures (a silent probe says nothing about the primary).
     2. At least one more, from an answer: the Route53 health checkers (Route53's own rule: 18% or fewer of the
        observations of the primary ALB's health check report it healthy, ``route53_verdict``), or the primary
-       region's RDS API answering that the primary cluster is not ``available``. A signal that cannot be read
+       region's RDS API answering a status of a cluster that cannot serve (``cluster_status_signal``: stopped,
+       deleting, its key inaccessible; not ``backing-up``, ``modifying`` or ``maintenance``, which a running
+       cluster shows). A signal that cannot be read
        (no answer, or no time left before the request was sent) is UNKNOWN, never DOWN: "unreachable from this
        region" shares the probe's network path.
     3. Route53 checkers (they observe from several AWS regions) seeing the primary healthy by Route53's rule
@@ -542,13 +544,59 @@ def run_concurrently(calls: dict[str, Callable[[], Any]], *, wall_seconds: float
     return {name: results[name] for name in calls if name in results}
 
 
+# DescribeDBClusters Status values, Aurora User Guide, "Viewing DB cluster status" (Aurora.Status): the statuses
+# of a cluster that serves, or is changing while it keeps running (its table marks each of them "Billed": backed
+# up, modified, maintained, upgraded, renamed, its master password reset, in-region failover to a replica) ...
+SERVING_CLUSTER_STATUSES = frozenset(
+    {
+        "available",
+        "backing-up",
+        "backtracking",
+        "failing-over",
+        "maintenance",
+        "migrating",
+        "modifying",
+        "promoting",
+        "renaming",
+        "resetting-master-credentials",
+        "storage-optimization",
+        "update-iam-db-auth",
+        "upgrading",
+    }
+)
+# ... and those of a cluster that cannot serve: being created ("inaccessible while it is being created"), deleted,
+# stopped, stopping or starting, its KMS key inaccessible, or a clone or migration failed.
+NOT_SERVING_CLUSTER_STATUSES = frozenset(
+    {
+        "cloning-failed",
+        "creating",
+        "deleting",
+        "inaccessible-encryption-credentials",
+        "inaccessible-encryption-credentials-recoverable",
+        "migration-failed",
+        "starting",
+        "stopped",
+        "stopping",
+    }
+)
+
+
+def cluster_status_signal(status: str) -> str:
+    """What a primary cluster status answered by its region's RDS API says: DOWN only for a status of a cluster
+    that cannot serve (NOT_SERVING_CLUSTER_STATUSES), UP for a running cluster, UNKNOWN for an undocumented one."""
+    if status in NOT_SERVING_CLUSTER_STATUSES:
+        return DOWN
+    return UP if status in SERVING_CLUSTER_STATUSES else UNKNOWN
+
+
 def _rds_signal(config: Config, clients: RunClients, *, deadline: float) -> tuple[str, str]:
-    """DOWN when the primary region's RDS API answers a status other than ``available``; UNKNOWN without answer."""
+    """DOWN when the primary region's RDS API answers a status of a cluster that cannot serve
+    (``cluster_status_signal``); UNKNOWN without an answer or for an undocumented status."""
     try:
         status = read_peer_cluster_status(config, clients, now=clients.now(), deadline=deadline)
     except Exception as error:  # noqa: BLE001 - no answer says nothing about the primary
         return UNKNOWN, f"primary region RDS API did not answer ({error_code(error)})"
-    return (UP if status == "available" else DOWN), f"primary cluster status {status!r}"
+    return cluster_status_signal(status), f"primary cluster status {status!r}"
 
 
 def _probe_signal(

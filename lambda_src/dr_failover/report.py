@@ -100,6 +100,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- Reason: {result.get('reason') or '-'}",
         f"- Message: {result.get('message')}",
     ]
+    promotion = result.get("promotion")
+    if promotion:
+        data_loss = " with AllowDataLoss" if promotion.get("allow_data_loss") else ""
+        lines.append(f"- Promotion: {promotion.get('api')}{data_loss}: {promotion.get('why')}")
     for label, key in (
         ("Orchestration time", "orchestration_time_seconds"),
         ("Recovery time (end to end)", "end_to_end_recovery_time_seconds"),

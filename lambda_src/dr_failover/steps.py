@@ -21,7 +21,13 @@ from dr_failover.clients import RunClients
 from dr_failover.config import Config
 from dr_failover.events import FailoverRequest
 from dr_failover.lock import LeaseLock, LockRecord
-from dr_failover.preflight import GlobalClusterState, describe_global_cluster, read_target_cluster_status
+from dr_failover.preflight import (
+    SYNCHRONIZED,
+    GlobalClusterState,
+    describe_global_cluster,
+    read_peer_cluster_status,
+    read_target_cluster_status,
+)
 from dr_failover.switch import put_switch_metric, write_switch
 
 SNS_SUBJECT_LIMIT = 100
@@ -75,6 +81,35 @@ class Capacity:
         return f"{self.min}/{self.desired}/{self.max}"
 
 
+SWITCHOVER, FAILOVER = "switchover", "failover"
+
+
+@dataclass(frozen=True)
+class PromotionChoice:
+    """Which promotion API a run calls and why: a switchover loses no write, a failover with AllowDataLoss can."""
+
+    kind: str  # SWITCHOVER or FAILOVER
+    why: str
+
+    @property
+    def api(self) -> str:
+        """The RDS operation's name."""
+        return "SwitchoverGlobalCluster" if self.kind == SWITCHOVER else "FailoverGlobalCluster"
+
+    @property
+    def allow_data_loss(self) -> bool:
+        """FailoverGlobalCluster is called with AllowDataLoss=True; a switchover never loses data."""
+        return self.kind == FAILOVER
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the result, the notification and the report."""
+        return {"api": self.api, "allow_data_loss": self.allow_data_loss, "why": self.why}
+
+    def describe(self) -> str:
+        """One line for messages."""
+        return f"{self.api}{' (AllowDataLoss)' if self.allow_data_loss else ''}: {self.why}"
+
+
 @dataclass
 class RunContext:
     """Everything a step needs: settings, request, clients, time, and what this run changed."""
@@ -100,6 +135,11 @@ class RunContext:
     target_capacity_bar: int | None = None
     # The crashed or failed run this one resumes: its lease is this logical run's, not another run's.
     resumed_from: str | None = None
+    # The promotion this run chose from live state (``choose_promotion``); None: not chosen yet.
+    promotion: PromotionChoice | None = None
+    # The end of the time a failover gives the old primary's region (standby_peer sets it; the promotion choice's
+    # read of that region shares it): FENCE_TIMEOUT_SECONDS in total before promoting without it.
+    fence_deadline: float | None = None
 
 
 def _describe_asg(autoscaling: Any, name: str) -> Capacity:
@@ -225,6 +265,7 @@ def standby_peer(ctx: RunContext) -> str:
     """
     config = ctx.config
     deadline = ctx.clock() + config.fence_timeout_seconds
+    ctx.fence_deadline = deadline
     try:
         holder = peer_lock_holder(ctx, deadline=deadline)
     except Exception as error:  # noqa: BLE001 - the peer region may be down: best effort by design
@@ -301,7 +342,7 @@ def _call_promotion(ctx: RunContext, *, reissue: bool = False) -> str:
     operations) can mean that an earlier call, whose answer was lost, is now in progress: the caller looks again.
     """
     config = ctx.config
-    method, params = promotion_call(config, ctx.request.mode)
+    method, params = promotion_call(config, promotion_kind(ctx))
     ctx.promotion_calls += 1
     ctx.ambiguous_call_at = None
     try:
@@ -357,13 +398,103 @@ def _already_promoting(state: GlobalClusterState, config: Config) -> str | None:
     return None
 
 
-def promote(ctx: RunContext) -> str:
-    """Call Switchover/FailoverGlobalCluster unless live state shows it done or under way."""
+def promotion_kind(ctx: RunContext) -> str:
+    """The promotion this run calls or waits for: the choice made from live state, else the mode's own."""
+    return ctx.promotion.kind if ctx.promotion is not None else ctx.request.mode
+
+
+def writer_region_answer(ctx: RunContext, *, deadline: float) -> tuple[str | None, str]:
+    """The old writer's (peer) cluster status as its region's RDS API answers it by ``deadline``; None: no answer."""
+    config = ctx.config
+    try:
+        status = read_peer_cluster_status(config, ctx.clients, now=ctx.clock(), deadline=deadline)
+    except Exception as error:  # noqa: BLE001 - a region that does not answer cannot take part in a switchover
+        return None, f"{config.peer_region}'s RDS API did not answer ({error_code(error)})"
+    return status, f"{config.peer_cluster_id} in {config.peer_region} is {status!r}"
+
+
+def choose_promotion(ctx: RunContext, state: GlobalClusterState, *, lag_seconds: float | None) -> PromotionChoice:
+    """The least-lossy promotion live state allows.
+
+    Mode ``switchover`` always switches over. Mode ``failover`` switches over too when the writer's region can take
+    part: SwitchoverGlobalCluster synchronizes every secondary with the primary first, so "the new primary continues
+    operations ... without losing any data", while a failover with AllowDataLoss "can result in a loss of write
+    transaction data" (RDS API Reference). An outage of the app tier alone (an ALB, a bad deploy) with a healthy,
+    connected database is no reason to lose writes; the app tier fails over as the failover plan says either way.
+    AllowDataLoss only when the writer's region cannot take part: the global cluster is not ``available``, a member
+    is not ``connected`` (GlobalClusterMembers[].SynchronizationStatus), the replication lag is unknown or above the
+    RPO (the bar mode switchover has), or the writer's RDS API does not answer by the fence deadline (the read
+    shares FENCE_TIMEOUT_SECONDS with standby_peer) or answers a status other than ``available``.
+    """
+    config = ctx.config
+    if ctx.request.mode != FAILOVER:
+        return PromotionChoice(SWITCHOVER, "mode switchover: a planned move without data loss")
+    reasons = []
+    if state.status != "available":
+        reasons.append(f"global cluster status {state.status!r}")
+    reasons += [
+        f"{m.arn} is {m.synchronization!r}"
+        for m in state.members
+        if m.synchronization is not None and m.synchronization != SYNCHRONIZED
+    ]
+    if lag_seconds is None:
+        reasons.append("replication lag unknown")
+    elif lag_seconds > config.rpo_seconds:
+        reasons.append(f"replication lag {lag_seconds:.3f} s above the RPO {config.rpo_seconds} s")
+    if reasons:  # the writer's region is not asked: its answer could not make a switchover possible
+        return PromotionChoice(FAILOVER, "; ".join(reasons) + ": a switchover cannot synchronize the members")
+    deadline = ctx.fence_deadline if ctx.fence_deadline is not None else ctx.clock() + config.fence_timeout_seconds
+    status, detail = writer_region_answer(ctx, deadline=deadline)
+    if status != "available":
+        return PromotionChoice(FAILOVER, f"{detail}: the writer's region cannot take part in a switchover")
+    return PromotionChoice(
+        SWITCHOVER,
+        f"{detail}, every member 'connected', replication lag {lag_seconds:.3f} s within the RPO: the database can "
+        "be switched over without losing a write (the app tier fails over as planned)",
+    )
+
+
+def promote(ctx: RunContext, *, lag_seconds: float | None = None) -> str:
+    """Call the promotion ``choose_promotion`` picks from live state, unless live state shows one done or under way.
+
+    A switchover a failover run chose that RDS refuses falls back to FailoverGlobalCluster(AllowDataLoss) only when
+    FailoverState shows nothing in progress and the writer's region no longer answers (``_fall_back``).
+    """
     state = describe_global_cluster(ctx.config, ctx.clients)
     skip = _already_promoting(state, ctx.config)
     if skip:
+        if ctx.promotion is None and state.promotion_in_progress:
+            kind = FAILOVER if state.data_loss_allowed else SWITCHOVER
+            ctx.promotion = PromotionChoice(kind, f"a {state.failover_status} {kind} was already in progress")
         return f"not called: {skip}"
-    return _call_promotion(ctx)
+    ctx.promotion = choose_promotion(ctx, state, lag_seconds=lag_seconds)
+    try:
+        return f"{_call_promotion(ctx)}; chosen: {ctx.promotion.describe()}"
+    except PromotionRefused as refusal:
+        fallback = _fall_back(ctx, cause=f"SwitchoverGlobalCluster refused ({refusal})")
+        if fallback is None:
+            raise
+        return fallback
+
+
+def _fall_back(ctx: RunContext, *, cause: str) -> str | None:
+    """After a failover run's switchover was refused or cancelled: call FailoverGlobalCluster(AllowDataLoss) once,
+    only when FailoverState is absent (nothing scheduled or in progress: RDS API Reference, FailoverState) and the
+    writer's region does not answer within FENCE_TIMEOUT_SECONDS. None: no fall-back (the writer's region answers,
+    so the refusal stands and nothing loses data; or a promotion is in progress, which is never doubled)."""
+    config = ctx.config
+    if ctx.request.mode != FAILOVER or promotion_kind(ctx) != SWITCHOVER:
+        return None
+    if ctx.promotion_calls >= MAX_PROMOTION_CALLS:
+        return None
+    state = describe_global_cluster(config, ctx.clients)
+    if not state.needs_promotion:
+        return None
+    status, detail = writer_region_answer(ctx, deadline=ctx.clock() + config.fence_timeout_seconds)
+    if status is not None:
+        return None
+    ctx.promotion = PromotionChoice(FAILOVER, f"{cause}; then {detail}: fell back to a failover")
+    return f"{_call_promotion(ctx, reissue=True)}; chosen: {ctx.promotion.describe()}"
 
 
 def promotion_complete(ctx: RunContext, state: GlobalClusterState) -> str | None:
@@ -371,7 +502,7 @@ def promotion_complete(ctx: RunContext, state: GlobalClusterState) -> str | None
 
     Complete when the target is the writer member (GlobalClusterMembers[].IsWriter) and either the global
     cluster is ``available`` with no FailoverState, or the target's own cluster (DescribeDBClusters, read in
-    the target region) is ``available`` (with FailoverState still present: mode failover only). The second form
+    the target region) is ``available`` (with FailoverState still present: a failover only). The second form
     matters after FailoverGlobalCluster(AllowDataLoss)
     while the old primary's region is down: FailoverState is documented as "empty unless a switchover or
     failover operation is scheduled or is in progress" (RDS API Reference, FailoverState) and the old primary
@@ -386,7 +517,7 @@ def promotion_complete(ctx: RunContext, state: GlobalClusterState) -> str | None
         return "global cluster available"
     if state.promotion_in_progress and not state.promotion_to(config.target_cluster_arn):
         return None
-    if state.promotion_in_progress and ctx.request.mode != "failover":
+    if state.promotion_in_progress and promotion_kind(ctx) != FAILOVER:
         # A switchover's old primary is reachable by definition, and RDS documents ``cancelling`` as "the primary
         # ... and the selected secondary ... are returning to their previous states"; whether IsWriter can show the
         # target before the point of no return is not documented: a switchover waits for FailoverState to clear.
@@ -445,7 +576,10 @@ def wait_for_promotion(ctx: RunContext, *, deadline: float) -> str:
                         f"no promotion in progress and {config.target_cluster_id} is not the writer after "
                         f"{ctx.promotion_calls} call(s): RDS cancelled or rejected it ({state.describe()})"
                     )
-                _call_promotion(ctx, reissue=True)
+                # A failover run's switchover that vanished falls back to a failover only when the writer's region
+                # stopped answering; otherwise the same promotion is re-issued.
+                if _fall_back(ctx, cause="the switchover vanished (no FailoverState, target not writer)") is None:
+                    _call_promotion(ctx, reissue=True)
                 absent_after_lost = 0
                 reissued += 1
         now = ctx.clock()
