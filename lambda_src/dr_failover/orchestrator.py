@@ -603,11 +603,18 @@ class _Run:
         A promotion RDS cancelled ("cancelling": both clusters return to their previous states; RDS API Reference,
         FailoverState) or never received leaves nothing to finish: resuming it would call FailoverGlobalCluster
         again, so the minimum interval applies to it like any new start. A state that cannot be read is not
-        taking effect (the interval applies; the next minute asks again)."""
+        taking effect (the interval applies; the next minute asks again).
+
+        A run that crashed before its journal shows the promotion call is finished too: it was accepted (confirmed
+        and claimed the interval) and changed capacity at most, and during an outage the user needs its promotion
+        now, not after the minimum interval; the resumed run confirms the outage again and reads live state before
+        calling the promotion."""
         if holder is None or not holder.resumable_by(
             mode=self.request.mode, target_region=self.request.target_region, now=self.clock()
         ):
             return False
+        if holder.crashed(self.clock()) and "promote" not in holder.completed_steps():
+            return True
         try:
             state = describe_global_cluster(self.config, self.clients)
         except Exception as error:  # noqa: BLE001 - unknown: the interval applies
