@@ -248,3 +248,22 @@ def test_an_automatic_run_that_crashed_before_its_promotion_is_finished_within_t
     script.assert_all_used()
     assert aws.operations("rds").count("FailoverGlobalCluster") == 1
     assert world.switch_item(SECONDARY_REGION)["primary_fenced"]["N"] == "1"
+
+
+def test_a_reprotect_run_is_recorded_and_its_run_id_stays_spent(world, aws, clock):
+    """Re-protect goes through the same entry point as every changing mode, so its run id gets a run record too: a
+    redelivered event (Lambda's at-least-once asynchronous queue) answers the recorded outcome without running the
+    re-protect again, and ``status`` with its run id answers it. A re-protect refused for its configuration is
+    recorded as refused: it changed nothing."""
+    first = invoke(world, aws, clock, event("reprotect", run_id="rp-1"))
+    calls_before = len(aws.calls)
+
+    again = invoke(world, aws, clock, event("reprotect", run_id="rp-1"), run_id="lambda-request-again")
+    status = _status(world, aws, clock, "rp-1")
+
+    assert first["status"] == "invalid", first["message"]  # the drill's function has no REPROTECT_CLUSTER_SPEC
+    recorded = "refused"  # nothing was changed
+    assert again["status"] == recorded and "started nothing" in again["message"], again["message"]
+    assert first["message"] in again["message"]
+    assert status["status"] == recorded and first["message"] in status["message"]
+    assert {operation for _service, _region, operation in aws.calls[calls_before:]} == {"GetItem"}  # reads only

@@ -354,8 +354,15 @@ class _Run:
                 self.begin_run(RUNNING, "accepted")
             except RunSpent as spent:
                 return self.spent_result(spent.record)
+            except Exception as error:  # noqa: BLE001 - unrecorded, a redelivery could run it again: nothing starts
+                return self.result(
+                    FAILED,
+                    f"cannot write the run record of {self.run_id} ({error_code(error)}: {error}); no change made",
+                )
         result = run()
-        final = result["status"] if result["status"] in RECORDED_STATES else FAILED
+        # "invalid" (a misconfigured re-protect) changed nothing, like a refusal.
+        final = REFUSED if result["status"] == "invalid" else result["status"]
+        final = final if final in RECORDED_STATES else FAILED
         if self.run_recorded:
             self.end_run(self.run_id, final, result["message"])
         elif result["status"] in (REFUSED, SUCCEEDED) and not self.duplicate and not self.request.automatic:
