@@ -205,10 +205,9 @@ class SimulatedAws:
             if self.closed:
                 return
             params = kwargs.get("params") or {}
-            key = (params.get("Item") or params.get("Key") or {}).get("pk", {}).get("S", "")
-            if (service == "dynamodb" and key.startswith("run#")) or (
-                service == "sns" and " refused: " in str(params.get("Subject", ""))
-            ):
+            item = (params.get("Item") or params.get("Key") or {}) if service == "dynamodb" else {}
+            key = str(item.get("pk", {}).get("S", "")) if isinstance(item, dict) else ""
+            if key.startswith("run#") or (service == "sns" and " refused: " in str(params.get("Subject", ""))):
                 self.trace_calls.add(len(self.calls))
             self.calls.append((service, region, model.name))
             if self.clock is not None and self.latency_seconds:
