@@ -267,3 +267,26 @@ def test_a_reprotect_run_is_recorded_and_its_run_id_stays_spent(world, aws, cloc
     assert first["message"] in again["message"]
     assert status["status"] == recorded and first["message"] in status["message"]
     assert {operation for _service, _region, operation in aws.calls[calls_before:]} == {"GetItem"}  # reads only
+
+
+def test_the_promotion_wait_renews_the_lease_on_every_poll(world, aws, clock):
+    """RDS reports a promotion in progress through FailoverState until it completes (RDS API Reference,
+    FailoverState); the run polls it. Each poll renews the lease to LOCK_LEASE_SECONDS from now (an UpdateItem
+    conditional on the run id and attempt), so the lease always outlives the wait however long RDS takes."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    script.wait(6)
+    leases: list[tuple[float, float]] = []
+
+    def note_the_lease(_seconds):
+        item = world.lock_item(SECONDARY_REGION)
+        if item is not None and item["state"]["S"] == "running":
+            leases.append((clock(), float(item["lease_expires_at"]["N"])))
+
+    clock.on_sleep = note_the_lease
+    result = invoke(world, aws, clock, event("failover", run_id="run-1"))
+    clock.on_sleep = None
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert len(leases) >= 6
+    assert all(expires == pytest.approx(now + 900, abs=0.01) for now, expires in leases[-6:])  # renewed at each poll
