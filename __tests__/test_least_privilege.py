@@ -96,7 +96,8 @@ def _serverless_matching(stack: Synthesized) -> bool:
     function = stack.only("aws_lambda_function", "secondary_orchestrator")
     variables = function["environment"]["variables"]
     spec = json.loads(variables["REPROTECT_CLUSTER_SPEC"])
-    return bool(variables["MATCH_DATABASE_CAPACITY"] == "true" and spec["instance"]["instance_class"] == "db.serverless")
+    serverless = spec["instance"]["instance_class"] == "db.serverless"
+    return bool(variables["MATCH_DATABASE_CAPACITY"] == "true" and serverless)
 
 
 def _lambda_roles(stack: Synthesized) -> dict[str, RoleGrants]:

@@ -53,6 +53,29 @@ def test_failover_state_table_has_a_hash_key_only(dev: Synthesized) -> None:
     assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}
 
 
+def test_run_records_expire_only_after_every_redelivery_of_an_asynchronous_event(dev: Synthesized) -> None:
+    """Lambda retries an asynchronous event until it is MaximumEventAgeInSeconds old, MaximumRetryAttempts times
+    after a failure, and a delivery may run up to the function's timeout (Lambda Developer Guide, "Configuring error
+    handling for asynchronous invocation"; Lambda API Reference, PutFunctionEventInvokeConfig). DynamoDB TTL deletes
+    an item only after its TTL attribute's time (typically within a few days: a lower bound, Developer Guide "Time to
+    Live"). So the failover table expires items on the contract's attribute, and every function's event invoke
+    config and timeout fit within the window the run records' retention is derived from."""
+    import dr_contract as contract
+
+    table = _table(dev, "failover_state_table")
+    assert table["ttl"] == {"attribute_name": contract.STATE_TTL_ATTRIBUTE, "enabled": True}
+    functions = {
+        f"${{aws_lambda_function.{key}.function_name}}": value
+        for key, value in dev.resources("aws_lambda_function").items()
+    }
+    configs = dev.resources("aws_lambda_function_event_invoke_config").values()
+    assert configs
+    for config in configs:
+        function = functions[config["function_name"]]
+        window = config["maximum_event_age_in_seconds"] + (config["maximum_retry_attempts"] + 1) * function["timeout"]
+        assert window <= contract.REDELIVERY_WINDOW_SECONDS < contract.RUN_RECORD_RETENTION_SECONDS
+
+
 @pytest.mark.parametrize("name", TABLES)
 def test_table_is_on_demand_streamed_and_recoverable_in_the_primary_region(dev: Synthesized, name: str) -> None:
     table = _table(dev, name)

@@ -81,6 +81,26 @@ PROBE_METRIC_NAME_VARIABLE: Final = "METRIC_NAME"
 LOCK_ITEM_PREFIX: Final = "lock#"
 SWITCH_ITEM_PREFIX: Final = "switch#"
 AUTOMATIC_ITEM_PREFIX: Final = "automatic#"
+# One run record per changing run: ``run#<global cluster id>#<run id>``, written when the run is accepted or
+# refused and kept (TTL) for longer than any redelivery of its event can arrive, so a run id stays spent.
+RUN_ITEM_PREFIX: Final = "run#"
+# The state table's TTL attribute (epoch seconds): DynamoDB deletes an item some time after it (typically within a
+# few days), so a retention is a lower bound.
+STATE_TTL_ATTRIBUTE: Final = "expires_at"
+
+# ----- Asynchronous invocation (the functions' event invoke config) -------------------------------------------
+# Lambda delivers an asynchronous event at least once, and keeps retrying it until it is this old (60-21600 s).
+ASYNC_MAXIMUM_EVENT_AGE_SECONDS: Final = 3600
+# Lambda's own retries of a failed asynchronous invocation (0-2): none, the orchestrator resumes from its journal.
+ASYNC_MAXIMUM_RETRY_ATTEMPTS: Final = 0
+# Lambda's largest function timeout: a delivery accepted at the end of the event's age may still run this long.
+LAMBDA_MAXIMUM_TIMEOUT_SECONDS: Final = 900
+# The latest a delivery of an event can still be running, counted from its first delivery.
+REDELIVERY_WINDOW_SECONDS: Final = (
+    ASYNC_MAXIMUM_EVENT_AGE_SECONDS + (ASYNC_MAXIMUM_RETRY_ATTEMPTS + 1) * LAMBDA_MAXIMUM_TIMEOUT_SECONDS
+)
+# A run record outlives the redelivery window many times over (an operator's re-send of an old command too).
+RUN_RECORD_RETENTION_SECONDS: Final = 24 * REDELIVERY_WINDOW_SECONDS
 
 # ----- Handlers -----------------------------------------------------------------------------------------------
 ORCHESTRATOR_HANDLER: Final = "dr_failover.handler.handler"

@@ -134,6 +134,8 @@ class SimulatedAws:
         self.clock = clock
         self.latency_seconds = latency_seconds
         self.calls: list[tuple[str, str, str]] = []
+        # Indices in ``calls`` of the run's own trace: writes of its run record (``run#`` items), refusal notices.
+        self.trace_calls: set[int] = set()
         self.faults: dict[tuple[str, str, str], list[BaseException | None]] = {}
         self.answers: dict[tuple[str, str, str], list[dict[str, Any] | None]] = {}
         self.stubbers: dict[str, Stubber] = {}
@@ -186,8 +188,11 @@ class SimulatedAws:
         self.answers.setdefault((service, region, operation), []).extend(responses)
 
     def changing_calls(self) -> list[tuple[str, str, str]]:
-        """Recorded calls that are not Describe*/Get*/List*."""
-        return [call for call in self.calls if not is_read_only(call[2])]
+        """Recorded calls that are not Describe*/Get*/List*, beyond the run's own trace (its run record and a
+        refusal notice, which every changing run leaves so that ``status`` and the topic answer for it)."""
+        return [
+            call for index, call in enumerate(self.calls) if not is_read_only(call[2]) and index not in self.trace_calls
+        ]
 
     def operations(self, service: str | None = None) -> list[str]:
         """Recorded operation names, optionally of one service."""
@@ -196,9 +201,14 @@ class SimulatedAws:
     def _recorder(self, service: str, region: str) -> Callable[..., None]:
         """Event handler recording each call attempt (and simulating API latency)."""
 
-        def record(model: Any, **_kwargs: Any) -> None:
+        def record(model: Any, **kwargs: Any) -> None:
             if self.closed:
                 return
+            params = kwargs.get("params") or {}
+            item = (params.get("Item") or params.get("Key") or {}) if service == "dynamodb" else {}
+            key = str(item.get("pk", {}).get("S", "")) if isinstance(item, dict) else ""
+            if key.startswith("run#") or (service == "sns" and " refused: " in str(params.get("Subject", ""))):
+                self.trace_calls.add(len(self.calls))
             self.calls.append((service, region, model.name))
             if self.clock is not None and self.latency_seconds:
                 self.clock.advance(self.latency_seconds)

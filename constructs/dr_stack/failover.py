@@ -158,8 +158,8 @@ class RegionalLambda(Construct):
             "invoke_config",
             provider=provider,
             function_name=self.function.function_name,
-            maximum_retry_attempts=0,
-            maximum_event_age_in_seconds=3600,
+            maximum_retry_attempts=contract.ASYNC_MAXIMUM_RETRY_ATTEMPTS,
+            maximum_event_age_in_seconds=contract.ASYNC_MAXIMUM_EVENT_AGE_SECONDS,
         )
 
     @property

@@ -192,7 +192,8 @@ class DrStack(TerraformStack):
             keys=keys,
             name=f"{settings.name_prefix}-failover-state",
             hash_key="pk",
-            ttl_attribute="expires_at",
+            # Run records expire on it (kept for longer than any redelivery of an asynchronous event).
+            ttl_attribute=contract.STATE_TTL_ATTRIBUTE,
             deletion_protection=settings.db_deletion_protection,
         )
         self.backup = DatabaseBackup(

@@ -13,8 +13,8 @@ Event (a JSON object)::
   planned move without data loss (SwitchoverGlobalCluster, needs a healthy primary and replication
   lag within the RPO); ``failover`` is for a regional outage: the app tier fails over and the database gets the
   least-lossy promotion live state allows (SwitchoverGlobalCluster while the writer's region can take part, else
-  FailoverGlobalCluster with AllowDataLoss=true; ``steps.choose_promotion``); ``status`` reads the run journal
-  (lock item) and changes nothing;
+  FailoverGlobalCluster with AllowDataLoss=true; ``steps.choose_promotion``); ``status`` reads the run record of
+  ``run_id`` (else the journal of the last run, the lock item) and changes nothing;
   ``readiness`` (the schedule's mode) runs the read-only checks and publishes ReadyForFailover and one
   metric per check; ``reprotect`` re-adds this region's cluster to the global cluster as a secondary
   when it lost its place (``dry_run`` true first: it says exactly what is missing).
@@ -26,8 +26,9 @@ Event (a JSON object)::
 - ``reason`` (string, required for switchover, failover and a reprotect that is not a dry run): why
   the run was started; non-empty, at most 256 characters. It goes into notifications and the result.
 - ``run_id`` (optional; 1-64 of letters, digits, ``.``, ``_``, ``-``): an idempotency key chosen by the
-  caller. A second invocation with the run id of a finished run returns that run's outcome and starts
-  nothing; with the run id of a live run it answers ``in_progress``. Operators invoke asynchronously
+  caller. A second invocation with the run id of a finished or refused run returns that run's recorded outcome
+  and starts nothing (its run record outlives every redelivery of the event); with the run id of a live run it
+  answers ``in_progress``. Operators invoke asynchronously
   (``--invocation-type Event``) with a run id, so a CLI retry cannot start a second run, and read
   progress with ``{"mode": "status", "run_id": ...}``. Without it the Lambda request id is used.
 - ``trigger`` (optional, default ``operator``): ``automatic`` marks the invocation of the automatic

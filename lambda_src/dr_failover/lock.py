@@ -22,6 +22,15 @@ run after a run that failed between the promotion call and the traffic switch (t
 longer than PROMOTION_TIMEOUT_SECONDS), so that re-invoking finishes the job instead of finding the
 target already writer and doing nothing while DNS still points at the old region.
 
+Beside it, one **run record** per changing run, ``pk = "run#<GLOBAL_CLUSTER_ID>#<run_id>"`` (``RunRecord``): mode,
+target_region, reason, state (``refused`` | ``running`` | ``succeeded`` | ``failed``), message, started_at, ended_at
+and the TTL attribute ``expires_at`` (RUN_RECORD_RETENTION_SECONDS after the start). It is written with a
+conditional PutItem (``attribute_not_exists(pk)``) when the run is accepted or refused, so a run id is spent once:
+the lock item holds only the latest run, and Lambda may deliver an asynchronous event again up to its maximum age.
+
+While a run waits (capacity, promotion, serving) it renews its lease on every poll (``renew``), conditional on its
+``run_id`` and ``attempt``: a lease never expires under a live run, and a run whose lease was taken stops.
+
 The table is a global table and each regional function writes its own replica. A condition is only
 atomic within one replica, so after acquiring, the run waits ``LOCK_SETTLE_SECONDS`` for replication
 and reads the item again: if the other region's function won (last writer wins), this run backs off.
@@ -34,13 +43,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
-from dr_contract import AUTOMATIC_ITEM_PREFIX, LOCK_ITEM_PREFIX
+from dr_contract import (
+    AUTOMATIC_ITEM_PREFIX,
+    LOCK_ITEM_PREFIX,
+    RUN_ITEM_PREFIX,
+    RUN_RECORD_RETENTION_SECONDS,
+    STATE_TTL_ATTRIBUTE,
+)
 
 from dr_failover.aws import error_code
 
 LOCK_SETTLE_SECONDS = 2.0
 RUNNING = "running"
 FAILED = "failed"
+REFUSED = "refused"
+
+
+class LeaseLost(RuntimeError):
+    """The run's lease was taken by another invocation (or its renewal kept failing until it ran out)."""
 
 
 class AutomaticTooSoon(RuntimeError):
@@ -103,6 +123,20 @@ class LockRecord:
         )
 
 
+@dataclass(frozen=True)
+class RunRecord:
+    """The run record of one run id, as read from DynamoDB."""
+
+    run_id: str
+    mode: str
+    target_region: str
+    reason: str
+    state: str
+    message: str
+    started_at: float
+    ended_at: float | None = None
+
+
 class LeaseLock:
     """The lease lock and journal of one global cluster in the state table."""
 
@@ -119,6 +153,9 @@ class LeaseLock:
         self._table = table_name
         self._key = {"pk": {"S": f"{LOCK_ITEM_PREFIX}{global_cluster_id}"}}
         self._automatic_key = {"pk": {"S": f"{AUTOMATIC_ITEM_PREFIX}{global_cluster_id}"}}
+        self._run_prefix = f"{RUN_ITEM_PREFIX}{global_cluster_id}#"
+        # The lease end this invocation last wrote (acquire, journal writes, renewals); 0: none.
+        self.lease_until = 0.0
         self._clock = clock
         self._lease_seconds = lease_seconds
 
@@ -178,6 +215,7 @@ class LeaseLock:
                     ":attempt": {"S": attempt},
                 },
             )
+            self.lease_until = now + self._lease_seconds
         except ClientError as error:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise
@@ -257,6 +295,7 @@ class LeaseLock:
                 ":running": {"S": RUNNING},
             },
         )
+        self.lease_until = now + self._lease_seconds
 
     def record_asg_before(self, run_id: str, *, region: str, name: str, capacity: tuple[int, int, int]) -> None:
         """Durably note an ASG's capacity before the run's first change to it (an earlier note is kept).
@@ -280,6 +319,104 @@ class LeaseLock:
                 ":running": {"S": RUNNING},
             },
         )
+
+    def renew(self, run_id: str, attempt: str) -> None:
+        """Extend this invocation's lease by LOCK_LEASE_SECONDS from now; LeaseLost when it is no longer ours.
+
+        Conditional on ``run_id``, ``attempt`` and ``running`` (an UpdateItem's condition is checked atomically in
+        this replica): an invocation that took the expired lease, or another delivery of the same event, is never
+        overwritten. A renewal that fails for another reason (throttling, a timeout) is tolerated while the lease
+        last written still has time left; the next poll renews again.
+        """
+        now = self._clock()
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=self._key,
+                UpdateExpression="SET lease_expires_at = :lease, updated_at = :now",
+                ConditionExpression="run_id = :run_id AND attempt = :attempt AND #state = :running",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":lease": {"N": _number(now + self._lease_seconds)},
+                    ":now": {"N": _number(now)},
+                    ":run_id": {"S": run_id},
+                    ":attempt": {"S": attempt},
+                    ":running": {"S": RUNNING},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                old = error.response.get("Item")
+                holder = _decode(old).describe() if old and "run_id" in old else "no lock item"
+                raise LeaseLost(
+                    f"the lease of run {run_id} was lost ({holder}); this invocation stops changing anything"
+                ) from None
+            if now >= self.lease_until:
+                raise LeaseLost(f"the lease of run {run_id} could not be renewed before it ran out: {error}") from error
+            return
+        self.lease_until = now + self._lease_seconds
+
+    def begin_run(
+        self, run_id: str, *, mode: str, target_region: str, reason: str, state: str, message: str
+    ) -> RunRecord | None:
+        """Write the run record of ``run_id`` unless one exists: None when written, else the existing record.
+
+        A conditional PutItem (``attribute_not_exists(pk)``, atomic in this replica) with
+        ``ReturnValuesOnConditionCheckFailure=ALL_OLD``: the record that was there comes back with the refusal.
+        """
+        now = self._clock()
+        item: dict[str, Any] = {
+            **self._run_key(run_id),
+            "run_id": {"S": run_id},
+            "mode": {"S": mode},
+            "target_region": {"S": target_region},
+            "reason": {"S": reason},
+            "state": {"S": state},
+            "message": {"S": message},
+            "started_at": {"N": _number(now)},
+            STATE_TTL_ATTRIBUTE: {"N": str(int(now) + RUN_RECORD_RETENTION_SECONDS)},
+        }
+        if state != RUNNING:
+            item["ended_at"] = {"N": _number(now)}
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            old = error.response.get("Item")
+            return _decode_run(old) if old else self.read_run(run_id)
+        return None
+
+    def end_run(self, run_id: str, *, state: str, message: str) -> None:
+        """Record the end of ``run_id`` (its record must exist); the TTL is left as written at its start."""
+        now = self._clock()
+        self._dynamodb.update_item(
+            TableName=self._table,
+            Key=self._run_key(run_id),
+            UpdateExpression="SET #state = :state, message = :message, ended_at = :now",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":state": {"S": state},
+                ":message": {"S": message},
+                ":now": {"N": _number(now)},
+            },
+        )
+
+    def read_run(self, run_id: str) -> RunRecord | None:
+        """The run record of ``run_id`` (strongly consistent in this replica); None: never recorded."""
+        response = self._dynamodb.get_item(TableName=self._table, Key=self._run_key(run_id), ConsistentRead=True)
+        item = response.get("Item")
+        return _decode_run(item) if item else None
+
+    def _run_key(self, run_id: str) -> dict[str, Any]:
+        return {"pk": {"S": f"{self._run_prefix}{run_id}"}}
 
     def release(self, run_id: str, outcome: str) -> None:
         """Mark our run finished (``succeeded``/``failed``) and end the lease; the journal stays for audit."""
@@ -348,6 +485,20 @@ def _decode_step(value: dict[str, Any]) -> dict[str, Any]:
         "offset": float(fields.get("offset", {"N": "0"})["N"]),
         "detail": fields.get("detail", {"S": ""})["S"],
     }
+
+
+def _decode_run(item: dict[str, Any]) -> RunRecord:
+    """Decode a run record written by begin_run/end_run."""
+    return RunRecord(
+        run_id=item["run_id"]["S"],
+        mode=item.get("mode", {"S": ""})["S"],
+        target_region=item.get("target_region", {"S": ""})["S"],
+        reason=item.get("reason", {"S": ""})["S"],
+        state=item.get("state", {"S": ""})["S"],
+        message=item.get("message", {"S": ""})["S"],
+        started_at=float(item.get("started_at", {"N": "0"})["N"]),
+        ended_at=float(item["ended_at"]["N"]) if "ended_at" in item else None,
+    )
 
 
 def _decode(item: dict[str, Any]) -> LockRecord:

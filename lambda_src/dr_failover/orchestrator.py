@@ -11,8 +11,14 @@ left. The orders encode the difference between the two modes:
 
 If the promotion is refused or does not take, every ASG the run changed is put back (``restore_capacity``,
 which reads live state first and restores nothing once the promotion took or is under way). The lock is
-released on every path once it was written. ``Orchestrator(config, clients_factory, clock, sleep)`` has
-every dependency injected, so tests run it against moto and Stubber-wrapped RDS with a simulated clock.
+released on every path once it was written.
+
+Every changing run (switchover, failover, reprotect; not status, preflight, readiness or dry runs) has a run record
+(``LeaseLock.begin_run``), written when it is accepted or refused and updated at its end: a run id is started at
+most once, whenever its event arrives, and ``status`` answers for it.
+
+``Orchestrator(config, clients_factory, clock, sleep)`` has every dependency injected, so tests run it against moto
+and Stubber-wrapped RDS with a simulated clock.
 """
 
 from __future__ import annotations
@@ -31,7 +37,17 @@ from dr_failover.aws import ClientsFactory, error_code
 from dr_failover.clients import RunClients
 from dr_failover.config import Config
 from dr_failover.events import FailoverRequest
-from dr_failover.lock import FAILED, RUNNING, AutomaticTooSoon, LeaseLock, LockHeld, LockRecord
+from dr_failover.lock import (
+    FAILED,
+    REFUSED,
+    RUNNING,
+    AutomaticTooSoon,
+    LeaseLock,
+    LeaseLost,
+    LockHeld,
+    LockRecord,
+    RunRecord,
+)
 from dr_failover.preflight import PreflightReport, describe_global_cluster, run_preflight
 from dr_failover.readiness import run_readiness
 from dr_failover.recovery_steps import (
@@ -85,6 +101,16 @@ CALL_RESERVE_SECONDS = 10.0
 # ... and the lock release itself ends this long before it.
 FINAL_RESERVE_SECONDS = 2.0
 SUCCEEDED = "succeeded"
+# The states a run record ends in; any other final status of a run is recorded as failed.
+RECORDED_STATES = (SUCCEEDED, FAILED, REFUSED)
+
+
+class RunSpent(Exception):
+    """The run id already has a run record: this invocation starts nothing; ``record`` is what was recorded."""
+
+    def __init__(self, record: RunRecord) -> None:
+        super().__init__(f"run {record.run_id} is already recorded ({record.state})")
+        self.record = record
 
 
 def step_names(mode: str, *, serving: bool = False, database: bool = False, report: bool = False) -> tuple[str, ...]:
@@ -144,7 +170,7 @@ class Orchestrator:
                 time_budget_seconds=time_budget_seconds,
             )
         if request.mode == contract.REPROTECT_MODE:
-            return run_reprotect(
+            reprotect = lambda: run_reprotect(  # noqa: E731 - run once, under its run record
                 self.config,
                 self.clients_factory,
                 request,
@@ -153,6 +179,9 @@ class Orchestrator:
                 run_id=run_id,
                 time_budget_seconds=time_budget_seconds,
             )
+            if request.dry_run:
+                return reprotect()
+            return _Run(self, request, run_id, time_budget_seconds).recorded(reprotect)
         return _Run(self, request, run_id, time_budget_seconds).execute()
 
 
@@ -178,7 +207,7 @@ class _Run:
         final_deadline = (
             self.started_at + time_budget_seconds - FINAL_RESERVE_SECONDS if time_budget_seconds is not None else None
         )
-        read_only = request.dry_run or not request.promotes
+        read_only = request.dry_run or not (request.promotes or request.mode == contract.REPROTECT_MODE)
         self.clients = RunClients(
             owner.config,
             owner.clients_factory,
@@ -199,6 +228,12 @@ class _Run:
         self.released = False
         self.lag_seconds: float | None = None
         self.resumed: LockRecord | None = None
+        # True once this invocation wrote the run record of its run id (accepted): its end is recorded there too.
+        self.run_recorded = False
+        # True when the lock item showed this run id already run (recorded before run records existed).
+        self.duplicate = False
+        # True when this invocation is another attempt of its own crashed run (``continues``).
+        self.continuing = False
         # This invocation's lease token: another delivery of the same event (same run_id) running at the same time
         # (reserved concurrency above 1) does not pass the lock's condition.
         self.attempt = uuid.uuid4().hex
@@ -313,6 +348,148 @@ class _Run:
         """The whole run; see the module docstring for the order."""
         if self.request.mode == "status":
             return self.status_result()
+        if not self.request.promotes or self.request.dry_run:
+            return self.evaluate()
+        return self.recorded(self.evaluate)
+
+    def recorded(self, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run a changing request under the run record of its run id.
+
+        A run id with a record never runs again: Lambda delivers an asynchronous event at least once and keeps
+        retrying it up to its maximum event age (Lambda Developer Guide, asynchronous invocation), and the lock item
+        holds only the latest run. An operator's verdict reached before acceptance (refused, nothing to do) is recorded
+        too, so ``status`` answers for every run id; an accepted run wrote its record before any change
+        (``acquire_lock``). The automatic trigger's refusals stay reads only (its re-evaluation asks every minute), and
+        its run record is looked up after its cheap gates.
+        """
+        if not self.request.automatic:
+            spent = self.spent_check()
+            if spent is not None:
+                return spent
+        if self.request.mode == contract.REPROTECT_MODE:
+            try:
+                self.begin_run(RUNNING, "accepted")
+            except RunSpent as spent:
+                return self.spent_result(spent.record)
+            except Exception as error:  # noqa: BLE001 - unrecorded, a redelivery could run it again: nothing starts
+                return self.result(
+                    FAILED,
+                    f"cannot write the run record of {self.run_id} ({error_code(error)}: {error}); no change made",
+                )
+        result = run()
+        # "invalid" (a misconfigured re-protect) changed nothing, like a refusal.
+        final = REFUSED if result["status"] == "invalid" else result["status"]
+        final = final if final in RECORDED_STATES else FAILED
+        if self.run_recorded:
+            self.end_run(self.run_id, final, result["message"])
+        elif result["status"] in (REFUSED, SUCCEEDED) and not self.duplicate and not self.request.automatic:
+            try:
+                self.begin_run(final, result["message"])
+            except RunSpent:
+                pass  # another delivery recorded it first: this one changed nothing either
+            except Exception as error:  # noqa: BLE001 - the verdict is still returned
+                LOG.warning("cannot record run %s (%s)", self.run_id, error_code(error))
+            if result["status"] == REFUSED:
+                self.notify_refusal(result)
+        return result
+
+    def spent_check(self) -> dict[str, Any] | None:
+        """The recorded answer when this run id already has a run record (and this is not another attempt of its own
+        crashed run); None: go on."""
+        try:
+            record = self.lock.read_run(self.run_id)
+        except Exception as error:  # noqa: BLE001 - begin_run decides atomically before any change
+            LOG.warning("cannot read the run record of %s (%s)", self.run_id, error_code(error))
+            return None
+        if record is not None and not self.continues(record):
+            return self.spent_result(record)
+        return None
+
+    def continues(self, record: RunRecord) -> bool:
+        """True when ``record`` is a crashed attempt of this very run that the lock item still holds: another attempt
+        of it continues the same logical run (every step decides from live state), no new run starts."""
+        if record.state != RUNNING or record.mode == contract.REPROTECT_MODE:
+            return False
+        try:
+            holder = self.lock.read()
+        except Exception:  # noqa: BLE001 - unknown: the run id counts as spent
+            return False
+        self.continuing = holder is not None and holder.run_id == record.run_id and holder.crashed(self.clock())
+        return self.continuing
+
+    def begin_run(self, state: str, message: str) -> None:
+        """Write this run id's record; RunSpent when one exists (that delivery's outcome stands)."""
+        existing = self.lock.begin_run(
+            self.run_id,
+            mode=self.request.mode,
+            target_region=self.request.target_region,
+            reason=self.request.reason,
+            state=state,
+            message=message,
+        )
+        if existing is not None and not (self.continuing and existing.state == RUNNING):
+            raise RunSpent(existing)
+        self.run_recorded = state == RUNNING
+
+    def end_run(self, run_id: str, state: str, message: str) -> None:
+        """Record the end of ``run_id`` in its run record (best effort: the lock item also says it)."""
+        try:
+            self.release_lease.end_run(run_id, state=state, message=message)
+        except Exception as error:  # noqa: BLE001 - status falls back on the lock item's state
+            LOG.warning("cannot record the end of run %s (%s)", run_id, error_code(error))
+
+    def notify_refusal(self, result: dict[str, Any]) -> None:
+        """Tell the topic that an operator's run was refused (an asynchronous caller sees no result)."""
+        try:
+            notify(self.ctx, event=REFUSED, body={**result, "global_cluster_id": self.config.global_cluster_id})
+        except Exception as error:  # noqa: BLE001 - the refusal is recorded and returned anyway
+            LOG.warning("cannot notify the refusal of run %s (%s)", self.run_id, error_code(error))
+
+    def spent_result(self, record: RunRecord) -> dict[str, Any]:
+        """The answer to a run id that was already accepted or refused: its recorded outcome, nothing started."""
+        state, detail = self.run_state(record)
+        return self.result(
+            state,
+            f"run {record.run_id} was already recorded: {detail}. This invocation started nothing; use a new run_id "
+            "to start another run",
+        )
+
+    def run_state(self, record: RunRecord) -> tuple[str, str]:
+        """(state, description) of a run record: refused, in_progress, crashed, succeeded or failed.
+
+        A record still ``running`` is in progress while the lock item holds its live lease, and crashed once that
+        lease expired; the lock item's released state stands when the end could not be written to the record. A
+        run without a lease (reprotect) is in progress for at most Lambda's largest timeout.
+        """
+        described = (
+            f"{record.mode} to {record.target_region} {record.state} (started {record.started_at:.0f}"
+            + (f", ended {record.ended_at:.0f}" if record.ended_at is not None else "")
+            + f"): {record.message}"
+        )
+        now = self.clock()
+        try:
+            holder = self.lock.read()
+        except Exception as error:  # noqa: BLE001 - reported as unknown
+            if record.state != RUNNING:
+                return record.state, described
+            return "status_unknown", f"{described}; the lock cannot be read ({error_code(error)})"
+        if holder is not None and holder.run_id == record.run_id:
+            self.steps = [dict(step) for step in holder.steps]
+        if record.state != RUNNING:
+            return record.state, described
+        if holder is not None and holder.run_id == record.run_id:
+            if holder.is_live(now):
+                return "in_progress", holder.describe()
+            if holder.crashed(now):
+                return "crashed", f"{holder.describe()} crashed: its lease expired (a new run of the mode resumes it)"
+            return holder.state, holder.describe()
+        if record.mode == contract.REPROTECT_MODE and now < record.started_at + contract.LAMBDA_MAXIMUM_TIMEOUT_SECONDS:
+            return "in_progress", described
+        later = f"; the lock now holds {holder.describe()}" if holder is not None else ""
+        return "crashed", f"{described}; it never recorded its end{later}"
+
+    def evaluate(self) -> dict[str, Any]:
+        """Gates, preflight and the decision to promote; see the module docstring for the order."""
         if self.request.recheck:
             quiet = self.recheck_gate()
             if quiet is not None:
@@ -321,6 +498,10 @@ class _Run:
             too_soon = self.automatic_interval_gate()
             if too_soon is not None:
                 return too_soon
+        if self.request.automatic and self.request.promotes and not self.request.dry_run:
+            spent = self.spent_check()
+            if spent is not None:
+                return spent
         holder, lock_note = self.read_lock()
         if self.request.promotes and self.request.run_id and holder is not None and holder.run_id == self.run_id:
             duplicate = self.duplicate_result(holder)
@@ -340,6 +521,10 @@ class _Run:
             self.lag_seconds = self.resumed.lag_seconds  # the data-loss window was fixed when the first run started
         if not self.request.promotes:
             return self.preflight_result(report, lock_note)
+        if report.nothing_to_do and self.resumed is not None and not self.request.dry_run:
+            # A run that crashed after its last change (the traffic switch written) is finished, not skipped: the
+            # plan decides from live state and changes nothing, and the run's end is recorded, notified, released.
+            return self.promote_run()
         if report.nothing_to_do:
             if self.request.dry_run:
                 return self.result("dry_run", "dry run: " + self.nothing_to_do_message())
@@ -442,11 +627,18 @@ class _Run:
         A promotion RDS cancelled ("cancelling": both clusters return to their previous states; RDS API Reference,
         FailoverState) or never received leaves nothing to finish: resuming it would call FailoverGlobalCluster
         again, so the minimum interval applies to it like any new start. A state that cannot be read is not
-        taking effect (the interval applies; the next minute asks again)."""
+        taking effect (the interval applies; the next minute asks again).
+
+        A run that crashed before its journal shows the promotion call is finished too: it was accepted (confirmed
+        and claimed the interval) and changed capacity at most, and during an outage the user needs its promotion
+        now, not after the minimum interval; the resumed run confirms the outage again and reads live state before
+        calling the promotion."""
         if holder is None or not holder.resumable_by(
             mode=self.request.mode, target_region=self.request.target_region, now=self.clock()
         ):
             return False
+        if holder.crashed(self.clock()) and "promote" not in holder.completed_steps():
+            return True
         try:
             state = describe_global_cluster(self.config, self.clients)
         except Exception as error:  # noqa: BLE001 - unknown: the interval applies
@@ -458,11 +650,13 @@ class _Run:
         """A repeated invocation with the run id of a live or finished run starts nothing; None to resume it."""
         self.steps = [dict(step) for step in holder.steps]
         if holder.is_live(self.clock()):
+            self.duplicate = True
             return self.result(
                 "in_progress",
                 f"run {holder.run_id} is in progress ({holder.describe()}); this invocation started nothing",
             )
         if holder.state != RUNNING:
+            self.duplicate = True
             return self.result(
                 holder.state,
                 f"run {holder.run_id} already finished ({holder.state}); this invocation started nothing. "
@@ -472,7 +666,16 @@ class _Run:
         return None
 
     def status_result(self) -> dict[str, Any]:
-        """Mode ``status``: the journal of the last run (or of ``run_id``), read only."""
+        """Mode ``status``: the run record of ``run_id`` (else the journal of the last run), read only."""
+        if self.request.run_id:
+            try:
+                record = self.lock.read_run(self.request.run_id)
+            except Exception as error:  # noqa: BLE001 - reported
+                return self.result("status_unknown", f"cannot read the run record ({error_code(error)}: {error})")
+            if record is not None:
+                self.run_id = record.run_id
+                state, detail = self.run_state(record)
+                return self.result(state, detail)
         try:
             holder = self.lock.read()
         except Exception as error:  # noqa: BLE001 - reported
@@ -624,6 +827,8 @@ class _Run:
             self.step("acquire_lock", self.acquire_lock)
         except StepFailed as failure:
             cause = failure.__cause__
+            if isinstance(cause, RunSpent):
+                return self.spent_result(cause.record)
             if isinstance(cause, LockHeld):
                 if cause.holder is not None and cause.holder.run_id == self.run_id:
                     return self.result(
@@ -664,6 +869,11 @@ class _Run:
             status, message = SUCCEEDED, self.success_message(recovery_time)
         except StepFailed as failure:
             status, message = "failed", f"{self.request.mode} to {self.config.target_region} failed: {failure}"
+            if isinstance(failure.__cause__, LeaseLost):
+                # Another invocation holds the lease now (and may be resuming this run): change and release nothing.
+                self.released = True
+                self.ctx.changed_asgs.clear()
+                message += "; stopped without restoring capacity or releasing the lock, which another run holds"
             if self.ctx.changed_asgs:
                 restore = self.step_best_effort("restore_capacity", lambda: restore_capacity(self.ctx))
                 message += f"; capacity: {restore['detail']}"
@@ -685,9 +895,16 @@ class _Run:
             "notify_result", lambda: notify(self.ctx, event=status, body=self.body(status, message, recovery_time))
         )
         self.journaling = False
-        release = self.step_best_effort("release_lock", lambda: self.release_lock(status))
+        release = (
+            self.step_best_effort("release_lock", lambda: self.release_lock(status))
+            if not self.released
+            else {"status": "ok"}
+        )
         if release["status"] != "ok":
             message += f"; WARNING lock not released: {release['detail']}"
+        if self.resumed is not None:
+            # The crashed or failed run this one finished answers with this outcome too.
+            self.end_run(self.resumed.run_id, status, f"finished by run {self.run_id}: {message}")
         return self.result(status, message, recovery_time_seconds=recovery_time)
 
     def size_target(self) -> str:
@@ -748,7 +965,10 @@ class _Run:
         return f"report written: {location.json_uri} and {location.markdown_uri}"
 
     def acquire_lock(self) -> str:
-        """Take the lease (new, or resuming an unfinished run), confirm it after replication, start journaling."""
+        """Record the run, take the lease (new, or resuming an unfinished run), confirm it, start journaling."""
+        # The run record first (conditional on none existing, atomic in this replica, which every delivery of an
+        # event to this function writes): a run id whose record exists is never started again.
+        self.begin_run(RUNNING, "accepted")
         self.lock.acquire(
             run_id=self.run_id,
             mode=self.request.mode,
@@ -770,6 +990,7 @@ class _Run:
             for (region, name), (low, desired, high) in self.resumed.asg_before.items():
                 self.ctx.changed_asgs.setdefault((region, name), Capacity(low, desired, high))
         self.ctx.remember_capacity = self.remember_capacity
+        self.ctx.heartbeat = self.heartbeat
         self.journaling = True
         for step in self.steps:  # the preflight ran before we held the lock
             self.lock.record_step(self.run_id, {**step, "offset": step["offset_seconds"]})
@@ -778,6 +999,10 @@ class _Run:
             f"lock#{self.config.global_cluster_id} held until +{self.config.lock_lease_seconds} s "
             f"(renewed each step){note}"
         )
+
+    def heartbeat(self) -> None:
+        """Renew this invocation's lease (every poll of a long wait); LeaseLost stops the run's changes."""
+        self.lock.renew(self.run_id, self.attempt)
 
     def remember_capacity(self, region: str, name: str, before: Capacity) -> None:
         """Note an ASG's capacity in the lock item before the run first changes it (see ``LeaseLock``)."""

@@ -148,6 +148,7 @@ def wait_for_serving(ctx: RunContext, *, desired: int, deadline: float, serving:
                 f"{state} after SERVING_TIMEOUT_SECONDS={config.serving_timeout_seconds}: {serving.healthy} healthy "
                 f"target(s), {serving.required} required"
             )
+        ctx.keep_lease()
         ctx.sleep(min(config.poll_interval_seconds, deadline - now))
 
 

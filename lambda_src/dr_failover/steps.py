@@ -140,6 +140,13 @@ class RunContext:
     # The end of the time a failover gives the old primary's region (standby_peer sets it; the promotion choice's
     # read of that region shares it): FENCE_TIMEOUT_SECONDS in total before promoting without it.
     fence_deadline: float | None = None
+    # Renews the run's lease; called on every poll of a long wait, it raises LeaseLost once the lease is another's.
+    heartbeat: Callable[[], None] | None = None
+
+    def keep_lease(self) -> None:
+        """Renew the lease between two polls of a wait (none held: nothing to renew)."""
+        if self.heartbeat is not None:
+            self.heartbeat()
 
 
 def _describe_asg(autoscaling: Any, name: str) -> Capacity:
@@ -223,6 +230,7 @@ def wait_for_target_capacity(ctx: RunContext, *, deadline: float) -> str:
                     else ""
                 )
             )
+        ctx.keep_lease()
         ctx.sleep(config.poll_interval_seconds)
 
 
@@ -590,6 +598,7 @@ def wait_for_promotion(ctx: RunContext, *, deadline: float) -> str:
                 f"last seen: {last_seen}. RDS may still finish it: re-invoke to resume (the promotion API "
                 "is not called while one is in progress)"
             )
+        ctx.keep_lease()
         ctx.sleep(min(config.poll_interval_seconds, deadline - now))
 
 

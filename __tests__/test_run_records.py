@@ -1,0 +1,292 @@
+# ruff: noqa: F811 - the shared fixtures (support.harness) are imported by name and requested as arguments
+"""Run records and leases under redelivery, refusal, crashes and long waits.
+
+Lambda's asynchronous invocation delivers an event at least once ("even if your function doesn't return an error,
+it's possible for the function to receive the same event multiple times"), and keeps an event queued and retried
+up to MaximumEventAgeInSeconds (60 s to 6 h) with MaximumRetryAttempts (0-2) retries (Lambda Developer Guide,
+"Asynchronous invocation", "Configuring error handling for asynchronous invocation"). A DynamoDB PutItem with
+``attribute_not_exists(pk)`` is atomic in one replica and, with ReturnValuesOnConditionCheckFailure=ALL_OLD, returns
+the item that was there (DynamoDB API Reference, PutItem); TTL deletes an expired item typically within a few days
+(DynamoDB Developer Guide, "Time to Live"), so a retention is a lower bound. The lock is one item of a global table
+(MREC: last writer wins across replicas, conditions atomic within a replica; see ``dr_failover.lock``).
+"""
+
+from __future__ import annotations
+
+import dr_contract as contract
+import pytest
+from dr_failover.lock import LeaseLock
+from support.drill import (
+    FULL_CAPACITY,
+    GLOBAL_CLUSTER_ID,
+    PRIMARY_REGION,
+    SECONDARY_REGION,
+    STATE_TABLE_NAME,
+    RdsScript,
+    route53_observations,
+    shared_client,
+)
+from support.harness import aws, clock, event, fake_aws_credentials, invoke, step, subjects, world  # noqa: F401
+from test_automatic_lambda import (
+    AUTOMATIC,
+    FAILING,
+    PRIMARY_RDS_UNREACHABLE,
+    PROBE_ALARM,
+    RECHECK,
+    _probe_alarm,
+)
+from test_failover_faults import _asg_with_pending_instances
+
+
+class SimulatedCrash(BaseException):
+    """Stands for the Lambda being killed: not an Exception, so the orchestrator cannot catch it."""
+
+
+def _lock(region: str, clock) -> LeaseLock:
+    return LeaseLock(
+        shared_client("dynamodb", region),
+        table_name=STATE_TABLE_NAME,
+        global_cluster_id=GLOBAL_CLUSTER_ID,
+        clock=clock,
+        lease_seconds=900,
+    )
+
+
+def _run_item(run_id: str) -> dict | None:
+    """The run record of ``run_id`` in the secondary region's replica."""
+    return (
+        shared_client("dynamodb", SECONDARY_REGION)
+        .get_item(TableName=STATE_TABLE_NAME, Key={"pk": {"S": f"run#{GLOBAL_CLUSTER_ID}#{run_id}"}})
+        .get("Item")
+    )
+
+
+def _status(world, aws, clock, run_id: str) -> dict:
+    return invoke(world, aws, clock, {"mode": "status", "target_region": SECONDARY_REGION, "run_id": run_id})
+
+
+def test_an_old_failovers_event_delivered_after_a_later_failback_starts_nothing(world, aws, clock):
+    """Lambda may deliver the failover's asynchronous event again, up to its maximum event age (the stack sets
+    ASYNC_MAXIMUM_EVENT_AGE_SECONDS). Meanwhile a failback ran: its lock item (written by the primary's function and
+    replicated into this replica, last writer wins) replaced the failover's. The redelivered event finds its run
+    record and answers the recorded outcome; no RDS call is queued, so any promotion would fail the Stubber. The run
+    record's TTL lies beyond the whole redelivery window (TTL only deletes after it: a lower bound)."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
+    request = event("failover", run_id="fo-1")
+    first = invoke(world, aws, clock, request)
+    assert first["status"] == "succeeded", first["message"]
+    script.assert_all_used()
+
+    clock.advance(1800)
+    failback = _lock(SECONDARY_REGION, clock)  # the failback's lock item as replication brings it here
+    failback.acquire(
+        run_id="fb-1",
+        mode="switchover",
+        target_region=PRIMARY_REGION,
+        reason="failback",
+        started_at=clock(),
+        lag_seconds=0.0,
+    )
+    failback.release("fb-1", "succeeded")
+    clock.advance(600)
+    calls_before = len(aws.calls)
+
+    again = invoke(world, aws, clock, request, run_id="lambda-request-again")
+
+    assert again["status"] == "succeeded" and "started nothing" in again["message"], again["message"]
+    assert {operation for _service, _region, operation in aws.calls[calls_before:]} == {"GetItem"}  # reads only
+    assert world.lock_item(SECONDARY_REGION)["run_id"]["S"] == "fb-1"
+    record = _run_item("fo-1")
+    assert record["state"]["S"] == "succeeded"
+    assert int(record["expires_at"]["N"]) >= float(record["started_at"]["N"]) + contract.REDELIVERY_WINDOW_SECONDS
+    assert (
+        contract.REDELIVERY_WINDOW_SECONDS
+        >= contract.ASYNC_MAXIMUM_EVENT_AGE_SECONDS
+        + (contract.ASYNC_MAXIMUM_RETRY_ATTEMPTS + 1) * contract.LAMBDA_MAXIMUM_TIMEOUT_SECONDS
+    )
+
+
+@pytest.mark.parametrize("world", [400_000.0], indirect=True)  # lag 400 s, above the RPO of 300 s
+def test_a_switchover_refused_by_preflight_is_recorded_notified_and_answered_by_status(world, aws, clock):
+    """An operator invokes asynchronously (InvocationType Event: Lambda answers 202 at once, the caller never sees the
+    function's result). A switchover refused by preflight (lag above the RPO) writes its run record (refused) and
+    notifies the topic; ``status`` for its run id answers refused with the reason; a redelivery changes nothing."""
+    RdsScript(aws, SECONDARY_REGION).preflight("switchover")
+    refused = invoke(world, aws, clock, event("switchover", run_id="sw-1"))
+    assert refused["status"] == "refused", refused["message"]
+
+    status = _status(world, aws, clock, "sw-1")
+    again = invoke(world, aws, clock, event("switchover", run_id="sw-1"), run_id="lambda-request-again")
+
+    assert status["status"] == "refused" and "replication_lag" in status["message"], status["message"]
+    assert again["status"] == "refused" and "started nothing" in again["message"]
+    assert [n["body"]["status"] for n in world.notifications(SECONDARY_REGION)] == ["refused"]
+    assert world.lock_item(SECONDARY_REGION) is None
+    assert aws.changing_calls() == []  # beyond the run record and the refusal notice
+
+
+def test_a_run_that_crashed_after_the_traffic_switch_is_finished_recorded_and_released(world, aws, clock):
+    """A killed Lambda runs no code (Lambda Developer Guide, "Lambda execution environment"): the run that wrote the
+    traffic switch and was killed in publish_metrics leaves its lease ``running``. Live state is already the end
+    state; the next run (after the lease expired) still takes the lock, records the end, notifies and releases,
+    and ``status`` of the crashed run id answers succeeded, not crashed."""
+    aws.fail("cloudwatch", SECONDARY_REGION, "PutMetricData", None, SimulatedCrash())
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
+    with pytest.raises(SimulatedCrash):
+        invoke(world, aws, clock, event("failover", run_id="run-A"))
+    script.assert_all_used()
+    crashed = world.lock_item(SECONDARY_REGION)
+    assert crashed["state"]["S"] == "running"
+    assert "switch_traffic" in [s["M"]["name"]["S"] for s in crashed["steps"]["L"]]
+
+    clock.advance(901)
+    script.describe_global(writer_region=SECONDARY_REGION).describe_cluster(SECONDARY_REGION)  # preflight
+    script.describe_global(writer_region=SECONDARY_REGION)  # promote: already the writer
+    script.wait(0)
+    result = invoke(world, aws, clock, event("failover", run_id="run-B"))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+    lock = world.lock_item(SECONDARY_REGION)
+    assert (lock["run_id"]["S"], lock["state"]["S"], lock["resumed_from"]["S"]) == ("run-B", "succeeded", "run-A")
+    assert [s.split(": ")[0] for s in subjects(world)][-1] == "DR failover to us-west-2 succeeded"
+    assert _status(world, aws, clock, "run-A")["status"] == "succeeded"
+    assert _status(world, aws, clock, "run-B")["status"] == "succeeded"
+
+
+def test_a_second_invocation_during_a_long_capacity_wait_is_refused_by_the_renewed_lease(world, aws, clock):
+    """UpdateAutoScalingGroup returns before instances launch (Auto Scaling User Guide); the switchover waits up to
+    TARGET_CAPACITY_WAIT_SECONDS (300 s), longer than LOCK_LEASE_SECONDS=120 here. The run renews its lease on every
+    poll (UpdateItem conditional on its run_id and attempt), so a second invocation 200 s into the wait finds a live
+    lease and is refused; before, the lease ran out and the second run took the lock and resumed the live run."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("switchover")
+    script.preflight("failover")  # the second invocation's preflight, during the wait
+    script.describe_global()  # restore_capacity's read: nothing in progress
+    pending = _asg_with_pending_instances(FULL_CAPACITY["desired"], 1)
+    aws.answer("autoscaling", SECONDARY_REGION, "DescribeAutoScalingGroups", None, None, None, *[pending] * 60)
+    env = {"LOCK_LEASE_SECONDS": "120", "PROMOTION_TIMEOUT_SECONDS": "100"}
+    start = clock()
+    second: list[dict] = []
+
+    def second_invocation(_seconds):
+        if not second and clock() - start > 200:
+            clock.on_sleep = None
+            second.append(invoke(world, aws, clock, event("failover", run_id="run-2"), **env))
+
+    clock.on_sleep = second_invocation
+    first = invoke(world, aws, clock, event("switchover", run_id="run-1"), **env)
+
+    assert second and second[0]["status"] == "refused", second
+    assert "run-1" in second[0]["message"]
+    assert first["status"] == "failed" and step(first, "wait_for_target_capacity")["status"] == "failed"
+    script.assert_all_used()
+    assert world.lock_item(SECONDARY_REGION)["run_id"]["S"] == "run-1"
+
+
+def test_a_run_whose_lease_was_taken_stops_without_restoring_or_releasing(world, aws, clock):
+    """When the lease is no longer this invocation's (another invocation holds it: the renewal's condition on run_id
+    and attempt fails, ConditionalCheckFailedException), the run stops at its next poll: it neither restores the
+    capacity the other run may now rely on nor releases the other run's lock."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("switchover")
+    pending = _asg_with_pending_instances(FULL_CAPACITY["desired"], 1)
+    aws.answer("autoscaling", SECONDARY_REGION, "DescribeAutoScalingGroups", None, None, None, *[pending] * 60)
+    start = clock()
+
+    def take_the_lease(_seconds):
+        if clock() - start > 60:
+            clock.on_sleep = None
+            shared_client("dynamodb", SECONDARY_REGION).update_item(
+                TableName=STATE_TABLE_NAME,
+                Key={"pk": {"S": f"lock#{GLOBAL_CLUSTER_ID}"}},
+                UpdateExpression="SET run_id = :other, attempt = :other",
+                ExpressionAttributeValues={":other": {"S": "other"}},
+            )
+
+    clock.on_sleep = take_the_lease
+    result = invoke(world, aws, clock, event("switchover", run_id="run-1"))
+
+    assert result["status"] == "failed", result["message"]
+    assert "lease" in step(result, "wait_for_target_capacity")["detail"]
+    assert "restore_capacity" not in [s["name"] for s in result["steps"]]
+    script.assert_all_used()
+    lock = world.lock_item(SECONDARY_REGION)
+    assert (lock["run_id"]["S"], lock["state"]["S"]) == ("other", "running")
+    aws.close()
+    assert world.capacity(SECONDARY_REGION) == FULL_CAPACITY  # scaled up by run-1, left for the lease holder
+
+
+def test_an_automatic_run_that_crashed_before_its_promotion_is_finished_within_the_minimum_interval(world, aws, clock):
+    """An automatic failover accepted (two signals confirmed, the interval claimed) and killed before its promotion
+    call leaves a crashed lease. EventBridge sends an alarm event only on a state change (EventBridge User Guide,
+    "Alarm events and EventBridge"), so the minute's re-evaluation is the only thing left: once the lease expired it
+    finishes the run (confirming the outage again), although an automatic run started less than
+    AUTOMATIC_MIN_INTERVAL_SECONDS (3600 s) ago. Before, it answered not_triggered for the rest of the hour."""
+    _probe_alarm("ALARM")
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(*[FAILING] * 8))
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", *[PRIMARY_RDS_UNREACHABLE] * 3)
+    aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", *[PRIMARY_RDS_UNREACHABLE] * 3)
+    aws.fail("rds", SECONDARY_REGION, "DescribeGlobalClusters", None, SimulatedCrash())  # killed in promote
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+    with pytest.raises(SimulatedCrash):
+        invoke(world, aws, clock, event("failover", **AUTOMATIC), run_id="run-1", PROBE_ALARM_NAME=PROBE_ALARM)
+    script.assert_all_used()
+    assert world.lock_item(SECONDARY_REGION)["state"]["S"] == "running"
+
+    clock.advance(901)  # the lease expired; 901 s < AUTOMATIC_MIN_INTERVAL_SECONDS
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(*[FAILING] * 8))
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", *[PRIMARY_RDS_UNREACHABLE] * 3)
+    aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", *[PRIMARY_RDS_UNREACHABLE] * 3)
+    script.preflight("failover").promotion("failover")
+
+    second = invoke(world, aws, clock, event("failover", **RECHECK), run_id="run-2", PROBE_ALARM_NAME=PROBE_ALARM)
+
+    assert second["status"] == "succeeded", second["message"]
+    assert "resumed unfinished run run-1" in second["message"]
+    script.assert_all_used()
+    assert aws.operations("rds").count("FailoverGlobalCluster") == 1
+    assert world.switch_item(SECONDARY_REGION)["primary_fenced"]["N"] == "1"
+
+
+def test_a_reprotect_run_is_recorded_and_its_run_id_stays_spent(world, aws, clock):
+    """Re-protect goes through the same entry point as every changing mode, so its run id gets a run record too: a
+    redelivered event (Lambda's at-least-once asynchronous queue) answers the recorded outcome without running the
+    re-protect again, and ``status`` with its run id answers it. A re-protect refused for its configuration is
+    recorded as refused: it changed nothing."""
+    first = invoke(world, aws, clock, event("reprotect", run_id="rp-1"))
+    calls_before = len(aws.calls)
+
+    again = invoke(world, aws, clock, event("reprotect", run_id="rp-1"), run_id="lambda-request-again")
+    status = _status(world, aws, clock, "rp-1")
+
+    assert first["status"] == "invalid", first["message"]  # the drill's function has no REPROTECT_CLUSTER_SPEC
+    recorded = "refused"  # nothing was changed
+    assert again["status"] == recorded and "started nothing" in again["message"], again["message"]
+    assert first["message"] in again["message"]
+    assert status["status"] == recorded and first["message"] in status["message"]
+    assert {operation for _service, _region, operation in aws.calls[calls_before:]} == {"GetItem"}  # reads only
+
+
+def test_the_promotion_wait_renews_the_lease_on_every_poll(world, aws, clock):
+    """RDS reports a promotion in progress through FailoverState until it completes (RDS API Reference,
+    FailoverState); the run polls it. Each poll renews the lease to LOCK_LEASE_SECONDS from now (an UpdateItem
+    conditional on the run id and attempt), so the lease always outlives the wait however long RDS takes."""
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_global().promotion_call("failover")
+    script.wait(6)
+    leases: list[tuple[float, float]] = []
+
+    def note_the_lease(_seconds):
+        item = world.lock_item(SECONDARY_REGION)
+        if item is not None and item["state"]["S"] == "running":
+            leases.append((clock(), float(item["lease_expires_at"]["N"])))
+
+    clock.on_sleep = note_the_lease
+    result = invoke(world, aws, clock, event("failover", run_id="run-1"))
+    clock.on_sleep = None
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    assert len(leases) >= 6
+    assert all(expires == pytest.approx(now + 900, abs=0.01) for now, expires in leases[-6:])  # renewed at each poll
