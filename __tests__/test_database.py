@@ -140,7 +140,7 @@ def test_both_clusters_join_the_global_cluster(dev: Synthesized, role: str) -> N
 
 
 def test_primary_cluster_takes_the_password_write_only(dev: Synthesized, prod: Synthesized) -> None:
-    for synth, source in ((dev, "${random_password."), (prod, "${var.db_master_password}")):
+    for synth, source in ((dev, "${local.db_credentials_master_password}"), (prod, "${var.db_master_password}")):
         cluster = _cluster(synth, "primary")
         assert cluster["master_username"] == "dbadmin"
         assert cluster["database_name"] == "appdb"
@@ -482,9 +482,6 @@ def test_every_data_tier_resource_names_its_regional_provider(dev: Synthesized, 
                     if not _DATA_TIER.match(key):
                         continue
                     checked += 1
-                    if resource_type == "random_password":
-                        assert body["provider"] == "random"
-                        continue
                     secondary = "_secondary_" in key or any(name in key for name in _SECONDARY_BY_NAME)
                     expected = "aws.secondary" if secondary else "aws.primary"
                     assert body.get("provider") == expected, f"{resource_type}.{key}"
@@ -498,7 +495,7 @@ def test_no_resource_outside_the_two_regions(dev: Synthesized) -> None:
         for key, body in bodies.items()
         if _DATA_TIER.match(key)
     }
-    assert providers <= {'"aws.primary"', '"aws.secondary"', '"random"'}
+    assert providers <= {'"aws.primary"', '"aws.secondary"'}
 
 
 # ----- unit: GlobalDatabase in an empty stack -----

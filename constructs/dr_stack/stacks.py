@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from cdktf import TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_random.provider import RandomProvider
 
 from constructs import Construct
 from dr_stack.app_tier import AppTier, Capacity
@@ -69,8 +68,6 @@ class DrStack(TerraformStack):
             project=settings.project_name,
             environment=settings.environment,
         )
-        # hashicorp/random is configured in `random` password mode only (validation mode needs none).
-        self.random_provider = RandomProvider(self, "random") if settings.db_password_source == "random" else None
 
         self.keys: dict[DrRole, RegionalKey] = {}
         self.networks: dict[DrRole, Network] = {}
@@ -132,7 +129,6 @@ class DrStack(TerraformStack):
             password_source=_password_source(settings.db_password_source),
             password_version=settings.db_master_password_version,
             recovery_window_days=settings.secret_recovery_window_days,
-            random_provider=self.random_provider,
         )
         self.database = GlobalDatabase(
             self,
