@@ -72,6 +72,8 @@ def test_security_configuration_says_whether_tls_is_on(dev: Synthesized, prod: S
     assert "IMDSv2" in prod_security["instances"]
     # prod fixture: db_password_source=variable; the text names the variable users actually set.
     assert "TF_VAR_db_master_password" in prod_security["database_password"]
+    assert "SSE-KMS with the state key (alias/drapp-prod-state-primary)" in prod_security["terraform_state"]
+    assert "refuses an upload with any other encryption" in prod_security["terraform_state"]
     dev_password = dev.outputs()["security_configuration"]["value"]["database_password"]
     assert "aws_secretsmanager_random_password" in dev_password
     for text in (dev_password, prod_security["database_password"]):

@@ -115,12 +115,22 @@ class RegionalKey(Construct):
             deletion_window_in_days=30,
             policy=policy.json,
         )
-        KmsAlias(self, "alias", provider=provider, name=f"alias/{alias}", target_key_id=self.key.key_id)
+        self.alias = KmsAlias(self, "alias", provider=provider, name=f"alias/{alias}", target_key_id=self.key.key_id)
 
     @property
     def key_arn(self) -> str:
         """ARN of the key."""
         return self.key.arn
+
+    @property
+    def alias_name(self) -> str:
+        """Name of the key's alias (``alias/...``)."""
+        return self.alias.name
+
+    @property
+    def alias_arn(self) -> str:
+        """ARN of the key's alias."""
+        return self.alias.arn
 
     @property
     def key_id(self) -> str:

@@ -9,6 +9,7 @@ from cdktf import TerraformOutput
 
 from constructs import Construct
 from dr_stack.app_tier import TLS_POLICY, AppTier
+from dr_stack.backend import backend_state_key_alias
 from dr_stack.credentials import DatabaseCredentials
 from dr_stack.database import GlobalDatabase
 from dr_stack.dns import TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE, DnsFailover
@@ -91,7 +92,19 @@ def security_configuration(settings: Settings, *, https_enabled: bool) -> dict[s
             "secret (KMS, replicated to the secondary region); it is in neither the Terraform state nor a plan file. "
             "Aurora global clusters cannot use RDS-managed passwords."
         )
+    state = {
+        "s3": (
+            f"S3 bucket {settings.state_bucket_name} ({settings.state_region_name}); every state and .tflock upload "
+            f"is SSE-KMS with the state key ({backend_state_key_alias(settings)}), and the bucket policy refuses an "
+            "upload with any other encryption; no password is in it."
+        ),
+        "local": "Local file (offline work): protect it as a secret file; no password is in it.",
+    }.get(
+        settings.state_backend,
+        "HCP Terraform / Terraform Enterprise workspace (encrypted by the service); no password is in it.",
+    )
     return {
+        "terraform_state": state,
         "encryption_at_rest": (
             "Customer KMS key per region (rotation on) for Aurora, Secrets Manager, DynamoDB, SNS, CloudWatch "
             "Logs and EBS; ALB access logs use SSE-S3 (the only encryption ALB log delivery supports)."
