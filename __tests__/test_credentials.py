@@ -266,3 +266,44 @@ def test_grants_use_no_wildcard_resources(granted: Synthesized) -> None:
     for role in ("primary", "secondary"):
         _, statements = _grant(granted, role)
         assert all("*" not in resource for statement in statements for resource in statement["resources"])
+
+
+def test_secret_policy_refuses_the_value_to_all_but_the_app_roles(dev: Synthesized) -> None:
+    """A secret's resource policy is evaluated with the caller's IAM policies and an explicit Deny wins (Secrets
+    Manager User Guide, "Resource-based policies"; IAM policy evaluation logic): GetSecretValue is refused to
+    every principal whose aws:PrincipalArn (the role, for an assumed-role session) is not an app role."""
+    policy = dev.only("aws_secretsmanager_secret_policy", "db_credentials_resource_policy")
+    secret = dev.logical_id("aws_secretsmanager_secret", "db_credentials_secret")
+    assert policy["secret_arn"] == f"${{aws_secretsmanager_secret.{secret}.arn}}"
+    assert policy["block_public_policy"] is True
+    (deny,) = dev.statements(policy["policy"])
+    assert (deny["effect"], deny["actions"]) == ("Deny", ["secretsmanager:GetSecretValue"])
+    assert deny["principals"] == [{"type": "*", "identifiers": ["*"]}]
+    (condition,) = deny["condition"]
+    assert (condition["test"], condition["variable"]) == ("ArnNotEquals", "aws:PrincipalArn")
+    app_roles = {dev.ref("aws_iam_role", f"{role}_app_tier_instance_role", "arn") for role in ("primary", "secondary")}
+    assert set(condition["values"]) == app_roles
+
+
+def test_secret_policy_is_made_after_every_grant() -> None:
+    from construct_support import empty_stack, grantee, provider_pair, regional_keys
+    from dr_stack.credentials import DatabaseCredentials
+
+    stack = empty_stack("credentials_policy")
+    providers = provider_pair(stack)
+    credentials = DatabaseCredentials(
+        stack,
+        "db_credentials",
+        providers=providers,
+        keys=regional_keys(stack, providers),
+        name_prefix="unit",
+        description="unit",
+        master_username="dbadmin",
+    )
+    with pytest.raises(ValueError, match="needs at least one grant_read"):
+        credentials.restrict_reads_to_grantees()
+    reader = grantee(stack, "reader", provider=providers.primary, service="ec2.amazonaws.com")
+    credentials.grant_read(reader, dr_role="primary")
+    credentials.restrict_reads_to_grantees()
+    with pytest.raises(ValueError, match="after restrict_reads_to_grantees"):
+        credentials.grant_read(reader, dr_role="secondary")

@@ -37,11 +37,15 @@ from cdktf import (
     TerraformVariableValidationConfig,
 )
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret, SecretsmanagerSecretReplica
+from cdktf_cdktf_provider_aws.secretsmanager_secret_policy import SecretsmanagerSecretPolicy
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 
 from constructs import Construct
@@ -134,6 +138,8 @@ class DatabaseCredentials(Construct):
         self._name_prefix = name_prefix
         self._master_username = master_username
         self._password_version = password_version
+        self._readers: list[IamRole] = []
+        self.resource_policy: SecretsmanagerSecretPolicy | None = None
 
         if password_source == "random":
             self.generated_password = EphemeralRandomPassword(
@@ -232,6 +238,9 @@ class DatabaseCredentials(Construct):
 
     def grant_read(self, grantee: IamRole, *, dr_role: DrRole) -> IamRolePolicy:
         """Let ``grantee`` read the secret in one region (its copy there) and decrypt it with that region's key."""
+        if self.resource_policy is not None:
+            raise ValueError("grant_read() after restrict_reads_to_grantees(): the secret's policy would refuse it")
+        self._readers.append(grantee)
         provider = self._providers.for_role(dr_role)
         region = self._providers.region_of(dr_role)
         return attach_inline_policy(
@@ -254,6 +263,46 @@ class DatabaseCredentials(Construct):
                 ),
             ],
         )
+
+    def restrict_reads_to_grantees(self) -> SecretsmanagerSecretPolicy:
+        """Give the secret a resource policy that refuses GetSecretValue to every principal but the roles
+        granted read: with IAM alone, any principal with secretsmanager:GetSecretValue on ``*`` and the key's
+        use would read the master password. Call it once, after every grant_read()."""
+        if self.resource_policy is not None:
+            raise ValueError("restrict_reads_to_grantees() was already called for this secret")
+        if not self._readers:
+            raise ValueError("restrict_reads_to_grantees() needs at least one grant_read() first")
+        provider = self._providers.primary
+        document = DataAwsIamPolicyDocument(
+            self,
+            "resource_policy_document",
+            provider=provider,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="OnlyGranteesReadTheValue",
+                    effect="Deny",
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=["*"],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="ArnNotEquals",
+                            variable="aws:PrincipalArn",
+                            values=[reader.arn for reader in self._readers],
+                        )
+                    ],
+                )
+            ],
+        )
+        self.resource_policy = SecretsmanagerSecretPolicy(
+            self,
+            "resource_policy",
+            provider=provider,
+            secret_arn=self.secret.arn,
+            policy=document.json,
+            block_public_policy=True,
+        )
+        return self.resource_policy
 
     @property
     def secret_arn(self) -> str:
