@@ -75,6 +75,7 @@ class BootstrapStack(TerraformStack):
                 region=regions[role],
                 alias=state_key_alias(settings.name_prefix, role),
                 description=f"{settings.name_prefix} state-{role} region: data at rest",
+                for_state=True,
             )
             for role in regions
         }
