@@ -79,6 +79,10 @@ class BootstrapStack(TerraformStack):
             )
             for role in regions
         }
+        buckets: tuple[tuple[StateKeyRole, str, str], ...] = (
+            ("primary", "state_bucket", settings.state_bucket_name),
+            ("secondary", "state_replica_bucket", settings.state_replica_bucket_name),
+        )
         source, replica = (
             PrivateBucket(
                 self,
@@ -90,10 +94,7 @@ class BootstrapStack(TerraformStack):
                 # Terraform's backend names the key by its alias (backend.py): every form S3 accepts for it.
                 upload_key_ids=[keys[role].key_arn, keys[role].alias_arn, keys[role].alias_name],
             )
-            for role, bucket_id, name in (
-                ("primary", "state_bucket", settings.state_bucket_name),
-                ("secondary", "state_replica_bucket", settings.state_replica_bucket_name),
-            )
+            for role, bucket_id, name in buckets
         )
         self._replicate(settings, providers["primary"], source, replica, keys)
 
@@ -136,7 +137,7 @@ class BootstrapStack(TerraformStack):
         provider: AwsProvider,
         source: PrivateBucket,
         replica: PrivateBucket,
-        keys: dict[str, RegionalKey],
+        keys: dict[StateKeyRole, RegionalKey],
     ) -> None:
         """Cross-region replication of every state revision (and delete markers), re-encrypted with the replica key."""
         role = IamRole(
