@@ -31,7 +31,7 @@ PROD_OVERRIDES: dict[str, Any] = {
     "alarm_email": "oncall@example.com",
     "failover_automatic": True,
     "failover_decision_allowance_seconds": 0,
-    # No random provider, so `terraform validate` runs offline on this stack (hashicorp/aws only).
+    # The other password mode (an ephemeral variable); dev covers the generated (ephemeral resource) one.
     "db_password_source": "variable",
 }
 
@@ -116,9 +116,21 @@ def _synth(overrides: dict[str, Any]) -> dict[str, Synthesized]:
 
 
 @pytest.fixture(scope="session")
-def dev() -> Synthesized:
+def dev_stacks() -> dict[str, Synthesized]:
+    """Both stacks with default (dev profile) settings."""
+    return _synth({})
+
+
+@pytest.fixture(scope="session")
+def dev(dev_stacks: dict[str, Synthesized]) -> Synthesized:
     """The DR stack with default (dev profile) settings."""
-    return _synth({})["dr"]
+    return dev_stacks["dr"]
+
+
+@pytest.fixture(scope="session")
+def dev_bootstrap(dev_stacks: dict[str, Synthesized]) -> Synthesized:
+    """The bootstrap (state backend) stack of the dev profile."""
+    return dev_stacks["bootstrap"]
 
 
 @pytest.fixture(scope="session")

@@ -409,7 +409,7 @@ def _probe_alarm(state: str) -> None:
     cloudwatch = shared_client("cloudwatch", SECONDARY_REGION)
     cloudwatch.put_metric_alarm(
         AlarmName=PROBE_ALARM,
-        Namespace="DR/Failover",
+        Namespace="DR/Probe",
         MetricName="PrimaryEndpointHealthy",
         Statistic="Maximum",
         Period=60,

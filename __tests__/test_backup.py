@@ -135,3 +135,17 @@ def test_unit_backup_selects_each_cluster_in_its_region(lone_backup: Synthesized
     assert Testing.to_have_resource_with_properties(
         lone_backup.text, BackupVault.TF_RESOURCE_TYPE, {"name": "unit-secondary"}
     )
+
+
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_each_vault_is_locked_to_the_plans_retention(dev: Synthesized, role: str) -> None:
+    """AWS Backup Vault Lock: MinRetentionDays refuses a recovery point kept shorter, and its deletion before that
+    age; without ChangeableForDays the lock is in governance mode (AWS Backup API Reference,
+    PutBackupVaultLockConfiguration)."""
+    lock = dev.only("aws_backup_vault_lock_configuration", f"backup_{role}_vault_lock")
+    vault = dev.logical_id("aws_backup_vault", f"backup_{role}_vault")
+    assert lock["provider"] == f"aws.{role}"
+    assert lock["backup_vault_name"] == f"${{aws_backup_vault.{vault}.name}}"
+    rule = dev.only("aws_backup_plan")["rule"][0]
+    assert lock["min_retention_days"] == rule["lifecycle"]["delete_after"]
+    assert "changeable_for_days" not in lock

@@ -59,7 +59,8 @@ def test_only_named_modules_are_loaded(dev: Synthesized) -> None:
     loaded = [name for name in sys.modules if name.startswith("cdktf_cdktf_provider_aws.")]
     assert "cdktf_cdktf_provider_aws.vpc" in loaded
     assert "cdktf_cdktf_provider_aws.workspaces_workspace" not in loaded
-    assert len(loaded) < 150
+    # The stack uses about 75 resource types (each a module and its _private); the binding has ~2,100 modules.
+    assert len(loaded) < 200
 
 
 def test_importing_the_package_installs_nothing() -> None:

@@ -1,7 +1,8 @@
-"""Credentials: generated or supplied master password, replicated KMS secret, write-only values, read grants."""
+"""Credentials: generated (ephemeral) or supplied master password, replicated KMS secret, write-only values."""
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,21 +55,68 @@ def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 # ----- the password -----
 
 
-def test_random_password_is_long_and_uses_only_rds_valid_specials(dev: Synthesized) -> None:
-    password = dev.only("random_password")
-    assert password["length"] >= 32
-    assert password["special"] is True
-    assert not RDS_INVALID & set(password["override_special"])
-    assert not RDS_INVALID & set(PASSWORD_SPECIALS)
-    assert password["keepers"] == {"version": "1"}
-    assert password["provider"] == "random"
-    assert "random" in dev.data["provider"]
+# GetRandomPassword draws from letters, digits and this punctuation unless excluded (AWS Secrets Manager API
+# Reference, GetRandomPassword: "By default, Secrets Manager uses uppercase and lowercase letters, numbers, and the
+# following characters in passwords: !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~").
+GET_RANDOM_PASSWORD_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+# Write-only arguments (Terraform >= 1.11) that may take the password: Terraform sends them and stores nothing.
+WRITE_ONLY_PASSWORD_ARGUMENTS = {"master_password_wo", "secret_string_wo"}
 
 
-def test_variable_mode_uses_a_sensitive_variable_without_default(prod: Synthesized) -> None:
-    assert not prod.resources("random_password")
+def _generated_password(synth: Synthesized) -> tuple[str, dict[str, Any]]:
+    (blocks,) = [synth.data["ephemeral"]["aws_secretsmanager_random_password"]]
+    ((name, block),) = blocks.items()
+    return name, block
+
+
+def test_generated_password_is_an_ephemeral_secrets_manager_password_valid_for_rds(dev: Synthesized) -> None:
+    """RDS master passwords: "Can include any printable ASCII character except "/", \"\"\", or "@". Can't contain
+    spaces"; Aurora MySQL allows at most 41 characters (RDS API Reference, CreateDBCluster, MasterUserPassword).
+    GetRandomPassword uses letters, digits and its punctuation set minus ExcludeCharacters, plus a space only with
+    IncludeSpace (Secrets Manager API Reference, GetRandomPassword)."""
+    name, block = _generated_password(dev)
+    assert block["provider"] == "aws.primary"
+    assert 32 <= block["password_length"] <= 41
+    assert block["include_space"] is False
+    assert block["require_each_included_type"] is True
+    possible_specials = set(GET_RANDOM_PASSWORD_PUNCTUATION) - set(block["exclude_characters"])
+    assert possible_specials == set(PASSWORD_SPECIALS)
+    assert not RDS_INVALID & possible_specials
+    assert not dev.resources("random_password")
+    assert "random" not in dev.data["provider"]
+    assert dev.data["locals"][name] == f"${{ephemeral.aws_secretsmanager_random_password.{name}.random_password}}"
+
+
+def test_generated_password_arguments_are_accepted_by_get_random_password(dev: Synthesized) -> None:
+    """The block's arguments are GetRandomPassword's parameters (PasswordLength, ExcludeCharacters, IncludeSpace,
+    RequireEachIncludedType, botocore model secretsmanager GetRandomPasswordRequest); moto implements the call as
+    documented. Every password it returns for them is one RDS accepts."""
+    import boto3
+    from moto import mock_aws
+
+    _, block = _generated_password(dev)
+    with mock_aws():
+        client = boto3.client("secretsmanager", region_name="us-east-1")
+        for _ in range(50):
+            password = client.get_random_password(
+                PasswordLength=block["password_length"],
+                ExcludeCharacters=block["exclude_characters"],
+                IncludeSpace=block["include_space"],
+                RequireEachIncludedType=block["require_each_included_type"],
+            )["RandomPassword"]
+            assert len(password) == block["password_length"]
+            assert not RDS_INVALID & set(password), password
+            assert set(password) <= set(string.ascii_letters + string.digits + PASSWORD_SPECIALS), password
+
+
+def test_variable_mode_uses_an_ephemeral_sensitive_variable_without_default(prod: Synthesized) -> None:
+    """An ephemeral input variable (Terraform >= 1.10, `ephemeral = true`) is kept out of plan files and state;
+    it may be referenced only in ephemeral contexts such as write-only arguments (Terraform docs, "Ephemeral values
+    in resources")."""
+    assert "ephemeral" not in prod.data
     assert "random" not in prod.data["provider"]
     variable = prod.data["variable"]["db_master_password"]
+    assert variable["ephemeral"] is True
     assert variable["sensitive"] is True
     assert variable["nullable"] is False
     assert variable["type"] == "string"
@@ -77,12 +125,43 @@ def test_variable_mode_uses_a_sensitive_variable_without_default(prod: Synthesiz
     assert "length(var.db_master_password) >= 16" in validation["condition"]
 
 
+def _password_references(synth: Synthesized) -> list[str]:
+    """The Terraform references that carry the master password in this stack (local or variable, and the
+    ephemeral block behind a local)."""
+    if "ephemeral" in synth.data:
+        name, _ = _generated_password(synth)
+        return [f"local.{name}", f"ephemeral.aws_secretsmanager_random_password.{name}"]
+    return ["var.db_master_password"]
+
+
+@pytest.mark.parametrize("fixture", ["dev", "prod"])
+def test_the_password_reaches_only_write_only_arguments(fixture: str, request: pytest.FixtureRequest) -> None:
+    """Terraform records every resource argument in the plan and the state except write-only ones (Terraform
+    docs, "Use temporary write-only arguments"; hashicorp/aws 5.100.0: master_password_wo of aws_rds_cluster,
+    secret_string_wo of aws_secretsmanager_secret_version). So no resource, data source or output may hold the
+    password, no resource type that stores a generated value (random_password keeps `result` in the state) may
+    exist, and the password reference may appear in write-only arguments only."""
+    synth: Synthesized = request.getfixturevalue(fixture)
+    references = _password_references(synth)
+    assert not synth.resources("random_password")
+    assert "random" not in synth.data["terraform"]["required_providers"]
+    holders: list[str] = []
+    for section in ("resource", "data", "output"):
+        blocks = synth.data.get(section, {})
+        items = blocks.items() if section != "output" else [("output", blocks)]
+        for resource_type, bodies in items:
+            for key, body in bodies.items():
+                for path, value in _walk(body):
+                    if isinstance(value, str) and any(reference in value for reference in references):
+                        holders.append(f"{section}.{resource_type}.{key}{path}")
+    written = sorted(holder.rsplit(".", 1)[-1] for holder in holders)
+    assert written == sorted(WRITE_ONLY_PASSWORD_ARGUMENTS), holders
+    assert all(holder.startswith("resource.") for holder in holders), holders
+
+
 def test_no_literal_password_in_synthesized_json(dev: Synthesized, prod: Synthesized) -> None:
     for synth in (dev, prod):
         for resource_type, bodies in synth.data["resource"].items():
-            if resource_type == "random_password":
-                assert all("result" not in body for body in bodies.values())
-                continue
             for key, body in bodies.items():
                 for path, value in _walk(body):
                     leaf = path.rsplit(".", 1)[-1]
@@ -119,7 +198,7 @@ def test_secret_recovery_window_follows_the_profile(dev: Synthesized, prod: Synt
 
 
 def test_connection_document_is_written_once_and_never_stored(dev: Synthesized, prod: Synthesized) -> None:
-    for synth, password in ((dev, "random_password."), (prod, "var.db_master_password")):
+    for synth, password in ((dev, "local.db_credentials_master_password"), (prod, "var.db_master_password")):
         version = synth.only("aws_secretsmanager_secret_version", "db_credentials_connection")
         assert version["provider"] == "aws.primary"
         assert "secret_string" not in version
@@ -139,6 +218,16 @@ def test_connection_document_is_written_once_and_never_stored(dev: Synthesized, 
             assert key in document
         secret_id = synth.logical_id("aws_secretsmanager_secret", "db_credentials_secret")
         assert version["secret_id"] == f"${{aws_secretsmanager_secret.{secret_id}.id}}"
+
+
+def test_connection_document_is_written_again_when_the_primary_cluster_is_replaced(dev: Synthesized) -> None:
+    """An ephemeral password differs on every run, and a write-only argument is sent only on create or when its
+    version changes (hashicorp/aws docs, aws_rds_cluster master_password_wo_version). A replaced cluster is created
+    with this run's value, so the document must be written in the same run: `replace_triggered_by` on the cluster's
+    id replaces the version whenever the cluster is replaced (Terraform docs, lifecycle meta-argument)."""
+    version = dev.only("aws_secretsmanager_secret_version", "db_credentials_connection")
+    cluster = dev.logical_id("aws_rds_cluster", "database_primary_cluster")
+    assert version["lifecycle"]["replace_triggered_by"] == [f"aws_rds_cluster.{cluster}.id"]
 
 
 # ----- grants -----
@@ -177,3 +266,44 @@ def test_grants_use_no_wildcard_resources(granted: Synthesized) -> None:
     for role in ("primary", "secondary"):
         _, statements = _grant(granted, role)
         assert all("*" not in resource for statement in statements for resource in statement["resources"])
+
+
+def test_secret_policy_refuses_the_value_to_all_but_the_app_roles(dev: Synthesized) -> None:
+    """A secret's resource policy is evaluated with the caller's IAM policies and an explicit Deny wins (Secrets
+    Manager User Guide, "Resource-based policies"; IAM policy evaluation logic): GetSecretValue is refused to
+    every principal whose aws:PrincipalArn (the role, for an assumed-role session) is not an app role."""
+    policy = dev.only("aws_secretsmanager_secret_policy", "db_credentials_resource_policy")
+    secret = dev.logical_id("aws_secretsmanager_secret", "db_credentials_secret")
+    assert policy["secret_arn"] == f"${{aws_secretsmanager_secret.{secret}.arn}}"
+    assert policy["block_public_policy"] is True
+    (deny,) = dev.statements(policy["policy"])
+    assert (deny["effect"], deny["actions"]) == ("Deny", ["secretsmanager:GetSecretValue"])
+    assert deny["principals"] == [{"type": "*", "identifiers": ["*"]}]
+    (condition,) = deny["condition"]
+    assert (condition["test"], condition["variable"]) == ("ArnNotEquals", "aws:PrincipalArn")
+    app_roles = {dev.ref("aws_iam_role", f"{role}_app_tier_instance_role", "arn") for role in ("primary", "secondary")}
+    assert set(condition["values"]) == app_roles
+
+
+def test_secret_policy_is_made_after_every_grant() -> None:
+    from construct_support import empty_stack, grantee, provider_pair, regional_keys
+    from dr_stack.credentials import DatabaseCredentials
+
+    stack = empty_stack("credentials_policy")
+    providers = provider_pair(stack)
+    credentials = DatabaseCredentials(
+        stack,
+        "db_credentials",
+        providers=providers,
+        keys=regional_keys(stack, providers),
+        name_prefix="unit",
+        description="unit",
+        master_username="dbadmin",
+    )
+    with pytest.raises(ValueError, match="needs at least one grant_read"):
+        credentials.restrict_reads_to_grantees()
+    reader = grantee(stack, "reader", provider=providers.primary, service="ec2.amazonaws.com")
+    credentials.grant_read(reader, dr_role="primary")
+    credentials.restrict_reads_to_grantees()
+    with pytest.raises(ValueError, match="after restrict_reads_to_grantees"):
+        credentials.grant_read(reader, dr_role="secondary")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -545,3 +546,18 @@ def test_every_background_call_is_waited_for_before_a_failure_is_raised() -> Non
     with pytest.raises(RuntimeError, match="exited 1"):
         join_all([background(fails), background(slow)])
     assert ended.is_set()
+
+
+def test_a_password_in_the_applied_state_fails_the_run(tmp_path: Path) -> None:
+    """A local backend writes the state as JSON at its path (Terraform docs, backend "local"); the emulator run
+    refuses a state that holds the master password it passed in TF_VAR_db_master_password."""
+    from scripts.e2e.run import E2EFailure, Terraform, refuse_password_in_state
+
+    (tmp_path / "cdk.tf.json").write_text(json.dumps({"terraform": {"backend": {"local": {"path": "s.tfstate"}}}}))
+    tf = Terraform(tmp_path, {})
+    refuse_password_in_state(tf, "Pa55word!x")  # no state yet: nothing to find
+    (tmp_path / "s.tfstate").write_text(json.dumps({"resources": [{"instances": [{"attributes": {"id": "c"}}]}]}))
+    refuse_password_in_state(tf, "Pa55word!x")
+    (tmp_path / "s.tfstate").write_text(json.dumps({"resources": [{"attributes": {"result": "Pa55word!x"}}]}))
+    with pytest.raises(E2EFailure, match="master password is in the state"):
+        refuse_password_in_state(tf, "Pa55word!x")

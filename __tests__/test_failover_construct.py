@@ -320,3 +320,67 @@ def test_unit_automatic_failover_adds_the_probe_and_its_trigger() -> None:
     assert "unit-automatic-failover" in {
         body["name"] for body in synthesized.resources("aws_cloudwatch_event_rule").values()
     }
+
+
+# AWS managed policies the stack attaches; none grants cloudwatch:PutMetricData (AWS Managed Policy Reference:
+# AmazonSSMManagedInstanceCore allows ssm, ssmmessages and ec2messages actions; AWSBackupServiceRolePolicyForBackup
+# and ...ForRestores backup, snapshot and tag actions; AmazonRDSEnhancedMonitoringRole only CloudWatch Logs
+# actions on the RDSOSMetrics log group).
+_ATTACHED_WITHOUT_PUT_METRIC_DATA = {
+    "AmazonSSMManagedInstanceCore",
+    "service-role/AWSBackupServiceRolePolicyForBackup",
+    "service-role/AWSBackupServiceRolePolicyForRestores",
+    "service-role/AmazonRDSEnhancedMonitoringRole",
+}
+
+
+def _publishers(synth: Synthesized) -> dict[str, set[str | None]]:
+    """Role name -> the namespaces its inline policies let it PutMetricData to (None: any namespace)."""
+    roles = {key: body["name"] for key, body in synth.resources("aws_iam_role").items()}
+    found: dict[str, set[str | None]] = {}
+    for policy in synth.resources("aws_iam_role_policy").values():
+        role = roles[policy["role"].split(".")[1]]
+        for statement in synth.statements(policy["policy"]):
+            if statement.get("effect", "Allow") != "Allow":
+                continue
+            if not any(action in ("cloudwatch:PutMetricData", "cloudwatch:*", "*") for action in statement["actions"]):
+                continue
+            conditions = [c for c in statement.get("condition", []) if c["variable"] == "cloudwatch:namespace"]
+            namespaces: set[str | None] = {v for c in conditions for v in c["values"]} if conditions else {None}
+            found.setdefault(role, set()).update(namespaces)
+    return found
+
+
+@pytest.mark.parametrize("fixture", ["dev", "prod"])
+def test_only_the_keeper_and_the_orchestrators_may_publish_the_traffic_switch(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """CloudWatch PutMetricData has no resource-level permission; the cloudwatch:namespace condition key limits it
+    to namespaces (Service Authorization Reference, Amazon CloudWatch). Route53 moves traffic on PrimaryFenced in
+    DR/Failover, so only the orchestrators and the switch keeper may write there; the probe, which fetches the
+    app's URL, writes its metric to DR/Probe only. No role may publish to any namespace."""
+    synth: Synthesized = request.getfixturevalue(fixture)
+    prefix = "drapp-dev" if fixture == "dev" else "drapp-prod"
+    publishers = _publishers(synth)
+    assert all(None not in namespaces for namespaces in publishers.values()), publishers
+    switch_writers = {role for role, namespaces in publishers.items() if "DR/Failover" in namespaces}
+    expected = {f"{prefix}-primary-failover-role", f"{prefix}-secondary-failover-role", f"{prefix}-switch-keeper-role"}
+    if fixture == "prod":  # the probe comes with automatic failover
+        assert publishers[f"{prefix}-primary-probe-role"] == {"DR/Probe"}
+    assert switch_writers == expected
+    attached = {
+        body["policy_arn"].split(":policy/")[-1] for body in synth.resources("aws_iam_role_policy_attachment").values()
+    }
+    assert attached <= _ATTACHED_WITHOUT_PUT_METRIC_DATA
+
+
+def test_probe_and_its_alarms_use_the_probe_namespace(prod: Synthesized) -> None:
+    """The probe function publishes to the namespace in its METRIC_NAMESPACE variable; the trigger alarms and the
+    orchestrator's second-signal read (PROBE_NAMESPACE) must name the same one."""
+    probe = prod.only("aws_lambda_function", "primary_probe")
+    assert probe["environment"]["variables"]["METRIC_NAMESPACE"] == "DR/Probe"
+    for alarm in ("primary_down_alarm", "probe_silent_alarm"):
+        assert prod.only("aws_cloudwatch_metric_alarm", alarm)["namespace"] == "DR/Probe"
+    for role in ("primary", "secondary"):
+        orchestrator = prod.only("aws_lambda_function", f"failover_{role}_orchestrator_function")
+        assert orchestrator["environment"]["variables"]["PROBE_NAMESPACE"] == "DR/Probe"

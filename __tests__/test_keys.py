@@ -72,7 +72,8 @@ def test_account_root_administers_the_key(dev: Synthesized, role: str) -> None:
 def test_services_use_the_key_only_through_this_region_and_account(dev: Synthesized, role: str) -> None:
     statement = _statement(_policy(dev, role), "ServicesOfThisAccount")
     assert "kms:*" not in statement["actions"]
-    assert {"kms:Decrypt*", "kms:GenerateDataKey*", "kms:CreateGrant"} <= set(statement["actions"])
+    assert {"kms:Decrypt*", "kms:GenerateDataKey*"} <= set(statement["actions"])
+    assert not any("Grant" in action for action in statement["actions"])
     conditions = {condition["variable"]: condition for condition in statement["condition"]}
     assert conditions["kms:CallerAccount"]["values"][0].startswith("${data.aws_caller_identity.")
     via = set(conditions["kms:ViaService"]["values"])
@@ -133,3 +134,39 @@ def test_unit_key_policy_names_the_services_of_its_own_region(lone_key: Synthesi
     via = statements["ServicesOfThisAccount"]["condition"][1]
     assert via["variable"] == "kms:ViaService"
     assert all(value.endswith(".eu-central-1.amazonaws.com") for value in via["values"])
+
+
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_grants_are_only_for_aws_resources_of_the_services(dev: Synthesized, role: str) -> None:
+    """kms:GrantIsForAWSResource is true only when an integrated AWS service calls CreateGrant, ListGrants or
+    RevokeGrant on the caller's behalf (AWS KMS Developer Guide, "AWS KMS condition keys"): without it any
+    principal of the account could grant itself the key's use."""
+    policy = _policy(dev, role)
+    grants = [s for s in policy["statement"] if any("Grant" in a or a == "kms:*" for a in s["actions"])]
+    administers = _statement(policy, "AccountAdministers")
+    assert [s.get("sid") for s in grants] == ["AccountAdministers", "GrantsForAwsResources"]
+    assert "caller_identity" in administers["principals"][0]["identifiers"][0]
+    statement = _statement(policy, "GrantsForAwsResources")
+    assert set(statement["actions"]) == {"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"}
+    conditions = {condition["variable"]: condition for condition in statement["condition"]}
+    assert conditions["kms:GrantIsForAWSResource"] == {
+        "test": "Bool",
+        "variable": "kms:GrantIsForAWSResource",
+        "values": ["true"],
+    }
+    assert set(conditions) == {"kms:GrantIsForAWSResource", "kms:CallerAccount", "kms:ViaService"}
+
+
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_state_keys_serve_only_s3_and_dynamodb(bootstrap: Synthesized, role: str) -> None:
+    """The state bucket (SSE-KMS through S3) and the lock table (DynamoDB) are all a state key encrypts; no log
+    group or topic uses it, so no other service is named."""
+    region = {"primary": "us-east-1", "secondary": "us-west-2"}[role]
+    key = bootstrap.only("aws_kms_key", f"{role}_state_key")
+    reference = key["policy"]
+    document = bootstrap.data_sources("aws_iam_policy_document")[reference.split(".")[2]]
+    sids = [statement.get("sid") for statement in document["statement"]]
+    assert sids == ["AccountAdministers", "ServicesOfThisAccount", "GrantsForAwsResources"]
+    for statement in document["statement"][1:]:
+        (via,) = [c for c in statement["condition"] if c["variable"] == "kms:ViaService"]
+        assert via["values"] == [f"s3.{region}.amazonaws.com", f"dynamodb.{region}.amazonaws.com"]

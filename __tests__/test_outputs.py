@@ -34,7 +34,7 @@ def test_outputs_that_carry_credentials_are_sensitive(fixture: str, request: pyt
     stack: Synthesized = request.getfixturevalue(fixture)
     for name, output in stack.outputs().items():
         text = json.dumps(output["value"])
-        if "${random_password." in text or "${var." in text or "password" in name:
+        if "${ephemeral." in text or "${local." in text or "${var." in text or "password" in name:
             assert output.get("sensitive") is True, name
 
 
@@ -72,7 +72,13 @@ def test_security_configuration_says_whether_tls_is_on(dev: Synthesized, prod: S
     assert "IMDSv2" in prod_security["instances"]
     # prod fixture: db_password_source=variable; the text names the variable users actually set.
     assert "TF_VAR_db_master_password" in prod_security["database_password"]
-    assert "random_password" in dev.outputs()["security_configuration"]["value"]["database_password"]
+    assert "SSE-KMS with the state key (alias/drapp-prod-state-primary)" in prod_security["terraform_state"]
+    assert "refuses an upload with any other encryption" in prod_security["terraform_state"]
+    dev_password = dev.outputs()["security_configuration"]["value"]["database_password"]
+    assert "aws_secretsmanager_random_password" in dev_password
+    for text in (dev_password, prod_security["database_password"]):
+        assert "neither the Terraform state nor a plan file" in text
+        assert "also in the Terraform state" not in text
 
 
 def test_notes_are_computed_from_settings_without_synthesis() -> None:

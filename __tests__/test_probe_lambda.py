@@ -10,7 +10,7 @@ from dr_probe.handler import ProbeConfigError, handler, probe, read_config
 
 ENV = {
     "PROBE_URL": "https://alb.example/health",
-    "METRIC_NAMESPACE": "DR/Failover",
+    "METRIC_NAMESPACE": "DR/Probe",
     "METRIC_NAME": "PrimaryEndpointHealthy",
     "GLOBAL_CLUSTER_ID": "drapp-dev-global",
 }
@@ -98,7 +98,7 @@ def test_fast_interval_publishes_one_high_resolution_datapoint_per_interval() ->
             "put_metric_data",
             {},
             {
-                "Namespace": "DR/Failover",
+                "Namespace": "DR/Probe",
                 "MetricData": [
                     {
                         "MetricName": "PrimaryEndpointHealthy",

@@ -234,7 +234,7 @@ def test_unreadable_source_region_keeps_configured_capacity(world, aws, clock):
 def _put_fast_probe(clock, seconds_ago_and_values):
     for seconds_ago, value in seconds_ago_and_values:
         shared_client("cloudwatch", SECONDARY_REGION).put_metric_data(
-            Namespace=METRIC_NAMESPACE,
+            Namespace="DR/Probe",
             MetricData=[
                 {
                     "MetricName": "PrimaryEndpointHealthy",

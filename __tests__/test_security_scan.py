@@ -20,10 +20,11 @@ def _write(stacks: dict[str, dict[str, object]], root: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def all_stacks(dev: Synthesized, prod_stacks: dict[str, Synthesized]) -> dict[str, dict[str, object]]:
-    """dev and prod DR stacks and the bootstrap stack, named like cdktf.out folders."""
+def all_stacks(dev_stacks: dict[str, Synthesized], prod_stacks: dict[str, Synthesized]) -> dict[str, dict[str, object]]:
+    """The four stacks (dev and prod, DR and bootstrap), named like cdktf.out folders."""
     return {
-        "drapp-dev-dr": dev.data,
+        "drapp-dev-dr": dev_stacks["dr"].data,
+        "drapp-dev-bootstrap": dev_stacks["bootstrap"].data,
         "drapp-prod-dr": prod_stacks["dr"].data,
         "drapp-prod-bootstrap": prod_stacks["bootstrap"].data,
     }
@@ -79,3 +80,13 @@ def test_suppression_matches_check_resource_and_stack() -> None:
     suppression = Suppression("CKV_AWS_150", "*load_balancer*", "dev must be destroyable by cdktf destroy", "*-dev-*")
     assert suppression.covers(Finding("CKV_AWS_150", "aws_lb.primary_load_balancer", "drapp-dev-dr", ""))
     assert not suppression.covers(Finding("CKV_AWS_150", "aws_lb.primary_load_balancer", "drapp-prod-dr", ""))
+
+
+def test_all_four_stacks_are_scanned(all_stacks: dict[str, dict[str, object]], scan_result, tmp_path: Path) -> None:
+    """Both profiles' DR and bootstrap stacks go through checkov; each has findings (suppressed ones), so a stack
+    left out of the scan would show here."""
+    from scripts.security_scan import run_checkov
+
+    assert set(all_stacks) == {"drapp-dev-dr", "drapp-dev-bootstrap", "drapp-prod-dr", "drapp-prod-bootstrap"}
+    scanned = {finding.stack for finding in run_checkov(_write(all_stacks, tmp_path))}
+    assert scanned == set(all_stacks)

@@ -135,3 +135,12 @@ TARGET_GROUP_ARN: Final = "TARGET_GROUP_ARN"
 SERVING_TIMEOUT_SECONDS: Final = "SERVING_TIMEOUT_SECONDS"
 REPROTECT_CLUSTER_SPEC: Final = "REPROTECT_CLUSTER_SPEC"
 MATCH_DATABASE_CAPACITY: Final = "MATCH_DATABASE_CAPACITY"
+
+
+# ----- Who may move the traffic switch: the probe writes to a namespace of its own ----------------------------
+# PutMetricData is held to a namespace by the cloudwatch:namespace condition key (no resource-level permission).
+# METRIC_NAMESPACE holds the traffic switch, so only the orchestrators and the switch keeper may publish there;
+# the probe (which fetches the app's URL) publishes PROBE_METRIC here and can never write PrimaryFenced.
+PROBE_NAMESPACE: Final = "DR/Probe"
+# The orchestrator's variable naming the namespace it reads the probe's metric from.
+PROBE_NAMESPACE_VARIABLE: Final = "PROBE_NAMESPACE"

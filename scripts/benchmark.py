@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # The bare import of the bindings as published (every resource module), and as the stack loads them
 # (dr_stack.binding skips the ~1,500 eager submodule imports; the jsii assembly is still loaded).
-FULL_IMPORT = "import cdktf, cdktf_cdktf_provider_aws, cdktf_cdktf_provider_random"
+FULL_IMPORT = "import cdktf, cdktf_cdktf_provider_aws"
 LAZY_IMPORT = (
     "import sys; sys.path.insert(0, 'constructs'); from dr_stack.binding import install; install(); "
-    "import cdktf, cdktf_cdktf_provider_aws, cdktf_cdktf_provider_random"
+    "import cdktf, cdktf_cdktf_provider_aws"
 )
 TARGETS = {"ratio": 1.25, "synth_peak_mib": 1024, "suite_seconds": 180}
 

@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 # The profiles compared: the dev defaults, and prod with a domain, automatic failover and an alarm e-mail;
-# prod-variable covers the other password mode (a sensitive variable, no random provider).
+# prod-variable covers the other password mode (an ephemeral variable instead of a generated password).
 PROFILES: dict[str, dict[str, str]] = {
     "dev": {},
     "prod": {

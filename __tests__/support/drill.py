@@ -556,7 +556,7 @@ class DrillWorld:
         """Probe datapoints, one a minute, the last one a minute before the simulated now."""
         for index, value in enumerate(values):
             shared_client("cloudwatch", region).put_metric_data(
-                Namespace=METRIC_NAMESPACE,
+                Namespace=contract.PROBE_NAMESPACE,
                 MetricData=[
                     {
                         "MetricName": contract.PROBE_METRIC,

@@ -3,6 +3,8 @@ older `remote` backend, or local state."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from cdktf import (
     CloudBackend,
     LocalBackend,
@@ -16,6 +18,20 @@ from cdktf import (
 from dr_stack import names
 from dr_stack.settings import Settings
 
+StateKeyRole = Literal["primary", "secondary"]
+
+
+def state_key_alias(name_prefix: str, role: StateKeyRole) -> str:
+    """Alias of the bootstrap stack's state key in the state bucket's region (primary) or its replica's."""
+    return f"{name_prefix}-state-{role}"
+
+
+def backend_state_key_alias(settings: Settings) -> str:
+    """The ``alias/...`` of the key the S3 backend encrypts state with: the replica's key when the backend is
+    pointed at the replica bucket (``state_bucket`` ending in ``-replica``, the README's outage runbook)."""
+    replica = settings.state_bucket_name.endswith(names.state_replica_bucket_name(""))
+    return f"alias/{state_key_alias(settings.name_prefix, 'secondary' if replica else 'primary')}"
+
 
 def configure_backend(stack: TerraformStack, settings: Settings, stack_name: str) -> None:
     """Attach the backend chosen by `state_backend` to a stack; state is separate per stack (own key or workspace)."""
@@ -26,6 +42,11 @@ def configure_backend(stack: TerraformStack, settings: Settings, stack_name: str
             key=f"{settings.state_key_prefix}/{settings.environment}/{stack_name}.tfstate",
             region=settings.state_region_name,
             encrypt=True,
+            # Without kms_key_id the backend sends an explicit SSE-S3 header on every upload (state and .tflock),
+            # which wins over the bucket's KMS default; the state bucket's policy refuses such uploads. An alias
+            # name: the backend accepts one (no account id is known at synth) and S3 resolves it in the bucket's
+            # region.
+            kms_key_id=backend_state_key_alias(settings),
             dynamodb_table=settings.state_lock_table_name,
         )
         # S3-native locking (Terraform >= 1.10) beside the DynamoDB table; cdktf 0.21 has no property for it.

@@ -17,6 +17,7 @@ from cdktf_cdktf_provider_aws.backup_plan import (
 )
 from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
+from cdktf_cdktf_provider_aws.backup_vault_lock_configuration import BackupVaultLockConfiguration
 
 from constructs import Construct
 from dr_stack.database import GlobalDatabase
@@ -60,6 +61,8 @@ class DatabaseBackup(Construct):
             )
             for role in ROLES
         }
+
+        self._lock_vaults(providers, retention_days)
 
         key = keys["primary"]
         self.service_role = service_role(
@@ -124,6 +127,23 @@ class DatabaseBackup(Construct):
             )
         self.plan = self.plans["primary"]
         self.selection = self.selections["primary"]
+
+    def _lock_vaults(self, providers: RegionalProviders, retention_days: int) -> None:
+        """AWS Backup Vault Lock in governance mode on each vault: no recovery point may be kept shorter than the
+        plan's retention, nor be deleted before it, except by a principal allowed to remove the lock
+        (backup:DeleteBackupVaultLockConfiguration); compliance mode (ChangeableForDays) is left out because it
+        can never be undone, and the dev profile is torn down often (AWS Backup Developer Guide, "AWS Backup
+        Vault Lock")."""
+        self.vault_locks: dict[DrRole, BackupVaultLockConfiguration] = {
+            role: BackupVaultLockConfiguration(
+                self,
+                f"{role}_vault_lock",
+                provider=providers.for_role(role),
+                backup_vault_name=self.vaults[role].name,
+                min_retention_days=retention_days,
+            )
+            for role in ROLES
+        }
 
     def vault_arn(self, role: DrRole) -> str:
         """ARN of a region's backup vault."""

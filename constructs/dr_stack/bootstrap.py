@@ -27,6 +27,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
 
 from constructs import Construct
 from dr_stack import names
+from dr_stack.backend import StateKeyRole, state_key_alias
 from dr_stack.iam import allow, attach_inline_policy, trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.providers import default_tags
@@ -46,7 +47,10 @@ class BootstrapStack(TerraformStack):
         # The backend cannot store state in the bucket this stack creates: bootstrap keeps local state.
         LocalBackend(self, path=f"terraform.{id_}.tfstate")
         self.add_override("terraform.required_version", TERRAFORM_VERSION)
-        regions = {"primary": settings.state_region_name, "secondary": settings.state_replica_region}
+        regions: dict[StateKeyRole, str] = {
+            "primary": settings.state_region_name,
+            "secondary": settings.state_replica_region,
+        }
         providers = {
             role: AwsProvider(
                 self,
@@ -69,11 +73,16 @@ class BootstrapStack(TerraformStack):
                 f"{role}_state_key",
                 provider=providers[role],
                 region=regions[role],
-                alias=f"{settings.name_prefix}-state-{role}",
+                alias=state_key_alias(settings.name_prefix, role),
                 description=f"{settings.name_prefix} state-{role} region: data at rest",
+                for_state=True,
             )
             for role in regions
         }
+        buckets: tuple[tuple[StateKeyRole, str, str], ...] = (
+            ("primary", "state_bucket", settings.state_bucket_name),
+            ("secondary", "state_replica_bucket", settings.state_replica_bucket_name),
+        )
         source, replica = (
             PrivateBucket(
                 self,
@@ -82,11 +91,10 @@ class BootstrapStack(TerraformStack):
                 name=name,
                 kms_key_arn=keys[role].key_arn,
                 noncurrent_days=NONCURRENT_STATE_DAYS,
+                # Terraform's backend names the key by its alias (backend.py): every form S3 accepts for it.
+                upload_key_ids=[keys[role].key_arn, keys[role].alias_arn, keys[role].alias_name],
             )
-            for role, bucket_id, name in (
-                ("primary", "state_bucket", settings.state_bucket_name),
-                ("secondary", "state_replica_bucket", settings.state_replica_bucket_name),
-            )
+            for role, bucket_id, name in buckets
         )
         self._replicate(settings, providers["primary"], source, replica, keys)
 
@@ -129,7 +137,7 @@ class BootstrapStack(TerraformStack):
         provider: AwsProvider,
         source: PrivateBucket,
         replica: PrivateBucket,
-        keys: dict[str, RegionalKey],
+        keys: dict[StateKeyRole, RegionalKey],
     ) -> None:
         """Cross-region replication of every state revision (and delete markers), re-encrypted with the replica key."""
         role = IamRole(

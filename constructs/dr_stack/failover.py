@@ -280,6 +280,7 @@ class FailoverOrchestrators(Construct):
                 contract.TRAFFIC_SWITCH_METRIC_VARIABLE: contract.TRAFFIC_SWITCH_METRIC,
                 contract.HEALTH_CHECK_ID: dns.health_check_id(peer),
                 contract.PROBE_METRIC_VARIABLE: contract.PROBE_METRIC,
+                contract.PROBE_NAMESPACE_VARIABLE: contract.PROBE_NAMESPACE,
                 contract.PROBE_FAILURE_PERIODS: str(props.probe_failure_periods),
                 contract.PROBE_PERIOD_SECONDS: str(props.probe_interval_seconds),
                 **({contract.PROBE_ALARM_NAME: self.probe_alarm_name} if self._rechecks(role) else {}),
@@ -484,12 +485,12 @@ class FailoverOrchestrators(Construct):
                     if props.probe_interval_seconds < 60
                     else {}
                 ),
-                contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
+                contract.METRIC_NAMESPACE_VARIABLE: contract.PROBE_NAMESPACE,
                 contract.PROBE_METRIC_NAME_VARIABLE: contract.PROBE_METRIC,
                 contract.GLOBAL_CLUSTER_ID: self._global_cluster_identifier,
             },
             statements=grant_statements(
-                permissions.PROBE, resources={"any": ["*"]}, values={"metric_namespace": contract.METRIC_NAMESPACE}
+                permissions.PROBE, resources={"any": ["*"]}, values={"metric_namespace": contract.PROBE_NAMESPACE}
             ),
         )
         self._scheduled("probe", provider, self.probe, name)
@@ -501,7 +502,7 @@ class FailoverOrchestrators(Construct):
             provider=provider,
             alarm_name=self.probe_alarm_name,
             alarm_description="Primary endpoint probed from the secondary region failed: automatic failover",
-            namespace=contract.METRIC_NAMESPACE,
+            namespace=contract.PROBE_NAMESPACE,
             metric_name=PROBE_METRIC,
             dimensions={contract.GLOBAL_CLUSTER_DIMENSION: self._global_cluster_identifier},
             statistic="Maximum",
@@ -521,7 +522,7 @@ class FailoverOrchestrators(Construct):
             provider=provider,
             alarm_name=f"{props.name_prefix}-primary-probe-silent",
             alarm_description="The primary probe published nothing: automatic failover cannot see the primary",
-            namespace=contract.METRIC_NAMESPACE,
+            namespace=contract.PROBE_NAMESPACE,
             metric_name=PROBE_METRIC,
             dimensions={contract.GLOBAL_CLUSTER_DIMENSION: self._global_cluster_identifier},
             statistic="SampleCount",

@@ -107,6 +107,8 @@ _PER_REGION: dict[str, tuple[str, ...]] = {
         "/aws/lambda/{p}-{r}-failover",
         "/aws/vpc/{p}-{r}/flow-logs",
         "aws-waf-logs-{p}-{r}",
+        # The groups Aurora exports to (database_logs.py): every log type either engine exports.
+        *(f"/aws/rds/cluster/{{p}}-{{r}}/{log}" for log in ("audit", "error", "general", "slowquery", "postgresql")),
     ),
     "aws_cloudwatch_event_rule.name": ("{p}-{r}-readiness",),
     "aws_cloudwatch_metric_alarm.alarm_name": (

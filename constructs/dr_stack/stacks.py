@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from cdktf import TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_random.provider import RandomProvider
 
 from constructs import Construct
 from dr_stack.app_tier import AppTier, Capacity
@@ -14,6 +13,7 @@ from dr_stack.contract import contract
 from dr_stack.credentials import DatabaseCredentials, PasswordSource
 from dr_stack.dashboard import WIDGET_WIDTH, DrDashboard
 from dr_stack.database import Engine, GlobalDatabase, connect
+from dr_stack.database_logs import DatabaseLogGroups
 from dr_stack.dns import DnsFailover, HostedZone, ValidatedCertificate
 from dr_stack.failover import FailoverOrchestrators, FailoverProps
 from dr_stack.keys import RegionalKey
@@ -69,8 +69,6 @@ class DrStack(TerraformStack):
             project=settings.project_name,
             environment=settings.environment,
         )
-        # hashicorp/random is configured in `random` password mode only (validation mode needs none).
-        self.random_provider = RandomProvider(self, "random") if settings.db_password_source == "random" else None
 
         self.keys: dict[DrRole, RegionalKey] = {}
         self.networks: dict[DrRole, Network] = {}
@@ -132,7 +130,6 @@ class DrStack(TerraformStack):
             password_source=_password_source(settings.db_password_source),
             password_version=settings.db_master_password_version,
             recovery_window_days=settings.secret_recovery_window_days,
-            random_provider=self.random_provider,
         )
         self.database = GlobalDatabase(
             self,
@@ -171,6 +168,14 @@ class DrStack(TerraformStack):
             freeable_memory_alarm_mib=settings.db_freeable_memory_alarm_mib,
         )
         self.credentials.store_connection(self.database)
+        self.database_logs = DatabaseLogGroups(
+            self,
+            "database_logs",
+            database=self.database,
+            keys=keys,
+            log_exports=settings.db_log_exports,
+            retention_days=settings.log_retention_days,
+        )
         # Application state and sessions: items keyed (pk, sk), expired by DynamoDB TTL on expires_at.
         # DynamoDB tables follow the database's protection: off in the dev profile (teardown), on in prod.
         self.app_state_table = GlobalTable(
@@ -282,6 +287,7 @@ class DrStack(TerraformStack):
             self.credentials.grant_read(app_tier.instance_role, dr_role=role)
             self.app_state_table.grant_read_write(app_tier.instance_role, dr_role=role)
 
+        self.credentials.restrict_reads_to_grantees()
         self.dns = DnsFailover(
             self,
             "dns_failover",

@@ -55,9 +55,13 @@ class PrivateBucket(Construct):
         expiration_days: int | None = None,
         force_destroy: bool = False,
         policy_statements: Sequence[DataAwsIamPolicyDocumentStatement] = (),
+        upload_key_ids: Sequence[str] = (),
     ) -> None:
         """`kms_key_arn` None: SSE-S3 (AES256), for writers that cannot use KMS (ALB log delivery).
-        `expiration_days` None: current objects are kept. `policy_statements` are added to the TLS-only deny."""
+        `expiration_days` None: current objects are kept. `policy_statements` are added to the TLS-only deny.
+        `upload_key_ids` empty: uploads may rely on the default encryption; otherwise the policy refuses a
+        PutObject that does not ask for aws:kms with one of these identifiers of the key (ARN, alias ARN or
+        alias name: S3 takes any of them in the request)."""
         super().__init__(scope, id_)
         self.bucket = S3Bucket(self, "bucket", provider=provider, bucket=name, force_destroy=force_destroy)
         S3BucketPublicAccessBlock(
@@ -136,6 +140,7 @@ class PrivateBucket(Construct):
                 provider=provider,
                 statement=[
                     *policy_statements,
+                    *_kms_upload_denials(f"{self.bucket.arn}/*", upload_key_ids),
                     DataAwsIamPolicyDocumentStatement(
                         sid="DenyInsecureTransport",
                         effect="Deny",
@@ -166,3 +171,45 @@ class PrivateBucket(Construct):
     def bucket_id(self) -> str:
         """Id of the bucket (its name, once created)."""
         return self.bucket.id
+
+
+def _kms_upload_denials(objects_arn: str, key_ids: Sequence[str]) -> list[DataAwsIamPolicyDocumentStatement]:
+    """Deny a PutObject that does not name aws:kms and one of ``key_ids`` (none when ``key_ids`` is empty).
+
+    As the S3 User Guide shows ("Requiring SSE-KMS for all objects written to a bucket", condition keys
+    s3:x-amz-server-side-encryption and s3:x-amz-server-side-encryption-aws-kms-key-id). StringNotEquals is true when
+    the header is absent, so an upload relying on the bucket default (or asking for SSE-S3, which Terraform's S3
+    backend does when ``kms_key_id`` is unset) is refused. Replication writes with s3:ReplicateObject, not
+    PutObject, so it is not affected.
+    """
+    if not key_ids:
+        return []
+    everyone = [DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])]
+    return [
+        DataAwsIamPolicyDocumentStatement(
+            sid="DenyUploadsWithoutKms",
+            effect="Deny",
+            principals=everyone,
+            actions=["s3:PutObject"],
+            resources=[objects_arn],
+            condition=[
+                DataAwsIamPolicyDocumentStatementCondition(
+                    test="StringNotEquals", variable="s3:x-amz-server-side-encryption", values=["aws:kms"]
+                )
+            ],
+        ),
+        DataAwsIamPolicyDocumentStatement(
+            sid="DenyUploadsWithAnotherKey",
+            effect="Deny",
+            principals=everyone,
+            actions=["s3:PutObject"],
+            resources=[objects_arn],
+            condition=[
+                DataAwsIamPolicyDocumentStatementCondition(
+                    test="StringNotEquals",
+                    variable="s3:x-amz-server-side-encryption-aws-kms-key-id",
+                    values=list(key_ids),
+                )
+            ],
+        ),
+    ]

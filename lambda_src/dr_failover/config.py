@@ -68,6 +68,7 @@ class Config:
     metric_namespace: str = contract.METRIC_NAMESPACE
     health_check_id: str | None = None
     probe_metric: str = contract.PROBE_METRIC
+    probe_namespace: str = contract.PROBE_NAMESPACE
     probe_failure_periods: int = 3
     probe_period_seconds: int = 60
     automatic_min_interval_seconds: int = 3600
@@ -216,6 +217,12 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
         "probe_metric",
         _text(_METRIC_NAME_RE, "a CloudWatch metric name (1-255 characters, no ':')"),
         contract.PROBE_METRIC,
+    ),
+    (
+        contract.PROBE_NAMESPACE_VARIABLE,
+        "probe_namespace",
+        _text(_NAMESPACE_RE, "a CloudWatch namespace (1-255 of letters, digits, . - _ / # :)"),
+        contract.PROBE_NAMESPACE,
     ),
     (contract.PROBE_FAILURE_PERIODS, "probe_failure_periods", _integer(1, 10), 3),
     (contract.PROBE_PERIOD_SECONDS, "probe_period_seconds", _integer(10, 60), 60),

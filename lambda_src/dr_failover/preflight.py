@@ -609,7 +609,7 @@ def _probe_signal(
     end = datetime.fromtimestamp(now, tz=UTC)
     try:
         response = clients.get("cloudwatch", config.target_region, deadline=deadline).get_metric_statistics(
-            Namespace=config.metric_namespace,
+            Namespace=config.probe_namespace,
             MetricName=config.probe_metric,
             Dimensions=[{"Name": "GlobalCluster", "Value": config.global_cluster_id}],
             StartTime=end - timedelta(seconds=period * (periods + 1)),

@@ -70,7 +70,7 @@ def first_failure_signal(ctx: RunContext, *, fallback: float) -> tuple[float, st
     end = datetime.fromtimestamp(ctx.clock(), tz=UTC)
     try:
         response = ctx.clients.target("cloudwatch").get_metric_statistics(
-            Namespace=config.metric_namespace,
+            Namespace=config.probe_namespace,
             MetricName=config.probe_metric,
             Dimensions=[{"Name": contract.GLOBAL_CLUSTER_DIMENSION, "Value": config.global_cluster_id}],
             StartTime=end - timedelta(seconds=SIGNAL_LOOKBACK_SECONDS),

@@ -106,6 +106,14 @@ def generated_password() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(32))
 
 
+def refuse_password_in_state(tf: Terraform, password: str) -> None:
+    """The master password reaches only write-only arguments from an ephemeral variable: the applied state must
+    not hold it anywhere (an E2EFailure names the stack when it does)."""
+    state = tf.workdir / tf.state_path
+    if state.is_file() and password in state.read_text():
+        raise E2EFailure(f"the master password is in the state of {tf.workdir.name} ({state})")
+
+
 class Terraform:
     """terraform in one stack folder, offline, against the emulator."""
 
@@ -471,6 +479,7 @@ class Scenario:
                     applied = len(state_resources(dr.state()))
                     note.append(f"{dr.workdir.name}: {applied}/{totals[dr.workdir.name]} resources applied")
                     note.append("excluded: " + ("; ".join(f"{a} ({why})" for a, why in EXCLUDED) or "none"))
+            refuse_password_in_state(dr, env["TF_VAR_db_master_password"])
             functions = functions_from_state(dr.state())
             # The baseline plan and the orchestrator's read-only runs (preflight, dry run) read the same world
             # and change nothing: they run at the same time; the failover waits for the plan's verdict.
