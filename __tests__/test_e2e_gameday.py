@@ -101,14 +101,14 @@ def test_calculated_check_health_threshold_and_inversion() -> None:
 def test_failover_answer() -> None:
     """Route53 failover routing: PRIMARY while healthy, else SECONDARY; neither healthy -> PRIMARY; a record
     without a health check is healthy."""
-    records = [
+    records: list[dict[str, Any]] = [
         {"failover": "PRIMARY", "health_check_id": "p", "name": "east"},
         {"failover": "SECONDARY", "health_check_id": "s", "name": "west"},
     ]
     assert gameday.resolve_failover(records, {"p": True, "s": True})["name"] == "east"
     assert gameday.resolve_failover(records, {"p": False, "s": True})["name"] == "west"
     assert gameday.resolve_failover(records, {"p": False, "s": False})["name"] == "east"
-    no_check = [{**records[0], "health_check_id": None}, records[1]]
+    no_check: list[dict[str, Any]] = [{**records[0], "health_check_id": None}, records[1]]
     assert gameday.resolve_failover(no_check, {"s": True})["name"] == "east"
 
 
@@ -160,3 +160,37 @@ def test_app_stand_in_stops_answering() -> None:
             urllib.request.urlopen(app.url, timeout=5)  # noqa: S310 - loopback
     finally:
         app.stop()
+
+
+def test_emulator_cut_region_answers_no_client() -> None:
+    """Against the running emulator: with a region cut off, a boto3 call into it ends in a connection error (no
+    response), the other region answers, and the call is logged; reopened, the region answers again."""
+    import boto3
+    import botocore.config
+    import botocore.exceptions
+
+    from scripts.e2e.emulator import GATES, emulator
+    from scripts.e2e.rewrite import FAKE_CREDENTIALS
+
+    config = botocore.config.Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=2)
+    with emulator() as url:
+        (gate,) = GATES
+
+        def client(region: str) -> Any:
+            return boto3.client(
+                "sqs",
+                region_name=region,
+                endpoint_url=url,
+                aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                config=config,
+            )
+
+        gate.cut, gate.watched = {"us-east-1"}, {"us-east-1"}
+        with pytest.raises(botocore.exceptions.HTTPClientError):
+            client("us-east-1").list_queues()
+        client("us-west-2").list_queues()  # answers
+        assert [(c.region, c.outcome) for c in gate.calls] == [("us-east-1", gameday.REFUSED)]
+        gate.cut = set()
+        client("us-east-1").list_queues()
+        assert gate.calls[-1].outcome == gameday.ANSWERED

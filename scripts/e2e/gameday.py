@@ -187,8 +187,9 @@ def evaluate_alarm(
     if not 1 <= wanted <= evaluation_periods:
         raise ValueError(f"datapoints_to_alarm must be 1..evaluation_periods ({evaluation_periods}), got {wanted}")
     breaches = _COMPARE[comparison]
-    window = list(datapoints[-evaluation_periods:])
-    window = [None] * (evaluation_periods - len(window)) + window
+    recent: list[float | None] = list(datapoints[-evaluation_periods:])
+    padding: list[float | None] = [None] * (evaluation_periods - len(recent))
+    window = padding + recent
     present = [v for v in window if v is not None]
     missing = len(window) - len(present)
     if not present and treat_missing_data in ("missing", "ignore"):
