@@ -16,8 +16,11 @@ from collections.abc import Iterator
 from types import FrameType
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
 
 from .extensions import install
+from .gameday import RegionGate
 
 LOOPBACK = "127.0.0.1"
 MANAGED_POLICIES = "MOTO_IAM_LOAD_MANAGED_POLICIES"
@@ -35,6 +38,25 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+class GatedMotoServer(ThreadedMotoServer):
+    """moto's threaded server with the region gate in front of its app (open until the harness cuts a region)."""
+
+    def __init__(self, gate_holder: list[RegionGate], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._gate_holder = gate_holder
+
+    def _server_entry(self) -> None:
+        gate = RegionGate(DomainDispatcherApplication(create_backend_app))
+        self._gate_holder.append(gate)
+        self._server = make_server(self._ip_address, self._port, gate, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+# The running emulator's gate: the harness cuts a region off and reads the calls into it through this.
+GATES: list[RegionGate] = []
+
+
 @contextlib.contextmanager
 def emulator() -> Iterator[str]:
     """Start moto (extensions installed) on a free loopback port; yield its URL; stop it on exit."""
@@ -46,13 +68,15 @@ def emulator() -> Iterator[str]:
     # werkzeug logs one line per request: thousands per apply.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    server = ThreadedMotoServer(ip_address=LOOPBACK, port=free_port(), verbose=False)
+    GATES.clear()
+    server = GatedMotoServer(GATES, ip_address=LOOPBACK, port=free_port(), verbose=False)
     server.start()
     try:
         host, port = server.get_host_and_port()
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+        GATES.clear()
         signal.signal(signal.SIGTERM, previous)
         if previous_policies is None:
             os.environ.pop(MANAGED_POLICIES, None)
