@@ -146,6 +146,6 @@ def test_each_vault_is_locked_to_the_plans_retention(dev: Synthesized, role: str
     vault = dev.logical_id("aws_backup_vault", f"backup_{role}_vault")
     assert lock["provider"] == f"aws.{role}"
     assert lock["backup_vault_name"] == f"${{aws_backup_vault.{vault}.name}}"
-    rule = dev.only("aws_backup_plan")["rule"][0]
+    rule = dev.only("aws_backup_plan", _plan_id(role))["rule"][0]
     assert lock["min_retention_days"] == rule["lifecycle"]["delete_after"]
     assert "changeable_for_days" not in lock

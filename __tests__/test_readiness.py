@@ -422,6 +422,16 @@ def expect_secondary_instances(aws, statuses):
         ({"app-secondary-1": "available"}, False),
         ({"app-secondary-1": "available", "app-secondary-2": "creating"}, False),
         ({"app-secondary-1": "available", "app-secondary-2": "available"}, True),
+        # An instance made by hand does not stand in for a spec instance that cannot serve.
+        (
+            {
+                "app-secondary-1": "available",
+                "app-secondary-2": "incompatible-parameters",
+                "manual-reader": "available",
+            },
+            False,
+        ),
+        ({"app-secondary-1": "available", "manual-reader": "available"}, False),
     ],
 )
 def test_secondary_with_fewer_serving_instances_than_its_spec_is_not_ready(world, aws, clock, statuses, ready):

@@ -262,21 +262,27 @@ def instance_count_check(config: Config, rds: Any) -> Check | None:
     if not config.reprotect_cluster_spec:
         return None
     try:
-        expected = len(ClusterSpec.from_json(config.reprotect_cluster_spec).instances)
+        expected = [
+            placement.identifier for placement in ClusterSpec.from_json(config.reprotect_cluster_spec).instances
+        ]
     except ClusterSpecError as error:
         return Check("cluster_instances", False, f"{contract.REPROTECT_CLUSTER_SPEC} unreadable: {error}")
     try:
         statuses = instance_statuses(rds, config.target_cluster_id)
     except Exception as error:  # noqa: BLE001 - unknown instances: the check fails
         return Check("cluster_instances", False, f"cannot list the instances: {error_code(error)}")
-    serving = sorted(i for i, status in statuses.items() if status in SERVING_INSTANCE_STATUSES)
-    others = ", ".join(f"{i} {status}" for i, status in sorted(statuses.items()) if i not in serving)
-    ok = len(serving) >= expected
+    # Only the spec's own instances count, as re-protect counts them: an instance added by hand does not stand in
+    # for a spec instance that is broken or missing (the stack's plan would still create or replace that one).
+    serving = [i for i in expected if statuses.get(i) in SERVING_INSTANCE_STATUSES]
+    missing = [f"{i} {statuses.get(i, 'absent')}" for i in expected if i not in serving]
+    others = [f"{i} {status}" for i, status in sorted(statuses.items()) if i not in expected]
+    ok = not missing
     return Check(
         "cluster_instances",
         ok,
-        f"{config.target_cluster_id} has {len(serving)} serving instance(s) of the {expected} its spec has"
-        + (f" (also: {others})" if others else "")
+        f"{config.target_cluster_id} has {len(serving)} serving instance(s) of the {len(expected)} its spec has"
+        + (f" (not serving: {', '.join(missing)})" if missing else "")
+        + (f" (not in its spec: {', '.join(others)})" if others else "")
         + ("" if ok else ": it cannot take over as writer with full capacity; run reprotect in this region"),
     )
 
