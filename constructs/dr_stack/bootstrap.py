@@ -27,6 +27,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
 
 from constructs import Construct
 from dr_stack import names
+from dr_stack.backend import local_state_path
 from dr_stack.iam import allow, attach_inline_policy, trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.providers import default_tags
@@ -43,8 +44,9 @@ class BootstrapStack(TerraformStack):
 
     def __init__(self, scope: Construct, id_: str, *, settings: Settings) -> None:
         super().__init__(scope, id_)
-        # The backend cannot store state in the bucket this stack creates: bootstrap keeps local state.
-        LocalBackend(self, path=f"terraform.{id_}.tfstate")
+        # The backend cannot store state in the bucket this stack creates: bootstrap keeps local state, outside
+        # the output directory that a synth rewrites (backend.local_state_path).
+        LocalBackend(self, path=local_state_path(id_))
         self.add_override("terraform.required_version", TERRAFORM_VERSION)
         regions = {"primary": settings.state_region_name, "secondary": settings.state_replica_region}
         providers = {

@@ -1208,3 +1208,11 @@ def settings_table() -> str:
         shown = ["`''`" if v == "" else f"`{str(v).lower() if isinstance(v, bool) else v}`" for v in values]
         rows.append(f"| `{name}` | {shown[0]} | {shown[1]} | {SETTING_DOCS[name]} |")
     return "\n".join(rows)
+
+
+def deploy_stack_names(settings: Settings) -> tuple[str, ...]:
+    """The stacks `make deploy` applies, in order: the bootstrap stack only when the DR stack's state is in its
+    bucket (state_backend s3), then the DR stack. Here rather than in app.py so that make reads it without
+    loading the AWS binding."""
+    bootstrap_name, dr_name = names.stack_names(settings.name_prefix)
+    return (bootstrap_name, dr_name) if settings.state_backend == "s3" else (dr_name,)
