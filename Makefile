@@ -25,9 +25,16 @@ STAMP_PY := .venv/.installed
 STAMP_NODE := node_modules/.installed
 STAMP_CHECKOV := .venv-checkov/.installed
 
-.PHONY: synth test lint validate scan budget drill bench bootstrap deploy clean setup e2e
+.PHONY: synth test lint validate scan budget drill bench bootstrap deploy diff destroy clean setup e2e
 
+# The stacks of the selected environment in deploy order (bootstrap first when the DR stack's state is in its
+# bucket); the manifest also declares that dependency, so cdktf orders them itself.
+STACKS = $$($(PYTHON) -c "import sys; sys.path[:0]=['constructs']; from dr_stack.settings import deploy_stack_names, \
+load_settings; print(' '.join(deploy_stack_names(load_settings())))")
+
+## setup: everything the suite needs (the synth's Python and Node packages, and the checkov environment)
 setup: $(STAMP_PY) $(STAMP_NODE) $(STAMP_CHECKOV)
+	@echo "set up: .venv, node_modules, .venv-checkov"
 
 $(STAMP_PY): Pipfile.lock pyproject.toml
 	@command -v pipenv >/dev/null 2>&1 || python3 -m pip install --quiet "pipenv==2026.10.3"
@@ -47,7 +54,8 @@ $(STAMP_NODE): package.json package-lock.json
 ## synth: install what is missing, then synthesize every stack into cdktf.out/stacks/<stack>/cdk.tf.json
 # Outside a terminal (CI, `make synth > log`) CI=1 makes cdktf print the result once instead of a spinner frame
 # per tick (hundreds of lines).
-synth: setup
+# Local state lives in state/, outside cdktf.out (dr_stack.backend.local_state_path): removing cdktf.out loses none.
+synth: $(STAMP_PY) $(STAMP_NODE)
 	rm -rf cdktf.out
 	if [ -t 1 ]; then cdktf synth --output cdktf.out; else CI=1 cdktf synth --output cdktf.out; fi
 
@@ -63,7 +71,7 @@ lint: setup
 	$(PYTHON) -m ruff format --check $(PY_SOURCES)
 	$(PYTHON) -m mypy $(TYPED_SOURCES)
 
-validate: setup
+validate: $(STAMP_PY) $(STAMP_NODE)
 	$(PYTHON) scripts/validate.py
 
 scan: setup
@@ -74,13 +82,30 @@ scan: setup
 e2e: setup
 	$(PYTHON) -m scripts.e2e.run
 
+## deploy: synthesize, then `cdktf deploy` the environment's stacks in order (bootstrap, then DR); asks before each
+deploy: synth
+	cdktf deploy --skip-synth $(STACKS)
+
+## diff: the plan of each of the environment's stacks (the DR stack's needs the bootstrap stack's bucket)
+diff: synth
+	for stack in $(STACKS); do cdktf diff --skip-synth "$$stack" || exit 1; done
+
+## destroy: the DR stack, then the bootstrap stack (README "Tear down": lift deletion protection first)
+destroy: synth
+	cdktf destroy --skip-synth $(STACKS)
+
+## budget: the recovery-time and data-loss budgets of the selected settings, term by term
+budget: $(STAMP_PY)
+	$(PYTHON) -c "import sys; sys.path[:0]=['constructs']; from dr_stack.budget import budget_table; \
+	from dr_stack.settings import load_settings; print(budget_table(load_settings()))"
+
 drill: setup
 	$(PYTHON) scripts/drill.py
 
 bench: setup
 	$(PYTHON) scripts/benchmark.py
 
-bootstrap: setup
+bootstrap: $(STAMP_PY) $(STAMP_NODE)
 	cdktf deploy $$($(PYTHON) -c "import sys; sys.path[:0]=['constructs']; from dr_stack.app import stack_names; from dr_stack.settings import load_settings; print(stack_names(load_settings())[0])")
 
 clean:

@@ -193,7 +193,7 @@ def test_bootstrap_keeps_local_state(bootstrap: Synthesized) -> None:
 
 def test_state_locations_are_unique_per_stack(prod: Synthesized, bootstrap: Synthesized) -> None:
     assert prod.data["terraform"]["backend"]["s3"]["key"] == "dr-stack/prod/dr.tfstate"
-    assert bootstrap.data["terraform"]["backend"]["local"]["path"] == "terraform.bootstrap.tfstate"
+    assert bootstrap.data["terraform"]["backend"]["local"]["path"] == "../../../state/terraform.bootstrap.tfstate"
 
 
 def test_hcp_terraform_cloud_block_has_one_named_workspace_per_stack() -> None:

@@ -718,7 +718,7 @@ def test_lambda_handler_raises_the_config_error_naming_the_variable(monkeypatch)
         ({"TARGET_FAILOVER_MIN": "9"}, "TARGET_FAILOVER_MIN <= TARGET_FAILOVER_DESIRED <= TARGET_FAILOVER_MAX"),
         ({"LOCK_LEASE_SECONDS": "600"}, "LOCK_LEASE_SECONDS must exceed PROMOTION_TIMEOUT_SECONDS (600)"),
         ({"TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:dr-alerts"}, "TOPIC_ARN must be a topic in TARGET_REGION"),
-        ({"PROMOTION_TIMEOUT_SECONDS": "1200"}, "PROMOTION_TIMEOUT_SECONDS must be less than RTO_MINUTES * 60"),
+        ({"RTO_MINUTES": "10"}, "PROMOTION_TIMEOUT_SECONDS must be less than RTO_MINUTES * 60 (600)"),
     ],
     ids=[
         "missing",
@@ -750,7 +750,6 @@ def test_config_defaults_apply_when_optional_variables_are_unset():
         "PROMOTION_TIMEOUT_SECONDS",
         "POLL_INTERVAL_SECONDS",
         "FENCE_TIMEOUT_SECONDS",
-        "LOCK_LEASE_SECONDS",
         "METRIC_NAMESPACE",
         "HEALTH_CHECK_ID",
     ):
@@ -762,11 +761,20 @@ def test_config_defaults_apply_when_optional_variables_are_unset():
         config.promotion_timeout_seconds,
         config.poll_interval_seconds,
         config.fence_timeout_seconds,
-        config.lock_lease_seconds,
         config.metric_namespace,
         config.health_check_id,
-    ) == (600, 15, 20, 900, "DR/Failover", None)
+    ) == (600, 15, 20, "DR/Failover", None)
     assert config.target_cluster_id == CLUSTER_IDS[SECONDARY_REGION]
+
+
+@pytest.mark.parametrize("name", ["LOCK_LEASE_SECONDS", "MIN_SUCCESS_PERCENT", "MATCH_DATABASE_CAPACITY"])
+def test_variables_the_stack_always_sets_have_no_function_default(name):
+    """The stack's and the function's defaults disagreed (lease 720 vs 900 s, 50 vs 100 %, capacity matching on vs
+    off): a variable the stack always sets is required, so no second default can drift."""
+    env = static_env()
+    env.pop(name)
+    with pytest.raises(ConfigError, match=f"{name} is required and is not set"):
+        load_config(env)
 
 
 # ----- local drill --------------------------------------------------------------------------------------

@@ -144,3 +144,33 @@ MATCH_DATABASE_CAPACITY: Final = "MATCH_DATABASE_CAPACITY"
 PROBE_NAMESPACE: Final = "DR/Probe"
 # The orchestrator's variable naming the namespace it reads the probe's metric from.
 PROBE_NAMESPACE_VARIABLE: Final = "PROBE_NAMESPACE"
+
+# ----- Bounds and defaults of the orchestrator's setting-fed variables ----------------------------------------
+# One rule set: dr_failover.config refuses at cold start, and dr_stack.settings refuses at synth, a value outside
+# these (inclusive) bounds; each default here is the only one written. A variable the stack always sets
+# (LOCK_LEASE_SECONDS, MIN_SUCCESS_PERCENT, MATCH_DATABASE_CAPACITY) has no default on the function's side.
+# The promotion wait ends within Lambda's 900 s function timeout, leaving a minute for the steps after it.
+PROMOTION_TIMEOUT_RANGE: Final = (60, 840)
+DEFAULT_PROMOTION_TIMEOUT_SECONDS: Final = 600
+FENCE_TIMEOUT_RANGE: Final = (5, 120)
+DEFAULT_FENCE_TIMEOUT_SECONDS: Final = 20
+CONFIRMATION_TIMEOUT_RANGE: Final = (1, 60)
+DEFAULT_CONFIRMATION_TIMEOUT_SECONDS: Final = 10
+# The lock lease outlives the promotion wait by this margin (LOCK_LEASE_SECONDS = promotion timeout + margin).
+LEASE_MARGIN_SECONDS: Final = 120
+# Probe datapoints per minute's run: 10, 20, 30 or 60 s apart (the probe's high-resolution periods, or one a minute).
+PROBE_PERIODS: Final = (10, 20, 30, 60)
+DEFAULT_PROBE_PERIOD_SECONDS: Final = 60
+PROBE_FAILURE_PERIODS_RANGE: Final = (1, 10)
+DEFAULT_PROBE_FAILURE_PERIODS: Final = 3
+AUTOMATIC_MIN_INTERVAL_RANGE: Final = (0, 604_800)
+DEFAULT_AUTOMATIC_MIN_INTERVAL_SECONDS: Final = 3600
+CAPACITY_PERCENT_RANGE: Final = (1, 1000)
+DEFAULT_CAPACITY_PERCENT: Final = 100
+MIN_SUCCESS_PERCENT_RANGE: Final = (1, 100)
+DEFAULT_MIN_SUCCESS_PERCENT: Final = 50
+DEFAULT_MATCH_DATABASE_CAPACITY: Final = True
+# ASG capacities the orchestrator sets (min, desired, max): the stack's ASG settings take the same bounds.
+CAPACITY_RANGE: Final = (0, 1000)
+SERVING_TIMEOUT_RANGE: Final = (0, 3600)
+OBJECTIVE_MINUTES_RANGE: Final = (1, 1440)

@@ -490,6 +490,10 @@ class DrillWorld:
             "POLL_INTERVAL_SECONDS": "15",
             "FENCE_TIMEOUT_SECONDS": "20",
             "LOCK_LEASE_SECONDS": "900",
+            # Set by the stack on every orchestrator; the function has no default for them.
+            "MIN_SUCCESS_PERCENT": "100",
+            "MATCH_DATABASE_CAPACITY": "false",
+            "SERVING_TIMEOUT_SECONDS": "300",
             "METRIC_NAMESPACE": METRIC_NAMESPACE,
             "TRAFFIC_SWITCH_REGION": SECONDARY_REGION,
             "TRAFFIC_SWITCH_METRIC": SWITCH_METRIC,

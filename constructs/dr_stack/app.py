@@ -19,6 +19,10 @@ def build_app(settings: Settings, *, outdir: str | None = None) -> App:
     """Create the App with the bootstrap and DR stacks for already validated settings."""
     app = App(outdir=outdir) if outdir else App()
     bootstrap_name, dr_name = stack_names(settings)
-    BootstrapStack(app, bootstrap_name, settings=settings)
-    DrStack(app, dr_name, settings=settings)
+    bootstrap = BootstrapStack(app, bootstrap_name, settings=settings)
+    dr = DrStack(app, dr_name, settings=settings)
+    if settings.state_backend == "s3":
+        # The DR stack's state lives in the bootstrap stack's bucket: cdktf runs stacks without a declared
+        # dependency in parallel, so `cdktf deploy '*'` would start the DR stack before its bucket exists.
+        dr.add_dependency(bootstrap)
     return app

@@ -33,6 +33,19 @@ def backend_state_key_alias(settings: Settings) -> str:
     return f"alias/{state_key_alias(settings.name_prefix, 'secondary' if replica else 'primary')}"
 
 
+# Local state lives beside the output directory, never inside it: cdktf rewrites <outdir> (`make synth` starts
+# with `rm -rf cdktf.out`) and deletes the folder of every stack it no longer synthesizes, so a state file in
+# <outdir>/stacks/<stack>/ is lost by a synth of another environment. Terraform resolves the path from the stack's
+# folder (<outdir>/stacks/<stack>), so three levels up is the folder that holds <outdir>: the project root for
+# `make synth`, a scratch folder for the emulator run.
+LOCAL_STATE_DIR = "state"
+
+
+def local_state_path(stack_name: str) -> str:
+    """The local backend's path for a stack, relative to its synthesized folder: <outdir>/../state/<file>."""
+    return f"../../../{LOCAL_STATE_DIR}/terraform.{stack_name}.tfstate"
+
+
 def configure_backend(stack: TerraformStack, settings: Settings, stack_name: str) -> None:
     """Attach the backend chosen by `state_backend` to a stack; state is separate per stack (own key or workspace)."""
     if settings.state_backend == "s3":
@@ -71,4 +84,4 @@ def configure_backend(stack: TerraformStack, settings: Settings, stack_name: str
             workspaces=NamedRemoteWorkspace(names.workspace_name(settings.tfc_workspace_prefix, stack_name)),
         )
     else:
-        LocalBackend(stack, path=f"terraform.{stack_name}.tfstate")
+        LocalBackend(stack, path=local_state_path(stack_name))

@@ -27,7 +27,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
 
 from constructs import Construct
 from dr_stack import names
-from dr_stack.backend import StateKeyRole, state_key_alias
+from dr_stack.backend import StateKeyRole, local_state_path, state_key_alias
 from dr_stack.iam import allow, attach_inline_policy, trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.providers import default_tags
@@ -44,8 +44,9 @@ class BootstrapStack(TerraformStack):
 
     def __init__(self, scope: Construct, id_: str, *, settings: Settings) -> None:
         super().__init__(scope, id_)
-        # The backend cannot store state in the bucket this stack creates: bootstrap keeps local state.
-        LocalBackend(self, path=f"terraform.{id_}.tfstate")
+        # The backend cannot store state in the bucket this stack creates: bootstrap keeps local state, outside
+        # the output directory that a synth rewrites (backend.local_state_path).
+        LocalBackend(self, path=local_state_path(id_))
         self.add_override("terraform.required_version", TERRAFORM_VERSION)
         regions: dict[StateKeyRole, str] = {
             "primary": settings.state_region_name,

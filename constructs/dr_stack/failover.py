@@ -52,7 +52,7 @@ LAMBDA_TIMEOUT_SECONDS = 900
 # model) for the whole run, and an operator's failover waited behind a readiness run. Runs stay one at a time in a
 # region through the lease lock's conditional PutItem (atomic within one replica), not through this number.
 ORCHESTRATOR_RESERVED_CONCURRENCY = 3
-LEASE_MARGIN_SECONDS = 120
+LEASE_MARGIN_SECONDS = contract.LEASE_MARGIN_SECONDS
 # The switch keeper and the probe run once a minute (EventBridge's finest schedule rate); within a run the probe
 # probes every probe_interval_seconds (high-resolution datapoints below 60 s, which drive EventBridge only: the
 # switch metric keeps one-minute periods because Route53 accepts standard-resolution metrics only).
@@ -209,6 +209,31 @@ class FailoverProps:
     """How long CloudWatch Logs keeps the functions' logs."""
 
 
+def setting_variables(props: FailoverProps) -> dict[str, str]:
+    """The orchestrators' variables that come from settings alone (the same in both regions): a test loads them
+    through dr_failover.config for many settings without a synth."""
+    active, standby = props.active_capacity, props.standby_capacity
+    return {
+        contract.TARGET_FAILOVER_MIN: str(active.minimum),
+        contract.TARGET_FAILOVER_MAX: str(active.maximum),
+        contract.TARGET_FAILOVER_DESIRED: str(active.desired),
+        # The region that stops serving keeps the warm-standby capacity (the secondary role's min/desired).
+        contract.STANDBY_MIN: str(standby.minimum),
+        contract.STANDBY_DESIRED: str(standby.desired),
+        contract.RPO_MINUTES: str(props.rpo_minutes),
+        contract.RTO_MINUTES: str(props.rto_minutes),
+        contract.PROMOTION_TIMEOUT_SECONDS: str(props.promotion_timeout_seconds),
+        # The lease outlives the longest step (the promotion wait) by two minutes, so a crashed run
+        # can be resumed soon after, never while a live run is still waiting.
+        contract.LOCK_LEASE_SECONDS: str(props.promotion_timeout_seconds + LEASE_MARGIN_SECONDS),
+        contract.FENCE_TIMEOUT_SECONDS: str(props.fence_timeout_seconds),
+        contract.CONFIRMATION_TIMEOUT_SECONDS: str(props.confirmation_timeout_seconds),
+        contract.AUTOMATIC_MIN_INTERVAL_SECONDS: str(props.automatic_min_interval_seconds),
+        contract.PROBE_FAILURE_PERIODS: str(props.probe_failure_periods),
+        contract.PROBE_PERIOD_SECONDS: str(props.probe_interval_seconds),
+    }
+
+
 class FailoverOrchestrators(Construct):
     """One orchestrator per region, each promoting its own region; least-privilege IAM on the stack's ARNs."""
 
@@ -241,10 +266,6 @@ class FailoverOrchestrators(Construct):
         )
         self.asset = asset
         self.functions: dict[DrRole, RegionalLambda] = {}
-        active = props.active_capacity
-        active_min, active_max, active_desired = active.minimum, active.maximum, active.desired
-        # The region that stops serving keeps the warm-standby capacity (the secondary role's min/desired).
-        standby_min, standby_desired = props.standby_capacity.minimum, props.standby_capacity.desired
         for role in ROLES:
             peer = _peer(role)
             provider = providers.for_role(role)
@@ -259,30 +280,15 @@ class FailoverOrchestrators(Construct):
                 contract.PEER_CLUSTER_ARN: database.cluster_arn(peer),
                 contract.TARGET_ASG_NAME: app_tiers[role].asg_name,
                 contract.PEER_ASG_NAME: app_tiers[peer].asg_name,
-                contract.TARGET_FAILOVER_MIN: str(active_min),
-                contract.TARGET_FAILOVER_MAX: str(active_max),
-                contract.TARGET_FAILOVER_DESIRED: str(active_desired),
-                contract.STANDBY_MIN: str(standby_min),
-                contract.STANDBY_DESIRED: str(standby_desired),
+                **setting_variables(props),
                 contract.TOPIC_ARN: topics[role].topic_arn,
                 contract.STATE_TABLE_NAME: state_table.table_name,
-                contract.RPO_MINUTES: str(props.rpo_minutes),
-                contract.RTO_MINUTES: str(props.rto_minutes),
-                contract.PROMOTION_TIMEOUT_SECONDS: str(props.promotion_timeout_seconds),
-                # The lease outlives the longest step (the promotion wait) by two minutes, so a crashed run
-                # can be resumed soon after, never while a live run is still waiting.
-                contract.LOCK_LEASE_SECONDS: str(props.promotion_timeout_seconds + LEASE_MARGIN_SECONDS),
-                contract.FENCE_TIMEOUT_SECONDS: str(props.fence_timeout_seconds),
-                contract.CONFIRMATION_TIMEOUT_SECONDS: str(props.confirmation_timeout_seconds),
-                contract.AUTOMATIC_MIN_INTERVAL_SECONDS: str(props.automatic_min_interval_seconds),
                 contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
                 contract.TRAFFIC_SWITCH_REGION: dns.traffic_switch_region,
                 contract.TRAFFIC_SWITCH_METRIC_VARIABLE: contract.TRAFFIC_SWITCH_METRIC,
                 contract.HEALTH_CHECK_ID: dns.health_check_id(peer),
                 contract.PROBE_METRIC_VARIABLE: contract.PROBE_METRIC,
                 contract.PROBE_NAMESPACE_VARIABLE: contract.PROBE_NAMESPACE,
-                contract.PROBE_FAILURE_PERIODS: str(props.probe_failure_periods),
-                contract.PROBE_PERIOD_SECONDS: str(props.probe_interval_seconds),
                 **({contract.PROBE_ALARM_NAME: self.probe_alarm_name} if self._rechecks(role) else {}),
                 **(extra_environment or {}).get(role, {}),
             }

@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields
 from typing import Any, get_type_hints
 
 from dr_stack import names
+from dr_stack.contract import contract
 
 ENV_PREFIX = "DR_"
 
@@ -601,7 +602,11 @@ class Settings:
     health_check_interval_seconds: int = DNS(
         10, "Route53 health-check interval (10 or 30).", _one_of(HEALTH_CHECK_INTERVALS)
     )
-    health_check_failure_threshold: int = DNS(3, "Failed checks before an endpoint is unhealthy.", _int_range(1, 10))
+    health_check_failure_threshold: int = DNS(
+        contract.DEFAULT_PROBE_FAILURE_PERIODS,
+        "Failed checks (and failing probe datapoints) before an endpoint is unhealthy.",
+        _int_range(*contract.PROBE_FAILURE_PERIODS_RANGE),
+    )
     dns_ttl_seconds: int = DNS(
         60, "Client DNS caching allowance in the RTO budget (alias records use 60 s).", _int_range(0, 86400)
     )
@@ -628,10 +633,14 @@ class Settings:
     )
     # ----- Objectives and failover -----
     rto_minutes: int = OBJECTIVES(
-        15, "Recovery time objective; synth refuses settings whose budget exceeds it.", _int_range(1, 1440)
+        15,
+        "Recovery time objective; synth refuses settings whose budget exceeds it.",
+        _int_range(*contract.OBJECTIVE_MINUTES_RANGE),
     )
     rpo_minutes: int = OBJECTIVES(
-        5, "Recovery point objective; synth refuses settings whose budget exceeds it.", _int_range(1, 1440)
+        5,
+        "Recovery point objective; synth refuses settings whose budget exceeds it.",
+        _int_range(*contract.OBJECTIVE_MINUTES_RANGE),
     )
     failover_automatic: bool = OBJECTIVES(
         False, "Invoke the orchestrator automatically from the secondary region's health signal."
@@ -647,53 +656,55 @@ class Settings:
         prod=120,
     )
     failover_promotion_timeout_seconds: int = OBJECTIVES(
-        600, "Deadline of the orchestrator's promotion wait (within Lambda's 15 min).", _int_range(60, 840)
+        contract.DEFAULT_PROMOTION_TIMEOUT_SECONDS,
+        "Deadline of the orchestrator's promotion wait (within Lambda's 15 min); less than rto_minutes x 60.",
+        _int_range(*contract.PROMOTION_TIMEOUT_RANGE),
     )
     readiness_check_interval_minutes: int = OBJECTIVES(
         15, "Minutes between scheduled read-only readiness checks in each region.", _int_range(1, 1440)
     )
     failover_capacity_percent: int = OBJECTIVES(
-        100,
+        contract.DEFAULT_CAPACITY_PERCENT,
         "Target ASG desired on promotion: this % of the serving region's 24 h peak in service (floor: active desired).",
-        _int_range(1, 1000),
+        _int_range(*contract.CAPACITY_PERCENT_RANGE),
     )
     failover_min_success_percent: int = OBJECTIVES(
-        50,
+        contract.DEFAULT_MIN_SUCCESS_PERCENT,
         "Share of the target's desired capacity an unplanned failover needs in service (planned: all).",
-        _int_range(1, 100),
+        _int_range(*contract.MIN_SUCCESS_PERCENT_RANGE),
     )
     failover_match_database_capacity: bool = OBJECTIVES(
-        True,
+        contract.DEFAULT_MATCH_DATABASE_CAPACITY,
         "Give the promoted cluster the old writer's capacity (max ACUs; readers of its class up to its count).",
     )
     run_report_retention_days: int = OBJECTIVES(
         365, "Days each run report (JSON + Markdown) is kept in the region's report bucket.", _int_range(1, 3650)
     )
     failover_fence_timeout_seconds: int = OBJECTIVES(
-        20,
+        contract.DEFAULT_FENCE_TIMEOUT_SECONDS,
         "Total time a run gives the region it moves away from (standby scaling, reads) before going on without "
         "it; an RTO term.",
-        _int_range(5, 120),
+        _int_range(*contract.FENCE_TIMEOUT_RANGE),
         prod=5,
     )
     failover_confirmation_timeout_seconds: int = OBJECTIVES(
-        10,
+        contract.DEFAULT_CONFIRMATION_TIMEOUT_SECONDS,
         "Automatic failover: one deadline for the confirmation reads (probe metric, Route53 checkers, the primary's "
         "RDS API), run at the same time; a signal without an answer by then is unknown, never down; an RTO term.",
-        _int_range(1, 60),
+        _int_range(*contract.CONFIRMATION_TIMEOUT_RANGE),
         prod=5,
     )
     probe_interval_seconds: int = OBJECTIVES(
-        60,
+        contract.DEFAULT_PROBE_PERIOD_SECONDS,
         "Seconds between probes of the primary from the secondary region (automatic failover); under 60 the "
         "probe publishes high-resolution datapoints and its trigger alarm uses this period (detection term).",
-        _one_of((10, 20, 30, 60)),
+        _one_of(contract.PROBE_PERIODS),
         prod=10,
     )
     failover_automatic_min_interval_seconds: int = OBJECTIVES(
-        3600,
+        contract.DEFAULT_AUTOMATIC_MIN_INTERVAL_SECONDS,
         "Minimum time between two automatic failover runs; an alarm that fires again within it starts nothing.",
-        _int_range(0, 604_800),
+        _int_range(*contract.AUTOMATIC_MIN_INTERVAL_RANGE),
     )
     # ----- Terraform state -----
     state_backend: str = STATE(
@@ -1021,6 +1032,42 @@ def _promotion_deadline(s: Settings) -> str | None:
     )
 
 
+# The orchestrators' own cross-variable rules (dr_failover.config.CROSS_RULES), on the settings that feed them:
+# each orchestrator refuses at cold start, on every invocation, an environment that breaks one.
+def _promotion_within_rto(s: Settings) -> str | None:
+    if s.failover_promotion_timeout_seconds < s.rto_minutes * 60:
+        return None
+    return (
+        f"setting failover_promotion_timeout_seconds must be less than rto_minutes x 60 ({s.rto_minutes * 60}), "
+        f"got {s.failover_promotion_timeout_seconds}: both orchestrators refuse PROMOTION_TIMEOUT_SECONDS >= "
+        "RTO_MINUTES * 60 at cold start"
+    )
+
+
+def _standby_within_active_max(s: Settings) -> str | None:
+    # A region that stops serving keeps the standby capacity (secondary min/desired) and the promoted one is
+    # raised to the active capacity (primary min/desired/max): STANDBY_DESIRED <= TARGET_FAILOVER_MAX.
+    if s.secondary_app_desired_capacity <= s.primary_app_max_capacity:
+        return None
+    return (
+        f"setting secondary_app_desired_capacity must be <= primary_app_max_capacity ({s.primary_app_max_capacity}),"
+        f" got {s.secondary_app_desired_capacity}: the orchestrators refuse STANDBY_DESIRED > TARGET_FAILOVER_MAX"
+    )
+
+
+def _serving_timeout(s: Settings) -> str | None:
+    # SERVING_TIMEOUT_SECONDS is the budget's launch + health-check grace terms.
+    total = s.app_scale_up_allowance_seconds + s.app_health_check_grace_seconds
+    low, high = contract.SERVING_TIMEOUT_RANGE
+    if low <= total <= high:
+        return None
+    return (
+        f"settings app_scale_up_allowance_seconds + app_health_check_grace_seconds must be at most {high} seconds "
+        f"(the orchestrators' SERVING_TIMEOUT_SECONDS), got {s.app_scale_up_allowance_seconds} + "
+        f"{s.app_health_check_grace_seconds} = {total}"
+    )
+
+
 def _derived_names(s: Settings) -> list[str]:
     return names.name_problems(s.project_name, s.environment, s.resource_suffix, state_bucket=s.state_bucket)
 
@@ -1057,6 +1104,9 @@ CROSS_FIELD_RULES: tuple[tuple[tuple[str, ...], Callable[[Settings], str | list[
     (("availability_zone_count", "primary_region", "secondary_region"), _zone_count),
     (("db_engine", "db_master_username"), _master_username),
     (("failover_promotion_timeout_seconds", "db_promotion_allowance_seconds"), _promotion_deadline),
+    (("failover_promotion_timeout_seconds", "rto_minutes"), _promotion_within_rto),
+    (("secondary_app_desired_capacity", "primary_app_max_capacity"), _standby_within_active_max),
+    (("app_scale_up_allowance_seconds", "app_health_check_grace_seconds"), _serving_timeout),
     (("project_name", "environment", "resource_suffix"), _derived_names),
     (("state_bucket",), _state_replica_bucket),
     (
@@ -1208,3 +1258,11 @@ def settings_table() -> str:
         shown = ["`''`" if v == "" else f"`{str(v).lower() if isinstance(v, bool) else v}`" for v in values]
         rows.append(f"| `{name}` | {shown[0]} | {shown[1]} | {SETTING_DOCS[name]} |")
     return "\n".join(rows)
+
+
+def deploy_stack_names(settings: Settings) -> tuple[str, ...]:
+    """The stacks `make deploy` applies, in order: the bootstrap stack only when the DR stack's state is in its
+    bucket (state_backend s3), then the DR stack. Here rather than in app.py so that make reads it without
+    loading the AWS binding."""
+    bootstrap_name, dr_name = names.stack_names(settings.name_prefix)
+    return (bootstrap_name, dr_name) if settings.state_backend == "s3" else (dr_name,)

@@ -55,6 +55,41 @@ def _engine(value: str) -> Engine:
     raise ValueError(f"db_engine must be aurora-mysql or aurora-postgresql, got {value!r}")
 
 
+def failover_props(settings: Settings) -> FailoverProps:
+    """What the orchestrators are told, from the settings (one place; the settings test loads it through the
+    functions' own configuration parser)."""
+    return FailoverProps(
+        name_prefix=settings.name_prefix,
+        active_capacity=_capacity(settings, "primary"),
+        standby_capacity=_capacity(settings, "secondary"),
+        rpo_minutes=settings.rpo_minutes,
+        rto_minutes=settings.rto_minutes,
+        promotion_timeout_seconds=settings.failover_promotion_timeout_seconds,
+        fence_timeout_seconds=settings.failover_fence_timeout_seconds,
+        confirmation_timeout_seconds=settings.failover_confirmation_timeout_seconds,
+        automatic_min_interval_seconds=settings.failover_automatic_min_interval_seconds,
+        probe_failure_periods=settings.health_check_failure_threshold,
+        probe_interval_seconds=settings.probe_interval_seconds,
+        health_check_path=settings.health_check_path,
+        automatic=settings.failover_automatic,
+        probe_over_https=bool(settings.domain_name),
+        log_retention_days=settings.log_retention_days,
+    )
+
+
+def recovery_setting_variables(settings: Settings) -> dict[str, str]:
+    """The orchestrators' recovery-operation variables that come from settings alone (the same in both regions)."""
+    return {
+        contract.CAPACITY_PERCENT: str(settings.failover_capacity_percent),
+        contract.MIN_SUCCESS_PERCENT: str(settings.failover_min_success_percent),
+        # The budget's launch + health-check grace terms: how long the target may take to serve.
+        contract.SERVING_TIMEOUT_SECONDS: str(
+            settings.app_scale_up_allowance_seconds + settings.app_health_check_grace_seconds
+        ),
+        contract.MATCH_DATABASE_CAPACITY: str(settings.failover_match_database_capacity).lower(),
+    }
+
+
 class DrStack(TerraformStack):
     """Warm-standby DR stack over two regions; every construct gets its provider(s) explicitly."""
 
@@ -363,23 +398,7 @@ class DrStack(TerraformStack):
             app_tiers=self.app_tiers,
             state_table=self.failover_state_table,
             dns=self.dns,
-            props=FailoverProps(
-                name_prefix=settings.name_prefix,
-                active_capacity=_capacity(settings, "primary"),
-                standby_capacity=_capacity(settings, "secondary"),
-                rpo_minutes=settings.rpo_minutes,
-                rto_minutes=settings.rto_minutes,
-                promotion_timeout_seconds=settings.failover_promotion_timeout_seconds,
-                fence_timeout_seconds=settings.failover_fence_timeout_seconds,
-                confirmation_timeout_seconds=settings.failover_confirmation_timeout_seconds,
-                automatic_min_interval_seconds=settings.failover_automatic_min_interval_seconds,
-                probe_failure_periods=settings.health_check_failure_threshold,
-                probe_interval_seconds=settings.probe_interval_seconds,
-                health_check_path=settings.health_check_path,
-                automatic=settings.failover_automatic,
-                probe_over_https=bool(settings.domain_name),
-                log_retention_days=settings.log_retention_days,
-            ),
+            props=failover_props(settings),
             extra_environment={role: self._recovery_environment(role) for role in ROLES},
         )
         for role in ROLES:
@@ -398,14 +417,8 @@ class DrStack(TerraformStack):
             contract.REPORT_BUCKET: self.run_reports[role].bucket_name,
             contract.REPORT_KMS_KEY_ARN: self.keys[role].key_arn,
             contract.ALARM_NAME_PREFIX: f"{settings.name_prefix}-",
-            contract.CAPACITY_PERCENT: str(settings.failover_capacity_percent),
-            contract.MIN_SUCCESS_PERCENT: str(settings.failover_min_success_percent),
+            **recovery_setting_variables(settings),
             contract.TARGET_GROUP_ARN: self.app_tiers[role].target_group_arn,
-            # The budget's launch + health-check grace terms: how long the target may take to serve.
-            contract.SERVING_TIMEOUT_SECONDS: str(
-                settings.app_scale_up_allowance_seconds + settings.app_health_check_grace_seconds
-            ),
-            contract.MATCH_DATABASE_CAPACITY: str(settings.failover_match_database_capacity).lower(),
             contract.REPROTECT_CLUSTER_SPEC: reprotect_cluster_spec(database.cluster_spec(role)),
         }
 

@@ -60,30 +60,31 @@ class Config:
     rto_minutes: int
     traffic_switch_region: str
     traffic_switch_metric: str
-    promotion_timeout_seconds: int = 600
-    poll_interval_seconds: int = 15
-    fence_timeout_seconds: int = 20
-    confirmation_timeout_seconds: int = 10
-    lock_lease_seconds: int = 900
-    metric_namespace: str = contract.METRIC_NAMESPACE
-    health_check_id: str | None = None
-    probe_metric: str = contract.PROBE_METRIC
-    probe_namespace: str = contract.PROBE_NAMESPACE
-    probe_failure_periods: int = 3
-    probe_period_seconds: int = 60
-    automatic_min_interval_seconds: int = 3600
+    # No defaults here: load_config gives every field a value (VARIABLES holds the function's defaults).
+    promotion_timeout_seconds: int
+    poll_interval_seconds: int
+    fence_timeout_seconds: int
+    confirmation_timeout_seconds: int
+    lock_lease_seconds: int
+    metric_namespace: str
+    health_check_id: str | None
+    probe_metric: str
+    probe_namespace: str
+    probe_failure_periods: int
+    probe_period_seconds: int
+    automatic_min_interval_seconds: int
     # The probe's trigger alarm in this region; None where no automatic trigger is deployed.
-    probe_alarm_name: str | None = None
+    probe_alarm_name: str | None
     # Recovery operations (readiness, capacity matching, end-to-end recovery time, run report, reprotect).
-    report_bucket: str | None = None
-    report_kms_key_arn: str | None = None
-    alarm_name_prefix: str | None = None
-    capacity_percent: int = 100
-    min_success_percent: int = 100
-    target_group_arn: str | None = None
-    serving_timeout_seconds: int = 300
-    reprotect_cluster_spec: str | None = None
-    match_database_capacity: bool = False
+    report_bucket: str | None
+    report_kms_key_arn: str | None
+    alarm_name_prefix: str | None
+    capacity_percent: int
+    min_success_percent: int
+    target_group_arn: str | None
+    serving_timeout_seconds: int
+    reprotect_cluster_spec: str | None
+    match_database_capacity: bool
 
     @property
     def rpo_seconds(self) -> int:
@@ -142,6 +143,22 @@ def _optional(parser: Callable[[str], str]) -> Callable[[str], str | None]:
     return parse
 
 
+def _one_of(options: tuple[int, ...]) -> Callable[[str], int]:
+    """Return a parser for a whole number among ``options``."""
+
+    def parse(raw: str) -> int:
+        allowed = f"one of {', '.join(map(str, options))}"
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(allowed) from None
+        if value not in options:
+            raise ValueError(allowed)
+        return value
+
+    return parse
+
+
 def _boolean(raw: str) -> bool:
     """``true`` or ``false`` (any case)."""
     value = raw.strip().lower()
@@ -156,7 +173,7 @@ _REGION = _text(_REGION_RE, "an AWS region name such as us-west-2")
 _CLUSTER_ID = _text(_CLUSTER_ID_RE, "an Aurora DB cluster identifier (letter first, letters/digits/hyphens, <= 63)")
 _CLUSTER_ARN = _text(_CLUSTER_ARN_RE, "an Aurora DB cluster ARN: arn:aws:rds:<region>:<account>:cluster:<id>")
 _ASG_NAME = _text(_ASG_NAME_RE, "an Auto Scaling group name (1-255 characters, no ':')")
-_CAPACITY = _integer(0, 10_000)
+_CAPACITY = _integer(*contract.CAPACITY_RANGE)
 
 # (environment variable, Config field, parser, default). _REQUIRED: no default.
 VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
@@ -170,7 +187,7 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
     (contract.TARGET_ASG_NAME, "target_asg_name", _ASG_NAME, _REQUIRED),
     (contract.PEER_ASG_NAME, "peer_asg_name", _ASG_NAME, _REQUIRED),
     (contract.TARGET_FAILOVER_MIN, "target_failover_min", _CAPACITY, _REQUIRED),
-    (contract.TARGET_FAILOVER_MAX, "target_failover_max", _integer(1, 10_000), _REQUIRED),
+    (contract.TARGET_FAILOVER_MAX, "target_failover_max", _integer(1, contract.CAPACITY_RANGE[1]), _REQUIRED),
     (contract.TARGET_FAILOVER_DESIRED, "target_failover_desired", _CAPACITY, _REQUIRED),
     (contract.STANDBY_MIN, "standby_min", _CAPACITY, _REQUIRED),
     (contract.STANDBY_DESIRED, "standby_desired", _CAPACITY, _REQUIRED),
@@ -186,13 +203,28 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
         _text(_TABLE_NAME_RE, "a DynamoDB table name (3-255 of letters, digits, '_', '-', '.')"),
         _REQUIRED,
     ),
-    (contract.RPO_MINUTES, "rpo_minutes", _integer(1, 1440), _REQUIRED),
-    (contract.RTO_MINUTES, "rto_minutes", _integer(1, 1440), _REQUIRED),
-    (contract.PROMOTION_TIMEOUT_SECONDS, "promotion_timeout_seconds", _integer(30, 3600), 600),
+    (contract.RPO_MINUTES, "rpo_minutes", _integer(*contract.OBJECTIVE_MINUTES_RANGE), _REQUIRED),
+    (contract.RTO_MINUTES, "rto_minutes", _integer(*contract.OBJECTIVE_MINUTES_RANGE), _REQUIRED),
+    (
+        contract.PROMOTION_TIMEOUT_SECONDS,
+        "promotion_timeout_seconds",
+        _integer(*contract.PROMOTION_TIMEOUT_RANGE),
+        contract.DEFAULT_PROMOTION_TIMEOUT_SECONDS,
+    ),
     (contract.POLL_INTERVAL_SECONDS, "poll_interval_seconds", _integer(1, 300), 15),
-    (contract.FENCE_TIMEOUT_SECONDS, "fence_timeout_seconds", _integer(1, 120), 20),
-    (contract.CONFIRMATION_TIMEOUT_SECONDS, "confirmation_timeout_seconds", _integer(1, 120), 10),
-    (contract.LOCK_LEASE_SECONDS, "lock_lease_seconds", _integer(60, 86_400), 900),
+    (
+        contract.FENCE_TIMEOUT_SECONDS,
+        "fence_timeout_seconds",
+        _integer(*contract.FENCE_TIMEOUT_RANGE),
+        contract.DEFAULT_FENCE_TIMEOUT_SECONDS,
+    ),
+    (
+        contract.CONFIRMATION_TIMEOUT_SECONDS,
+        "confirmation_timeout_seconds",
+        _integer(*contract.CONFIRMATION_TIMEOUT_RANGE),
+        contract.DEFAULT_CONFIRMATION_TIMEOUT_SECONDS,
+    ),
+    (contract.LOCK_LEASE_SECONDS, "lock_lease_seconds", _integer(60, 86_400), _REQUIRED),
     (
         contract.METRIC_NAMESPACE_VARIABLE,
         "metric_namespace",
@@ -224,9 +256,24 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
         _text(_NAMESPACE_RE, "a CloudWatch namespace (1-255 of letters, digits, . - _ / # :)"),
         contract.PROBE_NAMESPACE,
     ),
-    (contract.PROBE_FAILURE_PERIODS, "probe_failure_periods", _integer(1, 10), 3),
-    (contract.PROBE_PERIOD_SECONDS, "probe_period_seconds", _integer(10, 60), 60),
-    (contract.AUTOMATIC_MIN_INTERVAL_SECONDS, "automatic_min_interval_seconds", _integer(0, 604_800), 3600),
+    (
+        contract.PROBE_FAILURE_PERIODS,
+        "probe_failure_periods",
+        _integer(*contract.PROBE_FAILURE_PERIODS_RANGE),
+        contract.DEFAULT_PROBE_FAILURE_PERIODS,
+    ),
+    (
+        contract.PROBE_PERIOD_SECONDS,
+        "probe_period_seconds",
+        _one_of(contract.PROBE_PERIODS),
+        contract.DEFAULT_PROBE_PERIOD_SECONDS,
+    ),
+    (
+        contract.AUTOMATIC_MIN_INTERVAL_SECONDS,
+        "automatic_min_interval_seconds",
+        _integer(*contract.AUTOMATIC_MIN_INTERVAL_RANGE),
+        contract.DEFAULT_AUTOMATIC_MIN_INTERVAL_SECONDS,
+    ),
     (
         contract.PROBE_ALARM_NAME,
         "probe_alarm_name",
@@ -251,17 +298,22 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
         _optional(_text(_ALARM_PREFIX_RE, "a CloudWatch alarm name prefix (1-255 characters), or empty")),
         None,
     ),
-    (contract.CAPACITY_PERCENT, "capacity_percent", _integer(1, 1000), 100),
-    (contract.MIN_SUCCESS_PERCENT, "min_success_percent", _integer(1, 100), 100),
+    (
+        contract.CAPACITY_PERCENT,
+        "capacity_percent",
+        _integer(*contract.CAPACITY_PERCENT_RANGE),
+        contract.DEFAULT_CAPACITY_PERCENT,
+    ),
+    (contract.MIN_SUCCESS_PERCENT, "min_success_percent", _integer(*contract.MIN_SUCCESS_PERCENT_RANGE), _REQUIRED),
     (
         contract.TARGET_GROUP_ARN,
         "target_group_arn",
         _optional(_text(_TARGET_GROUP_ARN_RE, "an ELBv2 target group ARN, or empty")),
         None,
     ),
-    (contract.SERVING_TIMEOUT_SECONDS, "serving_timeout_seconds", _integer(0, 3600), 300),
+    (contract.SERVING_TIMEOUT_SECONDS, "serving_timeout_seconds", _integer(*contract.SERVING_TIMEOUT_RANGE), _REQUIRED),
     (contract.REPROTECT_CLUSTER_SPEC, "reprotect_cluster_spec", _optional(lambda raw: raw), None),
-    (contract.MATCH_DATABASE_CAPACITY, "match_database_capacity", _boolean, False),
+    (contract.MATCH_DATABASE_CAPACITY, "match_database_capacity", _boolean, _REQUIRED),
 )
 
 
