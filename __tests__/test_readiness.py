@@ -504,6 +504,7 @@ def _recovery_spec(instance_class: str):
 
 
 def _recovery_config(instance_class: str, *, match_database_capacity: bool = True, spec: bool = True):
+    import dr_contract as contract
     from dr_failover.config import Config
 
     rds = "arn:aws:rds:us-west-2:123456789012"
@@ -528,6 +529,26 @@ def _recovery_config(instance_class: str, *, match_database_capacity: bool = Tru
         rto_minutes=15,
         traffic_switch_region="us-west-2",
         traffic_switch_metric="PrimaryFenced",
+        promotion_timeout_seconds=600,
+        poll_interval_seconds=15,
+        fence_timeout_seconds=20,
+        confirmation_timeout_seconds=10,
+        lock_lease_seconds=720,
+        metric_namespace=contract.METRIC_NAMESPACE,
+        health_check_id=None,
+        probe_metric=contract.PROBE_METRIC,
+        probe_namespace=contract.PROBE_NAMESPACE,
+        probe_failure_periods=3,
+        probe_period_seconds=60,
+        automatic_min_interval_seconds=3600,
+        probe_alarm_name=None,
+        report_bucket=None,
+        report_kms_key_arn=None,
+        alarm_name_prefix=None,
+        capacity_percent=100,
+        min_success_percent=50,
+        target_group_arn=None,
+        serving_timeout_seconds=300,
         match_database_capacity=match_database_capacity,
         reprotect_cluster_spec=_recovery_spec(instance_class).to_json() if spec else None,
     )
