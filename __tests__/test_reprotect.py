@@ -423,6 +423,53 @@ def test_instance_still_creating_is_in_progress_and_not_protected(region):
     assert f"{CLUSTER}-2 still creating" in result["message"]
 
 
+DELETE_ADVICE = "aws rds delete-db-instance"
+
+
+@pytest.mark.parametrize(
+    ("status", "advice"),
+    [
+        ("stopped", "aws rds start-db-cluster"),
+        ("stopping", "aws rds start-db-cluster"),
+        ("starting", "aws rds start-db-cluster"),
+        ("inaccessible-encryption-credentials", "KMS key"),
+        ("inaccessible-encryption-credentials-recoverable", "KMS key"),
+        ("failed", DELETE_ADVICE),
+        ("incompatible-parameters", DELETE_ADVICE),
+        ("incompatible-network", DELETE_ADVICE),
+    ],
+)
+def test_an_instance_that_will_not_serve_gets_the_advice_its_status_needs(region, status, advice):
+    """Aurora User Guide, "Viewing DB instance status": ``stopped``/``stopping``/``starting`` are a stopped
+    cluster's instances (start-db-cluster brings them back); ``inaccessible-encryption-credentials`` and its
+    ``-recoverable`` form mean RDS cannot use the KMS key (a new instance in the cluster would fail the same way);
+    ``failed`` and ``incompatible-*`` instances cannot recover and hold no data (the cluster volume does), so deleting
+    and recreating them is the fix. The run refuses with that advice and deletes nothing (the Stubber refuses any
+    unqueued call); the delete advice is given for the last group only."""
+    rds, stubber = rds_stub(SECONDARY_MEMBER)
+    expect_instances(stubber, {f"{CLUSTER}-1": "available", f"{CLUSTER}-2": status})
+    with stubber:
+        result = execute(region["spec"], rds=rds, ec2=region["ec2"], kms=region["kms"], dry_run=False)
+    stubber.assert_no_pending_responses()
+    assert (result["status"], result["protected"]) == ("refused", False)
+    assert advice in result["message"]
+    assert (DELETE_ADVICE in result["message"]) == (advice == DELETE_ADVICE)
+
+
+def test_instance_being_deleted_is_waited_for_not_deleted_or_counted(region):
+    """DBInstanceStatus ``deleting`` (Aurora User Guide, "Viewing DB instance status": "The DB instance is being
+    deleted"): it goes away by itself and never serves again; the identifier is free once it is gone. The run
+    answers in_progress (wait, then rerun), is never protected and sends no call (the Stubber refuses any)."""
+    rds, stubber = rds_stub(SECONDARY_MEMBER)
+    expect_instances(stubber, {f"{CLUSTER}-1": "available", f"{CLUSTER}-2": "deleting"})
+    with stubber:
+        result = execute(region["spec"], rds=rds, ec2=region["ec2"], kms=region["kms"], dry_run=False)
+    stubber.assert_no_pending_responses()
+    assert (result["status"], result["protected"]) == ("in_progress", False)
+    assert f"{CLUSTER}-2 being deleted: rerun reprotect once it is gone" in result["message"]
+    assert DELETE_ADVICE not in result["message"]
+
+
 def test_secondary_being_created_but_not_yet_listed_is_resumed_not_refused(region):
     """DescribeDBClusters names a cluster's global cluster (DBCluster.GlobalClusterIdentifier, RDS service model):
     a cluster of this global cluster that DescribeGlobalClusters does not list yet is this run's earlier creation,

@@ -66,6 +66,15 @@ SERVING_INSTANCE_STATUSES = frozenset(
 )
 # An instance in these states becomes serving by itself: wait, do not create it again.
 PENDING_INSTANCE_STATUSES = frozenset({"creating"})
+# An instance being deleted goes away by itself; its identifier is free (and the instance created again by a
+# rerun) once it is gone. Never serving meanwhile.
+DELETING_INSTANCE_STATUSES = frozenset({"deleting"})
+# A stopped cluster's instances (Aurora User Guide, "Viewing DB instance status": stopped, stopping, starting);
+# start-db-cluster brings them back, a new instance would not help.
+STOPPED_INSTANCE_STATUSES = frozenset({"stopped", "stopping", "starting"})
+# inaccessible-encryption-credentials(-recoverable): RDS cannot use the KMS key; a new instance in the same
+# cluster would fail the same way.
+KMS_INSTANCE_STATUS_PREFIX = "inaccessible-encryption-credentials"
 CAPACITY_REFUSED = "InsufficientDBInstanceCapacity"
 CLUSTER_EXISTS = "DBClusterAlreadyExistsFault"
 INSTANCE_EXISTS = "DBInstanceAlreadyExists"
@@ -142,6 +151,11 @@ class Assessment:
     def pending(self) -> list[str]:
         """Instances of the cluster that are being created."""
         return [i for i, status in self.instances.items() if status in PENDING_INSTANCE_STATUSES]
+
+    @property
+    def deleting(self) -> list[str]:
+        """Instances of the cluster that are being deleted."""
+        return [i for i, status in self.instances.items() if status in DELETING_INSTANCE_STATUSES]
 
     @property
     def missing(self) -> list[Finding]:
@@ -268,11 +282,11 @@ def _instances(spec: ReprotectSpec, rds: Any, assessment: Assessment) -> None:
             fix="the missing instances are created by this run; creating ones need a few minutes",
         )
     )
+    waiting = SERVING_INSTANCE_STATUSES | PENDING_INSTANCE_STATUSES | DELETING_INSTANCE_STATUSES
     broken = [
         identifier
         for identifier, status in found.items()
-        if identifier in {p.identifier for p in spec.cluster.instances}
-        and status not in SERVING_INSTANCE_STATUSES | PENDING_INSTANCE_STATUSES
+        if identifier in {p.identifier for p in spec.cluster.instances} and status not in waiting
     ]
     for identifier in broken:
         assessment.findings.append(
@@ -280,10 +294,29 @@ def _instances(spec: ReprotectSpec, rds: Any, assessment: Assessment) -> None:
                 "instance_state",
                 False,
                 f"{identifier} is {found[identifier]!r}: it will not serve without help",
-                fix=f"aws rds delete-db-instance --region {spec.region} --db-instance-identifier {identifier} "
-                "(it holds no data: the cluster's storage does); then run reprotect again",
+                fix=_instance_fix(spec, identifier, found[identifier]),
             )
         )
+
+
+def _instance_fix(spec: ReprotectSpec, identifier: str, status: str) -> str:
+    """What brings an instance in ``status`` back; nothing here deletes anything."""
+    if status in STOPPED_INSTANCE_STATUSES:
+        return (
+            f"aws rds start-db-cluster --region {spec.region} --db-cluster-identifier {spec.cluster_id} "
+            "(while it is starting, wait); then run reprotect again"
+        )
+    if status.startswith(KMS_INSTANCE_STATUS_PREFIX):
+        return (
+            f"RDS cannot use the KMS key {spec.cluster.kms_key_id}: enable it (or cancel its deletion) and restore "
+            "the key policy's grant to RDS; a new instance would fail the same way; then run reprotect again"
+        )
+    if status == "failed" or status.startswith("incompatible-"):
+        return (
+            f"aws rds delete-db-instance --region {spec.region} --db-instance-identifier {identifier} "
+            "(it holds no data: the cluster's storage does); then run reprotect again"
+        )
+    return f"see the instance's events (aws rds describe-events --source-identifier {identifier}); not deleted here"
 
 
 def _settle(assessment: Assessment) -> None:
@@ -292,7 +325,7 @@ def _settle(assessment: Assessment) -> None:
         assessment.state = "blocked"
     elif assessment.to_create:
         assessment.state = "resume"
-    elif assessment.pending:
+    elif assessment.pending or assessment.deleting:
         assessment.state = "creating"
     else:
         assessment.state = "protected"
@@ -603,12 +636,14 @@ def execute(spec: ReprotectSpec, *, rds: Any, ec2: Any, kms: Any, dry_run: bool)
             f"{count} instance(s) serving",
         }
     if assessment.state == "creating":
+        waits = [f"{', '.join(assessment.pending)} still creating"] if assessment.pending else []
+        if assessment.deleting:
+            waits.append(f"{', '.join(assessment.deleting)} being deleted: rerun reprotect once it is gone")
         return {
             **base,
             "status": "in_progress",
-            "message": f"{spec.cluster_id} is a secondary with every instance requested; "
-            f"{', '.join(assessment.pending)} still creating: not protected until they are available "
-            "(run reprotect or readiness again to see)",
+            "message": f"{spec.cluster_id} is a secondary; {'; '.join(waits)}: not protected until every "
+            "instance is available (run reprotect or readiness again to see)",
         }
     if assessment.state == "blocked":
         missing = "; ".join(f"{f.name}: {f.detail}" + (f" -> {f.fix}" if f.fix else "") for f in assessment.missing)
@@ -626,11 +661,16 @@ def execute(spec: ReprotectSpec, *, rds: Any, ec2: Any, kms: Any, dry_run: bool)
     result = {**base, "plan": plan, "created": progress.created, "refused": progress.refused, "notes": progress.notes}
     done = ", ".join(progress.created) or "nothing"
     if progress.stopped is None and not progress.refused:
+        deleting = (
+            f" {', '.join(assessment.deleting)} being deleted: rerun reprotect once it is gone."
+            if assessment.deleting
+            else ""
+        )
         return {
             **result,
-            "status": "succeeded",
+            "status": "in_progress" if deleting else "succeeded",
             "message": (
-                f"{done_verb} {spec.cluster_id} as a secondary of {spec.global_cluster_id}: created {done}. "
+                f"{done_verb} {spec.cluster_id} as a secondary of {spec.global_cluster_id}: created {done}.{deleting} "
                 "Not protected yet: the instances are creating; the region is protected when all "
                 f"{count} are available (run reprotect or readiness again to see). Next terraform plan: no change "
                 "expected (built from the stack's own spec)"
