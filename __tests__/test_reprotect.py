@@ -411,6 +411,30 @@ def test_capacity_refusal_is_partial_and_the_rerun_creates_only_the_refused_inst
     assert rerun["status"] == "succeeded" and rerun["created"] == [f"{CLUSTER}-1"]
 
 
+def test_instances_refused_while_the_new_cluster_is_creating_answer_in_progress(region):
+    """CreateDBInstance answers InvalidDBClusterStateFault (HTTP 400, RDS API reference CreateDBInstance errors:
+    "The requested operation can't be performed while the cluster is in this state") when sent right after
+    CreateDBCluster, while DescribeDBClusters shows the cluster ``creating``. That is no failure: the run answers
+    in_progress, says to rerun when the cluster is available, is not protected, and sends no more CreateDBInstance
+    (the Stubber refuses any unqueued call)."""
+    spec = region["spec"]
+    rds, stubber = rds_stub()
+    stubber.add_response("create_db_cluster", {"DBCluster": {"DBClusterIdentifier": CLUSTER}})
+    message = "The requested operation can't be performed while the cluster is in this state."
+    expect_create_instance(stubber, spec, 0, error=("InvalidDBClusterStateFault", 400, message))
+    stubber.add_response(
+        "describe_db_clusters",
+        {"DBClusters": [{"DBClusterIdentifier": CLUSTER, "Status": "creating", "GlobalClusterIdentifier": GLOBAL}]},
+        {"DBClusterIdentifier": CLUSTER},
+    )
+    with stubber:
+        result = execute(spec, rds=rds, ec2=region["ec2"], kms=region["kms"], dry_run=False)
+    assert (result["status"], result["protected"]) == ("in_progress", False), result["message"]
+    stubber.assert_no_pending_responses()
+    assert result["created"] == [CLUSTER]
+    assert f"{CLUSTER} still creating, rerun when it is available" in result["message"]
+
+
 def test_instance_still_creating_is_in_progress_and_not_protected(region):
     """DBInstanceStatus 'creating' (RDS User Guide, DB instance status): the instance exists and will serve by
     itself; the run creates nothing and reports not protected yet."""

@@ -77,6 +77,8 @@ STOPPED_INSTANCE_STATUSES = frozenset({"stopped", "stopping", "starting"})
 KMS_INSTANCE_STATUS_PREFIX = "inaccessible-encryption-credentials"
 CAPACITY_REFUSED = "InsufficientDBInstanceCapacity"
 CLUSTER_EXISTS = "DBClusterAlreadyExistsFault"
+# CreateDBInstance in a cluster not (yet) available (RDS API reference, CreateDBInstance errors).
+CLUSTER_STATE = "InvalidDBClusterStateFault"
 INSTANCE_EXISTS = "DBInstanceAlreadyExists"
 
 
@@ -546,6 +548,8 @@ class Progress:
     refused: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     stopped: str | None = None
+    # Set when CreateDBInstance was refused because the new cluster is still creating (a rerun goes on).
+    cluster_creating: str | None = None
 
 
 def _create_cluster(spec: ReprotectSpec, assessment: Assessment, rds: Any, progress: Progress) -> None:
@@ -593,6 +597,13 @@ def _create(spec: ReprotectSpec, assessment: Assessment, rds: Any) -> Progress:
             try:
                 note = _create_instance(spec, assessment, placement, rds)
             except ClientError as error:
+                if _code(error) == CLUSTER_STATE and _still_creating(spec, rds):
+                    # A secondary takes many minutes to create, commonly longer than a run's budget: the rerun
+                    # resumes rather than this run polling into its timeout.
+                    progress.cluster_creating = (
+                        f"{spec.cluster_id} still creating, rerun when it is available (its instances are created then)"
+                    )
+                    break
                 if _code(error) != CAPACITY_REFUSED:
                     raise
                 message = error.response.get("Error", {}).get("Message", "")
@@ -609,6 +620,12 @@ def _create(spec: ReprotectSpec, assessment: Assessment, rds: Any) -> Progress:
 
         progress.stopped = f"{error_code(error)}: {error}"
     return progress
+
+
+def _still_creating(spec: ReprotectSpec, rds: Any) -> bool:
+    """DescribeDBClusters says the region's cluster is ``creating``."""
+    cluster = _describe_cluster(spec, rds)
+    return cluster is not None and cluster.get("Status") == "creating"
 
 
 RESUMES = "a rerun resumes from live state (it creates only what is missing)"
@@ -660,7 +677,7 @@ def execute(spec: ReprotectSpec, *, rds: Any, ec2: Any, kms: Any, dry_run: bool)
     progress = _create(spec, assessment, rds)
     result = {**base, "plan": plan, "created": progress.created, "refused": progress.refused, "notes": progress.notes}
     done = ", ".join(progress.created) or "nothing"
-    if progress.stopped is None and not progress.refused:
+    if progress.stopped is None and not progress.refused and not progress.cluster_creating:
         deleting = (
             f" {', '.join(assessment.deleting)} being deleted: rerun reprotect once it is gone."
             if assessment.deleting
@@ -676,7 +693,16 @@ def execute(spec: ReprotectSpec, *, rds: Any, ec2: Any, kms: Any, dry_run: bool)
                 "expected (built from the stack's own spec)"
             ),
         }
+    if progress.cluster_creating and progress.stopped is None and not progress.refused:
+        return {
+            **result,
+            "status": "in_progress",
+            "message": f"re-protect of {spec.cluster_id} not done yet, NOT protected: created {done}; "
+            f"{progress.cluster_creating}",
+        }
     problems = progress.refused + ([f"stopped: {progress.stopped}"] if progress.stopped else [])
+    if progress.cluster_creating:
+        problems.append(progress.cluster_creating)
     return {
         **result,
         "status": "partial",
