@@ -590,6 +590,23 @@ def test_lost_create_cluster_answer_then_already_exists_is_looked_up_again(world
     assert any("earlier answer was lost" in note for note in result["notes"])
 
 
+def test_every_create_cluster_answer_lost_says_the_cluster_may_exist(world, aws, clock):
+    """A read timeout means the request was sent and no answer came back: RDS may have created the cluster
+    (CreateDBCluster has no idempotency token, RDS API reference). With every attempt timing out until the retries
+    run out, the run must not claim it created nothing: it says the cluster may have been created and that a rerun
+    finds it (DescribeDBClusters, DBCluster.GlobalClusterIdentifier) and resumes it."""
+    _spec, run = reprotect_function(world, aws, clock)
+    stubber = aws.rds_stubber(REGION)
+    queue_assessment(stubber)
+    lost = ReadTimeoutError(endpoint_url=f"https://rds.{REGION}.amazonaws.com")
+    aws.fail("rds", REGION, "CreateDBCluster", *([lost] * 20))
+    result = run()
+    assert (result["status"], result["protected"]) == ("partial", False), result["message"]
+    assert f"{CLUSTER} may have been created (answer lost); a rerun finds and resumes it" in result["message"]
+    assert result["created"] == []
+    assert [n["subject"] for n in world.notifications(REGION)] == [f"DR reprotect of {REGION}: partial"]
+
+
 def test_lost_create_instance_answer_then_already_exists_counts_the_instance(world, aws, clock):
     """CreateDBInstance after a read timeout: the retry answers DBInstanceAlreadyExists (HTTP 400, RDS service
     model DBInstanceAlreadyExistsFault); DescribeDBInstances shows it in this cluster, so it is counted, and the

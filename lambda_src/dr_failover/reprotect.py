@@ -548,6 +548,8 @@ class Progress:
     refused: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     stopped: str | None = None
+    # Resources whose create call may have gone through although no answer came back (read timeouts).
+    maybe_created: list[str] = field(default_factory=list)
     # Set when CreateDBInstance was refused because the new cluster is still creating (a rerun goes on).
     cluster_creating: str | None = None
 
@@ -566,6 +568,10 @@ def _create_cluster(spec: ReprotectSpec, assessment: Assessment, rds: Any, progr
                 "run reprotect again for the commands that free the identifier"
             ) from error
         progress.notes.append(f"{spec.cluster_id} already existed as a secondary (an earlier answer was lost)")
+    except Exception:
+        # No answer (read timeouts until the retries ran out, or the deadline): RDS may have created it.
+        progress.maybe_created.append(spec.cluster_id)
+        raise
     progress.created.append(spec.cluster_id)
 
 
@@ -677,6 +683,11 @@ def execute(spec: ReprotectSpec, *, rds: Any, ec2: Any, kms: Any, dry_run: bool)
     progress = _create(spec, assessment, rds)
     result = {**base, "plan": plan, "created": progress.created, "refused": progress.refused, "notes": progress.notes}
     done = ", ".join(progress.created) or "nothing"
+    if progress.maybe_created:
+        done += "; " + "; ".join(
+            f"{name} may have been created (answer lost); a rerun finds and resumes it"
+            for name in progress.maybe_created
+        )
     if progress.stopped is None and not progress.refused and not progress.cluster_creating:
         deleting = (
             f" {', '.join(assessment.deleting)} being deleted: rerun reprotect once it is gone."
