@@ -435,6 +435,23 @@ def test_instances_refused_while_the_new_cluster_is_creating_answer_in_progress(
     assert f"{CLUSTER} still creating, rerun when it is available" in result["message"]
 
 
+def test_capacity_refusal_says_the_rerun_asks_for_the_same_zone_and_the_options(region):
+    """InsufficientDBInstanceCapacity is about one DB instance class in one Availability Zone (RDS API reference
+    CreateDBInstance errors: "The specified DB instance class isn't available in the specified Availability Zone").
+    The instance's zone is the stack's (Terraform would plan a replacement elsewhere), so a rerun asks for the
+    same zone: the result says so and names the options, waiting or another instance class in the stack settings."""
+    spec = region["spec"]
+    rds, stubber = rds_stub(SECONDARY_MEMBER)
+    expect_instances(stubber, {f"{CLUSTER}-2": "available"})
+    expect_create_instance(stubber, spec, 0, error=CAPACITY)
+    with stubber:
+        result = execute(spec, rds=rds, ec2=region["ec2"], kms=region["kms"], dry_run=False)
+    stubber.assert_no_pending_responses()
+    assert (result["status"], result["protected"]) == ("partial", False)
+    for text in ("same availability zone", "Terraform's plan stays clean", "wait", "db_instance_class"):
+        assert text in result["message"], text
+
+
 def test_instance_still_creating_is_in_progress_and_not_protected(region):
     """DBInstanceStatus 'creating' (RDS User Guide, DB instance status): the instance exists and will serve by
     itself; the run creates nothing and reports not protected yet."""

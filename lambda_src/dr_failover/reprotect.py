@@ -76,6 +76,12 @@ STOPPED_INSTANCE_STATUSES = frozenset({"stopped", "stopping", "starting"})
 # cluster would fail the same way.
 KMS_INSTANCE_STATUS_PREFIX = "inaccessible-encryption-credentials"
 CAPACITY_REFUSED = "InsufficientDBInstanceCapacity"
+# A capacity refusal is for a class in one AZ; the placement is the stack's (Terraform's plan stays clean only
+# with the instance where the stack puts it), so the rerun asks for the same AZ.
+CAPACITY_OPTIONS = (
+    "the rerun asks for the same availability zone (placement is fixed so Terraform's plan stays clean): wait and "
+    "rerun, or change the instance class (setting db_instance_class) in the stack settings and apply"
+)
 CLUSTER_EXISTS = "DBClusterAlreadyExistsFault"
 # CreateDBInstance in a cluster not (yet) available (RDS API reference, CreateDBInstance errors).
 CLUSTER_STATE = "InvalidDBClusterStateFault"
@@ -616,6 +622,7 @@ def _create(spec: ReprotectSpec, assessment: Assessment, rds: Any) -> Progress:
                 progress.refused.append(
                     f"{placement.identifier} ({spec.cluster.instance.instance_class} in "
                     f"{placement.availability_zone}): {CAPACITY_REFUSED} {message}".rstrip()
+                    + f"; {CAPACITY_OPTIONS}"
                 )
                 continue
             if note:
