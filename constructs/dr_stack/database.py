@@ -25,10 +25,10 @@ from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
-from dr_cluster_spec import ClusterSpec, InstanceSettings
 
 from constructs import Construct
 from dr_stack.app_tier import AppTier
+from dr_stack.cluster_spec import ClusterSpec, InstanceSettings
 from dr_stack.credentials import DatabaseCredentials
 from dr_stack.iam import attach_inline_policy, construct_slug, service_role
 from dr_stack.keys import RegionalKey

@@ -7,9 +7,9 @@ from __future__ import annotations
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from dr_cluster_spec import ClusterSpec
 
 from constructs import Construct
+from dr_stack.cluster_spec import ClusterSpec
 from dr_stack.iam import attach_inline_policy, grant_statements
 from dr_stack.permissions import permissions
 
