@@ -172,7 +172,9 @@ def test_emulator_cut_region_answers_no_client() -> None:
     from scripts.e2e.emulator import GATES, emulator
     from scripts.e2e.rewrite import FAKE_CREDENTIALS
 
-    config = botocore.config.Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=2)
+    # The cut region closes the connection at once, whatever the timeouts; an answering region's first call loads
+    # moto's service backend, which takes seconds on a loaded machine: its timeout is generous, never the verdict.
+    config = botocore.config.Config(retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=120)
     with emulator() as url:
         (gate,) = GATES
 
