@@ -90,7 +90,7 @@ deploy: synth
 diff: synth
 	for stack in $(STACKS); do cdktf diff --skip-synth "$$stack" || exit 1; done
 
-## destroy: the DR stack, then the bootstrap stack (README "Tear down": lift deletion protection first)
+## destroy: the DR stack, then the bootstrap stack (docs/deploy.md "Tear down": lift deletion protection first)
 destroy: synth
 	cdktf destroy --skip-synth $(STACKS)
 

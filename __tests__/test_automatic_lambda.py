@@ -615,7 +615,7 @@ def test_an_unfinished_automatic_run_is_not_finished_while_the_writer_is_moving_
 def test_an_automatic_failover_whose_promotion_rds_cancelled_is_not_repeated_within_the_minimum_interval(
     world, aws, clock, trigger
 ):
-    """Review 3, finding 1. FailoverState is "empty unless a switchover or failover operation is scheduled or is in
+    """FailoverState is "empty unless a switchover or failover operation is scheduled or is in
     progress", and Status "cancelling" means the request "was cancelled and the primary ... and the selected
     secondary ... are returning to their previous states" (RDS API Reference, FailoverState): an accepted
     FailoverGlobalCluster can end with nothing promoted. A run whose promotion RDS cancelled (twice, the most one

@@ -42,7 +42,7 @@ def test_the_app_term_is_zero_only_when_the_standby_already_has_the_active_minim
 
 
 def test_prod_with_automatic_failover_recovers_within_five_minutes() -> None:
-    """Issue 12 item 5: probe every 10 s (high resolution, EventBridge only), 3 failing datapoints + one
+    """Prod with automatic failover: probe every 10 s (high resolution, EventBridge only), 3 failing datapoints + one
     interval; the concurrent confirmation reads under one 5 s deadline; fence 5 s; promotion allowance 120 s; the
     warm standby keeps the active minimum (3) in service; the switch metric's one-minute period (Route53: standard
     resolution only) + a 10 s Route53 interval + 60 s TTL."""
@@ -127,15 +127,15 @@ def test_tighter_objective_is_refused_with_the_breakdown() -> None:
         load_settings({"rto_minutes": 5}, environ={})
 
 
-def test_readme_carries_the_budget_table() -> None:
-    assert budget_table(load_settings(environ={})) in (ROOT / "README.md").read_text()
+def test_budget_doc_carries_the_budget_table() -> None:
+    assert budget_table(load_settings(environ={})) in (ROOT / "docs" / "budget.md").read_text()
 
 
-def test_readme_carries_the_production_budget_table_and_it_meets_both_objectives() -> None:
+def test_budget_doc_carries_the_production_budget_table_and_it_meets_both_objectives() -> None:
     settings = load_settings(
         {"environment": "prod", "failover_automatic": True, "failover_decision_allowance_seconds": 0}, environ={}
     )
-    assert budget_table(settings) in (ROOT / "README.md").read_text()
+    assert budget_table(settings) in (ROOT / "docs" / "budget.md").read_text()
     assert recovery_time_budget(settings).met and data_loss_budget(settings).met
 
 

@@ -4,7 +4,7 @@
 Each test states the AWS fact it encodes (RDS API Reference / botocore rds, autoscaling and dynamodb service
 models, Auto Scaling User Guide, Lambda invoke documentation). RDS goes through botocore's Stubber, which
 validates every request against the service model and raises on any call that was not queued, so "the
-promotion API was not called again" is enforced, not only asserted. These are the README fault table's tests.
+promotion API was not called again" is enforced, not only asserted. These are the tests of docs/fault-model.md.
 """
 
 from __future__ import annotations
@@ -546,7 +546,7 @@ def test_dry_run_against_a_target_that_is_already_the_writer_reports_dry_run(wor
 
 
 def test_failback_during_a_secondary_outage_records_the_unfence_where_it_can_be_written(world, aws, clock):
-    """Review 9, R1. FailoverGlobalCluster with AllowDataLoss is the documented response to a Regional disaster
+    """FailoverGlobalCluster with AllowDataLoss is the documented response to a Regional disaster
     (botocore rds): here us-west-2 (writer, serving, the traffic-switch region) is lost and the operator fails
     back with us-east-1's function. us-west-2's DynamoDB and CloudWatch do not answer, so the switch there cannot
     be written; the run records primary_fenced=0 in its own replica (global-table replication carries it over
@@ -608,7 +608,7 @@ def test_failback_during_a_secondary_outage_records_the_unfence_where_it_can_be_
     assert published and max(published) == 0.0
 
 
-# ----- review 2: a failed poll after the promotion was accepted, a lost promotion answer, a switchover's end ------
+# ----- a failed poll after the promotion was accepted, a lost promotion answer, a switchover's end ------
 
 
 def test_throttled_polls_after_the_promotion_was_accepted_are_unknown_and_polled_again(world, aws, clock):
@@ -724,7 +724,7 @@ def test_a_switchover_waits_for_failoverstate_to_clear_even_when_the_target_alre
     assert aws.operations("rds").count("SwitchoverGlobalCluster") == 1
 
 
-# ----- review 2, finding 5: two runs in two regions at once (the lock is a global table, MREC) --------------
+# ----- two runs in two regions at once (the lock is a global table, MREC) --------------
 
 
 def test_switchover_holds_the_instances_to_the_capacity_it_set_not_the_groups_current_desired(world, aws, clock):

@@ -453,8 +453,8 @@ def test_rerun_after_crash_after_promote_call_resumes_without_calling_failover_a
 def test_an_operator_who_breaks_a_crashed_runs_lease_resumes_it_minutes_after_the_crash(world, aws, clock):
     """A runtime crash (out-of-memory, Runtime.ExitError) runs no except/finally code, and with
     maximum_retry_attempts = 0 Lambda does not re-run the event (Lambda Developer Guide, asynchronous
-    invocation), so the lease stays live for up to LOCK_LEASE_SECONDS and a new run id is refused. The README's
-    operator path (Failover operations, "Breaking the lease of a crashed run") sets lease_expires_at to 0 with an
+    invocation), so the lease stays live for up to LOCK_LEASE_SECONDS and a new run id is refused. The runbook's
+    operator path (docs/runbook.md, "Break a crashed run's lease") sets lease_expires_at to 0 with an
     UpdateItem conditioned on that run_id and state running (DynamoDB API Reference, UpdateItem
     ConditionExpression: a run that finished or another run's lease is not touched). Two minutes after the
     crash the next run resumes it without a second FailoverGlobalCluster."""
@@ -476,7 +476,7 @@ def test_an_operator_who_breaks_a_crashed_runs_lease_resumes_it_minutes_after_th
     assert refused["status"] == "refused" and "run run-A" in refused["message"]
 
     def break_lease(run_id):
-        """The README's command (aws dynamodb update-item ...), in the target region's replica."""
+        """The runbook's command (aws dynamodb update-item ...), in the target region's replica."""
         shared_client("dynamodb", SECONDARY_REGION).update_item(
             TableName=STATE_TABLE_NAME,
             Key={"pk": {"S": f"lock#{GLOBAL_CLUSTER_ID}"}},

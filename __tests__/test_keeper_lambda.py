@@ -108,7 +108,7 @@ def test_fenced_switch_is_republished_on_every_run(region):
 
 
 def test_a_stale_fence_is_not_published_once_the_other_region_writes(region):
-    """Review 9, R1: a failover back to us-east-1 ran while us-west-2 (the switch region) was down, so the item
+    """A failover back to us-east-1 ran while us-west-2 (the switch region) was down, so the item
     here still says fenced. us-west-2 returns; its own DescribeGlobalClusters shows us-east-1 as the writer.
     The keeper publishes 0 (fencing the writer would send users to us-west-2's read-only cluster) and fails the
     invocation as an alert."""
@@ -172,7 +172,7 @@ def test_unfenced_switch_and_never_switched_publish_zero(region):
 @pytest.mark.parametrize("item", [None, False], ids=["no-item", "item-says-0"])
 @pytest.mark.parametrize("promoting", [False, True], ids=["writer", "promotion-in-progress"])
 def test_the_old_primary_is_fenced_whenever_this_region_writes_whatever_the_item_says(region, item, promoting):
-    """Review 2, finding 2(c): an automatic failover that failed after FailoverGlobalCluster was accepted leaves
+    """An automatic failover that failed after FailoverGlobalCluster was accepted leaves
     no switch item (or a 0) while us-west-2's cluster is already the writer, or is being promoted to it
     (DescribeGlobalClusters: GlobalClusterMembers[].IsWriter, FailoverState.ToDbClusterArn; RDS API Reference).
     With AllowDataLoss the old writer rejoins as a read-only secondary once it returns (Aurora User Guide,
@@ -248,7 +248,7 @@ def test_keeper_configuration_names_every_missing_variable():
 def test_the_writer_is_not_fenced_while_a_promotion_to_this_region_has_not_taken_effect(
     region, promotion_status, data_loss
 ):
-    """Review 3, finding 2. FailoverState.Status (RDS API Reference): "pending" — the request is being verified
+    """FailoverState.Status (RDS API Reference): "pending" — the request is being verified
     before the operation starts, so the old writer still writes; "cancelling" — the request "was cancelled and the
     primary ... and the selected secondary ... are returning to their previous states"; IsDataLossAllowed false —
     a switchover, which moves traffic itself once the new writer serves. While us-east-1 is IsWriter in any of these,

@@ -240,7 +240,7 @@ def test_name_characters_follow_the_api_reference() -> None:
     assert not alarm.problems("Réplication lag: primary") and alarm.problems("lag\tprimary")
 
 
-# ----- over-long names: deterministic, collision-free shortening (issue 10 item 3) -----
+# ----- over-long names: deterministic, collision-free shortening -----
 def test_two_suffixes_that_used_to_collide_now_get_different_names() -> None:
     from dr_stack.names import load_balancer_name, target_group_name
 
@@ -276,7 +276,7 @@ def test_shortening_never_makes_two_hyphens_in_a_row() -> None:
         assert "--" not in shorten(name, 32) and len(shorten(name, 32)) <= 32
 
 
-# ----- property test: validation accepts exactly what AWS accepts (issue 10 item 4) -----
+# ----- property test: validation accepts exactly what AWS accepts -----
 def _random_name(rng: random.Random, alphabet: str, low: int, high: int) -> str:
     """A random name, sometimes carrying a prefix, suffix or pattern that AWS reserves or refuses."""
     name = "".join(rng.choice(alphabet) for _ in range(rng.randint(low, high)))
@@ -308,7 +308,7 @@ def _templates(maximal_names: list[tuple[str, str]], dev: Synthesized) -> list[t
 def _aws_accepts_project(project: str, suffix: str, templates: list[tuple[str, str]]) -> bool:
     """AWS accepts every name made from the project and suffix (load balancer names, which the stack shortens to
     32 characters, are judged on everything but their length). The stack's own limits: project names 3-20
-    characters, suffixes 0-8 lowercase letters and digits (README, Settings)."""
+    characters, suffixes 0-8 lowercase letters and digits (docs/settings.md)."""
     if not (3 <= len(project) <= 20 and re.fullmatch(r"[a-z0-9]{0,8}", suffix)):
         return False
     prefix = f"{project}-dev-{suffix}" if suffix else f"{project}-dev"

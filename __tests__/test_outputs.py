@@ -91,30 +91,28 @@ def test_notes_are_computed_from_settings_without_synthesis() -> None:
 
 
 def _runbook_snippets() -> list[str]:
-    """The README's shell snippets that invoke an orchestrator (``aws lambda invoke``)."""
+    """The runbook's shell blocks (docs/runbook.md)."""
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    blocks = readme.split("```")[1::2]
-    return [block for block in blocks if "aws lambda invoke" in block and "terraform output" in block]
+    runbook = (Path(__file__).resolve().parents[1] / "docs" / "runbook.md").read_text()
+    return [block.split("\n", 1)[1] for block in runbook.split("```")[1::2] if block.startswith("sh\n")]
 
 
 @pytest.mark.parametrize("fixture", ["dev", "prod"])
 def test_runbook_reads_function_names_and_regions_from_terraform_output(
     fixture: str, request: pytest.FixtureRequest
 ) -> None:
-    """The incident runbook names the orchestrators through `terraform output -raw <name>`: every name it reads is
-    an output of the synthesized stack (a renamed output breaks the runbook here, not during an incident), and
-    the snippet invokes no hard-coded function name or region."""
+    """The incident runbook names the orchestrators through `terraform output`: every output it reads is an output
+    of the synthesized stack (a renamed output breaks the runbook here, not during an incident), and no
+    invocation names a hard-coded function or region."""
     import re
 
     stack: Synthesized = request.getfixturevalue(fixture)
     snippets = _runbook_snippets()
-    assert snippets, "no runbook snippet reads terraform output"
-    for snippet in snippets:
-        read = set(re.findall(r"terraform output -raw (\w+)", snippet))
-        assert {"primary_failover_function_name", "secondary_failover_function_name"} <= read, read
-        assert not read - set(stack.outputs()), read - set(stack.outputs())
-        for line in snippet.splitlines():
-            if "aws lambda invoke" in line:
-                assert "--function-name $" in line and "--region $" in line, line
+    read = {name for snippet in snippets for name in re.findall(r"terraform output -(?:raw|json) (\w+)", snippet)}
+    assert {"primary_failover_function_name", "secondary_failover_function_name"} <= read, read
+    assert not read - set(stack.outputs()), read - set(stack.outputs())
+    invocations = [line for snippet in snippets for line in snippet.splitlines() if "aws lambda invoke" in line]
+    assert invocations, "the runbook invokes no orchestrator"
+    for line in invocations:
+        assert "--function-name $" in line and "--region $" in line, line

@@ -369,7 +369,7 @@ def test_readiness_run_that_cannot_publish_says_so(world, aws, clock):
 
 
 def test_writer_region_without_the_fence_in_the_switch_is_not_ready(world, aws, clock):
-    """Review 2, finding 2(d): us-west-2's cluster is the writer (DescribeGlobalClusters
+    """us-west-2's cluster is the writer (DescribeGlobalClusters
     GlobalClusterMembers[].IsWriter, RDS API Reference) but no run wrote the switch (an automatic failover that
     failed after its promotion call). Route53 then still answers the PRIMARY record whenever us-east-1's ALB
     check passes (Route53 API Reference, ResourceRecordSet.Failover), i.e. users reach a cluster that rejoins

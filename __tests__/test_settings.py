@@ -72,9 +72,9 @@ def test_every_setting_is_documented() -> None:
     assert set(SETTING_DOCS) == set(SETTING_NAMES)
 
 
-def test_readme_settings_table_is_current() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert settings_table() in readme, "README settings table is stale: python scripts/readme_tables.py --write"
+def test_settings_reference_table_is_current() -> None:
+    reference = (ROOT / "docs" / "settings.md").read_text()
+    assert settings_table() in reference, "docs/settings.md is stale: python scripts/docs_tables.py --write"
 
 
 def test_rejects_promotion_deadline_below_allowance() -> None:
@@ -186,7 +186,7 @@ def test_bad_setting_exits_nonzero_without_partial_output(tmp_path: Path) -> Non
     assert not (tmp_path / "cdktf.out").exists()
 
 
-# ----- every value AWS would refuse is refused at synth, all problems in one message (issue 10) -----
+# ----- every value AWS would refuse is refused at synth, all problems in one message -----
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -328,7 +328,7 @@ def test_several_bad_settings_exit_2_naming_each_without_output(tmp_path: Path) 
     assert not outdir.exists() and list(tmp_path.iterdir()) == []
 
 
-# ----- review of issue 10: values that passed synth and AWS refuses at deploy -----
+# ----- values that used to pass synth and that AWS refuses at deploy -----
 X86_AMI = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 ARM_AMI = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
 

@@ -429,7 +429,7 @@ class AppTier(Construct):
                 ),
             )
         else:
-            # No domain, hence no certificate: the ALB serves plain HTTP (README says so).
+            # No domain, hence no certificate: the ALB serves plain HTTP (docs/architecture.md says so).
             self.https_listener = None
             http_action = forward
         self.http_listener = LbListener(

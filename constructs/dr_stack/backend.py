@@ -28,7 +28,8 @@ def state_key_alias(name_prefix: str, role: StateKeyRole) -> str:
 
 def backend_state_key_alias(settings: Settings) -> str:
     """The ``alias/...`` of the key the S3 backend encrypts state with: the replica's key when the backend is
-    pointed at the replica bucket (``state_bucket`` ending in ``-replica``, the README's outage runbook)."""
+    pointed at the replica bucket (``state_bucket`` ending in ``-replica``; docs/deploy.md, the state region's
+    outage)."""
     replica = settings.state_bucket_name.endswith(names.state_replica_bucket_name(""))
     return f"alias/{state_key_alias(settings.name_prefix, 'secondary' if replica else 'primary')}"
 
@@ -67,7 +68,7 @@ def configure_backend(stack: TerraformStack, settings: Settings, stack_name: str
     elif settings.state_backend == "cloud":
         # The `cloud` block (Terraform >= 1.1), which HashiCorp recommends over the `remote` backend: one named
         # workspace per stack, so each stack has its own state, runs and variables. No token here: Terraform
-        # reads it from `terraform login` or TF_TOKEN_<host> (README, "Terraform Cloud").
+        # reads it from `terraform login` or TF_TOKEN_<host> (docs/deploy.md, "HCP Terraform").
         CloudBackend(
             stack,
             hostname=settings.tfc_hostname,

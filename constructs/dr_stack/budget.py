@@ -208,7 +208,7 @@ def budget_problem(s: Settings) -> str | None:
 
 
 def budget_table(s: Settings) -> str:
-    """Markdown table of both budgets for the README."""
+    """Markdown table of both budgets (docs/budget.md)."""
     rows = ["| budget | term | seconds | settings that change it |", "|---|---|---|---|"]
     for budget in (recovery_time_budget(s), data_loss_budget(s)):
         for term in budget.terms:

@@ -1206,7 +1206,7 @@ def load_settings(
     environ = os.environ if environ is None else environ
     overrides = dict(overrides or {})
     for name in [n for n in overrides if n not in SETTING_NAMES]:
-        problems.append(f"unknown setting {name!r}{_closest(name)}; known settings: see README")
+        problems.append(f"unknown setting {name!r}{_closest(name)}; known settings: see docs/settings.md")
         del overrides[name]
     from_env = _from_environment(environ, problems)
 
@@ -1246,7 +1246,7 @@ def load_settings(
 
 
 def settings_table() -> str:
-    """The README's settings table, by section: name, dev default, prod default, meaning."""
+    """The settings reference table (docs/settings.md), by section: name, dev default, prod default, meaning."""
     dev, prod = load_settings(environ={}), load_settings({"environment": "prod"}, environ={})
     rows = ["| setting (`DR_<NAME>`) | dev | prod | meaning |", "|---|---|---|---|"]
     section = ""

@@ -152,7 +152,7 @@ class DrStack(TerraformStack):
         )
 
     def _build_data_tier(self) -> None:
-        """Aurora Global Database, credentials, DynamoDB global tables, AWS Backup, data-tier alarms (issue 3)."""
+        """Aurora Global Database, credentials, DynamoDB global tables, AWS Backup, data-tier alarms."""
         settings, providers, keys = self.settings, self.providers, self.keys
         self.credentials = DatabaseCredentials(
             self,
@@ -247,7 +247,7 @@ class DrStack(TerraformStack):
         )
 
     def _build_app_tier(self) -> None:
-        """ALB + WAF + ASG per region, DNS failover, app alarms and dashboard (issue 4)."""
+        """ALB + WAF + ASG per region, DNS failover, app alarms and dashboard."""
         settings, providers = self.settings, self.providers
         # Route53 is global: the zone and every record live on the primary provider.
         self.dns_zone = (
@@ -384,8 +384,8 @@ class DrStack(TerraformStack):
         return topic.topic_arn
 
     def _build_failover(self) -> None:
-        """The failover orchestrator Lambda in each region, and the automatic trigger when it is on (issue 5);
-        its recovery operations: run reports, readiness schedule, reprotect and capacity matching (issue 12)."""
+        """The failover orchestrator Lambda in each region, and the automatic trigger when it is on;
+        its recovery operations: run reports, readiness schedule, reprotect and capacity matching."""
         settings = self.settings
         self._build_run_reports()
         self.failover = FailoverOrchestrators(
@@ -424,7 +424,7 @@ class DrStack(TerraformStack):
 
     def _build_recovery_operations(self) -> None:
         """Per region: the orchestrator may write run reports, run the readiness checks on a schedule (alarm to
-        SNS when not ready), re-add its cluster (reprotect) and match the writer's capacity (issue 12)."""
+        SNS when not ready), re-add its cluster (reprotect) and match the writer's capacity."""
         settings, database = self.settings, self.database
         self.readiness: dict[str, ReadinessSchedule] = {}
         for role in ROLES:
@@ -472,7 +472,7 @@ class DrStack(TerraformStack):
             )
 
     def _build_run_reports(self) -> None:
-        """A report bucket per region that its orchestrator writes each run's JSON + Markdown timeline to (issue 12)."""
+        """A report bucket per region that its orchestrator writes each run's JSON + Markdown timeline to."""
         settings = self.settings
         self.run_reports: dict[str, RunReportBucket] = {}
         for role in ROLES:
@@ -498,7 +498,7 @@ class DrStack(TerraformStack):
             )
 
     def _build_outputs(self) -> None:
-        """Terraform outputs for operators (issue 4)."""
+        """Terraform outputs for operators."""
         add_outputs(
             self,
             regions=self.providers.regions,

@@ -3,7 +3,7 @@
 Each extension follows the AWS API reference and the botocore service model of the action (the
 request and response shapes moto's serializer checks against), and is patched into moto's backend or
 response classes of the server process the harness starts (scripts/e2e/emulator.py). Differences from
-AWS that matter for a result are in DIFFERENCES (printed by the harness, listed in the README).
+AWS that matter for a result are in DIFFERENCES (printed by the harness, listed in docs/testing.md).
 
 - RDS FailoverGlobalCluster (AllowDataLoss or Switchover) and SwitchoverGlobalCluster: the global
   cluster's FailoverState goes pending -> failing-over -> (absent) over successive describes; at the end
