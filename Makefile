@@ -24,6 +24,11 @@ TYPED_SOURCES := constructs/dr_stack lambda_src scripts main.py __tests__
 STAMP_PY := .venv/.installed
 STAMP_NODE := node_modules/.installed
 STAMP_CHECKOV := .venv-checkov/.installed
+# pipenv lives in its own venv under .tools/ (git-ignored): a Debian/Ubuntu system Python refuses
+# `pip install` outside a venv (PEP 668, "externally-managed-environment"), and a venv never touches it.
+PIPENV_VERSION := 2026.10.3
+PIPENV := .tools/bin/pipenv
+STAMP_PIPENV := .tools/.installed-$(PIPENV_VERSION)
 
 .PHONY: synth test lint validate scan budget drill bench bootstrap deploy diff destroy clean setup e2e
 
@@ -36,9 +41,13 @@ load_settings; print(' '.join(deploy_stack_names(load_settings())))")
 setup: $(STAMP_PY) $(STAMP_NODE) $(STAMP_CHECKOV)
 	@echo "set up: .venv, node_modules, .venv-checkov"
 
-$(STAMP_PY): Pipfile.lock pyproject.toml
-	@command -v pipenv >/dev/null 2>&1 || python3 -m pip install --quiet "pipenv==2026.10.3"
-	pipenv sync --dev
+$(STAMP_PIPENV):
+	python3 -m venv .tools
+	.tools/bin/python -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
+	@touch $@
+
+$(STAMP_PY): Pipfile.lock pyproject.toml | $(STAMP_PIPENV)
+	$(PIPENV) sync --dev
 	@touch $@
 
 # checkov lives in its own pinned venv: its dependency pins would fight the project's boto3/moto.
@@ -109,4 +118,4 @@ bootstrap: $(STAMP_PY) $(STAMP_NODE)
 	cdktf deploy $$($(PYTHON) -c "import sys; sys.path[:0]=['constructs']; from dr_stack.app import stack_names; from dr_stack.settings import load_settings; print(stack_names(load_settings())[0])")
 
 clean:
-	rm -rf cdktf.out .venv .venv-checkov node_modules
+	rm -rf cdktf.out .venv .venv-checkov .tools node_modules

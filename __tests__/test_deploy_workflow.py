@@ -149,3 +149,29 @@ def test_make_deploy_deploys_both_stacks_in_order_and_synth_installs_no_checkov(
         timeout=60,
     ).stdout.split()
     assert stacks == ["drapp-dev-bootstrap", "drapp-dev-dr"]
+
+
+def test_setup_installs_into_virtual_environments_only() -> None:
+    """PEP 668: a Debian or Ubuntu system Python is marked externally managed, and `pip install` outside a
+    virtual environment fails with "externally-managed-environment". `make -n setup` from a clean checkout
+    (`-B`: every target out of date) prints each install command: every pip runs from a venv's interpreter
+    that the recipe itself creates with `python3 -m venv`, and pipenv runs from its private venv (.tools/)."""
+    env = {key: value for key, value in os.environ.items() if not key.upper().startswith("DR_")}
+    done = subprocess.run(
+        ["make", "-n", "-B", "-C", str(ROOT), "setup"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    created = {m.group(1) for line in lines if (m := re.match(r"python3 -m venv (\S+)$", line))}
+    assert ".tools" in created
+    pips = [line for line in lines if re.search(r"\bpip3?\b install", line)]
+    assert pips, done.stdout
+    for line in pips:
+        interpreter = line.split()[0]
+        assert any(interpreter == f"{venv}/bin/python" for venv in created), f"pip outside a venv: {line}"
+    pipenv = [line for line in lines if re.search(r"\bpipenv\b (sync|install)", line)]
+    assert pipenv and all(line.startswith(".tools/bin/pipenv ") for line in pipenv), done.stdout
