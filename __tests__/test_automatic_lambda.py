@@ -236,6 +236,85 @@ def test_a_primary_cluster_that_cannot_serve_is_a_second_signal(world, aws, cloc
     script.assert_all_used()
 
 
+def _primary_region_lost(world, aws):
+    """Every us-east-1 endpoint the confirmation reads is gone: the Route53 API (homed in us-east-1, whatever
+    region signs it) and the primary's RDS API hang; the probe from the secondary has failed three times."""
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    aws.fail("route53", SECONDARY_REGION, "GetHealthCheckStatus", HANG)
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", HANG, HANG, HANG)
+    aws.fail("autoscaling", PRIMARY_REGION, "DescribeAutoScalingGroups", HANG, HANG, HANG)
+
+
+def test_the_surviving_regions_stalled_replication_confirms_when_the_whole_primary_region_is_lost(world, aws, clock):
+    """The outage the automatic mode exists for, with the primary in us-east-1: Route53's API and the primary's
+    RDS API are both us-east-1 endpoints and answer nothing (unknown). The secondary cluster's own
+    AuroraGlobalDBReplicationLag, published in the secondary region ("the amount of lag when replicating updates
+    from the primary AWS Region", Aurora User Guide, CloudWatch metrics for Aurora), says nothing has replicated
+    for 90 s, above a fifth of the 5-minute RPO: the second signal, read without the lost region. Failed over."""
+    _primary_region_lost(world, aws)
+    world.put_lag(SECONDARY_REGION, 90_000.0)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC))
+
+    assert result["status"] == "succeeded", result["message"]
+    script.assert_all_used()
+    confirmation = _confirmation(result)
+    assert "Route53 checkers: unknown" in confirmation and "RDS: unknown" in confirmation
+    assert "replication from the primary: DOWN (newest AuroraGlobalDBReplicationLag 90.0 s >= 60 s)" in confirmation
+
+
+def test_replication_still_flowing_is_no_second_signal(world, aws, clock):
+    """Same lost control planes, but the secondary still reports 1.8 s of lag: storage replication from the
+    primary is flowing, so the primary's database is not shown down; the failing probe alone is refused."""
+    _primary_region_lost(world, aws)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC))
+
+    assert result["status"] == "refused", result["message"]
+    assert "replication from the primary: up (newest AuroraGlobalDBReplicationLag 1.8 s < 60 s)" in _confirmation(
+        result
+    )
+    assert "FailoverGlobalCluster" not in aws.operations("rds")
+    assert aws.changing_calls() == []
+    script.assert_all_used()
+
+
+def test_no_lag_datapoint_is_unknown_not_down(world, aws, clock):
+    """Aurora publishes the lag from the secondary; a secondary that published nothing for five minutes says
+    nothing about the primary (missing data is no signal): unknown, refused."""
+    clock.sleep(600)  # the world's one lag datapoint is now ten minutes old, outside the five-minute window
+    _primary_region_lost(world, aws)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC))
+
+    assert result["status"] == "refused", result["message"]
+    assert "replication from the primary: unknown (no AuroraGlobalDBReplicationLag datapoint" in _confirmation(result)
+    assert aws.changing_calls() == []
+    script.assert_all_used()
+
+
+def test_route53_seeing_the_primary_healthy_vetoes_a_stalled_replication(world, aws, clock):
+    """Route53's checkers (more than 18% Success) still see the primary's app serving: its users still write
+    there, so a stalled replication (a replication problem, not a lost region) cannot fail over with
+    AllowDataLoss."""
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    world.put_lag(SECONDARY_REGION, 90_000.0)
+    aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", route53_observations(SUCCESS, SUCCESS, FAILING))
+    aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", HANG, HANG, HANG)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC))
+
+    assert result["status"] == "refused", result["message"]
+    assert "replication from the primary: DOWN" in _confirmation(result)
+    assert "Route53 checkers see the primary healthy: refused" in _confirmation(result)
+    assert "FailoverGlobalCluster" not in aws.operations("rds")
+    script.assert_all_used()
+
+
 def test_an_undocumented_primary_cluster_status_is_unknown(world, aws, clock):
     """A status the DB cluster status table does not list says nothing either way: unknown, not DOWN; with only the
     probe failing the run is refused."""

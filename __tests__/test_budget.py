@@ -41,13 +41,21 @@ def test_the_app_term_is_zero_only_when_the_standby_already_has_the_active_minim
     assert [t["promotion_and_scale_up"] for t in terms] == [180, max(180, 120 + 180), max(180, 120 + 180)]
 
 
-def test_prod_with_automatic_failover_recovers_within_five_minutes() -> None:
-    """Prod with automatic failover: probe every 10 s (high resolution, EventBridge only), 3 failing datapoints + one
-    interval; the concurrent confirmation reads under one 5 s deadline; fence 5 s; promotion allowance 120 s; the
-    warm standby keeps the active minimum (3) in service; the switch metric's one-minute period (Route53: standard
-    resolution only) + a 10 s Route53 interval + 60 s TTL."""
+def test_prod_with_automatic_failover_recovers_within_five_minutes_when_route53_can_answer() -> None:
+    """Prod with automatic failover, primary outside us-east-1: probe every 10 s (high resolution, EventBridge
+    only), 3 failing datapoints + one interval, Route53's checkers (10 s x 3) the second signal; the concurrent
+    confirmation reads under one 5 s deadline; fence 5 s; promotion allowance 120 s; the warm standby keeps the
+    active minimum (3) in service; the switch metric's one-minute period (Route53: standard resolution only) + a
+    10 s Route53 interval + 60 s TTL."""
     settings = load_settings(
-        {"environment": "prod", "failover_automatic": True, "failover_decision_allowance_seconds": 0}, environ={}
+        {
+            "environment": "prod",
+            "failover_automatic": True,
+            "failover_decision_allowance_seconds": 0,
+            "primary_region": "eu-west-1",
+            "secondary_region": "eu-central-1",
+        },
+        environ={},
     )
     budget = recovery_time_budget(settings)
     terms = {term.name: term.seconds for term in budget.terms}
@@ -60,6 +68,20 @@ def test_prod_with_automatic_failover_recovers_within_five_minutes() -> None:
         "dns": 130,
     }
     assert budget.total_seconds == 300
+
+
+def test_losing_us_east_1_costs_detection_the_replication_stall_and_one_re_evaluation() -> None:
+    """With the primary in us-east-1, its loss takes the Route53 API (homed there) and the primary's RDS API: the
+    second signal is the secondary's own AuroraGlobalDBReplicationLag reaching a fifth of the 5-minute RPO
+    (60 s), seen at Aurora's next one-minute datapoint (60 s), then the once-a-minute re-evaluation (60 s)
+    fails over: detection 180 s, not the probe's 40 s."""
+    settings = load_settings(
+        {"environment": "prod", "failover_automatic": True, "failover_decision_allowance_seconds": 0}, environ={}
+    )
+    budget = recovery_time_budget(settings)
+    terms = {term.name: term.seconds for term in budget.terms}
+    assert terms["detection"] == 60 + 60 + 60
+    assert budget.total_seconds == 440 and budget.met
 
 
 def test_confirmation_is_a_term_of_automatic_failover_only() -> None:
@@ -171,8 +193,12 @@ def test_every_recovery_term_matches_the_synthesized_resources(profile: str, req
         schedule = stack.only("aws_cloudwatch_event_rule", "probe_schedule")
         assert schedule["schedule_expression"] == "rate(1 minute)"
         assert alarm["period"] == settings.probe_interval_seconds
-        # evaluation periods of failing datapoints, plus one interval before the first failing probe
-        assert terms["detection"] == alarm["period"] * alarm["evaluation_periods"] + alarm["period"]
+        # evaluation periods of failing datapoints, plus one interval before the first failing probe; with the
+        # primary in us-east-1 the second signal is the replication stall (a fifth of the RPO, seen at Aurora's
+        # next one-minute datapoint) and the once-a-minute re-evaluation, when that comes later
+        probe_alarm = alarm["period"] * alarm["evaluation_periods"] + alarm["period"]
+        stall = settings.rpo_minutes * 60 // 5 + 60 if settings.primary_region == "us-east-1" else 0
+        assert terms["detection"] == (probe_alarm if stall <= probe_alarm else stall + 60)
         probe = next(
             f for f in stack.resources("aws_lambda_function").values() if f["handler"] == "dr_probe.handler.handler"
         )
@@ -217,7 +243,9 @@ def test_route53_second_signal_is_due_within_the_automatic_detection_term(enviro
     request_interval (Route53 Developer Guide, "How Amazon Route 53 determines whether a health check is
     healthy"): with both profiles' defaults that is before the probe alarm fires, so the alarm's own event finds
     the second signal and the re-evaluation schedule adds nothing."""
-    settings = load_settings({"environment": environment, "failover_automatic": True}, environ={})
+    settings = load_settings(
+        {"environment": environment, "failover_automatic": True, "primary_region": "eu-west-1"}, environ={}
+    )
     route53 = settings.health_check_interval_seconds * settings.health_check_failure_threshold
     probe_alarm = settings.probe_interval_seconds * (settings.health_check_failure_threshold + 1)
     assert route53 <= probe_alarm
@@ -235,6 +263,7 @@ def test_a_route53_signal_later_than_the_probe_alarm_costs_its_lag_plus_one_re_e
             "failover_automatic": True,
             "failover_decision_allowance_seconds": 0,
             "health_check_interval_seconds": 30,
+            "primary_region": "eu-west-1",
         },
         environ={},
     )

@@ -174,3 +174,10 @@ DEFAULT_MATCH_DATABASE_CAPACITY: Final = True
 CAPACITY_RANGE: Final = (0, 1000)
 SERVING_TIMEOUT_RANGE: Final = (0, 3600)
 OBJECTIVE_MINUTES_RANGE: Final = (1, 1440)
+
+
+def stalled_replication_seconds(rpo_seconds: int) -> int:
+    """Replication lag at which the surviving secondary's own view counts as "nothing replicates from the
+    primary" for the automatic confirmation: a fifth of the RPO (the replication-lag alarm's default threshold),
+    at least 1 s. A stall that long leaves four fifths of the RPO for the failover to complete."""
+    return max(1, rpo_seconds // 5)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dr_stack.contract import contract
+
 if TYPE_CHECKING:
     from dr_stack.settings import Settings
 
@@ -13,6 +15,8 @@ if TYPE_CHECKING:
 PROBE_SCHEDULE_SECONDS = 60  # the probe Lambda's schedule; it probes every probe_interval_seconds within a run
 RECHECK_SCHEDULE_SECONDS = 60  # the automatic trigger's re-evaluation schedule while the probe alarm stays in ALARM
 ROUTE53_METRIC_PERIOD_SECONDS = 60  # Route53 HealthCheckStatus alarms
+AURORA_LAG_PERIOD_SECONDS = 60  # Aurora publishes AuroraGlobalDBReplicationLag once a minute
+ROUTE53_API_REGION = "us-east-1"  # the Route53 API (GetHealthCheckStatus) is homed there
 TRAFFIC_SWITCH_PERIOD_SECONDS = 60  # the traffic-switch alarm; Route53 accepts standard resolution only
 
 
@@ -72,6 +76,10 @@ def detection_seconds(s: Settings) -> int:
         # that comes after the probe alarm, the alarm's one event (EventBridge sends alarm events on state changes
         # only) is refused and the scheduled re-evaluation fails over at most one schedule period later.
         route53 = s.health_check_interval_seconds * s.health_check_failure_threshold
+        if s.primary_region == ROUTE53_API_REGION:
+            # Losing us-east-1 loses the Route53 API and the primary's RDS API: the second signal is then the
+            # secondary's own replication lag reaching its stall threshold, seen at its next one-minute datapoint.
+            route53 = contract.stalled_replication_seconds(s.rpo_minutes * 60) + AURORA_LAG_PERIOD_SECONDS
         return probe if route53 <= probe else route53 + RECHECK_SCHEDULE_SECONDS
     return (
         s.health_check_interval_seconds * s.health_check_failure_threshold
@@ -106,8 +114,9 @@ def recovery_time_budget(s: Settings) -> Budget:
     dns = TRAFFIC_SWITCH_PERIOD_SECONDS + s.health_check_interval_seconds + s.dns_ttl_seconds
     detection_how = (
         "the probe's alarm sees health_check_failure_threshold failing datapoints, one per probe_interval_seconds "
-        "(+1 interval for the first probe); if Route53's checkers (second signal) fail later, their time + 60 s "
-        "re-evaluation"
+        "(+1 interval for the first probe); if the second signal comes later (Route53's checkers; with the primary in "
+        "us-east-1, whose loss takes the Route53 API, the secondary's replication lag reaching a fifth of the RPO, "
+        "seen at its next one-minute datapoint), its time + 60 s re-evaluation"
         if s.failover_automatic
         else "Route53 checks fail (interval x threshold), then the health-check alarm pages (60 s x periods)"
     )
@@ -120,6 +129,8 @@ def recovery_time_budget(s: Settings) -> Budget:
                 "probe_interval_seconds",
                 "health_check_failure_threshold",
                 "health_check_interval_seconds",
+                "primary_region",
+                "rpo_minutes",
             )
             if s.failover_automatic
             else ("health_check_interval_seconds", "health_check_failure_threshold", "alarm_evaluation_periods"),

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import dr_contract as contract
+
 from dr_failover.aws import error_code
 from dr_failover.clients import RunClients
 from dr_failover.config import Config
@@ -498,20 +500,23 @@ def automatic_confirmation(config: Config, clients: RunClients, report: Prefligh
             "probe": lambda: _probe_signal(config, clients, now=now, deadline=deadline),
             "route53": lambda: _route53_signal(config, clients, deadline=deadline),
             "rds": lambda: _rds_signal(config, clients, deadline=deadline),
+            "lag": lambda: _lag_signal(config, clients, now=now, deadline=deadline),
         },
         wall_seconds=config.confirmation_timeout_seconds,
     )
     probe_down, probe_detail = signals.get("probe", (False, "no answer within the confirmation deadline"))
     route53, route53_detail = signals.get("route53", (UNKNOWN, "no answer within the confirmation deadline"))
     rds, rds_detail = signals.get("rds", (UNKNOWN, "no answer within the confirmation deadline"))
-    confirmed = probe_down and route53 != UP and DOWN in (route53, rds)
+    lag, lag_detail = signals.get("lag", (UNKNOWN, "no answer within the confirmation deadline"))
+    confirmed = probe_down and route53 != UP and DOWN in (route53, rds, lag)
     veto = " (Route53 checkers see the primary healthy: refused)" if route53 == UP else ""
     report.checks.append(
         Check(
             "automatic_confirmation",
             confirmed,
             f"probe: {'DOWN' if probe_down else 'no'} ({probe_detail}); Route53 checkers: {route53} "
-            f"({route53_detail}); RDS: {rds} ({rds_detail}); automatic failover needs the probe and one other "
+            f"({route53_detail}); RDS: {rds} ({rds_detail}); replication from the primary: {lag} ({lag_detail}); "
+            f"automatic failover needs the probe and one other "
             f"signal answering DOWN, and Route53 not considering it healthy (more than 18% of checkers){veto}",
             ("failover",),
         )
@@ -597,6 +602,35 @@ def _rds_signal(config: Config, clients: RunClients, *, deadline: float) -> tupl
     except Exception as error:  # noqa: BLE001 - no answer says nothing about the primary
         return UNKNOWN, f"primary region RDS API did not answer ({error_code(error)})"
     return cluster_status_signal(status), f"primary cluster status {status!r}"
+
+
+def _lag_signal(config: Config, clients: RunClients, *, now: float, deadline: float) -> tuple[str, str]:
+    """DOWN when the newest AuroraGlobalDBReplicationLag of this region's (secondary) cluster, read from this
+    region's CloudWatch, is at or above ``stalled_replication_seconds`` of the RPO: nothing has replicated from
+    the primary for that long ("AuroraGlobalDBReplicationLag: for an Aurora global database, the amount of lag
+    when replicating updates from the primary AWS Region", Aurora User Guide, Amazon CloudWatch metrics for
+    Aurora). Below it UP says nothing against the failover (an app-only outage keeps replicating: the promotion
+    is then chosen as a switchover); no datapoint or no answer is UNKNOWN, never DOWN."""
+    threshold = contract.stalled_replication_seconds(config.rpo_seconds)
+    end = datetime.fromtimestamp(now, tz=UTC)
+    try:
+        response = clients.get("cloudwatch", config.target_region, deadline=deadline).get_metric_statistics(
+            Namespace=LAG_NAMESPACE,
+            MetricName=LAG_METRIC,
+            Dimensions=[{"Name": "DBClusterIdentifier", "Value": config.target_cluster_id}],
+            StartTime=end - timedelta(seconds=LAG_WINDOW_SECONDS),
+            EndTime=end,
+            Period=60,
+            Statistics=["Maximum"],
+        )
+    except Exception as error:  # noqa: BLE001 - no data is no signal
+        return UNKNOWN, f"unreadable ({error_code(error)})"
+    points = sorted(response.get("Datapoints", []), key=lambda p: p["Timestamp"])
+    if not points or "Maximum" not in points[-1]:
+        return UNKNOWN, f"no {LAG_METRIC} datapoint of {config.target_cluster_id} in {LAG_WINDOW_SECONDS // 60} minutes"
+    lag = float(points[-1]["Maximum"]) / 1000.0
+    verdict = DOWN if lag >= threshold else UP
+    return verdict, f"newest {LAG_METRIC} {lag:.1f} s {'>=' if verdict == DOWN else '<'} {threshold} s"
 
 
 def _probe_signal(
