@@ -727,3 +727,74 @@ def test_an_automatic_failover_whose_promotion_rds_cancelled_is_not_repeated_wit
     assert "AUTOMATIC_MIN_INTERVAL_SECONDS" in second["message"]
     script.assert_all_used()
     assert aws.operations("rds").count("FailoverGlobalCluster") == 2
+
+
+# ----- The surviving region's signal, with the whole primary region lost ------------------------------------------
+# Amazon Aurora User Guide, "Amazon CloudWatch metrics for Amazon Aurora" (cluster-level metrics): Aurora publishes
+# AuroraGlobalDBReplicationLag (AWS/RDS, milliseconds, dimension DBClusterIdentifier) for a global database's
+# secondary cluster, in the secondary's region. The Route53 and IAM control planes are homed in us-east-1 (AWS
+# Fault Isolation Boundaries, "Global services"), so with us-east-1 the primary and lost, this read from the
+# surviving region's CloudWatch is the second signal left.
+
+
+def _whole_primary_region_lost(world, aws, *, lag_milliseconds: float | None) -> None:
+    """us-east-1 (the primary) is gone for every service: each request to its endpoints, and to Route53's and
+    IAM's control planes, times out (``SimulatedAws.lose_region``); the probe from the secondary fails."""
+    assert PRIMARY_REGION == "us-east-1"
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    if lag_milliseconds is not None:
+        world.put_lag(SECONDARY_REGION, lag_milliseconds)
+    aws.lose_region(PRIMARY_REGION)
+
+
+def test_every_us_east_1_endpoint_timing_out_with_the_secondarys_lag_at_its_bar_fails_over(world, aws, clock):
+    """Not one call into us-east-1 answers (unlike a few faulted operations): Route53 and the primary's RDS API are
+    unknown, the secondary's newest lag is 90 s, at or above 20% of the 5-minute RPO (60 s): confirmed, failed
+    over with AllowDataLoss, and the calls into the lost region were made and timed out, none of them fatal."""
+    _whole_primary_region_lost(world, aws, lag_milliseconds=90_000.0)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover").promotion("failover")
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC), CONFIRMATION_LAG_PERCENT_OF_RPO="20")
+
+    assert result["status"] == "succeeded", result["message"]
+    confirmation = _confirmation(result)
+    assert "Route53 checkers: unknown" in confirmation and "RDS: unknown" in confirmation
+    assert "replication from the primary: DOWN (newest AuroraGlobalDBReplicationLag 90.0 s >= 60 s)" in confirmation
+    assert ("route53", SECONDARY_REGION, "GetHealthCheckStatus") in aws.lost_calls
+    assert ("rds", PRIMARY_REGION, "DescribeDBClusters") in aws.lost_calls
+    script.assert_all_used()
+
+
+def test_the_lag_bar_is_the_setting_share_of_the_rpo(world, aws, clock):
+    """failover_confirmation_lag_percent_of_rpo = 50 (CONFIRMATION_LAG_PERCENT_OF_RPO): the bar is 150 s of the
+    5-minute RPO, so the same 90 s lag is no second signal and the outage is refused, nothing changed."""
+    _whole_primary_region_lost(world, aws, lag_milliseconds=90_000.0)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC), CONFIRMATION_LAG_PERCENT_OF_RPO="50")
+
+    assert result["status"] == "refused", result["message"]
+    assert "replication from the primary: up (newest AuroraGlobalDBReplicationLag 90.0 s < 150 s)" in _confirmation(
+        result
+    )
+    assert aws.changing_calls() == []
+    assert "FailoverGlobalCluster" not in aws.operations("rds")
+    script.assert_all_used()
+
+
+@pytest.mark.parametrize("world", [None], indirect=True)
+def test_the_lag_signal_is_read_from_the_secondary_regions_own_cloudwatch(world, aws, clock):
+    """The read is AWS/RDS AuroraGlobalDBReplicationLag with DBClusterIdentifier = the secondary cluster, in the
+    secondary region: a lag far above the bar published in the primary region (for its own cluster) is not this
+    signal, and the secondary has none: unknown, refused."""
+    _whole_primary_region_lost(world, aws, lag_milliseconds=None)
+    world.put_lag(PRIMARY_REGION, 900_000.0)
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover")
+
+    result = invoke(world, aws, clock, event("failover", **AUTOMATIC))
+
+    assert result["status"] == "refused", result["message"]
+    assert "replication from the primary: unknown (no AuroraGlobalDBReplicationLag datapoint of app-secondary" in (
+        _confirmation(result)
+    )
+    script.assert_all_used()

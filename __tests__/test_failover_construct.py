@@ -255,6 +255,7 @@ def _orchestrators_stack(*, automatic: bool) -> Synthesized:
             promotion_timeout_seconds=500,
             fence_timeout_seconds=60,
             confirmation_timeout_seconds=7,
+            confirmation_lag_percent_of_rpo=20,
             automatic_min_interval_seconds=3600,
             probe_failure_periods=4,
             automatic=automatic,

@@ -33,6 +33,7 @@ VALUES: dict[str, list[Any]] = {
     "db_promotion_allowance_seconds": [60, 120, 180],
     "failover_fence_timeout_seconds": [1, 4, 5, 20, 120, 121],
     "failover_confirmation_timeout_seconds": [0, 1, 10, 60, 61, 120],
+    "failover_confirmation_lag_percent_of_rpo": [0, 1, 20, 100, 101],
     "health_check_failure_threshold": [0, 1, 3, 10, 11],
     "probe_interval_seconds": [5, 10, 20, 30, 45, 60, 61],
     "failover_automatic_min_interval_seconds": [-1, 0, 3600, 604_800, 604_801],

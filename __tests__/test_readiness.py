@@ -533,6 +533,7 @@ def _recovery_config(instance_class: str, *, match_database_capacity: bool = Tru
         poll_interval_seconds=15,
         fence_timeout_seconds=20,
         confirmation_timeout_seconds=10,
+        confirmation_lag_percent_of_rpo=20,
         lock_lease_seconds=720,
         metric_namespace=contract.METRIC_NAMESPACE,
         health_check_id=None,

@@ -53,8 +53,11 @@ RTO_MINUTES: Final = "RTO_MINUTES"
 PROMOTION_TIMEOUT_SECONDS: Final = "PROMOTION_TIMEOUT_SECONDS"
 POLL_INTERVAL_SECONDS: Final = "POLL_INTERVAL_SECONDS"
 FENCE_TIMEOUT_SECONDS: Final = "FENCE_TIMEOUT_SECONDS"
-# Automatic failover: one deadline for all confirmation reads (probe metric, Route53 checkers, the primary's RDS).
+# Automatic failover: one deadline for all confirmation reads (probe metric, Route53 checkers, the primary's RDS,
+# the secondary's global-database lag).
 CONFIRMATION_TIMEOUT_SECONDS: Final = "CONFIRMATION_TIMEOUT_SECONDS"
+# Automatic failover: the surviving region's replication lag is a DOWN signal at this percentage of the RPO.
+CONFIRMATION_LAG_PERCENT_OF_RPO: Final = "CONFIRMATION_LAG_PERCENT_OF_RPO"
 LOCK_LEASE_SECONDS: Final = "LOCK_LEASE_SECONDS"
 METRIC_NAMESPACE_VARIABLE: Final = "METRIC_NAMESPACE"
 TRAFFIC_SWITCH_REGION: Final = "TRAFFIC_SWITCH_REGION"
@@ -101,6 +104,21 @@ REDELIVERY_WINDOW_SECONDS: Final = (
 )
 # A run record outlives the redelivery window many times over (an operator's re-send of an old command too).
 RUN_RECORD_RETENTION_SECONDS: Final = 24 * REDELIVERY_WINDOW_SECONDS
+
+# ----- The surviving region's confirmation signal: Aurora's global database lag, read in the secondary region ---
+# Amazon Aurora User Guide, "Amazon CloudWatch metrics for Amazon Aurora", cluster-level metrics: Aurora publishes
+# AuroraGlobalDBReplicationLag in namespace AWS/RDS, for an Aurora global database "the amount of lag when
+# replicating updates from the primary AWS Region", in milliseconds, for Aurora MySQL and Aurora PostgreSQL, with
+# the dimension DBClusterIdentifier = the secondary cluster (read in that cluster's region). It is the one signal
+# of the automatic confirmation whose endpoint (that region's CloudWatch) is not in the primary region, so it can
+# be read while every us-east-1 endpoint (the Route53 API among them) is gone. A game-day harness that plays an
+# outage publishes this metric under exactly these names, and imports them from here.
+AURORA_NAMESPACE: Final = "AWS/RDS"
+GLOBAL_LAG_METRIC: Final = "AuroraGlobalDBReplicationLag"
+GLOBAL_LAG_DIMENSION: Final = "DBClusterIdentifier"
+# The metric is in milliseconds.
+GLOBAL_LAG_UNIT_SECONDS: Final = 0.001
+
 
 # ----- Handlers -----------------------------------------------------------------------------------------------
 ORCHESTRATOR_HANDLER: Final = "dr_failover.handler.handler"
@@ -156,6 +174,10 @@ FENCE_TIMEOUT_RANGE: Final = (5, 120)
 DEFAULT_FENCE_TIMEOUT_SECONDS: Final = 20
 CONFIRMATION_TIMEOUT_RANGE: Final = (1, 60)
 DEFAULT_CONFIRMATION_TIMEOUT_SECONDS: Final = 10
+# A lag above the whole RPO is too late a signal (the RPO is spent by then); 20% is the replication-lag alarm's
+# own default threshold (rpo_minutes x 60 / 5), a lag Aurora's typical sub-second replication does not reach.
+CONFIRMATION_LAG_PERCENT_RANGE: Final = (1, 100)
+DEFAULT_CONFIRMATION_LAG_PERCENT_OF_RPO: Final = 20
 # The lock lease outlives the promotion wait by this margin (LOCK_LEASE_SECONDS = promotion timeout + margin).
 LEASE_MARGIN_SECONDS: Final = 120
 # Probe datapoints per minute's run: 10, 20, 30 or 60 s apart (the probe's high-resolution periods, or one a minute).
@@ -176,8 +198,10 @@ SERVING_TIMEOUT_RANGE: Final = (0, 3600)
 OBJECTIVE_MINUTES_RANGE: Final = (1, 1440)
 
 
-def stalled_replication_seconds(rpo_seconds: int) -> int:
+def stalled_replication_seconds(rpo_seconds: int, percent_of_rpo: int = DEFAULT_CONFIRMATION_LAG_PERCENT_OF_RPO) -> int:
     """Replication lag at which the surviving secondary's own view counts as "nothing replicates from the
-    primary" for the automatic confirmation: a fifth of the RPO (the replication-lag alarm's default threshold),
-    at least 1 s. A stall that long leaves four fifths of the RPO for the failover to complete."""
-    return max(1, rpo_seconds // 5)
+    primary" for the automatic confirmation: ``percent_of_rpo`` of the RPO (the setting
+    failover_confirmation_lag_percent_of_rpo, CONFIRMATION_LAG_PERCENT_OF_RPO; by default a fifth, the
+    replication-lag alarm's default threshold), at least 1 s. A stall of a fifth leaves four fifths of the RPO for
+    the failover to complete. A game-day harness compares its published GLOBAL_LAG_METRIC with this."""
+    return max(1, rpo_seconds * percent_of_rpo // 100)

@@ -125,6 +125,8 @@ class Hang(Exception):
 
 
 HANG = Hang()
+# Global services whose control planes are homed in us-east-1, whichever region a client names.
+US_EAST_1_CONTROL_PLANES = frozenset({"route53", "iam"})
 
 
 class SimulatedAws:
@@ -143,6 +145,18 @@ class SimulatedAws:
         self.timeout_log: list[tuple[str, str, float | None]] = []
         self._clients: dict[tuple[str, str], Any] = {}
         self.closed = False
+        # Regions lost as a regional outage looks to a client (``lose_region``), and the calls made into them.
+        self.lost_regions: set[str] = set()
+        self.lost_calls: list[tuple[str, str, str]] = []
+
+    def lose_region(self, region: str) -> None:
+        """Every request to ``region``'s endpoints, for every service, times out from now on; when ``region`` is
+        us-east-1, so do the global control planes AWS homes there (AWS Fault Isolation Boundaries whitepaper,
+        "Global services": the Route 53 and IAM control planes are in us-east-1)."""
+        self.lost_regions.add(region)
+
+    def _lost(self, service: str, region: str) -> bool:
+        return region in self.lost_regions or (service in US_EAST_1_CONTROL_PLANES and "us-east-1" in self.lost_regions)
 
     def __call__(self, service: str, region: str, *, timeout_seconds: float | None = None) -> Any:
         """One client per service and region; the timeout asked for is recorded and used by ``HANG`` faults."""
@@ -221,6 +235,11 @@ class SimulatedAws:
         def inject(model: Any, **_kwargs: Any) -> None:
             if self.closed:
                 return
+            if self._lost(service, region):
+                self.lost_calls.append((service, region, model.name))
+                if self.clock is not None:
+                    self.clock.advance(float(self.timeouts.get((service, region)) or 60))
+                raise ConnectTimeoutError(endpoint_url=f"https://{service}.{region}.amazonaws.com/")
             queued = self.faults.get((service, region, model.name))
             if queued:
                 fault = queued.pop(0)

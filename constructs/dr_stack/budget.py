@@ -79,7 +79,10 @@ def detection_seconds(s: Settings) -> int:
         if s.primary_region == ROUTE53_API_REGION:
             # Losing us-east-1 loses the Route53 API and the primary's RDS API: the second signal is then the
             # secondary's own replication lag reaching its stall threshold, seen at its next one-minute datapoint.
-            route53 = contract.stalled_replication_seconds(s.rpo_minutes * 60) + AURORA_LAG_PERIOD_SECONDS
+            route53 = (
+                contract.stalled_replication_seconds(s.rpo_minutes * 60, s.failover_confirmation_lag_percent_of_rpo)
+                + AURORA_LAG_PERIOD_SECONDS
+            )
         return probe if route53 <= probe else route53 + RECHECK_SCHEDULE_SECONDS
     return (
         s.health_check_interval_seconds * s.health_check_failure_threshold
@@ -115,7 +118,8 @@ def recovery_time_budget(s: Settings) -> Budget:
     detection_how = (
         "the probe's alarm sees health_check_failure_threshold failing datapoints, one per probe_interval_seconds "
         "(+1 interval for the first probe); if the second signal comes later (Route53's checkers; with the primary in "
-        "us-east-1, whose loss takes the Route53 API, the secondary's replication lag reaching a fifth of the RPO, "
+        "us-east-1, whose loss takes the Route53 API, the secondary's replication lag reaching "
+        "failover_confirmation_lag_percent_of_rpo of the RPO, "
         "seen at its next one-minute datapoint), its time + 60 s re-evaluation"
         if s.failover_automatic
         else "Route53 checks fail (interval x threshold), then the health-check alarm pages (60 s x periods)"
@@ -131,6 +135,7 @@ def recovery_time_budget(s: Settings) -> Budget:
                 "health_check_interval_seconds",
                 "primary_region",
                 "rpo_minutes",
+                "failover_confirmation_lag_percent_of_rpo",
             )
             if s.failover_automatic
             else ("health_check_interval_seconds", "health_check_failure_threshold", "alarm_evaluation_periods"),

@@ -193,6 +193,8 @@ class FailoverProps:
     """Total time a run gives the region it moves away from (standby scaling, reads), then goes on without it."""
     confirmation_timeout_seconds: int
     """Automatic failover: one deadline for the concurrent confirmation reads before anything is changed."""
+    confirmation_lag_percent_of_rpo: int
+    """Automatic failover: the secondary's global-database lag above this share of the RPO is a down signal."""
     automatic_min_interval_seconds: int
     """Least time between two automatic failovers."""
     probe_failure_periods: int
@@ -228,6 +230,7 @@ def setting_variables(props: FailoverProps) -> dict[str, str]:
         contract.LOCK_LEASE_SECONDS: str(props.promotion_timeout_seconds + LEASE_MARGIN_SECONDS),
         contract.FENCE_TIMEOUT_SECONDS: str(props.fence_timeout_seconds),
         contract.CONFIRMATION_TIMEOUT_SECONDS: str(props.confirmation_timeout_seconds),
+        contract.CONFIRMATION_LAG_PERCENT_OF_RPO: str(props.confirmation_lag_percent_of_rpo),
         contract.AUTOMATIC_MIN_INTERVAL_SECONDS: str(props.automatic_min_interval_seconds),
         contract.PROBE_FAILURE_PERIODS: str(props.probe_failure_periods),
         contract.PROBE_PERIOD_SECONDS: str(props.probe_interval_seconds),

@@ -690,9 +690,16 @@ class Settings:
     failover_confirmation_timeout_seconds: int = OBJECTIVES(
         contract.DEFAULT_CONFIRMATION_TIMEOUT_SECONDS,
         "Automatic failover: one deadline for the confirmation reads (probe metric, Route53 checkers, the primary's "
-        "RDS API), run at the same time; a signal without an answer by then is unknown, never down; an RTO term.",
+        "RDS API, the secondary's lag), run at the same time; a signal without an answer by then is unknown, never "
+        "down; an RTO term.",
         _int_range(*contract.CONFIRMATION_TIMEOUT_RANGE),
         prod=5,
+    )
+    failover_confirmation_lag_percent_of_rpo: int = OBJECTIVES(
+        contract.DEFAULT_CONFIRMATION_LAG_PERCENT_OF_RPO,
+        "Automatic failover: the secondary cluster's AuroraGlobalDBReplicationLag (read in the secondary region, "
+        "so it answers when the primary region is gone) counts as a down signal above this percentage of the RPO.",
+        _int_range(*contract.CONFIRMATION_LAG_PERCENT_RANGE),
     )
     probe_interval_seconds: int = OBJECTIVES(
         contract.DEFAULT_PROBE_PERIOD_SECONDS,

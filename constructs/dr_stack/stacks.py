@@ -67,6 +67,7 @@ def failover_props(settings: Settings) -> FailoverProps:
         promotion_timeout_seconds=settings.failover_promotion_timeout_seconds,
         fence_timeout_seconds=settings.failover_fence_timeout_seconds,
         confirmation_timeout_seconds=settings.failover_confirmation_timeout_seconds,
+        confirmation_lag_percent_of_rpo=settings.failover_confirmation_lag_percent_of_rpo,
         automatic_min_interval_seconds=settings.failover_automatic_min_interval_seconds,
         probe_failure_periods=settings.health_check_failure_threshold,
         probe_interval_seconds=settings.probe_interval_seconds,

@@ -65,6 +65,7 @@ class Config:
     poll_interval_seconds: int
     fence_timeout_seconds: int
     confirmation_timeout_seconds: int
+    confirmation_lag_percent_of_rpo: int
     lock_lease_seconds: int
     metric_namespace: str
     health_check_id: str | None
@@ -90,6 +91,11 @@ class Config:
     def rpo_seconds(self) -> int:
         """Recovery point objective in seconds."""
         return self.rpo_minutes * 60
+
+    @property
+    def confirmation_lag_seconds(self) -> int:
+        """Replication lag at which the secondary's lag metric is a DOWN signal of the automatic confirmation."""
+        return contract.stalled_replication_seconds(self.rpo_seconds, self.confirmation_lag_percent_of_rpo)
 
     @property
     def rto_seconds(self) -> int:
@@ -223,6 +229,12 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
         "confirmation_timeout_seconds",
         _integer(*contract.CONFIRMATION_TIMEOUT_RANGE),
         contract.DEFAULT_CONFIRMATION_TIMEOUT_SECONDS,
+    ),
+    (
+        contract.CONFIRMATION_LAG_PERCENT_OF_RPO,
+        "confirmation_lag_percent_of_rpo",
+        _integer(*contract.CONFIRMATION_LAG_PERCENT_RANGE),
+        contract.DEFAULT_CONFIRMATION_LAG_PERCENT_OF_RPO,
     ),
     (contract.LOCK_LEASE_SECONDS, "lock_lease_seconds", _integer(60, 86_400), _REQUIRED),
     (

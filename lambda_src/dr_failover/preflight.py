@@ -24,8 +24,8 @@ from dr_failover.clients import RunClients
 from dr_failover.config import Config
 from dr_failover.switch import SwitchState, read_switch
 
-LAG_NAMESPACE = "AWS/RDS"
-LAG_METRIC = "AuroraGlobalDBReplicationLag"
+LAG_NAMESPACE = contract.AURORA_NAMESPACE
+LAG_METRIC = contract.GLOBAL_LAG_METRIC
 LAG_WINDOW_SECONDS = 300
 # Suspending any of these stops the target ASG from launching, replacing or registering instances
 # (Amazon EC2 Auto Scaling User Guide, "How suspended processes affect other processes").
@@ -399,14 +399,14 @@ def read_replication_lag(config: Config, clients: RunClients, *, now: float) -> 
     response = clients.target("cloudwatch").get_metric_statistics(
         Namespace=LAG_NAMESPACE,
         MetricName=LAG_METRIC,
-        Dimensions=[{"Name": "DBClusterIdentifier", "Value": config.target_cluster_id}],
+        Dimensions=[{"Name": contract.GLOBAL_LAG_DIMENSION, "Value": config.target_cluster_id}],
         StartTime=end - timedelta(seconds=LAG_WINDOW_SECONDS),
         EndTime=end,
         Period=60,
         Statistics=["Maximum"],
     )
     values = [point["Maximum"] for point in response.get("Datapoints", []) if "Maximum" in point]
-    return max(values) / 1000.0 if values else None
+    return max(values) * contract.GLOBAL_LAG_UNIT_SECONDS if values else None
 
 
 def _replication_lag(config: Config, clients: RunClients, report: PreflightReport, *, now: float) -> None:
@@ -484,13 +484,16 @@ def automatic_confirmation(config: Config, clients: RunClients, report: Prefligh
        observations of the primary ALB's health check report it healthy, ``route53_verdict``), or the primary
        region's RDS API answering a status of a cluster that cannot serve (``cluster_status_signal``: stopped,
        deleting, its key inaccessible; not ``backing-up``, ``modifying`` or ``maintenance``, which a running
-       cluster shows). A signal that cannot be read
-       (no answer, or no time left before the request was sent) is UNKNOWN, never DOWN: "unreachable from this
-       region" shares the probe's network path.
+       cluster shows), or this region's own CloudWatch answering the secondary cluster's newest
+       AuroraGlobalDBReplicationLag datapoint above CONFIRMATION_LAG_PERCENT_OF_RPO of the RPO (``_lag_signal``).
+       The first two are us-east-1 endpoints when us-east-1 is the primary (Route53's control plane is homed
+       there): with that region gone, the lag read in the surviving region is the signal that can still answer.
+       A signal that cannot be read (no answer, no datapoint, or no time left before the request was sent) is
+       UNKNOWN, never DOWN: "unreachable from this region" shares the probe's network path.
     3. Route53 checkers (they observe from several AWS regions) seeing the primary healthy by Route53's rule
        (more than 18% report Success) is a veto, whatever the other signals say.
 
-    The three reads run at the same time under one deadline, CONFIRMATION_TIMEOUT_SECONDS from the start: a slow
+    The four reads run at the same time under one deadline, CONFIRMATION_TIMEOUT_SECONDS from the start: a slow
     Route53 answer cannot use up the RDS read's time, and the confirmation costs at most that one total (the
     budget's ``confirmation`` term), whatever does not answer. A read still running then is UNKNOWN.
     """
@@ -606,18 +609,21 @@ def _rds_signal(config: Config, clients: RunClients, *, deadline: float) -> tupl
 
 def _lag_signal(config: Config, clients: RunClients, *, now: float, deadline: float) -> tuple[str, str]:
     """DOWN when the newest AuroraGlobalDBReplicationLag of this region's (secondary) cluster, read from this
-    region's CloudWatch, is at or above ``stalled_replication_seconds`` of the RPO: nothing has replicated from
-    the primary for that long ("AuroraGlobalDBReplicationLag: for an Aurora global database, the amount of lag
-    when replicating updates from the primary AWS Region", Aurora User Guide, Amazon CloudWatch metrics for
-    Aurora). Below it UP says nothing against the failover (an app-only outage keeps replicating: the promotion
-    is then chosen as a switchover); no datapoint or no answer is UNKNOWN, never DOWN."""
-    threshold = contract.stalled_replication_seconds(config.rpo_seconds)
+    region's CloudWatch, is at or above ``stalled_replication_seconds`` of the RPO
+    (CONFIRMATION_LAG_PERCENT_OF_RPO of it): nothing has replicated from the primary for that long
+    ("AuroraGlobalDBReplicationLag: for an Aurora global database, the amount of lag when replicating updates from
+    the primary AWS Region", Aurora User Guide, Amazon CloudWatch metrics for Aurora; milliseconds, dimension
+    DBClusterIdentifier, all three in dr_contract). The read goes to the target region, not the primary's, so it
+    answers while every primary-region endpoint is gone. Below the bar UP says nothing against the failover and
+    is no veto (an app-only outage keeps replicating: the promotion is then chosen as a switchover); no datapoint
+    or no answer is UNKNOWN, never DOWN."""
+    threshold = config.confirmation_lag_seconds
     end = datetime.fromtimestamp(now, tz=UTC)
     try:
         response = clients.get("cloudwatch", config.target_region, deadline=deadline).get_metric_statistics(
-            Namespace=LAG_NAMESPACE,
-            MetricName=LAG_METRIC,
-            Dimensions=[{"Name": "DBClusterIdentifier", "Value": config.target_cluster_id}],
+            Namespace=contract.AURORA_NAMESPACE,
+            MetricName=contract.GLOBAL_LAG_METRIC,
+            Dimensions=[{"Name": contract.GLOBAL_LAG_DIMENSION, "Value": config.target_cluster_id}],
             StartTime=end - timedelta(seconds=LAG_WINDOW_SECONDS),
             EndTime=end,
             Period=60,
@@ -628,7 +634,7 @@ def _lag_signal(config: Config, clients: RunClients, *, now: float, deadline: fl
     points = sorted(response.get("Datapoints", []), key=lambda p: p["Timestamp"])
     if not points or "Maximum" not in points[-1]:
         return UNKNOWN, f"no {LAG_METRIC} datapoint of {config.target_cluster_id} in {LAG_WINDOW_SECONDS // 60} minutes"
-    lag = float(points[-1]["Maximum"]) / 1000.0
+    lag = float(points[-1]["Maximum"]) * contract.GLOBAL_LAG_UNIT_SECONDS
     verdict = DOWN if lag >= threshold else UP
     return verdict, f"newest {LAG_METRIC} {lag:.1f} s {'>=' if verdict == DOWN else '<'} {threshold} s"
 
