@@ -118,6 +118,14 @@ def test_credential_scope_and_operation() -> None:
     header = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/route53/aws4_request, SignedHeaders=host, Signature=x"
     assert gameday.credential_scope(header) == ("us-east-1", "route53")
     assert gameday.credential_scope("Bearer x") is None
+    # A global service's control plane is in us-east-1 whatever region the client signed for.
+    signed_west = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-west-2/route53/aws4_request, Signature=x"
+    assert gameday.credential_scope(signed_west) == ("us-east-1", "route53")
+    iam_west = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-west-2/iam/aws4_request, Signature=x"
+    assert gameday.credential_scope(iam_west) == ("us-east-1", "iam")
+    rds_west = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-west-2/rds/aws4_request, Signature=x"
+    assert gameday.credential_scope(rds_west) == ("us-west-2", "rds")
+    assert gameday.access_key_of(header) == "AKID"
     assert gameday.operation_of({"HTTP_X_AMZ_TARGET": "DynamoDB_20120810.GetItem"}, b"") == "GetItem"
     assert gameday.operation_of({}, b"Action=DescribeDBClusters&Version=2014-10-31") == "DescribeDBClusters"
 

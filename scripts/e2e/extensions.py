@@ -321,6 +321,21 @@ def publish_replication_lag(account_id: str, lag_milliseconds: float, *, now: da
     return written
 
 
+def lose_instance(account_id: str, region: str, cluster_id: str) -> str:
+    """The half-alive return: one instance of ``cluster_id`` did not survive the outage (deleted from the
+    emulator's backend, as an instance lost with its host would be). The instance chosen is one outside the
+    region's first zone, so a re-created instance lands in its own zone only when re-protect asks for it (RDS
+    CreateDBInstance: "Default: a random, system-chosen Availability Zone"; moto picks the first zone)."""
+    backend = _rds_backend(account_id, region)
+    members = [i for i in backend.databases.values() if i.db_cluster_identifier == cluster_id]
+    if not members:
+        raise RuntimeError(f"no instance of {cluster_id} in {region}")
+    lost = next((i for i in members if not i.availability_zone.endswith("a")), members[-1])
+    # A clustered instance's cluster lists its members from the instances that name it: removing it is enough.
+    backend.databases.pop(lost.db_instance_identifier)
+    return f"{lost.db_instance_identifier} ({lost.availability_zone})"
+
+
 # --- DynamoDB global tables ------------------------------------------------------------------------------
 
 

@@ -32,16 +32,32 @@ from typing import Any, Literal
 
 # --- the cut-off ------------------------------------------------------------------------------------------------
 
-_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+_SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 REFUSED = "refused (connection closed, no response)"
+# Global services whose control plane AWS homes in us-east-1: their requests fail with that region whatever region
+# the client signs for (botocore signs a custom endpoint with the client's region; AWS's own endpoints
+# route53.amazonaws.com and iam.amazonaws.com are in us-east-1, "Global services", AWS General Reference).
+GLOBAL_SERVICE_REGION = "us-east-1"
+GLOBAL_SERVICES = frozenset({"route53", "iam"})
 ANSWERED = "answered"
 
 
 def credential_scope(authorization: str) -> tuple[str, str] | None:
     """(region, service) of a SigV4 Authorization header ("Credential=<key>/<date>/<region>/<service>/aws4_request",
-    Signature Version 4 signing process), or None when the request is not signed that way."""
+    Signature Version 4 signing process), or None when the request is not signed that way; a global service's
+    region is the one its control plane lives in (``GLOBAL_SERVICES``)."""
     match = _SCOPE.search(authorization or "")
-    return (match.group(1), match.group(2)) if match else None
+    if not match:
+        return None
+    service = match.group(3)
+    return (GLOBAL_SERVICE_REGION if service in GLOBAL_SERVICES else match.group(2)), service
+
+
+def access_key_of(authorization: str) -> str | None:
+    """The access key id a SigV4 Authorization header names (the harness gives each invoked function its own,
+    so a call is attributed to its caller even when several run at once)."""
+    match = _SCOPE.search(authorization or "")
+    return match.group(1) if match else None
 
 
 def operation_of(environ: Mapping[str, Any], body: bytes) -> str:
@@ -71,13 +87,14 @@ class Call:
 @dataclass
 class RegionGate:
     """WSGI middleware: requests signed for a region in ``cut`` get no answer; requests into ``watched`` are
-    logged with the caller named by ``caller`` (set by the harness around each orchestrator run)."""
+    logged with their caller: the harness's name for the request's access key (``callers``), else ``caller``."""
 
     app: Callable[..., Any]
     cut: set[str] = field(default_factory=set)
     watched: set[str] = field(default_factory=set)
     calls: list[Call] = field(default_factory=list)
     caller: str = "terraform/harness"
+    callers: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -89,9 +106,11 @@ class RegionGate:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = BytesIO(body)
         refused = region in self.cut
+        key = access_key_of(environ.get("HTTP_AUTHORIZATION", "")) or ""
         with self.lock:
+            caller = self.callers.get(key, self.caller)
             self.calls.append(
-                Call(region, service, operation_of(environ, body), REFUSED if refused else ANSWERED, self.caller)
+                Call(region, service, operation_of(environ, body), REFUSED if refused else ANSWERED, caller)
             )
         if not refused:
             return self.app(environ, start_response)

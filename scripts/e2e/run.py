@@ -1,12 +1,14 @@
-"""`make e2e`: apply both stacks on a local AWS emulator, fail over and back through the orchestrator, check
-that every plan is clean, destroy; print a line per phase, the applied/total counts and a timeline.
+"""`make e2e`: apply both stacks on a local AWS emulator, lose the primary region (the game day), recover,
+re-protect, fail back through the orchestrator, check that every plan is clean, destroy; print a line per phase,
+the applied/total counts, the game day's report and a timeline.
 
-Phases: emulator start alongside the synth (state_backend=local, db_password_source=variable) -> rewrite for the
-emulator (scripts/e2e/rewrite.py) -> terraform init (offline, filesystem mirror) -> apply bootstrap and DR
--> baseline plan -> orchestrator preflight, dry run, failover to the secondary -> checks -> plan ->
-switchover back to the primary -> checks -> plan -> destroy. Any unexplained plan change (not in
-scripts/e2e/baseline.toml), any replace/destroy of a database or secret, a failed check or a failed
-terraform command fails the run (exit 1). The emulator is stopped in every case.
+Phases: emulator start alongside the synth (state_backend=local, db_password_source=variable, automatic failover
+with a 10 s probe) -> rewrite for the emulator (scripts/e2e/rewrite.py) -> terraform init (offline, filesystem
+mirror) -> apply bootstrap and DR -> baseline plan -> orchestrator preflight, dry run -> the game day
+(scripts/e2e/outage.py: cut, isolation, automatic failover measured from the cut, Terraform during the outage,
+the return half-alive, re-protect, plan) -> switchover back to the primary -> checks -> plan -> destroy. Any
+unexplained plan change (not in scripts/e2e/baseline.toml), any replace/destroy of a database or secret, a failed
+check or a failed terraform command fails the run (exit 1). The emulator is stopped in every case.
 
 Usage: python -m scripts.e2e.run [--keep DIR]   (--keep: leave the scratch folder for inspection)
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import re
@@ -33,8 +36,20 @@ from pathlib import Path
 from typing import Any
 
 from .checks import Checks, E2EFailure
-from .emulator import emulator
-from .extensions import DIFFERENCES, publish_replication_lag
+from .emulator import GATES, emulator
+from .extensions import DIFFERENCES, lose_instance, publish_replication_lag
+from .outage import (
+    HOLD_SECONDS,
+    GameDayReport,
+    World,
+    automatic_runs,
+    edit_stack,
+    expect_completed,
+    expect_old_primary_reads,
+    larger_secondary_instances,
+    summarize_calls,
+    targets_of_outage_change,
+)
 from .plancheck import PlanVerdict, judge_plan, load_baseline
 from .rewrite import FAKE_CREDENTIALS, rewrite_stack_dir
 
@@ -259,14 +274,40 @@ def resource_count(stack_dir: Path) -> int:
     return sum(len(blocks) for blocks in document.get("resource", {}).values())
 
 
-def synth(outdir: Path) -> None:
-    """Synthesize both stacks in e2e mode: local state, password from TF_VAR_db_master_password."""
-    env = {
+# Settings of the e2e synth beyond the dev profile: the game day needs the automatic failover (the probe, its
+# alarm, the EventBridge rules) and probes every 10 s as the prod profile does, so detection takes seconds.
+GAME_DAY_SETTINGS = {"DR_FAILOVER_AUTOMATIC": "true", "DR_PROBE_INTERVAL_SECONDS": "10"}
+
+
+def synth_env() -> dict[str, str]:
+    """The environment of the e2e synth: local state, password from TF_VAR_db_master_password, the game day's
+    settings."""
+    return {
         **os.environ,
+        **GAME_DAY_SETTINGS,
         "DR_DB_PASSWORD_SOURCE": "variable",
         "DR_STATE_BACKEND": "local",
         "PATH": f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}",
     }
+
+
+def budget_of_synth() -> dict[str, Any]:
+    """The recovery budget (``dr_stack.budget.budget_output``) of the settings the e2e synth used."""
+    code = (
+        "import json, sys; sys.path[:0] = ['constructs', 'lambda_src']\n"
+        "from dr_stack.budget import budget_output\n"
+        "from dr_stack.settings import load_settings\n"
+        "print(json.dumps(budget_output(load_settings())))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=synth_env(), check=True, capture_output=True, text=True
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def synth(outdir: Path) -> None:
+    """Synthesize both stacks in e2e mode (``synth_env``)."""
+    env = synth_env()
     code = (
         "import sys; sys.path[:0] = ['constructs']\n"
         "from dr_stack.binding import install; install()\n"
@@ -294,33 +335,55 @@ def cli_config(scratch: Path) -> Path:
 
 @dataclass
 class Function:
-    """One deployed orchestrator function, as the Terraform state describes it."""
+    """One deployed function, as the Terraform state describes it."""
 
     name: str
     region: str
     variables: dict[str, str]
+    handler: str = "dr_failover.handler.handler"
+    timeout: int = 900
+    arn: str = ""
 
 
-def functions_from_state(state: Mapping[str, Any]) -> dict[str, Function]:
-    """The orchestrator functions by TARGET_REGION, with the environment variables Terraform gave them."""
+def lambdas_from_state(state: Mapping[str, Any]) -> dict[str, Function]:
+    """Every function of the state by name, its region read from its ARN."""
     found: dict[str, Function] = {}
     for resource in state_resources(state):
         if resource["type"] != "aws_lambda_function":
             continue
         values = resource["values"]
         variables = dict((values.get("environment") or [{}])[0].get("variables") or {})
-        if "TARGET_REGION" in variables:
-            found[variables["TARGET_REGION"]] = Function(values["function_name"], variables["TARGET_REGION"], variables)
+        arn = str(values.get("arn") or "")
+        found[values["function_name"]] = Function(
+            values["function_name"],
+            arn.split(":")[3] if arn else variables.get("TARGET_REGION", ""),
+            variables,
+            handler=str(values.get("handler") or "dr_failover.handler.handler"),
+            timeout=int(values.get("timeout") or 900),
+            arn=arn,
+        )
     return found
 
 
-def invoke(function: Function, event: dict[str, Any], endpoint: str) -> dict[str, Any]:
-    """Run the real handler in a fresh process with the function's environment, boto3 at the emulator."""
+def functions_from_state(state: Mapping[str, Any]) -> dict[str, Function]:
+    """The orchestrator functions by TARGET_REGION, with the environment variables Terraform gave them."""
+    return {
+        f.variables["TARGET_REGION"]: f for f in lambdas_from_state(state).values() if "TARGET_REGION" in f.variables
+    }
+
+
+def invoke(
+    function: Function, event: dict[str, Any], endpoint: str, *, overrides: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Run the function's real handler in a fresh process with its environment, boto3 at the emulator; its calls
+    are signed with an access key named after the function (the region gate attributes them by it)."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         **FAKE_CREDENTIALS,
+        "AWS_ACCESS_KEY_ID": function_access_key(function.name),
         **function.variables,
         **FUNCTION_ENV_OVERRIDES,
+        **(overrides or {}),
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
         "AWS_REGION": function.region,
         "AWS_DEFAULT_REGION": function.region,
@@ -328,7 +391,7 @@ def invoke(function: Function, event: dict[str, Any], endpoint: str) -> dict[str
         "PYTHONPATH": os.pathsep.join([str(ROOT / "lambda_src"), str(ROOT)]),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "scripts.e2e.invoke", json.dumps(event)],
+        [sys.executable, "-m", "scripts.e2e.invoke", json.dumps(event), function.handler, str(function.timeout)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -339,6 +402,18 @@ def invoke(function: Function, event: dict[str, Any], endpoint: str) -> dict[str
     if done.returncode != 0:
         raise E2EFailure(f"handler of {function.name} crashed on {event}:\n{done.stderr[-4000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def invoke_with(
+    endpoint: str, function: Function, event: dict[str, Any], overrides: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """``invoke`` with the endpoint first (the game day's Lambda service)."""
+    return invoke(function, event, endpoint, overrides=overrides)
+
+
+def function_access_key(function_name: str) -> str:
+    """The fake access key id the harness signs a function's calls with (the emulator accepts any)."""
+    return "e2e-" + function_name
 
 
 def background(call: Callable[[], object]) -> Callable[[], None]:
@@ -485,10 +560,7 @@ class Scenario:
             # and change nothing: they run at the same time; the failover waits for the plan's verdict.
             with alongside(self._background(lambda: self._plan(dr, "baseline plan (dr) after apply"))):
                 self._read_only_runs(functions)
-            # The destroy plan depends only on the state file (no refresh) and plans do not write it: planned
-            # now, while the orchestrator runs, and applied at the end.
-            with alongside(self._background(dr.plan_destroy, "plan destroy (dr), no refresh")):
-                self._failover_and_back(dr, functions)
+            self._game_day(dr, functions)
             with self.timeline.phase("destroy dr"), self._watching(dr, RDS_CHAIN_DESTROYING, dr_destroying):
                 dr.apply_destroy()
         except BaseException:
@@ -594,11 +666,114 @@ class Scenario:
             checks.expect_status(result, ("dry_run",), "dry run")
             checks.expect_unchanged(before, checks.snapshot(functions), "dry run")
 
-    def _failover_and_back(self, dr: Terraform, functions: dict[str, Function]) -> None:
-        """Failover to the secondary, checks, clean plan; switchover back to the primary, checks, clean plan."""
-        primary_region, secondary_region = Checks(self.endpoint).regions(functions)
-        self._promote(dr, functions, "failover", secondary_region, "e2e regional failover", "failover")
-        self._promote(dr, functions, "switchover", primary_region, "e2e failback", "failback")
+    def _game_day(self, dr: Terraform, functions: dict[str, Function]) -> None:
+        """The regional disaster (scripts/e2e/outage.py): the primary region cut off, automatic failover measured
+        from the cut, Terraform during the outage, the region back half-alive, re-protect, a clean plan; then the
+        planned switchover back, a clean plan; the destroy plan is made alongside the failback."""
+        primary, secondary = Checks(self.endpoint).regions(functions)
+        lambdas = lambdas_from_state(dr.state())
+        gate = GATES[0]
+        gate.callers.update({function_access_key(f.name): f.name for f in lambdas.values()})
+        world = World(
+            self.endpoint,
+            gate,
+            state_resources(dr.state()),
+            lambdas,
+            functions,
+            functools.partial(invoke_with, self.endpoint),
+            (primary, secondary),
+        )
+        report = GameDayReport()
+        budget = budget_of_synth()
+        with world.running():
+            with self.timeline.phase("game day: steady state") as note:
+                time.sleep(world.route53_interval() + 1)
+                answer = world.route53.answer()
+                report.dns.append(("steady state", answer))
+                note.append(f"DNS {answer}")
+                if answer != "PRIMARY":
+                    raise E2EFailure(f"steady state: DNS answers {answer}, expected PRIMARY")
+            publish_replication_lag(ACCOUNT_ID, PUBLISHED_LAG_MS)
+            report.cut_at = world.cut(PUBLISHED_LAG_MS)
+            report.data_loss_ms = PUBLISHED_LAG_MS
+            with self.timeline.phase(f"game day: isolation ({primary} lost, {secondary} alone)") as note:
+                orchestrator = functions[secondary]
+                for label, event in (
+                    ("readiness", {"mode": "readiness", "target_region": secondary}),
+                    ("status", {"mode": "status", "target_region": secondary}),
+                ):
+                    result = invoke(orchestrator, event, self.endpoint)
+                    note.append(f"{label}: {result.get('status', 'completed')}")
+                    if result.get("status") in ("invalid", "failed"):
+                        raise E2EFailure(f"isolation: {label} did not complete: {result}")
+                keeper = next(f for f in lambdas.values() if f.handler == "dr_failover.keeper.handler")
+                kept = invoke(keeper, {}, self.endpoint)
+                note.append(f"keeper: published {kept}")
+                report.dns.append(("isolation", world.route53.answer()))
+            with self.timeline.phase("game day: detection and automatic failover") as note:
+                deadline = float(budget["rto_minutes"]["objective_seconds"])
+                recovered, criteria = world.wait_recovered(secondary, deadline_seconds=deadline)
+                report.recovered_seconds = recovered
+                note.append(f"recovered {recovered:.1f} s after the cut: {criteria.detail}")
+                report.dns.append(("after the automatic failover", criteria.dns))
+                runs = automatic_runs(world, report.cut_at)
+                succeeded = [r for r in runs if r.result and r.result.get("status") == "succeeded"]
+                if not succeeded:
+                    raise E2EFailure(f"no automatic run succeeded: {[(r.event, r.result, r.error) for r in runs]}")
+                promotion = (succeeded[0].result or {}).get("promotion") or {}
+                note.append(f"automatic run: succeeded, promotion {promotion}")
+                report.lines.append(f"automatic run {(succeeded[0].result or {}).get('run_id')}: promotion {promotion}")
+                if "AllowDataLoss" not in json.dumps(promotion) and "failover" not in json.dumps(promotion):
+                    raise E2EFailure(f"the automatic run did not fail over with AllowDataLoss: {promotion}")
+            report.calls = summarize_calls(world.calls_into(primary))
+            with self.timeline.phase("game day: terraform during the outage") as note:
+                change = edit_stack(dr.workdir, larger_secondary_instances)
+                targets = targets_of_outage_change(json.loads((dr.workdir / "cdk.tf.json").read_text()))
+                dr.run(
+                    "apply",
+                    "-input=false",
+                    "-auto-approve",
+                    "-refresh=false",
+                    *(f"-target={t}" for t in targets),
+                )
+                note.append(f"{change}; applied with -refresh=false -target (state from {secondary})")
+                world.hold(secondary, 0, "the outage change")
+            with self.timeline.phase(f"game day: {primary} returns half-alive") as note:
+                lost = lose_instance(ACCOUNT_ID, primary, functions[primary].variables["TARGET_CLUSTER_ID"])
+                world.restore()
+                note.append(f"{primary} back; instance {lost} lost in the outage")
+                held = world.hold(secondary, HOLD_SECONDS, "the return of the old primary region")
+                report.dns.append(("old primary back, half-alive", held.dns))
+                note.extend(expect_old_primary_reads(Checks(self.endpoint), functions, primary))
+            with self.timeline.phase("game day: reprotect dry run") as note:
+                result = invoke(
+                    functions[primary], {"mode": "reprotect", "target_region": primary, "dry_run": True}, self.endpoint
+                )
+                note.append(f"{result.get('status')}: {str(result.get('message'))[:200]}")
+                expect_completed(result, "reprotect dry run", ("dry_run",))
+            with self.timeline.phase("game day: reprotect") as note:
+                result = invoke(
+                    functions[primary],
+                    {
+                        "mode": "reprotect",
+                        "target_region": primary,
+                        "reason": "e2e game day: re-protect",
+                        "run_id": "gameday-reprotect",
+                    },
+                    self.endpoint,
+                )
+                note.append(f"{result.get('status')}: {str(result.get('message'))[:200]}")
+                expect_completed(result, "reprotect", ("succeeded",))
+            self._plan(dr, "plan (dr) after reprotect")
+            # The destroy plan depends only on the state file (no refresh) and plans do not write it: planned
+            # now, alongside the failback, and applied at the end.
+            with alongside(self._background(dr.plan_destroy, "plan destroy (dr), no refresh")):
+                self._promote(dr, functions, "switchover", primary, "e2e failback", "failback")
+                with self.timeline.phase("game day: DNS after the failback") as note:
+                    answer = world.wait_answer("PRIMARY", seconds=180)
+                    report.dns.append(("after the failback", answer))
+                    note.append(f"DNS {answer}")
+        print("\n" + report.render(budget, world.timeline))
 
     def _promote(
         self, dr: Terraform, functions: dict[str, Function], mode: str, region: str, reason: str, label: str
