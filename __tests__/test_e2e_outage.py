@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
+
 from scripts.e2e.outage import match_pattern, period_values
 
 
@@ -20,7 +22,7 @@ def test_an_event_pattern_matches_a_field_equal_to_any_listed_value() -> None:
         "detail-type": ["CloudWatch Alarm State Change"],
         "detail": {"alarmName": ["drapp-dev-primary-region-down"], "state": {"value": ["ALARM"]}},
     }
-    event = {
+    event: dict[str, Any] = {
         "source": "aws.cloudwatch",
         "detail-type": "CloudWatch Alarm State Change",
         "detail": {"alarmName": "drapp-dev-primary-region-down", "state": {"value": "ALARM"}, "extra": 1},
