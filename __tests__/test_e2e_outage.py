@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scripts.e2e.outage import match_pattern, period_values
+from scripts.e2e.outage import match_pattern, period_values, tick_wait
 
 
 def _at(seconds: float) -> datetime.datetime:
@@ -49,3 +49,25 @@ def test_an_alarm_reads_whole_periods_and_a_period_without_datapoint_is_missing(
         {"Timestamp": _at(1_000_001), "Maximum": 0.0},  # the current period: not evaluated yet
     ]
     assert period_values(points, "Maximum", end=end, period=10, count=3) == [0.0, None, 1.0]
+
+
+def test_a_once_a_minute_schedule_leaves_one_datapoint_in_every_one_minute_period() -> None:
+    """EventBridge User Guide, schedule expressions: "the minimum precision for schedules is 1 minute": a
+    rate(1 minute) rule runs once in each minute. The keeper's datapoint (published when its invocation has
+    started up, a variable delay) must therefore land in every one-minute period of the switch alarm, which
+    Route53 reads as its data stream. A 60 s tick from an arbitrary second breaks that; the aligned tick holds it."""
+    period = 60
+
+    def published(aligned: bool, first: float, delays: list[float]) -> list[float]:
+        times, started = [], first
+        for delay in delays:
+            times.append(started + delay)
+            started += tick_wait(started, started + 0.01, period, aligned=aligned) + 0.01
+        return times
+
+    delays = [0.5, 2.5, 0.5, 2.5, 0.5, 2.5]
+    for aligned, first in ((True, 1_000_000 * 60 + 1.0), (False, 1_000_000 * 60 + 58.5)):
+        times = published(aligned, first, delays)
+        periods = [int(t // period) for t in times]
+        full = set(range(periods[0], periods[-1] + 1)) <= set(periods)
+        assert full is aligned, (aligned, periods)

@@ -47,7 +47,10 @@ CHECKERS = 8
 TICK_SECONDS = 5.0
 # Resilience Hub's Multi-Region recovery test: the success criteria must hold again within the RTO and stay there.
 HOLD_SECONDS = 60.0
-# The keeper and the probe run on EventBridge's finest schedule, rate(1 minute).
+# The keeper and the probe run on EventBridge's finest schedule, rate(1 minute): "the minimum precision for
+# schedules is 1 minute" (EventBridge User Guide, schedule expressions), so a rule runs once in each minute, not
+# every 60 s from an arbitrary second. Aligning the harness to the minute keeps one keeper datapoint in each
+# one-minute period; an unaligned 60 s tick plus a variable start-up time can leave a period empty.
 RATE_SECONDS = 60.0
 ACCOUNT_ID = "123456789012"
 
@@ -87,6 +90,13 @@ def period_values(
         inside = [p for p in datapoints if start <= p["Timestamp"].timestamp() < start + period]
         values.append(float(inside[0][stat]) if inside else None)
     return values
+
+
+def tick_wait(started: float, now: float, every: float, *, aligned: bool) -> float:
+    """Seconds until the next tick of a loop whose call started at ``started`` and returned at ``now``: ``every``
+    after the start, or (``aligned``) 1 s after the next boundary of ``every``."""
+    wait = every - now % every + 1.0 if aligned else every - (now - started)
+    return max(0.0, wait)
 
 
 @dataclass
@@ -470,7 +480,7 @@ class World:
             ("cloudwatch-alarms", self._alarm_period(), self._evaluate_alarms),
         ]
         for name, every, call in loops:
-            aligned = name == "cloudwatch-alarms"
+            aligned = name in ("cloudwatch-alarms", "eventbridge-schedule")
             thread = threading.Thread(target=self._loop, args=(every, call, aligned), daemon=True, name=name)
             thread.start()
             self._threads.append(thread)
@@ -488,16 +498,14 @@ class World:
 
     def _loop(self, every: float, call: Callable[[], None], aligned: bool = False) -> None:
         """Call every ``every`` seconds; ``aligned``: 1 s after each period boundary (CloudWatch evaluates an
-        alarm once per period, on the periods that have ended)."""
+        alarm once per period, on the periods that have ended; EventBridge runs a schedule once per minute)."""
         while not self._stop.is_set():
             started = time.time()
             try:
                 call()
             except Exception as error:  # noqa: BLE001 - a failed tick is reported, the next one runs
                 print(f"  game day: {call.__qualname__} failed: {error}", flush=True)
-            now = time.time()
-            wait = every - now % every + 1.0 if aligned else every - (now - started)
-            self._stop.wait(max(0.0, wait))
+            self._stop.wait(tick_wait(started, time.time(), every, aligned=aligned))
 
     def _evaluate_alarms(self) -> None:
         from .extensions import publish_replication_lag
