@@ -416,8 +416,9 @@ def test_an_unanswering_primary_region_costs_at_most_confirmation_plus_fence_bef
 def test_a_second_automatic_run_within_the_minimum_interval_starts_nothing(world, aws, clock):
     """An alarm that flaps sends a new "CloudWatch Alarm State Change" event on every change to ALARM (EventBridge
     User Guide, "Alarm events and EventBridge"). One arriving within AUTOMATIC_MIN_INTERVAL_SECONDS of the last
-    automatic run is refused after reads only: no PutItem/UpdateItem on the state table (the lock item is the
-    first run's, untouched), no preflight call into either region, no notification."""
+    automatic run is refused after reads only: no preflight call into either region, no write but its run trace (the
+    lock item is the first run's, untouched). Invoked asynchronously, nobody sees the result, so the refusal is
+    recorded for ``status`` and notified once (test_run_records.py covers the episode)."""
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
     aws.answer("route53", SECONDARY_REGION, "GetHealthCheckStatus", *[route53_observations(FAILING)] * 2)
     aws.fail("rds", PRIMARY_REGION, "DescribeDBClusters", *[HANG] * 6)
@@ -430,7 +431,7 @@ def test_a_second_automatic_run_within_the_minimum_interval_starts_nothing(world
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
     lock_before = world.lock_item(SECONDARY_REGION)
     world.notifications(SECONDARY_REGION)  # drain the first run's
-    calls_before = len(aws.calls)
+    calls_before, changes_before = len(aws.calls), len(aws.changing_calls())
     second = invoke(world, aws, clock, event("failover", **AUTOMATIC), run_id="auto-2")
 
     assert second["status"] == "refused"
@@ -440,11 +441,13 @@ def test_a_second_automatic_run_within_the_minimum_interval_starts_nothing(world
     script.assert_all_used()
     assert aws.operations("rds").count("FailoverGlobalCluster") == 1
     # reads only: the last automatic start, then the lock (is there an unfinished run to finish? no: it was refused
-    # before any promotion), no write
-    assert aws.calls[calls_before:] == [("dynamodb", SECONDARY_REGION, "GetItem")] * 2
+    # before any promotion); then only the refusal's run record and notice
+    assert aws.calls[calls_before : calls_before + 2] == [("dynamodb", SECONDARY_REGION, "GetItem")] * 2
+    assert len(aws.changing_calls()) == changes_before
+    assert set(aws.operations()[calls_before:]) == {"GetItem", "PutItem", "Publish"}
     assert world.lock_item(SECONDARY_REGION) == lock_before  # the first run's journal, released, untouched
     assert world.lock_item(SECONDARY_REGION)["state"]["S"] == "failed"
-    assert world.notifications(SECONDARY_REGION) == []
+    assert [n["body"]["run_id"] for n in world.notifications(SECONDARY_REGION)] == ["auto-2"]
 
 
 def test_an_automatic_event_after_the_minimum_interval_is_not_refused_by_it(world, aws, clock):

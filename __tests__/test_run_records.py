@@ -13,15 +13,18 @@ the item that was there (DynamoDB API Reference, PutItem); TTL deletes an expire
 
 from __future__ import annotations
 
+import time
+
 import dr_contract as contract
 import pytest
-from dr_failover.lock import LeaseLock
+from dr_failover.lock import LOCK_SETTLE_SECONDS, LeaseLock
 from support.drill import (
     FULL_CAPACITY,
     GLOBAL_CLUSTER_ID,
     PRIMARY_REGION,
     SECONDARY_REGION,
     STATE_TABLE_NAME,
+    WARM_CAPACITY,
     RdsScript,
     route53_observations,
     shared_client,
@@ -290,3 +293,128 @@ def test_the_promotion_wait_renews_the_lease_on_every_poll(world, aws, clock):
     script.assert_all_used()
     assert len(leases) >= 6
     assert all(expires == pytest.approx(now + 900, abs=0.01) for now, expires in leases[-6:])  # renewed at each poll
+
+
+def _run_items() -> list[dict]:
+    """Every run record of the global cluster in the secondary region's replica."""
+    items = shared_client("dynamodb", SECONDARY_REGION).scan(TableName=STATE_TABLE_NAME)["Items"]
+    return [item for item in items if item["pk"]["S"].startswith(f"run#{GLOBAL_CLUSTER_ID}#")]
+
+
+def _new_alarm_episode() -> None:
+    """The probe alarm returns to OK and changes to ALARM again: a new episode (a new StateValue change)."""
+    time.sleep(0.01)  # moto stamps StateUpdatedTimestamp with the wall clock, to the millisecond
+    _probe_alarm("OK")
+    time.sleep(0.01)
+    shared_client("cloudwatch", SECONDARY_REGION).set_alarm_state(
+        AlarmName=PROBE_ALARM, StateValue="ALARM", StateReason="test"
+    )
+
+
+def _one_signal_only(aws, script: RdsScript) -> None:
+    """The next automatic evaluation finds the probe failing but the primary cluster available and Route53's checkers
+    (moto: one Success observation) seeing it healthy: one signal, the confirmation is not met."""
+    script.preflight("failover").describe_cluster(PRIMARY_REGION, "available")
+
+
+def test_a_manual_switchover_refused_at_the_lock_by_another_regions_run_is_notified(world, aws, clock):
+    """The lock is an item of a global table: a conditional write is atomic in one replica only, and replication
+    makes the last writer win (DynamoDB Developer Guide, "Global tables: how it works"). The primary's function
+    writes its own lock item while this run waits LOCK_SETTLE_SECONDS, so this run, accepted and recorded, backs off:
+    refused. Invoked asynchronously the operator sees no result, so the refusal is notified once and ``status``
+    answers refused with the reason."""
+    RdsScript(aws, SECONDARY_REGION).preflight("switchover")
+
+    def other_region_wins(seconds):
+        if seconds == LOCK_SETTLE_SECONDS:
+            clock.on_sleep = None
+            shared_client("dynamodb", SECONDARY_REGION).update_item(
+                TableName=STATE_TABLE_NAME,
+                Key={"pk": {"S": f"lock#{GLOBAL_CLUSTER_ID}"}},
+                UpdateExpression="SET run_id = :other, attempt = :other, target_region = :primary",
+                ExpressionAttributeValues={":other": {"S": "fb-east"}, ":primary": {"S": PRIMARY_REGION}},
+            )
+
+    clock.on_sleep = other_region_wins
+    refused = invoke(world, aws, clock, event("switchover", run_id="sw-race"))
+
+    assert refused["status"] == "refused", refused["message"]
+    status = _status(world, aws, clock, "sw-race")
+    assert status["status"] == "refused" and "fb-east" in status["message"], status["message"]
+    notified = world.notifications(SECONDARY_REGION)
+    assert [n["body"]["status"] for n in notified] == ["refused"], notified
+    assert "fb-east" in notified[0]["body"]["message"]
+
+
+def test_automatic_refusals_of_one_alarm_episode_are_one_run_record_and_one_notification(world, aws, clock):
+    """Lambda invokes the function asynchronously for the alarm's EventBridge event and for the schedule (Lambda
+    Developer Guide, "Asynchronous invocation": the caller does not wait for the function's response), so a refusal
+    must be recorded to be seen. While the probe alarm stays in ALARM the schedule re-evaluates every minute
+    (EventBridge sends an alarm event only on a state change; the alarm's StateTransitionedTimestamp /
+    StateUpdatedTimestamp, CloudWatch API Reference MetricAlarm, stays that of its change to ALARM). Every refusal of
+    one episode is one run record, updated (a conditional UpdateItem, DynamoDB API Reference), and one notification;
+    ``status`` answers refused, with the reason, for each of its run ids. A new episode (the alarm goes OK, then
+    ALARM again) gets its own record and notification; an id never invoked is still unknown."""
+    _probe_alarm("ALARM")
+    script = RdsScript(aws, SECONDARY_REGION)
+    run_ids = ["auto-1", "re-1", "re-2", "re-3"]
+    for index, run_id in enumerate(run_ids):
+        world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+        _one_signal_only(aws, script)
+        trigger = AUTOMATIC if index == 0 else RECHECK
+        result = invoke(world, aws, clock, event("failover", **trigger), run_id=run_id, PROBE_ALARM_NAME=PROBE_ALARM)
+        assert result["status"] == "refused", result["message"]
+        clock.sleep(60)
+    script.assert_all_used()
+
+    assert len(_run_items()) == 1, [item["pk"]["S"] for item in _run_items()]
+    record = _run_items()[0]
+    assert int(record["evaluations"]["N"]) == 4
+    notified = world.notifications(SECONDARY_REGION)
+    assert [n["body"]["status"] for n in notified] == ["refused"], notified
+    assert notified[0]["body"]["run_id"] == "auto-1"
+    for run_id in run_ids:
+        status = _status(world, aws, clock, run_id)
+        assert status["status"] == "refused", (run_id, status["message"])
+        assert "automatic_confirmation: FAIL" in status["message"], status["message"]
+    # the run trace only (beside the test's own probe datapoints and scans): no lock, no scaling, no promotion
+    assert {operation for _service, _region, operation in aws.changing_calls()} <= {"PutMetricData", "Scan"}
+    assert world.lock_item(SECONDARY_REGION) is None
+    assert world.capacity(SECONDARY_REGION) == WARM_CAPACITY
+
+    _new_alarm_episode()
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    _one_signal_only(aws, script)
+    result = invoke(world, aws, clock, event("failover", **RECHECK), run_id="re-4", PROBE_ALARM_NAME=PROBE_ALARM)
+
+    assert result["status"] == "refused", result["message"]
+    assert len(_run_items()) == 2
+    assert [n["body"]["run_id"] for n in world.notifications(SECONDARY_REGION)] == ["re-4"]
+    assert _status(world, aws, clock, "re-4")["status"] == "refused"
+    assert _status(world, aws, clock, "re-2")["status"] == "refused"  # the earlier episode still answers
+    assert _status(world, aws, clock, "never-invoked")["status"] in ("no_run", "unknown_run")
+
+
+def test_an_alarm_event_refused_by_the_minimum_interval_is_recorded_and_notified(world, aws, clock):
+    """A flapping alarm sends a new event on each change to ALARM (EventBridge User Guide, "Alarm events and
+    EventBridge"); one within AUTOMATIC_MIN_INTERVAL_SECONDS of the last automatic run is refused, changing nothing,
+    but an asynchronous caller sees no result: its refusal is recorded (``status`` answers refused with the interval)
+    and notified once."""
+    LeaseLock(
+        shared_client("dynamodb", SECONDARY_REGION),
+        table_name=STATE_TABLE_NAME,
+        global_cluster_id=GLOBAL_CLUSTER_ID,
+        clock=clock,
+        lease_seconds=900,
+    ).claim_automatic("auto-0", min_interval_seconds=3600)
+    clock.advance(600)
+    _probe_alarm("ALARM")
+
+    refused = invoke(world, aws, clock, event("failover", **AUTOMATIC), run_id="auto-1", PROBE_ALARM_NAME=PROBE_ALARM)
+
+    assert refused["status"] == "refused" and "AUTOMATIC_MIN_INTERVAL_SECONDS" in refused["message"]
+    status = _status(world, aws, clock, "auto-1")
+    assert status["status"] == "refused" and "AUTOMATIC_MIN_INTERVAL_SECONDS" in status["message"], status
+    assert [n["body"]["run_id"] for n in world.notifications(SECONDARY_REGION)] == ["auto-1"]
+    assert aws.changing_calls() == []
+    assert world.lock_item(SECONDARY_REGION) is None

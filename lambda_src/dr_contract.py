@@ -87,6 +87,10 @@ AUTOMATIC_ITEM_PREFIX: Final = "automatic#"
 # One run record per changing run: ``run#<global cluster id>#<run id>``, written when the run is accepted or
 # refused and kept (TTL) for longer than any redelivery of its event can arrive, so a run id stays spent.
 RUN_ITEM_PREFIX: Final = "run#"
+# The automatic trigger's current refusal episode (``refusals#<global cluster id>``): the run id whose run record holds
+# every refused automatic evaluation while the probe alarm stays in ALARM (one record and one notification per
+# episode, not one a minute).
+REFUSAL_EPISODE_ITEM_PREFIX: Final = "refusals#"
 # The state table's TTL attribute (epoch seconds): DynamoDB deletes an item some time after it (typically within a
 # few days), so a retention is a lower bound.
 STATE_TTL_ATTRIBUTE: Final = "expires_at"

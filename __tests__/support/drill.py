@@ -221,7 +221,8 @@ class SimulatedAws:
             params = kwargs.get("params") or {}
             item = (params.get("Item") or params.get("Key") or {}) if service == "dynamodb" else {}
             key = str(item.get("pk", {}).get("S", "")) if isinstance(item, dict) else ""
-            if key.startswith("run#") or (service == "sns" and " refused: " in str(params.get("Subject", ""))):
+            trace = key.startswith((contract.RUN_ITEM_PREFIX, contract.REFUSAL_EPISODE_ITEM_PREFIX))
+            if trace or (service == "sns" and " refused: " in str(params.get("Subject", ""))):
                 self.trace_calls.add(len(self.calls))
             self.calls.append((service, region, model.name))
             if self.clock is not None and self.latency_seconds:

@@ -28,6 +28,12 @@ and the TTL attribute ``expires_at`` (RUN_RECORD_RETENTION_SECONDS after the sta
 conditional PutItem (``attribute_not_exists(pk)``) when the run is accepted or refused, so a run id is spent once:
 the lock item holds only the latest run, and Lambda may deliver an asynchronous event again up to its maximum age.
 
+A refused automatic evaluation (the alarm's event, or the once-a-minute re-evaluation while the alarm stays in ALARM)
+is recorded per alarm episode (``record_automatic_refusal``): the episode's first refusal writes its own run record,
+with ``episode``, ``evaluations``, ``run_ids`` (a string set), ``last_run_id``/``last_message``/``last_at`` and
+``previous`` (the record before it), and ``refusals#<GLOBAL_CLUSTER_ID>`` names it; later refusals of the episode
+update that record. ``find_refusal`` answers ``status`` for any run id listed there.
+
 While a run waits (capacity, promotion, serving) it renews its lease on every poll (``renew``), conditional on its
 ``run_id`` and ``attempt``: a lease never expires under a live run, and a run whose lease was taken stops.
 
@@ -46,6 +52,7 @@ from botocore.exceptions import ClientError
 from dr_contract import (
     AUTOMATIC_ITEM_PREFIX,
     LOCK_ITEM_PREFIX,
+    REFUSAL_EPISODE_ITEM_PREFIX,
     RUN_ITEM_PREFIX,
     RUN_RECORD_RETENTION_SECONDS,
     STATE_TTL_ATTRIBUTE,
@@ -54,6 +61,11 @@ from dr_contract import (
 from dr_failover.aws import error_code
 
 LOCK_SETTLE_SECONDS = 2.0
+# Refused automatic evaluations one run record lists before the next opens (same episode, no new notification): run
+# ids are at most 64 characters, so a record stays near 70 KB, far below DynamoDB's 400 KB item size limit.
+REFUSALS_PER_RECORD = 1000
+# Records ``find_refusal`` reads back through the chain of refusal records before answering "unknown".
+REFUSAL_RECORDS_SEARCHED = 48
 RUNNING = "running"
 FAILED = "failed"
 REFUSED = "refused"
@@ -135,6 +147,24 @@ class RunRecord:
     message: str
     started_at: float
     ended_at: float | None = None
+    # An automatic refusal episode's record (``LeaseLock.record_automatic_refusal``): the episode, how many refused
+    # evaluations it holds, their run ids, the latest one and its message, and the record before it in the chain.
+    episode: str | None = None
+    evaluations: int = 1
+    run_ids: frozenset[str] = frozenset()
+    last_run_id: str | None = None
+    last_message: str | None = None
+    last_at: float | None = None
+    previous: str | None = None
+
+    def describe_episode(self) -> str:
+        """The episode's refusals in one clause ("" for a record of one run)."""
+        if self.episode is None or self.evaluations <= 1:
+            return ""
+        return (
+            f"; one of {self.evaluations} refused automatic evaluations of alarm episode {self.episode} recorded here "
+            f"(the latest, {self.last_run_id}, at {self.last_at or 0:.0f}: {self.last_message})"
+        )
 
 
 class LeaseLock:
@@ -154,6 +184,7 @@ class LeaseLock:
         self._key = {"pk": {"S": f"{LOCK_ITEM_PREFIX}{global_cluster_id}"}}
         self._automatic_key = {"pk": {"S": f"{AUTOMATIC_ITEM_PREFIX}{global_cluster_id}"}}
         self._run_prefix = f"{RUN_ITEM_PREFIX}{global_cluster_id}#"
+        self._refusal_key = {"pk": {"S": f"{REFUSAL_EPISODE_ITEM_PREFIX}{global_cluster_id}"}}
         # The lease end this invocation last wrote (acquire, journal writes, renewals); 0: none.
         self.lease_until = 0.0
         self._clock = clock
@@ -393,6 +424,113 @@ class LeaseLock:
             return _decode_run(old) if old else self.read_run(run_id)
         return None
 
+    def record_automatic_refusal(
+        self, run_id: str, *, episode: str, mode: str, target_region: str, reason: str, message: str
+    ) -> bool:
+        """Record a refused automatic evaluation in its episode's run record; True when it opened the episode (the
+        caller notifies then, and only then).
+
+        The episode item (``refusals#<global cluster>``) names the run id whose record holds the current episode. A
+        refusal of the same episode is one UpdateItem of that record (conditional on the episode and on room in its
+        ``run_ids`` set: ADD is idempotent, so a redelivered event is listed once); otherwise this run id's own record
+        is written (conditional PutItem: a run id already recorded stays as it was) and the episode item is moved to
+        it, conditional on still naming what was read (optimistic locking: of two refusals racing, one opens the
+        episode). A full record is continued by a new one of the same episode, which does not notify. Each record
+        names the one before (``previous``), so ``find_refusal`` reaches earlier episodes.
+        """
+        for _ in range(3):
+            pointer = self._dynamodb.get_item(TableName=self._table, Key=self._refusal_key, ConsistentRead=True).get(
+                "Item"
+            )
+            current = pointer["run_id"]["S"] if pointer and "run_id" in pointer else None
+            same_episode = pointer is not None and pointer.get("episode", {}).get("S") == episode
+            now = self._clock()
+            if same_episode and current is not None:
+                try:
+                    self._dynamodb.update_item(
+                        TableName=self._table,
+                        Key=self._run_key(current),
+                        UpdateExpression="ADD run_ids :ids, evaluations :one SET last_run_id = :run_id, "
+                        f"last_message = :message, last_at = :now, {STATE_TTL_ATTRIBUTE} = :expires",
+                        ConditionExpression="attribute_exists(pk) AND episode = :episode AND size(run_ids) < :room",
+                        ExpressionAttributeValues={
+                            ":ids": {"SS": [run_id]},
+                            ":one": {"N": "1"},
+                            ":run_id": {"S": run_id},
+                            ":message": {"S": message},
+                            ":now": {"N": _number(now)},
+                            ":expires": {"N": str(int(now) + RUN_RECORD_RETENTION_SECONDS)},
+                            ":episode": {"S": episode},
+                            ":room": {"N": str(REFUSALS_PER_RECORD)},
+                        },
+                    )
+                    return False
+                except ClientError as error:
+                    if error_code(error) != "ConditionalCheckFailedException":
+                        raise
+            item: dict[str, Any] = {
+                **self._run_key(run_id),
+                "run_id": {"S": run_id},
+                "mode": {"S": mode},
+                "target_region": {"S": target_region},
+                "reason": {"S": reason},
+                "state": {"S": REFUSED},
+                "message": {"S": message},
+                "started_at": {"N": _number(now)},
+                "ended_at": {"N": _number(now)},
+                "episode": {"S": episode},
+                "evaluations": {"N": "1"},
+                "run_ids": {"SS": [run_id]},
+                "last_run_id": {"S": run_id},
+                "last_message": {"S": message},
+                "last_at": {"N": _number(now)},
+                STATE_TTL_ATTRIBUTE: {"N": str(int(now) + RUN_RECORD_RETENTION_SECONDS)},
+            }
+            if current is not None:
+                item["previous"] = {"S": current}
+            try:
+                self._dynamodb.put_item(
+                    TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+                )
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise
+                return False  # this run id is already recorded (a redelivery): nothing new to tell
+            condition: dict[str, Any] = (
+                {"ConditionExpression": "attribute_not_exists(pk)"}
+                if current is None
+                else {
+                    "ConditionExpression": "run_id = :current",
+                    "ExpressionAttributeValues": {":current": {"S": current}},
+                }
+            )
+            try:
+                self._dynamodb.put_item(
+                    TableName=self._table,
+                    Item={**self._refusal_key, "run_id": {"S": run_id}, "episode": {"S": episode}},
+                    **condition,
+                )
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise
+                return False  # another refusal moved the episode item first; this run's own record answers for it
+            return not same_episode
+        return False
+
+    def find_refusal(self, run_id: str) -> RunRecord | None:
+        """The automatic refusal record listing ``run_id``, searched from the current episode back through
+        ``previous`` (at most REFUSAL_RECORDS_SEARCHED records, and only while TTL has not deleted them); None."""
+        pointer = self._dynamodb.get_item(TableName=self._table, Key=self._refusal_key, ConsistentRead=True).get("Item")
+        current = pointer["run_id"]["S"] if pointer and "run_id" in pointer else None
+        for _ in range(REFUSAL_RECORDS_SEARCHED):
+            record = self.read_run(current) if current is not None else None
+            if record is None:
+                return None
+            if run_id in record.run_ids:
+                return record
+            current = record.previous
+        return None
+
     def end_run(self, run_id: str, *, state: str, message: str) -> None:
         """Record the end of ``run_id`` (its record must exist); the TTL is left as written at its start."""
         now = self._clock()
@@ -498,6 +636,13 @@ def _decode_run(item: dict[str, Any]) -> RunRecord:
         message=item.get("message", {"S": ""})["S"],
         started_at=float(item.get("started_at", {"N": "0"})["N"]),
         ended_at=float(item["ended_at"]["N"]) if "ended_at" in item else None,
+        episode=item["episode"]["S"] if "episode" in item else None,
+        evaluations=int(item.get("evaluations", {"N": "1"})["N"]),
+        run_ids=frozenset(item.get("run_ids", {"SS": []})["SS"]),
+        last_run_id=item["last_run_id"]["S"] if "last_run_id" in item else None,
+        last_message=item["last_message"]["S"] if "last_message" in item else None,
+        last_at=float(item["last_at"]["N"]) if "last_at" in item else None,
+        previous=item["previous"]["S"] if "previous" in item else None,
     )
 
 

@@ -234,6 +234,10 @@ class _Run:
         self.duplicate = False
         # True when this invocation is another attempt of its own crashed run (``continues``).
         self.continuing = False
+        # True when the answer is the recorded outcome of an earlier delivery of this run id (nothing to record).
+        self.spent = False
+        # The probe alarm as the scheduled re-evaluation read it (DescribeAlarms), for the refusal episode.
+        self.alarm: dict[str, Any] | None = None
         # This invocation's lease token: another delivery of the same event (same run_id) running at the same time
         # (reserved concurrency above 1) does not pass the lock's condition.
         self.attempt = uuid.uuid4().hex
@@ -359,8 +363,11 @@ class _Run:
         retrying it up to its maximum event age (Lambda Developer Guide, asynchronous invocation), and the lock item
         holds only the latest run. An operator's verdict reached before acceptance (refused, nothing to do) is recorded
         too, so ``status`` answers for every run id; an accepted run wrote its record before any change
-        (``acquire_lock``). The automatic trigger's refusals stay reads only (its re-evaluation asks every minute), and
-        its run record is looked up after its cheap gates.
+        (``acquire_lock``). Every refusal is notified once: an asynchronous caller (Lambda answers the invoke at once,
+        without the function's result) learns it from the topic or from ``status``. The automatic trigger's refusals
+        (its re-evaluation asks every minute while the alarm stays in ALARM) are recorded per alarm episode: one run
+        record, updated, and one notification (``record_automatic_refusal``); its run record is looked up after its
+        cheap gates.
         """
         if not self.request.automatic:
             spent = self.spent_check()
@@ -382,7 +389,13 @@ class _Run:
         final = final if final in RECORDED_STATES else FAILED
         if self.run_recorded:
             self.end_run(self.run_id, final, result["message"])
-        elif result["status"] in (REFUSED, SUCCEEDED) and not self.duplicate and not self.request.automatic:
+            if final == REFUSED and self.request.promotes:  # accepted, then refused at the lock
+                self.notify_refusal(result)
+        elif self.spent or self.duplicate:
+            pass  # an earlier delivery's outcome, already recorded and told
+        elif result["status"] == REFUSED and self.request.automatic:
+            self.record_automatic_refusal(result)
+        elif result["status"] in (REFUSED, SUCCEEDED) and not self.request.automatic:
             try:
                 self.begin_run(final, result["message"])
             except RunSpent:
@@ -438,6 +451,51 @@ class _Run:
         except Exception as error:  # noqa: BLE001 - status falls back on the lock item's state
             LOG.warning("cannot record the end of run %s (%s)", run_id, error_code(error))
 
+    def record_automatic_refusal(self, result: dict[str, Any]) -> None:
+        """Record an automatic refusal in its alarm episode's run record; notify when it opens the episode.
+
+        When the record cannot be written the refusal is notified anyway: the topic is then the only trace.
+        """
+        try:
+            opened = self.lock.record_automatic_refusal(
+                self.run_id,
+                episode=self.alarm_episode(),
+                mode=self.request.mode,
+                target_region=self.request.target_region,
+                reason=self.request.reason,
+                message=result["message"],
+            )
+        except Exception as error:  # noqa: BLE001 - the refusal is still returned and notified
+            LOG.warning("cannot record the refusal of automatic run %s (%s)", self.run_id, error_code(error))
+            opened = True
+        if opened:
+            self.notify_refusal(result)
+
+    def alarm_episode(self) -> str:
+        """The probe alarm's current episode: its name, state and when its state value last changed.
+
+        StateTransitionedTimestamp, else StateUpdatedTimestamp ("the last update to the value of either the
+        StateValue or EvaluationState", CloudWatch API Reference, MetricAlarm): while the alarm stays in ALARM it
+        does not change, so every evaluation of the episode shares it. Without a readable alarm the run is its own
+        episode."""
+        config = self.config
+        alarm = self.alarm
+        if alarm is None and config.probe_alarm_name is not None:
+            try:
+                found = (
+                    self.clients.get("cloudwatch", config.target_region)
+                    .describe_alarms(AlarmNames=[config.probe_alarm_name], AlarmTypes=["MetricAlarm"])
+                    .get("MetricAlarms", [])
+                )
+                alarm = found[0] if found else None
+            except Exception as error:  # noqa: BLE001 - its own episode: recorded and notified
+                LOG.warning("cannot read alarm %s (%s)", config.probe_alarm_name, error_code(error))
+        changed = (alarm or {}).get("StateTransitionedTimestamp") or (alarm or {}).get("StateUpdatedTimestamp")
+        if alarm is None or changed is None:
+            return f"run {self.run_id}"
+        stamp = changed.isoformat() if hasattr(changed, "isoformat") else str(changed)
+        return f"{alarm.get('AlarmName', config.probe_alarm_name)} {alarm.get('StateValue', '?')} since {stamp}"
+
     def notify_refusal(self, result: dict[str, Any]) -> None:
         """Tell the topic that an operator's run was refused (an asynchronous caller sees no result)."""
         try:
@@ -447,6 +505,7 @@ class _Run:
 
     def spent_result(self, record: RunRecord) -> dict[str, Any]:
         """The answer to a run id that was already accepted or refused: its recorded outcome, nothing started."""
+        self.spent = True
         state, detail = self.run_state(record)
         return self.result(
             state,
@@ -465,6 +524,7 @@ class _Run:
             f"{record.mode} to {record.target_region} {record.state} (started {record.started_at:.0f}"
             + (f", ended {record.ended_at:.0f}" if record.ended_at is not None else "")
             + f"): {record.message}"
+            + record.describe_episode()
         )
         now = self.clock()
         try:
@@ -564,6 +624,7 @@ class _Run:
                 "not_triggered", f"cannot read alarm {config.probe_alarm_name} ({error_code(error)}); no change made"
             )
         states = [alarm.get("StateValue") for alarm in alarms.get("MetricAlarms", [])]
+        self.alarm = alarms["MetricAlarms"][0] if states == ["ALARM"] else None
         if states != ["ALARM"]:
             state = states[0] if states else "missing"
             return self.result(
@@ -676,6 +737,24 @@ class _Run:
                 self.run_id = record.run_id
                 state, detail = self.run_state(record)
                 return self.result(state, detail)
+            try:
+                episode = self.lock.find_refusal(self.request.run_id)
+            except Exception as error:  # noqa: BLE001 - reported
+                return self.result("status_unknown", f"cannot read the refusal records ({error_code(error)}: {error})")
+            if episode is not None:
+                self.run_id = self.request.run_id
+                why = (
+                    f"{episode.last_message}"
+                    if episode.last_run_id == self.request.run_id
+                    else f"the episode's first refusal ({episode.run_id}): {episode.message}; the latest "
+                    f"({episode.last_run_id}): {episode.last_message}"
+                )
+                return self.result(
+                    REFUSED,
+                    f"automatic evaluation {self.request.run_id} was refused ({episode.mode} to "
+                    f"{episode.target_region}; one of {episode.evaluations} refused evaluations of alarm episode "
+                    f"{episode.episode}, recorded in the run record of {episode.run_id}): {why}",
+                )
         try:
             holder = self.lock.read()
         except Exception as error:  # noqa: BLE001 - reported
