@@ -316,6 +316,55 @@ def test_replication_rule_reads_back_as_it_was_put(endpoint: str) -> None:
     assert read == [rule]
 
 
+def test_live_replication_copies_new_objects_and_delete_markers_as_the_rule_says(endpoint: str) -> None:
+    """S3 User Guide, replicating objects: an Enabled rule replicates new objects whose key matches its filter to
+    the destination, re-encrypted with ReplicaKmsKeyID; SSE-KMS objects only with SseKmsEncryptedObjects Enabled
+    ("By default, Amazon S3 doesn't replicate objects that are stored at rest using server-side encryption with
+    AWS KMS keys"); a delete marker when DeleteMarkerReplication is Enabled, never a deletion of a version."""
+    s3 = _client("s3", "us-east-1", endpoint)
+    for bucket in ("live-source", "live-target", "plain-source", "plain-target"):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+    def rule(target: str, *, sse_kms: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "ID": "r",
+            "Priority": 0,
+            "Status": "Enabled",
+            "Filter": {"Prefix": "state/"},
+            "DeleteMarkerReplication": {"Status": "Enabled"},
+            "Destination": {
+                "Bucket": f"arn:aws:s3:::{target}",
+                "EncryptionConfiguration": {"ReplicaKmsKeyID": "arn:aws:kms:us-west-2:123456789012:key/replica"},
+            },
+        }
+        if sse_kms:
+            body["SourceSelectionCriteria"] = {"SseKmsEncryptedObjects": {"Status": "Enabled"}}
+        return body
+
+    role = "arn:aws:iam::123456789012:role/r"
+    s3.put_bucket_replication(
+        Bucket="live-source", ReplicationConfiguration={"Role": role, "Rules": [rule("live-target", sse_kms=True)]}
+    )
+    s3.put_bucket_replication(
+        Bucket="plain-source", ReplicationConfiguration={"Role": role, "Rules": [rule("plain-target", sse_kms=False)]}
+    )
+    kms = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "arn:aws:kms:us-east-1:123456789012:key/home"}
+    s3.put_object(Bucket="live-source", Key="state/dev.tfstate", Body=b"{}", **kms)
+    s3.put_object(Bucket="live-source", Key="other/x", Body=b"{}", **kms)
+    s3.put_object(Bucket="plain-source", Key="state/dev.tfstate", Body=b"{}", **kms)
+    replica = s3.get_object(Bucket="live-target", Key="state/dev.tfstate")
+    assert replica["Body"].read() == b"{}"
+    assert replica["SSEKMSKeyId"] == "arn:aws:kms:us-west-2:123456789012:key/replica"
+    for bucket, key in (("live-target", "other/x"), ("plain-target", "state/dev.tfstate")):
+        with pytest.raises(ClientError, match="NoSuchKey"):
+            s3.get_object(Bucket=bucket, Key=key)
+    s3.delete_object(Bucket="live-source", Key="state/dev.tfstate")
+    with pytest.raises(ClientError, match="NoSuchKey"):
+        s3.get_object(Bucket="live-target", Key="state/dev.tfstate")
+    assert len(s3.list_object_versions(Bucket="live-target")["Versions"]) == 1  # the version itself stays
+
+
 def test_published_replication_lag_is_read_back_like_aurora_publishes_it(endpoint: str) -> None:
     """Aurora publishes AuroraGlobalDBReplicationLag (ms) for each secondary cluster, dimension
     DBClusterIdentifier (Aurora User Guide, "Monitoring Aurora global databases"); the orchestrator's preflight
@@ -429,6 +478,67 @@ def test_a_failback_in_the_same_minute_as_the_failover_is_seen_in_the_switch_met
     _checks_after_failback(endpoint, _world(standby=standby, switch=(0.0, 1.0)))
     with pytest.raises(E2EFailure, match="traffic switch"):
         _checks_after_failback(endpoint, _world(standby=standby, switch=(1.0, 1.0)))
+
+
+def test_policy_simulation_evaluates_the_roles_applied_policies(endpoint: str) -> None:
+    """SimulatePrincipalPolicy "simulates how a set of IAM policies attached to an IAM entity works with a list
+    of API operations and Amazon Web Services resources" (IAM API Reference): the role's inline and attached
+    policies decide; one EvaluationResult per action, each resource's decision in ResourceSpecificResults. A
+    function's assumed-role session names its role (STS GetCallerIdentity: arn:aws:sts::<account>:
+    assumed-role/<role>/<session>), which is what the readiness check simulates."""
+    iam = _client("iam", "us-east-1", endpoint)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    arn = iam.create_role(RoleName="sim-orchestrator", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    db = "arn:aws:rds:us-west-2:123456789012:db:app-secondary-1"
+    option_group = "arn:aws:rds:us-west-2:123456789012:og:default:aurora-mysql-8-0"
+    iam.put_role_policy(
+        RoleName="sim-orchestrator",
+        PolicyName="create",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "rds:CreateDBInstance", "Resource": db}],
+            }
+        ),
+    )
+    policy_arn = iam.create_policy(
+        PolicyName="sim-deny-delete",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "rds:Delete*", "Resource": "*"}]}
+        ),
+    )["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="sim-orchestrator", PolicyArn=policy_arn)
+
+    def decisions(action: str, *resources: str) -> tuple[str, list[tuple[str, str]]]:
+        result = iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=[action], ResourceArns=list(resources))
+        [evaluation] = result["EvaluationResults"]
+        return evaluation["EvalDecision"], [
+            (r["EvalResourceName"], r["EvalResourceDecision"]) for r in evaluation["ResourceSpecificResults"]
+        ]
+
+    assert decisions("rds:CreateDBInstance", db) == ("allowed", [(db, "allowed")])
+    assert decisions("rds:CreateDBInstance", db, option_group) == (
+        "implicitDeny",
+        [(db, "allowed"), (option_group, "implicitDeny")],
+    )
+    assert decisions("rds:DeleteDBInstance", db)[0] == "explicitDeny"
+    with pytest.raises(ClientError, match="NoSuchEntity"):
+        iam.simulate_principal_policy(PolicySourceArn=arn + "-gone", ActionNames=["rds:CreateDBInstance"])
+    credentials = _client("sts", "us-west-2", endpoint).assume_role(RoleArn=arn, RoleSessionName="fn")["Credentials"]
+    session = boto3.client(
+        "sts",
+        region_name="us-west-2",
+        endpoint_url=endpoint,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    assert session.get_caller_identity()["Arn"] == "arn:aws:sts::123456789012:assumed-role/sim-orchestrator/fn"
 
 
 def test_applied_resources_are_counted_from_the_local_state_file(tmp_path: Any) -> None:

@@ -71,3 +71,63 @@ def test_a_once_a_minute_schedule_leaves_one_datapoint_in_every_one_minute_perio
         periods = [int(t // period) for t in times]
         full = set(range(periods[0], periods[-1] + 1)) <= set(periods)
         assert full is aligned, (aligned, periods)
+
+
+class _NoRules:
+    """An EventBridge client with no rules: the test starts the targets itself."""
+
+    def list_rules(self) -> dict[str, Any]:
+        return {"Rules": []}
+
+
+class _Cloud:
+    class checks:  # noqa: N801 - the attribute the harness reads
+        @staticmethod
+        def client(service: str, region: str) -> _NoRules:
+            return _NoRules()
+
+
+def test_an_event_for_a_busy_function_is_throttled_and_retried_not_dropped() -> None:
+    """Lambda Developer Guide, asynchronous invocation: when the function's reserved concurrency is in use the
+    event is throttled, and Lambda "returns the event to the queue and attempts to run the function again ...
+    The retry interval increases exponentially from 1 second". With reserved concurrency 1 (the probe's and
+    the keeper's) two events run one after the other, both of them; without a reservation they overlap."""
+    import threading
+    import time
+    from dataclasses import dataclass
+
+    from scripts.e2e.gameday import RegionGate
+    from scripts.e2e.outage import EventBridge
+
+    @dataclass
+    class Function:
+        name: str
+        region: str = "us-west-2"
+        arn: str = ""
+        reserved_concurrency: int | None = 1
+        maximum_event_age: int | None = 3600
+
+    spans: dict[str, list[tuple[float, float]]] = {"reserved": [], "unreserved": []}
+    lock = threading.Lock()
+
+    def invoke(function: Any, event: dict[str, Any]) -> dict[str, Any]:
+        started = time.time()
+        time.sleep(0.8)
+        with lock:
+            spans[function.name].append((started, time.time()))
+        return {}
+
+    gate = RegionGate(app=lambda environ, start: [])
+    bridge = EventBridge(_Cloud(), {}, invoke, ["us-west-2"], gate)  # type: ignore[arg-type]
+    reserved, unreserved = Function("reserved"), Function("unreserved", reserved_concurrency=None)
+    for function in (reserved, unreserved, reserved, unreserved):
+        bridge._start("rule", function, {})
+    deadline = time.time() + 10
+    while time.time() < deadline and sum(len(v) for v in spans.values()) < 4:
+        time.sleep(0.1)
+    bridge.closed.set()
+    (a_start, a_end), (b_start, _b_end) = sorted(spans["reserved"])
+    assert b_start >= a_end  # never two at once within a reservation of 1: the second waited and ran
+    (c_start, c_end), (d_start, _d_end) = sorted(spans["unreserved"])
+    assert d_start < c_end  # concurrent without a reservation
+    assert not [i for i in bridge.invocations if i.error]

@@ -8,6 +8,7 @@ checks each request against the IAM service model); CloudWatch and Auto Scaling 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -97,6 +98,43 @@ def test_simulation_passes_when_every_action_is_allowed_and_sends_the_condition_
             ],
         )
     assert check.ok, check.detail
+    stubber.assert_no_pending_responses()
+
+
+def test_one_aggregate_result_per_action_names_each_denied_resource():
+    """IAM API Reference, EvaluationResult: "The simulator now returns a single EvaluationResult per action,
+    regardless of how many resource ARNs are provided"; the top-level EvalDecision is the most restrictive one
+    and ResourceSpecificResults gives each resource's. The check names the denied resource, not the action alone,
+    and counts every resource it checked."""
+    iam = boto3.client("iam", region_name="us-east-1")
+    stubber = Stubber(iam)
+    option_group = "arn:aws:rds:us-west-2:123456789012:og:default:aurora-mysql-8-0"
+    instance = "arn:aws:rds:us-west-2:123456789012:db:app-secondary-1"
+    stubber.add_response(
+        "simulate_principal_policy",
+        {
+            "EvaluationResults": [
+                {
+                    "EvalActionName": "rds:CreateDBInstance",
+                    "EvalDecision": "implicitDeny",
+                    "ResourceSpecificResults": [
+                        {"EvalResourceName": instance, "EvalResourceDecision": "allowed"},
+                        {"EvalResourceName": option_group, "EvalResourceDecision": "implicitDeny"},
+                    ],
+                }
+            ],
+            "IsTruncated": False,
+        },
+        {
+            "PolicySourceArn": ROLE_ARN,
+            "ActionNames": ["rds:CreateDBInstance"],
+            "ResourceArns": [instance, option_group],
+        },
+    )
+    with stubber:
+        check = simulate_permissions(iam, ROLE_ARN, [Permission("rds:CreateDBInstance", (instance, option_group))])
+    assert not check.ok
+    assert check.detail == f"denied: rds:CreateDBInstance on {option_group} (implicitDeny)"
     stubber.assert_no_pending_responses()
 
 
@@ -264,8 +302,16 @@ class IdentityAndSimulator:
         http = AWSResponse("https://iam.amazonaws.com/", 200, {}, None)
         decision = self.decision if action == "rds:FailoverGlobalCluster" else "allowed"
         resources = [v for k, v in sorted(body.items()) if k.startswith("ResourceArns.member.")]
+        # One EvaluationResult per action, the most restrictive decision on top, each resource's in
+        # ResourceSpecificResults (IAM API Reference, EvaluationResult).
         results = [
-            {"EvalActionName": action, "EvalResourceName": resource, "EvalDecision": decision} for resource in resources
+            {
+                "EvalActionName": action,
+                "EvalDecision": decision,
+                "ResourceSpecificResults": [
+                    {"EvalResourceName": resource, "EvalResourceDecision": decision} for resource in resources
+                ],
+            }
         ]
         return http, {"EvaluationResults": results, "IsTruncated": False, "ResponseMetadata": {}}
 
@@ -583,6 +629,33 @@ def test_simulation_covers_reprotect_creates_on_every_resource_rds_authorizes_th
     assert "arn:aws:rds::123456789012:global-cluster:app-global" in simulated["rds:CreateDBCluster"].resources
     assert simulated["iam:PassRole"].context == (("iam:PassedToService", "monitoring.rds.amazonaws.com"),)
     assert simulated["kms:CreateGrant"].context == (("kms:ViaService", "rds.us-west-2.amazonaws.com"),)
+
+
+def test_a_grant_narrowed_below_what_rds_authorizes_is_still_simulated_on_it(monkeypatch):
+    """The simulated resources are what RDS authorizes the call on (Service Authorization Reference), not what
+    the grant names: a grant that loses the default option group (one list feeds both the IAM statement and the
+    simulation) must still be simulated on og:default:*, where the narrowed role is refused."""
+    import dr_permissions
+
+    narrowed = [
+        dataclasses.replace(g, on=tuple(n for n in g.on if n != "default_option_group"))
+        for g in dr_permissions.orchestrator_grants(automatic_recheck=False, match_serverless_capacity=False)
+    ]
+    monkeypatch.setattr(dr_permissions, "orchestrator_grants", lambda **_kwargs: narrowed)
+    simulated = _simulated(_recovery_config("db.r6g.large"))
+    for action in ("rds:CreateDBInstance", "rds:CreateDBCluster"):
+        assert "arn:aws:rds:us-west-2:123456789012:og:default:aurora" in simulated[action].resources, action
+
+
+def test_every_recovery_grant_names_what_rds_authorizes_its_call_on():
+    """Each grant of CreateDBCluster/CreateDBInstance names every resource RDS authorizes the call on."""
+    import dr_permissions
+
+    grants = dr_permissions.orchestrator_grants(automatic_recheck=True, match_serverless_capacity=True)
+    for action, needed in dr_permissions.AUTHORIZED_ON.items():
+        granting = [g for g in grants if action in g.actions]
+        assert granting, action
+        assert all(set(needed) <= set(g.on) for g in granting), (action, needed, [g.on for g in granting])
 
 
 @pytest.mark.parametrize(

@@ -150,6 +150,28 @@ RECOVERY: Final = (
         simulated=True,
     ),
 )
+# What RDS authorizes each recovery create on, as the request names them: the Service Authorization Reference
+# (Amazon RDS) lists for CreateDBCluster the resource types cluster, cluster-pg, global-cluster, og and subgrp,
+# and for CreateDBInstance cluster, db, og, pg and subgrp; a request is authorized on every one it names or
+# implies (a new Aurora cluster or instance gets the engine's default option group). This is AWS's fact, kept
+# apart from the grants above on purpose: the readiness check simulates each call on these, so a grant that
+# misses one (the option group, a parameter group) fails the simulation before a recovery is refused.
+AUTHORIZED_ON: Final = {
+    "rds:CreateDBCluster": (
+        "own_cluster",
+        "global_cluster",
+        "subnet_group",
+        "cluster_parameter_group",
+        "default_option_group",
+    ),
+    "rds:CreateDBInstance": (
+        "own_instances",
+        "own_cluster",
+        "subnet_group",
+        "instance_parameter_group",
+        "default_option_group",
+    ),
+}
 # Capacity matching of a Serverless v2 cluster raises its maximum ACUs (dr_failover.capacity); granted only where
 # the cluster is Serverless v2 and matching is on: ModifyDBCluster can also reset the master password or lift
 # deletion protection.

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +75,24 @@ class SimulationResult:
     checked: int = 0
 
 
+def _denials(evaluation: Mapping[str, Any]) -> list[str]:
+    """Each resource the evaluation does not allow. "The simulator now returns a single EvaluationResult per
+    action, regardless of how many resource ARNs are provided": the top-level decision is the most restrictive
+    one, each resource's is in ResourceSpecificResults (IAM API Reference, EvaluationResult)."""
+    action = evaluation.get("EvalActionName")
+    per_resource = evaluation.get("ResourceSpecificResults") or []
+    if per_resource:
+        return [
+            f"{action} on {r.get('EvalResourceName', '*')} ({r.get('EvalResourceDecision')})"
+            for r in per_resource
+            if r.get("EvalResourceDecision") != "allowed"
+        ]
+    decision = evaluation.get("EvalDecision")
+    if decision == "allowed":
+        return []
+    return [f"{action} on {evaluation.get('EvalResourceName', '*')} ({decision})"]
+
+
 def simulate_permissions(iam: Any, role_arn: str, permissions: Sequence[Permission]) -> Check:
     """Dry-run every permission against the role's policies; a failed check lists each denied action/resource."""
     result = SimulationResult()
@@ -94,11 +112,8 @@ def simulate_permissions(iam: Any, role_arn: str, permissions: Sequence[Permissi
             while True:
                 page = iam.simulate_principal_policy(**({**params, "Marker": marker} if marker else params))
                 for evaluation in page.get("EvaluationResults", []):
-                    result.checked += 1
-                    decision = evaluation.get("EvalDecision")
-                    if decision != "allowed":
-                        resource = evaluation.get("EvalResourceName", "*")
-                        result.denied.append(f"{evaluation.get('EvalActionName')} on {resource} ({decision})")
+                    result.denied += _denials(evaluation)
+                    result.checked += len(evaluation.get("ResourceSpecificResults") or [evaluation])
                 if not page.get("IsTruncated"):
                     break
                 marker = page["Marker"]
@@ -245,11 +260,14 @@ def failover_permissions(config: Config, report: PreflightReport) -> list[Permis
     for grant in grants:
         if not grant.simulated:
             continue
-        arns = tuple(arn for name in grant.on for arn in resources.get(name, ()))
-        if not arns:
-            continue
         context = tuple((key, value) for _test, key, value in grant.condition_values(values))
-        permissions += [Permission(action, arns, context) for action in grant.actions]
+        for action in grant.actions:
+            # The resources AWS authorizes the call on, not only those the grant names: a grant narrowed below
+            # what the call needs must fail here.
+            names = dict.fromkeys((*grant.on, *dr_permissions.AUTHORIZED_ON.get(action, ())))
+            arns = tuple(arn for name in names for arn in resources.get(name, ()))
+            if arns:
+                permissions.append(Permission(action, arns, context))
     if config.report_bucket:
         permissions.append(
             Permission("s3:PutObject", (f"arn:{partition}:s3:::{config.report_bucket}/{contract.REPORT_PREFIX}/x",))

@@ -22,6 +22,11 @@ AWS that matter for a result are in DIFFERENCES (printed by the harness, listed 
 - EC2: an EBS block device mapping without VolumeSize or SnapshotId gets the AMI's root volume size
   (as RunInstances does on AWS; moto refuses it), so launch templates that only set type/encryption work.
 - Auto Scaling StartInstanceRefresh / DescribeInstanceRefreshes / CancelInstanceRefresh.
+- IAM SimulatePrincipalPolicy for a role's identity policies (inline, managed, permissions boundary) by the
+  IAM User Guide's evaluation logic (scripts/e2e/iam_simulator.py): the readiness check's permission
+  simulation runs against the policies Terraform applied.
+- S3 live replication: a new object (and a delete marker, when the rule says so) in a bucket with a
+  replication configuration is copied to the rule's destination at once, re-encrypted with ReplicaKmsKeyID.
 - S3 GetBucketReplication answers each rule as it was put (DeleteMarkerReplication, SourceSelectionCriteria,
   ExistingObjectReplication, Filter), where moto answered DeleteMarkerReplication Disabled and dropped the rest.
 """
@@ -40,10 +45,11 @@ DIFFERENCES = (
     "no data is written to the database: the data-loss window is the replication lag the harness publishes "
     "as AuroraGlobalDBReplicationLag, not a measured one",
     "DynamoDB replicas share one item store: replication is instant and never lags",
+    "S3 replication copies each new object and delete marker at once, not within AWS's seconds to 15 minutes",
     "instances of the Auto Scaling groups are emulator records: nothing boots, health checks are not run, "
     "an instance refresh succeeds at once",
-    "Route53 health checks are records only: DNS does not move when the traffic switch is set; the switch "
-    "is checked through the PrimaryFenced metric the orchestrator writes",
+    "Route53 health checkers and the failover answer are the harness's model of the Route53 Developer Guide's "
+    "rules (HTTP checks on loopback stand-ins, the switch alarm's data stream, calculated checks), not Route53",
 )
 
 _INSTALLED = False
@@ -61,6 +67,7 @@ def install() -> None:
     _install_ec2()
     _install_dropped_attributes()
     _install_s3_replication()
+    _install_iam_simulation()
     _INSTALLED = True
 
 
@@ -804,3 +811,135 @@ def _install_s3_replication() -> None:
         )
 
     S3Response.get_bucket_replication = get_bucket_replication  # type: ignore[method-assign]
+    _install_s3_live_replication()
+
+
+def replication_rule_for(replication: dict[str, Any] | None, key: str, *, kms_encrypted: bool) -> dict[str, Any] | None:
+    """The rule that replicates a new object ``key`` (None: it is not replicated). S3 User Guide, live
+    replication: an Enabled rule whose filter prefix matches the key replicates it, the highest Priority first;
+    "By default, Amazon S3 doesn't replicate objects that are stored at rest using server-side encryption with
+    AWS KMS keys": an SSE-KMS object only with SourceSelectionCriteria SseKmsEncryptedObjects Enabled."""
+    if not replication:
+        return None
+    matching = []
+    for rule in replication.get("Rule") or []:
+        if rule.get("Status") != "Enabled":
+            continue
+        found = rule.get("Filter") or {}
+        prefix = str((found.get("And") or found).get("Prefix") or rule.get("Prefix") or "")
+        if not key.startswith(prefix):
+            continue
+        sse_kms = ((rule.get("SourceSelectionCriteria") or {}).get("SseKmsEncryptedObjects") or {}).get("Status")
+        if kms_encrypted and sse_kms != "Enabled":
+            continue
+        matching.append(rule)
+    return max(matching, key=lambda r: int(r.get("Priority") or 0)) if matching else None
+
+
+def _install_s3_live_replication() -> None:
+    from moto.s3.models import S3Backend
+
+    original_put = S3Backend.put_object
+    original_delete = S3Backend.delete_object
+
+    def destination(rule: dict[str, Any]) -> str:
+        return str(rule["Destination"]["Bucket"]).rsplit(":", 1)[-1]  # arn:aws:s3:::<bucket>
+
+    def put_object(self: Any, bucket_name: str, key_name: str, value: bytes, *args: Any, **kwargs: Any) -> Any:
+        key = original_put(self, bucket_name, key_name, value, *args, **kwargs)
+        replication = getattr(self.get_bucket(bucket_name), "replication", None)
+        rule = replication_rule_for(replication, key_name, kms_encrypted=key.encryption == "aws:kms")
+        if rule is not None:
+            # The replica keeps the key and the content, encrypted with the destination's ReplicaKmsKeyID.
+            replica_key = ((rule["Destination"].get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID")) or None
+            original_put(
+                self,
+                destination(rule),
+                key_name,
+                value,
+                encryption="aws:kms" if replica_key else key.encryption,
+                kms_key_id=replica_key or key.kms_key_id,
+                disable_notification=True,
+            )
+        return key
+
+    def delete_object(
+        self: Any, bucket_name: str, key_name: str, version_id: str | None = None, bypass: bool = False
+    ) -> Any:
+        answer = original_delete(self, bucket_name, key_name, version_id, bypass)
+        bucket = self.get_bucket(bucket_name)
+        # A DELETE without a version adds a delete marker, replicated when the rule says so; "If you specify an
+        # object version ID to delete ... Amazon S3 doesn't replicate the deletion" (S3 User Guide).
+        if version_id is None and bucket.is_versioned:
+            rule = replication_rule_for(getattr(bucket, "replication", None), key_name, kms_encrypted=False)
+            if rule is not None and (rule.get("DeleteMarkerReplication") or {}).get("Status") == "Enabled":
+                original_delete(self, destination(rule), key_name, None, bypass)
+        return answer
+
+    S3Backend.put_object = put_object  # type: ignore[method-assign]
+    S3Backend.delete_object = delete_object  # type: ignore[method-assign]
+
+
+# --- IAM policy simulation ---------------------------------------------------------------------------------
+
+
+def role_policies(role: Any, backend: Any) -> tuple[list[Any], list[Any]]:
+    """A moto role's identity policies (inline, then attached managed) and its permissions boundary."""
+    from .iam_simulator import Policy, document
+
+    def managed(arn: str) -> Any:
+        policy = backend.get_policy(arn)
+        version = next(v for v in policy.versions if v.version_id == policy.default_version_id)
+        kind = "aws-managed" if ":iam::aws:policy/" in arn else "user-managed"
+        return Policy(arn, kind, document(version.document))
+
+    policies = [Policy(name, "role", document(text)) for name, text in role.policies.items()]
+    policies += [managed(arn) for arn in role.managed_policies]
+    boundary = [managed(role.permissions_boundary_arn)] if role.permissions_boundary_arn else []
+    return policies, boundary
+
+
+def _install_iam_simulation() -> None:
+    from moto.core.responses import ActionResult
+    from moto.iam.exceptions import IAMException
+    from moto.iam.responses import IamResponse
+
+    from .iam_simulator import Unsupported, simulate
+
+    class InvalidInputException(IAMException):
+        code = "InvalidInput"  # SimulatePrincipalPolicy's error for a request it cannot evaluate
+
+    def simulate_principal_policy(self: Any) -> ActionResult:
+        source = str(self._get_param("PolicySourceArn") or "")
+        for unsupported in ("PolicyInputList", "PermissionsBoundaryPolicyInputList", "ResourcePolicy"):
+            if self._get_param(unsupported):
+                raise InvalidInputException(f"emulator: {unsupported} is not simulated")
+        if ":role/" not in source:
+            raise InvalidInputException(f"emulator: only roles are simulated, not {source}")
+        role_name = source.rsplit("/", 1)[-1]
+        role = self.backend.get_role(role_name)  # NoSuchEntity when unknown, as IAM answers
+        policies, boundary = role_policies(role, self.backend)
+        context = {
+            entry["ContextKeyName"]: [str(v) for v in entry.get("ContextKeyValues") or []]
+            for entry in self._get_param("ContextEntries") or []
+        }
+        try:
+            results = simulate(
+                policies,
+                list(self._get_param("ActionNames") or []),
+                list(self._get_param("ResourceArns") or []),
+                context,
+                boundary=boundary,
+            )
+        except Unsupported as error:
+            raise InvalidInputException(f"emulator: {error}") from error
+        start = int(self._get_param("Marker") or 0)
+        size = int(self._get_param("MaxItems") or 100)
+        page = results[start : start + size]
+        truncated = start + size < len(results)
+        answer: dict[str, Any] = {"EvaluationResults": page, "IsTruncated": truncated}
+        if truncated:
+            answer["Marker"] = str(start + size)
+        return ActionResult(answer)
+
+    IamResponse.simulate_principal_policy = simulate_principal_policy  # type: ignore[attr-defined]

@@ -52,6 +52,8 @@ HOLD_SECONDS = 60.0
 # every 60 s from an arbitrary second. Aligning the harness to the minute keeps one keeper datapoint in each
 # one-minute period; an unaligned 60 s tick plus a variable start-up time can leave a period empty.
 RATE_SECONDS = 60.0
+# A function without reserved concurrency runs every event at once (the account's pool is far larger).
+THROTTLE_FREE = 1_000
 ACCOUNT_ID = "123456789012"
 
 
@@ -336,8 +338,9 @@ class EventBridge:
                         self.patterned.append((rule["Name"], json.loads(rule["EventPattern"]), function, payload))
         self.invocations: list[Invocation] = []
         self.lock = threading.Lock()
-        self._busy: set[str] = set()
+        self._running: dict[str, int] = {}
         self.paused: set[str] = set()
+        self.closed = threading.Event()
 
     def _run(self, function: Any, event: dict[str, Any]) -> Invocation:
         record = Invocation(time.time(), function.name, event)
@@ -366,17 +369,38 @@ class EventBridge:
         return record
 
     def _start(self, name: str, function: Any, event: dict[str, Any]) -> None:
+        """Invoke ``function`` asynchronously, as EventBridge does, within its reserved concurrency: an event that
+        finds every reserved execution busy is throttled and Lambda "returns the event to the queue and attempts
+        to run the function again for up to 6 hours. The retry interval increases exponentially from 1 second
+        after the first attempt to a maximum of 5 minutes" (Lambda Developer Guide, asynchronous invocation),
+        bounded here by the function's maximum event age."""
         with self.lock:
-            if name in self._busy or function.name in self.paused:
+            if function.name in self.paused:
                 return
-            self._busy.add(name)
 
         def run() -> None:
+            arrived, delay = time.time(), 1.0
+            while not self.closed.is_set():
+                with self.lock:
+                    running = self._running.get(function.name, 0)
+                    if running < (function.reserved_concurrency or THROTTLE_FREE):
+                        self._running[function.name] = running + 1
+                        break
+                if time.time() + delay - arrived > (function.maximum_event_age or 21_600):
+                    with self.lock:
+                        self.invocations.append(
+                            Invocation(time.time(), function.name, event, error="dropped: maximum event age")
+                        )
+                    return
+                self.closed.wait(delay)
+                delay = min(delay * 2, 300.0)
+            else:
+                return
             try:
                 self._run(function, event)
             finally:
                 with self.lock:
-                    self._busy.discard(name)
+                    self._running[function.name] -= 1
 
         threading.Thread(target=run, daemon=True, name=f"eventbridge-{name}").start()
 
@@ -488,6 +512,7 @@ class World:
             yield self
         finally:
             self._stop.set()
+            self.events.closed.set()
             for thread in self._threads:
                 thread.join(timeout=10)
             for stand_in in self.stand_ins.values():

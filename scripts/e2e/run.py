@@ -4,9 +4,9 @@ the applied/total counts, the game day's report and a timeline.
 
 Phases: emulator start alongside the synth (state_backend=local, db_password_source=variable, automatic failover
 with a 10 s probe) -> rewrite for the emulator (scripts/e2e/rewrite.py) -> terraform init (offline, filesystem
-mirror) -> apply bootstrap and DR -> baseline plan -> orchestrator preflight, dry run -> the game day
-(scripts/e2e/outage.py: cut, isolation, automatic failover measured from the cut, Terraform during the outage,
-the return half-alive, re-protect, plan) -> switchover back to the primary -> checks -> plan -> destroy. Any
+mirror) -> apply bootstrap and DR -> baseline plan -> orchestrator preflight, dry run, readiness under its role ->
+the game day (scripts/e2e/outage.py: cut, isolation, automatic failover measured from the cut, Terraform during the
+outage, the return half-alive, re-protect, plan) -> switchover back to the primary -> checks -> plan -> destroy. Any
 unexplained plan change (not in scripts/e2e/baseline.toml), any replace/destroy of a database or secret, a failed
 check or a failed terraform command fails the run (exit 1). The emulator is stopped in every case.
 
@@ -343,6 +343,10 @@ class Function:
     handler: str = "dr_failover.handler.handler"
     timeout: int = 900
     arn: str = ""
+    role: str = ""
+    # Lambda's reserved concurrency (None: unreserved) and the asynchronous event age limit (None: 6 hours).
+    reserved_concurrency: int | None = None
+    maximum_event_age: int | None = None
 
 
 def lambdas_from_state(state: Mapping[str, Any]) -> dict[str, Function]:
@@ -361,7 +365,17 @@ def lambdas_from_state(state: Mapping[str, Any]) -> dict[str, Function]:
             handler=str(values.get("handler") or "dr_failover.handler.handler"),
             timeout=int(values.get("timeout") or 900),
             arn=arn,
+            role=str(values.get("role") or ""),
+            reserved_concurrency=reserved
+            if (reserved := int(values.get("reserved_concurrent_executions", -1))) >= 0
+            else None,
         )
+    for resource in state_resources(state):
+        if resource["type"] == "aws_lambda_function_event_invoke_config":
+            values = resource["values"]
+            name = str(values.get("function_name") or "").rsplit(":", 1)[-1]
+            if name in found and values.get("maximum_event_age_in_seconds"):
+                found[name].maximum_event_age = int(values["maximum_event_age_in_seconds"])
     return found
 
 
@@ -376,11 +390,12 @@ def invoke(
     function: Function, event: dict[str, Any], endpoint: str, *, overrides: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """Run the function's real handler in a fresh process with its environment, boto3 at the emulator; its calls
-    are signed with an access key named after the function (the region gate attributes them by it)."""
+    are signed with its execution role's session credentials, as Lambda gives them (the region gate attributes
+    them to the function by the session's access key)."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         **FAKE_CREDENTIALS,
-        "AWS_ACCESS_KEY_ID": function_access_key(function.name),
+        **role_session(function, endpoint),
         **function.variables,
         **FUNCTION_ENV_OVERRIDES,
         **(overrides or {}),
@@ -409,6 +424,34 @@ def invoke_with(
 ) -> dict[str, Any]:
     """``invoke`` with the endpoint first (the game day's Lambda service)."""
     return invoke(function, event, endpoint, overrides=overrides)
+
+
+def role_session(function: Function, endpoint: str) -> dict[str, str]:
+    """Credentials of a session of the function's execution role ("Lambda obtains temporary credentials by
+    assuming the role", Lambda Developer Guide, execution role), from STS in the function's region; the
+    readiness check's SimulatePrincipalPolicy then evaluates the role Terraform applied. The session's access key
+    is registered with the region gate under the function's name. Without a role (a test double): a key named
+    after the function."""
+    if not function.role:
+        return {"AWS_ACCESS_KEY_ID": function_access_key(function.name)}
+    import boto3
+
+    sts = boto3.client(
+        "sts",
+        region_name=function.region,
+        endpoint_url=endpoint,
+        aws_access_key_id=function_access_key(function.name),
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    credentials = sts.assume_role(RoleArn=function.role, RoleSessionName=function.name[:64])["Credentials"]
+    for gate in GATES:
+        with gate.lock:
+            gate.callers[credentials["AccessKeyId"]] = function.name
+    return {
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
 
 
 def function_access_key(function_name: str) -> str:
@@ -665,6 +708,18 @@ class Scenario:
             note.append(f"status {result.get('status')}")
             checks.expect_status(result, ("dry_run",), "dry run")
             checks.expect_unchanged(before, checks.snapshot(functions), "dry run")
+        with self.timeline.phase("orchestrator readiness (secondary, under its role)") as note:
+            # The scheduled readiness check simulates every action a failover, a re-protect or a capacity match
+            # makes against the function's own role (SimulatePrincipalPolicy on the role Terraform applied): a
+            # grant missing from the recovery role fails here, not with AccessDenied during a recovery.
+            result = invoke(secondary, {"mode": "readiness", "target_region": secondary_region}, self.endpoint)
+            permissions = next((c for c in result.get("checks") or [] if c.get("name") == "iam_permissions"), None)
+            failed = [f"{c.get('name')}: {c.get('detail')}" for c in result.get("checks") or [] if not c.get("ok")]
+            note.append(f"status {result.get('status')}; {permissions.get('detail') if permissions else 'no check'}")
+            if permissions is None or not permissions.get("ok"):
+                raise E2EFailure(f"readiness: the recovery role's permissions: {permissions or result}")
+            if result.get("status") != "ready":
+                raise E2EFailure(f"readiness: not ready with both regions healthy: {failed}")
 
     def _game_day(self, dr: Terraform, functions: dict[str, Function]) -> None:
         """The regional disaster (scripts/e2e/outage.py): the primary region cut off, automatic failover measured
