@@ -5,7 +5,7 @@ import sys
 from collections.abc import MutableMapping
 from pathlib import Path
 
-from dr_stack.settings import SettingsError, load_settings
+from dr_stack.settings import SettingsError, resolve_settings
 
 ROOT = Path(__file__).resolve().parent
 
@@ -25,12 +25,16 @@ def use_project_node(environ: MutableMapping[str, str]) -> None:
 
 
 def main() -> int:
-    """Validate settings, then synthesize every stack; bad settings exit 2 before anything is written."""
+    """Validate settings, then synthesize every stack; bad settings exit 2 before anything is written. Which
+    settings file was read and every value given by it or by a DR_* variable is printed first (stdout: cdktf shows
+    it as it is, while it marks every stderr line [ERROR])."""
     try:
-        settings = load_settings()
+        resolved = resolve_settings()
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    print(resolved.report())
+    settings = resolved.settings
     use_project_node(os.environ)
     # Imported after validation: loading the AWS binding is most of a synth's start-up, and a refusal should
     # not wait for it. The lazy loader goes in first so that only the resource modules the stack names load.

@@ -30,7 +30,7 @@ from dr_stack import names
 from dr_stack.backend import StateKeyRole, local_state_path, state_key_alias
 from dr_stack.iam import allow, attach_inline_policy, trust_policy
 from dr_stack.keys import RegionalKey
-from dr_stack.providers import default_tags
+from dr_stack.providers import account_guard, default_tags
 from dr_stack.settings import Settings
 from dr_stack.stacks import TERRAFORM_VERSION
 from dr_stack.storage import PrivateBucket
@@ -58,6 +58,7 @@ class BootstrapStack(TerraformStack):
                 f"aws_{role}",
                 alias=role,
                 region=region,
+                allowed_account_ids=account_guard(settings.allowed_account_ids),
                 default_tags=[
                     AwsProviderDefaultTags(
                         tags=default_tags(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeGuard, get_args
 
@@ -67,16 +67,30 @@ def default_tags(*, project: str, environment: str, role: str) -> dict[str, str]
     return {"project": project, "environment": environment, "managed-by": "cdktf", "dr-role": role}
 
 
+def account_guard(allowed_account_ids: Sequence[str]) -> list[str] | None:
+    """The AWS provider's ``allowed_account_ids``: Terraform stops before any change when the credentials
+    belong to another account. None (no guard, nothing in the JSON) when the list is empty."""
+    return list(allowed_account_ids) or None
+
+
 def make_aws_providers(
-    scope: Construct, *, regions: Mapping[DrRole, str], project: str, environment: str
+    scope: Construct,
+    *,
+    regions: Mapping[DrRole, str],
+    project: str,
+    environment: str,
+    allowed_account_ids: Sequence[str] = (),
 ) -> RegionalProviders:
-    """Create the `primary` and `secondary` aliased AWS providers with default tags (and us_east_1 if needed)."""
+    """Create the `primary` and `secondary` aliased AWS providers with default tags (and us_east_1 if needed).
+
+    ``allowed_account_ids``: every provider made refuses other accounts; empty: any account."""
     made = {
         role: AwsProvider(
             scope,
             f"aws_{role}",
             alias=role,
             region=regions[role],
+            allowed_account_ids=account_guard(allowed_account_ids),
             default_tags=[
                 AwsProviderDefaultTags(tags=default_tags(project=project, environment=environment, role=role))
             ],
@@ -89,6 +103,7 @@ def make_aws_providers(
         "aws_us_east_1",
         alias="us_east_1",
         region=ROUTE53_METRICS_REGION,
+        allowed_account_ids=account_guard(allowed_account_ids),
         default_tags=[
             AwsProviderDefaultTags(tags=default_tags(project=project, environment=environment, role="route53-metrics"))
         ],

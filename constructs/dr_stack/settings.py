@@ -1,10 +1,11 @@
-"""Typed, validated settings for the DR stack: defaults, then an environment profile, then DR_* variables.
+"""Typed, validated settings for the DR stack: defaults, an environment profile, its settings file, DR_* variables.
 
 Each setting is declared once, in its section of ``Settings``: type, dev default, prod value (when the prod
 profile changes it), rule and meaning. ``load_settings()`` runs one validation pass (per-setting rules, the
 cross-setting rules in ``CROSS_FIELD_RULES``, AWS's rules for every derived resource name, the recovery
 budget) and refuses bad input before anything is built, with one ``SettingsError`` that names every
-problem: the setting, the value received and what is allowed.
+problem: the setting, the value received and what is allowed. Each environment's checked-in settings file,
+``environments/<environment>.toml``, sits between the profile and the DR_* variables (``resolve_settings``).
 
 Adding a setting is one line in its section (plus, when it needs one, a row in ``CROSS_FIELD_RULES``).
 """
@@ -14,17 +15,27 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import ipaddress
+import json
 import math
 import os
 import re
+import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any, get_type_hints
 
 from dr_stack import names
 from dr_stack.contract import contract
 
 ENV_PREFIX = "DR_"
+ROOT = Path(__file__).resolve().parents[2]
+# One checked-in settings file per environment, environments/<environment>.toml.
+ENVIRONMENTS_DIR = ROOT / "environments"
+# The cdktf context key that selects the environment (cdktf.json "context", which the CLI passes to the app as
+# CDKTF_CONTEXT_JSON); DR_ENVIRONMENT wins over it.
+CONTEXT_ENVIRONMENT_KEY = "environment"
+CONTEXT_VARIABLE = "CDKTF_CONTEXT_JSON"
 
 # Regions of the commercial partition (`aws`) in which RDS has an endpoint, as botocore's endpoints.json lists them
 # (botocore 1.43.11, the pinned version: botocore is a dev dependency, so synth keeps this copy and
@@ -387,6 +398,15 @@ def _resource_suffix(value: str) -> str | None:
     )
 
 
+# An AWS account id is a 12-digit number, leading zeros included
+# (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-identifiers.html); the AWS provider's
+# allowed_account_ids is a set of them (https://registry.terraform.io/providers/hashicorp/aws/latest/docs).
+def _account_ids(value: tuple[str, ...]) -> str | None:
+    if all(re.fullmatch(r"\d{12}", account) for account in value):
+        return None
+    return "a list of 12-digit AWS account ids such as ['123456789012'] (digits only, leading zeros kept)"
+
+
 class _Section:
     """A group of settings; ``section(default, doc, rule, prod=...)`` declares one setting of the group."""
 
@@ -427,6 +447,13 @@ class Settings:
         "",
         "Optional suffix appended to names, to run several copies in one account.",
         _resource_suffix,
+    )
+    allowed_account_ids: tuple[str, ...] = IDENTITY(
+        (),
+        "Account guard: the AWS account ids every AWS provider of both stacks may act in (Terraform stops before "
+        "any change in another account); empty: no guard. A list in a settings file, comma-separated in "
+        "`DR_ALLOWED_ACCOUNT_IDS`.",
+        _account_ids,
     )
     # ----- Regions and network -----
     primary_region: str = NETWORK("us-east-1", "Region that serves traffic and holds the writer.", _one_of(AWS_REGIONS))
@@ -1141,10 +1168,17 @@ CROSS_FIELD_RULES: tuple[tuple[tuple[str, ...], Callable[[Settings], str | list[
 
 # DR_* variables that configure tooling rather than the stack.
 _NON_SETTING_VARIABLES = frozenset({"DR_DB_MASTER_PASSWORD"})
+ACCOUNT_IDS = tuple[str, ...]
 
 
-def _coerce(raw: Any, target: type) -> tuple[Any, str | None]:
+def _coerce(raw: Any, target: Any) -> tuple[Any, str | None]:
     """(value of the field's type, None), or (None, what is allowed) when the raw value cannot be one."""
+    if target == ACCOUNT_IDS:
+        if isinstance(raw, str):
+            return tuple(part.strip() for part in raw.split(",") if part.strip()), None
+        if isinstance(raw, list | tuple) and all(isinstance(part, str) for part in raw):
+            return tuple(raw), None
+        return None, "a list of account ids (comma-separated in a variable)"
     if target is float and isinstance(raw, float) and not math.isfinite(raw):
         return None, "a finite number"
     if isinstance(raw, target) and not (target is int and isinstance(raw, bool)):
@@ -1169,6 +1203,26 @@ def _coerce(raw: Any, target: type) -> tuple[Any, str | None]:
         # float() reads 'nan' and 'inf'; no setting means them, and JSON (so Terraform) cannot carry them.
         return (number, None) if math.isfinite(number) else (None, "a finite number")
     return text, None
+
+
+def _typed(raw: Any, target: Any) -> tuple[Any, str | None]:
+    """A settings-file value, which TOML has already typed: (value, None) when it is of the setting's type, else
+    (None, what is allowed). Unlike a variable's text, "3" is not an integer here, nor "true" a boolean."""
+    if target == ACCOUNT_IDS:
+        if isinstance(raw, list) and all(isinstance(part, str) for part in raw):
+            return tuple(raw), None
+        return None, 'a list of strings (TOML: ["123456789012"])'
+    if target is bool:
+        return (raw, None) if isinstance(raw, bool) else (None, "true or false (a TOML boolean, without quotes)")
+    if target is int:
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw, None
+        return None, "an integer (a TOML integer, without quotes)"
+    if target is float:
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
+            return float(raw), None
+        return None, "a finite number (a TOML integer or float, without quotes)"
+    return (raw, None) if isinstance(raw, str) else (None, "a string (TOML: in double quotes)")
 
 
 def _closest(name: str) -> str:
@@ -1200,45 +1254,178 @@ def _from_environment(environ: Mapping[str, str], problems: list[str]) -> dict[s
     return found
 
 
-def load_settings(
+def _process_context(environ: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
+    """The cdktf context: what the CLI passes the app (CDKTF_CONTEXT_JSON), else cdktf.json's "context" (what it
+    would pass: make's helpers run outside the CLI and must pick the same environment)."""
+    try:
+        if CONTEXT_VARIABLE in environ:
+            context = json.loads(environ[CONTEXT_VARIABLE])
+        else:
+            config = ROOT / "cdktf.json"
+            context = json.loads(config.read_text()).get("context", {}) if config.exists() else {}
+    except (OSError, ValueError) as error:
+        problems.append(f"the cdktf context ({CONTEXT_VARIABLE} or cdktf.json) must be a JSON object, got: {error}")
+        return {}
+    return context if isinstance(context, dict) else {}
+
+
+def _label(path: Path) -> str:
+    """A settings file as the user names it: relative to the project when inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _from_file(path: Path, environment: str, problems: list[str]) -> dict[str, Any]:
+    """The settings of a TOML settings file, untyped; refuses what is not a setting (every such key named)."""
+    label = _label(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        problems.append(f"settings file {label} must be TOML (one `name = value` per setting), got: {error}")
+        return {}
+    found: dict[str, Any] = {}
+    for key, raw in data.items():
+        if key not in SETTING_NAMES:
+            problems.append(
+                f"unknown setting {key!r} in {label}{_closest(key)}: a settings file holds only settings, "
+                "one `name = value` line each, no tables (see docs/settings.md)"
+            )
+        elif key == "environment" and raw != environment:
+            problems.append(
+                f"setting environment in {label} must be {environment!r} (the file's name selects the "
+                f"environment), got {raw!r}"
+            )
+        else:
+            found[key] = raw
+    return found
+
+
+@dataclass(frozen=True)
+class SettingSource:
+    """A setting given above the code defaults and the profile: its value, where from, and what it overrode."""
+
+    name: str
+    value: Any
+    source: str
+    overrode: str | None
+
+    def describe(self) -> str:
+        """`name = value  (from SOURCE, over LOWER)`."""
+        over = f", over {self.overrode}" if self.overrode else ""
+        return f"{self.name} = {self.value!r}  (from {self.source}{over})"
+
+
+@dataclass(frozen=True)
+class ResolvedSettings:
+    """Validated settings and how they were chosen: the environment and where it came from, the settings file
+    read (or the one looked for), and each setting given by the file, a DR_* variable or an override."""
+
+    settings: Settings
+    environment_source: str
+    settings_file: str | None
+    missing_file: str | None
+    sources: tuple[SettingSource, ...]
+
+    def report(self) -> str:
+        """What synth prints: the file used and every setting given above the defaults and the profile."""
+        if self.settings_file:
+            used = f"settings file {self.settings_file}"
+        elif self.missing_file:
+            used = f"no settings file ({self.missing_file} does not exist)"
+        else:
+            used = "no settings file"
+        head = f"{used}; environment {self.settings.environment!r} from {self.environment_source}"
+        lines = [f"  {source.describe()}" for source in self.sources]
+        return "\n".join([head + (":" if lines else "; every setting at its profile default"), *lines])
+
+
+def resolve_settings(
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
-) -> Settings:
-    """Build validated Settings: defaults, then the environment's profile, then DR_* variables, then overrides.
+    *,
+    environments_dir: Path | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> ResolvedSettings:
+    """Build validated Settings, lowest precedence first: code defaults, the environment's profile, its settings
+    file (``<environments_dir>/<environment>.toml``), DR_* variables, then ``overrides`` (tests and callers).
 
-    ``environ`` defaults to ``os.environ``; ``overrides`` (for tests and callers) wins over everything.
+    The environment is ``overrides``'s, else DR_ENVIRONMENT, else the cdktf context's ``environment``, else dev.
+    With ``environ`` left out, the process's variables, the checked-in environments/ folder and the cdktf context
+    are read (as synth and make do); a caller passing ``environ`` reads a file only when it passes
+    ``environments_dir``, and a context only when it passes ``context``.
     Raises one SettingsError listing every problem, each naming the setting, the value and what is allowed.
     """
     problems: list[str] = []
-    environ = os.environ if environ is None else environ
+    if environ is None:
+        environ = os.environ
+        environments_dir = ENVIRONMENTS_DIR if environments_dir is None else environments_dir
+        context = _process_context(environ, problems) if context is None else context
+    context = context or {}
     overrides = dict(overrides or {})
     for name in [n for n in overrides if n not in SETTING_NAMES]:
         problems.append(f"unknown setting {name!r}{_closest(name)}; known settings: see docs/settings.md")
         del overrides[name]
     from_env = _from_environment(environ, problems)
 
+    context_layer: dict[str, Any] = {}
+    if "environment" in overrides:
+        environment, environment_source = overrides["environment"], "an override"
+    elif "environment" in from_env:
+        environment, environment_source = from_env["environment"], f"{ENV_PREFIX}ENVIRONMENT"
+    elif CONTEXT_ENVIRONMENT_KEY in context:
+        environment = context_layer["environment"] = context[CONTEXT_ENVIRONMENT_KEY]
+        environment_source = f"the cdktf context {CONTEXT_ENVIRONMENT_KEY!r}"
+    else:
+        environment, environment_source = Settings.environment, "the default"
+    profile = PROFILES.get(environment, {}) if isinstance(environment, str) else {}
+
+    settings_file = missing_file = None
+    file_values: dict[str, Any] = {}
+    if environments_dir is not None and isinstance(environment, str) and re.fullmatch(r"[a-z0-9-]+", environment):
+        path = environments_dir / f"{environment}.toml"
+        if path.is_file():
+            settings_file = _label(path)
+            file_values = _from_file(path, environment, problems)
+        else:
+            missing_file = _label(path)
+
     hints = get_type_hints(Settings)
     bad: set[str] = set()
     values: dict[str, Any] = {}
-    environment = overrides.get("environment", from_env.get("environment", Settings.environment))
-    profile = PROFILES.get(environment, {}) if isinstance(environment, str) else {}
-    for source in (profile, from_env, overrides):
-        for name, raw in source.items():
-            value, allowed = _coerce(raw, hints[name])
+    origin: dict[str, str] = {}
+    given: dict[str, tuple[str, str | None]] = {}
+    layers: list[tuple[Mapping[str, Any], Callable[[str], str], Callable[[Any, Any], tuple[Any, str | None]]]] = [
+        (profile, lambda _name: f"the {environment} profile", _coerce),
+        (context_layer, lambda _name: environment_source, _coerce),
+        (file_values, lambda _name: str(settings_file), _typed),
+        (from_env, lambda name: f"{ENV_PREFIX}{name.upper()}", _coerce),
+        (overrides, lambda _name: "an override", _coerce),
+    ]
+    for index, (layer, source_of, convert) in enumerate(layers):
+        for name, raw in layer.items():
+            source = source_of(name)
+            value, allowed = convert(raw, hints[name])
             if allowed is not None:
-                problems.append(f"setting {name} must be {allowed}, got {raw!r}")
+                where = f" (in {source})" if convert is _typed else ""
+                problems.append(f"setting {name} must be {allowed}, got {raw!r}{where}")
                 bad.add(name)
                 values.pop(name, None)
             else:
                 values[name] = value
                 bad.discard(name)
+            if index > 0:
+                given[name] = (source, origin.get(name))
+            origin[name] = source
     settings = Settings(**values)
     for name, rule in FIELD_RULES.items():
         if name in bad:
             continue
         allowed = rule(getattr(settings, name))
         if allowed is not None:
-            problems.append(f"setting {name} must be {allowed}, got {getattr(settings, name)!r}")
+            where = f" (in {settings_file})" if origin.get(name) == settings_file and settings_file else ""
+            problems.append(f"setting {name} must be {allowed}, got {getattr(settings, name)!r}{where}")
             bad.add(name)
     if not settings.db_engine_version and "db_engine" not in bad:
         settings = dataclasses.replace(settings, db_engine_version=settings.engine.version)
@@ -1249,7 +1436,30 @@ def load_settings(
         problems.extend([found] if isinstance(found, str) else found or [])
     if problems:
         raise SettingsError(problems)
-    return settings
+    sources = tuple(
+        SettingSource(name, getattr(settings, name), *given[name]) for name in SETTING_NAMES if name in given
+    )
+    return ResolvedSettings(settings, environment_source, settings_file, missing_file, sources)
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    environments_dir: Path | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Validated Settings (``resolve_settings`` without the account of where each came from)."""
+    return resolve_settings(overrides, environ, environments_dir=environments_dir, context=context).settings
+
+
+def _shown(value: Any) -> str:
+    """A value as the settings table shows it: TOML's spelling for booleans and lists."""
+    if value == "":
+        return "`''`"
+    if isinstance(value, tuple):
+        return f"`[{', '.join(repr(part) for part in value)}]`"
+    return f"`{str(value).lower() if isinstance(value, bool) else value}`"
 
 
 def settings_table() -> str:
@@ -1262,7 +1472,7 @@ def settings_table() -> str:
             section = SETTING_SECTIONS[name]
             rows.append(f"| **{section}** | | | |")
         values = [getattr(dev, name), getattr(prod, name)]
-        shown = ["`''`" if v == "" else f"`{str(v).lower() if isinstance(v, bool) else v}`" for v in values]
+        shown = [_shown(v) for v in values]
         rows.append(f"| `{name}` | {shown[0]} | {shown[1]} | {SETTING_DOCS[name]} |")
     return "\n".join(rows)
 

@@ -104,6 +104,7 @@ class DrStack(TerraformStack):
             regions={"primary": settings.primary_region, "secondary": settings.secondary_region},
             project=settings.project_name,
             environment=settings.environment,
+            allowed_account_ids=settings.allowed_account_ids,
         )
 
         self.keys: dict[DrRole, RegionalKey] = {}
