@@ -241,17 +241,34 @@ def instance_architecture(instance_type: str) -> str | None:
 
 
 def _ec2_instance_type(value: str) -> str | None:
+    if value.startswith("mac"):
+        # "You must run EC2 Mac instances on Amazon EC2 Dedicated Hosts"
+        # (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-mac-instances.html): the app tier's Auto Scaling
+        # group launches on shared tenancy, and a Mac AMI (arm64_mac, x86_64_mac) is none of the AMIs above.
+        return "an EC2 instance type that runs on shared tenancy (EC2 Mac types need Dedicated Hosts)"
     if instance_architecture(value) is not None:
         return None
     return "an EC2 instance type <family>.<size> such as t3.small, m6i.large or m7g.large"
 
 
+# How public AMI parameter names state the architecture: Amazon Linux and Bottlerocket `x86_64` / `arm64`
+# (/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64, /aws/service/bottlerocket/.../arm64/...),
+# Canonical and Debian `amd64` / `arm64` (/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/...,
+# /aws/service/debian/release/12/latest/amd64), Red Hat and SUSE `aarch64` in some names; Windows Server AMIs are
+# x86_64 only (/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base): EC2 has no arm64 Windows AMI
+# (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/finding-an-ami-parameter-store.html; Systems Manager
+# "Calling AMI public parameters"). A name is matched by whole words, so `arm64` inside another word is not one.
+_AMI_ARCHITECTURE_WORDS = (
+    ("arm64", re.compile(r"(?<![A-Za-z0-9])(arm64|aarch64)(?![A-Za-z0-9])")),
+    ("x86_64", re.compile(r"(?<![A-Za-z0-9])(x86_64|amd64)(?![A-Za-z0-9])|(?<![A-Za-z0-9])windows[_-]", re.I)),
+)
+
+
 def ami_architecture(parameter: str) -> str | None:
-    """The architecture an AMI parameter name states (the public Amazon Linux ones end in it), or None."""
-    for architecture in ("arm64", "x86_64"):
-        if architecture in parameter:
-            return architecture
-    return None
+    """The architecture an AMI parameter name states (``arm64`` for arm64/aarch64, ``x86_64`` for x86_64/amd64
+    and Windows), or None when the name does not say."""
+    found = {architecture for architecture, words in _AMI_ARCHITECTURE_WORDS if words.search(parameter)}
+    return found.pop() if len(found) == 1 else None
 
 
 # SSM parameter names: letters, digits and _.- in up to 15 /-separated levels, at most 1011 characters
@@ -293,12 +310,21 @@ def _positive_seconds(value: float) -> str | None:
     return None if 0 < value <= 3600 else "a number of seconds greater than 0 and at most 3600"
 
 
-# PutMetricAlarm Period: "Valid values are 10, 20, 30, and any multiple of 60"; Period x EvaluationPeriods at most
-# 86,400 s for periods under an hour (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+# PutMetricAlarm Period: "Valid values are 10, 20, 30, and any multiple of 60", but "specify 10, 20, or 30 only for
+# metrics that are stored by a PutMetricData call with a StorageResolution of 1": on a metric without sub-minute
+# resolution such an alarm "does not receive data for the attempts that do not correspond to a one-minute data
+# resolution, and the alarm might often lapse into INSUFFICIENT_DATA"
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html). alarm_period_seconds
+# sets the alarms on AWS/RDS metrics (replication lag, writer CPU and memory), which RDS publishes once a minute
+# (standard resolution); the lag alarm treats missing data as breaching, so a 10 s period would page five times a
+# minute. The probe's own high-resolution metric has its own period (probe_interval_seconds).
 def _alarm_period(value: int) -> str | None:
-    if value in (10, 20, 30) or (value % 60 == 0 and 60 <= value <= 604_800):
+    if value % 60 == 0 and 60 <= value <= 604_800:
         return None
-    return "10, 20, 30 or a multiple of 60 up to 604800 seconds (CloudWatch alarm periods)"
+    return (
+        "a multiple of 60 up to 604800 seconds: the alarms it sets read standard-resolution AWS/RDS metrics (one "
+        "datapoint a minute), and CloudWatch's 10, 20 and 30 s periods are for high-resolution metrics only"
+    )
 
 
 def _minutes(hhmm: str) -> int:
@@ -322,20 +348,88 @@ def _maintenance_interval(window: str) -> tuple[int, int]:
     return start, (end - start) % _WEEK
 
 
+# CreateDBCluster (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html):
+# PreferredBackupWindow "in the format hh24:mi-hh24:mi ... in Universal Coordinated Time (UTC) ... Must be at least
+# 30 minutes"; PreferredMaintenanceWindow "Format: ddd:hh24:mi-ddd:hh24:mi ... Valid Days: Mon, Tue, Wed, Thu, Fri,
+# Sat, Sun ... Minimum 30-minute window". RDS reads the day names in any case and returns them in lower case, as
+# the stack writes them (normalized by _NORMALIZE); a full day name or another abbreviation is refused.
 def _backup_window(value: str) -> str | None:
     if not re.fullmatch(_WINDOW, value):
-        return "a UTC window hh:mm-hh:mm"
+        return "a UTC window hh24:mi-hh24:mi such as 03:00-04:00 (two-digit 24-hour times)"
     if _backup_interval(value)[1] < 30:
-        return "a UTC window hh:mm-hh:mm of at least 30 minutes (RDS PreferredBackupWindow)"
+        return "a UTC window hh24:mi-hh24:mi of at least 30 minutes (RDS PreferredBackupWindow)"
     return None
 
 
 def _maintenance_window(value: str) -> str | None:
     if not re.fullmatch(_MAINTENANCE_WINDOW, value):
-        return "a UTC window ddd:hh:mm-ddd:hh:mm"
+        return (
+            "a UTC window ddd:hh24:mi-ddd:hh24:mi such as sun:05:00-sun:06:00, ddd one of "
+            f"{', '.join(_DAYS)} (the RDS API's day names)"
+        )
     if _maintenance_interval(value)[1] < 30:
-        return "a UTC window ddd:hh:mm-ddd:hh:mm of at least 30 minutes (RDS PreferredMaintenanceWindow)"
+        return "a UTC window ddd:hh24:mi-ddd:hh24:mi of at least 30 minutes (RDS PreferredMaintenanceWindow)"
     return None
+
+
+# Domain names. Route53 treats a name with and without the trailing dot as identical and "stores alphabetic
+# characters as lowercase letters (a-z), regardless of how you specify them" (CreateHostedZone Name,
+# ResourceRecordSet Name; "DNS domain name format",
+# https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html): names are normalized to that
+# form before the rules (_NORMALIZE). Labels are at most 63 octets, names at most 253 characters without the
+# final dot (255 octets on the wire); an internationalized name is given in Punycode (xn-- labels, also as the
+# top-level domain, such as xn--p1ai). Hosted zone and record names may hold underscores (Route53 accepts them,
+# as in _dmarc.example.com); a certificate's name may not: ACM's RequestCertificate DomainName pattern is
+# (\*\.)?(((?!-)[A-Za-z0-9-]{0,62}[A-Za-z0-9])\.)+((?!-)[A-Za-z0-9-]{1,62}[A-Za-z0-9]), at most one leading
+# wildcard label, and "the length of the domain name (technically, the Common Name) ... cannot exceed 64 octets
+# (characters), including periods" (https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html).
+# domain_name is both the failover records' name and the certificate's domain name, so it obeys both.
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_ZONE_LABEL = r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?"
+CERTIFICATE_NAME_LIMIT = 64
+
+
+def dns_name(value: str) -> str:
+    """A domain name in the form Route53 stores it: lower case, without the trailing dot."""
+    return value[:-1].lower() if value.endswith(".") else value.lower()
+
+
+def _dns_name_problems(value: str, label: str, *, what: str, example: str) -> list[str]:
+    labels = value.split(".")
+    problems = []
+    if len(labels) < 2 or not all(re.fullmatch(label, part) for part in labels):
+        characters = "letters, digits, underscores or hyphens" if label == _ZONE_LABEL else "letters, digits or hyphens"
+        problems.append(
+            f"a {what} such as {example}: two or more dot-separated labels of 1 to 63 {characters}, no hyphen "
+            "first or last"
+        )
+    elif not re.search(r"[a-z]", labels[-1]):
+        problems.append(f"a {what} whose last label is not all digits (an address is not a name)")
+    if len(value) > 253:
+        problems.append(f"at most 253 characters (got {len(value)})")
+    return problems
+
+
+def _zone_name(value: str) -> str | None:
+    problems = _dns_name_problems(value, _ZONE_LABEL, what="Route53 zone name", example="example.com")
+    return "; ".join(problems) if problems else None
+
+
+def _certificate_domain_name(value: str) -> str | None:
+    wildcard = value.startswith("*.")
+    problems = _dns_name_problems(
+        value[2:] if wildcard else value,
+        _LABEL,
+        what="domain name Route53 and ACM accept (no underscores in a certificate's name)",
+        example="app.example.com",
+    )
+    if "*" in (value[2:] if wildcard else value):
+        problems.append("a wildcard only as the whole first label (*.example.com), once")
+    if len(value) > CERTIFICATE_NAME_LIMIT:
+        problems.append(
+            f"at most {CERTIFICATE_NAME_LIMIT} characters: it is the ACM certificate's domain name (got {len(value)})"
+        )
+    return "; ".join(problems) if problems else None
 
 
 def _health_check_path(value: str) -> str | None:
@@ -617,13 +711,14 @@ class Settings:
     # ----- DNS -----
     domain_name: str = DNS(
         "",
-        "Application FQDN; empty: no DNS records and plain HTTP on the ALBs.",
-        _pattern(_DNS_NAME, "empty or a lowercase DNS name such as app.example.com", empty_ok=True),
+        "Application FQDN (any case, trailing dot optional, Punycode for IDNs, `*.` wildcard allowed; at most 64 "
+        "characters, the ACM certificate's name); empty: no DNS records and plain HTTP on the ALBs.",
+        _optional(_certificate_domain_name),
     )
     hosted_zone_name: str = DNS(
         "",
         "Route53 zone holding domain_name.",
-        _pattern(_DNS_NAME, "empty or a lowercase DNS zone such as example.com", empty_ok=True),
+        _optional(_zone_name),
     )
     create_hosted_zone: bool = DNS(False, "Create the zone (true) or look up an existing one (false).")
     health_check_interval_seconds: int = DNS(
@@ -645,8 +740,8 @@ class Settings:
     )
     alarm_period_seconds: int = MONITORING(
         60,
-        "Period of the alarms on AWS service metrics (10, 20, 30 or a multiple of 60; the app tier uses at least "
-        "60 s); an RPO term.",
+        "Period of the alarms on AWS service metrics (a multiple of 60: they publish one datapoint a minute); an "
+        "RPO term.",
         _alarm_period,
     )
     alarm_evaluation_periods: int = MONITORING(1, "Periods an alarm must breach before it fires.", _int_range(1, 10))
@@ -969,6 +1064,92 @@ def _engine_version(s: Settings) -> str | None:
     return f"setting db_engine_version must be {allowed} for db_engine {s.db_engine}, got {s.db_engine_version!r}"
 
 
+def _release(engine: str, version: str) -> tuple[int, ...]:
+    """The comparable release of a version of the engine: (3, 8, 2) for 8.0.mysql_aurora.3.08.2, (16, 6) for 16.6."""
+    numbers = version.split(".mysql_aurora.")[-1] if engine == "aurora-mysql" else version
+    return tuple(int(part) for part in numbers.split("."))
+
+
+# The oldest release of each engine (Aurora PostgreSQL: of each major) with a feature the stack uses, as the Aurora
+# User Guide lists them for the commercial Regions this stack accepts (a Region whose floor is higher, such as a
+# newly opened one, is left to RDS). A major that is not listed (a newer one) has no floor here.
+# Global databases, "Supported Regions and DB engines for Aurora global databases"
+# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.GlobalDatabase.html):
+# Aurora MySQL version 3.01.0 and higher; Aurora PostgreSQL 11.9 and 11.12 and higher, 12.7, 13.3, 14.3, 15.2, 16.1,
+# 17.4 and higher.
+GLOBAL_DATABASE_FLOORS: dict[str, dict[int, tuple[int, ...]]] = {
+    "aurora-mysql": {3: (3, 1, 0)},
+    "aurora-postgresql": {11: (11, 12), 12: (12, 7), 13: (13, 3), 14: (14, 3), 15: (15, 2), 16: (16, 1), 17: (17, 4)},
+}
+_GLOBAL_DATABASE_EXTRA = {("aurora-postgresql", (11, 9))}
+# Serverless v2, "Supported Regions and Aurora DB engines for Aurora Serverless v2"
+# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.ServerlessV2.html):
+# Aurora MySQL 3.02.0 and higher; Aurora PostgreSQL 13.6, 14.3, 15.2, 16.1, 17.4 and higher, and no 11 or 12 release.
+SERVERLESS_V2_FLOORS: dict[str, dict[int, tuple[int, ...] | None]] = {
+    "aurora-mysql": {3: (3, 2, 0)},
+    "aurora-postgresql": {11: None, 12: None, 13: (13, 6), 14: (14, 3), 15: (15, 2), 16: (16, 1), 17: (17, 4)},
+}
+# Global write forwarding: "supported with Aurora MySQL 2.08.1 and higher versions" (so every version 3 release;
+# AuroraUserGuide/aurora-global-database-write-forwarding-ams.html); Aurora PostgreSQL "16 and higher major versions
+# ... all minor versions", "15.4 and higher minor versions, and version 14.9 and higher"
+# (AuroraUserGuide/aurora-global-database-write-forwarding-apg.html).
+WRITE_FORWARDING_FLOORS: dict[str, dict[int, tuple[int, ...] | None]] = {
+    "aurora-mysql": {},
+    "aurora-postgresql": {11: None, 12: None, 13: None, 14: (14, 9), 15: (15, 4)},
+}
+
+
+def _below(floors: Mapping[int, tuple[int, ...] | None], release: tuple[int, ...]) -> bool:
+    """True when the release is older than its major's floor, or its major has none of the feature."""
+    if release[0] not in floors:
+        return False
+    floor = floors[release[0]]
+    return floor is None or release < floor
+
+
+def _version_text(engine: str, release: tuple[int, ...]) -> str:
+    """A release as the engine spells it: 3.02.0 (Aurora MySQL), 13.6 (Aurora PostgreSQL)."""
+    if engine == "aurora-mysql":
+        major, minor, patch = release
+        return f"{major}.{minor:02d}.{patch}"
+    return ".".join(map(str, release))
+
+
+def _floor_text(floors: Mapping[int, tuple[int, ...] | None], engine: str, extra: Iterable[str] = ()) -> str:
+    shown = [_version_text(engine, floor) + " and higher" for floor in floors.values() if floor is not None]
+    return ", ".join([*extra, *shown])
+
+
+def _engine_features(s: Settings) -> list[str]:
+    pattern, _, _ = _ENGINE_VERSIONS[s.db_engine]
+    if not pattern.fullmatch(s.db_engine_version):
+        return []  # _engine_version names it
+    release = _release(s.db_engine, s.db_engine_version)
+    problems = []
+    global_floors = GLOBAL_DATABASE_FLOORS[s.db_engine]
+    extra = [_version_text(engine, old) for engine, old in sorted(_GLOBAL_DATABASE_EXTRA) if engine == s.db_engine]
+    if _below(global_floors, release) and (s.db_engine, release) not in _GLOBAL_DATABASE_EXTRA:
+        problems.append(
+            f"setting db_engine_version must be a release of {s.db_engine} that Aurora global databases support "
+            f"({_floor_text(global_floors, s.db_engine, extra)}), got {s.db_engine_version!r}: RDS refuses to add "
+            "it to a global cluster"
+        )
+    serverless_floors = SERVERLESS_V2_FLOORS[s.db_engine]
+    if s.is_serverless and _below(serverless_floors, release):
+        problems.append(
+            f"setting db_engine_version must be a release of {s.db_engine} with Aurora Serverless v2 when "
+            f"db_instance_class is db.serverless ({_floor_text(serverless_floors, s.db_engine)}), got "
+            f"{s.db_engine_version!r}: pick a newer release or a provisioned class such as db.r6g.large"
+        )
+    forwarding_floors = WRITE_FORWARDING_FLOORS[s.db_engine]
+    if s.db_write_forwarding and _below(forwarding_floors, release):
+        problems.append(
+            f"setting db_write_forwarding must be false for {s.db_engine} {s.db_engine_version!r}: global write "
+            f"forwarding needs {_floor_text(forwarding_floors, s.db_engine)} or a major of 16 or newer, got true"
+        )
+    return problems
+
+
 def _instance_and_ami(s: Settings) -> str | None:
     # EC2 refuses to launch an instance whose type's architecture differs from the AMI's ("The architecture
     # 'arm64' of the specified instance type does not match the architecture 'x86_64' of the specified AMI").
@@ -976,12 +1157,22 @@ def _instance_and_ami(s: Settings) -> str | None:
     instance, ami = instance_architecture(s.app_instance_type), ami_architecture(s.app_ami_ssm_parameter)
     if ami is None or instance == ami:
         return None
-    other = s.app_ami_ssm_parameter.replace(ami, instance or "")
+    # The same image for the other architecture, spelled as its publisher spells it.
+    swaps = {"x86_64": "arm64", "amd64": "arm64", "arm64": "x86_64", "aarch64": "x86_64"}
+    words = re.compile(r"(?<![A-Za-z0-9])(x86_64|amd64|arm64|aarch64)(?![A-Za-z0-9])")
+    match = words.search(s.app_ami_ssm_parameter)
+    if match is None:  # a Windows Server image: x86_64 only
+        fix = "use an x86_64 instance type (Windows Server AMIs are x86_64 only)"
+    else:
+        word = match.group(1)
+        if word == "arm64" and ("/canonical/" in s.app_ami_ssm_parameter or "/debian/" in s.app_ami_ssm_parameter):
+            swaps["arm64"] = "amd64"
+        other = s.app_ami_ssm_parameter[: match.start()] + swaps[word] + s.app_ami_ssm_parameter[match.end() :]
+        fix = f"set app_ami_ssm_parameter to {other!r} or pick an {ami} instance type"
     return (
         f"settings app_instance_type and app_ami_ssm_parameter must name the same CPU architecture, got "
         f"{s.app_instance_type!r} ({instance}{', AWS Graviton' if instance == 'arm64' else ''}) with "
-        f"{s.app_ami_ssm_parameter!r} ({ami}): set app_ami_ssm_parameter to {other!r} or pick an {ami} "
-        "instance type"
+        f"{s.app_ami_ssm_parameter!r} ({ami}): {fix}"
     )
 
 
@@ -1131,6 +1322,7 @@ CROSS_FIELD_RULES: tuple[tuple[tuple[str, ...], Callable[[Settings], str | list[
     (("state_backend", "tfc_organization", "tfc_workspace_prefix", "tfc_project"), _backend),
     (("state_backend", "tfc_workspace_prefix", "project_name", "environment", "resource_suffix"), _workspace_names),
     (("db_engine", "db_engine_version"), _engine_version),
+    (("db_engine", "db_engine_version", "db_instance_class", "db_write_forwarding"), _engine_features),
     (("app_instance_type", "app_ami_ssm_parameter"), _instance_and_ami),
     (("db_backup_window", "db_maintenance_window"), _windows_disjoint),
     (("db_engine", "db_name"), _db_name),
@@ -1165,6 +1357,14 @@ CROSS_FIELD_RULES: tuple[tuple[tuple[str, ...], Callable[[Settings], str | list[
     ),
 )
 
+
+# Values AWS reads in several spellings, written in the one it stores, before the rules run (so every rule, the
+# synthesized JSON and the orchestrators see one form): domain names (dns_name) and the maintenance window's days.
+_NORMALIZE: dict[str, Callable[[str], str]] = {
+    "domain_name": dns_name,
+    "hosted_zone_name": dns_name,
+    "db_maintenance_window": str.lower,
+}
 
 # DR_* variables that configure tooling rather than the stack.
 _NON_SETTING_VARIABLES = frozenset({"DR_DB_MASTER_PASSWORD"})
@@ -1418,6 +1618,9 @@ def resolve_settings(
             if index > 0:
                 given[name] = (source, origin.get(name))
             origin[name] = source
+    for name, normalize in _NORMALIZE.items():
+        if isinstance(values.get(name), str):
+            values[name] = normalize(values[name])
     settings = Settings(**values)
     for name, rule in FIELD_RULES.items():
         if name in bad:
