@@ -1,4 +1,5 @@
-"""Session fixtures: synthesize each configuration once (a synth, not an assertion, is the slow part of a test)."""
+"""Shared test set-up: fake AWS credentials for every test, and each configuration synthesized once per session
+(a synth, not an assertion, is the slow part of a test)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,44 @@ from typing import Any
 
 import pytest
 from dr_stack.binding import install
+from support.drill import FAKE_CREDENTIALS
 
 # The lazy AWS-binding loader goes in before any test module imports the binding (as main.py does).
 install()
+
+# No test may reach a real AWS account, whether its module imports the shared fixtures or not. boto3 and
+# terraform's AWS provider look for credentials in the environment first, then the shared credentials and config
+# files (a profile, SSO, credential_process, web identity), then container and EC2 instance metadata (AWS SDKs
+# and Tools Reference Guide, "Standardized credential providers"); AWS_ENDPOINT_URL* redirect every call (boto3 >=
+# 1.28). So every AWS_* variable the environment holds is dropped, the files point at an empty one, the metadata
+# service is off, and the fake keys (support.drill, also the drill's and moto's) are the only credentials left.
+AWS_SANDBOX: dict[str, str] = {
+    **FAKE_CREDENTIALS,
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def _foreign_aws_variables() -> list[str]:
+    """The AWS_* variables of the environment that the sandbox does not set."""
+    return [name for name in os.environ if name.startswith("AWS_") and name not in AWS_SANDBOX]
+
+
+# For the whole process first (collection-time imports, session fixtures, subprocesses inherit it)...
+for _name in _foreign_aws_variables():
+    del os.environ[_name]
+os.environ.update(AWS_SANDBOX)
+
+
+@pytest.fixture(autouse=True)
+def aws_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    """...then again before every test, so what an earlier test set in os.environ (without monkeypatch) is gone."""
+    for name in _foreign_aws_variables():
+        monkeypatch.delenv(name)
+    for name, value in AWS_SANDBOX.items():
+        monkeypatch.setenv(name, value)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 

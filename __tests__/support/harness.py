@@ -9,7 +9,6 @@ from dr_failover.handler import handle_event
 from moto import mock_aws
 
 from support.drill import (
-    FAKE_CREDENTIALS,
     PRIMARY_REGION,
     SECONDARY_REGION,
     DrillWorld,
@@ -21,11 +20,8 @@ REASON = "planned regional move"
 
 
 @pytest.fixture(autouse=True)
-def fake_aws_credentials(monkeypatch):
-    """Fake credentials only: nothing here may ever reach a real AWS account."""
-    for name, value in FAKE_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def fake_aws_credentials(aws_sandbox):
+    """Fake credentials only: conftest's ``aws_sandbox`` (every test has it; kept for modules importing this)."""
 
 
 @pytest.fixture
