@@ -83,6 +83,25 @@ def _plan(address: str, actions: list[str], before: dict[str, Any], after: dict[
 PROTECTED = ("aws_rds_cluster",)
 
 
+def test_the_state_backend_used_in_the_outage_is_the_one_the_product_synthesizes(dev: Synthesized) -> None:
+    """The game day's S3 backend is the synthesized block with only the emulator's endpoints and account-lookup
+    switches added (bucket, key, region, lock table, state key and lockfile as deployed); the replica backend must
+    be the home bucket's replica with the same key, and the digest item is ``<bucket>/<key>-md5`` (the S3
+    backend's consistency check, hashicorp/terraform#14949)."""
+    from scripts.e2e.state import StateBackends, digest_item_id, emulator_backend
+
+    home = dev.data["terraform"]["backend"]["s3"]
+    emulated = emulator_backend(home, "http://127.0.0.1:5000")
+    assert {k: v for k, v in emulated.items() if k in home} == home
+    assert set(emulated["endpoints"].values()) == {"http://127.0.0.1:5000"}
+    assert home["use_lockfile"] is True and home["dynamodb_table"] and home["kms_key_id"].startswith("alias/")
+    replica = {**home, "bucket": home["bucket"] + "-replica", "region": "us-west-2"}
+    StateBackends(home, replica, "http://127.0.0.1:5000")
+    with pytest.raises(ValueError, match="replica"):
+        StateBackends(home, {**replica, "bucket": "elsewhere"}, "http://127.0.0.1:5000")
+    assert digest_item_id(home) == f"{home['bucket']}/{home['key']}-md5"
+
+
 def test_change_outside_the_baseline_fails_the_plan() -> None:
     verdict = judge_plan(_plan("aws_lb.a", ["update"], {"idle_timeout": 60}, {"idle_timeout": 30}), [], protected=())
     assert not verdict.clean
@@ -363,6 +382,58 @@ def test_live_replication_copies_new_objects_and_delete_markers_as_the_rule_says
     with pytest.raises(ClientError, match="NoSuchKey"):
         s3.get_object(Bucket="live-target", Key="state/dev.tfstate")
     assert len(s3.list_object_versions(Bucket="live-target")["Versions"]) == 1  # the version itself stays
+
+
+def test_a_bucket_policy_denies_by_its_conditions_not_unconditionally(endpoint: str) -> None:
+    """S3 User Guide, "Requiring SSE-KMS for all objects written to a bucket": a Deny of s3:PutObject under
+    StringNotEquals on s3:x-amz-server-side-encryption(-aws-kms-key-id) refuses an upload without that header or
+    with another key, and only those; a Deny on aws:SecureTransport false refuses plain-HTTP requests (the
+    emulator's loopback endpoint stands for the TLS one). moto applied every conditional Deny to every request."""
+    s3 = _client("s3", "us-east-1", endpoint)
+    s3.create_bucket(Bucket="policy-bucket")
+    objects = "arn:aws:s3:::policy-bucket/*"
+    everyone = "*"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": everyone,
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::policy-bucket", objects],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "DenyUploadsWithoutKms",
+                "Effect": "Deny",
+                "Principal": everyone,
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            },
+            {
+                "Sid": "DenyUploadsWithAnotherKey",
+                "Effect": "Deny",
+                "Principal": everyone,
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {
+                    "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": ["alias/state-primary"]}
+                },
+            },
+        ],
+    }
+    s3.put_bucket_policy(Bucket="policy-bucket", Policy=json.dumps(policy))
+    s3.put_object(
+        Bucket="policy-bucket", Key="ok", Body=b"{}", ServerSideEncryption="aws:kms", SSEKMSKeyId="alias/state-primary"
+    )
+    assert s3.head_object(Bucket="policy-bucket", Key="ok")["ServerSideEncryption"] == "aws:kms"
+    assert s3.get_object(Bucket="policy-bucket", Key="ok")["Body"].read() == b"{}"
+    for refused in ({}, {"ServerSideEncryption": "AES256"}, {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "x"}):
+        with pytest.raises(ClientError) as error:
+            s3.put_object(Bucket="policy-bucket", Key="refused", Body=b"{}", **refused)
+        assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403, refused
 
 
 def test_published_replication_lag_is_read_back_like_aurora_publishes_it(endpoint: str) -> None:

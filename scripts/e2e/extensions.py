@@ -27,6 +27,9 @@ AWS that matter for a result are in DIFFERENCES (printed by the harness, listed 
   simulation runs against the policies Terraform applied.
 - S3 live replication: a new object (and a delete marker, when the rule says so) in a bucket with a
   replication configuration is copied to the rule's destination at once, re-encrypted with ReplicaKmsKeyID.
+- S3 bucket policies evaluated with their conditions (moto 5.2.5 applied a conditional Deny to every
+  request): the statements for every principal, with aws:SecureTransport and the request's SSE headers as
+  the context; the loopback HTTP endpoint stands for the TLS one.
 - S3 GetBucketReplication answers each rule as it was put (DeleteMarkerReplication, SourceSelectionCriteria,
   ExistingObjectReplication, Filter), where moto answered DeleteMarkerReplication Disabled and dropped the rest.
 """
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
 import uuid
 from typing import Any
 
@@ -46,6 +50,7 @@ DIFFERENCES = (
     "as AuroraGlobalDBReplicationLag, not a measured one",
     "DynamoDB replicas share one item store: replication is instant and never lags",
     "S3 replication copies each new object and delete marker at once, not within AWS's seconds to 15 minutes",
+    "the emulator is reached over loopback HTTP, which its bucket policies count as TLS (aws:SecureTransport true)",
     "instances of the Auto Scaling groups are emulator records: nothing boots, health checks are not run, "
     "an instance refresh succeeds at once",
     "Route53 health checkers and the failover answer are the harness's model of the Route53 Developer Guide's "
@@ -68,6 +73,7 @@ def install() -> None:
     _install_dropped_attributes()
     _install_s3_replication()
     _install_iam_simulation()
+    _install_s3_bucket_policy_conditions()
     _INSTALLED = True
 
 
@@ -943,3 +949,62 @@ def _install_iam_simulation() -> None:
         return ActionResult(answer)
 
     IamResponse.simulate_principal_policy = simulate_principal_policy  # type: ignore[attr-defined]
+
+
+# --- S3 bucket policy conditions ----------------------------------------------------------------------------
+
+# The IAM action S3 authorizes each object request with (S3 API reference: HeadObject needs s3:GetObject).
+_S3_OBJECT_ACTIONS = {"s3:HeadObject": "s3:GetObject"}
+_S3_REQUEST = threading.local()  # the object request being authorized (its headers)
+
+
+def bucket_policy_decision(policy: str, action: str, resource: str, headers: Any) -> str:
+    """The bucket policy's decision on an object request by a caller none of its named principals is.
+
+    Only the statements for every principal (``"*"``) can apply to such a caller (the others name AWS services
+    and accounts); their conditions read aws:SecureTransport ("true": the loopback endpoint stands for the TLS
+    one) and the request's s3:x-amz-server-side-encryption headers (S3 User Guide, "Requiring SSE-KMS for all
+    objects written to a bucket")."""
+    from .iam_simulator import Policy, decide, document
+
+    statements = [st for st in document(policy).get("Statement", []) if st.get("Principal") in ("*", {"AWS": "*"})]
+    context: dict[str, list[str]] = {"aws:securetransport": ["true"]}
+    for header in ("x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id"):
+        value = headers.get(header) if headers is not None else None
+        if value:
+            context[f"s3:{header}"] = [str(value)]
+    decision = decide(
+        [Policy("bucket", "resource", {"Statement": statements})],
+        _S3_OBJECT_ACTIONS.get(action, action),
+        resource,
+        context,
+        resource_policy=True,
+    )
+    return decision.decision
+
+
+def _install_s3_bucket_policy_conditions() -> None:
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+    from moto.s3.responses import S3Response
+
+    original_key_response = S3Response._key_response
+
+    def key_response(self: Any, request: Any, full_url: str) -> Any:
+        _S3_REQUEST.headers = request.headers
+        try:
+            return original_key_response(self, request, full_url)
+        finally:
+            _S3_REQUEST.headers = None
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = self.policy.decode() if isinstance(self.policy, bytes) else self.policy
+        decision = bucket_policy_decision(policy, action, resource, getattr(_S3_REQUEST, "headers", None))
+        return {"explicitDeny": PermissionResult.DENIED, "allowed": PermissionResult.PERMITTED}.get(
+            decision, PermissionResult.NEUTRAL
+        )
+
+    S3Response._key_response = key_response  # type: ignore[method-assign]
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]

@@ -16,8 +16,8 @@ operators") and the IAM API Reference (SimulatePrincipalPolicy, EvaluationResult
 - the simulator returns one EvaluationResult per action, whatever the number of resources: its decision is
   the most restrictive over the resources; ``ResourceSpecificResults`` gives each resource's.
 
-What the stack's policies do not use (policy variables, date and IP operators, resource policies, SCPs) is
-refused with :class:`Unsupported` rather than guessed.
+What the stack's policies do not use (policy variables, date and IP operators, resource policies that name
+particular principals, SCPs) is refused with :class:`Unsupported` rather than guessed.
 """
 
 from __future__ import annotations
@@ -144,8 +144,13 @@ def _conditions(statement: Mapping[str, Any], context: Mapping[str, Sequence[str
     return holds
 
 
-def _statement_applies(statement: Mapping[str, Any], action: str, resource: str) -> bool:
-    if "Principal" in statement or "NotPrincipal" in statement:
+def _statement_applies(
+    statement: Mapping[str, Any], action: str, resource: str, *, resource_policy: bool = False
+) -> bool:
+    if resource_policy:
+        if "NotPrincipal" in statement or statement.get("Principal") not in ("*", {"AWS": "*"}, {"AWS": ["*"]}):
+            raise Unsupported(f"only statements for every principal are evaluated: {statement.get('Sid')}")
+    elif "Principal" in statement or "NotPrincipal" in statement:
         raise Unsupported("resource policies (Principal) are not evaluated")
     if "Action" in statement:
         acts = any(action_matches(p, action) for p in _listed(statement["Action"]))
@@ -160,14 +165,23 @@ def _statement_applies(statement: Mapping[str, Any], action: str, resource: str)
     return acts and on
 
 
-def decide(policies: Sequence[Policy], action: str, resource: str, context: Mapping[str, Sequence[str]]) -> Decision:
-    """The decision of ``policies`` on one action and resource (context keys lower-cased)."""
+def decide(
+    policies: Sequence[Policy],
+    action: str,
+    resource: str,
+    context: Mapping[str, Sequence[str]],
+    *,
+    resource_policy: bool = False,
+) -> Decision:
+    """The decision of ``policies`` on one action and resource (context keys lower-cased). ``resource_policy``:
+    the policies are resource policies whose statements all name every principal (``"*"``), as the stack's
+    bucket policies do; any other principal is refused, not guessed."""
     allows: list[dict[str, str]] = []
     denies: list[dict[str, str]] = []
     missing: set[str] = set()
     for policy in policies:
         for statement in _listed(policy.document.get("Statement", [])):
-            if not _statement_applies(statement, action, resource):
+            if not _statement_applies(statement, action, resource, resource_policy=resource_policy):
                 continue
             if not _conditions(statement, context, missing):
                 continue

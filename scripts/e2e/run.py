@@ -52,6 +52,8 @@ from .outage import (
 )
 from .plancheck import PlanVerdict, judge_plan, load_baseline
 from .rewrite import FAKE_CREDENTIALS, rewrite_stack_dir
+from .state import OVERRIDE as STATE_OVERRIDE
+from .state import REPLICA_SUFFIX, StateBackends, synthesized_backend
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = Path(__file__).with_name("baseline.toml")
@@ -152,7 +154,7 @@ class Terraform:
                     ["terraform", *args, "-no-color"],
                     cwd=self.workdir,
                     env=env,
-                    stdout=subprocess.PIPE if args[0] == "show" else sink,
+                    stdout=subprocess.PIPE if args[0] in ("show", "state") else sink,
                     stderr=sink,
                     text=True,
                     check=False,
@@ -195,9 +197,17 @@ class Terraform:
         return done.returncode, json.loads(shown.stdout)
 
     def state(self) -> dict[str, Any]:
-        """The local state file (JSON, format version 4), read without starting terraform and its provider."""
+        """The state (JSON, format version 4): the local file, read without starting terraform and its provider,
+        or ``terraform state pull`` while the state is in a bucket (scripts/e2e/state.py)."""
+        if (self.workdir / STATE_OVERRIDE).is_file():
+            return dict(json.loads(self.run("state", "pull").stdout))
         path = self.workdir / self.state_path
         return dict(json.loads(path.read_text())) if path.is_file() else {}
+
+    def reinit(self, *, migrate: bool) -> None:
+        """``init`` after the backend changed: ``-migrate-state -force-copy`` copies the state into the new
+        backend, ``-reconfigure`` uses what the new backend already holds."""
+        self.run("init", "-input=false", *(("-migrate-state", "-force-copy") if migrate else ("-reconfigure",)))
 
     @property
     def state_path(self) -> str:
@@ -239,11 +249,13 @@ def destroy_protected(tf: Terraform, endpoint: str) -> str:
     """Destroy a stack whose DynamoDB tables have deletion protection as an operator would: check that the
     protection is on (DescribeTable DeletionProtectionEnabled, the stack's promise), lift it with UpdateTable
     (DeletionProtectionEnabled false; "DeleteTable fails while it is true", DynamoDB API reference), destroy."""
+    resources = state_resources(tf.state())
     protected = [
         r["values"]
-        for r in state_resources(tf.state())
+        for r in resources
         if r["type"] == "aws_dynamodb_table" and r["values"].get("deletion_protection_enabled")
     ]
+    emptied = empty_buckets(endpoint, [r["values"] for r in resources if r["type"] == "aws_s3_bucket"])
     for table in protected:
         dynamodb = Checks(endpoint).client("dynamodb", table["arn"].split(":")[3])
         described = dynamodb.describe_table(TableName=table["name"])["Table"]
@@ -251,10 +263,25 @@ def destroy_protected(tf: Terraform, endpoint: str) -> str:
             raise E2EFailure(f"{table['name']} has no deletion protection although the stack asks for it")
         dynamodb.update_table(TableName=table["name"], DeletionProtectionEnabled=False)
     tf.destroy()
+    emptied_note = f"; {emptied} object version(s) deleted first" if emptied else ""
     if not protected:
-        return "destroyed"
+        return "destroyed" + emptied_note
     names = ", ".join(t["name"] for t in protected)
-    return f"deletion protection of {names} on; lifted with UpdateTable, then destroyed"
+    return f"deletion protection of {names} on; lifted with UpdateTable, then destroyed" + emptied_note
+
+
+def empty_buckets(endpoint: str, buckets: list[Mapping[str, Any]]) -> int:
+    """Delete every object version and delete marker of ``buckets`` (without force_destroy, "you must delete all
+    objects, including all object versions and delete markers, in the bucket before you can delete it", S3 User
+    Guide, deleting a bucket), as an operator does before destroying the bootstrap stack; the count deleted."""
+    deleted = 0
+    for bucket in buckets:
+        s3 = Checks(endpoint).client("s3", str(bucket["region"]))
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket["bucket"]):
+            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                s3.delete_object(Bucket=bucket["bucket"], Key=entry["Key"], VersionId=entry["VersionId"])
+                deleted += 1
+    return deleted
 
 
 def state_resources(state: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -305,9 +332,9 @@ def budget_of_synth() -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def synth(outdir: Path) -> None:
-    """Synthesize both stacks in e2e mode (``synth_env``)."""
-    env = synth_env()
+def synth(outdir: Path, overrides: Mapping[str, str] | None = None) -> None:
+    """Synthesize both stacks in e2e mode (``synth_env``, with ``overrides``)."""
+    env = {**synth_env(), **(overrides or {})}
     code = (
         "import sys; sys.path[:0] = ['constructs']\n"
         "from dr_stack.binding import install; install()\n"
@@ -551,6 +578,8 @@ class Scenario:
         self.baseline = load_baseline(BASELINE)
         self.verdicts: list[tuple[str, PlanVerdict]] = []
         self.cancelled = threading.Event()
+        self.bootstrap_applied = threading.Event()
+        self.backends: StateBackends | None = None
 
     def run(self, out: Path) -> None:
         """Every phase after the synth into ``out``."""
@@ -580,6 +609,7 @@ class Scenario:
         dr = Terraform(dr_dir, env)
         with self.timeline.phase("terraform init (offline mirror)"):
             join_all([background(bootstrap.init), background(dr.init)])
+        backends_synthesized = background(lambda: self._synth_backends(dr_dir))
         totals = {stack.name: resource_count(stack) for stack in stacks}
         # The bootstrap stack shares nothing with the DR stack: a thread applies and plans it while the DR apply
         # waits on RDS (after its own planning) and destroys it while the DR destroy waits on RDS, so its CPU
@@ -603,6 +633,8 @@ class Scenario:
             # and change nothing: they run at the same time; the failover waits for the plan's verdict.
             with alongside(self._background(lambda: self._plan(dr, "baseline plan (dr) after apply"))):
                 self._read_only_runs(functions)
+            backends_synthesized()
+            self._state_into_bucket(dr)
             self._game_day(dr, functions)
             with self.timeline.phase("destroy dr"), self._watching(dr, RDS_CHAIN_DESTROYING, dr_destroying):
                 dr.apply_destroy()
@@ -614,6 +646,40 @@ class Scenario:
         bootstrap_done()
         for name, verdict in self.verdicts:
             print(f"plan {name}: {verdict.summary()}")
+
+    def _synth_backends(self, dr_dir: Path) -> None:
+        """The DR stack's S3 backend as the product synthesizes it, at home and pointed at the replica (the outage
+        procedure's step 1: DR_STATE_REGION=<surviving region> DR_STATE_BUCKET=<bucket>-replica)."""
+        document = json.loads((dr_dir / "cdk.tf.json").read_text())
+        regions = {p.get("alias"): p["region"] for p in document["provider"]["aws"]}
+        s3 = {"DR_STATE_BACKEND": "s3"}
+        home = synthesized_backend(functools.partial(synth, overrides=s3), self.scratch / "backend-home")
+        surviving = regions["secondary"] if home["region"] == regions["primary"] else regions["primary"]
+        replica_env = {**s3, "DR_STATE_REGION": surviving, "DR_STATE_BUCKET": f"{home['bucket']}{REPLICA_SUFFIX}"}
+        replica = synthesized_backend(functools.partial(synth, overrides=replica_env), self.scratch / "backend-replica")
+        self.backends = StateBackends(home, replica, self.endpoint)
+
+    def _state_into_bucket(self, dr: Terraform) -> None:
+        """Move the DR state into the bootstrap stack's bucket (S3 backend, lock table, state key) once it exists;
+        the bucket's replication copies it to the replica, which the outage needs."""
+        while not self.bootstrap_applied.wait(1.0):
+            if self.cancelled.is_set():
+                raise E2EFailure("the bootstrap stack was not applied: no bucket for the state")
+        assert self.backends is not None
+        home, replica = self.backends.home, self.backends.replica
+        with self.timeline.phase("state into the state bucket (S3 backend)") as note:
+            self.backends.point(dr.workdir, "home")
+            dr.reinit(migrate=True)
+            checks = Checks(self.endpoint)
+            stored = checks.client("s3", home["region"]).head_object(Bucket=home["bucket"], Key=home["key"])
+            copied = checks.client("s3", replica["region"]).head_object(Bucket=replica["bucket"], Key=replica["key"])
+            for where, head in ((home["bucket"], stored), (replica["bucket"], copied)):
+                if head.get("ServerSideEncryption") != "aws:kms":
+                    raise E2EFailure(f"the state in {where} is not encrypted with a KMS key: {head}")
+            note.append(
+                f"s3://{home['bucket']}/{home['key']} ({home['region']}, {home['kms_key_id']}), replicated to "
+                f"{replica['bucket']} ({replica['region']}); lock table {home['dynamodb_table']}"
+            )
 
     def _cancel(self, *released: threading.Event) -> None:
         """The run has failed: the bootstrap thread starts nothing more (``cancelled`` is set before the events it
@@ -654,6 +720,7 @@ class Scenario:
         if self.cancelled.is_set():
             return
         self._plan(bootstrap, "baseline plan (bootstrap) after apply")
+        self.bootstrap_applied.set()
         destroy.wait()
         if self.cancelled.is_set():
             return
@@ -782,6 +849,12 @@ class Scenario:
                     raise E2EFailure(f"the automatic run did not fail over with AllowDataLoss: {promotion}")
             report.calls = summarize_calls(world.calls_into(primary))
             with self.timeline.phase("game day: terraform during the outage") as note:
+                assert self.backends is not None
+                replica = self.backends.replica
+                # Step 1 of the procedure: the state from the surviving region's replica (the home bucket's
+                # region is cut off), the lock table's replica there.
+                self.backends.point(dr.workdir, "replica")
+                dr.reinit(migrate=False)
                 change = edit_stack(dr.workdir, larger_secondary_instances)
                 targets = targets_of_outage_change(json.loads((dr.workdir / "cdk.tf.json").read_text()))
                 dr.run(
@@ -792,8 +865,8 @@ class Scenario:
                     *(f"-target={t}" for t in targets),
                 )
                 note.append(
-                    f"{change}; applied with -refresh=false -target while {primary} is cut off "
-                    "(local state in the emulator run)"
+                    f"{change}; applied with -refresh=false -target while {primary} is cut off, state from "
+                    f"s3://{replica['bucket']} ({replica['region']})"
                 )
                 world.hold(secondary, 0, "the outage change")
             with self.timeline.phase(f"game day: {primary} returns half-alive") as note:
@@ -822,7 +895,33 @@ class Scenario:
                 )
                 note.append(f"{result.get('status')}: {str(result.get('message'))[:200]}")
                 expect_completed(result, "reprotect", ("succeeded",))
+            with self.timeline.phase("game day: state back home") as note:
+                # Step 3: the newest state (the replica's) copied home with the home key, the home digest item
+                # deleted, the backend pointed home; the plan below refreshes both regions from there.
+                assert self.backends is not None
+                home = self.backends.home
+                checks = Checks(self.endpoint)
+                head = self.backends.copy_home(checks.client("s3", home["region"]))
+                self.backends.point(dr.workdir, "home")
+                # The home digest still holds the MD5 of the state written there before the outage: the backend
+                # must refuse the copied state until the item is deleted (why the procedure deletes it).
+                refused = dr.run("init", "-input=false", "-reconfigure", check=False)
+                if refused.returncode == 0:
+                    refused = dr.run("state", "pull", check=False)
+                if refused.returncode == 0 or "expected content" not in refused.stderr:
+                    raise E2EFailure(f"the home digest did not refuse the copied state: {refused.stderr[-800:]}")
+                self.backends.delete_home_digest(checks.client("dynamodb", home["region"]))
+                dr.reinit(migrate=False)
+                dr.run("state", "pull")
+                note.append(
+                    f"s3://{home['bucket']}/{home['key']} copied from the replica ({head.get('SSEKMSKeyId')}); "
+                    "refused while the home digest held the old MD5, read once it was deleted"
+                )
             self._plan(dr, "plan (dr) after reprotect")
+            with self.timeline.phase("state back to local for the tear-down"):
+                # The bootstrap stack (the buckets) is destroyed while the DR destroy runs: the DR state leaves them.
+                StateBackends.local(dr.workdir)
+                dr.reinit(migrate=True)
             # The destroy plan depends only on the state file (no refresh) and plans do not write it: planned
             # now, alongside the failback, and applied at the end.
             with alongside(self._background(dr.plan_destroy, "plan destroy (dr), no refresh")):
