@@ -30,7 +30,7 @@ PIPENV_VERSION := 2026.10.3
 PIPENV := .tools/bin/pipenv
 STAMP_PIPENV := .tools/.installed-$(PIPENV_VERSION)
 
-.PHONY: synth test lint validate scan budget drill bench bootstrap deploy diff destroy clean setup e2e
+.PHONY: synth test test-fast lint validate scan budget drill bench bootstrap deploy diff destroy clean setup e2e
 
 # The stacks of the selected environment in deploy order (bootstrap first when the DR stack's state is in its
 # bucket); the manifest also declares that dependency, so cdktf orders them itself.
@@ -74,6 +74,11 @@ test: setup
 	$(PYTHON) -m ruff format --check $(PY_SOURCES)
 	$(PYTHON) -m mypy $(TYPED_SOURCES)
 	$(PYTHON) -m pytest
+
+## test-fast: the suite without the slow tier (terraform validate, checkov, subprocess synths, the emulator
+## server), for everyday work; no lint (docs/testing.md "Tiers")
+test-fast: $(STAMP_PY) $(STAMP_NODE)
+	$(PYTHON) -m pytest -m "not slow"
 
 lint: setup
 	$(PYTHON) -m ruff check $(PY_SOURCES)

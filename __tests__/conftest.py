@@ -51,6 +51,100 @@ def aws_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
+# ----- tiers (markers registered in pyproject.toml; docs/testing.md "Tiers") -----
+# What each test module exercises: `synth` the stack side (settings, constructs, mostly the session's synthesized
+# JSON), `runtime` the Lambda and emulator code against moto and botocore's Stubber, `contract` the checks that two
+# places agree (the docs, the layout, one source for what the stack and the functions share). A module may have
+# several; test_tiers.py fails when a test module is missing here, so a new file must be placed.
+SYNTH, RUNTIME, CONTRACT, SLOW = "synth", "runtime", "contract", "slow"
+TIERS: dict[str, tuple[str, ...]] = {
+    "test_app_tier": (SYNTH,),
+    "test_automatic_lambda": (RUNTIME,),
+    "test_aws_sandbox": (RUNTIME,),
+    "test_backend": (SYNTH,),
+    "test_backup": (SYNTH,),
+    "test_binding": (SYNTH,),
+    "test_budget": (SYNTH,),
+    "test_capacity": (RUNTIME,),
+    "test_cluster_spec": (SYNTH, CONTRACT),
+    "test_contract": (CONTRACT, SYNTH),
+    "test_credentials": (SYNTH,),
+    "test_dashboard": (SYNTH,),
+    "test_database": (SYNTH,),
+    "test_database_logs": (SYNTH,),
+    "test_deploy_workflow": (SYNTH,),
+    "test_dns": (SYNTH,),
+    "test_docs": (CONTRACT,),
+    "test_e2e_gameday": (RUNTIME,),
+    "test_e2e_harness": (RUNTIME, SYNTH),
+    "test_e2e_iam_simulator": (RUNTIME,),
+    "test_e2e_outage": (RUNTIME,),
+    "test_failover_construct": (SYNTH,),
+    "test_failover_faults": (RUNTIME,),
+    "test_failover_lambda": (RUNTIME,),
+    "test_keeper_lambda": (RUNTIME,),
+    "test_keys": (SYNTH,),
+    "test_layout": (CONTRACT,),
+    "test_least_privilege": (CONTRACT, SYNTH),
+    "test_main": (SYNTH,),
+    "test_monitoring": (SYNTH,),
+    "test_names": (SYNTH,),
+    "test_network": (SYNTH,),
+    "test_one_rule_set": (CONTRACT, SYNTH),
+    "test_outputs": (SYNTH,),
+    "test_probe_lambda": (RUNTIME,),
+    "test_promotion_choice": (RUNTIME,),
+    "test_providers": (SYNTH,),
+    "test_readiness": (RUNTIME,),
+    "test_readiness_construct": (SYNTH,),
+    "test_recovery_run": (RUNTIME,),
+    "test_report": (RUNTIME,),
+    "test_reports": (SYNTH,),
+    "test_reprotect": (RUNTIME,),
+    "test_run_records": (RUNTIME,),
+    "test_security_scan": (SYNTH,),
+    "test_setting_families": (SYNTH,),
+    "test_setting_ranges": (SYNTH,),
+    "test_settings": (SYNTH,),
+    "test_settings_files": (SYNTH,),
+    "test_state_table": (SYNTH,),
+    "test_storage": (SYNTH,),
+    "test_tiers": (CONTRACT,),
+    "test_validate": (SYNTH,),
+    "test_waf": (SYNTH,),
+}
+# `slow` on top (`make test-fast` leaves it out): whole modules or single tests ("module::function"), chosen from
+# `pytest --durations` (docs/benchmarks.md): terraform validate, checkov, the provider binary, subprocess synths
+# (cdktf, both binding imports), a pytest subprocess, and the two exhaustive in-process sweeps of the settings
+# (each over 20 s on the loaded 2-core machine). The emulator server tests take a few seconds and stay fast.
+SLOW_TESTS: frozenset[str] = frozenset(
+    {
+        "test_aws_sandbox::test_a_hostile_environment_still_leaves_only_the_fake_credentials",
+        "test_binding::test_lazy_and_full_import_synthesize_the_same_json",
+        "test_deploy_workflow",
+        "test_one_rule_set::test_synth_accepts_exactly_what_the_functions_accept",
+        "test_security_scan",
+        "test_setting_ranges::test_every_accepted_region_is_known_to_the_pinned_provider",
+        "test_setting_ranges::test_health_check_reference_name_budget_is_the_providers",
+        "test_setting_ranges::test_log_retention_days_are_the_documented_values",
+        "test_setting_ranges::test_provider_accepts_the_lowest_rate_limit_synth_accepts",
+        "test_setting_ranges::test_route53_accepts_an_alarm_in_every_region_synth_accepts",
+        "test_validate",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its module's tiers (and `slow` when it or its module is in SLOW_TESTS)."""
+    for item in items:
+        module = item.path.stem
+        for tier in TIERS.get(module, ()):
+            item.add_marker(tier)
+        name = getattr(item, "originalname", item.name)
+        if module in SLOW_TESTS or f"{module}::{name}" in SLOW_TESTS:
+            item.add_marker(SLOW)
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # jsii starts Node when a test module first imports cdktf (at collection, before any fixture): put the
