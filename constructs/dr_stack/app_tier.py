@@ -482,6 +482,8 @@ class AppTier(Construct):
             port=self._app_port,
             health_check_path=self._health_check_path,
         )
+        # The group's instances get root volumes encrypted with the key, by Auto Scaling's service-linked role.
+        key.allow_auto_scaling_volumes()
         self.launch_template = LaunchTemplate(
             self,
             "launch_template",

@@ -65,11 +65,12 @@ class DatabaseBackup(Construct):
         self._lock_vaults(providers, retention_days)
 
         key = keys["primary"]
+        role_name = f"{name_prefix}-aws-backup"
         self.service_role = service_role(
             self,
             "service_role",
             provider=providers.primary,
-            name=f"{name_prefix}-aws-backup",
+            name=role_name,
             description="AWS Backup: snapshot, copy and restore the Aurora cluster",
             service="backup.amazonaws.com",
             account_id=key.account_id,
@@ -81,6 +82,26 @@ class DatabaseBackup(Construct):
             },
         )
 
+        # AWS Backup copies each region's snapshots into the other region's vault, re-encrypted with that vault's
+        # key (AWS Backup Developer Guide, "Encryption for backups in AWS Backup"; "Creating backup copies across
+        # AWS Regions"): the role uses both keys through AWS Backup and RDS, and RDS creates grants for the copies.
+        # The role lives on the primary provider: the secondary key names it by its ARN built from its name, so
+        # the secondary region's plans never need the primary's provider (RegionalKey.role_arn).
+        for role in ROLES:
+            backup_role = self.service_role.arn if role == "primary" else keys[role].role_arn(role_name)
+            keys[role].allow_use(
+                backup_role,
+                sid="BackupThroughBackupAndRds",
+                services=("backup", "rds"),
+                actions=("kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"),
+            )
+            keys[role].allow_use(
+                backup_role,
+                sid="BackupGrantsThroughBackupAndRds",
+                services=("backup", "rds"),
+                actions=("kms:CreateGrant",),
+                grants=True,
+            )
         retention = retention_days
         # One plan and selection per region, each backing up its own cluster into its own vault with a copy to
         # the other: whichever cluster writes after a failover is backed up in its region, with no change to the

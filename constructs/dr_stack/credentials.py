@@ -243,6 +243,12 @@ class DatabaseCredentials(Construct):
         self._readers.append(grantee)
         provider = self._providers.for_role(dr_role)
         region = self._providers.region_of(dr_role)
+        self._keys[dr_role].allow_use(
+            grantee.arn,
+            sid="SecretReadersThroughSecretsManager",
+            services=("secretsmanager",),
+            actions=("kms:Decrypt",),
+        )
         return attach_inline_policy(
             self,
             f"read_{dr_role}_{construct_slug(grantee)}",

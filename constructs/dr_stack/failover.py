@@ -118,12 +118,25 @@ class RegionalLambda(Construct):
             kms_master_key_id=key.key_arn,
             message_retention_seconds=1_209_600,
         )
+        self.role_name = f"{function_name}-role"[:64]
         self.role = IamRole(
             self,
             "role",
             provider=provider,
-            name=f"{function_name}-role"[:64],
+            name=self.role_name,
             assume_role_policy=trust_policy(self, "trust", provider=provider, service="lambda.amazonaws.com"),
+        )
+        # The key policy names the role for what Lambda does with it: decrypt the environment, send to the
+        # key-encrypted DLQ (Lambda Developer Guide, "Securing environment variables"; SQS Developer Guide, key
+        # management: a producer needs kms:GenerateDataKey and kms:Decrypt).
+        key.allow_use(
+            self.role.arn, sid="FunctionEnvironmentThroughLambda", services=("lambda",), actions=("kms:Decrypt",)
+        )
+        key.allow_use(
+            self.role.arn,
+            sid="DeadLettersThroughSqs",
+            services=("sqs",),
+            actions=("kms:Decrypt", "kms:GenerateDataKey"),
         )
         base_statements = lambda_base_statements(
             log_group_arn=self.log_group.arn, dead_letter_queue_arn=self.dead_letter_queue.arn, key_arn=key.key_arn
@@ -318,6 +331,14 @@ class FailoverOrchestrators(Construct):
                 timeout=LAMBDA_TIMEOUT_SECONDS,
                 statements=statements,
             )
+            # Its table replica, the peer's (the peer lock, the traffic switch) and its topic are encrypted with
+            # their region's key: the key policies name the role for DynamoDB and SNS.
+            # The peer's key names the role by its ARN built from its name: a reference would tie the peer region's
+            # plans to this region's provider (see RegionalKey.role_arn).
+            orchestrator = self.functions[role]
+            state_table.allow_key_use(orchestrator.role.arn, dr_role=role)
+            state_table.allow_key_use(keys[peer].role_arn(orchestrator.role_name), dr_role=peer)
+            topics[role].allow_publisher_key_use(orchestrator.role)
         self._switch_keeper(providers, keys, state_table, database, asset)
         if props.automatic:
             self._automatic_trigger(providers, keys, topics, app_tiers, dns, asset)
@@ -429,6 +450,7 @@ class FailoverOrchestrators(Construct):
                 values={"metric_namespace": contract.METRIC_NAMESPACE},
             ),
         )
+        state_table.allow_key_use(self.switch_keeper.role.arn, dr_role="secondary")
         self._scheduled("switch_keeper", provider, self.switch_keeper, name)
 
     def _statements(

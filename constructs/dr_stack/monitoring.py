@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
@@ -26,6 +27,7 @@ class AlarmTopic(Construct):
         """A topic called ``name`` encrypted with ``key`` (of the provider's region). ``email`` None: no
         subscription (alarms still change state and show on the dashboard, nobody is mailed)."""
         super().__init__(scope, id_)
+        self._key = key
         self.topic = SnsTopic(self, "topic", provider=provider, name=name, kms_master_key_id=key.key_arn)
         if email:
             SnsTopicSubscription(
@@ -36,6 +38,17 @@ class AlarmTopic(Construct):
                 protocol="email",
                 endpoint=email,
             )
+
+    def allow_publisher_key_use(self, publisher: IamRole) -> None:
+        """Name ``publisher`` (a role granted sns:Publish on the topic) in the key policy: publishing to a
+        KMS-encrypted topic needs kms:GenerateDataKey* and kms:Decrypt through SNS (SNS Developer Guide,
+        "Encryption at rest", permissions for publishers)."""
+        self._key.allow_use(
+            publisher.arn,
+            sid="PublishersThroughSns",
+            services=("sns",),
+            actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+        )
 
     @property
     def topic_arn(self) -> str:

@@ -434,6 +434,17 @@ class DrStack(TerraformStack):
             function = self.failover.functions[role]
             region = settings.region_of(role)
             self.run_reports[role].grant_write(function.role)
+            # The key policy names the orchestrator for its reports (S3) and for the grants RDS creates when
+            # re-protect creates an encrypted cluster and instances (Service Authorization Reference, Amazon RDS:
+            # CreateDBCluster's dependent action kms:CreateGrant).
+            key.allow_use(function.role.arn, sid="ReportsThroughS3", services=("s3",), actions=("kms:GenerateDataKey",))
+            key.allow_use(
+                function.role.arn,
+                sid="RecoveryGrantsThroughRds",
+                services=("rds",),
+                actions=("kms:CreateGrant",),
+                grants=True,
+            )
             schedule = ReadinessSchedule(
                 self,
                 f"{role}_readiness",

@@ -33,6 +33,9 @@ READ_ACTIONS = [
     "dynamodb:DescribeTable",
 ]
 WRITE_ACTIONS = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
+# A caller's use of a table's customer key through DynamoDB (DynamoDB Developer Guide, "How Amazon DynamoDB uses
+# AWS KMS": the key policy's permissions for principals using the table).
+TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey")
 
 
 class GlobalTable(Construct):
@@ -94,10 +97,19 @@ class GlobalTable(Construct):
         """Let ``grantee`` read the table's copy in one region (and decrypt with that region's key)."""
         return self._grant(grantee, dr_role=dr_role, actions=READ_ACTIONS, verb="read")
 
+    def allow_key_use(self, grantee_arn: str, *, dr_role: DrRole) -> None:
+        """Name the role ``grantee_arn`` in the key policy of one region's copy, for its use through DynamoDB (a
+        role whose table actions come from elsewhere, such as the orchestrators' permission list, gets the key
+        here). A role of the other region's provider: pass ``RegionalKey.role_arn(name)`` (see there)."""
+        self._keys[dr_role].allow_use(
+            grantee_arn, sid="TablesThroughDynamoDb", services=("dynamodb",), actions=TABLE_KEY_ACTIONS
+        )
+
     def _grant(self, grantee: IamRole, *, dr_role: DrRole, actions: list[str], verb: str) -> IamRolePolicy:
         provider = self._providers.for_role(dr_role)
         region = self._providers.region_of(dr_role)
         table_arn = self.replica_arn(dr_role)
+        self.allow_key_use(grantee.arn, dr_role=dr_role)
         return attach_inline_policy(
             self,
             f"{verb}_{dr_role}_{construct_slug(grantee)}",
@@ -112,7 +124,7 @@ class GlobalTable(Construct):
                     self._keys[dr_role].key_arn,
                     service="dynamodb",
                     region=region,
-                    actions=("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
+                    actions=TABLE_KEY_ACTIONS,
                     sid="UseTableKey",
                 ),
             ],
