@@ -258,8 +258,10 @@ class Resolver:
 
 
 def _allowed(statements: list[dict[str, Any]], action: str, resource: str, context: dict[str, str]) -> bool:
-    """IAM's evaluation of identity-based Allow statements (no Deny in this stack): the action and the resource
-    match a statement's patterns (``*`` and ``?`` wildcards) and every condition holds in the request context."""
+    """IAM's evaluation of identity-based Allow statements (an orchestrator's policies hold no Deny: asserted here):
+    the action and the resource match a statement's patterns (``*`` and ``?`` wildcards) and every condition holds
+    in the request context."""
+    assert all(statement.get("effect", "Allow") == "Allow" for statement in statements)
     for statement in statements:
         if not any(fnmatch.fnmatchcase(action, pattern) for pattern in statement.get("actions", [])):
             continue
@@ -379,3 +381,59 @@ def test_the_stack_and_the_lambda_share_one_permission_list() -> None:
 
     assert permissions is dr_permissions
     assert PERMISSIONS_FILE.parent == LAMBDA_SOURCE
+
+
+# ----- who may move the traffic switch ---------------------------------------------------------------------------
+
+
+def _may_publish(role: RoleGrants, namespace: str) -> bool:
+    """IAM's evaluation of PutMetricData into ``namespace`` (the cloudwatch:namespace condition key, Service
+    Authorization Reference, Amazon CloudWatch) against a role's inline statements: an explicit Deny wins over any
+    Allow (IAM User Guide, "Policy evaluation logic"). Managed policies attached to these roles grant no
+    PutMetricData (AmazonSSMManagedInstanceCore, the backup and monitoring service-role policies)."""
+
+    def matches(statement: dict[str, Any]) -> bool:
+        if not any(fnmatch.fnmatchcase("cloudwatch:PutMetricData", a) for a in statement.get("actions", [])):
+            return False
+        return all(
+            condition["test"] == "StringEquals"
+            and condition["variable"] == "cloudwatch:namespace"
+            and namespace in condition["values"]
+            for condition in statement.get("condition") or []
+        )
+
+    effects = {statement.get("effect", "Allow") for statement in role.statements if matches(statement)}
+    return "Allow" in effects and "Deny" not in effects
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_only_the_keeper_and_the_orchestrators_may_publish_the_traffic_switch(
+    profile: str, request: pytest.FixtureRequest
+) -> None:
+    """PrimaryFenced=1 in the switch namespace moves production DNS to the secondary (a Route53 health check
+    follows its alarm): of every role of the stack, only the switch keeper and the orchestrators may publish
+    there; the probe (which fetches the app's URL) and the app instances carry an explicit Deny of it."""
+    from dr_stack.contract import contract
+
+    stack = _stack(profile, request)
+    roles = role_grants(stack.data)
+    publishers = {role.logical_id for role in roles.values() if _may_publish(role, contract.METRIC_NAMESPACE)}
+    expected = {
+        rid
+        for rid, role in roles.items()
+        if role.handler in {"dr_failover.handler.handler", "dr_failover.keeper.handler"}
+    }
+    assert publishers == expected
+    denied = {
+        role.logical_id
+        for role in roles.values()
+        if any(
+            s.get("effect") == "Deny" and contract.METRIC_NAMESPACE in str(s.get("condition")) for s in role.statements
+        )
+    }
+    must_be_denied = {rid for rid in roles if "app_tier_instance_role" in rid or "probe" in rid}
+    assert must_be_denied <= denied
+    assert any("probe" in rid for rid in must_be_denied) == (profile == "prod"), "prod has the probe"
+    probe = [role for rid, role in roles.items() if "probe" in rid]
+    for role in probe:
+        assert _may_publish(role, contract.PROBE_NAMESPACE), "the probe publishes in its own namespace"

@@ -13,7 +13,9 @@ from cdktf import TerraformIterator, Token
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
+from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
 from cdktf_cdktf_provider_aws.route53_record import (
@@ -27,6 +29,7 @@ from constructs import Construct
 from dr_stack.app_tier import HTTP_PORT, HTTPS_PORT, AppTier
 from dr_stack.budget import ROUTE53_METRIC_PERIOD_SECONDS, TRAFFIC_SWITCH_PERIOD_SECONDS
 from dr_stack.contract import contract
+from dr_stack.iam import attach_inline_policy, deny_metric_namespace
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, RegionalProviders
 
@@ -38,6 +41,13 @@ TRAFFIC_SWITCH_DIMENSION = contract.GLOBAL_CLUSTER_DIMENSION
 # Route53 checks from these regions (at least three are required); spread over three continents.
 HEALTH_CHECKER_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1")
 VALIDATION_RECORD_TTL_SECONDS = 300
+
+
+def switch_publishing_denied() -> DataAwsIamPolicyDocumentStatement:
+    """The statement that keeps a role from moving the traffic switch: no PutMetricData into its namespace
+    (PrimaryFenced=1 there sends production traffic to the secondary; ReadyForFailover is published there too).
+    Only the switch keeper and the orchestrators may publish in it."""
+    return deny_metric_namespace(TRAFFIC_SWITCH_NAMESPACE, sid="NeverPublishTheTrafficSwitch")
 
 
 class HostedZone(Construct):
@@ -321,6 +331,18 @@ class DnsFailover(Construct):
     def traffic_switch_alarm_name(self) -> str:
         """Name of the traffic-switch alarm (in traffic_switch_region)."""
         return self.traffic_switch_alarm.alarm_name
+
+    def refuse_switch_publishing(self, grantee: IamRole, *, provider: AwsProvider, slug: str) -> None:
+        """Give ``grantee`` (a role that must never move the traffic switch, such as the app instances') an
+        explicit Deny of publishing into the switch's namespace; ``slug`` names the policy's construct."""
+        attach_inline_policy(
+            self,
+            f"{slug}_switch_publishing_denied",
+            provider=provider,
+            grantee=grantee,
+            name="never-publish-traffic-switch",
+            statements=[switch_publishing_denied()],
+        )
 
     @property
     def traffic_switch_region(self) -> str:

@@ -31,7 +31,7 @@ from constructs import Construct
 from dr_stack.app_tier import AppTier, Capacity
 from dr_stack.contract import contract
 from dr_stack.database import GlobalDatabase
-from dr_stack.dns import DnsFailover
+from dr_stack.dns import DnsFailover, switch_publishing_denied
 from dr_stack.iam import attach_inline_policy, grant_statements, lambda_base_statements, trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
@@ -520,9 +520,14 @@ class FailoverOrchestrators(Construct):
                 contract.PROBE_METRIC_NAME_VARIABLE: contract.PROBE_METRIC,
                 contract.GLOBAL_CLUSTER_ID: self._global_cluster_identifier,
             },
-            statements=grant_statements(
-                permissions.PROBE, resources={"any": ["*"]}, values={"metric_namespace": contract.PROBE_NAMESPACE}
-            ),
+            # The probe fetches the app's URL (content from the internet): it publishes in its own namespace, and an
+            # explicit Deny keeps it out of the traffic switch's.
+            statements=[
+                *grant_statements(
+                    permissions.PROBE, resources={"any": ["*"]}, values={"metric_namespace": contract.PROBE_NAMESPACE}
+                ),
+                switch_publishing_denied(),
+            ],
         )
         self._scheduled("probe", provider, self.probe, name)
         # Only failing probes fire the trigger: missing data is not breaching (a silent probe says nothing about

@@ -73,6 +73,24 @@ def grant_statements(
     return statements
 
 
+def deny_metric_namespace(namespace: str, *, sid: str) -> DataAwsIamPolicyDocumentStatement:
+    """An explicit Deny of cloudwatch:PutMetricData into ``namespace``. PutMetricData has no resource-level
+    permission; the cloudwatch:namespace condition key holds it to a namespace (Service Authorization Reference,
+    Amazon CloudWatch), and an explicit Deny wins over every Allow the role has or is given later (IAM User Guide,
+    "Policy evaluation logic")."""
+    return DataAwsIamPolicyDocumentStatement(
+        sid=sid,
+        effect="Deny",
+        actions=["cloudwatch:PutMetricData"],
+        resources=["*"],
+        condition=[
+            DataAwsIamPolicyDocumentStatementCondition(
+                test="StringEquals", variable="cloudwatch:namespace", values=[namespace]
+            )
+        ],
+    )
+
+
 def lambda_base_statements(
     *, log_group_arn: str, dead_letter_queue_arn: str, key_arn: str
 ) -> list[DataAwsIamPolicyDocumentStatement]:

@@ -168,7 +168,12 @@ _PER_STACK: dict[str, tuple[str, ...]] = {
     ),
     "aws_dynamodb_table.name": ("{p}-app-state", "{p}-failover-state"),
     "aws_iam_role.name": ("{p}-aws-backup", "{p}-primary-probe-role", "{p}-switch-keeper-role"),
-    "aws_iam_role_policy.name": ("write-run-reports", "readiness-checks", "recovery-operations"),
+    "aws_iam_role_policy.name": (
+        "write-run-reports",
+        "readiness-checks",
+        "recovery-operations",
+        "never-publish-traffic-switch",
+    ),
     "aws_lambda_function.function_name": ("{p}-primary-probe", "{p}-switch-keeper"),
     "aws_rds_global_cluster.global_cluster_identifier": ("{p}-global",),
     "aws_route53_health_check.reference_name": ("primary-alb", "primary-in-service", "secondary-alb", "traffic-switch"),

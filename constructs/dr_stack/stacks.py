@@ -341,6 +341,11 @@ class DrStack(TerraformStack):
             zone=self.dns_zone,
             domain_name=settings.domain_name if self.dns_zone is not None else None,
         )
+        # The app instances run the user's code: they can never publish the traffic switch (or readiness).
+        for role in ROLES:
+            self.dns.refuse_switch_publishing(
+                self.app_tiers[role].instance_role, provider=providers.for_role(role), slug=f"{role}_app"
+            )
         self.dashboard = DrDashboard(
             self,
             "dashboard",
