@@ -385,3 +385,43 @@ def test_probe_and_its_alarms_use_the_probe_namespace(prod: Synthesized) -> None
     for role in ("primary", "secondary"):
         orchestrator = prod.only("aws_lambda_function", f"failover_{role}_orchestrator_function")
         assert orchestrator["environment"]["variables"]["PROBE_NAMESPACE"] == "DR/Probe"
+
+
+@pytest.mark.parametrize("fixture", ["dev", "prod"])
+def test_every_failover_path_function_alarms_on_errors_and_dead_letters(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """A failed asynchronous failover ends in the function's dead-letter queue (Lambda Developer Guide,
+    "Asynchronous invocation": Lambda sends an event it gives up on to the DLQ) and shows as Errors (AWS/Lambda,
+    per FunctionName); each function (orchestrators, keeper, probe) alarms on both to its own region's topic, so a
+    crashed run is seen. A dead letter waits in the queue until handled: missing SQS data (an idle queue) keeps the
+    alarm's state."""
+    synth: Synthesized = request.getfixturevalue(fixture)
+    alarms = synth.resources("aws_cloudwatch_metric_alarm")
+    functions = synth.resources("aws_lambda_function")
+    queues = synth.resources("aws_sqs_queue")
+    expected = {"failover_primary_orchestrator", "failover_secondary_orchestrator", "failover_switch_keeper"}
+    if fixture == "prod":
+        expected.add("failover_primary_probe")
+    assert {key.rsplit("_function", 1)[0] for key in functions} == expected
+    topics = {
+        body["provider"]: f"${{aws_sns_topic.{key}.arn}}"
+        for key, body in synth.resources("aws_sns_topic").items()
+        if "route53" not in key
+    }
+    for key, function in functions.items():
+        construct = key.rsplit("_function", 1)[0]
+        (errors,) = [a for k, a in alarms.items() if k.startswith(f"{construct}_errors_alarm")]
+        assert errors["dimensions"] == {"FunctionName": f"${{aws_lambda_function.{key}.function_name}}"}
+        assert (errors["namespace"], errors["metric_name"], errors["statistic"]) == ("AWS/Lambda", "Errors", "Sum")
+        assert (errors["threshold"], errors["comparison_operator"]) == (1, "GreaterThanOrEqualToThreshold")
+        assert errors["treat_missing_data"] == "notBreaching"
+        (letters,) = [a for k, a in alarms.items() if k.startswith(f"{construct}_dead_letter_alarm")]
+        (queue_key,) = [k for k in queues if k.startswith(f"{construct}_dead_letter_queue")]
+        assert letters["dimensions"] == {"QueueName": f"${{aws_sqs_queue.{queue_key}.name}}"}
+        assert (letters["namespace"], letters["metric_name"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+        assert (letters["statistic"], letters["threshold"]) == ("Maximum", 1)
+        assert letters["treat_missing_data"] == "ignore"
+        for alarm in (errors, letters):
+            assert alarm["provider"] == function["provider"]
+            assert alarm["alarm_actions"] == [topics[function["provider"]]] == alarm["ok_actions"]

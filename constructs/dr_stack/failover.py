@@ -60,6 +60,16 @@ SCHEDULE_RATE = "rate(1 minute)"
 # Each probe of a sub-minute interval makes one request with this timeout, so all of them fit the interval.
 FAST_PROBE_TIMEOUT_SECONDS = 5
 STAGING_DIR = ".lambda-staging"
+# A failed invocation of a failover-path function (an orchestrator run, the keeper's minute, the probe) is shown
+# at once: Lambda publishes Errors per function every minute (Lambda Developer Guide, "Types of metrics for Lambda
+# functions"), and one error is one too many on this path. The alarm clears when a minute passes without errors.
+ERRORS_ALARM_PERIOD_SECONDS = 60
+# A message in a dead-letter queue is an asynchronous event Lambda gave up on (a failover that crashed); it stays
+# until a person handles it. SQS reports a queue's metrics only while the queue is active (SQS Developer Guide,
+# "Available CloudWatch metrics for Amazon SQS"), so missing data keeps the alarm's state ("ignore"): the alarm
+# stays in ALARM until the queue is seen empty. Five minutes: the period SQS queue-depth metrics are usually
+# read at (aws-cdk's default for ApproximateNumberOfMessagesVisible, Maximum over 5 minutes).
+DEAD_LETTER_ALARM_PERIOD_SECONDS = 300
 
 
 def lambda_source_dir(outdir: str | Path) -> Path:
@@ -96,11 +106,13 @@ class RegionalLambda(Construct):
         reserved_concurrency: int,
         timeout: int,
         statements: Sequence[DataAwsIamPolicyDocumentStatement],
+        alarm_topic_arn: str,
         log_retention_days: int = 30,
     ) -> None:
         """``function_name`` runs ``handler`` from ``asset`` in the region of ``provider``; its logs, queue and
         environment are encrypted with ``key`` (of that region); ``statements`` add to the role's own needs
-        (logs, tracing, dead letters, the key). ``log_retention_days``: how long CloudWatch Logs keeps its logs."""
+        (logs, tracing, dead letters, the key). Its errors and its dead-letter queue alarm to ``alarm_topic_arn``
+        (a topic of the same region). ``log_retention_days``: how long CloudWatch Logs keeps its logs."""
         super().__init__(scope, id_)
         self.log_group = CloudwatchLogGroup(
             self,
@@ -173,6 +185,48 @@ class RegionalLambda(Construct):
             function_name=self.function.function_name,
             maximum_retry_attempts=contract.ASYNC_MAXIMUM_RETRY_ATTEMPTS,
             maximum_event_age_in_seconds=contract.ASYNC_MAXIMUM_EVENT_AGE_SECONDS,
+        )
+
+        self._alarms(provider, function_name, alarm_topic_arn)
+
+    def _alarms(self, provider: AwsProvider, function_name: str, alarm_topic_arn: str) -> None:
+        """Any error of the function, and any message left in its dead-letter queue, notify the region's topic."""
+        self.errors_alarm = CloudwatchMetricAlarm(
+            self,
+            "errors_alarm",
+            provider=provider,
+            alarm_name=f"{function_name}-errors",
+            alarm_description=f"{function_name} failed an invocation: read its log (a failover step may be undone)",
+            namespace="AWS/Lambda",
+            metric_name="Errors",
+            dimensions={"FunctionName": self.function.function_name},
+            statistic="Sum",
+            period=ERRORS_ALARM_PERIOD_SECONDS,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[alarm_topic_arn],
+            ok_actions=[alarm_topic_arn],
+        )
+        self.dead_letter_alarm = CloudwatchMetricAlarm(
+            self,
+            "dead_letter_alarm",
+            provider=provider,
+            alarm_name=f"{function_name}-dead-letters",
+            alarm_description=f"{function_name}: an asynchronous event failed for good and waits in "
+            f"{function_name}-dlq (re-invoke with it; the orchestrator resumes from its journal)",
+            namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": self.dead_letter_queue.name},
+            statistic="Maximum",
+            period=DEAD_LETTER_ALARM_PERIOD_SECONDS,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="ignore",
+            alarm_actions=[alarm_topic_arn],
+            ok_actions=[alarm_topic_arn],
         )
 
     @property
@@ -330,6 +384,7 @@ class FailoverOrchestrators(Construct):
                 reserved_concurrency=ORCHESTRATOR_RESERVED_CONCURRENCY,
                 timeout=LAMBDA_TIMEOUT_SECONDS,
                 statements=statements,
+                alarm_topic_arn=topics[role].topic_arn,
             )
             # Its table replica, the peer's (the peer lock, the traffic switch) and its topic are encrypted with
             # their region's key: the key policies name the role for DynamoDB and SNS.
@@ -339,7 +394,7 @@ class FailoverOrchestrators(Construct):
             state_table.allow_key_use(orchestrator.role.arn, dr_role=role)
             state_table.allow_key_use(keys[peer].role_arn(orchestrator.role_name), dr_role=peer)
             topics[role].allow_publisher_key_use(orchestrator.role)
-        self._switch_keeper(providers, keys, state_table, database, asset)
+        self._switch_keeper(providers, keys, topics, state_table, database, asset)
         if props.automatic:
             self._automatic_trigger(providers, keys, topics, app_tiers, dns, asset)
 
@@ -410,6 +465,7 @@ class FailoverOrchestrators(Construct):
         self,
         providers: RegionalProviders,
         keys: Mapping[DrRole, RegionalKey],
+        topics: Mapping[DrRole, AlarmTopic],
         state_table: GlobalTable,
         database: GlobalDatabase,
         asset: TerraformAsset,
@@ -434,6 +490,7 @@ class FailoverOrchestrators(Construct):
             handler=contract.SWITCH_KEEPER_HANDLER,
             reserved_concurrency=1,
             timeout=30,
+            alarm_topic_arn=topics["secondary"].topic_arn,
             environment={
                 contract.STATE_TABLE_NAME: state_table.table_name,
                 contract.GLOBAL_CLUSTER_ID: self._global_cluster_identifier,
@@ -508,6 +565,7 @@ class FailoverOrchestrators(Construct):
             handler=PROBE_HANDLER,
             reserved_concurrency=1,
             timeout=60,
+            alarm_topic_arn=topics["secondary"].topic_arn,
             environment={
                 contract.PROBE_URL: f"{scheme}://{app_tiers['primary'].alb_dns_name}{props.health_check_path}",
                 contract.PROBE_INTERVAL_SECONDS: str(props.probe_interval_seconds),
