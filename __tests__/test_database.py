@@ -304,7 +304,16 @@ def test_monitoring_role_trusts_rds_monitoring_with_the_managed_policy(dev: Synt
     trust = dev.data_sources("aws_iam_policy_document")[trust_id]
     assert trust["provider"] == f"aws.{role}"
     assert trust["statement"][0]["principals"] == [{"identifiers": ["monitoring.rds.amazonaws.com"], "type": "Service"}]
-    assert trust["statement"][0]["condition"][0]["variable"] == "aws:SourceAccount"
+    conditions = {c["variable"]: c for c in trust["statement"][0]["condition"]}
+    assert conditions["aws:SourceAccount"]["values"][0].startswith("${data.aws_caller_identity.")
+    # RDS User Guide, Enhanced Monitoring, "Protecting against the confused deputy problem": RDS assumes the role
+    # with the monitored DB instance as aws:SourceArn; only DB instances of this region and account qualify.
+    source = conditions["aws:SourceArn"]
+    assert source["test"] == "ArnLike"
+    (pattern,) = source["values"]
+    region = {"primary": "us-east-1", "secondary": "us-west-2"}[role]
+    assert pattern.startswith("arn:${data.aws_partition.") and pattern.endswith(":db:*")
+    assert f":rds:{region}:${{data.aws_caller_identity." in pattern
     attachment = dev.only("aws_iam_role_policy_attachment", f"database_{role}_monitoring_policy")
     assert attachment["policy_arn"].endswith(":iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole")
     assert attachment["role"] == dev.ref("aws_iam_role", f"database_{role}_monitoring_role", "name")

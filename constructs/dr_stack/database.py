@@ -281,6 +281,10 @@ class GlobalDatabase(Construct):
             partition=key.partition,
             trust_id=f"{role}_monitoring_trust",
             managed_policies={f"{role}_monitoring_policy": "AmazonRDSEnhancedMonitoringRole"},
+            # RDS User Guide, "Setting up and enabling Enhanced Monitoring", "Protecting against the confused deputy
+            # problem": RDS assumes the role with the monitored DB instance as aws:SourceArn. Any instance of this
+            # region and account: re-protect adds instances to the cluster under new identifiers.
+            source_arn=f"arn:{key.partition}:rds:{self._providers.region_of(role)}:{key.account_id}:db:*",
         )
 
     def _spec(self, role: DrRole) -> ClusterSpec:

@@ -166,10 +166,13 @@ def service_role(
     partition: str,
     trust_id: str,
     managed_policies: dict[str, str],
+    source_arn: str | None = None,
 ) -> IamRole:
     """A role only `service` of this account can assume, with AWS managed service-role policies attached.
 
     `managed_policies` maps a child id to a policy name under arn:<partition>:iam::aws:policy/service-role/.
+    `source_arn` None: any resource of the service in this account may have the role assumed (aws:SourceAccount);
+    given (an ARN pattern): only those resources (aws:SourceArn, ArnLike), for a service that documents sending it.
     """
     trust = DataAwsIamPolicyDocument(
         scope,
@@ -182,7 +185,16 @@ def service_role(
                 condition=[
                     DataAwsIamPolicyDocumentStatementCondition(
                         test="StringEquals", variable="aws:SourceAccount", values=[account_id]
-                    )
+                    ),
+                    *(
+                        [
+                            DataAwsIamPolicyDocumentStatementCondition(
+                                test="ArnLike", variable="aws:SourceArn", values=[source_arn]
+                            )
+                        ]
+                        if source_arn
+                        else []
+                    ),
                 ],
             )
         ],
