@@ -78,6 +78,8 @@ def test_every_recovery_point_is_copied_to_the_other_regions_vault(dev: Synthesi
 
 
 def test_service_role_trusts_aws_backup_with_its_managed_policies(dev: Synthesized) -> None:
+    """The plans' role only backs up and copies (AWSBackupServiceRolePolicyForBackup): a restore names its own role
+    in StartRestoreJob (AWS Backup API Reference, StartRestoreJob IamRoleArn), and nothing here restores."""
     role = dev.only("aws_iam_role", "backup_service_role")
     trust_id = role["assume_role_policy"].split(".")[2]
     (statement,) = dev.data_sources("aws_iam_policy_document")[trust_id]["statement"]
@@ -88,7 +90,7 @@ def test_service_role_trusts_aws_backup_with_its_managed_policies(dev: Synthesiz
         for key, a in dev.resources("aws_iam_role_policy_attachment").items()
         if key.startswith("backup_")
     )
-    assert attached == ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]
+    assert attached == ["AWSBackupServiceRolePolicyForBackup"]
 
 
 # ----- unit: DatabaseBackup in an empty stack -----

@@ -63,9 +63,10 @@ CONDITIONAL_CALLS: dict[str, str] = {
 # None: the role's grants are the application's (its instances run the user's code, not this project's).
 SERVICE_ROLES: dict[str, tuple[str, frozenset[str] | None, frozenset[str]]] = {
     "backup_service_role": (
-        "backup.amazonaws.com: the AWS managed service-role policies AWS Backup documents for backup and restore",
+        "backup.amazonaws.com: the AWS managed service-role policy AWS Backup documents for backup and copy (a "
+        "restore names its own role in StartRestoreJob; nothing in the stack restores)",
         frozenset(),
-        frozenset({"AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"}),
+        frozenset({"AWSBackupServiceRolePolicyForBackup"}),
     ),
     "monitoring_role": (
         "monitoring.rds.amazonaws.com: Enhanced Monitoring's managed policy (RDS User Guide, Enhanced Monitoring)",

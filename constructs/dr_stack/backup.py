@@ -29,7 +29,10 @@ from dr_stack.providers import ROLES, DrRole, RegionalProviders, peer_of
 DAILY_SCHEDULE = "cron(0 5 * * ? *)"
 START_WINDOW_MINUTES = 60
 COMPLETION_WINDOW_MINUTES = 360
-_MANAGED_POLICIES = ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores")
+# The plans' role backs up and copies; nothing in the stack restores with it (a restore names its own role in
+# StartRestoreJob: AWS Backup's default role, or one with AWSBackupServiceRolePolicyForRestores; AWS Backup
+# Developer Guide, "Restoring a backup"), so the restore policy is not attached.
+_MANAGED_POLICIES = ("AWSBackupServiceRolePolicyForBackup",)
 
 
 class DatabaseBackup(Construct):
@@ -71,7 +74,7 @@ class DatabaseBackup(Construct):
             "service_role",
             provider=providers.primary,
             name=role_name,
-            description="AWS Backup: snapshot, copy and restore the Aurora cluster",
+            description="AWS Backup: snapshot and copy the Aurora cluster",
             service="backup.amazonaws.com",
             account_id=key.account_id,
             partition=key.partition,
