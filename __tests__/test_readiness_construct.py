@@ -206,3 +206,18 @@ def test_recovery_grants_name_this_regions_cluster_instances_and_pass_only_the_m
     assert statements["ReaddSecondaryCluster"]["resources"][0] == dev.ref("aws_rds_cluster", "primary_cluster", "arn")
     assert statements["PassMonitoringRole"]["resources"] == [dev.ref("aws_iam_role", "primary_monitoring_role", "arn")]
     assert statements["PassMonitoringRole"]["condition"][0]["values"] == ["monitoring.rds.amazonaws.com"]
+
+
+def test_instance_reads_are_held_to_the_two_regions(dev: Synthesized) -> None:
+    """DescribeDBInstances filtered by cluster names no instance and is authorized on db:* (Service Authorization
+    Reference, Amazon RDS); capacity matching reads the peer cluster's instances too, so each orchestrator may read
+    instances of its own and its peer's region, and of no other region (the ARN's region field)."""
+    documents = {
+        key: body for key, body in dev.data_sources("aws_iam_policy_document").items() if "recovery_operations" in key
+    }
+    for key, body in documents.items():
+        (statement,) = [s for s in body["statement"] if s["sid"] == "ReadInstances"]
+        regions = [resource.split(":")[3] for resource in statement["resources"]]
+        own = "us-east-1" if key.startswith("primary") else "us-west-2"
+        assert regions == [own, "us-west-2" if own == "us-east-1" else "us-east-1"], key
+        assert all(resource.endswith(":db:*") for resource in statement["resources"])

@@ -13,7 +13,8 @@ Resource names (``on``):
 - ``global_cluster``, ``own_cluster``, ``peer_cluster``: the global cluster and the two member clusters
   (``own``: the function's region).
 - ``own_instances``: instances of the own cluster (``<cluster>-<n>``, as Terraform and re-protect name them);
-  ``all_instances``: every instance in the account (DescribeDBInstances filtered by cluster names none).
+  ``all_instances``: every instance of the account in the two regions (DescribeDBInstances filtered by cluster
+  names none).
 - ``subnet_group``, ``cluster_parameter_group``, ``instance_parameter_group``: the own cluster's.
 - ``default_option_group``: the default option groups of the region (``default:<engine>-<major>``). Aurora
   clusters and instances get the engine's default option group, and RDS authorizes CreateDBCluster and

@@ -27,6 +27,7 @@ def grant_recovery_operations(
     provider: AwsProvider,
     role: IamRole,
     region: str,
+    peer_region: str,
     partition: str,
     account_id: str,
     global_cluster_arn: str,
@@ -56,8 +57,8 @@ def grant_recovery_operations(
         statements=grant_statements(
             grants,
             resources={
-                # Capacity matching also reads the peer cluster's instances in the peer region.
-                "all_instances": [f"arn:{partition}:rds:*:{account_id}:db:*"],
+                # Capacity matching also reads the peer cluster's instances in the peer region: the two regions only.
+                "all_instances": [f"arn:{partition}:rds:{r}:{account_id}:db:*" for r in (region, peer_region)],
                 "own_instances": [f"{rds}:db:{cluster_identifier}-*"],
                 "own_cluster": [cluster_arn],
                 "global_cluster": [global_cluster_arn],

@@ -20,7 +20,7 @@ from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
 from dr_stack.outputs import add_data_outputs, add_outputs, cost_optimization_notes, security_configuration
-from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, make_aws_providers
+from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, make_aws_providers, peer_of
 from dr_stack.readiness import ReadinessSchedule, readiness_dimensions, readiness_widget
 from dr_stack.recovery import grant_recovery_operations, reprotect_cluster_spec
 from dr_stack.reports import RunReportBucket
@@ -473,6 +473,7 @@ class DrStack(TerraformStack):
                 provider=provider,
                 role=function.role,
                 region=region,
+                peer_region=settings.region_of(peer_of(role)),
                 partition=key.partition,
                 account_id=key.account_id,
                 global_cluster_arn=database.global_cluster_arn,
