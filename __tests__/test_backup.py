@@ -151,3 +151,24 @@ def test_each_vault_is_locked_to_the_plans_retention(dev: Synthesized, role: str
     rule = dev.only("aws_backup_plan", _plan_id(role))["rule"][0]
     assert lock["min_retention_days"] == rule["lifecycle"]["delete_after"]
     assert "changeable_for_days" not in lock
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_break_glass_role_deletes_recovery_points(dev: Synthesized, role: str) -> None:
+    """A vault access policy is a resource policy on the vault (AWS Backup Developer Guide, "Access policies",
+    example "Deny access to delete recovery points"): its explicit Deny of DeleteRecoveryPoint and
+    UpdateRecoveryPointLifecycle wins over any identity policy's Allow (IAM User Guide, "Policy evaluation logic"),
+    so only the break-glass role, named by aws:PrincipalArn (it need not exist), may delete a recovery point or
+    shorten its retention. Each region's vault has its own."""
+    policy = dev.only("aws_backup_vault_policy", f"backup_{role}_vault_policy")
+    assert policy["provider"] == f"aws.{role}"
+    assert policy["backup_vault_name"] == dev.ref("aws_backup_vault", f"backup_{role}_vault", "name")
+    document = dev.data_sources("aws_iam_policy_document")[policy["policy"].split(".")[2]]
+    (statement,) = document["statement"]
+    assert statement["effect"] == "Deny"
+    assert statement["principals"] == [{"identifiers": ["*"], "type": "AWS"}]
+    assert set(statement["actions"]) == {"backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"}
+    (condition,) = statement["condition"]
+    assert (condition["test"], condition["variable"]) == ("ArnNotLike", "aws:PrincipalArn")
+    (arn,) = condition["values"]
+    assert arn.endswith(":role/drapp-dev-backup-break-glass") and "caller_identity" in arn

@@ -306,6 +306,37 @@ def test_backup_selection_round_trip(endpoint: str) -> None:
     backup.delete_backup_plan(BackupPlanId=plan_id)
 
 
+def test_backup_vault_access_policy_round_trip(endpoint: str) -> None:
+    """AWS Backup API Reference: PutBackupVaultAccessPolicy sets a vault's resource policy, GetBackupVaultAccessPolicy
+    answers BackupVaultName, BackupVaultArn and Policy, DeleteBackupVaultAccessPolicy removes it; Get of a vault
+    without a policy, or of an unknown vault, is ResourceNotFoundException (what Terraform reads as gone)."""
+    backup = _client("backup", "us-west-2", endpoint)
+    vault = backup.create_backup_vault(BackupVaultName="guarded")
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        backup.get_backup_vault_access_policy(BackupVaultName="guarded")
+    policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Deny", "Principal": "*", "Action": "backup:DeleteRecoveryPoint", "Resource": "*"}
+            ],
+        }
+    )
+    backup.put_backup_vault_access_policy(BackupVaultName="guarded", Policy=policy)
+    got = backup.get_backup_vault_access_policy(BackupVaultName="guarded")
+    assert (got["BackupVaultName"], got["BackupVaultArn"], got["Policy"]) == (
+        "guarded",
+        vault["BackupVaultArn"],
+        policy,
+    )
+    backup.delete_backup_vault_access_policy(BackupVaultName="guarded")
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        backup.get_backup_vault_access_policy(BackupVaultName="guarded")
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        backup.put_backup_vault_access_policy(BackupVaultName="absent", Policy=policy)
+    backup.delete_backup_vault(BackupVaultName="guarded")
+
+
 def test_replication_rule_reads_back_as_it_was_put(endpoint: str) -> None:
     """GetBucketReplication (S3 API reference) answers the rules that PutBucketReplication put, including
     DeleteMarkerReplication Enabled and SourceSelectionCriteria SseKmsEncryptedObjects Enabled (moto answered

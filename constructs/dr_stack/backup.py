@@ -18,6 +18,13 @@ from cdktf_cdktf_provider_aws.backup_plan import (
 from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
 from cdktf_cdktf_provider_aws.backup_vault_lock_configuration import BackupVaultLockConfiguration
+from cdktf_cdktf_provider_aws.backup_vault_policy import BackupVaultPolicy
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
 
 from constructs import Construct
 from dr_stack.database import GlobalDatabase
@@ -33,6 +40,15 @@ COMPLETION_WINDOW_MINUTES = 360
 # StartRestoreJob: AWS Backup's default role, or one with AWSBackupServiceRolePolicyForRestores; AWS Backup
 # Developer Guide, "Restoring a backup"), so the restore policy is not attached.
 _MANAGED_POLICIES = ("AWSBackupServiceRolePolicyForBackup",)
+# What the vaults' access policies refuse to every principal but the break-glass role: deleting a recovery point
+# or shortening its lifecycle (AWS Backup Developer Guide, "Access policies", "Deny access to delete recovery
+# points"). AWS Backup's own lifecycle expiry is not a principal's request and still deletes expired points.
+GUARDED_RECOVERY_POINT_ACTIONS = ("backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle")
+
+
+def break_glass_role_name(name_prefix: str) -> str:
+    """The one role the vault access policies let delete recovery points; the stack does not create it (docs/)."""
+    return f"{name_prefix}-backup-break-glass"
 
 
 class DatabaseBackup(Construct):
@@ -66,6 +82,7 @@ class DatabaseBackup(Construct):
         }
 
         self._lock_vaults(providers, retention_days)
+        self._guard_recovery_points(providers, keys, name_prefix)
 
         key = keys["primary"]
         role_name = f"{name_prefix}-aws-backup"
@@ -168,6 +185,43 @@ class DatabaseBackup(Construct):
             )
             for role in ROLES
         }
+
+    def _guard_recovery_points(
+        self, providers: RegionalProviders, keys: Mapping[DrRole, RegionalKey], name_prefix: str
+    ) -> None:
+        """A vault access policy on each vault: only the break-glass role (by aws:PrincipalArn, so it need not
+        exist) may delete a recovery point or change its lifecycle; an explicit Deny in a resource policy wins over
+        any Allow of an identity policy (IAM User Guide, "Policy evaluation logic")."""
+        self.vault_policies: dict[DrRole, BackupVaultPolicy] = {}
+        for role in ROLES:
+            provider, key = providers.for_role(role), keys[role]
+            break_glass = f"arn:{key.partition}:iam::{key.account_id}:role/{break_glass_role_name(name_prefix)}"
+            document = DataAwsIamPolicyDocument(
+                self,
+                f"{role}_vault_policy_document",
+                provider=provider,
+                statement=[
+                    DataAwsIamPolicyDocumentStatement(
+                        sid="OnlyBreakGlassDeletesRecoveryPoints",
+                        effect="Deny",
+                        principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=["*"])],
+                        actions=list(GUARDED_RECOVERY_POINT_ACTIONS),
+                        resources=["*"],
+                        condition=[
+                            DataAwsIamPolicyDocumentStatementCondition(
+                                test="ArnNotLike", variable="aws:PrincipalArn", values=[break_glass]
+                            )
+                        ],
+                    )
+                ],
+            )
+            self.vault_policies[role] = BackupVaultPolicy(
+                self,
+                f"{role}_vault_policy",
+                provider=provider,
+                backup_vault_name=self.vaults[role].name,
+                policy=document.json,
+            )
 
     def vault_arn(self, role: DrRole) -> str:
         """ARN of a region's backup vault."""

@@ -19,6 +19,9 @@ AWS that matter for a result are in DIFFERENCES (printed by the harness, listed 
   replica table exists in its region (same key schema, stream, its own KMS key), both tables list the
   replicas with ReplicaStatus ACTIVE, and items are shared (replication without delay).
 - AWS Backup CreateBackupSelection / GetBackupSelection / ListBackupSelections / DeleteBackupSelection.
+- AWS Backup PutBackupVaultAccessPolicy / GetBackupVaultAccessPolicy / DeleteBackupVaultAccessPolicy (AWS Backup
+  API Reference: PUT/GET/DELETE /backup-vaults/{backupVaultName}/access-policy; Get answers BackupVaultName,
+  BackupVaultArn and Policy, ResourceNotFoundException for an unknown vault or a vault without a policy).
 - EC2: an EBS block device mapping without VolumeSize or SnapshotId gets the AMI's root volume size
   (as RunInstances does on AWS; moto refuses it), so launch templates that only set type/encryption work.
 - Auto Scaling StartInstanceRefresh / DescribeInstanceRefreshes / CancelInstanceRefresh.
@@ -543,6 +546,42 @@ def _install_backup() -> None:
         resource_arn = unquote(self.path.split("/tags/", 1)[-1].strip("/"))
         return json.dumps({"Tags": self.backup_backend.list_tags(resource_arn=resource_arn)})
 
+    def vault_of(self: Any) -> Any:
+        # /backup-vaults/{backupVaultName}/access-policy
+        return self.backup_backend.describe_backup_vault(self.path.rstrip("/").split("/")[-2])
+
+    def put_backup_vault_access_policy(self: Any) -> str:
+        vault = vault_of(self)
+        policy = json.loads(self.body or "{}").get("Policy")
+        if not policy:
+            from moto.backup.exceptions import InvalidParameterValueException
+
+            raise InvalidParameterValueException(msg="Policy is required")
+        vault._e2e_access_policy = policy
+        return "{}"
+
+    def get_backup_vault_access_policy(self: Any) -> str:
+        vault = vault_of(self)
+        policy = getattr(vault, "_e2e_access_policy", None)
+        if policy is None:
+            raise ResourceNotFoundException(msg=f"Backup vault {vault.backup_vault_name} has no access policy")
+        return json.dumps(
+            {"BackupVaultName": vault.backup_vault_name, "BackupVaultArn": vault.backup_vault_arn, "Policy": policy}
+        )
+
+    def delete_backup_vault_access_policy(self: Any) -> str:
+        vault = vault_of(self)
+        vault._e2e_access_policy = None
+        return "{}"
+
+    # moto routes no path under /access-policy: the server builds its URL map from this module when it first
+    # serves Backup (after install()).
+    from moto.backup import urls
+
+    urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/access-policy$"] = urls.response.dispatch
+    BackupResponse.put_backup_vault_access_policy = put_backup_vault_access_policy  # type: ignore[attr-defined]
+    BackupResponse.get_backup_vault_access_policy = get_backup_vault_access_policy  # type: ignore[attr-defined]
+    BackupResponse.delete_backup_vault_access_policy = delete_backup_vault_access_policy  # type: ignore[attr-defined]
     BackupResponse.list_tags = list_tags  # type: ignore[method-assign]
     BackupResponse.create_backup_selection = create_backup_selection  # type: ignore[attr-defined]
     BackupResponse.get_backup_selection = get_backup_selection  # type: ignore[attr-defined]
