@@ -619,3 +619,25 @@ def test_unit_provisioned_class_has_no_serverless_scaling() -> None:
 
 def test_unit_database_has_no_ingress_until_connected(lone_database: Synthesized) -> None:
     assert lone_database.resources("aws_vpc_security_group_ingress_rule") == {}
+
+
+@pytest.mark.parametrize("profile", ["dev", "prod"])
+def test_each_app_role_may_connect_to_its_regions_cluster_as_the_app_user(
+    profile: str, request: pytest.FixtureRequest
+) -> None:
+    """IAM database authentication is on for both clusters; an IAM policy allows it with rds-db:connect on
+    ``arn:aws:rds-db:<region>:<account>:dbuser:<DbClusterResourceId>/<db user>`` (Aurora User Guide, "Creating and
+    using an IAM policy for IAM database access"). Each region's app role gets exactly its own cluster, as the
+    app user (setting db_app_username), never the master user."""
+    synth: Synthesized = request.getfixturevalue(profile)
+    regions = {"primary": "us-east-1", "secondary": "us-west-2"}
+    for role in ROLES:
+        policy = synth.only("aws_iam_role_policy", f"database_connect_{role}_{role}_app_tier_instance_role")
+        assert policy["role"] == synth.ref("aws_iam_role", f"{role}_app_tier_instance_role", "id")
+        (statement,) = synth.data_sources("aws_iam_policy_document")[policy["policy"].split(".")[2]]["statement"]
+        assert statement["actions"] == ["rds-db:connect"]
+        (resource,) = statement["resources"]
+        assert f":rds-db:{regions[role]}:" in resource
+        assert resource.endswith(
+            ":dbuser:" + synth.ref("aws_rds_cluster", f"database_{role}_cluster", "cluster_resource_id") + "/app"
+        )

@@ -231,6 +231,14 @@ def test_bad_setting_exits_nonzero_without_partial_output(tmp_path: Path) -> Non
             r"db_master_username must not be a name aurora-postgresql reserves, got 'select'",
         ),
         ({"db_engine": "aurora-postgresql", "db_master_username": "pg_owner"}, r"reserves, got 'pg_owner'.*pg_"),
+        # The app's IAM-authenticated user is a database user like the master: the same reserved names apply
+        # (RDS User Guide, "Creating a database account using IAM authentication"), and it is not the master.
+        ({"db_app_username": "DBAdmin"}, r"db_app_username must differ from db_master_username, got 'DBAdmin'"),
+        (
+            {"db_engine": "aurora-postgresql", "db_app_username": "rds_app"},
+            r"db_app_username must not be a name aurora-postgresql reserves, got 'rds_app'",
+        ),
+        ({"db_app_username": "1app"}, r"db_app_username must be a letter then up to 15"),
         ({"state_backend": "cloud"}, r"tfc_organization must be set when state_backend is 'cloud'"),
         ({"tfc_project": "dr-ops"}, r"tfc_project must be empty unless state_backend is 'cloud'"),
         (

@@ -322,6 +322,9 @@ class DrStack(TerraformStack):
             # The app reaches its region's cluster, reads its region's copy of the secret and state table.
             connect(app_tier, self.database)
             self.credentials.grant_read(app_tier.instance_role, dr_role=role)
+            # IAM database authentication (enabled on both clusters): the app may connect as its own user, with a
+            # token from its role (RDS User Guide, "Creating and using an IAM policy for IAM database access").
+            self.database.grant_connect(app_tier.instance_role, dr_role=role, db_user=settings.db_app_username)
             self.app_state_table.grant_read_write(app_tier.instance_role, dr_role=role)
 
         self.credentials.restrict_reads_to_grantees()
