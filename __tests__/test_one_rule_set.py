@@ -105,7 +105,7 @@ def function_problems(combination: dict[str, Any]) -> list[str]:
     return problems
 
 
-def test_issue_example_is_refused_at_synth() -> None:
+def test_automatic_prod_with_a_ten_minute_rto_is_refused_at_synth() -> None:
     """Prod, automatic failover, rto_minutes=10: synth reported a 300 s budget and wrote the stack, and both
     orchestrators raised PROMOTION_TIMEOUT_SECONDS must be less than RTO_MINUTES * 60 at cold start."""
     combination = {
