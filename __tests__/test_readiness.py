@@ -647,6 +647,27 @@ def test_a_grant_narrowed_below_what_rds_authorizes_is_still_simulated_on_it(mon
         assert "arn:aws:rds:us-west-2:123456789012:og:default:aurora" in simulated[action].resources, action
 
 
+def test_the_simulated_option_group_is_the_one_rds_gives_the_engine():
+    """RDS User Guide, working with option groups: a new Aurora cluster or instance gets the engine's default
+    option group, ``default:<engine>-<major>`` (``default:aurora-mysql-8-0``, ``default:aurora-postgresql-16``);
+    the simulation names that group, read from the global cluster's engine and version."""
+    from dr_failover.preflight import PreflightReport, parse_global_cluster
+    from dr_failover.readiness import default_option_group, failover_permissions
+
+    assert default_option_group("aurora-mysql", "8.0.mysql_aurora.3.08.2") == "default:aurora-mysql-8-0"
+    assert default_option_group("aurora-postgresql", "16.4") == "default:aurora-postgresql-16"
+    config = _recovery_config("db.r6g.large")
+    report = PreflightReport(target_region=config.target_region)
+    report.global_cluster = parse_global_cluster(
+        {"Status": "available", "Engine": "aurora-mysql", "EngineVersion": "8.0.mysql_aurora.3.08.2"},
+        config.target_cluster_arn,
+    )
+    simulated = {p.action: p for p in failover_permissions(config, report)}
+    assert "arn:aws:rds:us-west-2:123456789012:og:default:aurora-mysql-8-0" in (
+        simulated["rds:CreateDBInstance"].resources
+    )
+
+
 def test_every_recovery_grant_names_what_rds_authorizes_its_call_on():
     """Each grant of CreateDBCluster/CreateDBInstance names every resource RDS authorizes the call on."""
     import dr_permissions

@@ -70,6 +70,8 @@ class GlobalClusterState:
     failover_from: str | None = None
     failover_to: str | None = None
     data_loss_allowed: bool | None = None
+    engine: str = ""
+    engine_version: str = ""
 
     @property
     def target_is_member(self) -> bool:
@@ -229,6 +231,8 @@ def parse_global_cluster(cluster: dict[str, Any], target_arn: str) -> GlobalClus
         failover_from=failover.get("FromDbClusterArn"),
         failover_to=failover.get("ToDbClusterArn"),
         data_loss_allowed=failover.get("IsDataLossAllowed"),
+        engine=str(cluster.get("Engine") or ""),
+        engine_version=str(cluster.get("EngineVersion") or ""),
     )
 
 

@@ -183,9 +183,20 @@ def _arn_parts(arn: str) -> list[str]:
     return arn.split(":", 5)
 
 
-# The engine part of the default option group the simulation names: the stack grants every default group of the
-# region (og:default:*), so one representative name stands for the engine's.
-DEFAULT_OPTION_GROUP_ENGINE = "aurora"
+# The default option group's name when the global cluster's engine could not be read: a representative of the
+# region's default groups (the stack grants og:default:*).
+DEFAULT_OPTION_GROUP_FALLBACK = "default:aurora"
+
+
+def default_option_group(engine: str, engine_version: str) -> str:
+    """The default option group RDS gives a new cluster or instance of ``engine``: ``default:<engine>-<major
+    version with dashes>`` (RDS User Guide, working with option groups: "default:aurora-mysql-8-0"; Aurora
+    PostgreSQL's major is its first number, "default:aurora-postgresql-16")."""
+    if not engine or not engine_version:
+        return DEFAULT_OPTION_GROUP_FALLBACK
+    parts = engine_version.split(".")
+    major = "-".join(parts[:2]) if engine == "aurora-mysql" else parts[0]
+    return f"default:{engine}-{major}"
 
 
 def _spec(config: Config) -> ClusterSpec | None:
@@ -222,7 +233,13 @@ def permission_resources(config: Config, report: PreflightReport) -> dict[str, t
         "own_instances": (f"{rds}:db:{config.target_cluster_id}-1",),
         # Aurora gives a new cluster and instance the engine's default option group, default:<engine>-<major>
         # (RDS User Guide, working with option groups); RDS authorizes both creates on it.
-        "default_option_group": (f"{rds}:og:default:{DEFAULT_OPTION_GROUP_ENGINE}",),
+        "default_option_group": (
+            f"{rds}:og:"
+            + default_option_group(
+                report.global_cluster.engine if report.global_cluster else "",
+                report.global_cluster.engine_version if report.global_cluster else "",
+            ),
+        ),
     }
     if config.health_check_id:
         resources["peer_health_check"] = (f"arn:{partition}:route53:::healthcheck/{config.health_check_id}",)

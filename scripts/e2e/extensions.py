@@ -51,6 +51,11 @@ DIFFERENCES = (
     "the orchestrator's own overhead, not AWS's",
     "no data is written to the database: the data-loss window is the replication lag the harness publishes "
     "as AuroraGlobalDBReplicationLag, not a measured one",
+    "after the cut the harness keeps publishing the surviving secondary's AuroraGlobalDBReplicationLag, growing "
+    "with the outage: an assumption (no AWS page says what Aurora publishes when the primary region is lost); "
+    "with the lag silent the automatic confirmation has no signal left and refuses (unit-tested, not run here)",
+    "a lost region refuses every request at once (connection closed); endpoints that hang are exercised by the "
+    "unit tests with a simulated clock, not here",
     "DynamoDB replicas share one item store: replication is instant and never lags",
     "S3 replication copies each new object and delete marker at once, not within AWS's seconds to 15 minutes",
     "the emulator is reached over loopback HTTP, which its bucket policies count as TLS (aws:SecureTransport true)",

@@ -831,6 +831,8 @@ class Scenario:
                 keeper = next(f for f in lambdas.values() if f.handler == "dr_failover.keeper.handler")
                 kept = invoke(keeper, {}, self.endpoint)
                 note.append(f"keeper: published {kept}")
+                if kept.get("primary_fenced") is not False:
+                    raise E2EFailure(f"isolation: the keeper did not publish the unfenced switch alone: {kept}")
                 report.dns.append(("isolation", world.route53.answer()))
             with self.timeline.phase("game day: detection and automatic failover") as note:
                 deadline = float(budget["rto_minutes"]["objective_seconds"])
@@ -847,7 +849,6 @@ class Scenario:
                 report.lines.append(f"automatic run {(succeeded[0].result or {}).get('run_id')}: promotion {promotion}")
                 if promotion.get("api") != "FailoverGlobalCluster" or promotion.get("allow_data_loss") is not True:
                     raise E2EFailure(f"the automatic run did not fail over with AllowDataLoss: {promotion}")
-            report.calls = summarize_calls(world.calls_into(primary))
             with self.timeline.phase("game day: terraform during the outage") as note:
                 assert self.backends is not None
                 replica = self.backends.replica
@@ -871,6 +872,8 @@ class Scenario:
                 world.hold(secondary, 0, "the outage change")
             with self.timeline.phase(f"game day: {primary} returns half-alive") as note:
                 lost = lose_instance(ACCOUNT_ID, primary, functions[primary].variables["TARGET_CLUSTER_ID"])
+                # Every call into the region while it was lost (the whole outage, Terraform's phase included).
+                report.calls = summarize_calls(world.calls_into(primary))
                 world.restore()
                 note.append(f"{primary} back; instance {lost} lost in the outage")
                 held = world.hold(secondary, HOLD_SECONDS, "the return of the old primary region")
@@ -910,12 +913,12 @@ class Scenario:
                     refused = dr.run("state", "pull", check=False)
                 if refused.returncode == 0 or "expected content" not in refused.stderr:
                     raise E2EFailure(f"the home digest did not refuse the copied state: {refused.stderr[-800:]}")
-                self.backends.delete_home_digest(checks.client("dynamodb", home["region"]))
+                self.backends.delete_digests(checks.client("dynamodb", home["region"]))
                 dr.reinit(migrate=False)
                 dr.run("state", "pull")
                 note.append(
                     f"s3://{home['bucket']}/{home['key']} copied from the replica ({head.get('SSEKMSKeyId')}); "
-                    "refused while the home digest held the old MD5, read once it was deleted"
+                    "refused while the home digest held the old MD5, read once both digests were deleted"
                 )
             self._plan(dr, "plan (dr) after reprotect")
             with self.timeline.phase("state back to local for the tear-down"):
@@ -942,9 +945,17 @@ class Scenario:
         side = "secondary" if region == secondary_region else "primary"
         publish_replication_lag(ACCOUNT_ID, PUBLISHED_LAG_MS)
         with self.timeline.phase(f"orchestrator {mode} -> {side}") as note:
-            result = invoke(functions[region], {"mode": mode, "target_region": region, "reason": reason}, self.endpoint)
+            # As the runbook does it: a fresh run_id for each attempt, then `status` of that run_id.
+            run_id = f"e2e-{label}-{secrets.token_hex(4)}"
+            event = {"mode": mode, "target_region": region, "reason": reason, "run_id": run_id}
+            result = invoke(functions[region], event, self.endpoint)
             note.append(f"status {result.get('status')}")
             checks.expect_status(result, ("succeeded",), label)
+            status = invoke(
+                functions[region], {"mode": "status", "target_region": region, "run_id": run_id}, self.endpoint
+            )
+            note.append(f"status of {run_id}: {status.get('status')}")
+            checks.expect_status(status, ("succeeded",), f"{label} status")
         with self.timeline.phase(f"check {label} result") as note:
             note.extend(checks.expect_active(functions, region))
         self._plan(dr, f"plan (dr) after {label}")

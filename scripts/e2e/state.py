@@ -83,10 +83,14 @@ class StateBackends:
         )
         return dict(s3_home.head_object(Bucket=self.home["bucket"], Key=self.home["key"]))
 
-    def delete_home_digest(self, dynamodb_home: Any) -> None:
-        """Delete the home digest item: the S3 backend stores an MD5 of each state it writes there and, when the
-        state it reads does not match it, retries and then refuses it ("state data in S3 does not have the
-        expected content", hashicorp/terraform#14949); the copied state is not one it wrote."""
-        dynamodb_home.delete_item(
-            TableName=self.home["dynamodb_table"], Key={"LockID": {"S": digest_item_id(self.home)}}
-        )
+    def delete_digests(self, dynamodb_home: Any) -> list[str]:
+        """Delete the digest items of both buckets: the S3 backend stores an MD5 of each state it writes and, when
+        the state it reads does not match it, retries and then refuses it ("state data in S3 does not have the
+        expected content", hashicorp/terraform#14949). The home item holds the MD5 of the state before the
+        outage (the copy is not one the backend wrote there); the replica's holds the outage apply's, which the
+        next state replicated from home will not match, so the next outage's step 1 would be refused. The lock
+        table is a global table: deleting both in the home region reaches the replica. The LockIDs deleted."""
+        deleted = [digest_item_id(self.home), digest_item_id(self.replica)]
+        for lock_id in deleted:
+            dynamodb_home.delete_item(TableName=self.home["dynamodb_table"], Key={"LockID": {"S": lock_id}})
+        return deleted
