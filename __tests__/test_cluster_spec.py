@@ -138,7 +138,8 @@ def _cases(synth: Synthesized, role: str) -> tuple[ReprotectSpec, Assessment, di
     environment = _function_environment(synth, role)
     spec = ReprotectSpec.from_environment(
         environment,
-        cluster_id=environment[contract.TARGET_CLUSTER_ID],
+        # The cluster the function's TARGET_CLUSTER_ARN names (a reference at synth).
+        cluster_id=synth.only("aws_rds_cluster", f"{role}_cluster")["cluster_identifier"],
         region=environment[contract.TARGET_REGION],
         global_cluster_id=environment[contract.GLOBAL_CLUSTER_ID],
     )

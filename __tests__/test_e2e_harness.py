@@ -504,7 +504,6 @@ class _Function:
         self.region = region
         self.variables = {
             "TARGET_CLUSTER_ARN": cluster_arn,
-            "TARGET_CLUSTER_ID": cluster_arn.rsplit(":", 1)[-1],
             "TARGET_FAILOVER_MIN": "2",
             "TARGET_FAILOVER_DESIRED": "2",
             "TARGET_FAILOVER_MAX": "4",

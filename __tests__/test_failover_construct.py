@@ -72,14 +72,19 @@ def test_orchestrator_configuration_comes_from_the_stack(prod: Synthesized) -> N
         "variables"
     ]
     assert variables["GLOBAL_CLUSTER_ID"] == "drapp-prod-global"
-    assert variables["TARGET_CLUSTER_ID"] == "drapp-prod-secondary"
-    assert variables["TARGET_CLUSTER_ARN"].startswith("${aws_rds_cluster.")
+    assert variables["TARGET_CLUSTER_ARN"] == prod.ref("aws_rds_cluster", "secondary_cluster", "arn")
+    assert variables["PEER_CLUSTER_ID"] == "drapp-prod-primary"
     assert variables["TARGET_ASG_NAME"].startswith("${aws_autoscaling_group.")
     assert (variables["TARGET_FAILOVER_MIN"], variables["TARGET_FAILOVER_DESIRED"]) == ("3", "3")
     assert variables["RPO_MINUTES"] == "5" and variables["RTO_MINUTES"] == "15"
     assert int(variables["LOCK_LEASE_SECONDS"]) > int(variables["PROMOTION_TIMEOUT_SECONDS"])
     assert variables["TRAFFIC_SWITCH_REGION"] == "us-west-2"
-    assert variables["STATE_TABLE_NAME"] == "drapp-prod-failover-state"
+    # Left out (Lambda's 4 KB): the function derives the state table's name from GLOBAL_CLUSTER_ID.
+    import dr_contract
+
+    assert "STATE_TABLE_NAME" not in variables
+    tables = {body["name"] for body in prod.resources("aws_dynamodb_table").values()}
+    assert dr_contract.state_table_name_of(variables["GLOBAL_CLUSTER_ID"]) == "drapp-prod-failover-state" in tables
 
 
 def test_orchestrator_iam_is_scoped_to_resource_arns(prod: Synthesized) -> None:
@@ -377,14 +382,20 @@ def test_only_the_keeper_and_the_orchestrators_may_publish_the_traffic_switch(
 
 def test_probe_and_its_alarms_use_the_probe_namespace(prod: Synthesized) -> None:
     """The probe function publishes to the namespace in its METRIC_NAMESPACE variable; the trigger alarms and the
-    orchestrator's second-signal read (PROBE_NAMESPACE) must name the same one."""
+    orchestrator's second-signal read must name the same one: the orchestrator's environment leaves PROBE_NAMESPACE
+    out (Lambda's 4 KB), so its configuration takes dr_contract's."""
+    from dr_failover.config import load_config
+    from support.harness import static_env
+
     probe = prod.only("aws_lambda_function", "primary_probe")
     assert probe["environment"]["variables"]["METRIC_NAMESPACE"] == "DR/Probe"
     for alarm in ("primary_down_alarm", "probe_silent_alarm"):
         assert prod.only("aws_cloudwatch_metric_alarm", alarm)["namespace"] == "DR/Probe"
     for role in ("primary", "secondary"):
         orchestrator = prod.only("aws_lambda_function", f"failover_{role}_orchestrator_function")
-        assert orchestrator["environment"]["variables"]["PROBE_NAMESPACE"] == "DR/Probe"
+        assert "PROBE_NAMESPACE" not in orchestrator["environment"]["variables"]
+    assert "PROBE_NAMESPACE" not in static_env()  # the drill's environment is the stack's
+    assert load_config(static_env()).probe_namespace == "DR/Probe"
 
 
 @pytest.mark.parametrize("fixture", ["dev", "prod"])
@@ -425,3 +436,72 @@ def test_every_failover_path_function_alarms_on_errors_and_dead_letters(
         for alarm in (errors, letters):
             assert alarm["provider"] == function["provider"]
             assert alarm["alarm_actions"] == [topics[function["provider"]]] == alarm["ok_actions"]
+
+
+# Lambda Developer Guide, "Lambda quotas": a function's environment variables take at most 4 KB in aggregate; Lambda
+# refuses more at deploy with InvalidParameterValueException "... exceeded the 4KB limit. String measured: {...}",
+# the variables shown as one JSON object (the size is that object's).
+LAMBDA_4_KB = 4096
+_DOMAIN = "a" * 48 + ".example.com"  # app.<this>: 64 characters, the longest domain_name (ACM's limit)
+# The longest values the settings allow wherever they feed an environment: a 20-character project name, an
+# 8-character suffix, the longest region names, Serverless v2 capacities printed longest, 15 and 16 instances, the
+# automatic trigger (its alarm name), the longest domain.
+LONGEST_SETTINGS: dict[str, Any] = {
+    "project_name": "p" + "x" * 19,
+    "resource_suffix": "s1234567",
+    "domain_name": f"app.{_DOMAIN}",
+    "hosted_zone_name": _DOMAIN,
+    "primary_region": "ap-southeast-2",
+    "secondary_region": "ap-northeast-1",
+    "db_instance_class": "db.serverless",
+    "db_serverless_min_capacity": 128.5,
+    "db_serverless_max_capacity": 255.5,
+    "primary_db_instance_count": 15,
+    "secondary_db_instance_count": 16,
+}
+
+
+def test_an_environment_over_4_kb_is_refused_naming_the_function_its_size_and_the_limit() -> None:
+    """Exactly 4096 bytes (as one JSON object, each reference at its longest) passes; one more is refused at synth,
+    before Lambda refuses it at deploy, naming the function, the size and the limit."""
+    from dr_stack.failover import RESOLVED_REFERENCE_BOUND, check_environment_size, environment_size_bound
+
+    reference = "${aws_iam_role.x.arn}"
+    room = LAMBDA_4_KB - len('{"A":""}') - RESOLVED_REFERENCE_BOUND
+    fits = {"A": "x" * room + reference}
+    assert environment_size_bound(fits) == LAMBDA_4_KB
+    check_environment_size("fits", fits)
+    with pytest.raises(ValueError, match=r"Lambda function big-orchestrator: .* 4097 bytes .* 4096-byte \(4 KB\)"):
+        check_environment_size("big-orchestrator", {"A": "x" * (room + 1) + reference})
+
+
+def test_the_environment_is_counted_as_the_json_object_lambda_measures() -> None:
+    """Keys, values, quotes, separators and escapes all count: a JSON value inside a variable (the cluster spec) is
+    counted with its escaped quotes."""
+    from dr_stack.failover import environment_size_bound
+
+    variables = {"SPEC": json.dumps({"a": "b"}), "N": "1"}
+    assert environment_size_bound(variables) == len(json.dumps(variables, separators=(",", ":")))
+    assert environment_size_bound(variables) > sum(len(key) + len(value) for key, value in variables.items())
+
+
+def test_every_function_environment_fits_4_kb_at_the_longest_settings() -> None:
+    """The stack at the longest settings: synth passes its own check, and every function's synthesized environment,
+    references at their longest, is under Lambda's 4 KB."""
+    from conftest import PROD_OVERRIDES, _synth
+    from dr_stack.failover import environment_size_bound
+
+    functions = _synth({**PROD_OVERRIDES, **LONGEST_SETTINGS})["dr"].resources("aws_lambda_function")
+    sizes = {name: environment_size_bound(body["environment"]["variables"]) for name, body in functions.items()}
+    assert len(sizes) == 4 and max(sizes.values()) < LAMBDA_4_KB, sizes
+
+
+def test_the_stack_refuses_an_orchestrator_environment_that_could_exceed_4_kb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were each reference able to resolve to 300 characters, the orchestrators' environments could pass 4 KB at
+    deploy: synth refuses, naming the function."""
+    import dr_stack.failover
+    from conftest import PROD_OVERRIDES, _synth
+
+    monkeypatch.setattr(dr_stack.failover, "RESOLVED_REFERENCE_BOUND", 300)
+    with pytest.raises(ValueError, match=r"Lambda function drapp-prod-primary-failover: .* bytes .* 4096-byte"):
+        _synth(PROD_OVERRIDES)

@@ -700,10 +700,10 @@ def test_lambda_handler_raises_the_config_error_naming_the_variable(monkeypatch)
     env = static_env()
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("STATE_TABLE_NAME")
+    monkeypatch.delenv("TOPIC_ARN")
     monkeypatch.setattr(handler_module, "_CONFIG", None)
 
-    with pytest.raises(ConfigError, match="STATE_TABLE_NAME is required"):
+    with pytest.raises(ConfigError, match="TOPIC_ARN is required"):
         handler_module.handler({"mode": "preflight", "target_region": SECONDARY_REGION}, None)
 
 
@@ -831,3 +831,46 @@ def test_one_attempt_cannot_outlast_the_time_it_was_given(budget):
 
     assert config.connect_timeout + config.read_timeout <= budget
     assert config.connect_timeout > 0 and config.read_timeout >= budget / 2
+
+
+LEFT_OUT_BY_THE_STACK = (
+    "TARGET_CLUSTER_ID",
+    "PEER_CLUSTER_ARN",
+    "STATE_TABLE_NAME",
+    "ALARM_NAME_PREFIX",
+    "METRIC_NAMESPACE",
+    "TRAFFIC_SWITCH_METRIC",
+    "PROBE_METRIC",
+    "PROBE_NAMESPACE",
+)
+
+
+def test_variables_the_stack_leaves_out_are_derived_as_the_stack_names_them():
+    """Lambda allows 4 KB for all of a function's environment variables (Lambda Developer Guide, "Lambda quotas"), so
+    the stack leaves out what the function can compute. An RDS cluster ARN is arn:<partition>:rds:<region>:<account>:
+    cluster:<identifier> (RDS User Guide, "Amazon Resource Names (ARNs) in Amazon RDS"): TARGET_CLUSTER_ID is its
+    last part and PEER_CLUSTER_ARN the same partition and account (the stack's one account), PEER_REGION and
+    PEER_CLUSTER_ID; the state table and the alarm prefix follow the name prefix in GLOBAL_CLUSTER_ID; the metric
+    names are the contract's. The configuration without them equals the one with them."""
+    full = static_env(
+        GLOBAL_CLUSTER_ID="drapp-prod-global",
+        STATE_TABLE_NAME="drapp-prod-failover-state",
+        ALARM_NAME_PREFIX="drapp-prod-",
+        PROBE_METRIC="PrimaryEndpointHealthy",
+        PROBE_NAMESPACE="DR/Probe",
+    )
+    lean = {name: value for name, value in full.items() if name not in LEFT_OUT_BY_THE_STACK}
+
+    assert load_config(lean) == load_config(full)
+    assert load_config(lean).peer_cluster_arn == cluster_arn(PRIMARY_REGION)
+
+
+def test_a_state_table_that_cannot_be_derived_must_be_set():
+    """Only a global cluster identifier the stack made (<name prefix>-global) names its state table: another one
+    without STATE_TABLE_NAME is one error naming the variable and the identifier, not a guessed table."""
+    env = {
+        name: value for name, value in static_env(GLOBAL_CLUSTER_ID="other-db").items() if name != "STATE_TABLE_NAME"
+    }
+
+    with pytest.raises(ConfigError, match=r"STATE_TABLE_NAME is required .* ending with '-global', got 'other-db'"):
+        load_config(env)

@@ -163,7 +163,7 @@ def test_reprotect_spec_of_the_stack_is_what_the_lambda_reads(fixture: str, requ
     for role in ("primary", "secondary"):
         env = _orchestrator_env(stack, role)
         spec = ReprotectSpec.from_environment(
-            env, cluster_id=env["TARGET_CLUSTER_ID"], region="r", global_cluster_id="g"
+            env, cluster_id=f"drapp-{fixture}-{role}", region="r", global_cluster_id="g"
         ).cluster
         assert spec.kms_key_id == stack.key_arn(role)
         assert spec.db_subnet_group_name == stack.ref("aws_db_subnet_group", f"{role}_subnet_group", "name")

@@ -71,6 +71,38 @@ AUTOMATIC_MIN_INTERVAL_SECONDS: Final = "AUTOMATIC_MIN_INTERVAL_SECONDS"
 # Name of the probe's trigger alarm (in the orchestrator's own region); a scheduled re-evaluation reads its state.
 PROBE_ALARM_NAME: Final = "PROBE_ALARM_NAME"
 
+
+# ----- Names the stack makes from its name prefix, which the orchestrator derives back from GLOBAL_CLUSTER_ID -------
+# The global cluster is <name prefix>-global, the state table <name prefix>-failover-state, and every alarm name
+# starts with <name prefix>- (dr_stack.names): the orchestrator's environment leaves out STATE_TABLE_NAME and
+# ALARM_NAME_PREFIX (Lambda allows 4 KB for all variables).
+GLOBAL_CLUSTER_NAME_SUFFIX: Final = "-global"
+STATE_TABLE_NAME_SUFFIX: Final = "-failover-state"
+
+
+def alarm_name_prefix(name_prefix: str) -> str:
+    """What every alarm name of the stack starts with."""
+    return f"{name_prefix}-"
+
+
+def name_prefix_of(global_cluster_id: str) -> str | None:
+    """The name prefix in a global cluster identifier the stack made; None when it is not one (no suffix)."""
+    prefix = global_cluster_id.removesuffix(GLOBAL_CLUSTER_NAME_SUFFIX)
+    return prefix if prefix and prefix != global_cluster_id else None
+
+
+def state_table_name_of(global_cluster_id: str) -> str | None:
+    """The state table the stack made beside the global cluster ``global_cluster_id``; None: not the stack's."""
+    prefix = name_prefix_of(global_cluster_id)
+    return None if prefix is None else f"{prefix}{STATE_TABLE_NAME_SUFFIX}"
+
+
+def cluster_identifier_of(cluster_arn: str) -> str:
+    """The DB cluster identifier in a cluster ARN (``arn:<partition>:rds:<region>:<account>:cluster:<id>``): the
+    orchestrator's TARGET_CLUSTER_ID, which the stack leaves out of the environment (Lambda allows 4 KB)."""
+    return cluster_arn.rsplit(":", 1)[-1]
+
+
 # ----- Probe environment (dr_probe.handler) ----------------------------------------------------------------
 PROBE_URL: Final = "PROBE_URL"
 PROBE_ATTEMPTS: Final = "PROBE_ATTEMPTS"

@@ -40,7 +40,6 @@ def make_cluster_spec(
             monitoring_interval=60,
             monitoring_role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{cluster_id}-rds-monitoring",
             performance_insights_enabled=True,
-            performance_insights_kms_key_id=key_arn,
             performance_insights_retention_period=7,
         ),
         availability_zones=tuple(f"{region}{zone}" for zone in "abc"),

@@ -27,6 +27,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
 from constructs import Construct
+from dr_stack import names
 from dr_stack.app_tier import AppTier
 from dr_stack.cluster_spec import ClusterSpec, InstanceSettings
 from dr_stack.credentials import DatabaseCredentials
@@ -324,7 +325,6 @@ class GlobalDatabase(Construct):
                 # set MonitoringInterval to a value other than 0", CreateDBInstance).
                 monitoring_role_arn=self.monitoring_roles[role].arn if self._monitoring_interval_seconds else None,
                 performance_insights_enabled=True,
-                performance_insights_kms_key_id=key_arn,
                 performance_insights_retention_period=self._performance_insights_retention_days,
             ),
             # Spread over the region's AZs (ClusterSpec.instances places them).
@@ -413,7 +413,7 @@ class GlobalDatabase(Construct):
                 monitoring_interval=settings.monitoring_interval,
                 monitoring_role_arn=settings.monitoring_role_arn,
                 performance_insights_enabled=settings.performance_insights_enabled,
-                performance_insights_kms_key_id=settings.performance_insights_kms_key_id,
+                performance_insights_kms_key_id=spec.kms_key_id,
                 performance_insights_retention_period=settings.performance_insights_retention_period,
                 tags=dict(spec.tags) or None,
             )
@@ -520,7 +520,7 @@ class GlobalDatabase(Construct):
     @property
     def global_cluster_identifier(self) -> str:
         """Identifier of the global cluster as a plain string (known at synth)."""
-        return f"{self._name_prefix}-global"
+        return names.global_cluster_identifier(self._name_prefix)
 
     @property
     def global_writer_endpoint(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -70,6 +71,33 @@ ERRORS_ALARM_PERIOD_SECONDS = 60
 # stays in ALARM until the queue is seen empty. Five minutes: the period SQS queue-depth metrics are usually
 # read at (aws-cdk's default for ApproximateNumberOfMessagesVisible, Maximum over 5 minutes).
 DEAD_LETTER_ALARM_PERIOD_SECONDS = 300
+# Lambda Developer Guide, "Lambda quotas": a function's environment variables take at most 4 KB in aggregate. The
+# guide does not say how the size is counted; Lambda's refusal (InvalidParameterValueException, "... exceeded the 4KB
+# limit. String measured: {...}") shows the variables as one JSON object, so the check counts that object's UTF-8
+# bytes (keys, values, quotes, separators and escapes: at least the keys and values alone).
+LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096
+# A reference (Terraform token) in an environment resolves, at deploy, to an ARN, a name, an id or an AZ of this
+# stack: an IAM role ARN is at most 31 + 64 characters and the others are shorter, so each counts as 100.
+RESOLVED_REFERENCE_BOUND = 100
+_REFERENCE = re.compile(r"\$\{[^}]*\}")
+
+
+def environment_size_bound(variables: Mapping[str, str]) -> int:
+    """Bytes of the environment as Lambda measures it (one compact JSON object, UTF-8), each unresolved reference
+    counted at its longest resolved length (RESOLVED_REFERENCE_BOUND)."""
+    resolved = {key: _REFERENCE.sub("x" * RESOLVED_REFERENCE_BOUND, value) for key, value in variables.items()}
+    return len(json.dumps(resolved, separators=(",", ":")).encode())
+
+
+def check_environment_size(function_name: str, variables: Mapping[str, str]) -> None:
+    """Refuse at synth an environment Lambda would refuse at deploy (over 4 KB), naming the function and its size."""
+    size = environment_size_bound(variables)
+    if size > LAMBDA_ENVIRONMENT_LIMIT_BYTES:
+        raise ValueError(
+            f"Lambda function {function_name}: its environment variables take up to {size} bytes (as one JSON object, "
+            f"each reference at its longest), above Lambda's {LAMBDA_ENVIRONMENT_LIMIT_BYTES}-byte (4 KB) limit; "
+            "shorten the settings that feed it (project_name, environment, resource_suffix)"
+        )
 
 
 def lambda_source_dir(outdir: str | Path) -> Path:
@@ -156,6 +184,7 @@ class RegionalLambda(Construct):
         self.policy = attach_inline_policy(
             self, "policy", provider=provider, grantee=self.role, statements=[*base_statements, *statements]
         )
+        check_environment_size(function_name, environment)
         self.function = LambdaFunction(
             self,
             "function",
@@ -343,22 +372,24 @@ class FailoverOrchestrators(Construct):
             environment = {
                 contract.GLOBAL_CLUSTER_ID: database.global_cluster_identifier,
                 contract.TARGET_REGION: region,
-                contract.TARGET_CLUSTER_ID: database.cluster_identifier(role),
+                # TARGET_CLUSTER_ID and PEER_CLUSTER_ARN are derived from these (dr_failover.config): Lambda allows
+                # 4 KB for the whole environment.
                 contract.TARGET_CLUSTER_ARN: database.cluster_arn(role),
                 contract.PEER_REGION: peer_region,
                 contract.PEER_CLUSTER_ID: database.cluster_identifier(peer),
-                contract.PEER_CLUSTER_ARN: database.cluster_arn(peer),
                 contract.TARGET_ASG_NAME: app_tiers[role].asg_name,
                 contract.PEER_ASG_NAME: app_tiers[peer].asg_name,
                 **setting_variables(props),
                 contract.TOPIC_ARN: topics[role].topic_arn,
-                contract.STATE_TABLE_NAME: state_table.table_name,
-                contract.METRIC_NAMESPACE_VARIABLE: contract.METRIC_NAMESPACE,
+                # The function derives the state table's name from GLOBAL_CLUSTER_ID when the stack made both.
+                **(
+                    {}
+                    if contract.state_table_name_of(database.global_cluster_identifier) == state_table.table_name
+                    else {contract.STATE_TABLE_NAME: state_table.table_name}
+                ),
+                # The metric names and namespaces are dr_contract's, which the function imports: not repeated here.
                 contract.TRAFFIC_SWITCH_REGION: dns.traffic_switch_region,
-                contract.TRAFFIC_SWITCH_METRIC_VARIABLE: contract.TRAFFIC_SWITCH_METRIC,
                 contract.HEALTH_CHECK_ID: dns.health_check_id(peer),
-                contract.PROBE_METRIC_VARIABLE: contract.PROBE_METRIC,
-                contract.PROBE_NAMESPACE_VARIABLE: contract.PROBE_NAMESPACE,
                 **({contract.PROBE_ALARM_NAME: self.probe_alarm_name} if self._rechecks(role) else {}),
                 **(extra_environment or {}).get(role, {}),
             }

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from dr_stack.contract import contract
+
 ROLES = ("primary", "secondary")
 # Aurora: up to 16 instances per cluster (settings allow 1-16), named <cluster>-<n>.
 MAX_INSTANCES = 16
@@ -63,8 +65,8 @@ def target_group_name(regional: str) -> str:
 
 
 def global_cluster_identifier(prefix: str) -> str:
-    """Aurora global cluster."""
-    return f"{prefix}-global"
+    """Aurora global cluster (the orchestrator derives the name prefix back from it: dr_contract)."""
+    return f"{prefix}{contract.GLOBAL_CLUSTER_NAME_SUFFIX}"
 
 
 def state_bucket_name(prefix: str, configured: str = "") -> str:

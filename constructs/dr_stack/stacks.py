@@ -232,7 +232,7 @@ class DrStack(TerraformStack):
             "failover_state_table",
             providers=providers,
             keys=keys,
-            name=f"{settings.name_prefix}-failover-state",
+            name=f"{settings.name_prefix}{contract.STATE_TABLE_NAME_SUFFIX}",
             hash_key="pk",
             # Run records expire on it (kept for longer than any redelivery of an asynchronous event).
             ttl_attribute=contract.STATE_TTL_ATTRIBUTE,
@@ -426,7 +426,6 @@ class DrStack(TerraformStack):
         return {
             contract.REPORT_BUCKET: self.run_reports[role].bucket_name,
             contract.REPORT_KMS_KEY_ARN: self.keys[role].key_arn,
-            contract.ALARM_NAME_PREFIX: f"{settings.name_prefix}-",
             **recovery_setting_variables(settings),
             contract.TARGET_GROUP_ARN: self.app_tiers[role].target_group_arn,
             contract.REPROTECT_CLUSTER_SPEC: reprotect_cluster_spec(database.cluster_spec(role)),
@@ -487,7 +486,7 @@ class DrStack(TerraformStack):
                 instance_parameter_group_name=database.instance_parameter_groups[role].name,
                 kms_key_arn=key.key_arn,
                 monitoring_role_arn=database.monitoring_roles[role].arn,
-                alarm_name_prefix=f"{settings.name_prefix}-",
+                alarm_name_prefix=contract.alarm_name_prefix(settings.name_prefix),
                 match_serverless_capacity=(
                     settings.failover_match_database_capacity and settings.db_instance_class == "db.serverless"
                 ),

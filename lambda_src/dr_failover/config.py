@@ -3,6 +3,14 @@
 Every variable is described in one table (``VARIABLES``); cross-variable rules live in a second
 table (``CROSS_RULES``). All problems are reported together in one ``ConfigError`` whose parts each
 name the variable, the value received and what is allowed.
+
+Lambda allows 4 KB for all of a function's environment variables together (Lambda Developer Guide, "Lambda
+quotas"), so the stack leaves out what the function can compute: the contract's own names (``METRIC_NAMESPACE``,
+``TRAFFIC_SWITCH_METRIC``, ``PROBE_METRIC``, ``PROBE_NAMESPACE`` default to ``dr_contract``'s), TARGET_CLUSTER_ID
+(the identifier at the end of TARGET_CLUSTER_ARN), PEER_CLUSTER_ARN (the ARN of PEER_CLUSTER_ID in PEER_REGION,
+in TARGET_CLUSTER_ARN's partition and account: the stack creates both clusters in one account), STATE_TABLE_NAME
+and ALARM_NAME_PREFIX (from the name prefix in GLOBAL_CLUSTER_ID, ``dr_contract.state_table_name_of``). Set, the
+cluster values are checked against what they would be derived from.
 """
 
 from __future__ import annotations
@@ -174,6 +182,8 @@ def _boolean(raw: str) -> bool:
 
 
 _REQUIRED = object()
+# Derived from other variables when unset (``DERIVED``).
+_DERIVED = object()
 
 _REGION = _text(_REGION_RE, "an AWS region name such as us-west-2")
 _CLUSTER_ID = _text(_CLUSTER_ID_RE, "an Aurora DB cluster identifier (letter first, letters/digits/hyphens, <= 63)")
@@ -185,11 +195,11 @@ _CAPACITY = _integer(*contract.CAPACITY_RANGE)
 VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
     (contract.GLOBAL_CLUSTER_ID, "global_cluster_id", _CLUSTER_ID, _REQUIRED),
     (contract.TARGET_REGION, "target_region", _REGION, _REQUIRED),
-    (contract.TARGET_CLUSTER_ID, "target_cluster_id", _CLUSTER_ID, _REQUIRED),
+    (contract.TARGET_CLUSTER_ID, "target_cluster_id", _CLUSTER_ID, _DERIVED),
     (contract.TARGET_CLUSTER_ARN, "target_cluster_arn", _CLUSTER_ARN, _REQUIRED),
     (contract.PEER_REGION, "peer_region", _REGION, _REQUIRED),
     (contract.PEER_CLUSTER_ID, "peer_cluster_id", _CLUSTER_ID, _REQUIRED),
-    (contract.PEER_CLUSTER_ARN, "peer_cluster_arn", _CLUSTER_ARN, _REQUIRED),
+    (contract.PEER_CLUSTER_ARN, "peer_cluster_arn", _CLUSTER_ARN, _DERIVED),
     (contract.TARGET_ASG_NAME, "target_asg_name", _ASG_NAME, _REQUIRED),
     (contract.PEER_ASG_NAME, "peer_asg_name", _ASG_NAME, _REQUIRED),
     (contract.TARGET_FAILOVER_MIN, "target_failover_min", _CAPACITY, _REQUIRED),
@@ -207,7 +217,7 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
         contract.STATE_TABLE_NAME,
         "state_table_name",
         _text(_TABLE_NAME_RE, "a DynamoDB table name (3-255 of letters, digits, '_', '-', '.')"),
-        _REQUIRED,
+        _DERIVED,
     ),
     (contract.RPO_MINUTES, "rpo_minutes", _integer(*contract.OBJECTIVE_MINUTES_RANGE), _REQUIRED),
     (contract.RTO_MINUTES, "rto_minutes", _integer(*contract.OBJECTIVE_MINUTES_RANGE), _REQUIRED),
@@ -248,7 +258,7 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
         contract.TRAFFIC_SWITCH_METRIC_VARIABLE,
         "traffic_switch_metric",
         _text(_METRIC_NAME_RE, "a CloudWatch metric name (1-255 characters, no ':')"),
-        _REQUIRED,
+        contract.TRAFFIC_SWITCH_METRIC,
     ),
     (
         contract.HEALTH_CHECK_ID,
@@ -308,7 +318,7 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
         contract.ALARM_NAME_PREFIX,
         "alarm_name_prefix",
         _optional(_text(_ALARM_PREFIX_RE, "a CloudWatch alarm name prefix (1-255 characters), or empty")),
-        None,
+        _DERIVED,
     ),
     (
         contract.CAPACITY_PERCENT,
@@ -327,6 +337,38 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
     (contract.REPROTECT_CLUSTER_SPEC, "reprotect_cluster_spec", _optional(lambda raw: raw), None),
     (contract.MATCH_DATABASE_CAPACITY, "match_database_capacity", _boolean, _REQUIRED),
 )
+
+
+def _peer_cluster_arn(values: Mapping[str, object]) -> str:
+    """The peer cluster's ARN: TARGET_CLUSTER_ARN's partition and account, PEER_REGION, PEER_CLUSTER_ID."""
+    partition, account = str(values["target_cluster_arn"]).split(":")[1:5:3]
+    return f"arn:{partition}:rds:{values['peer_region']}:{account}:cluster:{values['peer_cluster_id']}"
+
+
+def _state_table_name(values: Mapping[str, object]) -> str:
+    """The stack's state table beside GLOBAL_CLUSTER_ID (dr_contract.state_table_name_of)."""
+    name = contract.state_table_name_of(str(values["global_cluster_id"]))
+    if name is None:
+        raise ValueError(
+            f"{contract.STATE_TABLE_NAME} is required and is not set: it is derived only from a GLOBAL_CLUSTER_ID "
+            f"ending with {contract.GLOBAL_CLUSTER_NAME_SUFFIX!r}, got {values['global_cluster_id']!r}"
+        )
+    return name
+
+
+def _alarm_name_prefix(values: Mapping[str, object]) -> str | None:
+    """The stack's alarm name prefix (dr_contract.alarm_name_prefix); None (every alarm) when not the stack's."""
+    prefix = contract.name_prefix_of(str(values["global_cluster_id"]))
+    return None if prefix is None else contract.alarm_name_prefix(prefix)
+
+
+# Config field -> its value computed from the parsed variables, when its variable is unset (ValueError: a problem).
+DERIVED: dict[str, Callable[[Mapping[str, object]], object]] = {
+    "target_cluster_id": lambda values: contract.cluster_identifier_of(str(values["target_cluster_arn"])),
+    "peer_cluster_arn": _peer_cluster_arn,
+    "state_table_name": _state_table_name,
+    "alarm_name_prefix": _alarm_name_prefix,
+}
 
 
 def _arn_field(arn: str, field: str) -> str:
@@ -428,13 +470,21 @@ def load_config(environ: Mapping[str, str]) -> Config:
         if raw is None or (raw.strip() == "" and default is _REQUIRED):
             if default is _REQUIRED:
                 problems.append(f"{variable} is required and is not set")
-            else:
+            elif default is not _DERIVED:
                 values[field] = default
             continue
         try:
             values[field] = parser(raw)
         except ValueError as allowed:
             problems.append(f"{variable} must be {allowed}, got {raw!r}")
+    if problems:
+        raise ConfigError(_format(problems))
+    for field, derive in DERIVED.items():
+        if field not in values:
+            try:
+                values[field] = derive(values)
+            except ValueError as problem:
+                problems.append(str(problem))
     if problems:
         raise ConfigError(_format(problems))
     config = Config(**values)  # type: ignore[arg-type]

@@ -510,7 +510,7 @@ def create_instance_params(spec: ReprotectSpec, assessment: Assessment, placemen
         "CopyTagsToSnapshot": settings.copy_tags_to_snapshot,
         "MonitoringInterval": settings.monitoring_interval,
         "EnablePerformanceInsights": settings.performance_insights_enabled,
-        "PerformanceInsightsKMSKeyId": settings.performance_insights_kms_key_id,
+        "PerformanceInsightsKMSKeyId": spec.cluster.kms_key_id,
         "PerformanceInsightsRetentionPeriod": settings.performance_insights_retention_period,
         "Tags": _tags(spec.cluster),
     }

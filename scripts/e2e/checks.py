@@ -16,10 +16,14 @@ from .rewrite import FAKE_CREDENTIALS
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda_src"))
 from dr_contract import (  # noqa: E402
     GLOBAL_CLUSTER_DIMENSION,
+    METRIC_NAMESPACE,
     METRIC_NAMESPACE_VARIABLE,
     STANDBY_DESIRED,
     STANDBY_MIN,
+    TRAFFIC_SWITCH_METRIC,
     TRAFFIC_SWITCH_METRIC_VARIABLE,
+    cluster_identifier_of,
+    state_table_name_of,
 )
 from dr_failover.switch import read_switch  # noqa: E402
 
@@ -93,8 +97,9 @@ class Checks:
         cloudwatch = self.client("cloudwatch", variables["TRAFFIC_SWITCH_REGION"])
         end = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(minutes=1)
         metric = {
-            "Namespace": variables[METRIC_NAMESPACE_VARIABLE],
-            "MetricName": variables[TRAFFIC_SWITCH_METRIC_VARIABLE],
+            # The orchestrators leave the contract's names out of their environment (the keeper sets them).
+            "Namespace": variables.get(METRIC_NAMESPACE_VARIABLE, METRIC_NAMESPACE),
+            "MetricName": variables.get(TRAFFIC_SWITCH_METRIC_VARIABLE, TRAFFIC_SWITCH_METRIC),
             "Dimensions": [{"Name": GLOBAL_CLUSTER_DIMENSION, "Value": variables["GLOBAL_CLUSTER_ID"]}],
         }
         response = cloudwatch.get_metric_data(
@@ -138,7 +143,7 @@ class Checks:
         notes = []
         if world["writer"] != [active.variables["TARGET_CLUSTER_ARN"]]:
             raise _fail(f"writer is {world['writer']}, expected {active.variables['TARGET_CLUSTER_ARN']}")
-        notes.append(f"writer {active.variables['TARGET_CLUSTER_ID']}")
+        notes.append(f"writer {cluster_identifier_of(active.variables['TARGET_CLUSTER_ARN'])}")
         expected_members = sorted([active.variables["TARGET_CLUSTER_ARN"], peer.variables["TARGET_CLUSTER_ARN"]])
         if world["members"] != expected_members:
             raise _fail(f"global cluster members {world['members']}, expected {expected_members} (old primary kept)")
@@ -184,7 +189,8 @@ class Checks:
         variables = active.variables
         item = read_switch(
             self.client("dynamodb", variables["TRAFFIC_SWITCH_REGION"]),
-            table_name=variables["STATE_TABLE_NAME"],
+            # Left out of the orchestrators' environment where the stack named it (derived as the function does).
+            table_name=variables.get("STATE_TABLE_NAME") or str(state_table_name_of(variables["GLOBAL_CLUSTER_ID"])),
             global_cluster_id=variables["GLOBAL_CLUSTER_ID"],
         )
         if item is None or item.primary_fenced != bool(expected_switch) or item.serving_region != region:

@@ -779,15 +779,14 @@ def expect_old_primary_reads(checks: Checks, functions: Mapping[str, Any], prima
     cluster, replicating from the new writer ("the old primary ... rejoins as a secondary", Aurora User Guide,
     recovering a global database from an unplanned outage)."""
     old = functions[primary].variables
-    cluster = checks.client("rds", primary).describe_db_clusters(DBClusterIdentifier=old["TARGET_CLUSTER_ID"])[
-        "DBClusters"
-    ][0]
+    old_id = contract.cluster_identifier_of(old["TARGET_CLUSTER_ARN"])
+    cluster = checks.client("rds", primary).describe_db_clusters(DBClusterIdentifier=old_id)["DBClusters"][0]
     members = checks.global_cluster(functions)["GlobalClusterMembers"]
     member = next((m for m in members if m["DBClusterArn"] == old["TARGET_CLUSTER_ARN"]), None)
     if member is None or member["IsWriter"]:
-        raise E2EFailure(f"old primary {old['TARGET_CLUSTER_ID']}: member {member}, expected a reader member")
+        raise E2EFailure(f"old primary {old_id}: member {member}, expected a reader member")
     source = cluster.get("ReplicationSourceIdentifier")
     writer = next(m["DBClusterArn"] for m in members if m["IsWriter"])
     if source != writer:
         raise E2EFailure(f"old primary replicates from {source!r}, expected the new writer {writer}")
-    return [f"old primary {old['TARGET_CLUSTER_ID']}: reader member, replicating from the new writer"]
+    return [f"old primary {old_id}: reader member, replicating from the new writer"]

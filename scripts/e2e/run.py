@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checks import Checks, E2EFailure
+from .checks import Checks, E2EFailure, cluster_identifier_of
 from .emulator import GATES, emulator
 from .extensions import DIFFERENCES, lose_instance, publish_replication_lag
 from .outage import (
@@ -871,7 +871,8 @@ class Scenario:
                 )
                 world.hold(secondary, 0, "the outage change")
             with self.timeline.phase(f"game day: {primary} returns half-alive") as note:
-                lost = lose_instance(ACCOUNT_ID, primary, functions[primary].variables["TARGET_CLUSTER_ID"])
+                old_primary = cluster_identifier_of(functions[primary].variables["TARGET_CLUSTER_ARN"])
+                lost = lose_instance(ACCOUNT_ID, primary, old_primary)
                 # Every call into the region while it was lost (the whole outage, Terraform's phase included).
                 report.calls = summarize_calls(world.calls_into(primary))
                 world.restore()
