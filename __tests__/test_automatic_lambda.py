@@ -507,7 +507,8 @@ def test_second_signal_a_minute_after_the_alarm_fails_over_on_the_scheduled_re_e
     "Alarm events and EventBridge"): the alarm's one event is refused because Route53's checkers still see the
     primary (the second signal lags), the alarm stays in ALARM and sends nothing more. A minute later 3 of 3
     checkers report Failure (GetHealthCheckStatus); the scheduled re-evaluation reads the alarm (DescribeAlarms:
-    StateValue ALARM) and fails over. The refusal wrote nothing, so it did not start the minimum interval."""
+    StateValue ALARM) and fails over. The refusal wrote only its run record, not an automatic start, so it did not
+    start the minimum interval."""
     _probe_alarm("ALARM")
     world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
     script = RdsScript(aws, SECONDARY_REGION).preflight("failover").describe_cluster(PRIMARY_REGION, "available")

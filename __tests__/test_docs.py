@@ -238,3 +238,27 @@ def test_no_internal_history_references_in_code_tests_or_docs() -> None:
 @pytest.mark.parametrize("page", ["runbook", "deploy", "settings", "architecture", "budget", "fault-model", "testing"])
 def test_each_audience_has_its_page(page: str) -> None:
     assert (ROOT / "docs" / f"{page}.md").is_file()
+
+
+def test_every_test_the_fault_model_names_exists() -> None:
+    """Each row of docs/fault-model.md names the tests that show it: `file.py::test` names a file and a test,
+    `::test` and a bare `test_...` a test of the last file named in the cell (test_failover_faults.py before any). A
+    renamed or removed test makes its row untrue; this lists every such name."""
+    defined = {
+        path.name: set(re.findall(r"^def (test_\w+)", path.read_text(), re.M))
+        for path in (ROOT / "__tests__").glob("test_*.py")
+    }
+    missing = []
+    for line in (ROOT / "docs" / "fault-model.md").read_text().splitlines():
+        if not line.startswith("| ") or line.startswith("| fault "):
+            continue
+        current = "test_failover_faults.py"
+        for name in re.findall(r"`([^`]+)`", line.rsplit(" | ", 1)[-1]):
+            named = re.fullmatch(r"(test_\w+\.py)(?:::(test_\w+))?", name)
+            if named:
+                current, name = named.group(1), named.group(2) or ""
+            else:
+                name = name.removeprefix("::")
+            if name.startswith("test_") and name not in defined.get(current, set()):
+                missing.append(f"{current}::{name}")
+    assert not missing, missing
