@@ -301,6 +301,15 @@ class Invocation:
     event: Mapping[str, Any]
     result: Mapping[str, Any] | None = None
     error: str | None = None
+    ended: float | None = None
+    queued: float | None = None
+    """When the event arrived, if it was throttled before this invocation started."""
+
+    def describe(self) -> str:
+        took = f"{self.ended - self.at:.1f} s" if self.ended is not None else "still running"
+        waited = f", throttled {self.at - self.queued:.1f} s first" if self.queued is not None else ""
+        outcome = f"error: {self.error[-300:]}" if self.error else f"result {str(self.result)[:160]}"
+        return f"{time.strftime('%H:%M:%S', time.gmtime(self.at))}Z {self.function}: {took}{waited}; {outcome}"
 
 
 class EventBridge:
@@ -342,8 +351,8 @@ class EventBridge:
         self.paused: set[str] = set()
         self.closed = threading.Event()
 
-    def _run(self, function: Any, event: dict[str, Any]) -> Invocation:
-        record = Invocation(time.time(), function.name, event)
+    def _run(self, function: Any, event: dict[str, Any], queued: float | None = None) -> Invocation:
+        record = Invocation(time.time(), function.name, event, queued=queued)
         with self.lock:
             self.invocations.append(record)
         if function.region in self.gate.cut:
@@ -353,6 +362,7 @@ class EventBridge:
             record.result = self.invoke(function, event)
         except Exception as error:  # noqa: BLE001 - a crashed invocation is recorded, Lambda would retry it
             record.error = str(error)[-2000:]
+        record.ended = time.time()
         if (
             "mode" in event
             and event.get("trigger") != "automatic_recheck"
@@ -397,7 +407,7 @@ class EventBridge:
             else:
                 return
             try:
-                self._run(function, event)
+                self._run(function, event, queued=arrived if time.time() - arrived > 0.5 else None)
             finally:
                 with self.lock:
                     self._running[function.name] -= 1
@@ -641,7 +651,11 @@ class World:
         current = self.criteria(serving)
         while True:
             if not current.hold("SECONDARY"):
-                raise E2EFailure(f"success criteria lost during {what}: {current.detail}")
+                recent = [i.describe() for i in self.events.invocations[-12:] if "keeper" in i.function]
+                raise E2EFailure(
+                    f"success criteria lost during {what}: {current.detail}; the keeper's last invocations: "
+                    + ("; ".join(recent) or "none")
+                )
             if time.time() >= end:
                 return current
             time.sleep(TICK_SECONDS)
