@@ -52,6 +52,8 @@ HOLD_SECONDS = 60.0
 # every 60 s from an arbitrary second. Aligning the harness to the minute keeps one keeper datapoint in each
 # one-minute period; an unaligned 60 s tick plus a variable start-up time can leave a period empty.
 RATE_SECONDS = 60.0
+# The fence is kept while its newest datapoint is at most this many switch-metric periods old (one missed minute).
+FENCE_MAX_AGE_PERIODS = 2
 # A function without reserved concurrency runs every event at once (the account's pool is far larger).
 THROTTLE_FREE = 1_000
 ACCOUNT_ID = "123456789012"
@@ -269,6 +271,25 @@ class Cloud:
             treat_missing_data=str(alarm.get("TreatMissingData") or "missing"),
             current=current,
         )
+
+    def newest_datapoint(self, name: str, region: str, *, periods: int) -> tuple[float, float] | None:
+        """The newest datapoint of the alarm's metric within the last ``periods`` periods: (value, age in s)."""
+        alarm = self.alarm(name, region)
+        now = time.time()
+        response = self.checks.client("cloudwatch", region).get_metric_statistics(
+            Namespace=alarm["Namespace"],
+            MetricName=alarm["MetricName"],
+            Dimensions=alarm["Dimensions"],
+            StartTime=datetime.datetime.fromtimestamp(now - int(alarm["Period"]) * (periods + 1), tz=datetime.UTC),
+            EndTime=datetime.datetime.fromtimestamp(now + int(alarm["Period"]), tz=datetime.UTC),
+            Period=int(alarm["Period"]),
+            Statistics=[str(alarm["Statistic"])],
+        )
+        points = sorted(response["Datapoints"], key=lambda p: p["Timestamp"])
+        if not points:
+            return None
+        newest = points[-1]
+        return float(newest[str(alarm["Statistic"])]), now - newest["Timestamp"].timestamp()
 
     def alarm_data_state(self, name: str, region: str) -> tuple[AlarmState, bool]:
         """What Route53 reads for a metric check: "Route 53 monitors the data stream for the corresponding alarm
@@ -614,10 +635,18 @@ class World:
         )
         capacity = asg["min"] >= want_min and asg["desired"] >= want_desired and asg["in_service"] >= want_desired
         switch_alarm = self.route53_switch_alarm()
-        state, sufficient = self.cloud.alarm_data_state(*switch_alarm)
-        fenced = sufficient and state == "ALARM"
+        # The fence is kept when its newest datapoint says 1 and is at most FENCE_MAX_AGE_PERIODS periods old: the
+        # keeper publishes once a minute, and one late or missed minute is what Route53's LastKnownStatus covers;
+        # a keeper that stopped lets it age past that.
+        period = float(self.cloud.alarm(*switch_alarm)["Period"])
+        newest = self.cloud.newest_datapoint(*switch_alarm, periods=FENCE_MAX_AGE_PERIODS + 1)
+        fenced = newest is not None and newest[0] >= 1 and newest[1] <= FENCE_MAX_AGE_PERIODS * period
         dns = self.route53.answer()
-        fence = "current, 1" if fenced else f"{state} (data current: {sufficient})"
+        fence = (
+            "none published"
+            if newest is None
+            else f"{'current' if fenced else 'NOT current'}, {newest[0]:g} published {newest[1]:.0f} s ago"
+        )
         detail = (
             f"writer {'ok' if writer else writers}; ASG {asg['min']}/{asg['desired']}/{asg['max']} "
             f"({asg['in_service']} in service); fence {fence}; DNS {dns}"
