@@ -20,7 +20,7 @@ from dr_failover.aws import GuardedClient, ReadOnlyViolation, RetryPolicy
 from dr_failover.config import ConfigError, load_config
 from dr_failover.handler import handle_event
 from dr_failover.lock import LeaseLock
-from dr_failover.orchestrator import step_names
+from dr_failover.plan import step_names
 from dr_failover.switch import write_switch
 from support.drill import (
     ASG_NAMES,

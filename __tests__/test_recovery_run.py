@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 from botocore.stub import Stubber
-from dr_failover.orchestrator import step_names
+from dr_failover.plan import step_names
 from support.drill import (
     ASG_NAMES,
     CLUSTER_IDS,

@@ -1,6 +1,7 @@
 """Print the generated tables of docs/, or rewrite them in place with --write (tests check they are current).
 
-docs/settings.md holds the settings reference, docs/budget.md the recovery budget; each table sits between
+docs/settings.md holds the settings reference, docs/budget.md the recovery budget, docs/architecture.md the
+orchestrator's steps (from the plan the run follows, ``dr_failover.plan``); each table sits between
 ``<!-- <name>:start -->`` and ``<!-- <name>:end -->`` markers.
 """
 
@@ -11,7 +12,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "constructs"))
+sys.path.insert(0, str(ROOT / "lambda_src"))
 
+from dr_failover.plan import steps_table  # noqa: E402
 from dr_stack.budget import budget_summary, budget_table  # noqa: E402
 from dr_stack.settings import load_settings, settings_table  # noqa: E402
 
@@ -24,6 +27,7 @@ FILES = {
     "budget-table": "docs/budget.md",
     "budget-table-prod": "docs/budget.md",
     "budget-summary": "docs/budget.md",
+    "steps-table": "docs/architecture.md",
 }
 
 
@@ -31,6 +35,7 @@ def tables() -> dict[str, str]:
     """Marker name -> generated markdown (defaults of the dev profile for the budget)."""
     return {
         "settings-table": settings_table(),
+        "steps-table": steps_table(),
         "budget-table": budget_table(load_settings(environ={})),
         "budget-table-prod": budget_table(load_settings(PROD_AUTOMATIC, environ={})),
         "budget-summary": budget_summary(

@@ -11,7 +11,8 @@ promotes its own region. Modules, one concern each:
 - ``switch``: the traffic-switch state item and metric.
 - ``preflight``: read-only checks of live state (cluster, members, ASG, lag, peer, automatic confirmation).
 - ``steps``: the changing steps, each decided from live state (scale, standby, promote, wait, switch).
-- ``orchestrator``: the plan of each mode and the result.
+- ``plan``: the step plan of each mode, once (the run, its dry run and the docs read it).
+- ``orchestrator``: runs the plan and builds the result.
 - ``handler``: the orchestrator's Lambda entry point; ``keeper``: the switch keeper's entry point.
 
 The names shared with the constructs (environment variables, metric namespace, dimensions) come from

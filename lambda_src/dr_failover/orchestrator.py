@@ -1,13 +1,8 @@
 """Runs a promotion: preflight, lock, notify, the mode's plan of steps, record, notify, release.
 
-The plan of each mode is a tuple of step names (``PLANS``); every step decides from live state, so a
-re-invoked run (after a crash, a timeout, a lost journal write) runs the same plan and finishes what is
-left. The orders encode the difference between the two modes:
-
-- ``switchover`` (planned): scale the target up, switch over, move traffic, and only then put the old
-  primary at warm-standby capacity: the serving region is never reduced before the new writer serves.
-- ``failover`` (regional outage): scale the target up, set the old primary to standby (best effort,
-  within FENCE_TIMEOUT_SECONDS in total), fail over, move traffic.
+The plan of each mode, the order of its steps and what a dry run says of each live in ``dr_failover.plan``; every
+step decides from live state, so a re-invoked run (after a crash, a timeout, a lost journal write) runs the same
+plan and finishes what is left.
 
 If the promotion is refused or does not take, every ASG the run changed is put back (``restore_capacity``,
 which reads live state first and restores nothing once the promotion took or is under way). The lock is
@@ -48,6 +43,7 @@ from dr_failover.lock import (
     LockRecord,
     RunRecord,
 )
+from dr_failover.plan import TARGET_CAPACITY_WAIT_SECONDS, changing_steps, dry_run_plan
 from dr_failover.preflight import PreflightReport, describe_global_cluster, run_preflight
 from dr_failover.readiness import run_readiness
 from dr_failover.recovery_steps import (
@@ -80,20 +76,6 @@ from dr_failover.steps import (
 
 LOG = logging.getLogger(__name__)
 
-PLANS: dict[str, tuple[str, ...]] = {
-    "switchover": (
-        "scale_target",
-        "wait_for_target_capacity",
-        "promote",
-        "wait_for_promotion",
-        "switch_traffic",
-        "standby_peer",
-    ),
-    "failover": ("scale_target", "standby_peer", "promote", "wait_for_promotion", "switch_traffic"),
-}
-# A switchover waits at most this long (and never past the Lambda's budget) for the target's instances to be
-# InService before SwitchoverGlobalCluster; instances launched from a warm AMI pass their checks well within it.
-TARGET_CAPACITY_WAIT_SECONDS = 300.0
 # Seconds kept free at the end of the Lambda's time for traffic switch, notification and release.
 BUDGET_RESERVE_SECONDS = 60.0
 # No step's AWS call may still be running this close to the Lambda's end (the release must fit after it) ...
@@ -111,25 +93,6 @@ class RunSpent(Exception):
     def __init__(self, record: RunRecord) -> None:
         super().__init__(f"run {record.run_id} is already recorded ({record.state})")
         self.record = record
-
-
-def step_names(mode: str, *, serving: bool = False, database: bool = False, report: bool = False) -> tuple[str, ...]:
-    """Every step a successful run of ``mode`` records, in order; ``serving``: TARGET_GROUP_ARN is set,
-    ``database``: MATCH_DATABASE_CAPACITY is on, ``report``: REPORT_BUCKET is set."""
-    return (
-        "preflight",
-        "acquire_lock",
-        "notify_start",
-        "size_target",
-        *PLANS[mode],
-        *(("wait_for_serving",) if serving else ()),
-        "check_peer_health",
-        *(("match_database_capacity",) if database else ()),
-        "publish_metrics",
-        *(("write_report",) if report else ()),
-        "notify_result",
-        "release_lock",
-    )
 
 
 class StepFailed(Exception):
@@ -831,44 +794,20 @@ class _Run:
         """Report what a real run would do, having changed nothing."""
         config = self.config
         method, params = promotion_call(config, self.request.mode)
-        switch = f"{config.traffic_switch_metric}={config.traffic_switch_value:g}"
-        plan_details = {
-            "size_target": f"would size {config.target_asg_name} to the larger of desired "
-            f"{config.target_failover_desired} and {config.capacity_percent}% of {config.peer_asg_name}'s 24 h peak "
-            "in service",
-            "scale_target": f"would raise {config.target_asg_name} to min/desired/max "
-            f"{config.target_failover_min}/{config.target_failover_desired}/>={config.target_failover_max}",
-            "standby_peer": f"would set {config.peer_asg_name} in {config.peer_region} to standby min/desired "
-            f"{config.standby_min}/{config.standby_desired} (best effort, {config.fence_timeout_seconds} s at most)",
-            "promote": (
-                f"would call {method}({', '.join(f'{k}={v!r}' for k, v in params.items())}) unless live "
-                "state shows it done or under way"
-                + (
-                    "; SwitchoverGlobalCluster instead (no data loss) if, then, the writer's region answers "
-                    "'available', every member is 'connected' and the lag is within the RPO"
-                    if self.request.mode == "failover"
-                    else ""
-                )
+        plan = dry_run_plan(
+            self.request.mode,
+            config,
+            resume=f"; would resume unfinished {holder.describe()}" if self.resumed and holder else "",
+            promotion_call=f"{method}({', '.join(f'{k}={v!r}' for k, v in params.items())})",
+            promotion_choice=(
+                "; SwitchoverGlobalCluster instead (no data loss) if, then, the writer's region answers "
+                "'available', every member is 'connected' and the lag is within the RPO"
+                if self.request.mode == "failover"
+                else ""
             ),
-            "wait_for_target_capacity": f"would wait up to {TARGET_CAPACITY_WAIT_SECONDS:g} s for every desired "
-            f"instance of {config.target_asg_name} to be InService, else refuse before the switchover",
-            "wait_for_promotion": f"would poll every {config.poll_interval_seconds} s for up to "
-            f"{config.promotion_timeout_seconds} s",
-            "switch_traffic": f"would write the switch item and {switch} in {config.traffic_switch_region}",
-        }
-        plan = [
-            (
-                "acquire_lock",
-                f"would take lock#{config.global_cluster_id} in {config.state_table_name} for "
-                f"{config.lock_lease_seconds} s"
-                + (f"; would resume unfinished {holder.describe()}" if self.resumed and holder else ""),
-            ),
-            ("notify_start", f"would publish 'started' to {config.topic_arn}"),
-            *((name, plan_details[name]) for name in ("size_target", *PLANS[self.request.mode])),
-            ("publish_metrics", f"would publish run metrics to {config.metric_namespace}"),
-            ("notify_result", f"would publish the outcome to {config.topic_arn}"),
-            ("release_lock", "would release the lock"),
-        ]
+            target_capacity_wait=TARGET_CAPACITY_WAIT_SECONDS,
+            switch=f"{config.traffic_switch_metric}={config.traffic_switch_value:g}",
+        )
         for name, detail in plan:
             self.record(name, "planned", self.clock(), detail)
         return self.result(
@@ -937,7 +876,7 @@ class _Run:
         try:
             event = f"resumed (from run {self.resumed.run_id})" if self.resumed else "started"
             self.step("notify_start", lambda: notify(self.ctx, event=event, body=self.body("running", event)))
-            for name in ("size_target", *PLANS[self.request.mode]):
+            for name in changing_steps(self.request.mode):
                 self.step(name, actions[name])
             recovery_time = round(self.clock() - self.recovery_started_at, 3)
             if self.config.target_group_arn:
