@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dr_stack.settings import (
@@ -682,3 +684,93 @@ def test_longer_alarm_period_still_has_to_fit_the_recovery_point_budget() -> Non
 def test_accepts_short_backup_retention() -> None:
     """BackupRetentionPeriod: "Must be a value from 1 to 35" (API_CreateDBCluster.html)."""
     assert load_settings({"db_backup_retention_days": 1}, environ={}).db_backup_retention_days == 1
+
+
+# ----- the settings a rule or budget term reads: recorded, never listed by hand -----
+def _perturbed(settings: Settings, name: str) -> list[Settings]:
+    """Other values of one setting (unvalidated: the rules and terms only compute with them)."""
+    value = getattr(settings, name)
+    if isinstance(value, bool):
+        candidates: list[Any] = [not value]
+    elif isinstance(value, int | float):
+        candidates = [value + 1, value * 2 + 7]
+    elif name.endswith("_region"):
+        candidates = [region for region in ("us-east-1", "eu-west-1", "us-west-1") if region != value]
+    else:
+        return []
+    return [dataclasses.replace(settings, **{name: candidate}) for candidate in candidates]
+
+
+_BASES: tuple[dict[str, Any], ...] = (
+    {},
+    {"environment": "prod"},
+    {"environment": "prod", "failover_automatic": True, "failover_decision_allowance_seconds": 0},
+    {"failover_automatic": True, "primary_region": "eu-west-1", "secondary_region": "eu-central-1"},
+    {"replication_lag_alarm_seconds": 30, "secondary_app_min_capacity": 2, "secondary_app_desired_capacity": 2},
+)
+
+
+def test_a_budget_term_names_every_setting_that_changes_it() -> None:
+    """A budget term's settings are those its computation reads: changing any other setting leaves its seconds
+    as they were, so a refusal's "change X or Y" never leaves out the setting that would help."""
+    from dr_stack.budget import data_loss_budget, recovery_time_budget
+
+    def terms(settings: Settings) -> dict[str, tuple[int, tuple[str, ...]]]:
+        budgets = (recovery_time_budget(settings), data_loss_budget(settings))
+        return {term.name: (term.seconds, term.settings) for budget in budgets for term in budget.terms}
+
+    for base in _BASES:
+        settings = load_settings(base, environ={})
+        before = terms(settings)
+        for name in SETTING_NAMES:
+            for other in _perturbed(settings, name):
+                for term, seconds in ((term, terms(other)[term][0]) for term in before):
+                    if name not in before[term][1]:
+                        assert seconds == before[term][0], (base, term, name)
+
+
+def test_a_rule_reading_a_setting_changes_only_with_the_settings_it_reads() -> None:
+    """Each cross-setting rule's verdict changes only with a setting recorded as read: the record that decides
+    whether the verdict counts (every setting read passed its own rule) is complete."""
+    from dr_stack.setting_reads import SettingsReads
+    from dr_stack.settings import CROSS_FIELD_RULES
+
+    def verdict(rule: Any, settings: Settings) -> tuple[object, tuple[str, ...]]:
+        reads = SettingsReads(settings)
+        try:
+            found: object = rule(reads)
+        except Exception as error:  # an unvalidated value the rule cannot parse: a verdict too
+            found = type(error)
+        return found, reads.names
+
+    for base in _BASES:
+        settings = load_settings(base, environ={})
+        for rule in CROSS_FIELD_RULES:
+            found, read = verdict(rule, settings)
+            for name in (n for n in SETTING_NAMES if n not in read):
+                for other in _perturbed(settings, name):
+                    assert verdict(rule, other)[0] == found, (base, rule, name)
+
+
+def test_reads_through_properties_and_methods_are_recorded() -> None:
+    from dr_stack.setting_reads import recorded
+
+    settings = load_settings(environ={})
+    assert recorded(lambda s: s.replication_lag_threshold_seconds, settings) == (
+        60,
+        ("replication_lag_alarm_seconds", "rpo_minutes"),
+    )
+    assert recorded(lambda s: s.app_capacity("primary"), settings)[1] == (
+        "primary_app_min_capacity",
+        "primary_app_max_capacity",
+        "primary_app_desired_capacity",
+    )
+
+
+def test_a_rule_is_not_judged_on_a_value_its_setting_refused() -> None:
+    """probe_interval_seconds outside the probe's periods is refused by its own rule; the recovery budget, which
+    reads it with automatic failover on, is not computed from the refused value (one problem, not two)."""
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"failover_automatic": True, "probe_interval_seconds": 3000}, environ={})
+    assert len(refused.value.problems) == 1
+    assert refused.value.problems[0].startswith("setting probe_interval_seconds must be one of")

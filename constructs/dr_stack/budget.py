@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dr_stack.contract import contract
+from dr_stack.setting_reads import recorded
 
 if TYPE_CHECKING:
     from dr_stack.settings import Settings
@@ -22,7 +24,7 @@ TRAFFIC_SWITCH_PERIOD_SECONDS = 60  # the traffic-switch alarm; Route53 accepts 
 
 @dataclass(frozen=True)
 class BudgetTerm:
-    """One term of a budget: how long it can take and which settings change it."""
+    """One term of a budget: how long it can take and which settings change it (those its computation read)."""
 
     name: str
     seconds: int
@@ -108,13 +110,27 @@ def confirmation_seconds(s: Settings) -> int:
     return s.failover_confirmation_timeout_seconds if s.failover_automatic else 0
 
 
+def _term(name: str, s: Settings, seconds: Callable[[Settings], int], how: str) -> BudgetTerm:
+    """A term of ``seconds(s)``, naming the settings that computation read (so the list cannot drift from it)."""
+    value, read = recorded(seconds, s)
+    return BudgetTerm(name, value, read, how)
+
+
+def _decision_seconds(s: Settings) -> int:
+    return 0 if s.failover_automatic else s.failover_decision_allowance_seconds
+
+
+def _restore_seconds(s: Settings) -> int:
+    # The orchestrator scales the app tier while the database is promoted: the slower of the two counts.
+    return max(s.db_promotion_allowance_seconds, serving_capacity_seconds(s))
+
+
+def _dns_seconds(s: Settings) -> int:
+    return TRAFFIC_SWITCH_PERIOD_SECONDS + s.health_check_interval_seconds + s.dns_ttl_seconds
+
+
 def recovery_time_budget(s: Settings) -> Budget:
     """Worst-case time from a regional failure to users served by the secondary region."""
-    decision = 0 if s.failover_automatic else s.failover_decision_allowance_seconds
-    app = serving_capacity_seconds(s)
-    # The orchestrator scales the app tier while the database is promoted: the slower of the two counts.
-    restore = max(s.db_promotion_allowance_seconds, app)
-    dns = TRAFFIC_SWITCH_PERIOD_SECONDS + s.health_check_interval_seconds + s.dns_ttl_seconds
     detection_how = (
         "the probe's alarm sees health_check_failure_threshold failing datapoints, one per probe_interval_seconds "
         "(+1 interval for the first probe); if the second signal comes later (Route53's checkers; with the primary in "
@@ -125,59 +141,38 @@ def recovery_time_budget(s: Settings) -> Budget:
         else "Route53 checks fail (interval x threshold), then the health-check alarm pages (60 s x periods)"
     )
     terms = (
-        BudgetTerm(
-            "detection",
-            detection_seconds(s),
-            (
-                "failover_automatic",
-                "probe_interval_seconds",
-                "health_check_failure_threshold",
-                "health_check_interval_seconds",
-                "primary_region",
-                "rpo_minutes",
-                "failover_confirmation_lag_percent_of_rpo",
-            )
-            if s.failover_automatic
-            else ("health_check_interval_seconds", "health_check_failure_threshold", "alarm_evaluation_periods"),
-            detection_how,
-        ),
-        BudgetTerm(
+        _term("detection", s, detection_seconds, detection_how),
+        _term(
             "decision",
-            decision,
-            ("failover_automatic", "failover_decision_allowance_seconds"),
+            s,
+            _decision_seconds,
             "a person approves the failover; zero when failover_automatic is on",
         ),
-        BudgetTerm(
+        _term(
             "confirmation",
-            confirmation_seconds(s),
-            ("failover_automatic", "failover_confirmation_timeout_seconds"),
+            s,
+            confirmation_seconds,
             "automatic only: the second-signal reads (probe, Route53 checkers, the primary's RDS API) run at the "
             "same time under one deadline; no answer by then is unknown, never down",
         ),
-        BudgetTerm(
+        _term(
             "fence",
-            s.failover_fence_timeout_seconds,
-            ("failover_fence_timeout_seconds",),
+            s,
+            lambda s: s.failover_fence_timeout_seconds,
             "a failover gives the failed region at most this long in total before promoting without it (its "
             "standby and the read of its writer that chooses a switchover, no data loss, over AllowDataLoss)",
         ),
-        BudgetTerm(
+        _term(
             "promotion_and_scale_up",
-            restore,
-            (
-                "db_promotion_allowance_seconds",
-                "secondary_app_min_capacity",
-                "primary_app_min_capacity",
-                "app_scale_up_allowance_seconds",
-                "app_health_check_grace_seconds",
-            ),
+            s,
+            _restore_seconds,
             "max(database promotion, the active minimum of healthy targets): they run in parallel; 0 s for the app "
             "when the warm standby's minimum is at least the active minimum, else launch + health-check grace",
         ),
-        BudgetTerm(
+        _term(
             "dns",
-            dns,
-            ("health_check_interval_seconds", "dns_ttl_seconds"),
+            s,
+            _dns_seconds,
             "the switch metric's one-minute period, a Route53 evaluation interval, then resolvers drop the "
             "cached answer (TTL)",
         ),
@@ -188,16 +183,16 @@ def recovery_time_budget(s: Settings) -> Budget:
 def data_loss_budget(s: Settings) -> Budget:
     """Worst-case data-loss window: lag just under the alarm, or above it until the alarm fires."""
     terms = (
-        BudgetTerm(
+        _term(
             "lag_threshold",
-            s.replication_lag_threshold_seconds,
-            ("replication_lag_alarm_seconds",),
+            s,
+            lambda s: s.replication_lag_threshold_seconds,
             "replication lag can sit just under the alarm threshold unnoticed",
         ),
-        BudgetTerm(
+        _term(
             "lag_alarm_evaluation",
-            s.alarm_period_seconds * s.replication_lag_alarm_evaluation_periods,
-            ("alarm_period_seconds", "replication_lag_alarm_evaluation_periods"),
+            s,
+            lambda s: s.alarm_period_seconds * s.replication_lag_alarm_evaluation_periods,
             "lag above the threshold is reported after period x evaluation periods",
         ),
     )

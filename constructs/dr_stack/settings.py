@@ -7,7 +7,7 @@ budget) and refuses bad input before anything is built, with one ``SettingsError
 problem: the setting, the value received and what is allowed. Each environment's checked-in settings file,
 ``environments/<environment>.toml``, sits between the profile and the DR_* variables (``resolve_settings``).
 
-Adding a setting is one line in its section (plus, when it needs one, a row in ``CROSS_FIELD_RULES``).
+Adding a setting is one line in its section (plus, when it needs one, a rule in ``CROSS_FIELD_RULES``).
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, cast, get_type_hints
 
 from dr_stack import names
 from dr_stack.contract import contract
+from dr_stack.setting_reads import SettingsReads
 
 ENV_PREFIX = "DR_"
 ROOT = Path(__file__).resolve().parents[2]
@@ -1325,56 +1326,63 @@ def _budget(s: Settings) -> list[str]:
     return budget_problems(s)
 
 
-# (settings read, rule). A rule runs only when every setting it reads passed its own rule; it returns a message,
-# a list of messages, or None.
-CROSS_FIELD_RULES: tuple[tuple[tuple[str, ...], Callable[[Settings], str | list[str] | None]], ...] = (
-    (("primary_region", "secondary_region"), _regions_differ),
-    (("primary_vpc_cidr", "secondary_vpc_cidr"), _cidrs_disjoint),
-    (("primary_app_min_capacity", "primary_app_max_capacity", "primary_app_desired_capacity"), _capacity("primary")),
-    (
-        ("secondary_app_min_capacity", "secondary_app_max_capacity", "secondary_app_desired_capacity"),
-        _capacity("secondary"),
-    ),
-    (("db_serverless_min_capacity", "db_serverless_max_capacity"), _serverless_range),
-    (("domain_name", "hosted_zone_name"), _domain),
-    (("state_backend", "tfc_organization", "tfc_workspace_prefix", "tfc_project"), _backend),
-    (("state_backend", "tfc_workspace_prefix", "project_name", "environment", "resource_suffix"), _workspace_names),
-    (("db_engine", "db_engine_version"), _engine_version),
-    (("db_engine", "db_engine_version", "db_instance_class", "db_write_forwarding"), _engine_features),
-    (("app_instance_type", "app_ami_ssm_parameter"), _instance_and_ami),
-    (("db_backup_window", "db_maintenance_window"), _windows_disjoint),
-    (("db_engine", "db_name"), _db_name),
-    (("alarm_period_seconds", "alarm_evaluation_periods", "replication_lag_alarm_evaluation_periods"), _alarm_range),
-    (("availability_zone_count", "primary_region", "secondary_region"), _zone_count),
-    (("db_engine", "db_master_username"), _master_username),
-    (("db_engine", "db_app_username", "db_master_username"), _app_username),
-    (("failover_promotion_timeout_seconds", "db_promotion_allowance_seconds"), _promotion_deadline),
-    (("failover_promotion_timeout_seconds", "rto_minutes"), _promotion_within_rto),
-    (("secondary_app_desired_capacity", "primary_app_max_capacity"), _standby_within_active_max),
-    (("app_scale_up_allowance_seconds", "app_health_check_grace_seconds"), _serving_timeout),
-    (("project_name", "environment", "resource_suffix"), _derived_names),
-    (("state_bucket",), _state_replica_bucket),
-    (
-        (
-            "health_check_interval_seconds",
-            "health_check_failure_threshold",
-            "alarm_period_seconds",
-            "alarm_evaluation_periods",
-            "failover_automatic",
-            "failover_decision_allowance_seconds",
-            "app_scale_up_allowance_seconds",
-            "app_health_check_grace_seconds",
-            "db_promotion_allowance_seconds",
-            "failover_fence_timeout_seconds",
-            "dns_ttl_seconds",
-            "replication_lag_alarm_seconds",
-            "replication_lag_alarm_evaluation_periods",
-            "rto_minutes",
-            "rpo_minutes",
-        ),
-        _budget,
-    ),
+# The cross-setting rules. Each returns a message, a list of messages, or None. A rule's verdict counts only when
+# every setting it read passed its own rule: the settings it reads are recorded as it runs (setting_reads), not
+# listed beside it, so a rule that starts reading another setting cannot be judged on a value already refused.
+CROSS_FIELD_RULES: tuple[Callable[[Settings], str | list[str] | None], ...] = (
+    _regions_differ,
+    _cidrs_disjoint,
+    _capacity("primary"),
+    _capacity("secondary"),
+    _serverless_range,
+    _domain,
+    _backend,
+    _workspace_names,
+    _engine_version,
+    _engine_features,
+    _instance_and_ami,
+    _windows_disjoint,
+    _db_name,
+    _alarm_range,
+    _zone_count,
+    _master_username,
+    _app_username,
+    _promotion_deadline,
+    _promotion_within_rto,
+    _standby_within_active_max,
+    _serving_timeout,
+    _derived_names,
+    _state_replica_bucket,
+    _budget,
 )
+
+
+# Settings a rule reads without its verdict depending on their validity: the derived-names rule reads state_bucket
+# only to leave a configured bucket to that setting's own rule, so its verdict on the project name stands.
+_VERDICT_STANDS_WHEN_REFUSED: dict[Callable[[Settings], str | list[str] | None], frozenset[str]] = {
+    _derived_names: frozenset({"state_bucket"}),
+}
+
+
+def cross_rule_problems(settings: Settings, refused: Iterable[str] = ()) -> list[str]:
+    """The cross-setting rules' messages for ``settings``, leaving out each rule that read a setting in
+    ``refused`` (one its own rule refused: its message names that value already). A rule that fails on such a
+    value (parsing a refused CIDR, say) is left out too; on valid values its error is raised."""
+    refused = frozenset(refused)
+    problems: list[str] = []
+    for rule in CROSS_FIELD_RULES:
+        reads = SettingsReads(settings)
+        voiding = refused - _VERDICT_STANDS_WHEN_REFUSED.get(rule, frozenset())
+        try:
+            found = rule(cast(Settings, reads))
+        except Exception:
+            if voiding.intersection(reads.names):
+                continue
+            raise
+        if voiding.intersection(reads.names):
+            continue
+        problems.extend([found] if isinstance(found, str) else found or [])
+    return problems
 
 
 # Values AWS reads in several spellings, written in the one it stores, before the rules run (so every rule, the
@@ -1651,11 +1659,7 @@ def resolve_settings(
             bad.add(name)
     if not settings.db_engine_version and "db_engine" not in bad:
         settings = dataclasses.replace(settings, db_engine_version=settings.engine.version)
-    for reads, cross_rule in CROSS_FIELD_RULES:
-        if bad.intersection(reads):
-            continue
-        found = cross_rule(settings)
-        problems.extend([found] if isinstance(found, str) else found or [])
+    problems += cross_rule_problems(settings, bad)
     if problems:
         raise SettingsError(problems)
     sources = tuple(
