@@ -18,9 +18,12 @@ from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.network import Network
 from dr_stack.providers import ROLES, DrRole, RegionalProviders, make_aws_providers
+from dr_stack.settings import load_settings
 from dr_stack.state_table import GlobalTable
 
 REGIONS: dict[DrRole, str] = {"primary": "us-east-1", "secondary": "us-west-2"}
+# The settings' defaults (dev profile): the constructs have none of their own, the stack passes every value.
+DEFAULTS = load_settings(environ={})
 
 
 def empty_stack(name: str = "stack") -> TerraformStack:
@@ -73,6 +76,8 @@ def networks_and_topics(
             cidr="10.10.0.0/16" if role == "primary" else "10.20.0.0/16",
             key=keys[role],
             availability_zone_count=2,
+            nat_gateway_per_az=DEFAULTS.nat_gateway_per_az,
+            flow_log_retention_days=DEFAULTS.log_retention_days,
         )
         for role in ROLES
     }
@@ -97,7 +102,7 @@ def app_tier(
     capacity: Capacity | None = None,
     alarm_period_seconds: int = 60,
 ) -> AppTier:
-    """An app tier in ``role``'s region with the constructs' defaults (id ``<role>_app_tier``)."""
+    """An app tier in ``role``'s region with the settings' defaults (id ``<role>_app_tier``)."""
     return AppTier(
         stack,
         f"{role}_app_tier",
@@ -111,7 +116,17 @@ def app_tier(
         capacity=capacity or Capacity(minimum=2, maximum=4, desired=2),
         app_name="unit",
         certificate_arn=certificate_arn,
+        app_port=DEFAULTS.app_port,
+        health_check_path=DEFAULTS.health_check_path,
+        instance_type=DEFAULTS.app_instance_type,
+        ami_ssm_parameter=DEFAULTS.app_ami_ssm_parameter,
+        cpu_target_percent=DEFAULTS.app_cpu_target_percent,
+        health_check_grace_seconds=DEFAULTS.app_health_check_grace_seconds,
+        access_log_retention_days=DEFAULTS.alb_access_log_retention_days,
         alarm_period_seconds=alarm_period_seconds,
+        alarm_evaluation_periods=DEFAULTS.alarm_evaluation_periods,
+        alb_5xx_alarm_threshold=DEFAULTS.alb_5xx_alarm_threshold,
+        response_time_alarm_seconds=DEFAULTS.alb_response_time_alarm_seconds,
     )
 
 
@@ -123,7 +138,8 @@ def global_database(
     topics: dict[DrRole, AlarmTopic],
     **options: Any,
 ) -> GlobalDatabase:
-    """Credentials (variable mode) and a global database (id ``database``) with the constructs' defaults."""
+    """Credentials (variable mode) and a global database (id ``database``) with the settings' defaults; ``options``
+    override its keyword arguments."""
     credentials = DatabaseCredentials(
         stack,
         "db_credentials",
@@ -133,6 +149,8 @@ def global_database(
         description="unit",
         master_username="admin_user",
         password_source="variable",  # noqa: S106 (the mode, not a password)
+        password_version=DEFAULTS.db_master_password_version,
+        recovery_window_days=DEFAULTS.secret_recovery_window_days,
     )
     settings: dict[str, Any] = {
         "name_prefix": "unit",
@@ -143,6 +161,22 @@ def global_database(
         "database_name": "unitdb",
         "instance_class": "db.serverless",
         "instance_counts": {"primary": 1, "secondary": 1},
+        "log_exports": DEFAULTS.db_log_exports,
+        "serverless_capacity": (DEFAULTS.db_serverless_min_capacity, DEFAULTS.db_serverless_max_capacity),
+        "deletion_protection": DEFAULTS.db_deletion_protection,
+        "write_forwarding": DEFAULTS.db_write_forwarding,
+        "backup_retention_days": DEFAULTS.db_backup_retention_days,
+        "backup_window": DEFAULTS.db_backup_window,
+        "maintenance_window": DEFAULTS.db_maintenance_window,
+        "monitoring_interval_seconds": DEFAULTS.db_monitoring_interval_seconds,
+        "performance_insights_retention_days": DEFAULTS.db_performance_insights_retention_days,
+        "replication_lag_threshold_seconds": DEFAULTS.replication_lag_threshold_seconds,
+        "rpo_minutes": DEFAULTS.rpo_minutes,
+        "alarm_period_seconds": DEFAULTS.alarm_period_seconds,
+        "alarm_evaluation_periods": DEFAULTS.alarm_evaluation_periods,
+        "replication_lag_alarm_evaluation_periods": DEFAULTS.replication_lag_alarm_evaluation_periods,
+        "cpu_alarm_percent": DEFAULTS.db_cpu_alarm_percent,
+        "freeable_memory_alarm_mib": DEFAULTS.db_freeable_memory_alarm_mib,
     }
     settings.update(options)
     database = GlobalDatabase(
@@ -191,5 +225,9 @@ def wired(name: str = "wired") -> Wired:
         us_east_1_topic_arn=topics["primary"].topic_arn,
         name_prefix="unit",
         global_cluster_identifier=database.global_cluster_identifier,
+        health_check_path=DEFAULTS.health_check_path,
+        health_check_interval_seconds=DEFAULTS.health_check_interval_seconds,
+        health_check_failure_threshold=DEFAULTS.health_check_failure_threshold,
+        alarm_evaluation_periods=DEFAULTS.alarm_evaluation_periods,
     )
     return Wired(stack, providers, keys, topics, database, tiers, table, dns)

@@ -18,7 +18,7 @@ RDS_INVALID = {"/", "@", '"', " "}
 @pytest.fixture(scope="module")
 def granted() -> Synthesized:
     """A small stack: both keys, the credentials in `variable` mode, read grants for one grantee per region."""
-    from construct_support import empty_stack, grantee, provider_pair, regional_keys, synth
+    from construct_support import DEFAULTS, empty_stack, grantee, provider_pair, regional_keys, synth
     from dr_stack.credentials import DatabaseCredentials
     from dr_stack.providers import ROLES
 
@@ -34,6 +34,8 @@ def granted() -> Synthesized:
         description="unit",
         master_username="dbadmin",
         password_source="variable",  # noqa: S106 (the mode, not a password)
+        password_version=DEFAULTS.db_master_password_version,
+        recovery_window_days=DEFAULTS.secret_recovery_window_days,
     )
     for role in ROLES:
         reader = grantee(stack, f"{role}_reader", provider=providers.for_role(role), service="lambda.amazonaws.com")
@@ -286,7 +288,7 @@ def test_secret_policy_refuses_the_value_to_all_but_the_app_roles(dev: Synthesiz
 
 
 def test_secret_policy_is_made_after_every_grant() -> None:
-    from construct_support import empty_stack, grantee, provider_pair, regional_keys
+    from construct_support import DEFAULTS, empty_stack, grantee, provider_pair, regional_keys
     from dr_stack.credentials import DatabaseCredentials
 
     stack = empty_stack("credentials_policy")
@@ -299,6 +301,9 @@ def test_secret_policy_is_made_after_every_grant() -> None:
         name_prefix="unit",
         description="unit",
         master_username="dbadmin",
+        password_source="random",  # noqa: S106 (the mode, not a password)
+        password_version=DEFAULTS.db_master_password_version,
+        recovery_window_days=DEFAULTS.secret_recovery_window_days,
     )
     with pytest.raises(ValueError, match="needs at least one grant_read"):
         credentials.restrict_reads_to_grantees()

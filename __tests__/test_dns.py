@@ -227,12 +227,12 @@ def test_unit_traffic_switch_alarm_is_in_the_secondary_region_on_the_cluster(wit
 
 
 def test_unit_zone_needs_a_domain_and_the_reverse() -> None:
-    from construct_support import empty_stack, provider_pair
+    from construct_support import DEFAULTS, empty_stack, provider_pair
     from dr_stack.dns import DnsFailover, HostedZone
 
     stack = empty_stack("dns_mismatch")
     providers = provider_pair(stack)
-    zone = HostedZone(stack, "zone", provider=providers.primary, zone_name="example.com")
+    zone = HostedZone(stack, "zone", provider=providers.primary, zone_name="example.com", create=False)
     with pytest.raises(ValueError, match="both zone and domain_name, or neither"):
         DnsFailover(
             stack,
@@ -243,6 +243,10 @@ def test_unit_zone_needs_a_domain_and_the_reverse() -> None:
             us_east_1_topic_arn="arn:aws:sns:us-east-1:111122223333:t",
             name_prefix="unit",
             global_cluster_identifier="unit-global",
+            health_check_path=DEFAULTS.health_check_path,
+            health_check_interval_seconds=DEFAULTS.health_check_interval_seconds,
+            health_check_failure_threshold=DEFAULTS.health_check_failure_threshold,
+            alarm_evaluation_periods=DEFAULTS.alarm_evaluation_periods,
             zone=zone,
         )
 
@@ -253,7 +257,7 @@ def test_unit_hosted_zone_is_looked_up_unless_created() -> None:
 
     stack = empty_stack("zones")
     providers = provider_pair(stack)
-    found = HostedZone(stack, "found", provider=providers.primary, zone_name="example.com")
+    found = HostedZone(stack, "found", provider=providers.primary, zone_name="example.com", create=False)
     HostedZone(stack, "made", provider=providers.primary, zone_name="example.org", create=True, comment="unit zone")
     ValidatedCertificate(
         stack, "certificate", provider=providers.secondary, domain_name="app.example.com", zone=found, name="unit-cert"

@@ -263,7 +263,10 @@ def _orchestrators_stack(*, automatic: bool) -> Synthesized:
             confirmation_lag_percent_of_rpo=20,
             automatic_min_interval_seconds=3600,
             probe_failure_periods=4,
+            probe_interval_seconds=60,
+            health_check_path="/health",
             automatic=automatic,
+            probe_over_https=False,
             log_retention_days=14,
         ),
     )

@@ -197,19 +197,19 @@ class AppTier(Construct):
         capacity: Capacity,
         app_name: str,
         certificate_arn: str | None = None,
-        app_port: int = 8080,
-        health_check_path: str = "/health",
-        instance_type: str = "t3.small",
-        ami_ssm_parameter: str = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
-        cpu_target_percent: int = 50,
-        health_check_grace_seconds: int = 180,
-        access_log_retention_days: int = 90,
+        app_port: int,
+        health_check_path: str,
+        instance_type: str,
+        ami_ssm_parameter: str,
+        cpu_target_percent: int,
+        health_check_grace_seconds: int,
+        access_log_retention_days: int,
         keep_access_logs_on_destroy: bool = True,
         deletion_protection: bool = True,
-        alarm_period_seconds: int = 60,
-        alarm_evaluation_periods: int = 1,
-        alb_5xx_alarm_threshold: int = 10,
-        response_time_alarm_seconds: float = 1.0,
+        alarm_period_seconds: int,
+        alarm_evaluation_periods: int,
+        alb_5xx_alarm_threshold: int,
+        response_time_alarm_seconds: float,
     ) -> None:
         """The app tier of the ``dr_role`` region (``region``, the region of ``provider``); ``name`` prefixes every
         resource name; instances run in ``network``'s private subnets with root volumes encrypted by ``key``;
@@ -542,9 +542,10 @@ class AppTier(Construct):
             metrics_granularity="1Minute",
             tag=[AutoscalingGroupTag(key="Name", value=f"{name}-app", propagate_at_launch=True)],
             # Target tracking changes desired_capacity, and the failover orchestrator sets min/desired/max in
-            # the region it promotes and fences the other to 0: after a failover or failback the next
-            # `cdktf deploy` must not undo that (it would restart instances in a fenced region). The sizes
-            # are the settings at creation; afterwards the orchestrator owns them (make e2e checks the plan).
+            # the region it promotes and lowers the other to the warm-standby capacity: after a failover or
+            # failback the next `cdktf deploy` must not undo that (it would size the promoted region as a standby
+            # again). The sizes are the settings at creation; afterwards the orchestrator owns them (make e2e
+            # checks the plan).
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity", "min_size", "max_size"]),
         )
         AutoscalingPolicy(

@@ -64,7 +64,7 @@ class DatabaseBackup(Construct):
         keys: Mapping[DrRole, RegionalKey],
         database: GlobalDatabase,
         name_prefix: str,
-        retention_days: int = 35,
+        retention_days: int,
     ) -> None:
         """Back up each of ``database``'s clusters into its region's vault and copy each recovery point across.
         Each region's vault is encrypted with its key of ``keys``; ``name_prefix`` starts every name;

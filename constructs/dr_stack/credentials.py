@@ -121,9 +121,9 @@ class DatabaseCredentials(Construct):
         name_prefix: str,
         description: str,
         master_username: str,
-        password_source: PasswordSource = "random",  # noqa: S107 (the mode's name, not a password)
-        password_version: int = 1,
-        recovery_window_days: int = 30,
+        password_source: PasswordSource,
+        password_version: int,
+        recovery_window_days: int,
     ) -> None:
         """A secret called ``<name_prefix>-db-master`` in the primary region (replica in the secondary), each copy
         encrypted with its region's key of ``keys``. ``password_source`` "random": Secrets Manager generates the

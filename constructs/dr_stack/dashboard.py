@@ -50,7 +50,7 @@ class DrDashboard(Construct):
         name_prefix: str,
         rto_minutes: int,
         rpo_minutes: int,
-        response_time_alarm_seconds: float = 1.0,
+        response_time_alarm_seconds: float,
         extra_widgets: Sequence[dict[str, Any]] = (),
     ) -> None:
         """A dashboard called ``<name_prefix>-dr`` in the primary region over ``app_tiers``, ``database`` and

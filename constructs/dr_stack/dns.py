@@ -60,7 +60,7 @@ class HostedZone(Construct):
         *,
         provider: AwsProvider,
         zone_name: str,
-        create: bool = False,
+        create: bool,
         comment: str = "",
     ) -> None:
         """The public zone ``zone_name`` (Route53 is global: ``provider`` is the primary one). ``create`` False: an
@@ -150,10 +150,10 @@ class DnsFailover(Construct):
         us_east_1_topic_arn: str,
         name_prefix: str,
         global_cluster_identifier: str,
-        health_check_path: str = "/health",
-        health_check_interval_seconds: int = 10,
-        health_check_failure_threshold: int = 3,
-        alarm_evaluation_periods: int = 1,
+        health_check_path: str,
+        health_check_interval_seconds: int,
+        health_check_failure_threshold: int,
+        alarm_evaluation_periods: int,
         zone: HostedZone | None = None,
         domain_name: str | None = None,
     ) -> None:

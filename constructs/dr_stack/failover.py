@@ -135,7 +135,7 @@ class RegionalLambda(Construct):
         timeout: int,
         statements: Sequence[DataAwsIamPolicyDocumentStatement],
         alarm_topic_arn: str,
-        log_retention_days: int = 30,
+        log_retention_days: int,
     ) -> None:
         """``function_name`` runs ``handler`` from ``asset`` in the region of ``provider``; its logs, queue and
         environment are encrypted with ``key`` (of that region); ``statements`` add to the role's own needs
@@ -295,15 +295,15 @@ class FailoverProps:
     """Least time between two automatic failovers."""
     probe_failure_periods: int
     """Failed probe datapoints (one per probe_interval_seconds) before the primary counts as down."""
-    probe_interval_seconds: int = 60
+    probe_interval_seconds: int
     """Seconds between probes; under 60 the probe publishes high-resolution datapoints and its alarms use it."""
-    health_check_path: str = "/health"
+    health_check_path: str
     """Path the probe requests on the primary ALB."""
-    automatic: bool = False
+    automatic: bool
     """False: no probe and no trigger, a person starts a failover. True: the probe's alarm invokes it."""
-    probe_over_https: bool = False
+    probe_over_https: bool
     """True when the ALBs serve HTTPS (a domain is set): the probe then requests https://."""
-    log_retention_days: int = 30
+    log_retention_days: int
     """How long CloudWatch Logs keeps the functions' logs."""
 
 

@@ -4,7 +4,8 @@ names over a length limit.
 Derivations are functions of plain values (the name prefix, a region role, a bucket name), so constructs call
 them without the Settings object, and settings validation (``name_problems``) checks exactly the names the
 stack creates. ``__tests__/test_names.py`` checks the names in the synthesized JSON against this list and
-against AWS's documented rules, so a construct that adds a name must add it to ``DERIVED_NAMES`` too.
+against AWS's documented rules, so a construct that adds a name must add it to ``derived_names`` too (a template
+in ``_PER_REGION`` or ``_PER_STACK``, or a derivation function above them).
 """
 
 from __future__ import annotations

@@ -48,9 +48,9 @@ class Network(Construct):
         name: str,
         cidr: str,
         key: RegionalKey,
-        availability_zone_count: int = 3,
-        nat_gateway_per_az: bool = False,
-        flow_log_retention_days: int = 30,
+        availability_zone_count: int,
+        nat_gateway_per_az: bool,
+        flow_log_retention_days: int,
     ) -> None:
         """A VPC called ``name`` (the prefix of every child's Name tag) with ``cidr`` in ``region`` (the region of
         ``provider``, for the gateway endpoints' service names); flow logs are encrypted with ``key``.

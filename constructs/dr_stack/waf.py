@@ -59,8 +59,8 @@ class WebAcl(Construct):
         name: str,
         key: RegionalKey,
         app_tier: AppTier,
-        rate_limit: int = 2000,
-        log_retention_days: int = 30,
+        rate_limit: int,
+        log_retention_days: int,
     ) -> None:
         """A web ACL called ``name`` on the load balancer of ``app_tier`` (of the provider's region), logging to a log
         group encrypted with ``key``. ``rate_limit``: requests per IP per 5 minutes before WAF blocks that IP.
