@@ -225,7 +225,7 @@ def test_target_group_checks_the_health_path(dev: Synthesized) -> None:
         assert int(group["deregistration_delay"]) <= 60
 
 
-# prod's warm standby keeps the active minimum (3) in service: the RTO budget's app term is then 0 (test_budget).
+# prod's warm standby keeps the failover minimum (3) in service: the RTO budget's app term is then 0 (test_budget).
 @pytest.mark.parametrize(("role", "capacity"), [("primary", (3, 12, 3)), ("secondary", (3, 12, 3))])
 def test_auto_scaling_group_warm_standby_capacity(prod: Synthesized, role: str, capacity: tuple) -> None:
     group = _of_role(prod, "aws_autoscaling_group", role)

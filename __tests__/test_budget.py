@@ -17,7 +17,7 @@ def test_default_recovery_budget_terms() -> None:
     budget = recovery_time_budget(load_settings(environ={}))
     terms = {term.name: term.seconds for term in budget.terms}
     # detection 10 s x 3 + 60 s x 1; decision 300 s; no confirmation reads in manual mode; fence 20 s;
-    # max(promotion 180, active minimum of healthy targets: the standby's 1 instance is below the active minimum
+    # max(promotion 180, failover minimum of healthy targets: the standby's 1 instance is below the failover minimum
     # of 2, so launch 120 + grace 180); dns: switch period 60 + Route53 interval 10 + TTL 60
     assert terms == {
         "detection": 90,
@@ -30,8 +30,8 @@ def test_default_recovery_budget_terms() -> None:
     assert budget.total_seconds == 840 and budget.met
 
 
-def test_the_app_term_is_zero_only_when_the_standby_already_has_the_active_minimum() -> None:
-    """The run's end-to-end recovery point is the active minimum (TARGET_FAILOVER_MIN) of healthy targets with the
+def test_the_app_term_is_zero_only_when_the_standby_already_has_the_failover_minimum() -> None:
+    """The run's end-to-end recovery point is the failover minimum (TARGET_FAILOVER_MIN) of healthy targets with the
     switch held (recovery_steps.wait_for_serving); the budget counts the same: 0 s for the app only when the warm
     standby's minimum already is that many instances in service, else they must launch and pass their grace."""
     at_minimum = load_settings({"secondary_app_min_capacity": 2, "secondary_app_desired_capacity": 2}, environ={})
@@ -45,7 +45,7 @@ def test_prod_with_automatic_failover_recovers_within_five_minutes_when_route53_
     """Prod with automatic failover, primary outside us-east-1: probe every 10 s (high resolution, EventBridge
     only), 3 failing datapoints + one interval, Route53's checkers (10 s x 3) the second signal; the concurrent
     confirmation reads under one 5 s deadline; fence 5 s; promotion allowance 120 s; the warm standby keeps the
-    active minimum (3) in service; the switch metric's one-minute period (Route53: standard resolution only) + a
+    failover minimum (3) in service; the switch metric's one-minute period (Route53: standard resolution only) + a
     10 s Route53 interval + 60 s TTL."""
     settings = load_settings(
         {
@@ -219,15 +219,15 @@ def test_every_recovery_term_matches_the_synthesized_resources(profile: str, req
     for variables in orchestrators:
         assert terms["fence"] == int(variables["FENCE_TIMEOUT_SECONDS"])
         assert int(variables["PROMOTION_TIMEOUT_SECONDS"]) >= settings.db_promotion_allowance_seconds
-    # The function that promotes the secondary: its confirmation deadline, and the active minimum it waits for.
+    # The function that promotes the secondary: its confirmation deadline, and the failover minimum it waits for.
     promoting_secondary = next(v for v in orchestrators if v["TARGET_REGION"] == settings.secondary_region)
     assert terms["confirmation"] == (
         int(promoting_secondary["CONFIRMATION_TIMEOUT_SECONDS"]) if settings.failover_automatic else 0
     )
-    active_minimum = int(promoting_secondary["TARGET_FAILOVER_MIN"])
+    failover_minimum = int(promoting_secondary["TARGET_FAILOVER_MIN"])
     serving = (
         0
-        if standby_asg["min_size"] >= active_minimum
+        if standby_asg["min_size"] >= failover_minimum
         else (settings.app_scale_up_allowance_seconds + int(standby_asg["health_check_grace_period"]))
     )
     assert terms["promotion_and_scale_up"] == max(settings.db_promotion_allowance_seconds, serving)

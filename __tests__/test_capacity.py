@@ -1,5 +1,5 @@
-"""Capacity matched on promotion (lambda_src/dr_failover/capacity.py): ASG sizing from the serving region's
-24 h use, the ungraceful minimum-success rule, and database capacity matching.
+"""Capacity matched on promotion (lambda_src/dr_failover/capacity.py, database_capacity.py): ASG sizing from the
+serving region's 24 h use, the ungraceful minimum-success rule, and database capacity matching.
 
 CloudWatch runs in moto (real GetMetricStatistics semantics over datapoints we put); RDS goes through
 botocore's Stubber, which validates every request against the RDS service model.
@@ -17,15 +17,12 @@ from dr_failover.aws import GuardedClient, RetryPolicy
 from dr_failover.capacity import (
     ASG_NAMESPACE,
     IN_SERVICE_METRIC,
-    ClusterShape,
-    apply_database_plan,
     asg_capacity_plan,
     capacity_reached,
-    database_capacity_plan,
-    read_cluster_shape,
     read_max_in_service,
     required_in_service,
 )
+from dr_failover.database_capacity import ClusterShape, apply_database_plan, database_capacity_plan, read_cluster_shape
 from moto import mock_aws
 from support.drill import FAKE_CREDENTIALS
 
@@ -43,9 +40,9 @@ def fake_aws_credentials(monkeypatch):
 
 def plan(**overrides):
     values = {
-        "active_min": 2,
-        "active_desired": 2,
-        "active_max": 6,
+        "failover_min": 2,
+        "failover_desired": 2,
+        "failover_max": 6,
         "current_max": 4,
         "percent": 100,
         "source_max_in_service": None,
@@ -62,13 +59,13 @@ def test_target_gets_the_serving_regions_24h_peak_when_larger_than_configured():
     assert (result.min_size, result.desired, result.max_size) == (2, 5, 6)
 
 
-def test_configured_active_capacity_is_the_floor():
+def test_configured_failover_capacity_is_the_floor():
     assert plan(source_max_in_service=1).desired == 2
 
 
 def test_percentage_is_rounded_up_so_capacity_is_never_short():
     # 50% of 5 instances is 2.5: a target of 2 would be short of half the peak.
-    assert plan(source_max_in_service=5, percent=50, active_desired=1, active_min=1).desired == 3
+    assert plan(source_max_in_service=5, percent=50, failover_desired=1, failover_min=1).desired == 3
 
 
 def test_desired_is_capped_at_the_groups_max_and_the_plan_says_so():

@@ -253,7 +253,7 @@ def _orchestrators_stack(*, automatic: bool) -> Synthesized:
         dns=parts.dns,
         props=FailoverProps(
             name_prefix="unit",
-            active_capacity=Capacity(minimum=3, maximum=9, desired=4),
+            failover_capacity=Capacity(minimum=3, maximum=9, desired=4),
             standby_capacity=Capacity(minimum=1, maximum=9, desired=1),
             rpo_minutes=5,
             rto_minutes=15,

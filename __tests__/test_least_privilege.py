@@ -56,7 +56,8 @@ def _indirect_for(needed: set[str]) -> set[str]:
 
 # Calls the code makes only in some deployments, and the synthesized fact that says whether this one is one.
 CONDITIONAL_CALLS: dict[str, str] = {
-    # dr_failover.capacity.apply_database_plan: ModifyDBCluster only for a Serverless v2 target (serverless_max).
+    # dr_failover.database_capacity.apply_database_plan: ModifyDBCluster only for a Serverless v2 target
+    # (serverless_max).
     "rds:ModifyDBCluster": "serverless capacity matching",
 }
 # Roles no code of this project runs under: the service that assumes each, and what it is granted, with why.

@@ -117,7 +117,7 @@ def test_failover_sizes_from_the_peak_measures_end_to_end_recovery_and_writes_th
     world, aws, clock, report_target
 ):
     """Recovery counted from the first failed probe datapoint (PrimaryEndpointHealthy < 1) until the target group
-    has the active minimum of targets in state 'healthy' (ELBv2 DescribeTargetHealth TargetHealth.State) and the
+    has the failover minimum of targets in state 'healthy' (ELBv2 DescribeTargetHealth TargetHealth.State) and the
     traffic switch names this region; the orchestration time is reported beside it."""
     world.put_probe(SECONDARY_REGION, [1.0, 1.0, 0.0, 0.0, 0.0])  # first failure 3 minutes before the run
     _put_peak(clock, 5)
@@ -151,7 +151,7 @@ def test_failover_sizes_from_the_peak_measures_end_to_end_recovery_and_writes_th
     # 5 in service at the primary's peak, 100%: desired 5 (configured 4, max 6).
     assert "desired 5" in step(result, "size_target")["detail"]
     assert world.capacity(SECONDARY_REGION)["desired"] == 5
-    # Healthy 2 (the active minimum) at the 3rd poll; min-success 50% of 5 = 3 at the 5th.
+    # Healthy 2 (the failover minimum) at the 3rd poll; min-success 50% of 5 = 3 at the 5th.
     serving = step(result, "wait_for_serving")
     assert serving["status"] == "ok" and "3 healthy target(s) >= 3 required" in serving["detail"]
     served_at = run_started + serving["offset_seconds"] + 2 * 15  # two poll intervals after the step began

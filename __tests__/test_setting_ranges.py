@@ -109,7 +109,7 @@ def test_health_check_intervals_are_route53s() -> None:
     """HealthCheckConfig RequestInterval: min 10, max 30 in the model, "10 or 30" in its documentation."""
     interval = _member("route53", "HealthCheckConfig", "RequestInterval")
     assert (interval.metadata["min"], interval.metadata["max"]) == (10, 30) and "30" in interval.documentation
-    # With a standby at the active minimum: the dev defaults' RTO budget (840 s of 900, the app term being launch +
+    # With a standby at the failover minimum: the dev defaults' RTO budget (840 s of 900, the app term being launch +
     # grace) has no room for the 30 s interval's extra detection and DNS time, and this test checks the range only.
     room = {"secondary_app_min_capacity": 2, "secondary_app_desired_capacity": 2}
     accepted = [value for value in range(0, 40) if _accepted({**room, "health_check_interval_seconds": value})]

@@ -13,6 +13,7 @@ path (resolved from ``__file__``, the same path the Lambda asset is packaged fro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 # ----- CloudWatch: the namespace the orchestrator, the probe and the switch keeper write to ----------------
@@ -41,9 +42,14 @@ PEER_CLUSTER_ID: Final = "PEER_CLUSTER_ID"
 PEER_CLUSTER_ARN: Final = "PEER_CLUSTER_ARN"
 TARGET_ASG_NAME: Final = "TARGET_ASG_NAME"
 PEER_ASG_NAME: Final = "PEER_ASG_NAME"
+# The failover capacity: what a run raises the target region's ASG to (the settings primary_app_min_capacity,
+# primary_app_max_capacity, primary_app_desired_capacity: the serving region's normal size). The code and the docs
+# call it the failover capacity (min, desired, max), as these variables do.
 TARGET_FAILOVER_MIN: Final = "TARGET_FAILOVER_MIN"
 TARGET_FAILOVER_MAX: Final = "TARGET_FAILOVER_MAX"
 TARGET_FAILOVER_DESIRED: Final = "TARGET_FAILOVER_DESIRED"
+# The standby capacity: what the region that stops serving keeps (secondary_app_min_capacity,
+# secondary_app_desired_capacity): warm standby, never 0.
 STANDBY_MIN: Final = "STANDBY_MIN"
 STANDBY_DESIRED: Final = "STANDBY_DESIRED"
 TOPIC_ARN: Final = "TOPIC_ARN"
@@ -70,6 +76,19 @@ PROBE_PERIOD_SECONDS: Final = "PROBE_PERIOD_SECONDS"
 AUTOMATIC_MIN_INTERVAL_SECONDS: Final = "AUTOMATIC_MIN_INTERVAL_SECONDS"
 # Name of the probe's trigger alarm (in the orchestrator's own region); a scheduled re-evaluation reads its state.
 PROBE_ALARM_NAME: Final = "PROBE_ALARM_NAME"
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """An Auto Scaling group's size (MinSize, DesiredCapacity, MaxSize): a region's in its DR role as the stack
+    creates it, and what the orchestrator reads and sets at failover."""
+
+    minimum: int
+    desired: int
+    maximum: int
+
+    def __str__(self) -> str:
+        return f"{self.minimum}/{self.desired}/{self.maximum}"
 
 
 # ----- Names the stack makes from its name prefix, which the orchestrator derives back from GLOBAL_CLUSTER_ID -------

@@ -69,7 +69,7 @@ LAMBDA_BASE: Final = (
     Grant("RegionalKey", ("kms:Decrypt", "kms:GenerateDataKey"), ("own_key",)),
 )
 
-# ----- the orchestrator: failover, switchover, fencing, the lock (dr_failover.steps, .lock, .switch) ----------
+# ----- the orchestrator: failover, switchover, fencing, the lock (dr_failover.steps, .capacity, .lock, .switch) -
 FAILOVER: Final = (
     Grant(
         "ReadGlobalDatabase",
@@ -106,7 +106,7 @@ FAILOVER: Final = (
 READ_PROBE_ALARM: Final = Grant("ReadProbeAlarm", ("cloudwatch:DescribeAlarms",), ("probe_alarm",))
 
 # ----- the orchestrator: re-protect, capacity matching, recovery time, the report (dr_failover.reprotect,
-# .capacity, .recovery_steps, .report) --------------------------------------------------------------------------
+# .database_capacity, .recovery_steps, .report) -----------------------------------------------------------------
 RECOVERY: Final = (
     # DescribeDBInstances filtered by db-cluster-id names no instance: it is authorized on db:* (read only).
     Grant("ReadInstances", ("rds:DescribeDBInstances",), ("all_instances",)),
@@ -173,8 +173,8 @@ AUTHORIZED_ON: Final = {
         "default_option_group",
     ),
 }
-# Capacity matching of a Serverless v2 cluster raises its maximum ACUs (dr_failover.capacity); granted only where
-# the cluster is Serverless v2 and matching is on: ModifyDBCluster can also reset the master password or lift
+# Capacity matching of a Serverless v2 cluster raises its maximum ACUs (dr_failover.database_capacity); granted
+# only where the cluster is Serverless v2 and matching is on: ModifyDBCluster can also reset the master password or lift
 # deletion protection.
 MATCH_SERVERLESS_CAPACITY: Final = Grant(
     "MatchServerlessCapacity", ("rds:ModifyDBCluster",), ("own_cluster",), simulated=True

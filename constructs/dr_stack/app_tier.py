@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 
 from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.autoscaling_group import (
@@ -56,6 +55,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 
 from constructs import Construct
 from dr_stack import names
+from dr_stack.contract import contract
 from dr_stack.iam import trust_policy
 from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
@@ -170,13 +170,9 @@ def render_user_data(*, app_name: str, role: DrRole, region: str, port: int, hea
     )
 
 
-@dataclass(frozen=True)
-class Capacity:
-    """Auto Scaling group size of a region in its normal DR role; the orchestrator raises it at failover."""
-
-    minimum: int
-    maximum: int
-    desired: int
+# Auto Scaling group size of a region in its normal DR role; the orchestrator raises it at failover: the one type
+# both sides use (dr_contract).
+Capacity = contract.Capacity
 
 
 class AppTier(Construct):

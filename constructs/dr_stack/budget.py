@@ -93,7 +93,7 @@ def detection_seconds(s: Settings) -> int:
 
 
 def serving_capacity_seconds(s: Settings) -> int:
-    """Time until the promoted region serves with the active minimum of healthy targets, the definition the run's
+    """Time until the promoted region serves with the failover minimum of healthy targets, the definition the run's
     measured end-to-end recovery time uses (``wait_for_serving``: healthy >= TARGET_FAILOVER_MIN).
 
     0 when the standby ASG's minimum (secondary_app_min_capacity, kept in service) is already at least the active
@@ -166,8 +166,8 @@ def recovery_time_budget(s: Settings) -> Budget:
             "promotion_and_scale_up",
             s,
             _restore_seconds,
-            "max(database promotion, the active minimum of healthy targets): they run in parallel; 0 s for the app "
-            "when the warm standby's minimum is at least the active minimum, else launch + health-check grace",
+            "max(database promotion, the failover minimum of healthy targets): they run in parallel; 0 s for the app "
+            "when the warm standby's minimum is at least the failover minimum, else launch + health-check grace",
         ),
         _term(
             "dns",

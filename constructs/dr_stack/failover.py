@@ -275,7 +275,7 @@ class FailoverProps:
 
     name_prefix: str
     """Start of every function, rule and alarm name."""
-    active_capacity: Capacity
+    failover_capacity: Capacity
     """App capacity the promoted region is raised to (the primary role's)."""
     standby_capacity: Capacity
     """App capacity the region that stops serving keeps (the secondary role's min and desired)."""
@@ -310,7 +310,7 @@ class FailoverProps:
 def setting_variables(props: FailoverProps) -> dict[str, str]:
     """The orchestrators' variables that come from settings alone (the same in both regions): a test loads them
     through dr_failover.config for many settings without a synth."""
-    active, standby = props.active_capacity, props.standby_capacity
+    active, standby = props.failover_capacity, props.standby_capacity
     return {
         contract.TARGET_FAILOVER_MIN: str(active.minimum),
         contract.TARGET_FAILOVER_MAX: str(active.maximum),

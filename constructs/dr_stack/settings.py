@@ -691,7 +691,7 @@ class Settings:
     secondary_app_min_capacity: int = APP(
         1,
         "Secondary ASG minimum (warm standby); at least primary_app_min_capacity makes the app term of the RTO "
-        "budget 0 (the standby already serves the active minimum), below it launch + grace.",
+        "budget 0 (the standby already serves the failover minimum), below it launch + grace.",
         _int_range(0, 1000),
         prod=3,
     )
@@ -794,7 +794,8 @@ class Settings:
     )
     failover_capacity_percent: int = OBJECTIVES(
         contract.DEFAULT_CAPACITY_PERCENT,
-        "Target ASG desired on promotion: this % of the serving region's 24 h peak in service (floor: active desired).",
+        "Target ASG desired on promotion: this % of the serving region's 24 h peak in service "
+        "(floor: primary_app_desired_capacity).",
         _int_range(*contract.CAPACITY_PERCENT_RANGE),
     )
     failover_min_success_percent: int = OBJECTIVES(
@@ -1288,9 +1289,9 @@ def _promotion_within_rto(s: Settings) -> str | None:
     )
 
 
-def _standby_within_active_max(s: Settings) -> str | None:
+def _standby_within_failover_max(s: Settings) -> str | None:
     # A region that stops serving keeps the standby capacity (secondary min/desired) and the promoted one is
-    # raised to the active capacity (primary min/desired/max): STANDBY_DESIRED <= TARGET_FAILOVER_MAX.
+    # raised to the failover capacity (primary min/desired/max): STANDBY_DESIRED <= TARGET_FAILOVER_MAX.
     if s.secondary_app_desired_capacity <= s.primary_app_max_capacity:
         return None
     return (
@@ -1349,7 +1350,7 @@ CROSS_FIELD_RULES: tuple[Callable[[Settings], str | list[str] | None], ...] = (
     _app_username,
     _promotion_deadline,
     _promotion_within_rto,
-    _standby_within_active_max,
+    _standby_within_failover_max,
     _serving_timeout,
     _derived_names,
     _state_replica_bucket,

@@ -60,7 +60,7 @@ def failover_props(settings: Settings) -> FailoverProps:
     functions' own configuration parser)."""
     return FailoverProps(
         name_prefix=settings.name_prefix,
-        active_capacity=_capacity(settings, "primary"),
+        failover_capacity=_capacity(settings, "primary"),
         standby_capacity=_capacity(settings, "secondary"),
         rpo_minutes=settings.rpo_minutes,
         rto_minutes=settings.rto_minutes,

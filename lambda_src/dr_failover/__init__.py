@@ -10,7 +10,10 @@ promotes its own region. Modules, one concern each:
 - ``lock``: DynamoDB lease lock, step journal and the automatic-run interval.
 - ``switch``: the traffic-switch state item and metric.
 - ``preflight``: read-only checks of live state (cluster, members, ASG, lag, peer, automatic confirmation).
-- ``steps``: the changing steps, each decided from live state (scale, standby, promote, wait, switch).
+- ``steps``: the changing steps of the database and the traffic, each decided from live state (promote, wait,
+  switch).
+- ``capacity``: the app tier's ASGs, all of it (size, scale, wait for, standby, restore);
+  ``database_capacity``: the promoted cluster matched to the old writer's.
 - ``plan``: the step plan of each mode, once (the run, its dry run and the docs read it).
 - ``orchestrator``: runs the plan and builds the result.
 - ``handler``: the orchestrator's Lambda entry point; ``keeper``: the switch keeper's entry point.

@@ -29,8 +29,17 @@ import dr_contract as contract
 from botocore.exceptions import ClientError
 
 from dr_failover.aws import ClientsFactory, error_code
+from dr_failover.capacity import (
+    Capacity,
+    restore_capacity,
+    scale_target,
+    size_target,
+    standby_peer,
+    wait_for_target_capacity,
+)
 from dr_failover.clients import RunClients
 from dr_failover.config import Config
+from dr_failover.database_capacity import match_database_capacity
 from dr_failover.events import FailoverRequest
 from dr_failover.lock import (
     FAILED,
@@ -46,18 +55,10 @@ from dr_failover.lock import (
 from dr_failover.plan import TARGET_CAPACITY_WAIT_SECONDS, changing_steps, dry_run_plan
 from dr_failover.preflight import PreflightReport, describe_global_cluster, run_preflight
 from dr_failover.readiness import run_readiness
-from dr_failover.recovery_steps import (
-    Serving,
-    failover_capacity,
-    first_failure_signal,
-    match_database_capacity,
-    preflight_states,
-    wait_for_serving,
-)
+from dr_failover.recovery_steps import Serving, first_failure_signal, preflight_states, wait_for_serving
 from dr_failover.report import build_report, capture_states, read_alarm_states, write_report
 from dr_failover.reprotect import run_reprotect
 from dr_failover.steps import (
-    Capacity,
     RunContext,
     StepWarning,
     check_peer_health,
@@ -66,12 +67,8 @@ from dr_failover.steps import (
     promotion_call,
     promotion_kind,
     publish_metrics,
-    restore_capacity,
-    scale_target,
-    standby_peer,
     switch_traffic,
     wait_for_promotion,
-    wait_for_target_capacity,
 )
 
 LOG = logging.getLogger(__name__)
@@ -867,7 +864,7 @@ class _Run:
         actions: dict[str, Callable[[], str]] = {
             "scale_target": lambda: scale_target(self.ctx),
             "standby_peer": lambda: standby_peer(self.ctx),
-            "size_target": self.size_target,
+            "size_target": lambda: size_target(self.ctx),
             "promote": lambda: promote(self.ctx, lag_seconds=self.lag_seconds),
             "wait_for_promotion": lambda: wait_for_promotion(self.ctx, deadline=self.promotion_deadline()),
             "switch_traffic": lambda: switch_traffic(self.ctx),
@@ -924,12 +921,6 @@ class _Run:
             # The crashed or failed run this one finished answers with this outcome too.
             self.end_run(self.resumed.run_id, status, f"finished by run {self.run_id}: {message}")
         return self.result(status, message, recovery_time_seconds=recovery_time)
-
-    def size_target(self) -> str:
-        """Size the target ASG from the serving region's 24 h peak (CAPACITY_PERCENT), floor the active capacity."""
-        _min, desired, _max, reason = failover_capacity(self.ctx, current_max=self.config.target_failover_max)
-        self.ctx.target_desired = desired
-        return f"{self.config.target_asg_name} desired {desired}: {reason}"
 
     def measure_serving(self) -> None:
         """Wait until the target serves; the end-to-end recovery time runs from the first failed signal."""
@@ -1025,7 +1016,7 @@ class _Run:
     def remember_capacity(self, region: str, name: str, before: Capacity) -> None:
         """Note an ASG's capacity in the lock item before the run first changes it (see ``LeaseLock``)."""
         self.lock.record_asg_before(
-            self.run_id, region=region, name=name, capacity=(before.min, before.desired, before.max)
+            self.run_id, region=region, name=name, capacity=(before.minimum, before.desired, before.maximum)
         )
 
     def release_lock(self, outcome: str) -> str:

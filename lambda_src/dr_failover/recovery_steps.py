@@ -1,8 +1,7 @@
-"""Steps of a promotion run for recovery operations: size from the source, wait until the target serves
-(end-to-end recovery time), match database capacity, and write the run report.
+"""Steps of a promotion run for recovery operations: the first failed signal, the wait until the target serves
+(end-to-end recovery time), and the resource states the run report starts from.
 
-Each reads only what it needs and never calls into the peer region for longer than SOURCE_READ_SECONDS:
-the peer may be the region that is down.
+The target ASG's sizing lives in ``dr_failover.capacity``, the database's in ``dr_failover.database_capacity``.
 """
 
 from __future__ import annotations
@@ -14,48 +13,13 @@ from typing import Any
 import dr_contract as contract
 
 from dr_failover.aws import error_code
-from dr_failover.capacity import (
-    apply_database_plan,
-    asg_capacity_plan,
-    database_capacity_plan,
-    read_cluster_shape,
-    read_max_in_service,
-    required_in_service,
-)
+from dr_failover.capacity import required_in_service
 from dr_failover.preflight import PreflightReport
 from dr_failover.steps import RunContext, StepWarning
 from dr_failover.switch import read_switch
 
-# Longest wait for a read in the peer region (its 24 h in-service peak, its cluster's shape): it may be down.
-SOURCE_READ_SECONDS = 5.0
 # How far back the first failed probe datapoint is looked for.
 SIGNAL_LOOKBACK_SECONDS = 3600
-
-
-def source_max_in_service(ctx: RunContext) -> tuple[float | None, str]:
-    """The serving (peer) region's 24 h max GroupInServiceInstances, or None and why not."""
-    config = ctx.config
-    try:
-        cloudwatch = ctx.clients.peer("cloudwatch", deadline=ctx.clock() + SOURCE_READ_SECONDS)
-        value = read_max_in_service(cloudwatch, config.peer_asg_name, now=ctx.clock())
-    except Exception as error:  # noqa: BLE001 - the source region may be down: configured capacity is used
-        return None, f"{config.peer_region} metrics unreadable ({error_code(error)})"
-    return value, "" if value is not None else f"no {config.peer_asg_name} datapoints in 24 h"
-
-
-def failover_capacity(ctx: RunContext, *, current_max: int) -> tuple[int, int, int, str]:
-    """(min, desired, max) for the target ASG: configured active capacity or pct% of the source's 24 h peak."""
-    config = ctx.config
-    peak, why = source_max_in_service(ctx)
-    plan = asg_capacity_plan(
-        active_min=config.target_failover_min,
-        active_desired=config.target_failover_desired,
-        active_max=config.target_failover_max,
-        current_max=current_max,
-        percent=config.capacity_percent,
-        source_max_in_service=peak,
-    )
-    return plan.min_size, plan.desired, plan.max_size, plan.reason + (f" ({why})" if why else "")
 
 
 def first_failure_signal(ctx: RunContext, *, fallback: float) -> tuple[float, str]:
@@ -119,7 +83,7 @@ def switch_holds(ctx: RunContext) -> bool:
 
 
 def wait_for_serving(ctx: RunContext, *, desired: int, deadline: float, serving: Serving) -> str:
-    """Poll until the target serves (>= the active minimum healthy and the switch holds) and the run's capacity
+    """Poll until the target serves (>= the failover minimum healthy and the switch holds) and the run's capacity
     rule is met (switchover: all of ``desired`` healthy; failover: MIN_SUCCESS_PERCENT of it)."""
     config = ctx.config
     if not config.target_group_arn:
@@ -137,7 +101,7 @@ def wait_for_serving(ctx: RunContext, *, desired: int, deadline: float, serving:
         if serving.served_at is not None and serving.healthy >= serving.required:
             return (
                 f"{serving.healthy} healthy target(s) >= {serving.required} required "
-                f"(active min {config.target_failover_min}; {ctx.request.mode} needs "
+                f"(failover min {config.target_failover_min}; {ctx.request.mode} needs "
                 f"{'all' if ctx.request.mode == 'switchover' else f'{config.min_success_percent}%'} of {desired}); "
                 f"traffic switch holds; {polls} poll(s)"
             )
@@ -150,26 +114,6 @@ def wait_for_serving(ctx: RunContext, *, desired: int, deadline: float, serving:
             )
         ctx.keep_lease()
         ctx.sleep(min(config.poll_interval_seconds, deadline - now))
-
-
-def match_database_capacity(ctx: RunContext) -> str:
-    """Give the promoted cluster the old writer's capacity (max ACUs or instance count and class)."""
-    config = ctx.config
-    rds = ctx.clients.target("rds")
-    target = read_cluster_shape(rds, config.target_cluster_id)
-    try:
-        peer_rds = ctx.clients.peer("rds", deadline=ctx.clock() + SOURCE_READ_SECONDS)
-        source = read_cluster_shape(peer_rds, config.peer_cluster_id)
-    except Exception as error:  # noqa: BLE001 - source region down: keep the configured capacity
-        raise StepWarning(
-            f"{config.peer_cluster_id} in {config.peer_region} unreadable ({error_code(error)}): "
-            f"{config.target_cluster_id} keeps its configured capacity"
-        ) from error
-    plan = database_capacity_plan(source, target)
-    if not plan.changes:
-        return plan.reason
-    done = apply_database_plan(rds, plan, target=target)
-    return f"{plan.reason}: {'; '.join(done)}"
 
 
 def preflight_states(report: PreflightReport) -> dict[str, Any]:

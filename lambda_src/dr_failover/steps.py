@@ -16,11 +16,9 @@ import dr_contract as contract
 from botocore.exceptions import ClientError
 
 from dr_failover.aws import DeadlineExceeded, error_code, is_ambiguous, is_throttling
-from dr_failover.capacity import capacity_reached, required_in_service
 from dr_failover.clients import RunClients
 from dr_failover.config import Config
 from dr_failover.events import FailoverRequest
-from dr_failover.lock import LeaseLock, LockRecord
 from dr_failover.preflight import (
     SYNCHRONIZED,
     GlobalClusterState,
@@ -69,18 +67,6 @@ class PromotionRefused(RuntimeError):
     """RDS refused the promotion call, or cancelled it and re-issuing is not possible: nothing was promoted."""
 
 
-@dataclass
-class Capacity:
-    """An ASG's min/desired/max."""
-
-    min: int
-    desired: int
-    max: int
-
-    def __str__(self) -> str:
-        return f"{self.min}/{self.desired}/{self.max}"
-
-
 SWITCHOVER, FAILOVER = "switchover", "failover"
 
 
@@ -122,9 +108,9 @@ class RunContext:
     run_id: str
     # ASGs the logical run changed: (region, name) -> capacity before its first change (for restore on a refused
     # promotion); a resumed run starts from the crashed attempt's durable notes (lock item ``asg_before``).
-    changed_asgs: dict[tuple[str, str], Capacity] = field(default_factory=dict)
+    changed_asgs: dict[tuple[str, str], contract.Capacity] = field(default_factory=dict)
     # Durably notes (region, name, capacity before) ahead of the first change to an ASG; None: nothing to note.
-    remember_capacity: Callable[[str, str, Capacity], None] | None = None
+    remember_capacity: Callable[[str, str, contract.Capacity], None] | None = None
     promotion_calls: int = 0
     # When the answer of the last promotion call was lost (epoch s); None: no call is in doubt.
     ambiguous_call_at: float | None = None
@@ -147,189 +133,6 @@ class RunContext:
         """Renew the lease between two polls of a wait (none held: nothing to renew)."""
         if self.heartbeat is not None:
             self.heartbeat()
-
-
-def _describe_asg(autoscaling: Any, name: str) -> Capacity:
-    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
-    return Capacity(int(group["MinSize"]), int(group["DesiredCapacity"]), int(group["MaxSize"]))
-
-
-def _set_asg(ctx: RunContext, autoscaling: Any, region: str, name: str, before: Capacity, after: Capacity) -> None:
-    """Update an ASG, having noted (durably, before the change) its capacity before the run's first change."""
-    if (region, name) not in ctx.changed_asgs:
-        if ctx.remember_capacity is not None:
-            ctx.remember_capacity(region, name, before)  # raises: the ASG is not changed
-        ctx.changed_asgs[(region, name)] = before
-    autoscaling.update_auto_scaling_group(
-        AutoScalingGroupName=name, MinSize=after.min, MaxSize=after.max, DesiredCapacity=after.desired
-    )
-
-
-def scale_target(ctx: RunContext) -> str:
-    """Raise the target ASG to the failover capacity (never lowers it), then read it back to confirm."""
-    config = ctx.config
-    autoscaling = ctx.clients.target("autoscaling")
-    before = _describe_asg(autoscaling, config.target_asg_name)
-    desired = config.target_failover_desired if ctx.target_desired is None else ctx.target_desired
-    wanted = Capacity(
-        max(before.min, config.target_failover_min),
-        max(before.desired, desired),
-        max(before.max, config.target_failover_max, desired),
-    )
-    ctx.target_capacity_bar = wanted.desired
-    if (before.min, before.desired, before.max) == (wanted.min, wanted.desired, wanted.max):
-        return f"{config.target_asg_name} already at {before} (min/desired/max): no change"
-    _set_asg(ctx, autoscaling, config.target_region, config.target_asg_name, before, wanted)
-    after = _describe_asg(autoscaling, config.target_asg_name)
-    if after.min < wanted.min or after.desired < wanted.desired:
-        raise RuntimeError(f"{config.target_asg_name} reads {after} after the update to {wanted}")
-    return f"{config.target_asg_name} min/desired/max {before} -> {after}"
-
-
-def wait_for_target_capacity(ctx: RunContext, *, deadline: float) -> str:
-    """Switchover only: wait until the target ASG's InService, Healthy instances reach its desired capacity.
-
-    UpdateAutoScalingGroup returns before any instance is launched; a launch can then fail (insufficient
-    instance capacity, a broken launch template) without the preflight seeing it. The serving region is
-    never left for a target that does not serve: if the capacity is not there by ``deadline`` the step
-    fails before SwitchoverGlobalCluster, and the run restores what it changed.
-
-    The bar is the desired capacity scale_target set (``ctx.target_capacity_bar``), not the group's current
-    DesiredCapacity: a scale-in policy, or another region's run reducing this group to standby, lowers that
-    value, and the switchover would then leave the new writer's region with fewer instances than planned.
-    """
-    config = ctx.config
-    autoscaling = ctx.clients.target("autoscaling")
-    bar = ctx.target_capacity_bar
-    if bar is None:
-        bar = config.target_failover_desired if ctx.target_desired is None else ctx.target_desired
-    polls = 0
-    while True:
-        groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[config.target_asg_name])
-        group = groups["AutoScalingGroups"][0]
-        desired = bar
-        lowered = int(group["DesiredCapacity"])
-        in_service = sum(
-            1
-            for instance in group.get("Instances", [])
-            if instance.get("LifecycleState") == "InService" and instance.get("HealthStatus") == "Healthy"
-        )
-        polls += 1
-        needed = required_in_service(desired, mode="switchover", min_success_percent=config.min_success_percent)
-        if capacity_reached(in_service, desired, mode="switchover", min_success_percent=config.min_success_percent):
-            return f"{config.target_asg_name}: {in_service}/{desired} instances InService after {polls} poll(s)"
-        if ctx.clock() + config.poll_interval_seconds > deadline:
-            raise RuntimeError(
-                f"switchover refused: {config.target_asg_name} has {in_service} of the {needed} InService, "
-                f"Healthy instances a switchover needs after {polls} poll(s); SwitchoverGlobalCluster was not "
-                "called (check the group's scaling activities: capacity, launch template)"
-                + (
-                    f"; its DesiredCapacity now reads {lowered}, below the {bar} this run set (a scaling policy "
-                    "or another run lowered it)"
-                    if lowered < bar
-                    else ""
-                )
-            )
-        ctx.keep_lease()
-        ctx.sleep(config.poll_interval_seconds)
-
-
-class PeerRunActive(RuntimeError):
-    """The peer region's replica of the lock shows a live lease of another run: its region is not reduced."""
-
-
-def peer_lock_holder(ctx: RunContext, *, deadline: float) -> LockRecord | None:
-    """The live lease of another run in the peer region's replica of the lock item; None when there is none.
-
-    The lock is a global table in multi-Region eventual consistency: a condition is evaluated in the local
-    replica only and replication has no documented bound (DynamoDB Developer Guide, global tables), so a run in
-    the other region may hold a lease this region's replica does not show yet. A strongly consistent read of
-    the peer's replica sees a lease written there.
-    """
-    config = ctx.config
-    lock = LeaseLock(
-        ctx.clients.peer("dynamodb", deadline=deadline),
-        table_name=config.state_table_name,
-        global_cluster_id=config.global_cluster_id,
-        clock=ctx.clock,
-        lease_seconds=config.lock_lease_seconds,
-    )
-    holder = lock.read()
-    ours = {ctx.run_id, ctx.resumed_from}
-    if holder is None or holder.run_id in ours or not holder.is_live(ctx.clock()):
-        return None
-    return holder
-
-
-def standby_peer(ctx: RunContext) -> str:
-    """Best effort, within FENCE_TIMEOUT_SECONDS in total: set the old primary's ASG to warm-standby capacity.
-
-    The region that stops serving keeps STANDBY_MIN/STANDBY_DESIRED (the warm standby), never 0, so the next
-    disaster has a standby. Its region may be down: every attempt shares one deadline, the read of its lock
-    replica included. When that replica shows another run's live lease (a run there is moving the database to
-    that region, e.g. scaling it up for a switchover), the region is not reduced: a failover stops here, before
-    its promotion call; a switchover (already promoted) records a warning. When the replica cannot be read
-    the region is not reduced either.
-    """
-    config = ctx.config
-    deadline = ctx.clock() + config.fence_timeout_seconds
-    ctx.fence_deadline = deadline
-    try:
-        holder = peer_lock_holder(ctx, deadline=deadline)
-    except Exception as error:  # noqa: BLE001 - the peer region may be down: best effort by design
-        raise StepWarning(
-            f"{config.peer_asg_name} in {config.peer_region} not set to standby: its lock replica could not be read "
-            f"within FENCE_TIMEOUT_SECONDS={config.fence_timeout_seconds} ({error_code(error)}: {error}); set it "
-            "when the region is reachable and no other run holds the lock"
-        ) from error
-    if holder is not None:
-        message = (
-            f"{config.peer_region}'s lock replica shows another live run, {holder.describe()}: {config.peer_asg_name} "
-            "not reduced"
-        )
-        if ctx.request.mode == "failover":
-            raise PeerRunActive(f"{message}; refused before the promotion call (two runs at once)")
-        raise StepWarning(message)
-    try:
-        autoscaling = ctx.clients.peer("autoscaling", deadline=deadline)
-        before = _describe_asg(autoscaling, config.peer_asg_name)
-        wanted = Capacity(config.standby_min, config.standby_desired, before.max)
-        if (before.min, before.desired) == (wanted.min, wanted.desired):
-            return f"{config.peer_asg_name} in {config.peer_region} already at standby {before}: no change"
-        _set_asg(ctx, autoscaling, config.peer_region, config.peer_asg_name, before, wanted)
-    except Exception as error:  # noqa: BLE001 - the peer region may be down: best effort by design
-        raise StepWarning(
-            f"could not set {config.peer_asg_name} in {config.peer_region} to standby "
-            f"{config.standby_min}/{config.standby_desired} within FENCE_TIMEOUT_SECONDS="
-            f"{config.fence_timeout_seconds} ({error_code(error)}: {error}); set it when the region is reachable"
-        ) from error
-    return f"{config.peer_asg_name} in {config.peer_region} min/desired {before.min}/{before.desired} -> standby " + (
-        f"{wanted.min}/{wanted.desired}"
-    )
-
-
-def restore_capacity(ctx: RunContext) -> str:
-    """Put back every ASG this run changed, unless live state shows the promotion took or is under way."""
-    if not ctx.changed_asgs:
-        return "no ASG was changed"
-    state = describe_global_cluster(ctx.config, ctx.clients)
-    if not state.needs_promotion:
-        return f"not restored: {state.describe()} (the promotion took or is under way)"
-    restored, problems = [], []
-    for (region, name), before in ctx.changed_asgs.items():
-        peer = region != ctx.config.target_region
-        deadline = ctx.clock() + ctx.config.fence_timeout_seconds if peer else None
-        client = ctx.clients.peer("autoscaling", deadline=deadline) if peer else ctx.clients.target("autoscaling")
-        try:
-            client.update_auto_scaling_group(
-                AutoScalingGroupName=name, MinSize=before.min, MaxSize=before.max, DesiredCapacity=before.desired
-            )
-            restored.append(f"{name} in {region} back to {before}")
-        except Exception as error:  # noqa: BLE001 - report every ASG that could not be restored
-            problems.append(f"{name} in {region} NOT restored to {before} ({error_code(error)})")
-    if problems:
-        raise StepWarning("; ".join(restored + problems))
-    return "; ".join(restored)
 
 
 def promotion_call(config: Config, mode: str) -> tuple[str, dict[str, Any]]:
