@@ -261,7 +261,7 @@ def test_fast_probe_confirmation_reads_the_probe_at_its_own_period(world, aws, c
     API reference, GetMetricStatistics Period)."""
     from dr_failover.clients import RunClients
     from dr_failover.config import load_config
-    from dr_failover.preflight import _probe_signal
+    from dr_failover.confirmation import _probe_signal
 
     _put_fast_probe(clock, datapoints)
     config = load_config(world.env(SECONDARY_REGION, PROBE_PERIOD_SECONDS="10"))

@@ -9,7 +9,8 @@ promotes its own region. Modules, one concern each:
 - ``clients``: per-run guarded clients (target region, peer region with a bounded time).
 - ``lock``: DynamoDB lease lock, step journal and the automatic-run interval.
 - ``switch``: the traffic-switch state item and metric.
-- ``preflight``: read-only checks of live state (cluster, members, ASG, lag, peer, automatic confirmation).
+- ``preflight``: read-only checks of live state (cluster, members, ASG, lag, peer).
+- ``confirmation``: the automatic decision, from independent signals that the primary is down.
 - ``steps``: the changing steps of the database and the traffic, each decided from live state (promote, wait,
   switch).
 - ``capacity``: the app tier's ASGs, all of it (size, scale, wait for, standby, restore);

@@ -33,7 +33,7 @@ Event (a JSON object)::
   progress with ``{"mode": "status", "run_id": ...}``. Without it the Lambda request id is used.
 - ``trigger`` (optional, default ``operator``): ``automatic`` marks the invocation of the automatic
   trigger; it is allowed with ``failover`` only and requires independent confirmation that the primary
-  is down plus a minimum delay since the last automatic run (``preflight.automatic_confirmation``).
+  is down plus a minimum delay since the last automatic run (``confirmation.automatic_confirmation``).
   ``automatic_recheck`` is the once-a-minute re-evaluation of the same trigger: it proceeds only while
   the probe alarm (PROBE_ALARM_NAME) is in ALARM, else it returns ``not_triggered`` having only read.
 

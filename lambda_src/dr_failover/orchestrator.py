@@ -39,6 +39,7 @@ from dr_failover.capacity import (
 )
 from dr_failover.clients import RunClients
 from dr_failover.config import Config
+from dr_failover.confirmation import automatic_confirmation
 from dr_failover.database_capacity import match_database_capacity
 from dr_failover.events import FailoverRequest
 from dr_failover.lock import (
@@ -759,9 +760,9 @@ class _Run:
     def preflight(self) -> PreflightReport:
         """Run the read-only checks of live state as the ``preflight`` step."""
         started = self.clock()
-        report = run_preflight(
-            self.config, self.clients, mode=self.request.mode, now=started, automatic=self.request.automatic
-        )
+        report = run_preflight(self.config, self.clients, mode=self.request.mode, now=started)
+        if self.request.automatic:
+            automatic_confirmation(self.config, self.clients, report, now=started)
         self.lag_seconds = report.lag_seconds
         blocked = bool(report.blockers(self.request.mode if self.request.promotes else "failover"))
         self.record("preflight", "failed" if blocked else "ok", started, report.detail())
