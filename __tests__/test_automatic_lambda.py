@@ -552,8 +552,9 @@ def test_scheduled_re_evaluation_with_the_alarm_ok_changes_nothing(world, aws, c
 def test_scheduled_re_evaluation_during_a_live_run_is_quick_and_quiet(world, aws, clock):
     """Reserved concurrency 1 makes Lambda hold the minute's asynchronous invocation while a run is going (throttled
     asynchronous events are retried until their maximum age, Lambda Developer Guide "Asynchronous invocation");
-    when one reaches the function while another run's lease is live, it reads the alarm and the lock and returns
-    without a write or a notification."""
+    when one reaches the function while another run's lease is live, it reads the alarm and the lock and starts
+    nothing: no lock write, no notification, only its own trace (the alarm episode's record, so that ``status``
+    answers for its run id: the invocation was asynchronous, its caller never saw the result)."""
     _probe_alarm("ALARM")
     LeaseLock(
         shared_client("dynamodb", SECONDARY_REGION),
@@ -570,12 +571,19 @@ def test_scheduled_re_evaluation_during_a_live_run_is_quick_and_quiet(world, aws
         lag_seconds=None,
     )
 
+    lock_before = world.lock_item(SECONDARY_REGION)
     result = invoke(world, aws, clock, event("failover", **RECHECK), PROBE_ALARM_NAME=PROBE_ALARM)
 
-    assert result["status"] == "in_progress", result["message"]
+    assert result["status"] == "not_triggered", result["message"]
+    assert "run other" in result["message"] and "started nothing" in result["message"]
     assert aws.changing_calls() == []
-    assert set(aws.operations()) == {"DescribeAlarms", "GetItem"}
+    assert set(aws.operations()) <= {"DescribeAlarms", "GetItem", "PutItem"}
+    assert world.lock_item(SECONDARY_REGION) == lock_before
     assert world.notifications(SECONDARY_REGION) == []
+    status = invoke(
+        world, aws, clock, {"mode": "status", "target_region": SECONDARY_REGION, "run_id": result["run_id"]}
+    )
+    assert status["status"] == "not_triggered" and "run other" in status["message"], status["message"]
 
 
 PRIMARY_RDS_UNREACHABLE = EndpointConnectionError(endpoint_url="https://rds.us-east-1.amazonaws.com/")

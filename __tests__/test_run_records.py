@@ -418,3 +418,99 @@ def test_an_alarm_event_refused_by_the_minimum_interval_is_recorded_and_notified
     assert [n["body"]["run_id"] for n in world.notifications(SECONDARY_REGION)] == ["auto-1"]
     assert aws.changing_calls() == []
     assert world.lock_item(SECONDARY_REGION) is None
+
+
+def _items_of_table() -> list[dict]:
+    return shared_client("dynamodb", SECONDARY_REGION).scan(TableName=STATE_TABLE_NAME)["Items"]
+
+
+def test_a_re_evaluation_refused_by_the_minimum_interval_is_answered_by_status(world, aws, clock):
+    """The schedule invokes the orchestrator asynchronously every minute while the probe alarm stays in ALARM (Lambda
+    Developer Guide, "Asynchronous invocation": the caller gets no result), so an evaluation the minimum interval
+    stopped is known only from its record. ``status`` for its run id answers ``not_triggered`` with the interval
+    (not "no such run"); nothing is notified (the accepted run that set the interval notified), the lock is not
+    written, and a second such re-evaluation of the episode updates the same record."""
+    _lock(SECONDARY_REGION, clock).claim_automatic("auto-0", min_interval_seconds=3600)
+    clock.advance(600)
+    _probe_alarm("ALARM")
+
+    first = invoke(world, aws, clock, event("failover", **RECHECK), run_id="re-1", PROBE_ALARM_NAME=PROBE_ALARM)
+    clock.sleep(60)
+    second = invoke(world, aws, clock, event("failover", **RECHECK), run_id="re-2", PROBE_ALARM_NAME=PROBE_ALARM)
+
+    for result in (first, second):
+        assert result["status"] == "not_triggered", result["message"]
+        assert "AUTOMATIC_MIN_INTERVAL_SECONDS" in result["message"]
+    for run_id in ("re-1", "re-2"):
+        status = _status(world, aws, clock, run_id)
+        assert status["status"] == "not_triggered", (run_id, status["message"])
+        assert "AUTOMATIC_MIN_INTERVAL_SECONDS" in status["message"] and "no change made" in status["message"]
+    assert len(_run_items()) == 1 and int(_run_items()[0]["evaluations"]["N"]) == 2
+    assert world.notifications(SECONDARY_REGION) == []
+    assert {operation for _service, _region, operation in aws.changing_calls()} <= {"Scan"}  # the test's own reads
+    assert world.lock_item(SECONDARY_REGION) is None
+
+
+def test_an_automatic_evaluation_that_finds_nothing_to_do_is_answered_succeeded(world, aws, clock):
+    """After a finished failover the probe alarm stays in ALARM while the old primary is down (its endpoint is what
+    the probe requests), so past the minimum interval the minute's re-evaluation proceeds and finds live state
+    already the end state: the target is writer (DescribeGlobalClusters IsWriter, RDS API Reference), scaled and
+    switched. It changes nothing; ``status`` for its run id answers ``succeeded`` with "nothing to do", and no
+    notification is sent for it."""
+    from test_failover_lambda import finished_world
+
+    finished_world(world)
+    _probe_alarm("ALARM")
+    script = RdsScript(aws, SECONDARY_REGION).preflight("failover", writer_region=SECONDARY_REGION)
+
+    result = invoke(world, aws, clock, event("failover", **RECHECK), run_id="re-done", PROBE_ALARM_NAME=PROBE_ALARM)
+
+    assert result["status"] == "succeeded" and "nothing to do" in result["message"], result["message"]
+    script.assert_all_used()
+    status = _status(world, aws, clock, "re-done")
+    assert status["status"] == "succeeded" and "nothing to do" in status["message"], status["message"]
+    assert aws.changing_calls() == []
+    assert world.notifications(SECONDARY_REGION) == []
+
+
+def test_outcomes_of_one_alarm_episode_keep_their_own_records(world, aws, clock):
+    """One alarm episode (one StateTransitionedTimestamp, CloudWatch API Reference MetricAlarm) can hold evaluations
+    of different outcomes: refused by preflight, then stopped by the interval after a run elsewhere claimed it. Each
+    outcome has its own record, chained: ``status`` answers each run id with its own outcome, never another's, and
+    only the refusal was notified."""
+    _probe_alarm("ALARM")
+    script = RdsScript(aws, SECONDARY_REGION)
+    world.put_probe(SECONDARY_REGION, [0.0, 0.0, 0.0])
+    _one_signal_only(aws, script)
+    refused = invoke(world, aws, clock, event("failover", **AUTOMATIC), run_id="auto-1", PROBE_ALARM_NAME=PROBE_ALARM)
+    assert refused["status"] == "refused", refused["message"]
+    script.assert_all_used()
+
+    clock.sleep(60)
+    _lock(SECONDARY_REGION, clock).claim_automatic("auto-elsewhere", min_interval_seconds=3600)
+    quiet = invoke(world, aws, clock, event("failover", **RECHECK), run_id="re-1", PROBE_ALARM_NAME=PROBE_ALARM)
+    assert quiet["status"] == "not_triggered", quiet["message"]
+
+    assert _status(world, aws, clock, "auto-1")["status"] == "refused"
+    assert _status(world, aws, clock, "re-1")["status"] == "not_triggered"
+    assert len(_run_items()) == 2
+    assert [n["body"]["run_id"] for n in world.notifications(SECONDARY_REGION)] == ["auto-1"]
+
+
+def test_a_re_evaluation_with_the_alarm_not_in_alarm_only_reads_and_status_says_so(world, aws, clock):
+    """On a quiet day the schedule still invokes the orchestrator every minute (EventBridge schedule, rate(1 minute));
+    with the probe alarm OK it reads the alarm (DescribeAlarms) and nothing else: no table item is written (a write
+    to a global table every minute would be billed in both regions for nothing). ``status`` for that run id cannot
+    find it and says exactly what that means: it changed nothing, and which invocations leave no record."""
+    _probe_alarm("OK")
+    before = _items_of_table()
+
+    result = invoke(world, aws, clock, event("failover", **RECHECK), run_id="re-quiet", PROBE_ALARM_NAME=PROBE_ALARM)
+
+    assert result["status"] == "not_triggered", result["message"]
+    assert aws.operations() == ["DescribeAlarms"]
+    assert _items_of_table() == before
+    status = _status(world, aws, clock, "re-quiet")
+    assert status["status"] in ("no_run", "unknown_run"), status
+    assert "no record lists run re-quiet" in status["message"]
+    assert "changed nothing" in status["message"] and "not in ALARM" in status["message"]

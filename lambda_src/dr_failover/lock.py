@@ -28,11 +28,13 @@ and the TTL attribute ``expires_at`` (RUN_RECORD_RETENTION_SECONDS after the sta
 conditional PutItem (``attribute_not_exists(pk)``) when the run is accepted or refused, so a run id is spent once:
 the lock item holds only the latest run, and Lambda may deliver an asynchronous event again up to its maximum age.
 
-A refused automatic evaluation (the alarm's event, or the once-a-minute re-evaluation while the alarm stays in ALARM)
-is recorded per alarm episode (``record_automatic_refusal``): the episode's first refusal writes its own run record,
-with ``episode``, ``evaluations``, ``run_ids`` (a string set), ``last_run_id``/``last_message``/``last_at`` and
-``previous`` (the record before it), and ``refusals#<GLOBAL_CLUSTER_ID>`` names it; later refusals of the episode
-update that record. ``find_refusal`` answers ``status`` for any run id listed there.
+An automatic evaluation that starts no run (the alarm's event, or the once-a-minute re-evaluation while the alarm
+stays in ALARM: refused, ``not_triggered`` by a gate, or ``succeeded`` with nothing to do) is recorded per alarm
+episode and outcome (``record_automatic_evaluation``): the first such evaluation writes its own run record, with
+``episode``, ``evaluations``, ``run_ids`` (a string set), ``last_run_id``/``last_message``/``last_at`` and
+``previous`` (the record before it), and ``refusals#<GLOBAL_CLUSTER_ID>`` names it; later evaluations of the same
+episode and outcome update that record. ``find_automatic_evaluation`` answers ``status`` for any run id listed
+there.
 
 While a run waits (capacity, promotion, serving) it renews its lease on every poll (``renew``), conditional on its
 ``run_id`` and ``attempt``: a lease never expires under a live run, and a run whose lease was taken stops.
@@ -61,10 +63,10 @@ from dr_contract import (
 from dr_failover.aws import error_code
 
 LOCK_SETTLE_SECONDS = 2.0
-# Refused automatic evaluations one run record lists before the next opens (same episode, no new notification): run
+# Automatic evaluations one run record lists before the next opens (same episode, no new notification): run
 # ids are at most 64 characters, so a record stays near 70 KB, far below DynamoDB's 400 KB item size limit.
 REFUSALS_PER_RECORD = 1000
-# Records ``find_refusal`` reads back through the chain of refusal records before answering "unknown".
+# Records ``find_automatic_evaluation`` reads back through the chain of episode records before answering "unknown".
 REFUSAL_RECORDS_SEARCHED = 48
 RUNNING = "running"
 FAILED = "failed"
@@ -147,8 +149,8 @@ class RunRecord:
     message: str
     started_at: float
     ended_at: float | None = None
-    # An automatic refusal episode's record (``LeaseLock.record_automatic_refusal``): the episode, how many refused
-    # evaluations it holds, their run ids, the latest one and its message, and the record before it in the chain.
+    # An automatic episode's record (``LeaseLock.record_automatic_evaluation``): the episode, how many evaluations of
+    # one outcome it holds, their run ids, the latest one and its message, and the record before it in the chain.
     episode: str | None = None
     evaluations: int = 1
     run_ids: frozenset[str] = frozenset()
@@ -158,12 +160,12 @@ class RunRecord:
     previous: str | None = None
 
     def describe_episode(self) -> str:
-        """The episode's refusals in one clause ("" for a record of one run)."""
+        """The episode's evaluations in one clause ("" for a record of one run)."""
         if self.episode is None or self.evaluations <= 1:
             return ""
         return (
-            f"; one of {self.evaluations} refused automatic evaluations of alarm episode {self.episode} recorded here "
-            f"(the latest, {self.last_run_id}, at {self.last_at or 0:.0f}: {self.last_message})"
+            f"; one of {self.evaluations} {self.state} automatic evaluations of alarm episode {self.episode} recorded "
+            f"here (the latest, {self.last_run_id}, at {self.last_at or 0:.0f}: {self.last_message})"
         )
 
 
@@ -424,19 +426,29 @@ class LeaseLock:
             return _decode_run(old) if old else self.read_run(run_id)
         return None
 
-    def record_automatic_refusal(
-        self, run_id: str, *, episode: str, mode: str, target_region: str, reason: str, message: str
+    def record_automatic_evaluation(
+        self,
+        run_id: str,
+        *,
+        state: str = REFUSED,
+        episode: str,
+        mode: str,
+        target_region: str,
+        reason: str,
+        message: str,
     ) -> bool:
-        """Record a refused automatic evaluation in its episode's run record; True when it opened the episode (the
-        caller notifies then, and only then).
+        """Record an automatic evaluation that started no run (``state``: refused, not_triggered or succeeded) in
+        the run record of its episode and outcome; True when it opened that record's episode (the caller notifies a
+        refusal then, and only then).
 
-        The episode item (``refusals#<global cluster>``) names the run id whose record holds the current episode. A
-        refusal of the same episode is one UpdateItem of that record (conditional on the episode and on room in its
-        ``run_ids`` set: ADD is idempotent, so a redelivered event is listed once); otherwise this run id's own record
-        is written (conditional PutItem: a run id already recorded stays as it was) and the episode item is moved to
-        it, conditional on still naming what was read (optimistic locking: of two refusals racing, one opens the
-        episode). A full record is continued by a new one of the same episode, which does not notify. Each record
-        names the one before (``previous``), so ``find_refusal`` reaches earlier episodes.
+        The episode item (``refusals#<global cluster>``) names the run id whose record holds the current episode and
+        its outcome. An evaluation of the same episode and outcome is one UpdateItem of that record (conditional on
+        both and on room in its ``run_ids`` set: ADD is idempotent, so a redelivered event is listed once);
+        otherwise this run id's own record is written (conditional PutItem: a run id already recorded stays as it
+        was) and the episode item is moved to it, conditional on still naming what was read (optimistic locking: of
+        two evaluations racing, one opens the episode). A full record is continued by a new one of the same episode,
+        which does not notify. Each record names the one before (``previous``), so ``find_automatic_evaluation``
+        reaches earlier episodes and outcomes.
         """
         for _ in range(3):
             pointer = self._dynamodb.get_item(TableName=self._table, Key=self._refusal_key, ConsistentRead=True).get(
@@ -444,16 +456,21 @@ class LeaseLock:
             )
             current = pointer["run_id"]["S"] if pointer and "run_id" in pointer else None
             same_episode = pointer is not None and pointer.get("episode", {}).get("S") == episode
+            # A pointer written before outcomes were told apart names a refusal record.
+            same_outcome = pointer is not None and pointer.get("state", {}).get("S", REFUSED) == state
             now = self._clock()
-            if same_episode and current is not None:
+            if same_episode and same_outcome and current is not None:
                 try:
                     self._dynamodb.update_item(
                         TableName=self._table,
                         Key=self._run_key(current),
                         UpdateExpression="ADD run_ids :ids, evaluations :one SET last_run_id = :run_id, "
                         f"last_message = :message, last_at = :now, {STATE_TTL_ATTRIBUTE} = :expires",
-                        ConditionExpression="attribute_exists(pk) AND episode = :episode AND size(run_ids) < :room",
+                        ConditionExpression="attribute_exists(pk) AND episode = :episode AND #state = :state "
+                        "AND size(run_ids) < :room",
+                        ExpressionAttributeNames={"#state": "state"},
                         ExpressionAttributeValues={
+                            ":state": {"S": state},
                             ":ids": {"SS": [run_id]},
                             ":one": {"N": "1"},
                             ":run_id": {"S": run_id},
@@ -474,7 +491,7 @@ class LeaseLock:
                 "mode": {"S": mode},
                 "target_region": {"S": target_region},
                 "reason": {"S": reason},
-                "state": {"S": REFUSED},
+                "state": {"S": state},
                 "message": {"S": message},
                 "started_at": {"N": _number(now)},
                 "ended_at": {"N": _number(now)},
@@ -507,18 +524,23 @@ class LeaseLock:
             try:
                 self._dynamodb.put_item(
                     TableName=self._table,
-                    Item={**self._refusal_key, "run_id": {"S": run_id}, "episode": {"S": episode}},
+                    Item={
+                        **self._refusal_key,
+                        "run_id": {"S": run_id},
+                        "episode": {"S": episode},
+                        "state": {"S": state},
+                    },
                     **condition,
                 )
             except ClientError as error:
                 if error_code(error) != "ConditionalCheckFailedException":
                     raise
-                return False  # another refusal moved the episode item first; this run's own record answers for it
-            return not same_episode
+                return False  # another evaluation moved the episode item first; this run's own record answers for it
+            return not same_episode or not same_outcome
         return False
 
-    def find_refusal(self, run_id: str) -> RunRecord | None:
-        """The automatic refusal record listing ``run_id``, searched from the current episode back through
+    def find_automatic_evaluation(self, run_id: str) -> RunRecord | None:
+        """The automatic episode record listing ``run_id``, searched from the current episode back through
         ``previous`` (at most REFUSAL_RECORDS_SEARCHED records, and only while TTL has not deleted them); None."""
         pointer = self._dynamodb.get_item(TableName=self._table, Key=self._refusal_key, ConsistentRead=True).get("Item")
         current = pointer["run_id"]["S"] if pointer and "run_id" in pointer else None

@@ -81,6 +81,14 @@ CALL_RESERVE_SECONDS = 10.0
 # ... and the lock release itself ends this long before it.
 FINAL_RESERVE_SECONDS = 2.0
 SUCCEEDED = "succeeded"
+# An automatic evaluation whose gate started nothing (the alarm not in ALARM, a live run, the minimum interval).
+NOT_TRIGGERED = "not_triggered"
+# How ``status`` words each outcome of an automatic evaluation recorded in its alarm episode.
+EVALUATION_OUTCOMES = {
+    REFUSED: "was refused",
+    NOT_TRIGGERED: "started nothing",
+    SUCCEEDED: "found nothing to do",
+}
 # The states a run record ends in; any other final status of a run is recorded as failed.
 RECORDED_STATES = (SUCCEEDED, FAILED, REFUSED)
 
@@ -325,10 +333,12 @@ class _Run:
         holds only the latest run. An operator's verdict reached before acceptance (refused, nothing to do) is recorded
         too, so ``status`` answers for every run id; an accepted run wrote its record before any change
         (``acquire_lock``). Every refusal is notified once: an asynchronous caller (Lambda answers the invoke at once,
-        without the function's result) learns it from the topic or from ``status``. The automatic trigger's refusals
-        (its re-evaluation asks every minute while the alarm stays in ALARM) are recorded per alarm episode: one run
-        record, updated, and one notification (``record_automatic_refusal``); its run record is looked up after its
-        cheap gates.
+        without the function's result) learns it from the topic or from ``status``. The automatic trigger's
+        evaluations that start no run (its re-evaluation asks every minute while the alarm stays in ALARM) are
+        recorded per alarm episode and outcome: one run record, updated, and one notification for a refusal
+        (``record_automatic_evaluation``); its run record is looked up after its cheap gates. Only a re-evaluation
+        that finds the probe alarm not in ALARM (or cannot read it or the lock) records nothing: it read, and
+        ``status`` says so for an id no record lists.
         """
         if not self.request.automatic:
             spent = self.spent_check()
@@ -354,8 +364,8 @@ class _Run:
                 self.notify_refusal(result)
         elif self.spent or self.duplicate:
             pass  # an earlier delivery's outcome, already recorded and told
-        elif result["status"] == REFUSED and self.request.automatic:
-            self.record_automatic_refusal(result)
+        elif self.request.automatic and self.records_automatic(result):
+            self.record_automatic_evaluation(result)
         elif result["status"] in (REFUSED, SUCCEEDED) and not self.request.automatic:
             try:
                 self.begin_run(final, result["message"])
@@ -412,24 +422,37 @@ class _Run:
         except Exception as error:  # noqa: BLE001 - status falls back on the lock item's state
             LOG.warning("cannot record the end of run %s (%s)", run_id, error_code(error))
 
-    def record_automatic_refusal(self, result: dict[str, Any]) -> None:
-        """Record an automatic refusal in its alarm episode's run record; notify when it opens the episode.
+    def records_automatic(self, result: dict[str, Any]) -> bool:
+        """True when an automatic evaluation's result is recorded in its alarm episode: a refusal, nothing to do, or
+        a re-evaluation's gate with the probe alarm in ALARM (``not_triggered`` within the minimum interval or
+        during a live run). A re-evaluation that found the alarm not in ALARM, or could not read it, only read:
+        recording it would be a write to the global table every minute of every quiet day."""
+        status = result["status"]
+        if status in (REFUSED, SUCCEEDED):
+            return True
+        return status == NOT_TRIGGERED and self.request.recheck and self.alarm is not None
 
-        When the record cannot be written the refusal is notified anyway: the topic is then the only trace.
+    def record_automatic_evaluation(self, result: dict[str, Any]) -> None:
+        """Record an automatic evaluation that started no run in its alarm episode's run record; notify a refusal
+        when it opens the episode's record of refusals.
+
+        When the record cannot be written a refusal is notified anyway: the topic is then the only trace.
         """
+        refused = result["status"] == REFUSED
         try:
-            opened = self.lock.record_automatic_refusal(
+            opened = self.lock.record_automatic_evaluation(
                 self.run_id,
+                state=result["status"],
                 episode=self.alarm_episode(),
                 mode=self.request.mode,
                 target_region=self.request.target_region,
                 reason=self.request.reason,
                 message=result["message"],
             )
-        except Exception as error:  # noqa: BLE001 - the refusal is still returned and notified
-            LOG.warning("cannot record the refusal of automatic run %s (%s)", self.run_id, error_code(error))
+        except Exception as error:  # noqa: BLE001 - the result is still returned, a refusal notified
+            LOG.warning("cannot record automatic evaluation %s (%s)", self.run_id, error_code(error))
             opened = True
-        if opened:
+        if opened and refused:
             self.notify_refusal(result)
 
     def alarm_episode(self) -> str:
@@ -571,39 +594,40 @@ class _Run:
         probe alarm stays in ALARM a refused first evaluation would never be retried: the schedule asks once a
         minute. It proceeds only while the alarm is in ALARM, no run holds the lock and no automatic run started
         within the minimum interval, or the lock holds an unfinished run of this mode and target to finish (one
-        that failed after the promotion call, or crashed); otherwise it returns without a lock write or a
-        notification (reads only).
+        that failed after the promotion call, or crashed); otherwise it returns ``not_triggered`` without a lock
+        write or a notification. With the alarm in ALARM that answer is recorded in the alarm episode's record, so
+        ``status`` knows its run id; with the alarm in any other state (every minute of a quiet day) it only read.
         """
         config = self.config
         if config.probe_alarm_name is None:
-            return self.result("not_triggered", f"{contract.PROBE_ALARM_NAME} is not set: no probe alarm to re-check")
+            return self.result(NOT_TRIGGERED, f"{contract.PROBE_ALARM_NAME} is not set: no probe alarm to re-check")
         try:
             cloudwatch = self.clients.get("cloudwatch", config.target_region)
             alarms = cloudwatch.describe_alarms(AlarmNames=[config.probe_alarm_name], AlarmTypes=["MetricAlarm"])
         except Exception as error:  # noqa: BLE001 - the next minute asks again
             return self.result(
-                "not_triggered", f"cannot read alarm {config.probe_alarm_name} ({error_code(error)}); no change made"
+                NOT_TRIGGERED, f"cannot read alarm {config.probe_alarm_name} ({error_code(error)}); no change made"
             )
         states = [alarm.get("StateValue") for alarm in alarms.get("MetricAlarms", [])]
         self.alarm = alarms["MetricAlarms"][0] if states == ["ALARM"] else None
         if states != ["ALARM"]:
             state = states[0] if states else "missing"
             return self.result(
-                "not_triggered", f"alarm {config.probe_alarm_name} is {state}, not ALARM: nothing to re-evaluate"
+                NOT_TRIGGERED, f"alarm {config.probe_alarm_name} is {state}, not ALARM: nothing to re-evaluate"
             )
         try:
             holder = self.lock.read()
             last = self.lock.last_automatic_start()
         except Exception as error:  # noqa: BLE001 - the next minute asks again
-            return self.result("not_triggered", f"cannot read the lock ({error_code(error)}); no change made")
+            return self.result(NOT_TRIGGERED, f"cannot read the lock ({error_code(error)}); no change made")
         now = self.clock()
         if holder is not None and holder.is_live(now):
-            return self.result("in_progress", f"{holder.describe()} is running; this re-evaluation started nothing")
+            return self.result(NOT_TRIGGERED, f"{holder.describe()} is running; this re-evaluation started nothing")
         if self.finishes(holder):
             return None  # the interval gates new runs, not finishing one
         if last is not None and now - last < config.automatic_min_interval_seconds:
             return self.result(
-                "not_triggered",
+                NOT_TRIGGERED,
                 f"the last automatic run started {now - last:.0f} s ago, less than "
                 f"AUTOMATIC_MIN_INTERVAL_SECONDS={config.automatic_min_interval_seconds}; no change made",
             )
@@ -699,39 +723,53 @@ class _Run:
                 state, detail = self.run_state(record)
                 return self.result(state, detail)
             try:
-                episode = self.lock.find_refusal(self.request.run_id)
+                episode = self.lock.find_automatic_evaluation(self.request.run_id)
             except Exception as error:  # noqa: BLE001 - reported
-                return self.result("status_unknown", f"cannot read the refusal records ({error_code(error)}: {error})")
+                return self.result("status_unknown", f"cannot read the episode records ({error_code(error)}: {error})")
             if episode is not None:
                 self.run_id = self.request.run_id
                 why = (
                     f"{episode.last_message}"
                     if episode.last_run_id == self.request.run_id
-                    else f"the episode's first refusal ({episode.run_id}): {episode.message}; the latest "
+                    else f"the first ({episode.run_id}): {episode.message}; the latest "
                     f"({episode.last_run_id}): {episode.last_message}"
                 )
+                outcome = EVALUATION_OUTCOMES.get(episode.state, episode.state)
+                where = (
+                    f"{episode.mode} to {episode.target_region}; one of {episode.evaluations} {episode.state} "
+                    f"evaluations of alarm episode {episode.episode}, recorded in the run record of {episode.run_id}"
+                )
                 return self.result(
-                    REFUSED,
-                    f"automatic evaluation {self.request.run_id} was refused ({episode.mode} to "
-                    f"{episode.target_region}; one of {episode.evaluations} refused evaluations of alarm episode "
-                    f"{episode.episode}, recorded in the run record of {episode.run_id}): {why}",
+                    episode.state, f"automatic evaluation {self.request.run_id} {outcome} ({where}): {why}"
                 )
         try:
             holder = self.lock.read()
         except Exception as error:  # noqa: BLE001 - reported
             return self.result("status_unknown", f"cannot read the journal ({error_code(error)}: {error})")
         if holder is None:
+            if self.request.run_id:
+                return self.result("no_run", f"{self.unrecorded_message()}; no run has ever held the lock")
             return self.result("no_run", "no run has ever been recorded")
         if self.request.run_id and holder.run_id != self.request.run_id:
-            return self.result(
-                "unknown_run", f"the journal holds run {holder.run_id}, not {self.request.run_id}: {holder.describe()}"
-            )
+            return self.result("unknown_run", f"{self.unrecorded_message()}; the journal holds {holder.describe()}")
         self.steps = [dict(step) for step in holder.steps]
         state = "in_progress" if holder.is_live(self.clock()) else holder.state
         if holder.crashed(self.clock()):
             state = "crashed"
         self.run_id = holder.run_id
         return self.result(state, holder.describe())
+
+    def unrecorded_message(self) -> str:
+        """What ``status`` can truthfully say of a run id that no record lists."""
+        hours = contract.RUN_RECORD_RETENTION_SECONDS // 3600
+        return (
+            f"no record lists run {self.request.run_id} in {self.config.target_region}'s replica: it changed "
+            f"nothing, or its record expired (at least {hours} h after its start), or it was written in the other "
+            "region and has not replicated here (ask that region's function). Every invocation "
+            "that could change anything, or was refused, records its run id before it acts; only a scheduled "
+            "re-evaluation that found the probe alarm not in ALARM, or could not read it or the lock, records "
+            "nothing (it only read; its result line is in this function's log group)"
+        )
 
     def nothing_to_do_message(self) -> str:
         """Live state already is the end state of this run."""
