@@ -17,12 +17,16 @@ from support.drill import FAKE_CREDENTIALS
 # The lazy AWS-binding loader goes in before any test module imports the binding (as main.py does).
 install()
 
-# No test may reach a real AWS account, whether its module imports the shared fixtures or not. boto3 and
-# terraform's AWS provider look for credentials in the environment first, then the shared credentials and config
-# files (a profile, SSO, credential_process, web identity), then container and EC2 instance metadata (AWS SDKs
-# and Tools Reference Guide, "Standardized credential providers"); AWS_ENDPOINT_URL* redirect every call (boto3 >=
-# 1.28). So every AWS_* variable the environment holds is dropped, the files point at an empty one, the metadata
-# service is off, and the fake keys (support.drill, also the drill's and moto's) are the only credentials left.
+# The orchestrator tests' fixtures (clock, world, aws) reach every test module from here: a module requests them
+# as arguments and imports only the helpers (invoke, event, step...), never a fixture by name.
+pytest_plugins = ["support.harness"]
+
+# No test may reach a real AWS account, whatever its module imports. boto3 and terraform's AWS provider look for
+# credentials in the environment first, then the shared credentials and config files (a profile, SSO,
+# credential_process, web identity), then container and EC2 instance metadata (AWS SDKs and Tools Reference Guide,
+# "Standardized credential providers"); AWS_ENDPOINT_URL* redirect every call (boto3 >= 1.28). So every AWS_* variable
+# the environment holds is dropped, the files point at an empty one, the metadata service is off, and the fake keys
+# (support.drill, also the drill's and moto's) are the only credentials left.
 AWS_SANDBOX: dict[str, str] = {
     **FAKE_CREDENTIALS,
     "AWS_CONFIG_FILE": os.devnull,

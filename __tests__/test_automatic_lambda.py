@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the shared fixtures (support.harness) are imported by name and requested as arguments
 """Automatic failover needs two independent signals that the primary is down, never missing data alone.
 
 The trigger (``"trigger": "automatic"``) comes from a CloudWatch alarm on the probe metric; CloudWatch can treat
@@ -34,7 +33,7 @@ from support.drill import (
     route53_observations,
     shared_client,
 )
-from support.harness import aws, clock, event, fake_aws_credentials, invoke, step, world  # noqa: F401
+from support.harness import event, invoke, step
 
 FAILING = "Failure: HTTP Status Code 503, Service Unavailable"
 SUCCESS = "Success: HTTP Status Code 200, OK"

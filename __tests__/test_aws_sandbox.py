@@ -1,12 +1,14 @@
 """No test reaches a real AWS account, even one whose module imports nothing from ``support``, as this one.
 
 conftest.py empties the environment of every AWS_* variable, points the shared files at an empty one and sets
-fake keys, for the process and again before each test. The last test runs the first two in a fresh pytest
-process whose environment holds a real-looking profile, keys, files and an endpoint override.
+fake keys, for the process and again before each test, and hands every module the shared fixtures (``world``:
+both regions in moto) without an import. The last test runs the others in a fresh pytest process whose
+environment holds a real-looking profile, keys, files and an endpoint override.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -59,8 +61,33 @@ class _Captured(Exception):
     """Raised by the ``before-send`` hook: the request was built and signed, and is not sent."""
 
 
+def test_the_shared_moto_world_reaches_a_module_that_imports_nothing(world: Any) -> None:
+    """``world`` comes from conftest (``pytest_plugins``), not an import: inside it every client is answered by
+    moto, whose account is 123456789012 (moto docs, "Multi-account support": the default account id), never a
+    real one. A call to real AWS with the fake key would fail with InvalidClientTokenId (STS API Reference,
+    common errors) instead of returning an identity."""
+    identity = boto3.client("sts", region_name="us-west-2").get_caller_identity()
+    assert identity["Account"] == "123456789012", identity
+    assert world.env("us-west-2"), "the drill world of both regions was built"
+
+
+def test_this_module_sets_no_credentials_of_its_own() -> None:
+    """The tests above prove the sandbox only while this module brings no credentials, mocks or fixtures itself:
+    its imports are the standard library, boto3 and pytest, and it never names a key variable."""
+    tree = ast.parse(HERE.read_text())
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported <= {"__future__", "ast", "os", "subprocess", "sys", "pathlib", "typing", "boto3", "pytest"}, (
+        imported
+    )
+    attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    own = attributes & {"setenv", "putenv", "update", "fixture", "usefixtures"}
+    assert not own, own
+
+
 def test_a_hostile_environment_still_leaves_only_the_fake_credentials(tmp_path: Path) -> None:
-    """The two tests above, in a fresh pytest process started with a real-looking profile, keys, session token,
+    """The three tests above, in a fresh pytest process started with a real-looking profile, keys, session token,
     shared files and endpoint override: they pass only if conftest dropped all of it before they ran."""
     (tmp_path / "credentials").write_text(
         "[default]\naws_access_key_id = AKIAFROMSHAREDFILE00\naws_secret_access_key = from-file\n"
@@ -81,6 +108,7 @@ def test_a_hostile_environment_still_leaves_only_the_fake_credentials(tmp_path: 
     selected = [
         f"{HERE}::test_boto3_resolves_only_the_fake_credentials",
         f"{HERE}::test_a_call_to_real_aws_would_be_signed_with_the_fake_key",
+        f"{HERE}::test_the_shared_moto_world_reaches_a_module_that_imports_nothing",
     ]
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *selected],
@@ -92,4 +120,4 @@ def test_a_hostile_environment_still_leaves_only_the_fake_credentials(tmp_path: 
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 passed" in done.stdout, done.stdout
+    assert "3 passed" in done.stdout, done.stdout

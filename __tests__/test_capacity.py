@@ -24,18 +24,10 @@ from dr_failover.capacity import (
 )
 from dr_failover.database_capacity import ClusterShape, apply_database_plan, database_capacity_plan, read_cluster_shape
 from moto import mock_aws
-from support.drill import FAKE_CREDENTIALS
 
 REGION = "us-east-1"
 ASG = "app-us-east-1"
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC).timestamp()
-
-
-@pytest.fixture(autouse=True)
-def fake_aws_credentials(monkeypatch):
-    """Fake credentials only."""
-    for name, value in FAKE_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
 
 
 def plan(**overrides):

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the shared fixtures (support.harness) are imported by name and requested as arguments
 """The orchestrator under AWS's documented behaviour: refusals, cancellations, lost writes, retries, operators.
 
 Each test states the AWS fact it encodes (RDS API Reference / botocore rds, autoscaling and dynamodb service
@@ -33,7 +32,7 @@ from support.drill import (
     global_cluster_response,
     shared_client,
 )
-from support.harness import aws, clock, event, fake_aws_credentials, invoke, step, throttling, world  # noqa: F401
+from support.harness import event, invoke, step, throttling
 
 SWITCH = {"GlobalCluster": GLOBAL_CLUSTER_ID}
 RDS_URL = "https://rds.us-west-2.amazonaws.com/"

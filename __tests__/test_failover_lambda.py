@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the shared fixtures (support.harness) are imported by name and requested as arguments
 """Failover orchestrator Lambda (lambda_src/dr_failover) against moto and a Stubber-wrapped RDS client.
 
 moto serves DynamoDB, Auto Scaling, CloudWatch, SNS (+ an SQS tap), KMS and Route53; RDS goes through
@@ -44,19 +43,15 @@ SWITCHOVER_STEPS = list(step_names("switchover"))
 FAILOVER_STEPS = list(step_names("failover"))
 
 
-from support.harness import (  # noqa: E402,F401 - fixtures are used by name
+from support.harness import (  # noqa: E402
     REASON,
     TOP_OF_RANGE,
-    aws,
-    clock,
     event,
-    fake_aws_credentials,
     invoke,
     static_env,
     step,
     subjects,
     throttling,
-    world,
 )
 
 

@@ -23,7 +23,6 @@ from dr_failover.keeper import KeeperConfigError, StaleFence, handler
 from dr_failover.switch import write_switch
 from moto import mock_aws
 from support.drill import (
-    FAKE_CREDENTIALS,
     GLOBAL_CLUSTER_ID,
     PRIMARY_REGION,
     SECONDARY_REGION,
@@ -41,10 +40,8 @@ SWITCH = {contract.GLOBAL_CLUSTER_DIMENSION: GLOBAL_CLUSTER_ID}
 
 
 @pytest.fixture
-def region(monkeypatch):
-    """The secondary region in moto with the state table; fake credentials only."""
-    for name, value in FAKE_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
+def region():
+    """The secondary region in moto with the state table (conftest's ``aws_sandbox`` holds the fake keys)."""
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=SECONDARY_REGION)
         dynamodb.create_table(

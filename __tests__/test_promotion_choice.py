@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the shared fixtures (support.harness) are imported by name and requested as arguments
 """A failover run calls the least-lossy promotion live state allows.
 
 RDS API Reference: SwitchoverGlobalCluster synchronizes "all secondary clusters ... with the primary at the
@@ -28,7 +27,7 @@ from support.drill import (
     RdsScript,
     route53_observations,
 )
-from support.harness import aws, clock, event, fake_aws_credentials, invoke, step, world  # noqa: F401
+from support.harness import event, invoke, step
 
 FAILING = "Failure: HTTP Status Code 503, Service Unavailable"
 AUTOMATIC = {"trigger": "automatic", "reason": "automatic: primary endpoint probe failed from the secondary region"}

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the shared fixtures (support.harness) are imported by name and requested as arguments
 """Continuous readiness (lambda_src/dr_failover/readiness.py): IAM dry-run simulation, scaling-activity check,
 and the ReadyForFailover / ReadinessCheck metrics.
 
@@ -27,18 +26,10 @@ from dr_failover.readiness import (
     simulate_permissions,
 )
 from moto import mock_aws
-from support.drill import FAKE_CREDENTIALS
 
 REGION = "us-west-2"
 ROLE_ARN = "arn:aws:iam::123456789012:role/drapp-dev-secondary-failover-role"
 GLOBAL_ARN = "arn:aws:rds::123456789012:global-cluster:app-global"
-
-
-@pytest.fixture(autouse=True)
-def fake_aws_credentials(monkeypatch):
-    """Fake credentials only."""
-    for name, value in FAKE_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
 
 
 def evaluation(action, resource, decision):
@@ -267,7 +258,7 @@ def test_metrics_publish_ready_flag_and_one_datapoint_per_check():
 # ----- the scheduled readiness run through the handler (moto world + Stubber RDS/STS/IAM) ----------------------
 
 from support.drill import GLOBAL_CLUSTER_ID, PRIMARY_REGION, SECONDARY_REGION, RdsScript  # noqa: E402
-from support.harness import aws, clock, invoke, world  # noqa: E402,F401 - fixtures are used by name
+from support.harness import invoke  # noqa: E402
 
 READINESS_EVENT = {"mode": "readiness", "target_region": SECONDARY_REGION}
 SECONDARY_ROLE = "arn:aws:iam::123456789012:role/app-secondary-failover-role"

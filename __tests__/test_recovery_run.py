@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the shared fixtures (support.harness) are imported by name and requested as arguments
 """A failover run with the recovery operations on: capacity sized from the serving region's 24 h peak,
 end-to-end recovery time from the first failed probe datapoint until the target serves, database capacity
 matched, and the run report written and linked from the SNS result.
@@ -26,7 +25,7 @@ from support.drill import (
     RdsScript,
     shared_client,
 )
-from support.harness import aws, clock, event, fake_aws_credentials, invoke, step, world  # noqa: F401
+from support.harness import event, invoke, step
 
 TARGET_GROUP_ARN = "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/app-secondary/0123456789abcdef"
 BUCKET = "app-secondary-runs-123456789012"

@@ -20,7 +20,6 @@ from dr_failover.report import (
     write_report,
 )
 from moto import mock_aws
-from support.drill import FAKE_CREDENTIALS
 
 REGION = "us-west-2"
 BUCKET = "drapp-dev-secondary-reports"
@@ -40,13 +39,6 @@ RESULT = {
     "replication_lag_seconds": 1.8,
     "message": "done",
 }
-
-
-@pytest.fixture(autouse=True)
-def fake_aws_credentials(monkeypatch):
-    """Fake credentials only."""
-    for name, value in FAKE_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
 
 
 def report(**overrides):

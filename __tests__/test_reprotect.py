@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the shared fixtures (support.harness) are imported by name and requested as arguments
 """Re-protect (lambda_src/dr_failover/reprotect.py): the dry run names what is missing; a real run re-adds
 the region's cluster as a secondary with the stack's settings.
 
@@ -16,7 +15,6 @@ from botocore.stub import Stubber
 from dr_failover.reprotect import SPEC_VARIABLE, ReprotectSpec, SpecError, assess, execute
 from moto import mock_aws
 from support.cluster_spec import make_cluster_spec
-from support.drill import FAKE_CREDENTIALS
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -26,13 +24,6 @@ WRITER_ARN = f"arn:aws:rds:us-west-2:{ACCOUNT}:cluster:app-secondary"
 OWN_ARN = f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:{CLUSTER}"
 ENGINE_VERSION = "8.0.mysql_aurora.3.08.2"
 TAGS = [{"Key": "dr-role", "Value": "primary"}, {"Key": "project", "Value": "app"}]
-
-
-@pytest.fixture(autouse=True)
-def fake_aws_credentials(monkeypatch):
-    """Fake credentials only."""
-    for name, value in FAKE_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture
@@ -548,7 +539,7 @@ def test_instance_identifier_of_another_cluster_is_a_conflict_not_a_success(regi
 
 from botocore.exceptions import ReadTimeoutError  # noqa: E402
 from support.drill import HANG, shared_client  # noqa: E402
-from support.harness import TOP_OF_RANGE, aws, clock, world  # noqa: E402,F401 - fixtures are used by name
+from support.harness import TOP_OF_RANGE  # noqa: E402
 
 
 def reprotect_function(world, aws, clock, *, budget=None):

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the shared fixtures (support.harness) are imported by name and requested as arguments
 """Run records and leases under redelivery, refusal, crashes and long waits.
 
 Lambda's asynchronous invocation delivers an event at least once ("even if your function doesn't return an error,
@@ -29,7 +28,7 @@ from support.drill import (
     route53_observations,
     shared_client,
 )
-from support.harness import aws, clock, event, fake_aws_credentials, invoke, step, subjects, world  # noqa: F401
+from support.harness import event, invoke, step, subjects
 from test_automatic_lambda import (
     AUTOMATIC,
     FAILING,

@@ -1,4 +1,8 @@
-"""Shared pytest fixtures and helpers of the orchestrator tests (moto + Stubber + simulated clock)."""
+"""Shared pytest fixtures and helpers of the orchestrator tests (moto + Stubber + simulated clock).
+
+conftest.py loads this module as a plugin (``pytest_plugins``): every test module can request ``clock``,
+``world`` and ``aws`` without importing them (an import by name would be shadowed by the argument of the same
+name). The helpers (``invoke``, ``event``, ``step``...) are plain functions and are imported."""
 
 from __future__ import annotations
 
@@ -17,11 +21,6 @@ from support.drill import (
 )
 
 REASON = "planned regional move"
-
-
-@pytest.fixture(autouse=True)
-def fake_aws_credentials(aws_sandbox):
-    """Fake credentials only: conftest's ``aws_sandbox`` (every test has it; kept for modules importing this)."""
 
 
 @pytest.fixture
