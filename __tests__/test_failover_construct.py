@@ -268,6 +268,10 @@ def _orchestrators_stack(*, automatic: bool) -> Synthesized:
             automatic=automatic,
             probe_over_https=False,
             log_retention_days=14,
+            capacity_percent=100,
+            min_success_percent=50,
+            serving_timeout_seconds=300,
+            match_database_capacity=True,
         ),
     )
     return synth(parts.stack)

@@ -4,7 +4,7 @@ Each orchestrator parses its environment once at cold start (dr_failover.config.
 invocation when a rule fails, so no failover, preflight or readiness run can start: a combination synth writes
 but the functions refuse is a stack that cannot fail over. The combinations are drawn by a seeded generator
 from values inside, on and outside every bound of both sides; each one's environment is built by the code the
-stack uses (failover.setting_variables(stacks.failover_props(...)) and stacks.recovery_setting_variables), and a
+stack uses (failover.setting_variables(stacks.failover_props(...))), and a
 handful are synthesized for real to show the synthesized variables are those.
 """
 
@@ -81,11 +81,11 @@ def function_environments(combination: dict[str, Any]) -> list[dict[str, str]]:
     and ARNs (Terraform references in a synth) are the drill's valid ones, as static_env gives them."""
     from dr_stack.failover import setting_variables
     from dr_stack.settings import load_settings
-    from dr_stack.stacks import failover_props, recovery_setting_variables
+    from dr_stack.stacks import failover_props
 
     profile = load_settings({"environment": combination["environment"]}, environ={})
     settings = dataclasses.replace(profile, **{k: v for k, v in combination.items() if k != "environment"})
-    built = {**setting_variables(failover_props(settings)), **recovery_setting_variables(settings)}
+    built = setting_variables(failover_props(settings))
     environments = []
     for region in ("us-east-1", "us-west-2"):
         environment = {**static_env(region), **built}
@@ -176,9 +176,9 @@ def test_synthesized_orchestrator_environments_are_the_built_ones(combination: d
     synthesized = _environments(stack, contract.ORCHESTRATOR_HANDLER)
     built = function_environments(combination)[0]
     from dr_stack.failover import setting_variables
-    from dr_stack.stacks import failover_props, recovery_setting_variables
+    from dr_stack.stacks import failover_props
 
-    from_settings = {**setting_variables(failover_props(settings)), **recovery_setting_variables(settings)}
+    from_settings = setting_variables(failover_props(settings))
     assert len(synthesized) == 2
     for environment in synthesized:
         assert {name: environment[name] for name in from_settings} == from_settings

@@ -38,6 +38,8 @@ from dr_stack.keys import RegionalKey
 from dr_stack.monitoring import AlarmTopic
 from dr_stack.permissions import permissions
 from dr_stack.providers import ROLES, DrRole, RegionalProviders, dr_role, peer_of
+from dr_stack.recovery import reprotect_cluster_spec
+from dr_stack.reports import RunReportBucket
 from dr_stack.state_table import GlobalTable
 
 LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda_src"
@@ -305,11 +307,19 @@ class FailoverProps:
     """True when the ALBs serve HTTPS (a domain is set): the probe then requests https://."""
     log_retention_days: int
     """How long CloudWatch Logs keeps the functions' logs."""
+    capacity_percent: int
+    """Target ASG desired on promotion, as a percentage of the serving region's 24 h peak in service."""
+    min_success_percent: int
+    """Share of the target's desired capacity an unplanned failover needs in service."""
+    serving_timeout_seconds: int
+    """How long the target may take to serve (the budget's launch + health-check grace terms)."""
+    match_database_capacity: bool
+    """Give the promoted cluster the old writer's capacity."""
 
 
 def setting_variables(props: FailoverProps) -> dict[str, str]:
-    """The orchestrators' variables that come from settings alone (the same in both regions): a test loads them
-    through dr_failover.config for many settings without a synth."""
+    """The orchestrators' variables that come from settings alone (the same in both regions; names: dr_contract):
+    a test loads them through dr_failover.config for many settings without a synth."""
     active, standby = props.failover_capacity, props.standby_capacity
     return {
         contract.TARGET_FAILOVER_MIN: str(active.minimum),
@@ -330,6 +340,10 @@ def setting_variables(props: FailoverProps) -> dict[str, str]:
         contract.AUTOMATIC_MIN_INTERVAL_SECONDS: str(props.automatic_min_interval_seconds),
         contract.PROBE_FAILURE_PERIODS: str(props.probe_failure_periods),
         contract.PROBE_PERIOD_SECONDS: str(props.probe_interval_seconds),
+        contract.CAPACITY_PERCENT: str(props.capacity_percent),
+        contract.MIN_SUCCESS_PERCENT: str(props.min_success_percent),
+        contract.SERVING_TIMEOUT_SECONDS: str(props.serving_timeout_seconds),
+        contract.MATCH_DATABASE_CAPACITY: str(props.match_database_capacity).lower(),
     }
 
 
@@ -349,12 +363,12 @@ class FailoverOrchestrators(Construct):
         state_table: GlobalTable,
         dns: DnsFailover,
         props: FailoverProps,
-        extra_environment: Mapping[DrRole, dict[str, str]] | None = None,
+        report_buckets: Mapping[DrRole, RunReportBucket] | None = None,
     ) -> None:
         """Orchestrators for ``database`` and ``app_tiers`` (locks and journal in ``state_table``, traffic switch
         and peer health from ``dns``, notices to ``topics``), the switch keeper, and the automatic trigger when
-        ``props.automatic`` is on. ``extra_environment``: more variables per region role (recovery operations);
-        None: none."""
+        ``props.automatic`` is on. ``report_buckets``: the bucket each region's orchestrator writes its run reports
+        to; None: the runs write no reports."""
         super().__init__(scope, id_)
         self.props = props
         self._providers = providers
@@ -368,31 +382,7 @@ class FailoverOrchestrators(Construct):
         for role in ROLES:
             peer = _peer(role)
             provider = providers.for_role(role)
-            region, peer_region = providers.region_of(role), providers.region_of(peer)
-            environment = {
-                contract.GLOBAL_CLUSTER_ID: database.global_cluster_identifier,
-                contract.TARGET_REGION: region,
-                # TARGET_CLUSTER_ID and PEER_CLUSTER_ARN are derived from these (dr_failover.config): Lambda allows
-                # 4 KB for the whole environment.
-                contract.TARGET_CLUSTER_ARN: database.cluster_arn(role),
-                contract.PEER_REGION: peer_region,
-                contract.PEER_CLUSTER_ID: database.cluster_identifier(peer),
-                contract.TARGET_ASG_NAME: app_tiers[role].asg_name,
-                contract.PEER_ASG_NAME: app_tiers[peer].asg_name,
-                **setting_variables(props),
-                contract.TOPIC_ARN: topics[role].topic_arn,
-                # The function derives the state table's name from GLOBAL_CLUSTER_ID when the stack made both.
-                **(
-                    {}
-                    if contract.state_table_name_of(database.global_cluster_identifier) == state_table.table_name
-                    else {contract.STATE_TABLE_NAME: state_table.table_name}
-                ),
-                # The metric names and namespaces are dr_contract's, which the function imports: not repeated here.
-                contract.TRAFFIC_SWITCH_REGION: dns.traffic_switch_region,
-                contract.HEALTH_CHECK_ID: dns.health_check_id(peer),
-                **({contract.PROBE_ALARM_NAME: self.probe_alarm_name} if self._rechecks(role) else {}),
-                **(extra_environment or {}).get(role, {}),
-            }
+            environment = self._environment(role, keys, topics, database, app_tiers, state_table, dns, report_buckets)
             statements = self._statements(role, keys, database, app_tiers, topics, state_table, dns)
             if self._rechecks(role):
                 # DescribeAlarms takes the alarm ARN as its resource (Service Authorization Reference, CloudWatch):
@@ -428,6 +418,55 @@ class FailoverOrchestrators(Construct):
         self._switch_keeper(providers, keys, topics, state_table, database, asset)
         if props.automatic:
             self._automatic_trigger(providers, keys, topics, app_tiers, dns, asset)
+
+    def _environment(
+        self,
+        role: DrRole,
+        keys: Mapping[DrRole, RegionalKey],
+        topics: Mapping[DrRole, AlarmTopic],
+        database: GlobalDatabase,
+        app_tiers: Mapping[DrRole, AppTier],
+        state_table: GlobalTable,
+        dns: DnsFailover,
+        report_buckets: Mapping[DrRole, RunReportBucket] | None,
+    ) -> dict[str, str]:
+        """The whole environment of ``role``'s orchestrator (names: dr_contract), built here only."""
+        peer = _peer(role)
+        reports = (
+            {
+                contract.REPORT_BUCKET: report_buckets[role].bucket_name,
+                contract.REPORT_KMS_KEY_ARN: keys[role].key_arn,
+            }
+            if report_buckets is not None
+            else {}
+        )
+        return {
+            contract.GLOBAL_CLUSTER_ID: database.global_cluster_identifier,
+            contract.TARGET_REGION: self._providers.region_of(role),
+            # TARGET_CLUSTER_ID and PEER_CLUSTER_ARN are derived from these (dr_failover.config): Lambda allows
+            # 4 KB for the whole environment.
+            contract.TARGET_CLUSTER_ARN: database.cluster_arn(role),
+            contract.PEER_REGION: self._providers.region_of(peer),
+            contract.PEER_CLUSTER_ID: database.cluster_identifier(peer),
+            contract.TARGET_ASG_NAME: app_tiers[role].asg_name,
+            contract.PEER_ASG_NAME: app_tiers[peer].asg_name,
+            **setting_variables(self.props),
+            contract.TOPIC_ARN: topics[role].topic_arn,
+            # The function derives the state table's name from GLOBAL_CLUSTER_ID when the stack made both.
+            **(
+                {}
+                if contract.state_table_name_of(database.global_cluster_identifier) == state_table.table_name
+                else {contract.STATE_TABLE_NAME: state_table.table_name}
+            ),
+            # The metric names and namespaces are dr_contract's, which the function imports: not repeated here.
+            contract.TRAFFIC_SWITCH_REGION: dns.traffic_switch_region,
+            contract.HEALTH_CHECK_ID: dns.health_check_id(peer),
+            **({contract.PROBE_ALARM_NAME: self.probe_alarm_name} if self._rechecks(role) else {}),
+            # Recovery operations: run reports, the target group it waits on, the spec it re-adds its cluster with.
+            **reports,
+            contract.TARGET_GROUP_ARN: app_tiers[role].target_group_arn,
+            contract.REPROTECT_CLUSTER_SPEC: reprotect_cluster_spec(database.cluster_spec(role)),
+        }
 
     def _rechecks(self, role: DrRole) -> bool:
         """True for the orchestrator the automatic trigger invokes (the secondary's), when it is on."""

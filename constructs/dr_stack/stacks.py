@@ -22,7 +22,7 @@ from dr_stack.network import Network
 from dr_stack.outputs import add_data_outputs, add_outputs, cost_optimization_notes, security_configuration
 from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, make_aws_providers, peer_of
 from dr_stack.readiness import ReadinessSchedule, readiness_dimensions, readiness_widget
-from dr_stack.recovery import grant_recovery_operations, reprotect_cluster_spec
+from dr_stack.recovery import grant_recovery_operations
 from dr_stack.reports import RunReportBucket
 from dr_stack.settings import Settings
 from dr_stack.state_table import GlobalTable
@@ -75,20 +75,12 @@ def failover_props(settings: Settings) -> FailoverProps:
         automatic=settings.failover_automatic,
         probe_over_https=bool(settings.domain_name),
         log_retention_days=settings.log_retention_days,
-    )
-
-
-def recovery_setting_variables(settings: Settings) -> dict[str, str]:
-    """The orchestrators' recovery-operation variables that come from settings alone (the same in both regions)."""
-    return {
-        contract.CAPACITY_PERCENT: str(settings.failover_capacity_percent),
-        contract.MIN_SUCCESS_PERCENT: str(settings.failover_min_success_percent),
+        capacity_percent=settings.failover_capacity_percent,
+        min_success_percent=settings.failover_min_success_percent,
         # The budget's launch + health-check grace terms: how long the target may take to serve.
-        contract.SERVING_TIMEOUT_SECONDS: str(
-            settings.app_scale_up_allowance_seconds + settings.app_health_check_grace_seconds
-        ),
-        contract.MATCH_DATABASE_CAPACITY: str(settings.failover_match_database_capacity).lower(),
-    }
+        serving_timeout_seconds=settings.app_scale_up_allowance_seconds + settings.app_health_check_grace_seconds,
+        match_database_capacity=settings.failover_match_database_capacity,
+    )
 
 
 class DrStack(TerraformStack):
@@ -409,7 +401,7 @@ class DrStack(TerraformStack):
             state_table=self.failover_state_table,
             dns=self.dns,
             props=failover_props(settings),
-            extra_environment={role: self._recovery_environment(role) for role in ROLES},
+            report_buckets=self.run_reports,
         )
         for role in ROLES:
             TerraformOutput(
@@ -419,17 +411,6 @@ class DrStack(TerraformStack):
                 description=f"Orchestrator that promotes the {role} region (invoke it in that region)",
             )
         self._build_recovery_operations()
-
-    def _recovery_environment(self, role: DrRole) -> dict[str, str]:
-        """The orchestrator's variables for recovery operations in `role`'s region (names: dr_contract)."""
-        settings, database = self.settings, self.database
-        return {
-            contract.REPORT_BUCKET: self.run_reports[role].bucket_name,
-            contract.REPORT_KMS_KEY_ARN: self.keys[role].key_arn,
-            **recovery_setting_variables(settings),
-            contract.TARGET_GROUP_ARN: self.app_tiers[role].target_group_arn,
-            contract.REPROTECT_CLUSTER_SPEC: reprotect_cluster_spec(database.cluster_spec(role)),
-        }
 
     def _build_recovery_operations(self) -> None:
         """Per region: the orchestrator may write run reports, run the readiness checks on a schedule (alarm to
@@ -495,7 +476,7 @@ class DrStack(TerraformStack):
     def _build_run_reports(self) -> None:
         """A report bucket per region that its orchestrator writes each run's JSON + Markdown timeline to."""
         settings = self.settings
-        self.run_reports: dict[str, RunReportBucket] = {}
+        self.run_reports: dict[DrRole, RunReportBucket] = {}
         for role in ROLES:
             key = self.keys[role]
             reports = RunReportBucket(
