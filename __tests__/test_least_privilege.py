@@ -439,3 +439,61 @@ def test_only_the_keeper_and_the_orchestrators_may_publish_the_traffic_switch(
     probe = [role for rid, role in roles.items() if "probe" in rid]
     for role in probe:
         assert _may_publish(role, contract.PROBE_NAMESPACE), "the probe publishes in its own namespace"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_only_the_orchestrators_may_publish_readiness(profile: str, request: pytest.FixtureRequest) -> None:
+    """ReadyForFailover < 1 is what alarms a region unfit to be promoted; a role that could publish 1 there would hide
+    that. PutMetricData is held to a namespace only by the cloudwatch:namespace condition key (Service Authorization
+    Reference, Amazon CloudWatch), so the readiness metrics have a namespace of their own, apart from the traffic
+    switch's: of every role, only the orchestrators (which run the readiness checks) may publish there, not the
+    switch keeper; the probe and the app instances carry an explicit Deny of it (IAM User Guide, "Policy
+    evaluation logic": an explicit Deny wins)."""
+    from dr_stack.contract import contract
+
+    assert contract.READINESS_NAMESPACE != contract.METRIC_NAMESPACE
+    stack = _stack(profile, request)
+    roles = role_grants(stack.data)
+    publishers = {role.logical_id for role in roles.values() if _may_publish(role, contract.READINESS_NAMESPACE)}
+    orchestrators = {rid for rid, role in roles.items() if role.handler == "dr_failover.handler.handler"}
+    keepers = {rid for rid, role in roles.items() if role.handler == "dr_failover.keeper.handler"}
+    assert orchestrators and keepers
+    assert publishers == orchestrators
+    denied = {
+        role.logical_id
+        for role in roles.values()
+        if any(
+            s.get("effect") == "Deny" and contract.READINESS_NAMESPACE in str(s.get("condition"))
+            for s in role.statements
+        )
+    }
+    assert {rid for rid in roles if "app_tier_instance_role" in rid or "probe" in rid} <= denied
+
+
+# ----- customer keys only through the services that use them ---------------------------------------------------
+
+KEY_USE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt", "kms:CreateGrant")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_role_uses_a_customer_key_only_through_a_named_service(
+    profile: str, request: pytest.FixtureRequest
+) -> None:
+    """A role allowed kms:Decrypt on a key without kms:ViaService may decrypt anything encrypted with that key by
+    calling KMS directly (the secret's value, a state object), whatever the service's own permissions say;
+    kms:ViaService "limits use of a KMS key to requests from specified AWS services" (KMS Developer Guide, condition
+    keys). None of the stack's functions calls KMS to encrypt or decrypt (only DescribeKey, to read a key's state), so
+    every IAM Allow of a key-use action carries kms:ViaService, naming services of the role's region."""
+    stack = _stack(profile, request)
+    unconditioned = []
+    for role in role_grants(stack.data).values():
+        for statement in role.statements:
+            actions = statement.get("actions", [])
+            if statement.get("effect", "Allow") != "Allow":
+                continue
+            if not any(action.startswith(KEY_USE_ACTIONS) or action in ("kms:*", "*") for action in actions):
+                continue
+            via = [c for c in statement.get("condition") or [] if c["variable"] == "kms:ViaService"]
+            if not via or not all(v.endswith(".amazonaws.com") for c in via for v in c["values"]):
+                unconditioned.append((role.logical_id, statement.get("sid"), actions))
+    assert unconditioned == []

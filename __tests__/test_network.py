@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from cdktf import Testing
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.vpc import Vpc
@@ -51,6 +52,26 @@ def test_flow_logs_capture_all_traffic_to_encrypted_log_groups(dev: Synthesized)
     groups = [g for key, g in dev.resources("aws_cloudwatch_log_group").items() if "flow_log" in key]
     assert len(groups) == 2
     assert all(g["kms_key_id"].startswith("${aws_kms_key.") for g in groups)
+
+
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_flow_log_role_trusts_only_this_accounts_flow_logs_of_its_region(dev: Synthesized, role: str) -> None:
+    """VPC User Guide, "IAM role for publishing flow logs to CloudWatch Logs": use aws:SourceAccount (the flow log's
+    owner) and aws:SourceArn (the flow log's ARN, its id a wildcard when the role comes first) in the trust policy
+    against the confused deputy. Another account's flow log naming this role then cannot have it assumed."""
+    role_body = dev.only("aws_iam_role", f"{role}_network_flow_log_role")
+    trust_id = role_body["assume_role_policy"].split(".")[2]
+    trust = dev.data_sources("aws_iam_policy_document")[trust_id]
+    (statement,) = trust["statement"]
+    assert statement["principals"] == [{"identifiers": ["vpc-flow-logs.amazonaws.com"], "type": "Service"}]
+    conditions = {c["variable"]: c for c in statement["condition"]}
+    assert conditions["aws:SourceAccount"]["test"] == "StringEquals"
+    assert conditions["aws:SourceAccount"]["values"][0].startswith("${data.aws_caller_identity.")
+    source = conditions["aws:SourceArn"]
+    assert source["test"] == "ArnLike"
+    (pattern,) = source["values"]
+    region = {"primary": "us-east-1", "secondary": "us-west-2"}[role]
+    assert f":ec2:{region}:${{data.aws_caller_identity." in pattern and pattern.endswith(":vpc-flow-log/*")
 
 
 def test_s3_and_dynamodb_gateway_endpoints_in_each_region(dev: Synthesized) -> None:

@@ -11,6 +11,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import dr_contract as contract
 import pytest
 from botocore.stub import Stubber
 from dr_failover.preflight import Check
@@ -315,7 +316,12 @@ class IdentityAndSimulator:
 
 
 def ready_values(world_, region=SECONDARY_REGION):
-    return world_.metric_values(region, READY_METRIC, {"GlobalCluster": GLOBAL_CLUSTER_ID, "Region": region})
+    return world_.metric_values(
+        region,
+        READY_METRIC,
+        {"GlobalCluster": GLOBAL_CLUSTER_ID, "Region": region},
+        namespace=contract.READINESS_NAMESPACE,
+    )
 
 
 def check_named(result, name):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-# ----- CloudWatch: the namespace the orchestrator, the probe and the switch keeper write to ----------------
+# ----- CloudWatch: the namespace of the traffic switch and the runs' metrics (the orchestrators, the keeper) ---
 METRIC_NAMESPACE: Final = "DR/Failover"
 # Every metric in the namespace carries this dimension, valued with the global cluster identifier.
 GLOBAL_CLUSTER_DIMENSION: Final = "GlobalCluster"
@@ -189,6 +189,9 @@ AUTOMATIC_RECHECK_TRIGGER: Final = "automatic_recheck"
 # ----- Recovery operations: readiness, end-to-end recovery time, run reports, capacity, reprotect -------------
 READINESS_MODE: Final = "readiness"
 REPROTECT_MODE: Final = "reprotect"
+# The readiness metrics' own namespace: only the orchestrators publish there (the keeper's and the probe's grants
+# name other namespaces), so no other role can fake ReadyForFailover; the traffic switch's namespace is apart.
+READINESS_NAMESPACE: Final = "DR/Readiness"
 # 1 = every readiness check of this region passed (published by the scheduled readiness run), 0 = not ready.
 READY_METRIC: Final = "ReadyForFailover"
 # One datapoint per check (1 pass / 0 fail), dimension CHECK_DIMENSION = the check's name.

@@ -27,7 +27,7 @@ Resource names (``on``):
   readiness check simulates); ``any`` (``*``: actions without resource-level
   permissions, as the Service Authorization Reference lists them).
 
-Condition values are templates filled from ``{region}`` and ``{metric_namespace}``.
+Condition values are templates filled from ``{region}``, ``{metric_namespace}`` and ``{readiness_namespace}``.
 
 Stdlib only: the Lambda zip holds ``lambda_src/`` and nothing else.
 """
@@ -62,11 +62,20 @@ VIA_RDS: Final = (("StringEquals", "kms:ViaService", "rds.{region}.amazonaws.com
 # Lambda writes the function's logs and traces and sends failed asynchronous events to the DLQ with the
 # execution role, and decrypts the environment with it (Lambda Developer Guide: execution role; "Securing
 # environment variables"; dead-letter queues). The key also encrypts the queue (sending needs GenerateDataKey).
+# The services through which every function's role may use its region's key (``LAMBDA_BASE`` "RegionalKey").
+KEY_SERVICES: Final = ("lambda", "sqs", "sns")
 LAMBDA_BASE: Final = (
     Grant("Logs", ("logs:CreateLogStream", "logs:PutLogEvents"), ("log_streams",)),
     Grant("Tracing", ("xray:PutTraceSegments", "xray:PutTelemetryRecords"), ("any",)),
     Grant("DeadLetters", ("sqs:SendMessage",), ("dead_letter_queue",)),
-    Grant("RegionalKey", ("kms:Decrypt", "kms:GenerateDataKey"), ("own_key",)),
+    # The region's key only through the services that use it for the function: Lambda decrypts the environment,
+    # SQS encrypts the dead letters, SNS the notifications (the key policy names the role for the same services).
+    Grant(
+        "RegionalKey",
+        ("kms:Decrypt", "kms:GenerateDataKey"),
+        ("own_key",),
+        tuple(("StringEquals", "kms:ViaService", f"{service}.{{region}}.amazonaws.com") for service in KEY_SERVICES),
+    ),
 )
 
 # ----- the orchestrator: failover, switchover, fencing, the lock (dr_failover.steps, .capacity, .lock, .switch) -
@@ -183,6 +192,12 @@ MATCH_SERVERLESS_CAPACITY: Final = Grant(
 # ----- the orchestrator: the readiness checks' own reads (dr_failover.readiness) -------------------------------
 READINESS: Final = (
     Grant("SimulateOwnPolicies", ("iam:SimulatePrincipalPolicy",), ("own_role",)),
+    Grant(
+        "PublishReadiness",
+        ("cloudwatch:PutMetricData",),
+        ("any",),
+        (("StringEquals", "cloudwatch:namespace", "{readiness_namespace}"),),
+    ),
     # DescribeScalingActivities has no resource-level permissions (Service Authorization Reference).
     Grant("ReadScalingActivities", ("autoscaling:DescribeScalingActivities",), ("any",)),
 )

@@ -542,11 +542,13 @@ class DrillWorld:
                 found.append({"subject": envelope.get("Subject"), "body": json.loads(envelope["Message"])})
                 sqs.delete_message(QueueUrl=self.queue_urls[region], ReceiptHandle=message["ReceiptHandle"])
 
-    def metric_values(self, region: str, metric: str, dimensions: dict[str, str]) -> list[float]:
-        """All values of ``metric`` in METRIC_NAMESPACE with exactly ``dimensions`` in ``region``."""
+    def metric_values(
+        self, region: str, metric: str, dimensions: dict[str, str], *, namespace: str = METRIC_NAMESPACE
+    ) -> list[float]:
+        """All values of ``metric`` in ``namespace`` with exactly ``dimensions`` in ``region``."""
         end = datetime.now(UTC) + timedelta(days=1)
         response = shared_client("cloudwatch", region).get_metric_statistics(
-            Namespace=METRIC_NAMESPACE,
+            Namespace=namespace,
             MetricName=metric,
             Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
             StartTime=end - timedelta(days=2),

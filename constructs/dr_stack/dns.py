@@ -44,10 +44,13 @@ VALIDATION_RECORD_TTL_SECONDS = 300
 
 
 def switch_publishing_denied() -> DataAwsIamPolicyDocumentStatement:
-    """The statement that keeps a role from moving the traffic switch: no PutMetricData into its namespace
-    (PrimaryFenced=1 there sends production traffic to the secondary; ReadyForFailover is published there too).
-    Only the switch keeper and the orchestrators may publish in it."""
-    return deny_metric_namespace(TRAFFIC_SWITCH_NAMESPACE, sid="NeverPublishTheTrafficSwitch")
+    """The statement that keeps a role from moving the traffic switch or faking readiness: no PutMetricData into
+    the switch's namespace (PrimaryFenced=1 there sends production traffic to the secondary; only the switch keeper
+    and the orchestrators may publish in it) nor into the readiness namespace (ReadyForFailover; only the
+    orchestrators)."""
+    return deny_metric_namespace(
+        (TRAFFIC_SWITCH_NAMESPACE, contract.READINESS_NAMESPACE), sid="NeverPublishTheTrafficSwitch"
+    )
 
 
 class HostedZone(Construct):

@@ -181,7 +181,10 @@ class RegionalLambda(Construct):
             actions=("kms:Decrypt", "kms:GenerateDataKey"),
         )
         base_statements = lambda_base_statements(
-            log_group_arn=self.log_group.arn, dead_letter_queue_arn=self.dead_letter_queue.arn, key_arn=key.key_arn
+            log_group_arn=self.log_group.arn,
+            dead_letter_queue_arn=self.dead_letter_queue.arn,
+            key_arn=key.key_arn,
+            region=key.region,
         )
         self.policy = attach_inline_policy(
             self, "policy", provider=provider, grantee=self.role, statements=[*base_statements, *statements]

@@ -65,16 +65,17 @@ def grant_statements(
         raise ValueError(f"no ARN given for the resource(s) {missing} of the permission list")
     statements = []
     for grant in grants:
-        conditions: dict[str, dict[str, str]] = {}
+        # Conditions of one test and key are one condition with several values (any of them matches).
+        conditions: dict[str, dict[str, list[str]]] = {}
         for test, key, value in grant.condition_values(dict(values)):
-            conditions.setdefault(test, {})[key] = value
+            conditions.setdefault(test, {}).setdefault(key, []).append(value)
         arns = [arn for name in grant.on for arn in resources[name]]
         statements.append(allow(grant.sid, grant.actions, arns, conditions=conditions or None))
     return statements
 
 
-def deny_metric_namespace(namespace: str, *, sid: str) -> DataAwsIamPolicyDocumentStatement:
-    """An explicit Deny of cloudwatch:PutMetricData into ``namespace``. PutMetricData has no resource-level
+def deny_metric_namespace(namespaces: Sequence[str], *, sid: str) -> DataAwsIamPolicyDocumentStatement:
+    """An explicit Deny of cloudwatch:PutMetricData into any of ``namespaces``. PutMetricData has no resource-level
     permission; the cloudwatch:namespace condition key holds it to a namespace (Service Authorization Reference,
     Amazon CloudWatch), and an explicit Deny wins over every Allow the role has or is given later (IAM User Guide,
     "Policy evaluation logic")."""
@@ -85,14 +86,14 @@ def deny_metric_namespace(namespace: str, *, sid: str) -> DataAwsIamPolicyDocume
         resources=["*"],
         condition=[
             DataAwsIamPolicyDocumentStatementCondition(
-                test="StringEquals", variable="cloudwatch:namespace", values=[namespace]
+                test="StringEquals", variable="cloudwatch:namespace", values=list(namespaces)
             )
         ],
     )
 
 
 def lambda_base_statements(
-    *, log_group_arn: str, dead_letter_queue_arn: str, key_arn: str
+    *, log_group_arn: str, dead_letter_queue_arn: str, key_arn: str, region: str
 ) -> list[DataAwsIamPolicyDocumentStatement]:
     """What the Lambda service does with every function's execution role (``dr_permissions.LAMBDA_BASE``)."""
     return grant_statements(
@@ -103,12 +104,38 @@ def lambda_base_statements(
             "dead_letter_queue": [dead_letter_queue_arn],
             "own_key": [key_arn],
         },
-        values={},
+        values={"region": region},
     )
 
 
-def trust_policy(scope: Construct, id_: str, *, provider: AwsProvider, service: str) -> str:
-    """Assume-role policy (JSON) letting one AWS service principal assume a role."""
+def trust_policy(
+    scope: Construct,
+    id_: str,
+    *,
+    provider: AwsProvider,
+    service: str,
+    source_account: str | None = None,
+    source_arn: str | None = None,
+) -> str:
+    """Assume-role policy (JSON) letting one AWS service principal assume a role; with `source_account` and
+    `source_arn` (an ARN pattern) only for this account's resources matching it (aws:SourceAccount, aws:SourceArn),
+    for a service whose guide documents sending them."""
+    conditions = [
+        *(
+            [
+                DataAwsIamPolicyDocumentStatementCondition(
+                    test="StringEquals", variable="aws:SourceAccount", values=[source_account]
+                )
+            ]
+            if source_account
+            else []
+        ),
+        *(
+            [DataAwsIamPolicyDocumentStatementCondition(test="ArnLike", variable="aws:SourceArn", values=[source_arn])]
+            if source_arn
+            else []
+        ),
+    ]
     document = DataAwsIamPolicyDocument(
         scope,
         id_,
@@ -117,6 +144,7 @@ def trust_policy(scope: Construct, id_: str, *, provider: AwsProvider, service: 
             DataAwsIamPolicyDocumentStatement(
                 actions=["sts:AssumeRole"],
                 principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])],
+                condition=conditions or None,
             )
         ],
     )

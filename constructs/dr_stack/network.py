@@ -195,8 +195,15 @@ class Network(Construct):
             "flow_log_role",
             provider=provider,
             name=f"{name}-vpc-flow-logs",
+            # The VPC User Guide ("IAM role for publishing flow logs to CloudWatch Logs") recommends both keys
+            # against the confused deputy: the flow log's owner, and its ARN (the id is not known before the role).
             assume_role_policy=trust_policy(
-                self, "flow_log_trust", provider=provider, service="vpc-flow-logs.amazonaws.com"
+                self,
+                "flow_log_trust",
+                provider=provider,
+                service="vpc-flow-logs.amazonaws.com",
+                source_account=key.account_id,
+                source_arn=f"arn:{key.partition}:ec2:{region}:{key.account_id}:vpc-flow-log/*",
             ),
         )
         attach_inline_policy(

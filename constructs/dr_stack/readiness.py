@@ -48,6 +48,7 @@ class ReadinessSchedule(Construct):
         publishes. `event`: the invocation event (the readiness mode of this region's orchestrator)."""
         super().__init__(scope, id_)
         self._provider = provider
+        self._namespace = metric_namespace
         unit = "minute" if interval_minutes == 1 else "minutes"
         self.rule = CloudwatchEventRule(
             self,
@@ -103,7 +104,9 @@ class ReadinessSchedule(Construct):
             grantee=grantee,
             name="readiness-checks",
             statements=grant_statements(
-                permissions.READINESS, resources={"own_role": [role_arn], "any": ["*"]}, values={}
+                permissions.READINESS,
+                resources={"own_role": [role_arn], "any": ["*"]},
+                values={"readiness_namespace": self._namespace},
             ),
         )
 
@@ -130,7 +133,7 @@ def readiness_widget(*, global_cluster_id: str, regions: dict[str, str], width: 
         dimensions = readiness_dimensions(global_cluster_id, region)
         metrics.append(
             [
-                contract.METRIC_NAMESPACE,
+                contract.READINESS_NAMESPACE,
                 contract.READY_METRIC,
                 *[part for pair in dimensions.items() for part in pair],
                 {"region": region, "label": f"{role} ({region}) ready for failover"},

@@ -443,7 +443,7 @@ class DrStack(TerraformStack):
                 function_arn=function.function_arn,
                 interval_minutes=settings.readiness_check_interval_minutes,
                 alarm_topic_arn=self.topics[role].topic_arn,
-                metric_namespace=contract.METRIC_NAMESPACE,
+                metric_namespace=contract.READINESS_NAMESPACE,
                 ready_metric=contract.READY_METRIC,
                 dimensions=readiness_dimensions(settings.global_cluster_identifier, region),
                 event={"mode": contract.READINESS_MODE, "target_region": region},

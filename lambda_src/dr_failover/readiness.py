@@ -402,7 +402,7 @@ def run_readiness(
     )
     published = "published"
     try:
-        publish_readiness(writes.target("cloudwatch"), namespace=config.metric_namespace, data=data)
+        publish_readiness(writes.target("cloudwatch"), namespace=contract.READINESS_NAMESPACE, data=data)
     except Exception as error:  # noqa: BLE001 - reported; the alarm treats the missing datapoint as not ready
         published = f"NOT published ({error_code(error)})"
     failed = [check.summary() for check in checks if not check.ok]
@@ -415,7 +415,7 @@ def run_readiness(
         "message": (
             f"{config.target_region} {'ready' if ready else 'NOT ready'} for failover"
             + (f": {'; '.join(failed)}" if failed else "")
-            + f"; {READY_METRIC}={1 if ready else 0} {published} to {config.metric_namespace}"
+            + f"; {READY_METRIC}={1 if ready else 0} {published} to {contract.READINESS_NAMESPACE}"
         ),
         "seconds": round(clock() - started, 3),
     }
