@@ -34,7 +34,7 @@ STAMP_PIPENV := .tools/.installed-$(PIPENV_VERSION)
 
 # The stacks of the selected environment in deploy order (bootstrap first when the DR stack's state is in its
 # bucket); the manifest also declares that dependency, so cdktf orders them itself.
-STACKS = $$($(PYTHON) -c "import sys; sys.path[:0]=['constructs']; from dr_stack.settings import deploy_stack_names, \
+STACKS = $$($(PYTHON) -c "import sys; sys.path[:0]=['constructs']; from dr_stack.config.settings import deploy_stack_names, \
 load_settings; print(' '.join(deploy_stack_names(load_settings())))")
 
 ## setup: everything the suite needs (the synth's Python and Node packages, and the checkov environment)
@@ -63,7 +63,7 @@ $(STAMP_NODE): package.json package-lock.json
 ## synth: install what is missing, then synthesize every stack into cdktf.out/stacks/<stack>/cdk.tf.json
 # Outside a terminal (CI, `make synth > log`) CI=1 makes cdktf print the result once instead of a spinner frame
 # per tick (hundreds of lines).
-# Local state lives in state/, outside cdktf.out (dr_stack.backend.local_state_path): removing cdktf.out loses none.
+# Local state lives in state/, outside cdktf.out (dr_stack.foundation.backend.local_state_path): removing cdktf.out loses none.
 synth: $(STAMP_PY) $(STAMP_NODE)
 	rm -rf cdktf.out
 	if [ -t 1 ]; then cdktf synth --output cdktf.out; else CI=1 cdktf synth --output cdktf.out; fi
@@ -110,8 +110,8 @@ destroy: synth
 
 ## budget: the recovery-time and data-loss budgets of the selected settings, term by term
 budget: $(STAMP_PY)
-	$(PYTHON) -c "import sys; sys.path[:0]=['constructs']; from dr_stack.budget import budget_table; \
-	from dr_stack.settings import load_settings; print(budget_table(load_settings()))"
+	$(PYTHON) -c "import sys; sys.path[:0]=['constructs']; from dr_stack.config.budget import budget_table; \
+	from dr_stack.config.settings import load_settings; print(budget_table(load_settings()))"
 
 drill: setup
 	$(PYTHON) scripts/drill.py
@@ -120,7 +120,7 @@ bench: setup
 	$(PYTHON) scripts/benchmark.py
 
 bootstrap: $(STAMP_PY) $(STAMP_NODE)
-	cdktf deploy $$($(PYTHON) -c "import sys; sys.path[:0]=['constructs']; from dr_stack.app import stack_names; from dr_stack.settings import load_settings; print(stack_names(load_settings())[0])")
+	cdktf deploy $$($(PYTHON) -c "import sys; sys.path[:0]=['constructs']; from dr_stack.app import stack_names; from dr_stack.config.settings import load_settings; print(stack_names(load_settings())[0])")
 
 clean:
 	rm -rf cdktf.out .venv .venv-checkov .tools node_modules

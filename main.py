@@ -5,7 +5,7 @@ import sys
 from collections.abc import MutableMapping
 from pathlib import Path
 
-from dr_stack.settings import SettingsError, resolve_settings
+from dr_stack.config.settings import SettingsError, resolve_settings
 
 ROOT = Path(__file__).resolve().parent
 

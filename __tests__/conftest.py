@@ -237,8 +237,8 @@ class Synthesized:
 
 def _synth(overrides: dict[str, Any]) -> dict[str, Synthesized]:
     from cdktf import Testing
-    from dr_stack.bootstrap import BootstrapStack
-    from dr_stack.settings import load_settings
+    from dr_stack.config.settings import load_settings
+    from dr_stack.foundation.bootstrap import BootstrapStack
     from dr_stack.stacks import DrStack
 
     settings = load_settings(overrides, environ={})

@@ -9,17 +9,17 @@ from cdktf import TerraformStack, Testing
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from conftest import Synthesized, new_testing_app
-from dr_stack.app_tier import AppTier, Capacity
-from dr_stack.credentials import DatabaseCredentials
-from dr_stack.database import GlobalDatabase
-from dr_stack.dns import DnsFailover
-from dr_stack.iam import trust_policy
-from dr_stack.keys import RegionalKey
-from dr_stack.monitoring import AlarmTopic
-from dr_stack.network import Network
-from dr_stack.providers import ROLES, DrRole, RegionalProviders, make_aws_providers
-from dr_stack.settings import load_settings
-from dr_stack.state_table import GlobalTable
+from dr_stack.application.app_tier import AppTier, Capacity
+from dr_stack.config.settings import load_settings
+from dr_stack.control_plane.iam import trust_policy
+from dr_stack.data_tier.credentials import DatabaseCredentials
+from dr_stack.data_tier.database import GlobalDatabase
+from dr_stack.data_tier.state_table import GlobalTable
+from dr_stack.foundation.keys import RegionalKey
+from dr_stack.foundation.network import Network
+from dr_stack.foundation.providers import ROLES, DrRole, RegionalProviders, make_aws_providers
+from dr_stack.observability.monitoring import AlarmTopic
+from dr_stack.traffic.dns import DnsFailover
 
 REGIONS: dict[DrRole, str] = {"primary": "us-east-1", "secondary": "us-west-2"}
 # The settings' defaults (dev profile): the constructs have none of their own, the stack passes every value.

@@ -124,7 +124,7 @@ def test_user_data_serves_the_health_path_without_downloading(dev: Synthesized) 
 
 
 def test_user_data_server_answers_200_on_the_health_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dr_stack.app_tier import _SERVER_PY
+    from dr_stack.application.app_tier import _SERVER_PY
 
     for name, value in {
         "HEALTH_PATH": "/health",
@@ -359,7 +359,7 @@ def test_unit_tier_capacity_and_in_service_alarm_follow_the_minimum(plain_tier: 
 
 
 def test_unit_tier_with_no_minimum_has_no_in_service_alarm() -> None:
-    from dr_stack.app_tier import Capacity
+    from dr_stack.application.app_tier import Capacity
 
     synth = _tier_stack(capacity=Capacity(minimum=0, maximum=2, desired=0))
     assert not [key for key in synth.resources("aws_cloudwatch_metric_alarm") if "in_service" in key]
@@ -385,7 +385,7 @@ def test_unit_tier_requires_imdsv2(plain_tier: Synthesized) -> None:
 
 
 def test_unknown_dr_role_is_an_error() -> None:
-    from dr_stack.providers import dr_role, peer_of
+    from dr_stack.foundation.providers import dr_role, peer_of
 
     with pytest.raises(ValueError, match="DR role must be one of primary, secondary, got 'tertiary'"):
         dr_role("tertiary")

@@ -14,7 +14,7 @@ from conftest import Synthesized, new_testing_app
 
 
 def _terraform_block(overrides: dict[str, Any]) -> dict[str, Any]:
-    from dr_stack.settings import load_settings
+    from dr_stack.config.settings import load_settings
     from dr_stack.stacks import DrStack
 
     settings = load_settings(overrides, environ={})
@@ -181,7 +181,7 @@ def test_bootstrap_lock_table_is_an_encrypted_global_table(bootstrap: Synthesize
 
 
 def test_state_replica_region_follows_the_state_region() -> None:
-    from dr_stack.settings import load_settings
+    from dr_stack.config.settings import load_settings
 
     assert load_settings({"state_region": "us-west-2"}, environ={}).state_replica_region == "us-east-1"
     assert load_settings(environ={}).state_replica_region == "us-west-2"
@@ -212,7 +212,7 @@ def test_hcp_terraform_cloud_block_has_one_named_workspace_per_stack() -> None:
 
 def test_hcp_terraform_workspace_is_the_stack_name_without_a_prefix() -> None:
     from dr_stack.app import build_app
-    from dr_stack.settings import load_settings
+    from dr_stack.config.settings import load_settings
 
     settings = load_settings({"state_backend": "cloud", "tfc_organization": "acme"}, environ={})
     app = build_app(settings)

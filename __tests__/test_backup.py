@@ -107,7 +107,7 @@ def lone_backup() -> Synthesized:
         regional_keys,
         synth,
     )
-    from dr_stack.backup import DatabaseBackup
+    from dr_stack.data_tier.backup import DatabaseBackup
 
     stack = empty_stack("backup")
     providers = provider_pair(stack)

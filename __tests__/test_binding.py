@@ -79,7 +79,7 @@ def test_lazy_and_full_import_synthesize_the_same_json(tmp_path: Path) -> None:
     for mode, prelude in (("lazy", "from dr_stack.binding import install; install(); "), ("full", "")):
         code = (
             f"import json, os, sys; sys.path[:0] = ['constructs']; {prelude}"
-            "from dr_stack.app import build_app; from dr_stack.settings import load_settings\n"
+            "from dr_stack.app import build_app; from dr_stack.config.settings import load_settings\n"
             f"for profile, variables in json.loads({json.dumps(PROFILES)!r}).items():\n"
             "    for name in [name for name in os.environ if name.startswith('DR_')]: del os.environ[name]\n"
             "    os.environ.update(variables)\n"

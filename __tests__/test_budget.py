@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from conftest import Synthesized
-from dr_stack.budget import budget_table, data_loss_budget, detection_seconds, recovery_time_budget
-from dr_stack.settings import SettingsError, load_settings
+from dr_stack.config.budget import budget_table, data_loss_budget, detection_seconds, recovery_time_budget
+from dr_stack.config.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

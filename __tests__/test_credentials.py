@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from conftest import Synthesized
-from dr_stack.credentials import PASSWORD_SPECIALS
-from dr_stack.settings import SettingsError, load_settings
+from dr_stack.config.settings import SettingsError, load_settings
+from dr_stack.data_tier.credentials import PASSWORD_SPECIALS
 
 # RDS refuses these in master passwords.
 RDS_INVALID = {"/", "@", '"', " "}
@@ -19,8 +19,8 @@ RDS_INVALID = {"/", "@", '"', " "}
 def granted() -> Synthesized:
     """A small stack: both keys, the credentials in `variable` mode, read grants for one grantee per region."""
     from construct_support import DEFAULTS, empty_stack, grantee, provider_pair, regional_keys, synth
-    from dr_stack.credentials import DatabaseCredentials
-    from dr_stack.providers import ROLES
+    from dr_stack.data_tier.credentials import DatabaseCredentials
+    from dr_stack.foundation.providers import ROLES
 
     stack = empty_stack("credentials")
     providers = provider_pair(stack)
@@ -289,7 +289,7 @@ def test_secret_policy_refuses_the_value_to_all_but_the_app_roles(dev: Synthesiz
 
 def test_secret_policy_is_made_after_every_grant() -> None:
     from construct_support import DEFAULTS, empty_stack, grantee, provider_pair, regional_keys
-    from dr_stack.credentials import DatabaseCredentials
+    from dr_stack.data_tier.credentials import DatabaseCredentials
 
     stack = empty_stack("credentials_policy")
     providers = provider_pair(stack)

@@ -63,7 +63,7 @@ def test_alb_and_capacity_widgets_cover_each_region(dev: Synthesized) -> None:
 def lone_dashboard() -> Synthesized:
     """A dashboard over small constructs, objectives RTO 20 / RPO 2 min, latency line at 0.5 s."""
     from construct_support import synth, wired
-    from dr_stack.dashboard import DrDashboard
+    from dr_stack.observability.dashboard import DrDashboard
 
     parts = wired("dashboard")
     DrDashboard(

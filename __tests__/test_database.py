@@ -10,7 +10,7 @@ import pytest
 from cdktf import Testing
 from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
 from conftest import Synthesized, new_testing_app
-from dr_stack.settings import SettingsError, load_settings
+from dr_stack.config.settings import SettingsError, load_settings
 
 ROLES = ("primary", "secondary")
 

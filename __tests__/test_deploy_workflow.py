@@ -93,7 +93,7 @@ def test_dr_stack_depends_on_the_bootstrap_stack_in_the_manifest(project: Path) 
 
 
 def test_deploy_order_names_the_bootstrap_stack_only_for_the_s3_backend() -> None:
-    from dr_stack.settings import deploy_stack_names, load_settings
+    from dr_stack.config.settings import deploy_stack_names, load_settings
 
     assert deploy_stack_names(load_settings(environ={})) == ("drapp-dev-bootstrap", "drapp-dev-dr")
     cloud = load_settings({"state_backend": "cloud", "tfc_organization": "acme"}, environ={})

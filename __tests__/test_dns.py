@@ -18,7 +18,7 @@ def _provider_region(stack: Synthesized, provider: str) -> str:
 def europe() -> Synthesized:
     """Neither region in us-east-1, a hosted zone created by the stack."""
     from cdktf import Testing
-    from dr_stack.settings import load_settings
+    from dr_stack.config.settings import load_settings
     from dr_stack.stacks import DrStack
 
     settings = load_settings(
@@ -108,7 +108,7 @@ def test_calculated_check_needs_a_healthy_alb_and_an_unfenced_primary(dev: Synth
 
 
 def test_traffic_switch_alarm_lives_in_the_secondary_region(dev: Synthesized) -> None:
-    from dr_stack.dns import TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE
+    from dr_stack.traffic.dns import TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE
 
     assert (TRAFFIC_SWITCH_NAMESPACE, TRAFFIC_SWITCH_METRIC) == ("DR/Failover", "PrimaryFenced")
     alarm = dev.only("aws_cloudwatch_metric_alarm", "traffic_switch")
@@ -228,7 +228,7 @@ def test_unit_traffic_switch_alarm_is_in_the_secondary_region_on_the_cluster(wit
 
 def test_unit_zone_needs_a_domain_and_the_reverse() -> None:
     from construct_support import DEFAULTS, empty_stack, provider_pair
-    from dr_stack.dns import DnsFailover, HostedZone
+    from dr_stack.traffic.dns import DnsFailover, HostedZone
 
     stack = empty_stack("dns_mismatch")
     providers = provider_pair(stack)
@@ -253,7 +253,7 @@ def test_unit_zone_needs_a_domain_and_the_reverse() -> None:
 
 def test_unit_hosted_zone_is_looked_up_unless_created() -> None:
     from construct_support import empty_stack, provider_pair, synth
-    from dr_stack.dns import HostedZone, ValidatedCertificate
+    from dr_stack.traffic.dns import HostedZone, ValidatedCertificate
 
     stack = empty_stack("zones")
     providers = provider_pair(stack)

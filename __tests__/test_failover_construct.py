@@ -207,7 +207,7 @@ def test_automatic_trigger_is_off_by_default(dev: Synthesized) -> None:
 
 def test_lambda_asset_holds_only_what_runs_in_lambda(tmp_path: Path) -> None:
     """The zip is built from lambda_src: the functions and their contract, no caches, no test doubles."""
-    from dr_stack.failover import lambda_source_dir
+    from dr_stack.control_plane.failover import lambda_source_dir
 
     staged = lambda_source_dir(tmp_path)
     names = {path.name for path in staged.rglob("*")}
@@ -222,7 +222,7 @@ def test_synth_leaves_no_staging_directory_in_the_temp_directory(
     """The old packaging left one dr-lambda-* directory in the system temp directory per process. Python's
     temp directory is pointed at an empty folder for this synth (other processes cannot interfere)."""
     from cdktf import Testing
-    from dr_stack.settings import load_settings
+    from dr_stack.config.settings import load_settings
     from dr_stack.stacks import DrStack
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
@@ -237,8 +237,8 @@ def test_synth_leaves_no_staging_directory_in_the_temp_directory(
 
 def _orchestrators_stack(*, automatic: bool) -> Synthesized:
     from construct_support import synth, wired
-    from dr_stack.app_tier import Capacity
-    from dr_stack.failover import FailoverOrchestrators, FailoverProps
+    from dr_stack.application.app_tier import Capacity
+    from dr_stack.control_plane.failover import FailoverOrchestrators, FailoverProps
 
     parts = wired(f"failover_{automatic}")
     FailoverOrchestrators(
@@ -471,7 +471,7 @@ LONGEST_SETTINGS: dict[str, Any] = {
 def test_an_environment_over_4_kb_is_refused_naming_the_function_its_size_and_the_limit() -> None:
     """Exactly 4096 bytes (as one JSON object, each reference at its longest) passes; one more is refused at synth,
     before Lambda refuses it at deploy, naming the function, the size and the limit."""
-    from dr_stack.failover import RESOLVED_REFERENCE_BOUND, check_environment_size, environment_size_bound
+    from dr_stack.control_plane.failover import RESOLVED_REFERENCE_BOUND, check_environment_size, environment_size_bound
 
     reference = "${aws_iam_role.x.arn}"
     room = LAMBDA_4_KB - len('{"A":""}') - RESOLVED_REFERENCE_BOUND
@@ -485,7 +485,7 @@ def test_an_environment_over_4_kb_is_refused_naming_the_function_its_size_and_th
 def test_the_environment_is_counted_as_the_json_object_lambda_measures() -> None:
     """Keys, values, quotes, separators and escapes all count: a JSON value inside a variable (the cluster spec) is
     counted with its escaped quotes."""
-    from dr_stack.failover import environment_size_bound
+    from dr_stack.control_plane.failover import environment_size_bound
 
     variables = {"SPEC": json.dumps({"a": "b"}), "N": "1"}
     assert environment_size_bound(variables) == len(json.dumps(variables, separators=(",", ":")))
@@ -496,7 +496,7 @@ def test_every_function_environment_fits_4_kb_at_the_longest_settings() -> None:
     """The stack at the longest settings: synth passes its own check, and every function's synthesized environment,
     references at their longest, is under Lambda's 4 KB."""
     from conftest import PROD_OVERRIDES, _synth
-    from dr_stack.failover import environment_size_bound
+    from dr_stack.control_plane.failover import environment_size_bound
 
     functions = _synth({**PROD_OVERRIDES, **LONGEST_SETTINGS})["dr"].resources("aws_lambda_function")
     sizes = {name: environment_size_bound(body["environment"]["variables"]) for name, body in functions.items()}
@@ -506,9 +506,9 @@ def test_every_function_environment_fits_4_kb_at_the_longest_settings() -> None:
 def test_the_stack_refuses_an_orchestrator_environment_that_could_exceed_4_kb(monkeypatch: pytest.MonkeyPatch) -> None:
     """Were each reference able to resolve to 300 characters, the orchestrators' environments could pass 4 KB at
     deploy: synth refuses, naming the function."""
-    import dr_stack.failover
+    import dr_stack.control_plane.failover
     from conftest import PROD_OVERRIDES, _synth
 
-    monkeypatch.setattr(dr_stack.failover, "RESOLVED_REFERENCE_BOUND", 300)
+    monkeypatch.setattr(dr_stack.control_plane.failover, "RESOLVED_REFERENCE_BOUND", 300)
     with pytest.raises(ValueError, match=r"Lambda function drapp-prod-primary-failover: .* bytes .* 4096-byte"):
         _synth(PROD_OVERRIDES)

@@ -229,7 +229,7 @@ def test_alarms_may_publish_to_encrypted_topics(dev: Synthesized) -> None:
 def lone_key() -> Synthesized:
     """One key in eu-central-1, alias and description as given."""
     from construct_support import empty_stack, provider_pair, synth
-    from dr_stack.keys import RegionalKey
+    from dr_stack.foundation.keys import RegionalKey
 
     stack = empty_stack("key")
     providers = provider_pair(stack, {"primary": "eu-central-1", "secondary": "eu-west-1"})
@@ -260,7 +260,7 @@ def test_unit_key_policy_names_the_services_of_its_own_region(lone_key: Synthesi
 
 def _unit_key(region: str = "eu-central-1", *, for_state: bool = False) -> Any:
     from construct_support import empty_stack, provider_pair
-    from dr_stack.keys import RegionalKey
+    from dr_stack.foundation.keys import RegionalKey
 
     stack = empty_stack("key")
     providers = provider_pair(stack, {"primary": region, "secondary": "eu-west-1"})

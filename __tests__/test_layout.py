@@ -39,7 +39,7 @@ def test_no_module_shadows_the_standard_library() -> None:
     import sys
 
     stdlib = set(sys.stdlib_module_names)
-    modules = [p.stem for p in (ROOT / "constructs" / "dr_stack").glob("*.py")]
+    modules = [p.stem for p in (ROOT / "constructs" / "dr_stack").rglob("*.py")]
     modules += [p.stem for p in (ROOT / "lambda_src").rglob("*.py")]
     assert not stdlib.intersection(modules)
 
@@ -62,3 +62,30 @@ def test_ci_runs_the_readme_test_command_then_the_e2e_run() -> None:
     # errexit and pipefail: a failing `make test` must fail CI, not be followed by a green `make e2e`
     assert "set -euo pipefail" in commands[:-2]
     assert all(c == "set -euo pipefail" or c.startswith("cd ") for c in commands[:-2])
+
+
+# The stack's code by domain (README "Code map"): the entry points and the shared contract stay at the top.
+TOP_LEVEL_MODULES = {"__init__", "app", "binding", "contract", "stacks"}
+DOMAIN_PACKAGES = {
+    "application",
+    "config",
+    "control_plane",
+    "data_tier",
+    "foundation",
+    "naming",
+    "observability",
+    "traffic",
+}
+
+
+def test_the_stack_code_lives_in_its_domain_packages() -> None:
+    """Every module of dr_stack is an entry point or sits in one of the domain packages the README's code map
+    lists; each package is named in the code map, so a new module or package is placed on purpose."""
+    package = ROOT / "constructs" / "dr_stack"
+    assert {p.stem for p in package.glob("*.py")} == TOP_LEVEL_MODULES
+    packages = {p.name for p in package.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert packages == DOMAIN_PACKAGES
+    assert all((package / name / "__init__.py").is_file() for name in packages)
+    assert not [p for p in package.rglob("*.py") if len(p.relative_to(package).parts) > 2]
+    code_map = (ROOT / "README.md").read_text().split("## Code map", 1)[1].split("\n## ", 1)[0]
+    assert all(f"`{name}/`" in code_map for name in packages)

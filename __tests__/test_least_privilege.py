@@ -378,8 +378,8 @@ def test_the_stack_and_the_lambda_share_one_permission_list() -> None:
     """The constructs load ``lambda_src/dr_permissions.py`` by path and the Lambda imports it by name: one module
     object, so the statements and the simulation cannot come from two copies; it ships inside the Lambda zip."""
     import dr_permissions
-    from dr_stack.failover import LAMBDA_SOURCE
-    from dr_stack.permissions import PERMISSIONS_FILE, permissions
+    from dr_stack.control_plane.failover import LAMBDA_SOURCE
+    from dr_stack.control_plane.permissions import PERMISSIONS_FILE, permissions
 
     assert permissions is dr_permissions
     assert PERMISSIONS_FILE.parent == LAMBDA_SOURCE

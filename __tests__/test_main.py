@@ -41,7 +41,7 @@ def test_main_prints_the_settings_file_and_each_override_before_synth(
     app's stderr as [ERROR]); the stacks are then built from those settings."""
     import dr_stack.app
     import dr_stack.binding
-    from dr_stack.settings import Settings
+    from dr_stack.config.settings import Settings
 
     import main as entry
 

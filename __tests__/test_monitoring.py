@@ -11,7 +11,7 @@ from conftest import Synthesized
 
 def _topic_stack(email: str | None) -> Synthesized:
     from construct_support import empty_stack, provider_pair, regional_keys, synth
-    from dr_stack.monitoring import AlarmTopic
+    from dr_stack.observability.monitoring import AlarmTopic
 
     stack = empty_stack("topic")
     providers = provider_pair(stack)

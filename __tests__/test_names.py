@@ -1,7 +1,7 @@
 """AWS names: every name the stack creates passes AWS's rule for its kind, over-long names never collide, and
 settings validation accepts exactly the names AWS accepts.
 
-The rules below are written from the AWS documentation, independently of ``dr_stack.names``, so that a wrong
+The rules below are written from the AWS documentation, independently of ``dr_stack.naming.names``, so that a wrong
 rule there shows up here as a disagreement.
 """
 
@@ -166,8 +166,8 @@ def literal_names(stack: Synthesized) -> list[tuple[str, str]]:
 def maximal() -> list[Synthesized]:
     """Both stacks of the maximal configuration."""
     from cdktf import Testing
-    from dr_stack.bootstrap import BootstrapStack
-    from dr_stack.settings import load_settings
+    from dr_stack.config.settings import load_settings
+    from dr_stack.foundation.bootstrap import BootstrapStack
     from dr_stack.stacks import DrStack
 
     settings = load_settings(MAXIMAL, environ={})
@@ -204,7 +204,7 @@ def test_settings_validation_checks_every_name_the_stack_creates(
 ) -> None:
     """The synth-time check (names.derived_names) covers each name the synthesized stacks really carry: the
     maximal configuration, the dev defaults (no domain) and the prod profile."""
-    from dr_stack.names import derived_names
+    from dr_stack.naming.names import derived_names
 
     configurations = [
         (MAXIMAL_PREFIX, maximal_names),
@@ -218,7 +218,7 @@ def test_settings_validation_checks_every_name_the_stack_creates(
 
 def test_names_rules_agree_with_the_documented_rules(maximal_names: list[tuple[str, str]]) -> None:
     """names.RULES (used at synth) and the rules above agree on every kind, on valid and broken names."""
-    from dr_stack.names import RULES
+    from dr_stack.naming.names import RULES
 
     assert set(RULES) == set(AWS_NAME_RULES)
     rng = random.Random(10)
@@ -233,7 +233,7 @@ def test_names_rules_agree_with_the_documented_rules(maximal_names: list[tuple[s
 def test_name_characters_follow_the_api_reference() -> None:
     """CreateAutoScalingGroup AutoScalingGroupName: "any ASCII character 33 to 126 ... You cannot use a colon";
     PutMetricAlarm AlarmName: "only UTF-8 characters, and can't contain ASCII control characters"."""
-    from dr_stack.names import RULES
+    from dr_stack.naming.names import RULES
 
     group, alarm = RULES["aws_autoscaling_group.name"], RULES["aws_cloudwatch_metric_alarm.alarm_name"]
     assert not group.problems("app-1!~") and group.problems("app:1") and group.problems("app 1")
@@ -242,7 +242,7 @@ def test_name_characters_follow_the_api_reference() -> None:
 
 # ----- over-long names: deterministic, collision-free shortening -----
 def test_two_suffixes_that_used_to_collide_now_get_different_names() -> None:
-    from dr_stack.names import load_balancer_name, target_group_name
+    from dr_stack.naming.names import load_balancer_name, target_group_name
 
     def old_cut(*parts: str) -> str:
         """The derivation before: join and cut to 32 characters."""
@@ -259,7 +259,7 @@ def test_two_suffixes_that_used_to_collide_now_get_different_names() -> None:
 
 
 def test_names_within_the_limit_are_unchanged() -> None:
-    from dr_stack.names import load_balancer_name, shorten, target_group_name
+    from dr_stack.naming.names import load_balancer_name, shorten, target_group_name
 
     assert load_balancer_name("drapp-dev-primary") == "drapp-dev-primary"
     assert target_group_name("drapp-prod-secondary") == "drapp-prod-secondary-app"
@@ -269,7 +269,7 @@ def test_names_within_the_limit_are_unchanged() -> None:
 
 def test_shortening_never_makes_two_hyphens_in_a_row() -> None:
     """The cut can fall just after a hyphen; the hash is joined with one, so the head's trailing ones go."""
-    from dr_stack.names import shorten
+    from dr_stack.naming.names import shorten
 
     for at in range(15, 30):
         name = "a" * at + "-" + "b" * 20
@@ -322,7 +322,7 @@ def _aws_accepts_project(project: str, suffix: str, templates: list[tuple[str, s
 
 
 def _accepted(overrides: dict[str, str]) -> bool:
-    from dr_stack.settings import SettingsError, load_settings
+    from dr_stack.config.settings import SettingsError, load_settings
 
     try:
         load_settings(overrides, environ={})
@@ -444,7 +444,7 @@ def _api_max_length(service: str, shape_name: str, member: str) -> int:
 def test_every_name_length_limit_is_the_apis() -> None:
     """Each names.RULES max_length equals the limit the API reference / botocore model states for that name (or,
     for the kinds listed above, the naming-rules page or the provider), so no budget rests on memory."""
-    from dr_stack.names import RULES
+    from dr_stack.naming.names import RULES
 
     assert set(_API_NAME_FIELDS) | set(_LIMITS_FROM_ELSEWHERE) == set(RULES)
     limits = {kind: _api_max_length(*field) for kind, field in _API_NAME_FIELDS.items()} | _LIMITS_FROM_ELSEWHERE

@@ -7,7 +7,7 @@ from cdktf import Testing
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from conftest import Synthesized
-from dr_stack.network import subnet_cidrs
+from dr_stack.foundation.network import subnet_cidrs
 
 
 def test_subnet_cidrs_split_the_vpc_without_overlap() -> None:
@@ -94,7 +94,7 @@ def test_default_security_group_is_closed(dev: Synthesized) -> None:
 
 def _network(*, nat_gateway_per_az: bool) -> Synthesized:
     from construct_support import empty_stack, provider_pair, regional_keys, synth
-    from dr_stack.network import Network
+    from dr_stack.foundation.network import Network
 
     stack = empty_stack("network")
     providers = provider_pair(stack, {"primary": "eu-west-1", "secondary": "eu-central-1"})

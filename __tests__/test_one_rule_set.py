@@ -67,7 +67,7 @@ def _combination(rng: random.Random) -> dict[str, Any]:
 
 def synth_problems(combination: dict[str, Any]) -> list[str]:
     """Every problem synth reports for the combination (empty: synth writes the stack)."""
-    from dr_stack.settings import SettingsError, load_settings
+    from dr_stack.config.settings import SettingsError, load_settings
 
     try:
         load_settings(combination, environ={})
@@ -79,8 +79,8 @@ def synth_problems(combination: dict[str, Any]) -> list[str]:
 def function_environments(combination: dict[str, Any]) -> list[dict[str, str]]:
     """Both orchestrators' environments for the combination, built by the stack's own code; the resource names
     and ARNs (Terraform references in a synth) are the drill's valid ones, as static_env gives them."""
-    from dr_stack.failover import setting_variables
-    from dr_stack.settings import load_settings
+    from dr_stack.config.settings import load_settings
+    from dr_stack.control_plane.failover import setting_variables
     from dr_stack.stacks import failover_props
 
     profile = load_settings({"environment": combination["environment"]}, environ={})
@@ -166,8 +166,8 @@ def test_synthesized_orchestrator_environments_are_the_built_ones(combination: d
     """A real synth: each orchestrator's synthesized variables that come from settings are exactly the built
     ones, and the whole synthesized environment (references resolved) loads through the functions' parser."""
     from cdktf import Testing
+    from dr_stack.config.settings import load_settings
     from dr_stack.contract import contract
-    from dr_stack.settings import load_settings
     from dr_stack.stacks import DrStack
     from test_contract import _environments
 
@@ -175,7 +175,7 @@ def test_synthesized_orchestrator_environments_are_the_built_ones(combination: d
     stack = Synthesized(Testing.synth(DrStack(new_testing_app(), "rules", settings=settings)))
     synthesized = _environments(stack, contract.ORCHESTRATOR_HANDLER)
     built = function_environments(combination)[0]
-    from dr_stack.failover import setting_variables
+    from dr_stack.control_plane.failover import setting_variables
     from dr_stack.stacks import failover_props
 
     from_settings = setting_variables(failover_props(settings))

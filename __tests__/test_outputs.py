@@ -82,8 +82,8 @@ def test_security_configuration_says_whether_tls_is_on(dev: Synthesized, prod: S
 
 
 def test_notes_are_computed_from_settings_without_synthesis() -> None:
-    from dr_stack.outputs import cost_optimization_notes, security_configuration
-    from dr_stack.settings import load_settings
+    from dr_stack.config.settings import load_settings
+    from dr_stack.observability.outputs import cost_optimization_notes, security_configuration
 
     settings = load_settings({"nat_gateway_per_az": True, "availability_zone_count": 2}, environ={})
     assert "2 NAT gateways per region (4 in all" in cost_optimization_notes(settings)["network"]

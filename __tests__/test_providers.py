@@ -44,7 +44,7 @@ def test_required_versions_are_pinned(dev: Synthesized) -> None:
 
 def test_route53_metrics_provider_added_when_neither_region_is_us_east_1() -> None:
     from cdktf import Testing
-    from dr_stack.settings import load_settings
+    from dr_stack.config.settings import load_settings
     from dr_stack.stacks import DrStack
 
     settings = load_settings({"primary_region": "eu-west-1", "secondary_region": "eu-central-1"}, environ={})

@@ -1,4 +1,4 @@
-"""Readiness schedule (constructs/dr_stack/readiness.py): the EventBridge schedule, its invoke permission,
+"""Readiness schedule (constructs/dr_stack/control_plane/readiness.py): the EventBridge schedule, its invoke permission,
 the not-ready alarm and the checks' grants, in a one-provider stack."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 import pytest
 from cdktf import Testing
 from conftest import Synthesized, new_testing_app
-from dr_stack.iam import trust_policy
+from dr_stack.control_plane.iam import trust_policy
 
 REGION = "us-west-2"
 TOPIC = "arn:aws:sns:us-west-2:123456789012:drapp-dev-secondary-alarms"
@@ -19,7 +19,7 @@ def _synth(interval: int) -> Synthesized:
     from cdktf import TerraformStack
     from cdktf_cdktf_provider_aws.iam_role import IamRole
     from cdktf_cdktf_provider_aws.provider import AwsProvider
-    from dr_stack.readiness import ReadinessSchedule
+    from dr_stack.control_plane.readiness import ReadinessSchedule
 
     stack = TerraformStack(new_testing_app(), "readiness")
     provider = AwsProvider(stack, "aws", region=REGION, alias="secondary")
@@ -99,7 +99,7 @@ def test_not_ready_alarm_notifies_after_two_intervals_without_a_ready_datapoint(
 def test_alarm_window_stays_within_put_metric_alarm_limits_over_the_settings_range(interval: int) -> None:
     """PutMetricAlarm: Period is 10, 20, 30 or a multiple of 60; Period x EvaluationPeriods <= 604,800 s,
     and <= 86,400 s when Period < 3,600 s (CloudWatch API reference, PutMetricAlarm Period)."""
-    from dr_stack.settings import FIELD_RULES
+    from dr_stack.config.settings import FIELD_RULES
 
     rule = FIELD_RULES["readiness_check_interval_minutes"]
     assert rule(1441) is not None and rule(0) is not None  # the setting's range ends where this test ends

@@ -1,12 +1,12 @@
-"""Run-report buckets (constructs/dr_stack/reports.py): private, versioned, customer-managed-key encrypted,
-and the orchestrator's write grant scoped to the bucket's ``runs/`` prefix and the key (through S3 only)."""
+"""Run-report buckets (constructs/dr_stack/observability/reports.py): private, versioned, customer-managed-key
+encrypted, and the orchestrator's write grant scoped to the bucket's ``runs/`` prefix and the key (through S3 only)."""
 
 from __future__ import annotations
 
 import pytest
 from cdktf import Testing
 from conftest import Synthesized, new_testing_app
-from dr_stack.iam import trust_policy
+from dr_stack.control_plane.iam import trust_policy
 
 REGION = "eu-west-1"
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -18,7 +18,7 @@ def small() -> Synthesized:
     from cdktf import TerraformStack
     from cdktf_cdktf_provider_aws.iam_role import IamRole
     from cdktf_cdktf_provider_aws.provider import AwsProvider
-    from dr_stack.reports import RunReportBucket
+    from dr_stack.observability.reports import RunReportBucket
 
     stack = TerraformStack(new_testing_app(), "reports")
     provider = AwsProvider(stack, "aws", region=REGION, alias="eu")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from dr_stack.settings import Settings, SettingsError, load_settings
+from dr_stack.config.settings import Settings, SettingsError, load_settings
 
 PROVISIONED = {"db_instance_class": "db.r6g.large"}
 PG = {"db_engine": "aurora-postgresql"}
@@ -166,7 +166,7 @@ def test_accepts_every_form_route53_and_acm_accept(domain: str, zone: str, store
 
 def test_accepts_underscores_in_a_route53_zone_name() -> None:
     """Route53 hosted zone names may hold '_' ("DNS domain name format"); the zone rule alone accepts one."""
-    from dr_stack.settings import FIELD_RULES
+    from dr_stack.config.settings import FIELD_RULES
 
     assert FIELD_RULES["hosted_zone_name"]("_internal.example.com") is None
     assert FIELD_RULES["hosted_zone_name"]("-bad.example.com") is not None

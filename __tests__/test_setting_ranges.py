@@ -15,14 +15,14 @@ from typing import Any
 import botocore
 import botocore.session
 import pytest
-from dr_stack.names import RULES
-from dr_stack.settings import (
+from dr_stack.config.settings import (
     AWS_REGIONS,
     NO_GLOBAL_DATABASE_REGIONS,
     PARTITION_REGIONS,
     SettingsError,
     load_settings,
 )
+from dr_stack.naming.names import RULES
 
 from scripts.validate import find_mirror, validate
 

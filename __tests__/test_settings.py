@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dr_stack.settings import (
+from dr_stack.config.settings import (
     SETTING_DOCS,
     SETTING_NAMES,
     Settings,
@@ -713,7 +713,7 @@ _BASES: tuple[dict[str, Any], ...] = (
 def test_a_budget_term_names_every_setting_that_changes_it() -> None:
     """A budget term's settings are those its computation reads: changing any other setting leaves its seconds
     as they were, so a refusal's "change X or Y" never leaves out the setting that would help."""
-    from dr_stack.budget import data_loss_budget, recovery_time_budget
+    from dr_stack.config.budget import data_loss_budget, recovery_time_budget
 
     def terms(settings: Settings) -> dict[str, tuple[int, tuple[str, ...]]]:
         budgets = (recovery_time_budget(settings), data_loss_budget(settings))
@@ -732,8 +732,8 @@ def test_a_budget_term_names_every_setting_that_changes_it() -> None:
 def test_a_rule_reading_a_setting_changes_only_with_the_settings_it_reads() -> None:
     """Each cross-setting rule's verdict changes only with a setting recorded as read: the record that decides
     whether the verdict counts (every setting read passed its own rule) is complete."""
-    from dr_stack.setting_reads import SettingsReads
-    from dr_stack.settings import CROSS_FIELD_RULES
+    from dr_stack.config.setting_reads import SettingsReads
+    from dr_stack.config.settings import CROSS_FIELD_RULES
 
     def verdict(rule: Any, settings: Settings) -> tuple[object, tuple[str, ...]]:
         reads = SettingsReads(settings)
@@ -753,7 +753,7 @@ def test_a_rule_reading_a_setting_changes_only_with_the_settings_it_reads() -> N
 
 
 def test_reads_through_properties_and_methods_are_recorded() -> None:
-    from dr_stack.setting_reads import recorded
+    from dr_stack.config.setting_reads import recorded
 
     settings = load_settings(environ={})
     assert recorded(lambda s: s.replication_lag_threshold_seconds, settings) == (

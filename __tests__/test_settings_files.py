@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Synthesized, new_testing_app
-from dr_stack.settings import (
+from dr_stack.config.settings import (
     CONTEXT_VARIABLE,
     ENVIRONMENTS,
     ENVIRONMENTS_DIR,
@@ -183,7 +183,7 @@ def test_the_account_guard_is_on_every_aws_provider_of_both_stacks(tmp_path: Pat
     """allowed_account_ids from the file reaches every AWS provider of the DR stack (primary, secondary and the
     us_east_1 one Route53 metrics need) and of the bootstrap stack; without it no provider has the argument."""
     from cdktf import Testing
-    from dr_stack.bootstrap import BootstrapStack
+    from dr_stack.foundation.bootstrap import BootstrapStack
     from dr_stack.stacks import DrStack
 
     _write(

@@ -16,8 +16,8 @@ TABLES = ("app_state_table", "failover_state_table")
 def granted() -> Synthesized:
     """A small stack: both keys, a hash-key-only table, read-write grants for one grantee per region."""
     from construct_support import empty_stack, grantee, provider_pair, regional_keys, synth
-    from dr_stack.providers import ROLES
-    from dr_stack.state_table import GlobalTable
+    from dr_stack.data_tier.state_table import GlobalTable
+    from dr_stack.foundation.providers import ROLES
 
     stack = empty_stack("tables")
     providers = provider_pair(stack)

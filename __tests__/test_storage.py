@@ -15,7 +15,7 @@ KMS_KEY = "arn:aws:kms:us-east-1:111122223333:key/unit"
 
 def _bucket(**options: Any) -> Synthesized:
     from construct_support import empty_stack, provider_pair, synth
-    from dr_stack.storage import PrivateBucket
+    from dr_stack.foundation.storage import PrivateBucket
 
     stack = empty_stack("bucket")
     providers = provider_pair(stack)

@@ -15,8 +15,8 @@ sys.path.insert(0, str(ROOT / "constructs"))
 sys.path.insert(0, str(ROOT / "lambda_src"))
 
 from dr_failover.plan import steps_table  # noqa: E402
-from dr_stack.budget import budget_summary, budget_table  # noqa: E402
-from dr_stack.settings import load_settings, settings_table  # noqa: E402
+from dr_stack.config.budget import budget_summary, budget_table  # noqa: E402
+from dr_stack.config.settings import load_settings, settings_table  # noqa: E402
 
 # The production profile with automatic failover (the budget does not depend on the domain).
 PROD_AUTOMATIC = {"environment": "prod", "failover_automatic": True, "failover_decision_allowance_seconds": 0}

@@ -43,11 +43,15 @@ PROFILES: dict[str, dict[str, str]] = {
     },
 }
 
-# Works on trees where importing dr_stack installs the lazy loader and on trees where it must be called.
-_SYNTH = (
-    "import sys; sys.path[:0] = ['constructs']; from dr_stack.binding import install; install(); "
-    "from dr_stack.app import build_app; from dr_stack.settings import load_settings; "
-    "build_app(load_settings(), outdir=sys.argv[1]).synth()"
+# Works on trees where importing dr_stack installs the lazy loader and on trees where it must be called, and on
+# trees from before the domain packages (settings at dr_stack.settings) as well as after (dr_stack.config.settings).
+_SYNTH = "\n".join(
+    (
+        "import sys; sys.path[:0] = ['constructs']; from dr_stack.binding import install; install()",
+        "try:\n    from dr_stack.config.settings import load_settings",
+        "except ImportError:\n    from dr_stack.settings import load_settings",
+        "from dr_stack.app import build_app; build_app(load_settings(), outdir=sys.argv[1]).synth()",
+    )
 )
 
 

@@ -56,7 +56,7 @@ def synth(outdir: Path) -> None:
         "import sys; sys.path[:0] = ['constructs']\n"
         "from dr_stack.binding import install; install()\n"
         "from dr_stack.app import build_app\n"
-        "from dr_stack.settings import load_settings\n"
+        "from dr_stack.config.settings import load_settings\n"
         f"build_app(load_settings(), outdir={str(outdir)!r}).synth()\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from cdktf import App
 
-from dr_stack import names
-from dr_stack.bootstrap import BootstrapStack
-from dr_stack.settings import Settings
+from dr_stack.config.settings import Settings
+from dr_stack.foundation.bootstrap import BootstrapStack
+from dr_stack.naming import names
 from dr_stack.stacks import DrStack
 
 

@@ -5,28 +5,33 @@ from __future__ import annotations
 from cdktf import TerraformOutput, TerraformStack
 
 from constructs import Construct
-from dr_stack.app_tier import AppTier, Capacity
-from dr_stack.backend import configure_backend
-from dr_stack.backup import DatabaseBackup
-from dr_stack.budget import budget_output
+from dr_stack.application.app_tier import AppTier, Capacity
+from dr_stack.config.budget import budget_output
+from dr_stack.config.settings import Settings
 from dr_stack.contract import contract
-from dr_stack.credentials import DatabaseCredentials, PasswordSource
-from dr_stack.dashboard import WIDGET_WIDTH, DrDashboard
-from dr_stack.database import Engine, GlobalDatabase, connect
-from dr_stack.database_logs import DatabaseLogGroups
-from dr_stack.dns import DnsFailover, HostedZone, ValidatedCertificate
-from dr_stack.failover import FailoverOrchestrators, FailoverProps
-from dr_stack.keys import RegionalKey
-from dr_stack.monitoring import AlarmTopic
-from dr_stack.network import Network
-from dr_stack.outputs import add_data_outputs, add_outputs, cost_optimization_notes, security_configuration
-from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, make_aws_providers, peer_of
-from dr_stack.readiness import ReadinessSchedule, readiness_dimensions, readiness_widget
-from dr_stack.recovery import grant_recovery_operations
-from dr_stack.reports import RunReportBucket
-from dr_stack.settings import Settings
-from dr_stack.state_table import GlobalTable
-from dr_stack.waf import WebAcl
+from dr_stack.control_plane.failover import FailoverOrchestrators, FailoverProps
+from dr_stack.control_plane.readiness import ReadinessSchedule, readiness_dimensions, readiness_widget
+from dr_stack.control_plane.recovery import grant_recovery_operations
+from dr_stack.data_tier.backup import DatabaseBackup
+from dr_stack.data_tier.credentials import DatabaseCredentials, PasswordSource
+from dr_stack.data_tier.database import Engine, GlobalDatabase, connect
+from dr_stack.data_tier.database_logs import DatabaseLogGroups
+from dr_stack.data_tier.state_table import GlobalTable
+from dr_stack.foundation.backend import configure_backend
+from dr_stack.foundation.keys import RegionalKey
+from dr_stack.foundation.network import Network
+from dr_stack.foundation.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, make_aws_providers, peer_of
+from dr_stack.observability.dashboard import WIDGET_WIDTH, DrDashboard
+from dr_stack.observability.monitoring import AlarmTopic
+from dr_stack.observability.outputs import (
+    add_data_outputs,
+    add_outputs,
+    cost_optimization_notes,
+    security_configuration,
+)
+from dr_stack.observability.reports import RunReportBucket
+from dr_stack.traffic.dns import DnsFailover, HostedZone, ValidatedCertificate
+from dr_stack.traffic.waf import WebAcl
 
 TERRAFORM_VERSION = ">= 1.11.0"
 

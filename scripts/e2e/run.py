@@ -319,11 +319,11 @@ def synth_env() -> dict[str, str]:
 
 
 def budget_of_synth() -> dict[str, Any]:
-    """The recovery budget (``dr_stack.budget.budget_output``) of the settings the e2e synth used."""
+    """The recovery budget (``dr_stack.config.budget.budget_output``) of the settings the e2e synth used."""
     code = (
         "import json, sys; sys.path[:0] = ['constructs', 'lambda_src']\n"
-        "from dr_stack.budget import budget_output\n"
-        "from dr_stack.settings import load_settings\n"
+        "from dr_stack.config.budget import budget_output\n"
+        "from dr_stack.config.settings import load_settings\n"
         "print(json.dumps(budget_output(load_settings())))\n"
     )
     done = subprocess.run(
@@ -339,7 +339,7 @@ def synth(outdir: Path, overrides: Mapping[str, str] | None = None) -> None:
         "import sys; sys.path[:0] = ['constructs']\n"
         "from dr_stack.binding import install; install()\n"
         "from dr_stack.app import build_app\n"
-        "from dr_stack.settings import load_settings\n"
+        "from dr_stack.config.settings import load_settings\n"
         f"build_app(load_settings(), outdir={str(outdir)!r}).synth()\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True)

@@ -20,7 +20,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from constructs import Construct
-from dr_stack.permissions import permissions
+from dr_stack.control_plane.permissions import permissions
 
 if TYPE_CHECKING:
     from dr_permissions import Grant

@@ -15,8 +15,8 @@ from cdktf import (
     TerraformStack,
 )
 
-from dr_stack import names
-from dr_stack.settings import Settings
+from dr_stack.config.settings import Settings
+from dr_stack.naming import names
 
 StateKeyRole = Literal["primary", "secondary"]
 

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dr_stack.config.setting_reads import recorded
 from dr_stack.contract import contract
-from dr_stack.setting_reads import recorded
 
 if TYPE_CHECKING:
-    from dr_stack.settings import Settings
+    from dr_stack.config.settings import Settings
 
 # Periods the synthesized resources use; the constructs take them from here, so the budget and the resources
 # cannot disagree (test_budget checks the synthesized JSON against every term).

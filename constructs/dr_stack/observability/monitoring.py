@@ -8,7 +8,7 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
 from constructs import Construct
-from dr_stack.keys import RegionalKey
+from dr_stack.foundation.keys import RegionalKey
 
 
 class AlarmTopic(Construct):

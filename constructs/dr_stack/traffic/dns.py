@@ -26,12 +26,12 @@ from cdktf_cdktf_provider_aws.route53_record import (
 from cdktf_cdktf_provider_aws.route53_zone import Route53Zone
 
 from constructs import Construct
-from dr_stack.app_tier import HTTP_PORT, HTTPS_PORT, AppTier
-from dr_stack.budget import ROUTE53_METRIC_PERIOD_SECONDS, TRAFFIC_SWITCH_PERIOD_SECONDS
+from dr_stack.application.app_tier import HTTP_PORT, HTTPS_PORT, AppTier
+from dr_stack.config.budget import ROUTE53_METRIC_PERIOD_SECONDS, TRAFFIC_SWITCH_PERIOD_SECONDS
 from dr_stack.contract import contract
-from dr_stack.iam import attach_inline_policy, deny_metric_namespace
-from dr_stack.monitoring import AlarmTopic
-from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, RegionalProviders
+from dr_stack.control_plane.iam import attach_inline_policy, deny_metric_namespace
+from dr_stack.foundation.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, RegionalProviders
+from dr_stack.observability.monitoring import AlarmTopic
 
 # The switch metric's names come from the Lambda contract: the orchestrator writes 1 to fence the primary
 # (traffic moves to the secondary) and 0 to let it back; the switch keeper re-publishes it every minute.

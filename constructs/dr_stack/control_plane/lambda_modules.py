@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda_src"
+LAMBDA_SOURCE = Path(__file__).resolve().parents[3] / "lambda_src"
 
 
 def load_lambda_module(name: str) -> ModuleType:

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 
 from constructs import Construct
-from dr_stack.database import GlobalDatabase
-from dr_stack.keys import RegionalKey
-from dr_stack.providers import ROLES, DrRole
+from dr_stack.data_tier.database import GlobalDatabase
+from dr_stack.foundation.keys import RegionalKey
+from dr_stack.foundation.providers import ROLES, DrRole
 
 
 def rds_log_group_name(cluster_identifier: str, log_type: str) -> str:

@@ -22,8 +22,8 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 
 from constructs import Construct
-from dr_stack.iam import allow, attach_inline_policy, trust_policy
-from dr_stack.keys import RegionalKey
+from dr_stack.control_plane.iam import allow, attach_inline_policy, trust_policy
+from dr_stack.foundation.keys import RegionalKey
 
 SUBNET_TIERS = ("public", "private", "database")
 

@@ -49,12 +49,12 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret_policy import Secretsmanager
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 
 from constructs import Construct
-from dr_stack.iam import attach_inline_policy, construct_slug, kms_via_service
-from dr_stack.keys import RegionalKey
-from dr_stack.providers import ROLES, DrRole, RegionalProviders, dr_role
+from dr_stack.control_plane.iam import attach_inline_policy, construct_slug, kms_via_service
+from dr_stack.foundation.keys import RegionalKey
+from dr_stack.foundation.providers import ROLES, DrRole, RegionalProviders, dr_role
 
 if TYPE_CHECKING:
-    from dr_stack.database import GlobalDatabase
+    from dr_stack.data_tier.database import GlobalDatabase
 
 # Name of the Terraform variable in `variable` mode: users set TF_VAR_db_master_password.
 PASSWORD_VARIABLE = "db_master_password"

@@ -27,15 +27,15 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
 from constructs import Construct
-from dr_stack import names
-from dr_stack.app_tier import AppTier
-from dr_stack.cluster_spec import ClusterSpec, InstanceSettings
-from dr_stack.credentials import DatabaseCredentials
-from dr_stack.iam import attach_inline_policy, construct_slug, service_role
-from dr_stack.keys import RegionalKey
-from dr_stack.monitoring import AlarmTopic
-from dr_stack.network import Network
-from dr_stack.providers import ROLES, DrRole, RegionalProviders, dr_role
+from dr_stack.application.app_tier import AppTier
+from dr_stack.control_plane.iam import attach_inline_policy, construct_slug, service_role
+from dr_stack.data_tier.cluster_spec import ClusterSpec, InstanceSettings
+from dr_stack.data_tier.credentials import DatabaseCredentials
+from dr_stack.foundation.keys import RegionalKey
+from dr_stack.foundation.network import Network
+from dr_stack.foundation.providers import ROLES, DrRole, RegionalProviders, dr_role
+from dr_stack.naming import names
+from dr_stack.observability.monitoring import AlarmTopic
 
 # CA of the instances' TLS certificates (the 2024+ default; rds-ca-2019 has expired).
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"

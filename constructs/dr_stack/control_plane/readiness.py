@@ -16,8 +16,8 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from constructs import Construct
 from dr_stack.contract import contract
-from dr_stack.iam import attach_inline_policy, construct_slug, grant_statements
-from dr_stack.permissions import permissions
+from dr_stack.control_plane.iam import attach_inline_policy, construct_slug, grant_statements
+from dr_stack.control_plane.permissions import permissions
 
 # The alarm fires after this many readiness intervals in a row without a "ready" datapoint: one late or lost
 # scheduled run does not page anyone, two do (a stopped schedule is as bad as a failed check).

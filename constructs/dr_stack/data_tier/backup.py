@@ -27,10 +27,10 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 )
 
 from constructs import Construct
-from dr_stack.database import GlobalDatabase
-from dr_stack.iam import service_role
-from dr_stack.keys import RegionalKey
-from dr_stack.providers import ROLES, DrRole, RegionalProviders, peer_of
+from dr_stack.control_plane.iam import service_role
+from dr_stack.data_tier.database import GlobalDatabase
+from dr_stack.foundation.keys import RegionalKey
+from dr_stack.foundation.providers import ROLES, DrRole, RegionalProviders, peer_of
 
 # Daily at 05:00 UTC, after the default Aurora backup window (03:00-04:00) and before the maintenance window.
 DAILY_SCHEDULE = "cron(0 5 * * ? *)"

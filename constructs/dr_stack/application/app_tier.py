@@ -54,14 +54,14 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
 from constructs import Construct
-from dr_stack import names
 from dr_stack.contract import contract
-from dr_stack.iam import trust_policy
-from dr_stack.keys import RegionalKey
-from dr_stack.monitoring import AlarmTopic
-from dr_stack.network import Network
-from dr_stack.providers import DrRole
-from dr_stack.storage import PrivateBucket
+from dr_stack.control_plane.iam import trust_policy
+from dr_stack.foundation.keys import RegionalKey
+from dr_stack.foundation.network import Network
+from dr_stack.foundation.providers import DrRole
+from dr_stack.foundation.storage import PrivateBucket
+from dr_stack.naming import names
+from dr_stack.observability.monitoring import AlarmTopic
 
 HTTPS_PORT = 443
 HTTP_PORT = 80

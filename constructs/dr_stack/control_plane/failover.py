@@ -29,20 +29,20 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
 from constructs import Construct
-from dr_stack.app_tier import AppTier, Capacity
+from dr_stack.application.app_tier import AppTier, Capacity
 from dr_stack.contract import contract
-from dr_stack.database import GlobalDatabase
-from dr_stack.dns import DnsFailover, switch_publishing_denied
-from dr_stack.iam import attach_inline_policy, grant_statements, lambda_base_statements, trust_policy
-from dr_stack.keys import RegionalKey
-from dr_stack.monitoring import AlarmTopic
-from dr_stack.permissions import permissions
-from dr_stack.providers import ROLES, DrRole, RegionalProviders, dr_role, peer_of
-from dr_stack.recovery import reprotect_cluster_spec
-from dr_stack.reports import RunReportBucket
-from dr_stack.state_table import GlobalTable
+from dr_stack.control_plane.iam import attach_inline_policy, grant_statements, lambda_base_statements, trust_policy
+from dr_stack.control_plane.permissions import permissions
+from dr_stack.control_plane.recovery import reprotect_cluster_spec
+from dr_stack.data_tier.database import GlobalDatabase
+from dr_stack.data_tier.state_table import GlobalTable
+from dr_stack.foundation.keys import RegionalKey
+from dr_stack.foundation.providers import ROLES, DrRole, RegionalProviders, dr_role, peer_of
+from dr_stack.observability.monitoring import AlarmTopic
+from dr_stack.observability.reports import RunReportBucket
+from dr_stack.traffic.dns import DnsFailover, switch_publishing_denied
 
-LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda_src"
+LAMBDA_SOURCE = Path(__file__).resolve().parents[3] / "lambda_src"
 LAMBDA_RUNTIME = "python3.13"
 ORCHESTRATOR_HANDLER = contract.ORCHESTRATOR_HANDLER
 PROBE_HANDLER = contract.PROBE_HANDLER

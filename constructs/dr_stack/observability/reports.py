@@ -8,8 +8,8 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from constructs import Construct
-from dr_stack.iam import attach_inline_policy, construct_slug, kms_via_service
-from dr_stack.storage import PrivateBucket
+from dr_stack.control_plane.iam import attach_inline_policy, construct_slug, kms_via_service
+from dr_stack.foundation.storage import PrivateBucket
 
 # The Lambda writes under this prefix only (lambda_src/dr_failover/report.py REPORT_PREFIX).
 REPORT_PREFIX = "runs"

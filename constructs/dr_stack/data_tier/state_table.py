@@ -20,9 +20,9 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 
 from constructs import Construct
-from dr_stack.iam import attach_inline_policy, construct_slug, kms_via_service
-from dr_stack.keys import RegionalKey
-from dr_stack.providers import DrRole, RegionalProviders, dr_role
+from dr_stack.control_plane.iam import attach_inline_policy, construct_slug, kms_via_service
+from dr_stack.foundation.keys import RegionalKey
+from dr_stack.foundation.providers import DrRole, RegionalProviders, dr_role
 
 READ_ACTIONS = [
     "dynamodb:GetItem",

@@ -8,16 +8,16 @@ from typing import Any
 from cdktf import TerraformOutput
 
 from constructs import Construct
-from dr_stack.app_tier import TLS_POLICY, AppTier
-from dr_stack.backend import backend_state_key_alias
-from dr_stack.credentials import DatabaseCredentials
-from dr_stack.database import GlobalDatabase
-from dr_stack.dns import TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE, DnsFailover
-from dr_stack.monitoring import AlarmTopic
-from dr_stack.providers import ROLES, DrRole
-from dr_stack.settings import Settings
-from dr_stack.state_table import GlobalTable
-from dr_stack.waf import MANAGED_RULE_GROUPS
+from dr_stack.application.app_tier import TLS_POLICY, AppTier
+from dr_stack.config.settings import Settings
+from dr_stack.data_tier.credentials import DatabaseCredentials
+from dr_stack.data_tier.database import GlobalDatabase
+from dr_stack.data_tier.state_table import GlobalTable
+from dr_stack.foundation.backend import backend_state_key_alias
+from dr_stack.foundation.providers import ROLES, DrRole
+from dr_stack.observability.monitoring import AlarmTopic
+from dr_stack.traffic.dns import TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE, DnsFailover
+from dr_stack.traffic.waf import MANAGED_RULE_GROUPS
 
 
 def cost_optimization_notes(settings: Settings) -> dict[str, str]:

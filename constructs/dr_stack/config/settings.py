@@ -25,12 +25,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, cast, get_type_hints
 
-from dr_stack import names
+from dr_stack.config.setting_reads import SettingsReads
 from dr_stack.contract import contract
-from dr_stack.setting_reads import SettingsReads
+from dr_stack.naming import names
 
 ENV_PREFIX = "DR_"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # One checked-in settings file per environment, environments/<environment>.toml.
 ENVIRONMENTS_DIR = ROOT / "environments"
 # The cdktf context key that selects the environment (cdktf.json "context", which the CLI passes to the app as
@@ -1322,7 +1322,7 @@ def _state_replica_bucket(s: Settings) -> list[str]:
 
 
 def _budget(s: Settings) -> list[str]:
-    from dr_stack.budget import budget_problems  # budget reads Settings; imported here to avoid a cycle
+    from dr_stack.config.budget import budget_problems  # budget reads Settings; imported here to avoid a cycle
 
     return budget_problems(s)
 

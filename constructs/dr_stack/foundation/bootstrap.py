@@ -26,14 +26,14 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
 )
 
 from constructs import Construct
-from dr_stack import names
-from dr_stack.backend import StateKeyRole, local_state_path, state_key_alias
-from dr_stack.iam import allow, attach_inline_policy, trust_policy
-from dr_stack.keys import RegionalKey
-from dr_stack.providers import account_guard, default_tags
-from dr_stack.settings import Settings
+from dr_stack.config.settings import Settings
+from dr_stack.control_plane.iam import allow, attach_inline_policy, trust_policy
+from dr_stack.foundation.backend import StateKeyRole, local_state_path, state_key_alias
+from dr_stack.foundation.keys import RegionalKey
+from dr_stack.foundation.providers import account_guard, default_tags
+from dr_stack.foundation.storage import PrivateBucket
+from dr_stack.naming import names
 from dr_stack.stacks import TERRAFORM_VERSION
-from dr_stack.storage import PrivateBucket
 
 # Old state revisions are kept this long: enough to roll back a bad apply, without growing forever.
 NONCURRENT_STATE_DAYS = 90

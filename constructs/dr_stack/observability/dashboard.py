@@ -9,10 +9,10 @@ from typing import Any
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 
 from constructs import Construct
-from dr_stack.app_tier import AppTier
-from dr_stack.database import GlobalDatabase
-from dr_stack.dns import TRAFFIC_SWITCH_DIMENSION, TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE, DnsFailover
-from dr_stack.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, RegionalProviders
+from dr_stack.application.app_tier import AppTier
+from dr_stack.data_tier.database import GlobalDatabase
+from dr_stack.foundation.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, RegionalProviders
+from dr_stack.traffic.dns import TRAFFIC_SWITCH_DIMENSION, TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE, DnsFailover
 
 WIDGET_WIDTH = 12
 WIDGET_HEIGHT = 6

@@ -24,8 +24,8 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 
 from constructs import Construct
-from dr_stack.app_tier import AppTier
-from dr_stack.keys import RegionalKey
+from dr_stack.application.app_tier import AppTier
+from dr_stack.foundation.keys import RegionalKey
 
 # AWS managed rule groups, in evaluation order (priority = position * 10, after the rate limit).
 MANAGED_RULE_GROUPS = (

@@ -9,9 +9,9 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from constructs import Construct
-from dr_stack.cluster_spec import ClusterSpec
-from dr_stack.iam import attach_inline_policy, grant_statements
-from dr_stack.permissions import permissions
+from dr_stack.control_plane.iam import attach_inline_policy, grant_statements
+from dr_stack.control_plane.permissions import permissions
+from dr_stack.data_tier.cluster_spec import ClusterSpec
 
 
 def reprotect_cluster_spec(spec: ClusterSpec) -> str:

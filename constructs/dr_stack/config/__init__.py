@@ -1,0 +1,1 @@
+"""Settings: declaration, validation, the rules and the recovery budget."""

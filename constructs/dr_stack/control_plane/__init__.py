@@ -1,0 +1,1 @@
+"""The failover control plane: orchestrators, probe, keeper, readiness, recovery grants and IAM."""

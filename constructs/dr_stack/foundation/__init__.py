@@ -1,0 +1,1 @@
+"""What every tier stands on: providers per region, KMS keys, the VPCs, Terraform state, private buckets."""

@@ -1,0 +1,1 @@
+"""What people see: alarm topics, the dashboard, run-report buckets and the stack's outputs."""

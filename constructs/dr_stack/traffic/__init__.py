@@ -1,0 +1,1 @@
+"""Traffic: Route53 health checks, the traffic switch and failover records; the web ACLs."""
