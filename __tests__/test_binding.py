@@ -28,14 +28,28 @@ PROFILES: dict[str, dict[str, str]] = {
 }
 
 
-def _python(code: str, extra_env: dict[str, str] | None = None) -> str:
+def _start(code: str) -> subprocess.Popen[str]:
+    """A Python process running ``code`` in the project, with no DR_* variable and the project's Node first."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DR_")}
     env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
-    env.update(extra_env or {})
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=300
+    return subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    return done.stdout
+
+
+def _output(process: subprocess.Popen[str]) -> str:
+    """The process's standard output once it has exited 0 (within 300 s)."""
+    try:
+        stdout, stderr = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    assert process.returncode == 0, stderr
+    return stdout
+
+
+def _python(code: str) -> str:
+    return _output(_start(code))
 
 
 def test_head_stops_before_the_eager_imports() -> None:
@@ -74,8 +88,9 @@ def test_importing_the_package_installs_nothing() -> None:
 
 def test_lazy_and_full_import_synthesize_the_same_json(tmp_path: Path) -> None:
     """One process per import mode synthesizes every profile in turn (each with only its DR_* variables): the
-    full import costs ~20 s, so it is paid once, not once per profile."""
+    full import costs ~20 s, so it is paid once, not once per profile; the two processes run side by side."""
     outputs: dict[str, dict[str, dict[str, Any]]] = {}
+    processes: dict[str, subprocess.Popen[str]] = {}
     for mode, prelude in (("lazy", "from dr_stack.binding import install; install(); "), ("full", "")):
         code = (
             f"import json, os, sys; sys.path[:0] = ['constructs']; {prelude}"
@@ -86,16 +101,23 @@ def test_lazy_and_full_import_synthesize_the_same_json(tmp_path: Path) -> None:
             f"    build_app(load_settings(), outdir=os.path.join({str(tmp_path)!r}, '{mode}-' + profile)).synth()\n"
             "print(len([m for m in sys.modules if m.startswith('cdktf_cdktf_provider_aws.')]))"
         )
-        loaded = int(_python(code).split()[-1])
-        # The full import loads every resource module, the lazy one only those the stack names.
-        assert (loaded > 1000) == (mode == "full"), (mode, loaded)
-        outputs[mode] = {
-            profile: {
-                p.parent.name: json.loads(p.read_text())
-                for p in (tmp_path / f"{mode}-{profile}").glob("stacks/*/cdk.tf.json")
+        processes[mode] = _start(code)
+    try:
+        for mode, process in processes.items():
+            loaded = int(_output(process).split()[-1])
+            # The full import loads every resource module, the lazy one only those the stack names.
+            assert (loaded > 1000) == (mode == "full"), (mode, loaded)
+            outputs[mode] = {
+                profile: {
+                    p.parent.name: json.loads(p.read_text())
+                    for p in (tmp_path / f"{mode}-{profile}").glob("stacks/*/cdk.tf.json")
+                }
+                for profile in PROFILES
             }
-            for profile in PROFILES
-        }
+    finally:  # a failed run leaves no process behind
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
     for profile in PROFILES:
         assert len(outputs["lazy"][profile]) == 2 and outputs["lazy"][profile] == outputs["full"][profile], profile
     assert outputs["lazy"]["dev"] != outputs["lazy"]["prod"]

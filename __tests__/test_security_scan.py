@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 from conftest import Synthesized
 
-from scripts.security_scan import Finding, Suppression, literal_credentials, load_suppressions, scan
+from scripts import security_scan
+from scripts.security_scan import (
+    Finding,
+    Suppression,
+    literal_credentials,
+    load_suppressions,
+    run_checkov,
+    scan,
+)
 
 
 def _write(stacks: dict[str, dict[str, object]], root: Path) -> Path:
@@ -31,8 +39,25 @@ def all_stacks(dev_stacks: dict[str, Synthesized], prod_stacks: dict[str, Synthe
 
 
 @pytest.fixture(scope="session")
-def scan_result(all_stacks: dict[str, dict[str, object]], tmp_path_factory: pytest.TempPathFactory):
-    return scan(_write(all_stacks, tmp_path_factory.mktemp("scan")))
+def scanned(all_stacks: dict[str, dict[str, object]], tmp_path_factory: pytest.TempPathFactory):
+    """scan() of the four stacks, and the findings of the one checkov run it made (recorded, so that no test
+    runs checkov over the same stacks again: a run takes ~7 s)."""
+    recorded: list[list[Finding]] = []
+
+    def recording(stacks_dir: Path) -> list[Finding]:
+        recorded.append(run_checkov(stacks_dir))
+        return recorded[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(security_scan, "run_checkov", recording)
+        result = scan(_write(all_stacks, tmp_path_factory.mktemp("scan")))
+    (findings,) = recorded
+    return result, findings
+
+
+@pytest.fixture(scope="session")
+def scan_result(scanned):
+    return scanned[0]
 
 
 def test_no_unsuppressed_checkov_finding(scan_result) -> None:
@@ -82,11 +107,9 @@ def test_suppression_matches_check_resource_and_stack() -> None:
     assert not suppression.covers(Finding("CKV_AWS_150", "aws_lb.primary_load_balancer", "drapp-prod-dr", ""))
 
 
-def test_all_four_stacks_are_scanned(all_stacks: dict[str, dict[str, object]], scan_result, tmp_path: Path) -> None:
+def test_all_four_stacks_are_scanned(all_stacks: dict[str, dict[str, object]], scanned) -> None:
     """Both profiles' DR and bootstrap stacks go through checkov; each has findings (suppressed ones), so a stack
     left out of the scan would show here."""
-    from scripts.security_scan import run_checkov
-
+    _, findings = scanned
     assert set(all_stacks) == {"drapp-dev-dr", "drapp-dev-bootstrap", "drapp-prod-dr", "drapp-prod-bootstrap"}
-    scanned = {finding.stack for finding in run_checkov(_write(all_stacks, tmp_path))}
-    assert scanned == set(all_stacks)
+    assert {finding.stack for finding in findings} == set(all_stacks)
