@@ -19,8 +19,8 @@ import threading
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
-from dr_failover.confirmation import DOWN, UNKNOWN, UP, route53_verdict
-from dr_failover.lock import LOCK_SETTLE_SECONDS, LeaseLock
+from dr_failover.automatic.confirmation import DOWN, UNKNOWN, UP, route53_verdict
+from dr_failover.records.lock import LOCK_SETTLE_SECONDS, LeaseLock
 from support.drill import (
     GLOBAL_CLUSTER_ID,
     HANG,

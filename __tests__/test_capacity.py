@@ -1,5 +1,5 @@
-"""Capacity matched on promotion (lambda_src/dr_failover/capacity.py, database_capacity.py): ASG sizing from the
-serving region's 24 h use, the ungraceful minimum-success rule, and database capacity matching.
+"""Capacity matched on promotion (lambda_src/dr_failover/actions/app_capacity.py, database_capacity.py): ASG
+sizing from the serving region's 24 h use, the ungraceful minimum-success rule, and database capacity matching.
 
 CloudWatch runs in moto (real GetMetricStatistics semantics over datapoints we put); RDS goes through
 botocore's Stubber, which validates every request against the RDS service model.
@@ -13,8 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-from dr_failover.aws import GuardedClient, RetryPolicy
-from dr_failover.capacity import (
+from dr_failover.actions.app_capacity import (
     ASG_NAMESPACE,
     IN_SERVICE_METRIC,
     asg_capacity_plan,
@@ -22,7 +21,13 @@ from dr_failover.capacity import (
     read_max_in_service,
     required_in_service,
 )
-from dr_failover.database_capacity import ClusterShape, apply_database_plan, database_capacity_plan, read_cluster_shape
+from dr_failover.actions.database_capacity import (
+    ClusterShape,
+    apply_database_plan,
+    database_capacity_plan,
+    read_cluster_shape,
+)
+from dr_failover.aws.calls import GuardedClient, RetryPolicy
 from moto import mock_aws
 
 REGION = "us-east-1"

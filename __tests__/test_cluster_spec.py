@@ -19,7 +19,7 @@ from botocore.exceptions import ParamValidationError
 from botocore.validate import validate_parameters
 from conftest import Synthesized
 from dr_cluster_spec import ClusterSpec, ClusterSpecError
-from dr_failover.reprotect import Assessment, ReprotectSpec, create_cluster_params, create_instance_params
+from dr_failover.actions.reprotect import Assessment, ReprotectSpec, create_cluster_params, create_instance_params
 
 RDS_MODEL = botocore.session.get_session().get_service_model("rds")
 

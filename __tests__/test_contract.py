@@ -85,7 +85,7 @@ def test_every_orchestrator_environment_loads_as_the_lambda_config(
         # Recovery operations: the report target, the target group and the reprotect spec arrive and parse.
         assert config.report_bucket and config.report_kms_key_arn and config.target_group_arn
         assert config.match_database_capacity is True
-        from dr_failover.reprotect import ReprotectSpec
+        from dr_failover.actions.reprotect import ReprotectSpec
 
         spec = ReprotectSpec.from_environment(
             environment, cluster_id=config.target_cluster_id, region=config.target_region, global_cluster_id="g"

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from dr_failover.events import parse_event
+from dr_failover.run.events import parse_event
 
 from scripts.docs_tables import FILES, render, rendered_files, tables
 
@@ -183,7 +183,7 @@ def test_every_json_argument_of_the_runbook_is_valid_json() -> None:
 
 
 def test_every_payload_is_an_event_the_function_in_that_region_accepts() -> None:
-    """Each payload passes the orchestrator's own event validation (dr_failover.events.parse_event) for the
+    """Each payload passes the orchestrator's own event validation (dr_failover.run.events.parse_event) for the
     function in the region the command names: target_region is that region, every key is known."""
     payloads = 0
     for words in _aws_commands():

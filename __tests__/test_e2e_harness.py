@@ -528,7 +528,7 @@ def _world(*, standby: dict[str, int], switch: tuple[float, ...]) -> dict[str, A
 
 def _checks_after_failback(endpoint: str, world: dict[str, Any]) -> list[str]:
     """Run Checks.expect_active for a failback to us-east-1 against ``world`` and a switch item in the emulator."""
-    from dr_failover.switch import write_switch
+    from dr_failover.records.switch import write_switch
 
     from scripts.e2e.checks import Checks
 

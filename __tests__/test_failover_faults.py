@@ -16,8 +16,8 @@ from botocore.stub import Stubber
 from dr_failover import keeper
 from dr_failover.config import load_config
 from dr_failover.handler import handle_event
-from dr_failover.lock import LeaseLock
-from dr_failover.switch import write_switch
+from dr_failover.records.lock import LeaseLock
+from dr_failover.records.switch import write_switch
 from support.drill import (
     ASG_NAMES,
     FULL_CAPACITY,

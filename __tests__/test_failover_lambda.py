@@ -15,12 +15,12 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 from dr_failover import handler as handler_module
-from dr_failover.aws import GuardedClient, ReadOnlyViolation, RetryPolicy
+from dr_failover.aws.calls import GuardedClient, ReadOnlyViolation, RetryPolicy
 from dr_failover.config import ConfigError, load_config
 from dr_failover.handler import handle_event
-from dr_failover.lock import LeaseLock
-from dr_failover.plan import step_names
-from dr_failover.switch import write_switch
+from dr_failover.records.lock import LeaseLock
+from dr_failover.records.switch import write_switch
+from dr_failover.run.plan import step_names
 from support.drill import (
     ASG_NAMES,
     CLUSTER_IDS,
@@ -804,7 +804,7 @@ def test_boto_clients_honour_the_standard_endpoint_variables(monkeypatch):
     """boto3 >= 1.28 reads AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> (AWS SDKs and Tools Reference Guide,
     "Service-specific endpoints"): the production factory sets no endpoint of its own, so an emulator can stand
     in for AWS without code changes."""
-    from dr_failover.aws import BotoClients
+    from dr_failover.aws.calls import BotoClients
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
     monkeypatch.setenv("AWS_ENDPOINT_URL_RDS", "http://127.0.0.1:5001")
@@ -820,7 +820,7 @@ def test_one_attempt_cannot_outlast_the_time_it_was_given(budget):
     ``read_timeout`` the time to wait for the answer once connected; they apply one after the other, so an
     attempt can last up to their sum. An attempt bounded by the run's remaining time must therefore split
     that time between them, not give each the whole of it (which let a fence attempt take twice its budget)."""
-    from dr_failover.aws import BotoClients
+    from dr_failover.aws.calls import BotoClients
 
     config = BotoClients(boto3.session.Session())("rds", SECONDARY_REGION, timeout_seconds=budget).meta.config
 

@@ -20,7 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from dr_failover.keeper import KeeperConfigError, StaleFence, handler
-from dr_failover.switch import write_switch
+from dr_failover.records.switch import write_switch
 from moto import mock_aws
 from support.drill import (
     GLOBAL_CLUSTER_ID,

@@ -44,6 +44,41 @@ def test_no_module_shadows_the_standard_library() -> None:
     assert not stdlib.intersection(modules)
 
 
+def test_every_handler_the_stack_names_imports() -> None:
+    """Lambda calls a Python function's handler as ``<module>.<function>``, the module imported from the package
+    root (Lambda Developer Guide, "Define Lambda function handler in Python"): each handler string the stack sets
+    (``dr_contract``) must name an importable module of ``lambda_src/`` and a function in it."""
+    import importlib
+
+    import dr_contract as contract
+
+    for handler in (contract.ORCHESTRATOR_HANDLER, contract.SWITCH_KEEPER_HANDLER, contract.PROBE_HANDLER):
+        module, function = handler.rsplit(".", 1)
+        path = ROOT / "lambda_src" / (module.replace(".", "/") + ".py")
+        assert path.is_file(), f"{handler}: no {path.relative_to(ROOT)} in the Lambda zip's source"
+        assert callable(getattr(importlib.import_module(module), function, None)), handler
+
+
+def test_the_function_package_holds_entry_points_on_top_and_domains_below() -> None:
+    """dr_failover keeps its Lambda entry points and its environment at the top; every other module lives in a
+    domain package (a folder with an ``__init__.py``), so a concern is found by its folder."""
+    package = ROOT / "lambda_src" / "dr_failover"
+    assert sorted(p.stem for p in package.glob("*.py")) == ["__init__", "config", "handler", "keeper"]
+    folders = [p for p in package.iterdir() if p.is_dir() and p.name != "__pycache__"]
+    assert sorted(p.name for p in folders) == ["actions", "automatic", "aws", "checks", "records", "run"]
+    for folder in folders:
+        assert (folder / "__init__.py").is_file(), folder.name
+        assert list(folder.glob("*.py")) != [folder / "__init__.py"], f"{folder.name} holds no module"
+
+
+def test_no_module_name_is_used_by_both_the_stack_and_the_functions() -> None:
+    """A name shared by a construct module and a function module (two ``readiness.py``) sends a reader to the
+    wrong side; the stack's and the functions' module names are distinct."""
+    stack = {p.stem for p in (ROOT / "constructs" / "dr_stack").rglob("*.py")} - {"__init__"}
+    functions = {p.stem for p in (ROOT / "lambda_src").rglob("*.py")} - {"__init__"}
+    assert not stack & functions
+
+
 def test_main_only_assembles_under_main_guard() -> None:
     text = (ROOT / "main.py").read_text()
     assert 'if __name__ == "__main__":' in text

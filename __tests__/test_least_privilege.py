@@ -56,7 +56,7 @@ def _indirect_for(needed: set[str]) -> set[str]:
 
 # Calls the code makes only in some deployments, and the synthesized fact that says whether this one is one.
 CONDITIONAL_CALLS: dict[str, str] = {
-    # dr_failover.database_capacity.apply_database_plan: ModifyDBCluster only for a Serverless v2 target
+    # dr_failover.actions.database_capacity.apply_database_plan: ModifyDBCluster only for a Serverless v2 target
     # (serverless_max).
     "rds:ModifyDBCluster": "serverless capacity matching",
 }
@@ -280,9 +280,9 @@ def _allowed(statements: list[dict[str, Any]], action: str, resource: str, conte
 
 def _simulate(stack: Synthesized, role_logical_id: str, *, mutate: Any = None) -> list[str]:
     """Run the orchestrator's readiness permission list for `role_logical_id`'s function against its policies."""
+    from dr_failover.checks.failover_readiness import failover_permissions
+    from dr_failover.checks.preflight import PreflightReport
     from dr_failover.config import load_config
-    from dr_failover.preflight import PreflightReport
-    from dr_failover.readiness import failover_permissions
 
     resolver = Resolver(stack.data)
     role = role_grants(stack.data)[role_logical_id]

@@ -1,5 +1,5 @@
-"""Continuous readiness (lambda_src/dr_failover/readiness.py): IAM dry-run simulation, scaling-activity check,
-and the ReadyForFailover / ReadinessCheck metrics.
+"""Continuous readiness (lambda_src/dr_failover/checks/failover_readiness.py): IAM dry-run simulation,
+scaling-activity check, and the ReadyForFailover / ReadinessCheck metrics.
 
 IAM and STS go through botocore's Stubber (moto does not implement SimulatePrincipalPolicy; the Stubber
 checks each request against the IAM service model); CloudWatch and Auto Scaling are moto.
@@ -14,8 +14,7 @@ import boto3
 import dr_contract as contract
 import pytest
 from botocore.stub import Stubber
-from dr_failover.preflight import Check
-from dr_failover.readiness import (
+from dr_failover.checks.failover_readiness import (
     CHECK_METRIC,
     READY_METRIC,
     Permission,
@@ -26,6 +25,7 @@ from dr_failover.readiness import (
     scaling_activity_check,
     simulate_permissions,
 )
+from dr_failover.checks.preflight import Check
 from moto import mock_aws
 
 REGION = "us-west-2"
@@ -380,7 +380,7 @@ def test_unreachable_primary_region_is_reported_and_readiness_still_published(wo
 
 def test_switch_sending_users_to_the_read_only_standby_is_not_ready(world, aws, clock):
     """The writer is in the primary region but the switch item says the secondary serves."""
-    from dr_failover.switch import write_switch
+    from dr_failover.records.switch import write_switch
     from support.drill import STATE_TABLE_NAME, shared_client
 
     write_switch(
@@ -599,8 +599,8 @@ def _recovery_config(instance_class: str, *, match_database_capacity: bool = Tru
 
 
 def _simulated(config):
-    from dr_failover.preflight import PreflightReport
-    from dr_failover.readiness import failover_permissions
+    from dr_failover.checks.failover_readiness import failover_permissions
+    from dr_failover.checks.preflight import PreflightReport
 
     return {p.action: p for p in failover_permissions(config, PreflightReport(target_region=config.target_region))}
 
@@ -648,8 +648,8 @@ def test_the_simulated_option_group_is_the_one_rds_gives_the_engine():
     """RDS User Guide, working with option groups: a new Aurora cluster or instance gets the engine's default
     option group, ``default:<engine>-<major>`` (``default:aurora-mysql-8-0``, ``default:aurora-postgresql-16``);
     the simulation names that group, read from the global cluster's engine and version."""
-    from dr_failover.preflight import PreflightReport, parse_global_cluster
-    from dr_failover.readiness import default_option_group, failover_permissions
+    from dr_failover.checks.failover_readiness import default_option_group, failover_permissions
+    from dr_failover.checks.preflight import PreflightReport, parse_global_cluster
 
     assert default_option_group("aurora-mysql", "8.0.mysql_aurora.3.08.2") == "default:aurora-mysql-8-0"
     assert default_option_group("aurora-postgresql", "16.4") == "default:aurora-postgresql-16"

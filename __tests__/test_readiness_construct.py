@@ -157,7 +157,7 @@ def test_dashboard_shows_readiness_of_both_regions(dev: Synthesized) -> None:
 @pytest.mark.parametrize("fixture", ["dev", "prod"])
 def test_reprotect_spec_of_the_stack_is_what_the_lambda_reads(fixture: str, request: pytest.FixtureRequest) -> None:
     """One contract: the JSON the stack writes parses with the Lambda's own reader (tokens stand in as text)."""
-    from dr_failover.reprotect import ReprotectSpec
+    from dr_failover.actions.reprotect import ReprotectSpec
 
     stack: Synthesized = request.getfixturevalue(fixture)
     for role in ("primary", "secondary"):

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 from botocore.stub import Stubber
-from dr_failover.plan import step_names
+from dr_failover.run.plan import step_names
 from support.drill import (
     ASG_NAMES,
     CLUSTER_IDS,
@@ -258,9 +258,9 @@ def test_fast_probe_confirmation_reads_the_probe_at_its_own_period(world, aws, c
     """With PROBE_PERIOD_SECONDS=10 the orchestrator's first signal is three failing 10 s datapoints; GetMetric
     Statistics returns high-resolution data at periods under 60 s for data younger than 3 hours (CloudWatch
     API reference, GetMetricStatistics Period)."""
-    from dr_failover.clients import RunClients
+    from dr_failover.automatic.confirmation import _probe_signal
+    from dr_failover.aws.clients import RunClients
     from dr_failover.config import load_config
-    from dr_failover.confirmation import _probe_signal
 
     _put_fast_probe(clock, datapoints)
     config = load_config(world.env(SECONDARY_REGION, PROBE_PERIOD_SECONDS="10"))

@@ -1,4 +1,4 @@
-"""The per-run report (lambda_src/dr_failover/report.py): JSON + Markdown timeline written SSE-KMS to the
+"""The per-run report (lambda_src/dr_failover/run/run_report.py): JSON + Markdown timeline written SSE-KMS to the
 region's report bucket, resource states before/after and alarm states, against moto (S3, KMS, CloudWatch,
 Auto Scaling) and botocore's Stubber for RDS.
 """
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from botocore.stub import Stubber
-from dr_failover.report import (
+from dr_failover.run.run_report import (
     build_report,
     capture_states,
     read_alarm_states,

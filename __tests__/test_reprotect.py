@@ -1,4 +1,4 @@
-"""Re-protect (lambda_src/dr_failover/reprotect.py): the dry run names what is missing; a real run re-adds
+"""Re-protect (lambda_src/dr_failover/actions/reprotect.py): the dry run names what is missing; a real run re-adds
 the region's cluster as a secondary with the stack's settings.
 
 RDS goes through botocore's Stubber (every request checked against the RDS service model, any call not
@@ -12,7 +12,7 @@ import json
 import boto3
 import pytest
 from botocore.stub import Stubber
-from dr_failover.reprotect import SPEC_VARIABLE, ReprotectSpec, SpecError, assess, execute
+from dr_failover.actions.reprotect import SPEC_VARIABLE, ReprotectSpec, SpecError, assess, execute
 from moto import mock_aws
 from support.cluster_spec import make_cluster_spec
 
@@ -290,7 +290,7 @@ def test_spec_errors_name_every_missing_key(region):
 
 
 def test_reprotect_event_needs_a_reason_unless_it_is_a_dry_run():
-    from dr_failover.events import EventError, parse_event
+    from dr_failover.run.events import EventError, parse_event
 
     dry = parse_event({"mode": "reprotect", "target_region": REGION, "dry_run": True}, function_region=REGION)
     assert dry.mode == "reprotect" and dry.dry_run and not dry.promotes
@@ -329,7 +329,7 @@ SECONDARY_MEMBER = [*WRITER_ONLY, {"DBClusterArn": OWN_ARN, "IsWriter": False, "
 
 def expect_create_instance(stubber, spec, index, *, error=None):
     """Expect CreateDBInstance of the spec's instance ``index`` (0-based), answered or refused with ``error``."""
-    from dr_failover.reprotect import Assessment, create_instance_params
+    from dr_failover.actions.reprotect import Assessment, create_instance_params
 
     placement = spec.cluster.instances[index]
     params = create_instance_params(spec, Assessment("resume", engine="aurora-mysql"), placement)

@@ -7,7 +7,7 @@ up to MaximumEventAgeInSeconds (60 s to 6 h) with MaximumRetryAttempts (0-2) ret
 ``attribute_not_exists(pk)`` is atomic in one replica and, with ReturnValuesOnConditionCheckFailure=ALL_OLD, returns
 the item that was there (DynamoDB API Reference, PutItem); TTL deletes an expired item typically within a few days
 (DynamoDB Developer Guide, "Time to Live"), so a retention is a lower bound. The lock is one item of a global table
-(MREC: last writer wins across replicas, conditions atomic within a replica; see ``dr_failover.lock``).
+(MREC: last writer wins across replicas, conditions atomic within a replica; see ``dr_failover.records.lock``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 
 import dr_contract as contract
 import pytest
-from dr_failover.lock import LOCK_SETTLE_SECONDS, LeaseLock
+from dr_failover.records.lock import LOCK_SETTLE_SECONDS, LeaseLock
 from support.drill import (
     FULL_CAPACITY,
     GLOBAL_CLUSTER_ID,

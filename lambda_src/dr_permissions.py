@@ -4,9 +4,9 @@ IAM simulation are both built from.
 Each ``Grant`` is one IAM statement: its Sid, its actions and the resources it is scoped to, named (``on``), not
 written as ARNs. The stack (``dr_stack.permissions`` loads this file by path, as ``dr_stack.contract`` loads
 ``dr_contract``) turns the names into the ARNs of the resources it creates; the orchestrator's readiness check
-(``dr_failover.readiness.failover_permissions``) turns them into the ARNs the calls name at run time and simulates
-every grant marked ``simulated`` with ``iam:SimulatePrincipalPolicy``. A grant dropped or narrowed here changes
-both sides at once; a resource the stack stops granting fails the simulation.
+(``dr_failover.checks.failover_readiness.failover_permissions``) turns them into the ARNs the calls name at run
+time and simulates every grant marked ``simulated`` with ``iam:SimulatePrincipalPolicy``. A grant dropped or
+narrowed here changes both sides at once; a resource the stack stops granting fails the simulation.
 
 Resource names (``on``):
 
@@ -78,7 +78,8 @@ LAMBDA_BASE: Final = (
     ),
 )
 
-# ----- the orchestrator: failover, switchover, fencing, the lock (dr_failover.steps, .capacity, .lock, .switch) -
+# ----- the orchestrator: failover, switchover, fencing, the lock (dr_failover.actions.steps, .app_capacity,
+# dr_failover.records) -------------------------------------------------------------------------------------------
 FAILOVER: Final = (
     Grant(
         "ReadGlobalDatabase",
@@ -114,8 +115,8 @@ FAILOVER: Final = (
 # Automatic failover's re-evaluation reads the probe alarm (the secondary's orchestrator, when it is on).
 READ_PROBE_ALARM: Final = Grant("ReadProbeAlarm", ("cloudwatch:DescribeAlarms",), ("probe_alarm",))
 
-# ----- the orchestrator: re-protect, capacity matching, recovery time, the report (dr_failover.reprotect,
-# .database_capacity, .recovery_steps, .report) -----------------------------------------------------------------
+# ----- the orchestrator: re-protect, capacity matching, recovery time, the report (dr_failover.actions.reprotect,
+# .database_capacity, .serving, dr_failover.run.run_report) ------------------------------------------------------
 RECOVERY: Final = (
     # DescribeDBInstances filtered by db-cluster-id names no instance: it is authorized on db:* (read only).
     Grant("ReadInstances", ("rds:DescribeDBInstances",), ("all_instances",)),
@@ -182,14 +183,14 @@ AUTHORIZED_ON: Final = {
         "default_option_group",
     ),
 }
-# Capacity matching of a Serverless v2 cluster raises its maximum ACUs (dr_failover.database_capacity); granted
-# only where the cluster is Serverless v2 and matching is on: ModifyDBCluster can also reset the master password or lift
-# deletion protection.
+# Capacity matching of a Serverless v2 cluster raises its maximum ACUs (dr_failover.actions.database_capacity);
+# granted only where the cluster is Serverless v2 and matching is on: ModifyDBCluster can also reset the master
+# password or lift deletion protection.
 MATCH_SERVERLESS_CAPACITY: Final = Grant(
     "MatchServerlessCapacity", ("rds:ModifyDBCluster",), ("own_cluster",), simulated=True
 )
 
-# ----- the orchestrator: the readiness checks' own reads (dr_failover.readiness) -------------------------------
+# ----- the orchestrator: the readiness checks' own reads (dr_failover.checks.failover_readiness) ------------------
 READINESS: Final = (
     Grant("SimulateOwnPolicies", ("iam:SimulatePrincipalPolicy",), ("own_role",)),
     Grant(

@@ -1,7 +1,7 @@
 """Print the generated tables of docs/, or rewrite them in place with --write (tests check they are current).
 
 docs/settings.md holds the settings reference, docs/budget.md the recovery budget, docs/architecture.md the
-orchestrator's steps (from the plan the run follows, ``dr_failover.plan``); each table sits between
+orchestrator's steps (from the plan the run follows, ``dr_failover.run.plan``); each table sits between
 ``<!-- <name>:start -->`` and ``<!-- <name>:end -->`` markers.
 """
 
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "constructs"))
 sys.path.insert(0, str(ROOT / "lambda_src"))
 
-from dr_failover.plan import steps_table  # noqa: E402
+from dr_failover.run.plan import steps_table  # noqa: E402
 from dr_stack.config.budget import budget_summary, budget_table  # noqa: E402
 from dr_stack.config.settings import load_settings, settings_table  # noqa: E402
 

@@ -30,7 +30,7 @@ import dr_contract as contract
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 from botocore.stub import Stubber
-from dr_failover.aws import is_read_only
+from dr_failover.aws.calls import is_read_only
 
 ACCOUNT_ID = "123456789012"
 PRIMARY_REGION = "us-east-1"

@@ -4,7 +4,7 @@ Calls are read from ``lambda_src/`` with ``ast``: ``<client>.<operation>(...)`` 
 for a service (``clients.target("rds")``, ``boto3.client("cloudwatch")``, a name assigned from one, or a parameter
 named after the service: ``rds``, ``peer_rds``, ``self._dynamodb``), and operation names passed as strings to
 ``getattr`` (the promotion call). Only the functions reachable from the Lambda's handler count: the switch keeper
-imports ``dr_failover.switch`` but never calls its writer. Operation names are botocore's (the service model the
+imports ``dr_failover.records.switch`` but never calls its writer. Operation names are botocore's (the service model the
 runtime's boto3 sends), and each maps to the IAM action of the same name (Service Authorization Reference: "you
 usually allow or deny access to the API operation ... with the same name").
 """

@@ -14,10 +14,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from dr_failover.aws import BotoClients, ClientsFactory
+from dr_failover.aws.calls import BotoClients, ClientsFactory
 from dr_failover.config import Config, ConfigError, load_config
-from dr_failover.events import EventError, parse_event
-from dr_failover.orchestrator import Orchestrator
+from dr_failover.run.events import EventError, parse_event
+from dr_failover.run.orchestrator import Orchestrator
 
 LOG = logging.getLogger("dr_failover")
 LOG.setLevel(logging.INFO)

@@ -33,8 +33,8 @@ from typing import Any
 import boto3
 import dr_contract as contract
 
-from dr_failover.preflight import parse_global_cluster
-from dr_failover.switch import put_switch_metric, read_switch
+from dr_failover.checks.preflight import parse_global_cluster
+from dr_failover.records.switch import put_switch_metric, read_switch
 
 KEEPER_VARIABLES = (
     contract.STATE_TABLE_NAME,

@@ -25,7 +25,7 @@ from dr_contract import (  # noqa: E402
     cluster_identifier_of,
     state_table_name_of,
 )
-from dr_failover.switch import read_switch  # noqa: E402
+from dr_failover.records.switch import read_switch  # noqa: E402
 
 
 class _Function(Protocol):
@@ -89,7 +89,7 @@ class Checks:
     def traffic_switch(self, function: _Function) -> tuple[float, ...]:
         """Minimum and Maximum of the PrimaryFenced metric in its latest one-minute period (empty: never written).
 
-        The metric has standard resolution ("Route53 accepts no high resolution", dr_failover.switch): a
+        The metric has standard resolution ("Route53 accepts no high resolution", dr_failover.records.switch): a
         failover and a failback in the same minute share one period, so a check can only ask whether a
         datapoint of the expected value is in the latest period, not which one came last.
         """

@@ -13,7 +13,8 @@ import json
 import sys
 import uuid
 
-ORCHESTRATOR_HANDLER = "dr_failover.handler.handler"
+# The handler string the stack sets (lambda_src is on this process's path, as in the Lambda zip).
+from dr_contract import ORCHESTRATOR_HANDLER
 
 
 class _Context:

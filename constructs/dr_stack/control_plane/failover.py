@@ -741,7 +741,7 @@ class FailoverOrchestrators(Construct):
         )
 
     def _automatic_event(self, trigger: str, reason: str) -> dict[str, object]:
-        """The failover event the automatic trigger sends the secondary orchestrator (dr_failover.events)."""
+        """The failover event the automatic trigger sends the secondary orchestrator (dr_failover.run.events)."""
         return {
             "mode": "failover",
             "target_region": self._providers.secondary_region,

@@ -16,7 +16,7 @@ from dr_stack.data_tier.cluster_spec import ClusterSpec
 
 def reprotect_cluster_spec(spec: ClusterSpec) -> str:
     """REPROTECT_CLUSTER_SPEC: the spec the region's cluster and instances are built from, as JSON
-    (read by dr_failover.reprotect with ``ClusterSpec.from_json``)."""
+    (read by dr_failover.actions.reprotect with ``ClusterSpec.from_json``)."""
     return spec.to_json()
 
 

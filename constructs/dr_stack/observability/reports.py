@@ -11,7 +11,7 @@ from constructs import Construct
 from dr_stack.control_plane.iam import attach_inline_policy, construct_slug, kms_via_service
 from dr_stack.foundation.storage import PrivateBucket
 
-# The Lambda writes under this prefix only (lambda_src/dr_failover/report.py REPORT_PREFIX).
+# The Lambda writes under this prefix only (lambda_src/dr_failover/run/run_report.py REPORT_PREFIX).
 REPORT_PREFIX = "runs"
 
 

@@ -13,10 +13,16 @@ from typing import Any
 
 import dr_contract as contract
 
-from dr_failover.aws import error_code
-from dr_failover.clients import RunClients
+from dr_failover.aws.calls import error_code
+from dr_failover.aws.clients import RunClients
+from dr_failover.checks.preflight import (
+    LAG_METRIC,
+    LAG_WINDOW_SECONDS,
+    Check,
+    PreflightReport,
+    read_peer_cluster_status,
+)
 from dr_failover.config import Config
-from dr_failover.preflight import LAG_METRIC, LAG_WINDOW_SECONDS, Check, PreflightReport, read_peer_cluster_status
 
 LOG = logging.getLogger(__name__)
 

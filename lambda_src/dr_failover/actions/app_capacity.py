@@ -13,7 +13,7 @@ them, so each rule is tested on its own:
 - The failover capacity is TARGET_FAILOVER_MIN/DESIRED/MAX, the standby capacity STANDBY_MIN/STANDBY_DESIRED
   (``dr_contract``); each ASG's size is a ``dr_contract.Capacity``.
 
-The database's capacity is matched in ``dr_failover.database_capacity``.
+The database's capacity is matched in ``dr_failover.actions.database_capacity``.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from typing import Any
 
 import dr_contract as contract
 
-from dr_failover.aws import error_code
-from dr_failover.lock import LeaseLock, LockRecord
-from dr_failover.preflight import describe_global_cluster
-from dr_failover.steps import RunContext, StepWarning
+from dr_failover.actions.steps import RunContext, StepWarning
+from dr_failover.aws.calls import error_code
+from dr_failover.checks.preflight import describe_global_cluster
+from dr_failover.records.lock import LeaseLock, LockRecord
 
 # An ASG's size: the one type the stack builds the ASGs from too.
 Capacity = contract.Capacity

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dr_failover.aws import error_code
-from dr_failover.capacity import SOURCE_READ_SECONDS
-from dr_failover.steps import RunContext, StepWarning
+from dr_failover.actions.app_capacity import SOURCE_READ_SECONDS
+from dr_failover.actions.steps import RunContext, StepWarning
+from dr_failover.aws.calls import error_code
 
 SERVERLESS_CLASS = "db.serverless"
 

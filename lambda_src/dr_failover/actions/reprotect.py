@@ -38,9 +38,9 @@ from botocore.exceptions import ClientError
 from dr_cluster_spec import ClusterSpec, ClusterSpecError, InstancePlacement
 
 if TYPE_CHECKING:
-    from dr_failover.aws import ClientsFactory
+    from dr_failover.aws.calls import ClientsFactory
     from dr_failover.config import Config
-    from dr_failover.events import FailoverRequest
+    from dr_failover.run.events import FailoverRequest
 
 LOG = logging.getLogger(__name__)
 SPEC_VARIABLE = contract.REPROTECT_CLUSTER_SPEC
@@ -629,7 +629,7 @@ def _create(spec: ReprotectSpec, assessment: Assessment, rds: Any) -> Progress:
                 progress.notes.append(note)
             progress.created.append(placement.identifier)
     except Exception as error:  # noqa: BLE001 - reported with what was created; a rerun resumes
-        from dr_failover.aws import error_code
+        from dr_failover.aws.calls import error_code
 
         progress.stopped = f"{error_code(error)}: {error}"
     return progress
@@ -746,9 +746,9 @@ def run_reprotect(
     ``time_budget_seconds`` (the Lambda context's remaining time): no call runs into the last
     CALL_RESERVE_SECONDS, so the result is returned and notified before the function is stopped.
     """
-    from dr_failover.aws import error_code
-    from dr_failover.clients import RunClients
-    from dr_failover.orchestrator import CALL_RESERVE_SECONDS, FINAL_RESERVE_SECONDS
+    from dr_failover.aws.calls import error_code
+    from dr_failover.aws.clients import RunClients
+    from dr_failover.run.orchestrator import CALL_RESERVE_SECONDS, FINAL_RESERVE_SECONDS
 
     started = clock()
     base = {"mode": contract.REPROTECT_MODE, "target_region": config.target_region, "run_id": run_id}

@@ -1,5 +1,5 @@
 """The orchestrator's step plan, written once: the order of each mode, what each step does, what a dry run says it
-would do. The run (``dr_failover.orchestrator``), its dry run, the tests' expected step lists and the docs' steps
+would do. The run (``dr_failover.run.orchestrator``), its dry run, the tests' expected step lists and the docs' steps
 table (``scripts/docs_tables.py``) all read it from here.
 
 Every step decides from live state, so a re-invoked run (after a crash, a timeout, a lost journal write) runs the

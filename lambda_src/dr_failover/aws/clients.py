@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dr_failover.aws import ClientsFactory, GuardedClient, RetryPolicy
+from dr_failover.aws.calls import ClientsFactory, GuardedClient, RetryPolicy
 from dr_failover.config import Config
 
 # Attempts per call in this function's (healthy) region, and in the peer region, which may be down.

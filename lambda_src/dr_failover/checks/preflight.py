@@ -16,10 +16,10 @@ from typing import Any
 
 import dr_contract as contract
 
-from dr_failover.aws import error_code
-from dr_failover.clients import RunClients
+from dr_failover.aws.calls import error_code
+from dr_failover.aws.clients import RunClients
 from dr_failover.config import Config
-from dr_failover.switch import SwitchState, read_switch
+from dr_failover.records.switch import SwitchState, read_switch
 
 LAG_NAMESPACE = contract.AURORA_NAMESPACE
 LAG_METRIC = contract.GLOBAL_LAG_METRIC
@@ -187,7 +187,7 @@ _ALL = ("preflight", "switchover", "failover")
 
 def run_preflight(config: Config, clients: RunClients, *, mode: str, now: float) -> PreflightReport:
     """Run every read-only check for ``mode`` (``preflight`` also checks what switchover needs); an automatic run
-    adds the confirmation that the primary is down (``dr_failover.confirmation``)."""
+    adds the confirmation that the primary is down (``dr_failover.automatic.confirmation``)."""
     report = PreflightReport(
         target_region=config.target_region,
         target_failover_capacity=(config.target_failover_min, config.target_failover_desired),

@@ -1,7 +1,8 @@
 """Steps of a promotion run for recovery operations: the first failed signal, the wait until the target serves
 (end-to-end recovery time), and the resource states the run report starts from.
 
-The target ASG's sizing lives in ``dr_failover.capacity``, the database's in ``dr_failover.database_capacity``.
+The target ASG's sizing lives in ``dr_failover.actions.app_capacity``, the database's in
+``dr_failover.actions.database_capacity``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from typing import Any
 
 import dr_contract as contract
 
-from dr_failover.aws import error_code
-from dr_failover.capacity import required_in_service
-from dr_failover.preflight import PreflightReport
-from dr_failover.steps import RunContext, StepWarning
-from dr_failover.switch import read_switch
+from dr_failover.actions.app_capacity import required_in_service
+from dr_failover.actions.steps import RunContext, StepWarning
+from dr_failover.aws.calls import error_code
+from dr_failover.checks.preflight import PreflightReport
+from dr_failover.records.switch import read_switch
 
 # How far back the first failed probe datapoint is looked for.
 SIGNAL_LOOKBACK_SECONDS = 3600

@@ -15,18 +15,18 @@ from typing import Any
 import dr_contract as contract
 from botocore.exceptions import ClientError
 
-from dr_failover.aws import DeadlineExceeded, error_code, is_ambiguous, is_throttling
-from dr_failover.clients import RunClients
-from dr_failover.config import Config
-from dr_failover.events import FailoverRequest
-from dr_failover.preflight import (
+from dr_failover.aws.calls import DeadlineExceeded, error_code, is_ambiguous, is_throttling
+from dr_failover.aws.clients import RunClients
+from dr_failover.checks.preflight import (
     SYNCHRONIZED,
     GlobalClusterState,
     describe_global_cluster,
     read_peer_cluster_status,
     read_target_cluster_status,
 )
-from dr_failover.switch import put_switch_metric, write_switch
+from dr_failover.config import Config
+from dr_failover.records.switch import put_switch_metric, write_switch
+from dr_failover.run.events import FailoverRequest
 
 SNS_SUBJECT_LIMIT = 100
 # Promotion calls one run may make: the first, and one re-issue after RDS cancelled it or it never took.

@@ -1,6 +1,6 @@
 """Runs a promotion: preflight, lock, notify, the mode's plan of steps, record, notify, release.
 
-The plan of each mode, the order of its steps and what a dry run says of each live in ``dr_failover.plan``; every
+The plan of each mode, the order of its steps and what a dry run says of each live in ``dr_failover.run.plan``; every
 step decides from live state, so a re-invoked run (after a crash, a timeout, a lost journal write) runs the same
 plan and finishes what is left.
 
@@ -28,8 +28,7 @@ from typing import Any
 import dr_contract as contract
 from botocore.exceptions import ClientError
 
-from dr_failover.aws import ClientsFactory, error_code
-from dr_failover.capacity import (
+from dr_failover.actions.app_capacity import (
     Capacity,
     restore_capacity,
     scale_target,
@@ -37,29 +36,10 @@ from dr_failover.capacity import (
     standby_peer,
     wait_for_target_capacity,
 )
-from dr_failover.clients import RunClients
-from dr_failover.config import Config
-from dr_failover.confirmation import automatic_confirmation
-from dr_failover.database_capacity import match_database_capacity
-from dr_failover.events import FailoverRequest
-from dr_failover.lock import (
-    FAILED,
-    REFUSED,
-    RUNNING,
-    AutomaticTooSoon,
-    LeaseLock,
-    LeaseLost,
-    LockHeld,
-    LockRecord,
-    RunRecord,
-)
-from dr_failover.plan import TARGET_CAPACITY_WAIT_SECONDS, changing_steps, dry_run_plan
-from dr_failover.preflight import PreflightReport, describe_global_cluster, run_preflight
-from dr_failover.readiness import run_readiness
-from dr_failover.recovery_steps import Serving, first_failure_signal, preflight_states, wait_for_serving
-from dr_failover.report import build_report, capture_states, read_alarm_states, write_report
-from dr_failover.reprotect import run_reprotect
-from dr_failover.steps import (
+from dr_failover.actions.database_capacity import match_database_capacity
+from dr_failover.actions.reprotect import run_reprotect
+from dr_failover.actions.serving import Serving, first_failure_signal, preflight_states, wait_for_serving
+from dr_failover.actions.steps import (
     RunContext,
     StepWarning,
     check_peer_health,
@@ -71,6 +51,26 @@ from dr_failover.steps import (
     switch_traffic,
     wait_for_promotion,
 )
+from dr_failover.automatic.confirmation import automatic_confirmation
+from dr_failover.aws.calls import ClientsFactory, error_code
+from dr_failover.aws.clients import RunClients
+from dr_failover.checks.failover_readiness import run_readiness
+from dr_failover.checks.preflight import PreflightReport, describe_global_cluster, run_preflight
+from dr_failover.config import Config
+from dr_failover.records.lock import (
+    FAILED,
+    REFUSED,
+    RUNNING,
+    AutomaticTooSoon,
+    LeaseLock,
+    LeaseLost,
+    LockHeld,
+    LockRecord,
+    RunRecord,
+)
+from dr_failover.run.events import FailoverRequest
+from dr_failover.run.plan import TARGET_CAPACITY_WAIT_SECONDS, changing_steps, dry_run_plan
+from dr_failover.run.run_report import build_report, capture_states, read_alarm_states, write_report
 
 LOG = logging.getLogger(__name__)
 

@@ -32,11 +32,11 @@ import dr_contract as contract
 import dr_permissions
 from dr_cluster_spec import ClusterSpec, ClusterSpecError
 
-from dr_failover.aws import ClientsFactory, error_code
-from dr_failover.clients import RunClients
+from dr_failover.actions.reprotect import SERVING_INSTANCE_STATUSES, instance_statuses
+from dr_failover.aws.calls import ClientsFactory, error_code
+from dr_failover.aws.clients import RunClients
+from dr_failover.checks.preflight import Check, PreflightReport, run_preflight
 from dr_failover.config import Config
-from dr_failover.preflight import Check, PreflightReport, run_preflight
-from dr_failover.reprotect import SERVING_INSTANCE_STATUSES, instance_statuses
 
 LOG = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ def permission_resources(config: Config, report: PreflightReport) -> dict[str, t
         "own_table": (dynamodb.format(region),),
         "switch_table": (dynamodb.format(config.traffic_switch_region),),
         "peer_table": (dynamodb.format(config.peer_region),),
-        # Re-protect and capacity matching name instances <cluster>-<n> (dr_failover.reprotect, .capacity).
+        # Re-protect and capacity matching name instances <cluster>-<n> (dr_failover.actions.reprotect, .capacity).
         "own_instances": (f"{rds}:db:{config.target_cluster_id}-1",),
         # Aurora gives a new cluster and instance the engine's default option group, default:<engine>-<major>
         # (RDS User Guide, working with option groups); RDS authorizes both creates on it.
@@ -355,7 +355,7 @@ def run_readiness(
     write is PutMetricData of the readiness metrics. ``time_budget_seconds`` (the Lambda context's remaining
     time): the reads end CALL_RESERVE_SECONDS before it, the publication FINAL_RESERVE_SECONDS before it.
     """
-    from dr_failover.orchestrator import CALL_RESERVE_SECONDS, FINAL_RESERVE_SECONDS
+    from dr_failover.run.orchestrator import CALL_RESERVE_SECONDS, FINAL_RESERVE_SECONDS
 
     started = clock()
     budget = time_budget_seconds

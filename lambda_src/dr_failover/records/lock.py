@@ -60,7 +60,7 @@ from dr_contract import (
     STATE_TTL_ATTRIBUTE,
 )
 
-from dr_failover.aws import error_code
+from dr_failover.aws.calls import error_code
 
 LOCK_SETTLE_SECONDS = 2.0
 # Automatic evaluations one run record lists before the next opens (same episode, no new notification): run

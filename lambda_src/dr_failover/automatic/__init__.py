@@ -1,0 +1,1 @@
+"""The automatic decision: whether an automatic failover may go on."""
