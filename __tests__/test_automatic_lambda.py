@@ -443,7 +443,7 @@ def test_a_second_automatic_run_within_the_minimum_interval_starts_nothing(world
     # before any promotion); then only the refusal's run record and notice
     assert aws.calls[calls_before : calls_before + 2] == [("dynamodb", SECONDARY_REGION, "GetItem")] * 2
     assert len(aws.changing_calls()) == changes_before
-    assert set(aws.operations()[calls_before:]) == {"GetItem", "PutItem", "Publish"}
+    assert set(aws.operations()[calls_before:]) == {"GetItem", "PutItem", "UpdateItem", "Publish"}
     assert world.lock_item(SECONDARY_REGION) == lock_before  # the first run's journal, released, untouched
     assert world.lock_item(SECONDARY_REGION)["state"]["S"] == "failed"
     assert [n["body"]["run_id"] for n in world.notifications(SECONDARY_REGION)] == ["auto-2"]
@@ -576,7 +576,7 @@ def test_scheduled_re_evaluation_during_a_live_run_is_quick_and_quiet(world, aws
     assert result["status"] == "not_triggered", result["message"]
     assert "run other" in result["message"] and "started nothing" in result["message"]
     assert aws.changing_calls() == []
-    assert set(aws.operations()) <= {"DescribeAlarms", "GetItem", "PutItem"}
+    assert set(aws.operations()) <= {"DescribeAlarms", "GetItem", "PutItem", "UpdateItem"}
     assert world.lock_item(SECONDARY_REGION) == lock_before
     assert world.notifications(SECONDARY_REGION) == []
     status = invoke(

@@ -513,3 +513,83 @@ def test_a_re_evaluation_with_the_alarm_not_in_alarm_only_reads_and_status_says_
     assert status["status"] in ("no_run", "unknown_run"), status
     assert "no record lists run re-quiet" in status["message"]
     assert "changed nothing" in status["message"] and "not in ALARM" in status["message"]
+
+
+def _record(lock: LeaseLock, run_id: str, state: str, episode: str = "E1") -> bool:
+    return lock.record_automatic_evaluation(
+        run_id,
+        state=state,
+        episode=episode,
+        mode="failover",
+        target_region=SECONDARY_REGION,
+        reason="automatic",
+        message=f"{state}: {run_id}",
+    )
+
+
+def test_the_first_refusal_of_an_alarm_episode_is_notified_once_whatever_comes_between(world, aws, clock):
+    """One alarm episode (one StateTransitionedTimestamp, CloudWatch API Reference MetricAlarm) is one notification
+    of refusal, whatever other outcomes interleave (refused while the confirmation is unmet, not_triggered in the
+    minimum interval after a failed run, refused again) and however often Lambda redelivers an event (asynchronous
+    invocation delivers at least once, Lambda Developer Guide). The claim is one conditional UpdateItem (DynamoDB
+    API Reference, UpdateItem ConditionExpression); a new episode is notified again."""
+    lock = _lock(SECONDARY_REGION, clock)
+    claims = []
+    for run_id, state in [("a", "refused"), ("b", "not_triggered"), ("c", "refused"), ("d", "not_triggered")]:
+        _record(lock, run_id, state)
+        if state == "refused":
+            claims.append(lock.claim_refusal_notice("E1"))
+    _record(lock, "a", "refused")  # the first event, delivered again
+    claims.append(lock.claim_refusal_notice("E1"))
+    assert claims == [True, False, False]
+    _record(lock, "e", "refused", episode="E2")
+    assert lock.claim_refusal_notice("E2") is True
+    for run_id, state in [("a", "refused"), ("b", "not_triggered"), ("c", "refused"), ("e", "refused")]:
+        assert lock.find_automatic_evaluation(run_id).state == state, run_id
+
+
+def test_a_refusal_that_loses_the_episode_item_to_another_outcome_is_still_notified(world, aws, clock, monkeypatch):
+    """The alarm's own event X (refused by the minimum interval) and the minute's re-evaluation Y (not_triggered)
+    of the same new episode both read the episode item; Y moves it first, so X's conditional write of it fails
+    (optimistic locking, DynamoDB API Reference, ConditionExpression). X keeps its own record, and its refusal, the
+    episode's first, is still the one notified: the notice does not depend on who won the episode item."""
+    lock = _lock(SECONDARY_REGION, clock)
+    _record(lock, "old", "refused", episode="E0")
+    dynamodb = shared_client("dynamodb", SECONDARY_REGION)
+    real_get = dynamodb.get_item
+    raced = []
+
+    def racing_get(**kwargs):
+        answer = real_get(**kwargs)
+        if kwargs["Key"]["pk"]["S"].startswith(contract.REFUSAL_EPISODE_ITEM_PREFIX) and not raced:
+            raced.append(True)
+            _record(_lock(SECONDARY_REGION, clock), "Y", "not_triggered")
+        return answer
+
+    monkeypatch.setattr(dynamodb, "get_item", racing_get)
+    assert _record(lock, "X", "refused") is False  # lost the episode item
+    monkeypatch.setattr(dynamodb, "get_item", real_get)
+    assert raced and lock.read_run("X").state == "refused"
+    assert lock.claim_refusal_notice("E1") is True
+
+
+def test_status_reaches_a_refusal_behind_many_alarm_flaps_and_says_when_it_stops(world, aws, clock, monkeypatch):
+    """After a finished failover the probe alarm can flap for hours (each change to ALARM a new episode, EventBridge
+    User Guide, "Alarm events and EventBridge"); each leaves a record per outcome within the run records' retention.
+    A refusal listed in an old record is still found behind 150 of them; where the search does stop, ``status``
+    says it could not search further, never that no record lists the id."""
+    import dr_failover.records.lock as lock_module
+
+    lock = _lock(SECONDARY_REGION, clock)
+    _record(lock, "opened", "refused", episode="E")
+    _record(lock, "listed", "refused", episode="E")  # listed in the record of "opened", no record of its own
+    for index in range(150):
+        clock.advance(60)
+        _record(lock, f"s{index}", "succeeded" if index % 2 else "not_triggered", episode=f"E{index // 2}")
+    assert lock.read_run("listed") is None
+    assert lock.find_automatic_evaluation("listed").state == "refused"
+
+    monkeypatch.setattr(lock_module, "REFUSAL_RECORDS_SEARCHED", 20)
+    status = _status(world, aws, clock, "listed")
+    assert status["status"] == "status_unknown", status
+    assert "newest 20" in status["message"] and "not searched" in status["message"]

@@ -66,8 +66,11 @@ LOCK_SETTLE_SECONDS = 2.0
 # Automatic evaluations one run record lists before the next opens (same episode, no new notification): run
 # ids are at most 64 characters, so a record stays near 70 KB, far below DynamoDB's 400 KB item size limit.
 REFUSALS_PER_RECORD = 1000
-# Records ``find_automatic_evaluation`` reads back through the chain of episode records before answering "unknown".
-REFUSAL_RECORDS_SEARCHED = 48
+# Records ``find_automatic_evaluation`` reads back through the chain of episode records (one strongly consistent
+# GetItem each, a few milliseconds) before it stops: an alarm episode leaves at most one record per outcome (three)
+# and per 1000 evaluations, and TTL ends the chain after RUN_RECORD_RETENTION_SECONDS (30 h), so this reaches
+# every record of more than 150 alarm flaps in that time.
+REFUSAL_RECORDS_SEARCHED = 500
 RUNNING = "running"
 FAILED = "failed"
 REFUSED = "refused"
@@ -75,6 +78,10 @@ REFUSED = "refused"
 
 class LeaseLost(RuntimeError):
     """The run's lease was taken by another invocation (or its renewal kept failing until it ran out)."""
+
+
+class ChainTooLong(RuntimeError):
+    """The chain of automatic episode records is longer than ``find_automatic_evaluation`` reads."""
 
 
 class AutomaticTooSoon(RuntimeError):
@@ -513,24 +520,18 @@ class LeaseLock:
                 if error_code(error) != "ConditionalCheckFailedException":
                     raise
                 return False  # this run id is already recorded (a redelivery): nothing new to tell
-            condition: dict[str, Any] = (
-                {"ConditionExpression": "attribute_not_exists(pk)"}
-                if current is None
-                else {
-                    "ConditionExpression": "run_id = :current",
-                    "ExpressionAttributeValues": {":current": {"S": current}},
-                }
-            )
+            # An UpdateItem, not a PutItem: the episode item also holds which episode's refusal was notified.
+            values: dict[str, Any] = {":run_id": {"S": run_id}, ":episode": {"S": episode}, ":state": {"S": state}}
+            if current is not None:
+                values[":current"] = {"S": current}
             try:
-                self._dynamodb.put_item(
+                self._dynamodb.update_item(
                     TableName=self._table,
-                    Item={
-                        **self._refusal_key,
-                        "run_id": {"S": run_id},
-                        "episode": {"S": episode},
-                        "state": {"S": state},
-                    },
-                    **condition,
+                    Key=self._refusal_key,
+                    UpdateExpression="SET run_id = :run_id, episode = :episode, #state = :state",
+                    ConditionExpression="attribute_not_exists(run_id)" if current is None else "run_id = :current",
+                    ExpressionAttributeNames={"#state": "state"},
+                    ExpressionAttributeValues=values,
                 )
             except ClientError as error:
                 if error_code(error) != "ConditionalCheckFailedException":
@@ -539,9 +540,33 @@ class LeaseLock:
             return not same_episode or not same_outcome
         return False
 
+    def claim_refusal_notice(self, episode: str) -> bool:
+        """True for the first refusal of alarm episode ``episode`` to ask (it notifies), False for every later one.
+
+        One conditional UpdateItem of the episode item (``notified_episode``), atomic in this replica (DynamoDB API
+        Reference, UpdateItem ConditionExpression); only the secondary region's orchestrator evaluates the
+        automatic trigger, so one replica decides. It is independent of which record holds which outcome: a
+        refusal that lost the race for the episode item to another outcome, a refusal after other outcomes of the
+        same episode and a redelivered refusal each find the episode already notified, or claim it once."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=self._refusal_key,
+                UpdateExpression="SET notified_episode = :episode",
+                ConditionExpression="attribute_not_exists(notified_episode) OR notified_episode <> :episode",
+                ExpressionAttributeValues={":episode": {"S": episode}},
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
     def find_automatic_evaluation(self, run_id: str) -> RunRecord | None:
         """The automatic episode record listing ``run_id``, searched from the current episode back through
-        ``previous`` (at most REFUSAL_RECORDS_SEARCHED records, and only while TTL has not deleted them); None."""
+        ``previous`` (while TTL has not deleted them); None when the chain ends without it. ChainTooLong when
+        REFUSAL_RECORDS_SEARCHED records were read without reaching the chain's end: ``status`` then says it could
+        not search further, rather than that no record lists the id."""
         pointer = self._dynamodb.get_item(TableName=self._table, Key=self._refusal_key, ConsistentRead=True).get("Item")
         current = pointer["run_id"]["S"] if pointer and "run_id" in pointer else None
         for _ in range(REFUSAL_RECORDS_SEARCHED):
@@ -551,7 +576,9 @@ class LeaseLock:
             if run_id in record.run_ids:
                 return record
             current = record.previous
-        return None
+        if current is None:
+            return None
+        raise ChainTooLong(REFUSAL_RECORDS_SEARCHED)
 
     def end_run(self, run_id: str, *, state: str, message: str) -> None:
         """Record the end of ``run_id`` (its record must exist); the TTL is left as written at its start."""

@@ -62,6 +62,7 @@ from dr_failover.records.lock import (
     REFUSED,
     RUNNING,
     AutomaticTooSoon,
+    ChainTooLong,
     LeaseLock,
     LeaseLost,
     LockHeld,
@@ -433,17 +434,18 @@ class _Run:
         return status == NOT_TRIGGERED and self.request.recheck and self.alarm is not None
 
     def record_automatic_evaluation(self, result: dict[str, Any]) -> None:
-        """Record an automatic evaluation that started no run in its alarm episode's run record; notify a refusal
-        when it opens the episode's record of refusals.
+        """Record an automatic evaluation that started no run in its alarm episode's run record; notify the first
+        refusal of the alarm episode (``LeaseLock.claim_refusal_notice``), whatever other outcomes came before.
 
-        When the record cannot be written a refusal is notified anyway: the topic is then the only trace.
+        When the record or the claim cannot be written a refusal is notified anyway: the topic is then the only
+        trace.
         """
-        refused = result["status"] == REFUSED
+        episode = self.alarm_episode()
         try:
-            opened = self.lock.record_automatic_evaluation(
+            self.lock.record_automatic_evaluation(
                 self.run_id,
                 state=result["status"],
-                episode=self.alarm_episode(),
+                episode=episode,
                 mode=self.request.mode,
                 target_region=self.request.target_region,
                 reason=self.request.reason,
@@ -451,8 +453,14 @@ class _Run:
             )
         except Exception as error:  # noqa: BLE001 - the result is still returned, a refusal notified
             LOG.warning("cannot record automatic evaluation %s (%s)", self.run_id, error_code(error))
-            opened = True
-        if opened and refused:
+        if result["status"] != REFUSED:
+            return
+        try:
+            first = self.lock.claim_refusal_notice(episode)
+        except Exception as error:  # noqa: BLE001 - notified: better twice than never
+            LOG.warning("cannot claim the refusal notice of %s (%s)", episode, error_code(error))
+            first = True
+        if first:
             self.notify_refusal(result)
 
     def alarm_episode(self) -> str:
@@ -619,6 +627,7 @@ class _Run:
             holder = self.lock.read()
             last = self.lock.last_automatic_start()
         except Exception as error:  # noqa: BLE001 - the next minute asks again
+            self.alarm = None  # the table does not answer: nothing is recorded either (``records_automatic``)
             return self.result(NOT_TRIGGERED, f"cannot read the lock ({error_code(error)}); no change made")
         now = self.clock()
         if holder is not None and holder.is_live(now):
@@ -724,6 +733,12 @@ class _Run:
                 return self.result(state, detail)
             try:
                 episode = self.lock.find_automatic_evaluation(self.request.run_id)
+            except ChainTooLong as too_long:
+                return self.result(
+                    "status_unknown",
+                    f"no run record of {self.request.run_id}, and the newest {too_long} automatic episode records "
+                    "do not list it; older ones were not searched (it may be listed there)",
+                )
             except Exception as error:  # noqa: BLE001 - reported
                 return self.result("status_unknown", f"cannot read the episode records ({error_code(error)}: {error})")
             if episode is not None:
@@ -768,7 +783,8 @@ class _Run:
             "region and has not replicated here (ask that region's function). Every invocation "
             "that could change anything, or was refused, records its run id before it acts; only a scheduled "
             "re-evaluation that found the probe alarm not in ALARM, or could not read it or the lock, records "
-            "nothing (it only read; its result line is in this function's log group)"
+            "nothing (it only read; its result line is in this function's log group), and a record the table "
+            "refused leaves the notification and the log line"
         )
 
     def nothing_to_do_message(self) -> str:
