@@ -21,6 +21,9 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 PYTHON := .venv/bin/python
 PY_SOURCES := constructs lambda_src __tests__ scripts main.py
 TYPED_SOURCES := constructs/dr_stack lambda_src scripts main.py __tests__
+# pytest-xdist: one worker per core, at most four (each worker synthesizes the stacks its tests need once, about
+# 0.5 GiB); tests write only under their own temporary directories and take free ports, so any split is valid.
+PYTEST_WORKERS := -n auto --maxprocesses=4
 STAMP_PY := .venv/.installed
 STAMP_NODE := node_modules/.installed
 STAMP_CHECKOV := .venv-checkov/.installed
@@ -73,12 +76,12 @@ test: setup
 	$(PYTHON) -m ruff check $(PY_SOURCES)
 	$(PYTHON) -m ruff format --check $(PY_SOURCES)
 	$(PYTHON) -m mypy $(TYPED_SOURCES)
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest $(PYTEST_WORKERS)
 
 ## test-fast: the suite without the slow tier (terraform validate, checkov, subprocess synths, the emulator
 ## server), for everyday work; no lint (docs/testing.md "Tiers")
 test-fast: $(STAMP_PY) $(STAMP_NODE)
-	$(PYTHON) -m pytest -m "not slow"
+	$(PYTHON) -m pytest -m "not slow" $(PYTEST_WORKERS)
 
 lint: setup
 	$(PYTHON) -m ruff check $(PY_SOURCES)
