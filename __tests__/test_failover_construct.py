@@ -206,12 +206,15 @@ def test_automatic_trigger_is_off_by_default(dev: Synthesized) -> None:
 
 
 def test_lambda_asset_holds_only_what_runs_in_lambda(tmp_path: Path) -> None:
-    """The zip is built from lambda_src: the functions and their contract, no caches, no test doubles."""
+    """The zip is built from lambda_src: the functions, their contract, cluster spec and permission list (each
+    module of the package), no caches, no test doubles."""
     from dr_stack.control_plane.failover import lambda_source_dir
 
     staged = lambda_source_dir(tmp_path)
     names = {path.name for path in staged.rglob("*")}
-    assert {"handler.py", "keeper.py", "dr_contract.py"} <= names
+    assert {"handler.py", "keeper.py", "dr_contract.py", "dr_cluster_spec.py"} <= names
+    permission_modules = {"__init__.py", "base.py", "orchestrator.py", "keeper.py", "probe.py"}
+    assert {path.name for path in (staged / "dr_permissions").glob("*.py")} == permission_modules
     assert "__pycache__" not in names and "drill.py" not in names and "harness.py" not in names
     assert not any(re.search(r"^\s*(import|from) moto", path.read_text(), re.M) for path in staged.rglob("*.py"))
 

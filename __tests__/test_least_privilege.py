@@ -1,7 +1,7 @@
 """Least privilege, read from both sides: every AWS call the code of a Lambda makes (parsed from ``lambda_src/``)
 is granted to the role that runs it in the synthesized JSON of both profiles, every action granted is called (or
 is on a short list of what AWS does with the role indirectly, each with its reason), and the readiness check's
-IAM simulation, built from the same permission list (``lambda_src/dr_permissions.py``), passes against the
+IAM simulation, built from the same permission list (``lambda_src/dr_permissions/``), passes against the
 synthesized policies and fails when a resource RDS authorizes on is dropped from them.
 """
 
@@ -12,6 +12,9 @@ import fnmatch
 import hashlib
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -353,7 +356,7 @@ def test_readiness_simulation_covers_create_db_instance_on_the_option_group(dev:
 
 def test_readiness_simulation_covers_every_action_of_a_simulated_grant(dev: Synthesized) -> None:
     """Removing any one action of a grant the permission list marks simulated is found by the simulation."""
-    from dr_permissions import orchestrator_grants
+    from dr_permissions.orchestrator import orchestrator_grants
 
     role = _orchestrator_roles(dev)[0]
     simulated = {
@@ -374,15 +377,108 @@ def test_readiness_simulation_covers_every_action_of_a_simulated_grant(dev: Synt
         assert any(d.startswith(f"{action} on") for d in denied), action
 
 
+# One module of the permission list per function role, by the handler the stack sets (dr_contract).
+ROLE_MODULES = {
+    "dr_failover.handler.handler": "orchestrator",
+    "dr_failover.keeper.handler": "keeper",
+    "dr_probe.handler.handler": "probe",
+}
+
+
+# The orchestrator's grants outside the permission list: the run-report bucket's (observability.reports).
+RUN_REPORT_GRANTS = {"PutRunReports", "EncryptRunReports"}
+
+
 def test_the_stack_and_the_lambda_share_one_permission_list() -> None:
-    """The constructs load ``lambda_src/dr_permissions.py`` by path and the Lambda imports it by name: one module
-    object, so the statements and the simulation cannot come from two copies; it ships inside the Lambda zip."""
+    """The constructs load the package ``lambda_src/dr_permissions/`` by path and the Lambda imports it by name:
+    one module object for the package and for each of its modules, so the statements and the simulation cannot
+    come from two copies; it ships inside the Lambda zip, one module per function role and the base every
+    function gets."""
+    import importlib
+
+    import dr_contract as contract
     import dr_permissions
     from dr_stack.control_plane.failover import LAMBDA_SOURCE
-    from dr_stack.control_plane.permissions import PERMISSIONS_FILE, permissions
+    from dr_stack.control_plane.permissions import PERMISSIONS_PACKAGE, permissions
 
     assert permissions is dr_permissions
-    assert PERMISSIONS_FILE.parent == LAMBDA_SOURCE
+    assert PERMISSIONS_PACKAGE.parent == LAMBDA_SOURCE
+    assert Path(permissions.__file__) == PERMISSIONS_PACKAGE / "__init__.py"
+    modules = sorted(path.stem for path in PERMISSIONS_PACKAGE.glob("*.py") if path.stem != "__init__")
+    assert modules == sorted(["base", *ROLE_MODULES.values()])
+    handlers = {contract.ORCHESTRATOR_HANDLER, contract.SWITCH_KEEPER_HANDLER, contract.PROBE_HANDLER}
+    assert set(ROLE_MODULES) == handlers
+    for name in modules:
+        module = importlib.import_module(f"dr_permissions.{name}")
+        assert getattr(permissions, name) is module is sys.modules[f"dr_permissions.{name}"], name
+        assert module.Grant is permissions.Grant, name
+
+
+def test_the_stack_loads_the_permission_package_by_path() -> None:
+    """Under ``cdktf synth`` only ``constructs/`` is importable: the constructs load the package from its folder,
+    register it and each of its modules in ``sys.modules`` under the names the Lambda imports, and an import by
+    name afterwards returns those same objects (as the Lambda side's imports do when they come first in tests)."""
+    root = Path(__file__).resolve().parent.parent
+    code = "\n".join(
+        (
+            "import importlib, importlib.util, json, sys",
+            f"sys.path.insert(0, {str(root / 'constructs')!r})",
+            "before = importlib.util.find_spec('dr_permissions')",
+            "from dr_stack.control_plane.permissions import permissions",
+            "loaded = sorted(name for name in sys.modules if name.split('.')[0] == 'dr_permissions')",
+            f"sys.path.insert(0, {str(root / 'lambda_src')!r})",
+            "import dr_permissions.orchestrator",
+            "same = [importlib.import_module(name) is sys.modules[name] for name in loaded]",
+            "grant = type(dr_permissions.orchestrator.FAILOVER[0]) is permissions.Grant",
+            "print(json.dumps([before is None, loaded, dr_permissions is permissions, all(same), grant]))",
+        )
+    )
+    # -I: no PYTHONPATH (pytest's and the caller's put lambda_src on the path), no user site-packages.
+    done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    not_importable_before, loaded, one_package, one_module_each, one_grant = json.loads(done.stdout)
+    assert not_importable_before
+    modules = sorted(["base", *ROLE_MODULES.values()])
+    assert loaded == ["dr_permissions", *(f"dr_permissions.{name}" for name in modules)]
+    assert one_package and one_module_each and one_grant
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_each_function_role_is_granted_the_base_and_its_own_module_only(
+    profile: str, request: pytest.FixtureRequest
+) -> None:
+    """Every Allow statement of a function's role is a grant of ``dr_permissions.base`` or of the one module of
+    its role (by Sid and actions), and the role has every grant of both that its configuration cannot leave out:
+    a role's list is read in one module. The orchestrator's run-report put lives with the bucket."""
+    from dr_permissions.base import LAMBDA_BASE
+    from dr_permissions.keeper import SWITCH_KEEPER
+    from dr_permissions.orchestrator import orchestrator_grants
+    from dr_permissions.probe import PROBE
+
+    # module -> (every grant the role may have, the grants it has in every configuration)
+    by_module = {
+        "orchestrator": (
+            orchestrator_grants(automatic_recheck=True, match_serverless_capacity=True),
+            orchestrator_grants(automatic_recheck=False, match_serverless_capacity=False),
+        ),
+        "keeper": (SWITCH_KEEPER, SWITCH_KEEPER),
+        "probe": (PROBE, PROBE),
+    }
+    stack = _stack(profile, request)
+    seen = set()
+    for role in _lambda_roles(stack).values():
+        module = ROLE_MODULES[str(role.handler)]
+        seen.add(module)
+        possible, always = by_module[module]
+        granted = {
+            (statement.get("sid"), tuple(statement["actions"]))
+            for statement in role.statements
+            if statement.get("effect", "Allow") == "Allow"
+        }
+        elsewhere = {sid for sid, _ in granted - {(grant.sid, grant.actions) for grant in (*LAMBDA_BASE, *possible)}}
+        assert elsewhere <= (RUN_REPORT_GRANTS if module == "orchestrator" else set()), (role.name, elsewhere)
+        assert {(grant.sid, grant.actions) for grant in (*LAMBDA_BASE, *always)} <= granted, role.name
+    assert seen == ({"orchestrator", "keeper", "probe"} if profile == "prod" else {"orchestrator", "keeper"})
 
 
 # ----- who may move the traffic switch ---------------------------------------------------------------------------

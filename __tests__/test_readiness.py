@@ -517,7 +517,7 @@ def test_readiness_in_a_hanging_region_ends_within_the_remaining_time_and_publis
     assert ready_values(world) == [0.0]
 
 
-# ----- the permission list simulated (lambda_src/dr_permissions.py) -------------------------------------------
+# ----- the permission list simulated (lambda_src/dr_permissions/orchestrator.py) ------------------------------
 
 
 def _recovery_spec(instance_class: str):
@@ -632,13 +632,13 @@ def test_a_grant_narrowed_below_what_rds_authorizes_is_still_simulated_on_it(mon
     """The simulated resources are what RDS authorizes the call on (Service Authorization Reference), not what
     the grant names: a grant that loses the default option group (one list feeds both the IAM statement and the
     simulation) must still be simulated on og:default:*, where the narrowed role is refused."""
-    import dr_permissions
+    from dr_permissions import orchestrator
 
     narrowed = [
         dataclasses.replace(g, on=tuple(n for n in g.on if n != "default_option_group"))
-        for g in dr_permissions.orchestrator_grants(automatic_recheck=False, match_serverless_capacity=False)
+        for g in orchestrator.orchestrator_grants(automatic_recheck=False, match_serverless_capacity=False)
     ]
-    monkeypatch.setattr(dr_permissions, "orchestrator_grants", lambda **_kwargs: narrowed)
+    monkeypatch.setattr(orchestrator, "orchestrator_grants", lambda **_kwargs: narrowed)
     simulated = _simulated(_recovery_config("db.r6g.large"))
     for action in ("rds:CreateDBInstance", "rds:CreateDBCluster"):
         assert "arn:aws:rds:us-west-2:123456789012:og:default:aurora" in simulated[action].resources, action
@@ -667,10 +667,10 @@ def test_the_simulated_option_group_is_the_one_rds_gives_the_engine():
 
 def test_every_recovery_grant_names_what_rds_authorizes_its_call_on():
     """Each grant of CreateDBCluster/CreateDBInstance names every resource RDS authorizes the call on."""
-    import dr_permissions
+    from dr_permissions import orchestrator
 
-    grants = dr_permissions.orchestrator_grants(automatic_recheck=True, match_serverless_capacity=True)
-    for action, needed in dr_permissions.AUTHORIZED_ON.items():
+    grants = orchestrator.orchestrator_grants(automatic_recheck=True, match_serverless_capacity=True)
+    for action, needed in orchestrator.AUTHORIZED_ON.items():
         granting = [g for g in grants if action in g.actions]
         assert granting, action
         assert all(set(needed) <= set(g.on) for g in granting), (action, needed, [g.on for g in granting])

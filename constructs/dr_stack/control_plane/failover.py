@@ -391,7 +391,7 @@ class FailoverOrchestrators(Construct):
                 # DescribeAlarms takes the alarm ARN as its resource (Service Authorization Reference, CloudWatch):
                 # the re-evaluation reads the probe alarm's state and nothing else.
                 statements += grant_statements(
-                    [permissions.READ_PROBE_ALARM],
+                    [permissions.orchestrator.READ_PROBE_ALARM],
                     resources={"probe_alarm": [self.probe_alarm_arn(keys[role])]},
                     values={},
                 )
@@ -571,7 +571,7 @@ class FailoverOrchestrators(Construct):
                 contract.TRAFFIC_SWITCH_METRIC_VARIABLE: contract.TRAFFIC_SWITCH_METRIC,
             },
             statements=grant_statements(
-                permissions.SWITCH_KEEPER,
+                permissions.keeper.SWITCH_KEEPER,
                 resources={
                     "switch_table": [state_table.replica_arn("secondary")],
                     "global_cluster": [database.global_cluster_arn],
@@ -593,10 +593,10 @@ class FailoverOrchestrators(Construct):
         state_table: GlobalTable,
         dns: DnsFailover,
     ) -> list[DataAwsIamPolicyDocumentStatement]:
-        """The orchestrator's failover grants (``dr_permissions.FAILOVER``) on this stack's resources."""
+        """The orchestrator's failover grants (``dr_permissions.orchestrator.FAILOVER``) on this stack's resources."""
         peer = _peer(role)
         return grant_statements(
-            permissions.FAILOVER,
+            permissions.orchestrator.FAILOVER,
             resources={
                 "global_cluster": [database.global_cluster_arn],
                 "own_cluster": [database.cluster_arn(role)],
@@ -655,7 +655,9 @@ class FailoverOrchestrators(Construct):
             # explicit Deny keeps it out of the traffic switch's.
             statements=[
                 *grant_statements(
-                    permissions.PROBE, resources={"any": ["*"]}, values={"metric_namespace": contract.PROBE_NAMESPACE}
+                    permissions.probe.PROBE,
+                    resources={"any": ["*"]},
+                    values={"metric_namespace": contract.PROBE_NAMESPACE},
                 ),
                 switch_publishing_denied(),
             ],

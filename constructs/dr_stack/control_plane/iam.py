@@ -95,9 +95,9 @@ def deny_metric_namespace(namespaces: Sequence[str], *, sid: str) -> DataAwsIamP
 def lambda_base_statements(
     *, log_group_arn: str, dead_letter_queue_arn: str, key_arn: str, region: str
 ) -> list[DataAwsIamPolicyDocumentStatement]:
-    """What the Lambda service does with every function's execution role (``dr_permissions.LAMBDA_BASE``)."""
+    """What the Lambda service does with every function's execution role (``dr_permissions.base.LAMBDA_BASE``)."""
     return grant_statements(
-        permissions.LAMBDA_BASE,
+        permissions.base.LAMBDA_BASE,
         resources={
             "log_streams": [f"{log_group_arn}:*"],
             "any": ["*"],

@@ -104,7 +104,7 @@ class ReadinessSchedule(Construct):
             grantee=grantee,
             name="readiness-checks",
             statements=grant_statements(
-                permissions.READINESS,
+                permissions.orchestrator.READINESS,
                 resources={"own_role": [role_arn], "any": ["*"]},
                 values={"readiness_namespace": self._namespace},
             ),

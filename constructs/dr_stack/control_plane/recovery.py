@@ -42,12 +42,12 @@ def grant_recovery_operations(
     match_serverless_capacity: bool,
 ) -> IamRolePolicy:
     """Grants of this region's orchestrator for re-protect, capacity matching, the recovery time and the report
-    (``dr_permissions.RECOVERY``), on its own cluster's resources. ``match_serverless_capacity``: the cluster is
-    Serverless v2 and capacity matching is on, the only case that calls ModifyDBCluster."""
+    (``dr_permissions.orchestrator.RECOVERY``), on its own cluster's resources. ``match_serverless_capacity``: the
+    cluster is Serverless v2 and capacity matching is on, the only case that calls ModifyDBCluster."""
     rds = f"arn:{partition}:rds:{region}:{account_id}"
-    grants = [*permissions.RECOVERY]
+    grants = [*permissions.orchestrator.RECOVERY]
     if match_serverless_capacity:
-        grants.append(permissions.MATCH_SERVERLESS_CAPACITY)
+        grants.append(permissions.orchestrator.MATCH_SERVERLESS_CAPACITY)
     return attach_inline_policy(
         scope,
         id_,

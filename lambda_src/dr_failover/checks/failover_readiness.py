@@ -4,10 +4,10 @@ The scheduled ``readiness`` run adds to the orchestrator's read-only preflight w
 find out during a failover:
 
 - ``iam_permissions``: ``iam:SimulatePrincipalPolicy`` on the function's own role for every action a
-  failover, a re-protect or a capacity match makes (the grants ``dr_permissions`` marks ``simulated``, the
-  list the stack's statements are built from), on the ARNs those calls name, with the condition keys the policy
-  uses (IAM API reference, SimulatePrincipalPolicy: EvalDecision ``allowed`` | ``explicitDeny`` |
-  ``implicitDeny``).
+  failover, a re-protect or a capacity match makes (the grants ``dr_permissions.orchestrator`` marks
+  ``simulated``, the list the stack's statements are built from), on the ARNs those calls name, with the
+  condition keys the policy uses (IAM API reference, SimulatePrincipalPolicy: EvalDecision ``allowed`` |
+  ``explicitDeny`` | ``implicitDeny``).
   The simulation evaluates the role's identity policies only, which is how this stack grants.
 - ``target_asg_scaling``: the target group's last scaling activity did not fail (a launch template or
   capacity problem shows there first: DescribeScalingActivities StatusCode ``Failed``).
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dr_contract as contract
-import dr_permissions
+import dr_permissions.orchestrator
 from dr_cluster_spec import ClusterSpec, ClusterSpecError
 
 from dr_failover.actions.reprotect import SERVING_INSTANCE_STATUSES, instance_statuses
@@ -261,11 +261,12 @@ def permission_resources(config: Config, report: PreflightReport) -> dict[str, t
 
 
 def failover_permissions(config: Config, report: PreflightReport) -> list[Permission]:
-    """Every grant of ``dr_permissions`` marked ``simulated`` (failover, re-protect, capacity matching) as this
-    region's calls name them, with the condition context the grant's policy reads, plus the run report's put."""
+    """Every grant of ``dr_permissions.orchestrator`` marked ``simulated`` (failover, re-protect, capacity
+    matching) as this region's calls name them, with the condition context the grant's policy reads, plus the run
+    report's put."""
     partition, _service, region, _account = _arn_parts(config.target_cluster_arn)[1:5]
     spec = _spec(config)
-    grants = dr_permissions.orchestrator_grants(
+    grants = dr_permissions.orchestrator.orchestrator_grants(
         automatic_recheck=bool(config.probe_alarm_name),
         match_serverless_capacity=config.match_database_capacity
         and spec is not None
@@ -281,7 +282,7 @@ def failover_permissions(config: Config, report: PreflightReport) -> list[Permis
         for action in grant.actions:
             # The resources AWS authorizes the call on, not only those the grant names: a grant narrowed below
             # what the call needs must fail here.
-            names = dict.fromkeys((*grant.on, *dr_permissions.AUTHORIZED_ON.get(action, ())))
+            names = dict.fromkeys((*grant.on, *dr_permissions.orchestrator.AUTHORIZED_ON.get(action, ())))
             arns = tuple(arn for name in names for arn in resources.get(name, ()))
             if arns:
                 permissions.append(Permission(action, arns, context))
