@@ -1,10 +1,11 @@
 """One description of a region's Aurora cluster and its instances, shared by the stack and the orchestrator.
 
-The stack (``dr_stack.database``) builds its ``aws_rds_cluster`` and ``aws_rds_cluster_instance`` resources from
-a ``ClusterSpec`` and hands the same spec, as JSON, to the region's orchestrator (``REPROTECT_CLUSTER_SPEC``),
-whose re-protect builds its ``CreateDBCluster``/``CreateDBInstance`` parameters from it field by field. Field
-names are the Terraform arguments they become; values may be Terraform references at synth time, which
-Terraform resolves in the function's environment before the function reads them.
+The stack (``dr_stack.data_tier.database``, through ``dr_stack.data_tier.cluster_spec``, which loads this file by
+path) builds its ``aws_rds_cluster`` and ``aws_rds_cluster_instance`` resources from a ``ClusterSpec`` and hands
+the same spec, as JSON, to the region's orchestrator (``REPROTECT_CLUSTER_SPEC``), whose re-protect
+(``dr_failover.actions.reprotect``) builds its ``CreateDBCluster``/``CreateDBInstance`` parameters from it field
+by field. Field names are the Terraform arguments they become; values may be Terraform references at synth time,
+which Terraform resolves in the function's environment before the function reads them.
 
 Only the linking values are not in the spec: the global cluster identifier and the engine and version, which
 re-protect reads from the live global cluster (a secondary must use the global cluster's, Aurora User Guide,

@@ -93,7 +93,7 @@ class Capacity:
 
 # ----- Names the stack makes from its name prefix, which the orchestrator derives back from GLOBAL_CLUSTER_ID -------
 # The global cluster is <name prefix>-global, the state table <name prefix>-failover-state, and every alarm name
-# starts with <name prefix>- (dr_stack.names): the orchestrator's environment leaves out STATE_TABLE_NAME and
+# starts with <name prefix>- (dr_stack.naming.names): the orchestrator's environment leaves out STATE_TABLE_NAME and
 # ALARM_NAME_PREFIX (Lambda allows 4 KB for all variables).
 GLOBAL_CLUSTER_NAME_SUFFIX: Final = "-global"
 STATE_TABLE_NAME_SUFFIX: Final = "-failover-state"
@@ -222,8 +222,8 @@ PROBE_NAMESPACE: Final = "DR/Probe"
 PROBE_NAMESPACE_VARIABLE: Final = "PROBE_NAMESPACE"
 
 # ----- Bounds and defaults of the orchestrator's setting-fed variables ----------------------------------------
-# One rule set: dr_failover.config refuses at cold start, and dr_stack.settings refuses at synth, a value outside
-# these (inclusive) bounds; each default here is the only one written. A variable the stack always sets
+# One rule set: dr_failover.config refuses at cold start, and dr_stack.config.settings refuses at synth, a value
+# outside these (inclusive) bounds; each default here is the only one written. A variable the stack always sets
 # (LOCK_LEASE_SECONDS, MIN_SUCCESS_PERCENT, MATCH_DATABASE_CAPACITY) has no default on the function's side.
 # The promotion wait ends within Lambda's 900 s function timeout, leaving a minute for the steps after it.
 PROMOTION_TIMEOUT_RANGE: Final = (60, 840)
