@@ -262,3 +262,67 @@ def test_every_test_the_fault_model_names_exists() -> None:
             if name.startswith("test_") and name not in defined.get(current, set()):
                 missing.append(f"{current}::{name}")
     assert not missing, missing
+
+
+# The folder holding each top-level package or module of the project that prose names by dotted path.
+IMPORT_ROOTS = {
+    "dr_stack": ROOT / "constructs",
+    **{
+        name: ROOT / "lambda_src"
+        for name in ("dr_failover", "dr_probe", "dr_permissions", "dr_contract", "dr_cluster_spec")
+    },
+    "scripts": ROOT,
+}
+
+
+def _dotted_path_exists(dotted: str) -> bool:
+    """Whether ``package.module[.name]`` names a package or module of the project, and ``name`` (the first part
+    after the module, if any) is a word its source contains."""
+    parts = dotted.split(".")
+    if parts[-1] == "py":  # a file name: ``dr_contract.py``
+        return (IMPORT_ROOTS[parts[0]] / "/".join(parts[:-1])).with_suffix(".py").is_file()
+    where = IMPORT_ROOTS[parts[0]]
+    for index, part in enumerate(parts):
+        if (where / part).is_dir():
+            where = where / part
+            continue
+        if (where / f"{part}.py").is_file():
+            module, name = where / f"{part}.py", parts[index + 1] if index + 1 < len(parts) else ""
+        else:
+            module, name = where / "__init__.py", part
+        return module.is_file() and (not name or re.search(rf"\b{re.escape(name)}\b", module.read_text()) is not None)
+    return True
+
+
+def _named_paths(text: str) -> tuple[list[str], list[str]]:
+    """The dotted module paths and the project file paths a text names."""
+    packages = "|".join(IMPORT_ROOTS)
+    dotted = re.findall(rf"(?<![\w./-])((?:{packages})(?:\.[A-Za-z_]\w*)+)", text)
+    folders = "constructs|lambda_src|scripts|__tests__|docs|security|environments"
+    files = re.findall(rf"(?<![\w./-])((?:{folders})/[\w./-]*\w\.(?:py|md|txt|json|toml))", text)
+    return dotted, files
+
+
+def test_every_module_and_file_named_in_code_tests_or_docs_exists() -> None:
+    """A docstring or page pointing at a module, a test file or a script that was moved or renamed sends its reader
+    nowhere. Every dotted path into the project's packages and every project file path named in code, tests or docs
+    exists. The changelog is left out: it names what things were called when they changed."""
+    roots = ["constructs", "lambda_src", "__tests__", "scripts", "docs", "security"]
+    files = [ROOT / name for name in ("README.md", "Makefile", "main.py")]
+    files += [path for root in roots for path in (ROOT / root).rglob("*") if path.suffix in (".py", ".md")]
+    missing = []
+    for path in files:
+        dotted, named_files = _named_paths(path.read_text(errors="ignore"))
+        missing += [f"{path.relative_to(ROOT)}: {name}" for name in dotted if not _dotted_path_exists(name)]
+        missing += [f"{path.relative_to(ROOT)}: {name}" for name in named_files if not (ROOT / name).exists()]
+    assert not missing, missing
+
+
+def test_a_moved_module_named_in_prose_is_detected() -> None:
+    # Built from parts, so this file does not itself name a missing module.
+    moved, renamed = ".".join(("dr_stack", "permissions")), ".".join(("dr_failover", "run", "no_such_module"))
+    gone = "/".join(("__tests__", "test_gone.py"))
+    text = f"see ``dr_stack.traffic``, {moved}, {renamed}.helper, dr_failover.run.plan, dr_contract.py and {gone}"
+    dotted, named_files = _named_paths(text)
+    assert [name for name in dotted if not _dotted_path_exists(name)] == [moved, f"{renamed}.helper"]
+    assert [name for name in named_files if not (ROOT / name).exists()] == [gone]
