@@ -3,7 +3,7 @@
     .venv/bin/python scripts/synth_diff.py [REVISION]      # default: main
 
 The revision is checked out with `git worktree add` into a temporary folder; both trees are synthesized by this
-virtualenv's Python (DR_* variables of the caller are ignored), each stack's JSON is loaded and compared.
+virtualenv's Python (the caller's DR_* variables and PYTHONPATH are ignored), each stack's JSON is loaded and compared.
 Only what depends on the checkout's path is normalised: nothing today (the Lambda asset path in the JSON is
 relative to the output folder and its hash follows the content of lambda_src); a difference there shows
 as a difference. Exit 0 when every stack of every profile is identical, 1 otherwise (each differing JSON path
@@ -57,7 +57,9 @@ _SYNTH = "\n".join(
 
 def synthesize(tree: Path, profile: dict[str, str], outdir: Path) -> dict[str, Any]:
     """Every stack's JSON of one tree for one profile, by stack name."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DR_")}
+    # Neither the caller's DR_* settings nor its PYTHONPATH (which would make the base tree import this tree's
+    # modules) reach the synth.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DR_") and key != "PYTHONPATH"}
     env.update(profile)
     env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
     done = subprocess.run(
@@ -94,6 +96,9 @@ def differences(before: Any, after: Any, path: str = "") -> list[str]:
 
 def main(argv: list[str]) -> int:
     """Synthesize the revision and this tree for each profile and report the differences."""
+    if len(argv) > 2 or any(arg in ("-h", "--help") for arg in argv[1:]):
+        print(__doc__)
+        return 0 if len(argv) == 2 else 2
     revision = argv[1] if len(argv) > 1 else "main"
     commit = subprocess.run(
         ["git", "rev-parse", "--short", revision], cwd=ROOT, check=True, capture_output=True, text=True
