@@ -216,6 +216,75 @@ def test_settings_validation_checks_every_name_the_stack_creates(
         assert not missing, f"names the stack creates but settings validation does not check: {missing}"
 
 
+# ----- one source: the constructs take their names from the names objects that validation enumerates -----
+# The base of a region's names, Name tags and descriptions: the one member of a names object that is not a name.
+NOT_A_NAME = {"regional"}
+
+
+def _names_objects() -> list[Any]:
+    """One instance of each names class of names.py."""
+    from dr_stack.naming.names import LambdaNames, RegionNames, StackNames, StateNames
+
+    return [LambdaNames("fn"), RegionNames("drapp-dev", "secondary"), StackNames("drapp-dev"), StateNames("drapp-dev")]
+
+
+def _members(names_object: Any) -> list[tuple[str, Any]]:
+    """The public properties and methods a names class defines itself (not entries, region, dataclass fields)."""
+    return [
+        (attribute, member)
+        for attribute, member in vars(type(names_object)).items()
+        if not attribute.startswith("_")
+        and attribute not in ("entries", "region")
+        and (isinstance(member, property) or callable(member))
+    ]
+
+
+def test_every_member_of_a_names_object_is_a_checked_name() -> None:
+    """Each property or method of a names object is marked (names.creates) with a kind validation has a rule for,
+    or returns a names object whose entries are listed too: a name added without a kind would be created
+    unchecked."""
+    from dr_stack.naming.names import RULES, NamesObject, marked_kind
+
+    for names_object in _names_objects():
+        for attribute, member in _members(names_object):
+            where = f"{type(names_object).__name__}.{attribute}"
+            kind = marked_kind(member)
+            if kind is not None:
+                assert kind in RULES, where
+            elif attribute not in NOT_A_NAME:
+                assert isinstance(member, property) and member.fget is not None, f"{where} is a name without a kind"
+                assert isinstance(member.fget(names_object), NamesObject), f"{where} is a name without a kind"
+
+
+def test_name_problems_checks_every_entry_of_the_names_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Made to give a name longer than any kind allows, each marked derivation is refused by settings validation
+    (names.name_problems): validation enumerates the very objects the constructs take their names from."""
+    from dr_stack.naming.names import RULES, marked_kind, name_problems
+
+    too_long = "x" * 1000
+    assert all(rule.max_length < len(too_long) for rule in RULES.values())
+    assert name_problems("drapp", "dev", "") == []
+    checked = []
+    for names_object in _names_objects():
+        for attribute, member in _members(names_object):
+            if marked_kind(member) is None:
+                continue
+            derivation = member.fget if isinstance(member, property) else member
+
+            def broken(*_: object) -> str:
+                return too_long
+
+            broken.__dict__.update(derivation.__dict__)  # the same kind and arguments
+            with monkeypatch.context() as patch:
+                patch.setattr(
+                    type(names_object), attribute, property(broken) if isinstance(member, property) else broken
+                )
+                problems = name_problems("drapp", "dev", "")
+            assert any(f"is {len(too_long)})" in problem for problem in problems), attribute
+            checked.append(attribute)
+    assert len(checked) > 60
+
+
 def test_names_rules_agree_with_the_documented_rules(maximal_names: list[tuple[str, str]]) -> None:
     """names.RULES (used at synth) and the rules above agree on every kind, on valid and broken names."""
     from dr_stack.naming.names import RULES

@@ -930,19 +930,29 @@ class Settings:
         return self.replication_lag_alarm_seconds or max(1, self.rpo_minutes * 60 // 5)
 
     @property
+    def resource_names(self) -> names.StackNames:
+        """Every name of the DR stack's resources (the stack hands each construct the ones it creates)."""
+        return names.StackNames(self.name_prefix)
+
+    @property
+    def state_names(self) -> names.StateNames:
+        """Every name of the bootstrap stack's resources."""
+        return names.StateNames(self.name_prefix, self.state_bucket, self.state_lock_table)
+
+    @property
     def global_cluster_identifier(self) -> str:
         """Identifier of the Aurora global cluster."""
-        return names.global_cluster_identifier(self.name_prefix)
+        return self.resource_names.global_cluster
 
     @property
     def state_bucket_name(self) -> str:
         """S3 bucket holding Terraform state: the setting or a name derived from the project."""
-        return names.state_bucket_name(self.name_prefix, self.state_bucket)
+        return self.state_names.bucket
 
     @property
     def state_lock_table_name(self) -> str:
         """DynamoDB table locking Terraform state."""
-        return names.state_lock_table_name(self.name_prefix, self.state_lock_table)
+        return self.state_names.lock_table
 
     @property
     def state_region_name(self) -> str:
@@ -957,7 +967,7 @@ class Settings:
     @property
     def state_replica_bucket_name(self) -> str:
         """Replica of the state bucket in state_replica_region."""
-        return names.state_replica_bucket_name(self.state_bucket_name)
+        return self.state_names.replica_bucket
 
     def region_of(self, role: str) -> str:
         """Region for a DR role, 'primary' or 'secondary'."""

@@ -1,23 +1,30 @@
-"""Every AWS name the stack creates: how it is derived, the rule AWS applies to its kind, and the shortening of
+"""Every AWS name the stacks create: how it is derived, the rule AWS applies to its kind, and the shortening of
 names over a length limit.
 
-Derivations are functions of plain values (the name prefix, a region role, a bucket name), so constructs call
-them without the Settings object, and settings validation (``name_problems``) checks exactly the names the
-stack creates. ``__tests__/test_names.py`` checks the names in the synthesized JSON against this list and
-against AWS's documented rules, so a construct that adds a name must add it to ``derived_names`` too (a template
-in ``_PER_REGION`` or ``_PER_STACK``, or a derivation function above them).
+Names are derived in one place: the names objects (``RegionNames(prefix, role)`` for a region's resources,
+``StackNames(prefix)`` for the DR stack, ``LambdaNames(function)`` for a function and what comes with it,
+``StateNames`` for the bootstrap stack), whose properties and methods are marked with ``creates(kind)``. The
+stacks hand each construct its names object or the name strings it needs, and no construct builds a name of its
+own; ``derived_names`` (and so settings validation, ``name_problems``) lists the entries of the same objects. To
+add a name, add a marked property (or a method with the arguments of every name it can give) to the names object
+of its scope and take it from there in the construct: validation then checks it. ``__tests__/test_names.py``
+checks that every name in the synthesized JSON is listed, that every member of a names object is a marked name,
+and the names against AWS's documented rules.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from dr_stack.contract import contract
 
-ROLES = ("primary", "secondary")
+Role = Literal["primary", "secondary"]
+TableAccess = Literal["rw", "read"]
+ROLES: tuple[Role, ...] = ("primary", "secondary")
 # Aurora: up to 16 instances per cluster (settings allow 1-16), named <cluster>-<n>.
 MAX_INSTANCES = 16
 # Length of the hash that replaces the cut part of an over-long name: 8 hex digits (32 bits).
@@ -26,6 +33,14 @@ HASH_LENGTH = 8
 ACCOUNT_ID_PLACEHOLDER = "123456789012"
 # Load balancer and target group names: at most 32 characters.
 ELB_NAME_LIMIT = 32
+# Every log type either Aurora engine exports (aurora-mysql: audit, error, general, slowquery; aurora-postgresql:
+# postgresql), each to a log group the stack creates.
+DB_LOG_TYPES = ("audit", "error", "general", "slowquery", "postgresql")
+# The writer metrics each cluster alarms on, and the global database's lag metrics (alarmed in the secondary).
+DB_WRITER_ALARM_METRICS = ("CPUUtilization", "FreeableMemory")
+DB_LAG_ALARM_METRICS = ("AuroraGlobalDBReplicationLag", "AuroraGlobalDBRPOLag")
+# WAF delivers logs only to log groups whose name starts with this.
+WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
 
 
 def name_prefix(project_name: str, environment: str, resource_suffix: str = "") -> str:
@@ -49,7 +64,7 @@ def shorten(name: str, limit: int) -> str:
     return f"{head}-{digest}"
 
 
-# ----- derivations (the names the constructs create) -----
+# ----- derivations: one function or names-object entry per name the constructs create -----
 def regional_name(prefix: str, role: str) -> str:
     """Name of a region's resources, ``<prefix>-<role>``, from which the per-region names are made."""
     return f"{prefix}-{role}"
@@ -90,6 +105,11 @@ def state_replication_role_name(prefix: str) -> str:
     return f"{prefix}-tfstate-replication"
 
 
+def table_policy_name(table: str, access: TableAccess, role: Role) -> str:
+    """Inline policy that grants a role ``access`` to one region's copy of the DynamoDB table ``table``."""
+    return f"{table}-{access}-{role}"
+
+
 def stack_names(prefix: str) -> tuple[str, str]:
     """Names of the bootstrap and DR stacks (cdktf.out/stacks/<name>, and HCP Terraform workspaces)."""
     return f"{prefix}-bootstrap", f"{prefix}-dr"
@@ -100,118 +120,592 @@ def workspace_name(workspace_prefix: str, stack_name: str) -> str:
     return f"{workspace_prefix}-{stack_name}" if workspace_prefix else stack_name
 
 
-# Names made from the prefix (`{p}`) and, for per-region resources, the region role (`{r}`), by the Terraform
-# resource type and attribute that carry them. Names shortened by a function above are listed by that function.
-_PER_REGION: dict[str, tuple[str, ...]] = {
-    "aws_autoscaling_group.name": ("{p}-{r}-app",),
-    "aws_autoscaling_policy.name": ("{p}-{r}-app-cpu",),
-    "aws_backup_vault.name": ("{p}-{r}",),
-    "aws_cloudwatch_log_group.name": (
-        "/aws/lambda/{p}-{r}-failover",
-        "/aws/vpc/{p}-{r}/flow-logs",
-        "aws-waf-logs-{p}-{r}",
-        # The groups Aurora exports to (database_logs.py): every log type either engine exports.
-        *(f"/aws/rds/cluster/{{p}}-{{r}}/{log}" for log in ("audit", "error", "general", "slowquery", "postgresql")),
-    ),
-    "aws_cloudwatch_event_rule.name": ("{p}-{r}-readiness",),
-    "aws_cloudwatch_metric_alarm.alarm_name": (
-        "{p}-{r}-not-ready",
-        "{p}-{r}-alb-health-check",
-        "{p}-{r}-alb-5xx",
-        "{p}-{r}-app-in-service",
-        "{p}-{r}-response-time",
-        "{p}-{r}-unhealthy-hosts",
-        "{p}-{r}-failover-errors",
-        "{p}-{r}-failover-dead-letters",
-    ),
-    "aws_db_parameter_group.name": ("{p}-{r}-instance",),
-    "aws_rds_cluster_parameter_group.name": ("{p}-{r}-cluster",),
-    "aws_db_subnet_group.name": ("{p}-{r}",),
-    "aws_iam_instance_profile.name": ("{p}-{r}-app",),
-    "aws_iam_role.name": ("{p}-{r}-rds-monitoring", "{p}-{r}-failover-role", "{p}-{r}-app", "{p}-{r}-vpc-flow-logs"),
-    "aws_iam_role_policy.name": (
-        "{p}-app-state-rw-{r}",
-        "{p}-app-state-read-{r}",
-        "{p}-failover-state-rw-{r}",
-        "{p}-failover-state-read-{r}",
-        "{p}-read-db-secret-{r}",
-        "{p}-db-connect-{r}",
-    ),
-    "aws_kms_alias.name": ("alias/{p}-{r}", "alias/{p}-state-{r}"),
-    "aws_lambda_function.function_name": ("{p}-{r}-failover",),
-    "aws_launch_template.name": ("{p}-{r}-app",),
-    "aws_rds_cluster.cluster_identifier": ("{p}-{r}",),
-    "aws_rds_cluster.final_snapshot_identifier": ("{p}-{r}-final",),
-    "aws_s3_bucket.bucket": ("{p}-{r}-alb-" + ACCOUNT_ID_PLACEHOLDER, "{p}-{r}-runs-" + ACCOUNT_ID_PLACEHOLDER),
-    "aws_security_group.name": ("{p}-{r}-db", "{p}-{r}-alb", "{p}-{r}-app"),
-    "aws_sns_topic.name": ("{p}-{r}-alarms",),
-    "aws_sqs_queue.name": ("{p}-{r}-failover-dlq",),
-    "aws_wafv2_web_acl.name": ("{p}-{r}",),
-}
-_PER_STACK: dict[str, tuple[str, ...]] = {
-    "aws_backup_plan.name": ("{p}-database", "{p}-secondary-db"),
-    "aws_backup_selection.name": ("{p}-primary-cluster", "{p}-secondary-db"),
-    "aws_cloudwatch_dashboard.dashboard_name": ("{p}-dr",),
-    "aws_cloudwatch_event_rule.name": (
-        "{p}-automatic-failover",
-        "{p}-automatic-failover-recheck",
-        "{p}-primary-probe-schedule",
-        "{p}-switch-keeper-schedule",
-    ),
-    "aws_cloudwatch_log_group.name": ("/aws/lambda/{p}-primary-probe", "/aws/lambda/{p}-switch-keeper"),
-    "aws_cloudwatch_metric_alarm.alarm_name": (
-        "{p}-db-AuroraGlobalDBReplicationLag",
-        "{p}-db-AuroraGlobalDBRPOLag",
-        "{p}-db-writer-CPUUtilization",
-        "{p}-db-writer-FreeableMemory",
-        "{p}-secondary-db-writer-CPUUtilization",
-        "{p}-secondary-db-writer-FreeableMemory",
-        "{p}-primary-in-service-health-check",
-        "{p}-traffic-switch-primary-fenced",
-        "{p}-primary-region-down",
-        "{p}-primary-probe-silent",
-        "{p}-primary-probe-errors",
-        "{p}-primary-probe-dead-letters",
-        "{p}-switch-keeper-errors",
-        "{p}-switch-keeper-dead-letters",
-    ),
-    "aws_dynamodb_table.name": ("{p}-app-state", "{p}-failover-state"),
-    "aws_iam_role.name": ("{p}-aws-backup", "{p}-primary-probe-role", "{p}-switch-keeper-role"),
-    "aws_iam_role_policy.name": (
-        "write-run-reports",
-        "readiness-checks",
-        "recovery-operations",
-        "never-publish-traffic-switch",
-    ),
-    "aws_lambda_function.function_name": ("{p}-primary-probe", "{p}-switch-keeper"),
-    "aws_rds_global_cluster.global_cluster_identifier": ("{p}-global",),
-    "aws_route53_health_check.reference_name": ("primary-alb", "primary-in-service", "secondary-alb", "traffic-switch"),
-    "aws_secretsmanager_secret.name": ("{p}-db-master",),
-    "aws_sqs_queue.name": ("{p}-primary-probe-dlq", "{p}-switch-keeper-dlq"),
-}
+# ----- names objects: every name of a region, of the DR stack and of the bootstrap stack -----
+_Derivation = TypeVar("_Derivation", bound=Callable[..., str])
+_KIND = "resource_name_kind"
+_ARGUMENTS = "resource_name_arguments"
+
+
+def creates(kind: str, *arguments: tuple[Any, ...]) -> Callable[[_Derivation], _Derivation]:
+    """Mark a derivation of a names object as the name of a resource of ``kind`` (Terraform resource
+    type.attribute, a key of RULES). A method lists in ``arguments`` the arguments of every name the stacks can
+    create with it (a property takes none). ``NamesObject.entries()`` lists what the marked derivations give."""
+
+    def mark(derivation: _Derivation) -> _Derivation:
+        derivation.__dict__[_KIND] = kind
+        derivation.__dict__[_ARGUMENTS] = arguments or ((),)
+        return derivation
+
+    return mark
+
+
+def _derivation(member: object) -> Any:
+    """The function behind a class member: a property's getter, or the member itself."""
+    return member.fget if isinstance(member, property) else member
+
+
+def marked_kind(member: object) -> str | None:
+    """The kind ``creates`` marked a names object's property or method with, None when it is not a name."""
+    kind = getattr(_derivation(member), "__dict__", {}).get(_KIND)
+    return kind if isinstance(kind, str) else None
+
+
+class NamesObject:
+    """Base of the names objects: ``entries()`` is every (kind, name) their marked derivations give, and those of
+    the names objects their other properties return, so settings validation checks what the constructs create."""
+
+    def entries(self) -> list[tuple[str, str]]:
+        """(resource type.attribute, name) of every name this object derives."""
+        found: list[tuple[str, str]] = []
+        for member in vars(type(self)).values():
+            kind, derive = marked_kind(member), _derivation(member)
+            if kind is not None:
+                found += [(kind, derive(self, *arguments)) for arguments in derive.__dict__[_ARGUMENTS]]
+            elif isinstance(member, property) and isinstance(group := derive(self), NamesObject):
+                found += group.entries()
+        return found
+
+
+@dataclass(frozen=True)
+class LambdaNames(NamesObject):
+    """A Lambda function and what RegionalLambda makes for it: log group, dead-letter queue, role and alarms."""
+
+    function: str
+
+    @property
+    @creates("aws_lambda_function.function_name")
+    def function_name(self) -> str:
+        """The function."""
+        return self.function
+
+    @property
+    @creates("aws_cloudwatch_log_group.name")
+    def log_group(self) -> str:
+        """Its log group (the name Lambda logs to by default)."""
+        return f"/aws/lambda/{self.function}"
+
+    @property
+    @creates("aws_sqs_queue.name")
+    def dead_letter_queue(self) -> str:
+        """Queue of the asynchronous events it gave up on."""
+        return f"{self.function}-dlq"
+
+    @property
+    @creates("aws_iam_role.name")
+    def role(self) -> str:
+        """Its execution role."""
+        return f"{self.function}-role"
+
+    @property
+    @creates("aws_cloudwatch_metric_alarm.alarm_name")
+    def errors_alarm(self) -> str:
+        """Alarm on any failed invocation."""
+        return f"{self.function}-errors"
+
+    @property
+    @creates("aws_cloudwatch_metric_alarm.alarm_name")
+    def dead_letter_alarm(self) -> str:
+        """Alarm on a message left in its dead-letter queue."""
+        return f"{self.function}-dead-letters"
+
+
+@dataclass(frozen=True)
+class RegionNames(NamesObject):
+    """Every name of one region's resources in the DR stack (``role``'s region)."""
+
+    prefix: str
+    role: Role
+
+    @property
+    def regional(self) -> str:
+        """``<prefix>-<role>``: the base of the region's names, Name tags and descriptions (not itself a name)."""
+        return regional_name(self.prefix, self.role)
+
+    # foundation
+    @property
+    @creates("aws_kms_alias.name")
+    def key_alias(self) -> str:
+        """Alias of the region's data key."""
+        return f"alias/{self.regional}"
+
+    @property
+    @creates("aws_sns_topic.name")
+    def alarm_topic(self) -> str:
+        """The region's alarm topic."""
+        return f"{self.regional}-alarms"
+
+    @property
+    @creates("aws_cloudwatch_log_group.name")
+    def flow_log_group(self) -> str:
+        """Log group of the VPC's flow logs."""
+        return f"/aws/vpc/{self.regional}/flow-logs"
+
+    @property
+    @creates("aws_iam_role.name")
+    def flow_log_role(self) -> str:
+        """Role VPC Flow Logs assumes to write them."""
+        return f"{self.regional}-vpc-flow-logs"
+
+    # database
+    @property
+    @creates("aws_rds_cluster.cluster_identifier")
+    def db_cluster(self) -> str:
+        """The region's Aurora cluster."""
+        return self.regional
+
+    @property
+    @creates("aws_rds_cluster.final_snapshot_identifier")
+    def db_final_snapshot(self) -> str:
+        """Snapshot RDS takes when the cluster is deleted (stable: no timestamp)."""
+        return f"{self.db_cluster}-final"
+
+    @creates("aws_rds_cluster_instance.identifier", *((number,) for number in range(1, MAX_INSTANCES + 1)))
+    def db_instance(self, number: int) -> str:
+        """The cluster's ``number``-th instance (from 1). dr_cluster_spec places the instances under these names
+        (it is Lambda code and cannot import this module; test_names checks the synthesized identifiers)."""
+        return f"{self.db_cluster}-{number}"
+
+    @property
+    @creates("aws_db_subnet_group.name")
+    def db_subnet_group(self) -> str:
+        """Subnet group of the cluster."""
+        return self.db_cluster
+
+    @property
+    @creates("aws_security_group.name")
+    def db_security_group(self) -> str:
+        """Security group of the cluster."""
+        return f"{self.db_cluster}-db"
+
+    @property
+    @creates("aws_rds_cluster_parameter_group.name")
+    def db_cluster_parameter_group(self) -> str:
+        """Cluster parameter group."""
+        return f"{self.db_cluster}-cluster"
+
+    @property
+    @creates("aws_db_parameter_group.name")
+    def db_instance_parameter_group(self) -> str:
+        """Instance parameter group."""
+        return f"{self.db_cluster}-instance"
+
+    @property
+    @creates("aws_iam_role.name")
+    def db_monitoring_role(self) -> str:
+        """Role of Enhanced Monitoring."""
+        return f"{self.db_cluster}-rds-monitoring"
+
+    @creates("aws_cloudwatch_log_group.name", *((log_type,) for log_type in DB_LOG_TYPES))
+    def db_log_group(self, log_type: str) -> str:
+        """The group Aurora exports ``log_type`` to (RDS chooses the name; the stack creates it first)."""
+        return f"/aws/rds/cluster/{self.db_cluster}/{log_type}"
+
+    @creates("aws_cloudwatch_metric_alarm.alarm_name", *((metric,) for metric in DB_WRITER_ALARM_METRICS))
+    def db_writer_alarm(self, metric: str) -> str:
+        """Alarm on the cluster writer's ``metric`` (the primary's name predates the per-region alarms)."""
+        infix = "" if self.role == "primary" else f"{self.role}-"
+        return f"{self.prefix}-{infix}db-writer-{metric}"
+
+    @property
+    @creates("aws_iam_role_policy.name")
+    def db_connect_policy(self) -> str:
+        """Policy letting the app connect to the cluster with IAM database authentication."""
+        return f"{self.prefix}-db-connect-{self.role}"
+
+    @property
+    @creates("aws_iam_role_policy.name")
+    def db_secret_read_policy(self) -> str:
+        """Policy letting a role read the region's copy of the master secret."""
+        return f"{self.prefix}-read-db-secret-{self.role}"
+
+    @property
+    @creates("aws_iam_role_policy.name")
+    def app_state_read_write_policy(self) -> str:
+        """The app's policy on the region's copy of the app state table."""
+        return table_policy_name(StackNames(self.prefix).app_state_table, "rw", self.role)
+
+    @property
+    @creates("aws_iam_role_policy.name")
+    def app_state_read_policy(self) -> str:
+        """A read-only policy on the region's copy of the app state table."""
+        return table_policy_name(StackNames(self.prefix).app_state_table, "read", self.role)
+
+    @property
+    @creates("aws_iam_role_policy.name")
+    def failover_state_read_write_policy(self) -> str:
+        """A policy on the region's copy of the failover state table."""
+        return table_policy_name(StackNames(self.prefix).failover_state_table, "rw", self.role)
+
+    @property
+    @creates("aws_iam_role_policy.name")
+    def failover_state_read_policy(self) -> str:
+        """A read-only policy on the region's copy of the failover state table."""
+        return table_policy_name(StackNames(self.prefix).failover_state_table, "read", self.role)
+
+    @property
+    @creates("aws_backup_vault.name")
+    def backup_vault(self) -> str:
+        """AWS Backup vault of the region."""
+        return self.regional
+
+    @property
+    @creates("aws_backup_plan.name")
+    def backup_plan(self) -> str:
+        """Daily plan of the region's cluster (at most 50 characters; the primary's name predates the secondary's)."""
+        return f"{self.prefix}-database" if self.role == "primary" else f"{self.regional}-db"
+
+    @property
+    @creates("aws_backup_selection.name")
+    def backup_selection(self) -> str:
+        """Selection of the region's cluster in its plan."""
+        return f"{self.prefix}-primary-cluster" if self.role == "primary" else f"{self.regional}-db"
+
+    # app tier
+    @property
+    @creates("aws_security_group.name")
+    def alb_security_group(self) -> str:
+        """Security group of the load balancer."""
+        return f"{self.regional}-alb"
+
+    @property
+    @creates("aws_security_group.name")
+    def app_security_group(self) -> str:
+        """Security group of the app instances."""
+        return f"{self.regional}-app"
+
+    @creates("aws_s3_bucket.bucket", (ACCOUNT_ID_PLACEHOLDER,))
+    def alb_log_bucket(self, account_id: str) -> str:
+        """Bucket of the load balancer's access logs in account ``account_id`` (at synth, a reference)."""
+        return f"{self.regional}-alb-{account_id}"
+
+    @property
+    @creates("aws_lb.name")
+    def load_balancer(self) -> str:
+        """The region's Application Load Balancer."""
+        return load_balancer_name(self.regional)
+
+    @property
+    @creates("aws_lb_target_group.name")
+    def target_group(self) -> str:
+        """Target group of the app instances."""
+        return target_group_name(self.regional)
+
+    @property
+    @creates("aws_iam_role.name")
+    def app_role(self) -> str:
+        """Role of the app instances."""
+        return f"{self.regional}-app"
+
+    @property
+    @creates("aws_iam_instance_profile.name")
+    def app_instance_profile(self) -> str:
+        """Instance profile of the app instances."""
+        return f"{self.regional}-app"
+
+    @property
+    @creates("aws_launch_template.name")
+    def launch_template(self) -> str:
+        """Launch template of the app instances."""
+        return f"{self.regional}-app"
+
+    @property
+    @creates("aws_autoscaling_group.name")
+    def autoscaling_group(self) -> str:
+        """Auto Scaling group of the app instances."""
+        return f"{self.regional}-app"
+
+    @property
+    @creates("aws_autoscaling_policy.name")
+    def scaling_policy(self) -> str:
+        """Target-tracking CPU policy of the group."""
+        return f"{self.regional}-app-cpu"
+
+    @property
+    @creates("aws_cloudwatch_metric_alarm.alarm_name")
+    def alb_5xx_alarm(self) -> str:
+        """Alarm on the load balancer's 5xx answers."""
+        return f"{self.regional}-alb-5xx"
+
+    @property
+    @creates("aws_cloudwatch_metric_alarm.alarm_name")
+    def unhealthy_hosts_alarm(self) -> str:
+        """Alarm on unhealthy targets."""
+        return f"{self.regional}-unhealthy-hosts"
+
+    @property
+    @creates("aws_cloudwatch_metric_alarm.alarm_name")
+    def response_time_alarm(self) -> str:
+        """Alarm on the targets' response time."""
+        return f"{self.regional}-response-time"
+
+    @property
+    @creates("aws_cloudwatch_metric_alarm.alarm_name")
+    def in_service_alarm(self) -> str:
+        """Alarm on the group's instances in service."""
+        return f"{self.regional}-app-in-service"
+
+    # traffic
+    @property
+    @creates("aws_wafv2_web_acl.name")
+    def web_acl(self) -> str:
+        """WAF web ACL of the load balancer."""
+        return self.regional
+
+    @property
+    @creates("aws_cloudwatch_log_group.name")
+    def waf_log_group(self) -> str:
+        """Log group of the web ACL (WAF logs only to groups named ``aws-waf-logs-...``)."""
+        return f"{WAF_LOG_GROUP_PREFIX}{self.regional}"
+
+    @property
+    @creates("aws_route53_health_check.reference_name")
+    def alb_health_check_reference(self) -> str:
+        """Reference name of the Route53 health check on the load balancer."""
+        return f"{self.role}-alb"
+
+    @property
+    @creates("aws_cloudwatch_metric_alarm.alarm_name")
+    def alb_health_check_alarm(self) -> str:
+        """Alarm (in us-east-1) on that health check."""
+        return f"{self.regional}-alb-health-check"
+
+    # failover and recovery
+    @property
+    def orchestrator(self) -> LambdaNames:
+        """The orchestrator that promotes this region."""
+        return LambdaNames(f"{self.regional}-failover")
+
+    @property
+    @creates("aws_cloudwatch_event_rule.name")
+    def readiness_rule(self) -> str:
+        """Schedule of the orchestrator's readiness check."""
+        return f"{self.regional}-readiness"
+
+    @property
+    @creates("aws_cloudwatch_metric_alarm.alarm_name")
+    def not_ready_alarm(self) -> str:
+        """Alarm when the region is not ready to be promoted."""
+        return f"{self.regional}-not-ready"
+
+    @property
+    @creates("aws_iam_role_policy.name")
+    def readiness_checks_policy(self) -> str:
+        """The orchestrator's policy for its readiness checks."""
+        return "readiness-checks"
+
+    @property
+    @creates("aws_iam_role_policy.name")
+    def recovery_operations_policy(self) -> str:
+        """The orchestrator's policy for re-protect and capacity matching."""
+        return "recovery-operations"
+
+    @creates("aws_s3_bucket.bucket", (ACCOUNT_ID_PLACEHOLDER,))
+    def run_report_bucket(self, account_id: str) -> str:
+        """Bucket of the orchestrator's run reports in account ``account_id`` (at most 34 + 28 = 62 characters)."""
+        return f"{self.regional}-runs-{account_id}"
+
+    @property
+    @creates("aws_iam_role_policy.name")
+    def run_reports_policy(self) -> str:
+        """The orchestrator's policy to write its run reports."""
+        return "write-run-reports"
+
+
+@dataclass(frozen=True)
+class StackNames(NamesObject):
+    """Every name of the DR stack: its regions' (``region``) and those of the cross-region resources."""
+
+    prefix: str
+
+    def region(self, role: Role) -> RegionNames:
+        """The names of ``role``'s region."""
+        return RegionNames(self.prefix, role)
+
+    def entries(self) -> list[tuple[str, str]]:
+        """The stack's own names and both regions'."""
+        return [*super().entries(), *(entry for role in ROLES for entry in self.region(role).entries())]
+
+    @property
+    @creates("aws_rds_global_cluster.global_cluster_identifier")
+    def global_cluster(self) -> str:
+        """The Aurora global cluster."""
+        return global_cluster_identifier(self.prefix)
+
+    @creates("aws_cloudwatch_metric_alarm.alarm_name", *((metric,) for metric in DB_LAG_ALARM_METRICS))
+    def lag_alarm(self, metric: str) -> str:
+        """Alarm on the global database's lag ``metric`` (in the secondary region)."""
+        return f"{self.prefix}-db-{metric}"
+
+    @property
+    @creates("aws_secretsmanager_secret.name")
+    def db_secret(self) -> str:
+        """The master credentials' secret (and its replica, of the same name)."""
+        return f"{self.prefix}-db-master"
+
+    @property
+    @creates("aws_dynamodb_table.name")
+    def app_state_table(self) -> str:
+        """Global table of the app's state and sessions."""
+        return f"{self.prefix}-app-state"
+
+    @property
+    @creates("aws_dynamodb_table.name")
+    def failover_state_table(self) -> str:
+        """Global table of the orchestrators' locks and journal (the function derives it: dr_contract)."""
+        return f"{self.prefix}{contract.STATE_TABLE_NAME_SUFFIX}"
+
+    @property
+    @creates("aws_iam_role.name")
+    def backup_role(self) -> str:
+        """Role AWS Backup assumes to back up and copy."""
+        return f"{self.prefix}-aws-backup"
+
+    @property
+    @creates("aws_iam_role.name")
+    def backup_break_glass_role(self) -> str:
+        """The one role the vaults let delete recovery points; the stack names it, an operator creates it."""
+        return f"{self.prefix}-backup-break-glass"
+
+    @property
+    @creates("aws_cloudwatch_dashboard.dashboard_name")
+    def dashboard(self) -> str:
+        """The DR dashboard."""
+        return f"{self.prefix}-dr"
+
+    @property
+    @creates("aws_kms_alias.name")
+    def route53_alarm_key_alias(self) -> str:
+        """Alias of the key of the us-east-1 alarm topic (made when neither region is us-east-1)."""
+        return f"alias/{self.prefix}-route53-alarms"
+
+    @property
+    @creates("aws_sns_topic.name")
+    def route53_alarm_topic(self) -> str:
+        """Alarm topic in us-east-1 for the Route53 health-check alarms (made when neither region is us-east-1)."""
+        return f"{self.prefix}-route53-alarms"
+
+    @property
+    @creates("aws_cloudwatch_metric_alarm.alarm_name")
+    def traffic_switch_alarm(self) -> str:
+        """Alarm on the traffic switch metric (primary fenced)."""
+        return f"{self.prefix}-traffic-switch-primary-fenced"
+
+    @property
+    @creates("aws_route53_health_check.reference_name")
+    def traffic_switch_health_check_reference(self) -> str:
+        """Reference name of the health check on the traffic switch alarm."""
+        return "traffic-switch"
+
+    @property
+    @creates("aws_route53_health_check.reference_name")
+    def in_service_health_check_reference(self) -> str:
+        """Reference name of the calculated health check of the primary serving."""
+        return "primary-in-service"
+
+    @property
+    @creates("aws_cloudwatch_metric_alarm.alarm_name")
+    def in_service_health_check_alarm(self) -> str:
+        """Alarm (in us-east-1) on the calculated health check."""
+        return f"{self.prefix}-primary-in-service-health-check"
+
+    @property
+    @creates("aws_iam_role_policy.name")
+    def switch_publishing_denial_policy(self) -> str:
+        """Policy denying a role any publishing into the traffic switch's namespace."""
+        return "never-publish-traffic-switch"
+
+    @property
+    def switch_keeper(self) -> LambdaNames:
+        """The function that re-publishes the traffic switch."""
+        return LambdaNames(f"{self.prefix}-switch-keeper")
+
+    @property
+    @creates("aws_cloudwatch_event_rule.name")
+    def switch_keeper_schedule(self) -> str:
+        """Schedule of the switch keeper."""
+        return f"{self.switch_keeper.function}-schedule"
+
+    @property
+    def primary_probe(self) -> LambdaNames:
+        """The function that probes the primary from the secondary region (automatic failover)."""
+        return LambdaNames(f"{self.prefix}-primary-probe")
+
+    @property
+    @creates("aws_cloudwatch_event_rule.name")
+    def primary_probe_schedule(self) -> str:
+        """Schedule of the probe."""
+        return f"{self.primary_probe.function}-schedule"
+
+    @property
+    @creates("aws_cloudwatch_metric_alarm.alarm_name")
+    def primary_down_alarm(self) -> str:
+        """The probe's alarm that triggers automatic failover."""
+        return f"{self.prefix}-primary-region-down"
+
+    @property
+    @creates("aws_cloudwatch_metric_alarm.alarm_name")
+    def probe_silent_alarm(self) -> str:
+        """Alarm when the probe publishes nothing."""
+        return f"{self.primary_probe.function}-silent"
+
+    @property
+    @creates("aws_cloudwatch_event_rule.name")
+    def automatic_failover_rule(self) -> str:
+        """Rule invoking the secondary orchestrator when the probe's alarm fires."""
+        return f"{self.prefix}-automatic-failover"
+
+    @property
+    @creates("aws_cloudwatch_event_rule.name")
+    def automatic_recheck_rule(self) -> str:
+        """Schedule re-evaluating the probe's alarm while it stays in ALARM."""
+        return f"{self.automatic_failover_rule}-recheck"
+
+
+@dataclass(frozen=True)
+class StateNames(NamesObject):
+    """Every name of the bootstrap stack; ``configured_bucket``/``configured_lock_table``: the settings (empty:
+    derived from the prefix)."""
+
+    prefix: str
+    configured_bucket: str = ""
+    configured_lock_table: str = ""
+
+    @property
+    @creates("aws_s3_bucket.bucket")
+    def bucket(self) -> str:
+        """The state bucket."""
+        return state_bucket_name(self.prefix, self.configured_bucket)
+
+    @property
+    @creates("aws_s3_bucket.bucket")
+    def replica_bucket(self) -> str:
+        """Its copy in the other region."""
+        return state_replica_bucket_name(self.bucket)
+
+    @property
+    @creates("aws_dynamodb_table.name")
+    def lock_table(self) -> str:
+        """The lock table."""
+        return state_lock_table_name(self.prefix, self.configured_lock_table)
+
+    @property
+    @creates("aws_iam_role.name")
+    def replication_role(self) -> str:
+        """Role S3 assumes to replicate the bucket."""
+        return state_replication_role_name(self.prefix)
+
+    @creates("aws_kms_alias.name", *((role,) for role in ROLES))
+    def key_alias(self, role: Role) -> str:
+        """Alias of the state key in the bucket's region (primary) or the replica's (secondary)."""
+        return f"alias/{self.prefix}-state-{role}"
 
 
 def derived_names(prefix: str, *, state_bucket: str = "", state_lock_table: str = "") -> list[tuple[str, str]]:
-    """(resource type.attribute, name) of every literal name both stacks can create (any instance count, domain
-    and failover options); the S3 names carry ACCOUNT_ID_PLACEHOLDER where the account id goes.
-    ``state_bucket``/``state_lock_table``: the configured names (empty: derived from the prefix)."""
-    found: list[tuple[str, str]] = []
-    for kind, templates in _PER_REGION.items():
-        found += [(kind, t.format(p=prefix, r=role)) for role in ROLES for t in templates]
-    for kind, templates in _PER_STACK.items():
-        found += [(kind, t.format(p=prefix)) for t in templates]
-    for role in ROLES:
-        found.append(("aws_lb.name", load_balancer_name(regional_name(prefix, role))))
-        found.append(("aws_lb_target_group.name", target_group_name(regional_name(prefix, role))))
-        found += [("aws_rds_cluster_instance.identifier", f"{prefix}-{role}-{n}") for n in range(1, MAX_INSTANCES + 1)]
-    bucket = state_bucket_name(prefix, state_bucket)
-    found += [
-        ("aws_s3_bucket.bucket", bucket),
-        ("aws_s3_bucket.bucket", state_replica_bucket_name(bucket)),
-        ("aws_dynamodb_table.name", state_lock_table_name(prefix, state_lock_table)),
-        ("aws_iam_role.name", state_replication_role_name(prefix)),
-    ]
-    return found
+    """(resource type.attribute, name) of every literal name both stacks can create (any instance count, domain,
+    regions and failover options): the entries of their names objects. The S3 names carry ACCOUNT_ID_PLACEHOLDER
+    where the account id goes. ``state_bucket``/``state_lock_table``: the configured names (empty: derived from
+    the prefix)."""
+    return [*StackNames(prefix).entries(), *StateNames(prefix, state_bucket, state_lock_table).entries()]
 
 
 # ----- AWS's rules -----
