@@ -18,6 +18,7 @@ from dr_stack.data_tier.state_table import GlobalTable
 from dr_stack.foundation.keys import RegionalKey
 from dr_stack.foundation.network import Network
 from dr_stack.foundation.providers import ROLES, DrRole, RegionalProviders, make_aws_providers
+from dr_stack.naming.names import RegionNames, StackNames
 from dr_stack.observability.monitoring import AlarmTopic
 from dr_stack.traffic.dns import DnsFailover
 
@@ -44,7 +45,7 @@ def regional_keys(stack: TerraformStack, providers: RegionalProviders) -> dict[D
             f"{role}_key",
             provider=providers.for_role(role),
             region=providers.region_of(role),
-            alias=f"unit-{role}",
+            alias_name=f"alias/unit-{role}",
             description=f"unit {role}",
         )
         for role in ROLES
@@ -72,7 +73,7 @@ def networks_and_topics(
             f"{role}_network",
             provider=providers.for_role(role),
             region=providers.region_of(role),
-            name=f"unit-{role}",
+            names=RegionNames("unit", role),
             cidr="10.10.0.0/16" if role == "primary" else "10.20.0.0/16",
             key=keys[role],
             availability_zone_count=2,
@@ -109,7 +110,7 @@ def app_tier(
         provider=providers.for_role(role),
         dr_role=role,
         region=providers.region_of(role),
-        name=f"unit-{role}",
+        names=RegionNames("unit", role),
         network=networks[role],
         key=keys[role],
         alarm_topic=topics[role],
@@ -145,7 +146,7 @@ def global_database(
         "db_credentials",
         providers=providers,
         keys=keys,
-        name_prefix="unit",
+        names=StackNames("unit"),
         description="unit",
         master_username="admin_user",
         password_source="variable",  # noqa: S106 (the mode, not a password)
@@ -153,7 +154,7 @@ def global_database(
         recovery_window_days=DEFAULTS.secret_recovery_window_days,
     )
     settings: dict[str, Any] = {
-        "name_prefix": "unit",
+        "names": StackNames("unit"),
         "engine": "aurora-mysql",
         "engine_version": "8.0.mysql_aurora.3.08.2",
         "parameter_group_family": "aurora-mysql8.0",
@@ -223,7 +224,7 @@ def wired(name: str = "wired") -> Wired:
         app_tiers=tiers,
         alarm_topics=topics,
         us_east_1_topic_arn=topics["primary"].topic_arn,
-        name_prefix="unit",
+        names=StackNames("unit"),
         global_cluster_identifier=database.global_cluster_identifier,
         health_check_path=DEFAULTS.health_check_path,
         health_check_interval_seconds=DEFAULTS.health_check_interval_seconds,

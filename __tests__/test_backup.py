@@ -108,6 +108,7 @@ def lone_backup() -> Synthesized:
         synth,
     )
     from dr_stack.data_tier.backup import DatabaseBackup
+    from dr_stack.naming.names import StackNames
 
     stack = empty_stack("backup")
     providers = provider_pair(stack)
@@ -115,7 +116,7 @@ def lone_backup() -> Synthesized:
     networks, topics = networks_and_topics(stack, providers, keys)
     database = global_database(stack, providers, keys, networks, topics)
     DatabaseBackup(
-        stack, "backup", providers=providers, keys=keys, database=database, name_prefix="unit", retention_days=10
+        stack, "backup", providers=providers, keys=keys, database=database, names=StackNames("unit"), retention_days=10
     )
     return synth(stack)
 

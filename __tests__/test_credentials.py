@@ -21,6 +21,7 @@ def granted() -> Synthesized:
     from construct_support import DEFAULTS, empty_stack, grantee, provider_pair, regional_keys, synth
     from dr_stack.data_tier.credentials import DatabaseCredentials
     from dr_stack.foundation.providers import ROLES
+    from dr_stack.naming.names import StackNames
 
     stack = empty_stack("credentials")
     providers = provider_pair(stack)
@@ -30,7 +31,7 @@ def granted() -> Synthesized:
         "db_credentials",
         providers=providers,
         keys=keys,
-        name_prefix="drapp-dev",
+        names=StackNames("drapp-dev"),
         description="unit",
         master_username="dbadmin",
         password_source="variable",  # noqa: S106 (the mode, not a password)
@@ -290,6 +291,7 @@ def test_secret_policy_refuses_the_value_to_all_but_the_app_roles(dev: Synthesiz
 def test_secret_policy_is_made_after_every_grant() -> None:
     from construct_support import DEFAULTS, empty_stack, grantee, provider_pair, regional_keys
     from dr_stack.data_tier.credentials import DatabaseCredentials
+    from dr_stack.naming.names import StackNames
 
     stack = empty_stack("credentials_policy")
     providers = provider_pair(stack)
@@ -298,7 +300,7 @@ def test_secret_policy_is_made_after_every_grant() -> None:
         "db_credentials",
         providers=providers,
         keys=regional_keys(stack, providers),
-        name_prefix="unit",
+        names=StackNames("unit"),
         description="unit",
         master_username="dbadmin",
         password_source="random",  # noqa: S106 (the mode, not a password)

@@ -63,6 +63,7 @@ def test_alb_and_capacity_widgets_cover_each_region(dev: Synthesized) -> None:
 def lone_dashboard() -> Synthesized:
     """A dashboard over small constructs, objectives RTO 20 / RPO 2 min, latency line at 0.5 s."""
     from construct_support import synth, wired
+    from dr_stack.naming.names import StackNames
     from dr_stack.observability.dashboard import DrDashboard
 
     parts = wired("dashboard")
@@ -73,7 +74,7 @@ def lone_dashboard() -> Synthesized:
         app_tiers=parts.app_tiers,
         database=parts.database,
         dns=parts.dns,
-        name_prefix="unit",
+        names=StackNames("unit"),
         rto_minutes=20,
         rpo_minutes=2,
         response_time_alarm_seconds=0.5,

@@ -228,6 +228,7 @@ def test_unit_traffic_switch_alarm_is_in_the_secondary_region_on_the_cluster(wit
 
 def test_unit_zone_needs_a_domain_and_the_reverse() -> None:
     from construct_support import DEFAULTS, empty_stack, provider_pair
+    from dr_stack.naming.names import StackNames
     from dr_stack.traffic.dns import DnsFailover, HostedZone
 
     stack = empty_stack("dns_mismatch")
@@ -241,7 +242,7 @@ def test_unit_zone_needs_a_domain_and_the_reverse() -> None:
             app_tiers={},
             alarm_topics={},
             us_east_1_topic_arn="arn:aws:sns:us-east-1:111122223333:t",
-            name_prefix="unit",
+            names=StackNames("unit"),
             global_cluster_identifier="unit-global",
             health_check_path=DEFAULTS.health_check_path,
             health_check_interval_seconds=DEFAULTS.health_check_interval_seconds,

@@ -242,6 +242,7 @@ def _orchestrators_stack(*, automatic: bool) -> Synthesized:
     from construct_support import synth, wired
     from dr_stack.application.app_tier import Capacity
     from dr_stack.control_plane.failover import FailoverOrchestrators, FailoverProps
+    from dr_stack.naming.names import StackNames
 
     parts = wired(f"failover_{automatic}")
     FailoverOrchestrators(
@@ -255,7 +256,7 @@ def _orchestrators_stack(*, automatic: bool) -> Synthesized:
         state_table=parts.state_table,
         dns=parts.dns,
         props=FailoverProps(
-            name_prefix="unit",
+            names=StackNames("unit"),
             failover_capacity=Capacity(minimum=3, maximum=9, desired=4),
             standby_capacity=Capacity(minimum=1, maximum=9, desired=1),
             rpo_minutes=5,

@@ -234,7 +234,12 @@ def lone_key() -> Synthesized:
     stack = empty_stack("key")
     providers = provider_pair(stack, {"primary": "eu-central-1", "secondary": "eu-west-1"})
     RegionalKey(
-        stack, "unit_key", provider=providers.primary, region="eu-central-1", alias="team-a", description="team A data"
+        stack,
+        "unit_key",
+        provider=providers.primary,
+        region="eu-central-1",
+        alias_name="alias/team-a",
+        description="team A data",
     )
     return synth(stack)
 
@@ -265,7 +270,13 @@ def _unit_key(region: str = "eu-central-1", *, for_state: bool = False) -> Any:
     stack = empty_stack("key")
     providers = provider_pair(stack, {"primary": region, "secondary": "eu-west-1"})
     key = RegionalKey(
-        stack, "unit_key", provider=providers.primary, region=region, alias="a", description="d", for_state=for_state
+        stack,
+        "unit_key",
+        provider=providers.primary,
+        region=region,
+        alias_name="alias/a",
+        description="d",
+        for_state=for_state,
     )
     return stack, key
 

@@ -128,9 +128,12 @@ NOT_RESOURCE_NAMES = {
     "aws_route53_zone.name",
 }
 
-# A maximal configuration: longest project name and suffix, prod, domain, automatic failover, every instance.
+# A maximal configuration: longest project name and suffix, prod, domain, automatic failover, every instance, and
+# regions outside us-east-1 (the stack then makes its own alarm topic and key there for the Route53 alarms).
 MAXIMAL: dict[str, Any] = {
     "project_name": "abcdefghijklmnopqrst",
+    "primary_region": "eu-west-1",
+    "secondary_region": "eu-central-1",
     "resource_suffix": "12345678",
     "environment": "prod",
     "domain_name": "app.example.com",
@@ -283,6 +286,25 @@ def test_name_problems_checks_every_entry_of_the_names_objects(monkeypatch: pyte
             assert any(f"is {len(too_long)})" in problem for problem in problems), attribute
             checked.append(attribute)
     assert len(checked) > 60
+
+
+def test_no_construct_builds_a_resource_name_itself() -> None:
+    """Outside naming/, no name attribute of a resource (NAME_ATTRIBUTES, and a key's alias_name) is given an
+    f-string: the constructs take every name from dr_stack.naming.names, so what validation checks is what they
+    create."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "constructs" / "dr_stack"
+    keywords = {*NAME_ATTRIBUTES, "alias_name"}
+    built = []
+    for module in sorted(package.rglob("*.py")):
+        if module.parent.name == "naming":
+            continue
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.keyword) and node.arg in keywords and isinstance(node.value, ast.JoinedStr):
+                built.append(f"{module.relative_to(package)}:{node.lineno} {node.arg}=")
+    assert not built, f"names built outside names.py: {built}"
 
 
 def test_names_rules_agree_with_the_documented_rules(maximal_names: list[tuple[str, str]]) -> None:

@@ -95,6 +95,7 @@ def test_default_security_group_is_closed(dev: Synthesized) -> None:
 def _network(*, nat_gateway_per_az: bool) -> Synthesized:
     from construct_support import empty_stack, provider_pair, regional_keys, synth
     from dr_stack.foundation.network import Network
+    from dr_stack.naming.names import RegionNames
 
     stack = empty_stack("network")
     providers = provider_pair(stack, {"primary": "eu-west-1", "secondary": "eu-central-1"})
@@ -104,7 +105,7 @@ def _network(*, nat_gateway_per_az: bool) -> Synthesized:
         "net",
         provider=providers.primary,
         region="eu-west-1",
-        name="unit",
+        names=RegionNames("unit", "primary"),
         cidr="10.30.0.0/16",
         key=keys["primary"],
         availability_zone_count=2,

@@ -20,6 +20,7 @@ def _synth(interval: int) -> Synthesized:
     from cdktf_cdktf_provider_aws.iam_role import IamRole
     from cdktf_cdktf_provider_aws.provider import AwsProvider
     from dr_stack.control_plane.readiness import ReadinessSchedule
+    from dr_stack.naming.names import RegionNames
 
     stack = TerraformStack(new_testing_app(), "readiness")
     provider = AwsProvider(stack, "aws", region=REGION, alias="secondary")
@@ -34,7 +35,7 @@ def _synth(interval: int) -> Synthesized:
         stack,
         "secondary_readiness",
         provider=provider,
-        name="drapp-dev-secondary",
+        names=RegionNames("drapp-dev", "secondary"),
         region=REGION,
         function_name="drapp-dev-secondary-failover",
         function_arn="arn:aws:lambda:us-west-2:123456789012:function:drapp-dev-secondary-failover",

@@ -38,7 +38,7 @@ def small() -> Synthesized:
         kms_key_arn=KEY_ARN,
         retention_days=90,
     )
-    reports.grant_write(role)
+    reports.grant_write(role, policy_name="write-run-reports")
     return Synthesized(Testing.synth(stack))
 
 

@@ -76,6 +76,7 @@ def test_web_acl_protects_its_regions_alb(dev: Synthesized, role: str) -> None:
 def lone_acl() -> Synthesized:
     """A web ACL with a 500-request limit and 7-day log retention on one app tier."""
     from construct_support import app_tier, empty_stack, networks_and_topics, provider_pair, regional_keys, synth
+    from dr_stack.naming.names import RegionNames
     from dr_stack.traffic.waf import WebAcl
 
     stack = empty_stack("waf")
@@ -87,7 +88,7 @@ def lone_acl() -> Synthesized:
         stack,
         "acl",
         provider=providers.secondary,
-        name="unit-secondary",
+        names=RegionNames("unit", "secondary"),
         key=keys["secondary"],
         app_tier=tier,
         rate_limit=500,

@@ -64,7 +64,7 @@ def failover_props(settings: Settings) -> FailoverProps:
     """What the orchestrators are told, from the settings (one place; the settings test loads it through the
     functions' own configuration parser)."""
     return FailoverProps(
-        name_prefix=settings.name_prefix,
+        names=settings.resource_names,
         failover_capacity=_capacity(settings, "primary"),
         standby_capacity=_capacity(settings, "secondary"),
         rpo_minutes=settings.rpo_minutes,
@@ -94,6 +94,7 @@ class DrStack(TerraformStack):
     def __init__(self, scope: Construct, id_: str, *, settings: Settings) -> None:
         super().__init__(scope, id_)
         self.settings = settings
+        self.names = settings.resource_names
         self.add_override("terraform.required_version", TERRAFORM_VERSION)
         configure_backend(self, settings, id_)
         self.providers = make_aws_providers(
@@ -109,13 +110,13 @@ class DrStack(TerraformStack):
         self.topics: dict[DrRole, AlarmTopic] = {}
         for role in ROLES:
             provider, region = self.providers.for_role(role), self.providers.region_of(role)
-            name = f"{settings.name_prefix}-{role}"
+            names = self.names.region(role)
             self.keys[role] = RegionalKey(
                 self,
                 f"{role}_key",
                 provider=provider,
                 region=region,
-                alias=name,
+                alias_name=names.key_alias,
                 description=f"{settings.name_prefix} {role} region: data at rest",
             )
             self.networks[role] = Network(
@@ -123,7 +124,7 @@ class DrStack(TerraformStack):
                 f"{role}_network",
                 provider=provider,
                 region=region,
-                name=name,
+                names=names,
                 cidr=settings.primary_vpc_cidr if role == "primary" else settings.secondary_vpc_cidr,
                 key=self.keys[role],
                 availability_zone_count=settings.availability_zone_count,
@@ -134,7 +135,7 @@ class DrStack(TerraformStack):
                 self,
                 f"{role}_alarm_topic",
                 provider=provider,
-                name=f"{name}-alarms",
+                name=names.alarm_topic,
                 key=self.keys[role],
                 email=settings.alarm_email or None,
             )
@@ -158,7 +159,7 @@ class DrStack(TerraformStack):
             "db_credentials",
             providers=providers,
             keys=keys,
-            name_prefix=settings.name_prefix,
+            names=self.names,
             description=f"Master credentials and endpoints of the {settings.global_cluster_identifier} database",
             master_username=settings.db_master_username,
             password_source=_password_source(settings.db_password_source),
@@ -173,7 +174,7 @@ class DrStack(TerraformStack):
             keys=keys,
             alarm_topics=self.topics,
             credentials=self.credentials,
-            name_prefix=settings.name_prefix,
+            names=self.names,
             engine=_engine(settings.db_engine),
             engine_version=settings.db_engine_version,
             parameter_group_family=settings.db_parameter_group_family,
@@ -217,7 +218,7 @@ class DrStack(TerraformStack):
             "app_state_table",
             providers=providers,
             keys=keys,
-            name=f"{settings.name_prefix}-app-state",
+            name=self.names.app_state_table,
             hash_key="pk",
             range_key="sk",
             ttl_attribute="expires_at",
@@ -229,7 +230,7 @@ class DrStack(TerraformStack):
             "failover_state_table",
             providers=providers,
             keys=keys,
-            name=f"{settings.name_prefix}{contract.STATE_TABLE_NAME_SUFFIX}",
+            name=self.names.failover_state_table,
             hash_key="pk",
             # Run records expire on it (kept for longer than any redelivery of an asynchronous event).
             ttl_attribute=contract.STATE_TTL_ATTRIBUTE,
@@ -241,7 +242,7 @@ class DrStack(TerraformStack):
             providers=providers,
             keys=keys,
             database=self.database,
-            name_prefix=settings.name_prefix,
+            names=self.names,
             retention_days=settings.aws_backup_retention_days,
         )
 
@@ -272,7 +273,7 @@ class DrStack(TerraformStack):
                     provider=provider,
                     domain_name=settings.domain_name,
                     zone=self.dns_zone,
-                    name=f"{settings.name_prefix}-{role}",
+                    name=self.names.region(role).regional,
                 )
                 if self.dns_zone is not None
                 else None
@@ -283,7 +284,7 @@ class DrStack(TerraformStack):
                 provider=provider,
                 dr_role=role,
                 region=providers.region_of(role),
-                name=f"{settings.name_prefix}-{role}",
+                names=self.names.region(role),
                 network=self.networks[role],
                 key=self.keys[role],
                 alarm_topic=self.topics[role],
@@ -310,7 +311,7 @@ class DrStack(TerraformStack):
                 self,
                 f"{role}_web_acl",
                 provider=provider,
-                name=f"{settings.name_prefix}-{role}",
+                names=self.names.region(role),
                 key=self.keys[role],
                 app_tier=app_tier,
                 rate_limit=settings.waf_rate_limit,
@@ -332,7 +333,7 @@ class DrStack(TerraformStack):
             app_tiers=self.app_tiers,
             alarm_topics=self.topics,
             us_east_1_topic_arn=self._route53_alarm_topic_arn(),
-            name_prefix=settings.name_prefix,
+            names=self.names,
             global_cluster_identifier=self.database.global_cluster_identifier,
             health_check_path=settings.health_check_path,
             health_check_interval_seconds=settings.health_check_interval_seconds,
@@ -353,7 +354,7 @@ class DrStack(TerraformStack):
             app_tiers=self.app_tiers,
             database=self.database,
             dns=self.dns,
-            name_prefix=settings.name_prefix,
+            names=self.names,
             rto_minutes=settings.rto_minutes,
             rpo_minutes=settings.rpo_minutes,
             response_time_alarm_seconds=settings.alb_response_time_alarm_seconds,
@@ -377,14 +378,14 @@ class DrStack(TerraformStack):
             "route53_alarm_key",
             provider=provider,
             region=ROUTE53_METRICS_REGION,
-            alias=f"{prefix}-route53-alarms",
+            alias_name=self.names.route53_alarm_key_alias,
             description=f"{prefix} route53-alarms region: data at rest",
         )
         topic = AlarmTopic(
             self,
             "route53_alarm_topic",
             provider=provider,
-            name=f"{prefix}-route53-alarms",
+            name=self.names.route53_alarm_topic,
             key=key,
             email=self.settings.alarm_email or None,
         )
@@ -426,7 +427,8 @@ class DrStack(TerraformStack):
             provider, key = self.providers.for_role(role), self.keys[role]
             function = self.failover.functions[role]
             region = settings.region_of(role)
-            self.run_reports[role].grant_write(function.role)
+            names = self.names.region(role)
+            self.run_reports[role].grant_write(function.role, policy_name=names.run_reports_policy)
             # The key policy names the orchestrator for its reports (S3) and for the grants RDS creates when
             # re-protect creates an encrypted cluster and instances (Service Authorization Reference, Amazon RDS:
             # CreateDBCluster's dependent action kms:CreateGrant).
@@ -442,7 +444,7 @@ class DrStack(TerraformStack):
                 self,
                 f"{role}_readiness",
                 provider=provider,
-                name=f"{settings.name_prefix}-{role}",
+                names=names,
                 region=region,
                 function_name=function.function_name,
                 function_arn=function.function_arn,
@@ -460,6 +462,7 @@ class DrStack(TerraformStack):
                 f"{role}_recovery_operations",
                 provider=provider,
                 role=function.role,
+                policy_name=names.recovery_operations_policy,
                 region=region,
                 peer_region=settings.region_of(peer_of(role)),
                 partition=key.partition,
@@ -489,7 +492,7 @@ class DrStack(TerraformStack):
                 f"{role}_run_reports",
                 provider=self.providers.for_role(role),
                 # Checked at synth with every derived name (names.py): at most 34 + 28 = 62 characters.
-                name=f"{settings.name_prefix}-{role}-runs-{key.account_id}",
+                name=self.names.region(role).run_report_bucket(key.account_id),
                 region=settings.region_of(role),
                 kms_key_arn=key.key_arn,
                 retention_days=settings.run_report_retention_days,

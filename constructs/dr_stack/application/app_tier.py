@@ -60,7 +60,7 @@ from dr_stack.foundation.keys import RegionalKey
 from dr_stack.foundation.network import Network
 from dr_stack.foundation.providers import DrRole
 from dr_stack.foundation.storage import PrivateBucket
-from dr_stack.naming import names
+from dr_stack.naming.names import RegionNames
 from dr_stack.observability.monitoring import AlarmTopic
 
 HTTPS_PORT = 443
@@ -186,7 +186,7 @@ class AppTier(Construct):
         provider: AwsProvider,
         dr_role: DrRole,
         region: str,
-        name: str,
+        names: RegionNames,
         network: Network,
         key: RegionalKey,
         alarm_topic: AlarmTopic,
@@ -207,9 +207,10 @@ class AppTier(Construct):
         alb_5xx_alarm_threshold: int,
         response_time_alarm_seconds: float,
     ) -> None:
-        """The app tier of the ``dr_role`` region (``region``, the region of ``provider``); ``name`` prefixes every
-        resource name; instances run in ``network``'s private subnets with root volumes encrypted by ``key``;
-        alarms notify ``alarm_topic``. ``app_name`` is what the placeholder service reports as its name.
+        """The app tier of the ``dr_role`` region (``region``, the region of ``provider``); every resource name comes
+        from ``names`` (``names.regional`` starts the Name tags and descriptions); instances run in ``network``'s
+        private subnets with root volumes encrypted by ``key``; alarms notify ``alarm_topic``. ``app_name`` is what
+        the placeholder service reports as its name.
 
         ``certificate_arn``: an ACM certificate of this region for the domain. None: plain HTTP on port 80 (no
         domain, so no certificate a browser would trust). ``capacity``: the group's size in its normal role (a
@@ -221,7 +222,8 @@ class AppTier(Construct):
         self._provider = provider
         self._dr_role = dr_role
         self._region = region
-        self._name = name
+        self._names = names
+        self._name = names.regional
         self._https = certificate_arn is not None
         self._app_port = app_port
         self._health_check_path = health_check_path
@@ -256,7 +258,7 @@ class AppTier(Construct):
             self,
             "alb_security_group",
             provider=provider,
-            name=f"{name}-alb",
+            name=self._names.alb_security_group,
             vpc_id=network.vpc_id,
             description=f"{name} load balancer: HTTP(S) from the internet, to the app instances only",
             tags={"Name": f"{name}-alb"},
@@ -265,7 +267,7 @@ class AppTier(Construct):
             self,
             "app_security_group",
             provider=provider,
-            name=f"{name}-app",
+            name=self._names.app_security_group,
             vpc_id=network.vpc_id,
             description=f"{name} app instances: from the load balancer only",
             tags={"Name": f"{name}-app"},
@@ -334,7 +336,7 @@ class AppTier(Construct):
             elb_account = DataAwsElbServiceAccount(self, "elb_service_account", provider=provider)
             writers.append(DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[elb_account.arn]))
         # Longest possible name: 34 (name_prefix) + 15 ("-secondary-alb-") + 12 (account) = 61 <= 63.
-        bucket_name = f"{self._name}-alb-{key.account_id}"
+        bucket_name = self._names.alb_log_bucket(key.account_id)
         log_objects = f"arn:{key.partition}:s3:::{bucket_name}/AWSLogs/{key.account_id}/*"
         # ALB access logs can only be written to buckets encrypted with SSE-S3 (AES256): log delivery cannot
         # use a KMS key, customer-managed or not, so this bucket is the one place the regional key is not used.
@@ -370,7 +372,7 @@ class AppTier(Construct):
             self,
             "load_balancer",
             provider=provider,
-            name=names.load_balancer_name(name),
+            name=self._names.load_balancer,
             internal=False,
             load_balancer_type="application",
             security_groups=[self.alb_security_group.id],
@@ -387,7 +389,7 @@ class AppTier(Construct):
             self,
             "target_group",
             provider=provider,
-            name=names.target_group_name(name),
+            name=self._names.target_group,
             port=self._app_port,
             protocol="HTTP",
             vpc_id=network.vpc_id,
@@ -456,7 +458,7 @@ class AppTier(Construct):
             self,
             "instance_role",
             provider=provider,
-            name=f"{name}-app",
+            name=self._names.app_role,
             description=f"{name} app instances: SSM management; grants add what the app reads",
             assume_role_policy=trust_policy(self, "instance_trust", provider=provider, service="ec2.amazonaws.com"),
         )
@@ -468,7 +470,11 @@ class AppTier(Construct):
             policy_arn=f"arn:{key.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
         )
         profile = IamInstanceProfile(
-            self, "instance_profile", provider=provider, name=f"{name}-app", role=self.instance_role_resource.name
+            self,
+            "instance_profile",
+            provider=provider,
+            name=self._names.app_instance_profile,
+            role=self.instance_role_resource.name,
         )
         ami = DataAwsSsmParameter(self, "ami", provider=provider, name=ami_ssm_parameter)
         user_data = render_user_data(
@@ -484,7 +490,7 @@ class AppTier(Construct):
             self,
             "launch_template",
             provider=provider,
-            name=f"{name}-app",
+            name=self._names.launch_template,
             update_default_version=True,
             description=f"{name} app instances",
             image_id=ami.insecure_value,
@@ -519,7 +525,7 @@ class AppTier(Construct):
             self,
             "auto_scaling_group",
             provider=provider,
-            name=f"{name}-app",
+            name=self._names.autoscaling_group,
             min_size=capacity.minimum,
             max_size=capacity.maximum,
             desired_capacity=capacity.desired,
@@ -548,7 +554,7 @@ class AppTier(Construct):
             self,
             "cpu_target_tracking",
             provider=provider,
-            name=f"{name}-app-cpu",
+            name=self._names.scaling_policy,
             autoscaling_group_name=self.auto_scaling_group.name,
             policy_type="TargetTrackingScaling",
             target_tracking_configuration=AutoscalingPolicyTargetTrackingConfiguration(
@@ -571,7 +577,7 @@ class AppTier(Construct):
         alb_5xx_threshold: int,
         response_time_seconds: float,
     ) -> None:
-        provider, name, role = self._provider, self._name, self._dr_role
+        provider, role = self._provider, self._dr_role
         actions = [alarm_topic.topic_arn]
         period = max(AWS_METRIC_PERIOD_SECONDS, period_seconds)
         common = {
@@ -599,7 +605,7 @@ class AppTier(Construct):
         self.alarms["alb_5xx"] = CloudwatchMetricAlarm(
             self,
             "alb_5xx_alarm",
-            alarm_name=f"{name}-alb-5xx",
+            alarm_name=self._names.alb_5xx_alarm,
             alarm_description=f"{role}: 5xx responses (load balancer + targets) above "
             f"{alb_5xx_threshold} per {period} s",
             comparison_operator="GreaterThanThreshold",
@@ -620,7 +626,7 @@ class AppTier(Construct):
         self.alarms["unhealthy_hosts"] = CloudwatchMetricAlarm(
             self,
             "unhealthy_hosts_alarm",
-            alarm_name=f"{name}-unhealthy-hosts",
+            alarm_name=self._names.unhealthy_hosts_alarm,
             alarm_description=f"{role}: at least one target fails the load balancer health check",
             namespace="AWS/ApplicationELB",
             metric_name="UnHealthyHostCount",
@@ -635,7 +641,7 @@ class AppTier(Construct):
         self.alarms["response_time"] = CloudwatchMetricAlarm(
             self,
             "response_time_alarm",
-            alarm_name=f"{name}-response-time",
+            alarm_name=self._names.response_time_alarm,
             alarm_description=f"{role}: p95 target response time above {response_time_seconds} s",
             namespace="AWS/ApplicationELB",
             metric_name="TargetResponseTime",
@@ -651,7 +657,7 @@ class AppTier(Construct):
             self.alarms["in_service"] = CloudwatchMetricAlarm(
                 self,
                 "in_service_alarm",
-                alarm_name=f"{name}-app-in-service",
+                alarm_name=self._names.in_service_alarm,
                 alarm_description=f"{role}: fewer in-service instances than the minimum ({self.min_capacity})",
                 namespace="AWS/AutoScaling",
                 metric_name="GroupInServiceInstances",

@@ -38,6 +38,7 @@ from dr_stack.data_tier.database import GlobalDatabase
 from dr_stack.data_tier.state_table import GlobalTable
 from dr_stack.foundation.keys import RegionalKey
 from dr_stack.foundation.providers import ROLES, DrRole, RegionalProviders, dr_role, peer_of
+from dr_stack.naming.names import LambdaNames, StackNames
 from dr_stack.observability.monitoring import AlarmTopic
 from dr_stack.observability.reports import RunReportBucket
 from dr_stack.traffic.dns import DnsFailover, switch_publishing_denied
@@ -130,7 +131,7 @@ class RegionalLambda(Construct):
         provider: AwsProvider,
         key: RegionalKey,
         asset: TerraformAsset,
-        function_name: str,
+        names: LambdaNames,
         handler: str,
         environment: dict[str, str],
         reserved_concurrency: int,
@@ -139,16 +140,18 @@ class RegionalLambda(Construct):
         alarm_topic_arn: str,
         log_retention_days: int,
     ) -> None:
-        """``function_name`` runs ``handler`` from ``asset`` in the region of ``provider``; its logs, queue and
-        environment are encrypted with ``key`` (of that region); ``statements`` add to the role's own needs
-        (logs, tracing, dead letters, the key). Its errors and its dead-letter queue alarm to ``alarm_topic_arn``
-        (a topic of the same region). ``log_retention_days``: how long CloudWatch Logs keeps its logs."""
+        """``names.function_name`` runs ``handler`` from ``asset`` in the region of ``provider``; its log group,
+        queue, role and alarms are named from ``names``. Its logs, queue and environment are encrypted with ``key``
+        (of that region); ``statements`` add to the role's own needs (logs, tracing, dead letters, the key). Its
+        errors and its dead-letter queue alarm to ``alarm_topic_arn`` (a topic of the same region).
+        ``log_retention_days``: how long CloudWatch Logs keeps its logs."""
         super().__init__(scope, id_)
+        function_name = names.function_name
         self.log_group = CloudwatchLogGroup(
             self,
             "log_group",
             provider=provider,
-            name=f"/aws/lambda/{function_name}",
+            name=names.log_group,
             retention_in_days=log_retention_days,
             kms_key_id=key.key_arn,
         )
@@ -156,11 +159,11 @@ class RegionalLambda(Construct):
             self,
             "dead_letter_queue",
             provider=provider,
-            name=f"{function_name}-dlq",
+            name=names.dead_letter_queue,
             kms_master_key_id=key.key_arn,
             message_retention_seconds=1_209_600,
         )
-        self.role_name = f"{function_name}-role"[:64]
+        self.role_name = names.role
         self.role = IamRole(
             self,
             "role",
@@ -221,15 +224,16 @@ class RegionalLambda(Construct):
             maximum_event_age_in_seconds=contract.ASYNC_MAXIMUM_EVENT_AGE_SECONDS,
         )
 
-        self._alarms(provider, function_name, alarm_topic_arn)
+        self._alarms(provider, names, alarm_topic_arn)
 
-    def _alarms(self, provider: AwsProvider, function_name: str, alarm_topic_arn: str) -> None:
+    def _alarms(self, provider: AwsProvider, names: LambdaNames, alarm_topic_arn: str) -> None:
         """Any error of the function, and any message left in its dead-letter queue, notify the region's topic."""
+        function_name = names.function_name
         self.errors_alarm = CloudwatchMetricAlarm(
             self,
             "errors_alarm",
             provider=provider,
-            alarm_name=f"{function_name}-errors",
+            alarm_name=names.errors_alarm,
             alarm_description=f"{function_name} failed an invocation: read its log (a failover step may be undone)",
             namespace="AWS/Lambda",
             metric_name="Errors",
@@ -247,9 +251,9 @@ class RegionalLambda(Construct):
             self,
             "dead_letter_alarm",
             provider=provider,
-            alarm_name=f"{function_name}-dead-letters",
+            alarm_name=names.dead_letter_alarm,
             alarm_description=f"{function_name}: an asynchronous event failed for good and waits in "
-            f"{function_name}-dlq (re-invoke with it; the orchestrator resumes from its journal)",
+            f"{names.dead_letter_queue} (re-invoke with it; the orchestrator resumes from its journal)",
             namespace="AWS/SQS",
             metric_name="ApproximateNumberOfMessagesVisible",
             dimensions={"QueueName": self.dead_letter_queue.name},
@@ -278,8 +282,8 @@ class RegionalLambda(Construct):
 class FailoverProps:
     """What the orchestrators, the keeper and the automatic trigger are told (built from the settings by the stack)."""
 
-    name_prefix: str
-    """Start of every function, rule and alarm name."""
+    names: StackNames
+    """Every function, rule and alarm name."""
     failover_capacity: Capacity
     """App capacity the promoted region is raised to (the primary role's)."""
     standby_capacity: Capacity
@@ -376,7 +380,7 @@ class FailoverOrchestrators(Construct):
         self.props = props
         self._providers = providers
         self._global_cluster_identifier = database.global_cluster_identifier
-        self.probe_alarm_name = f"{props.name_prefix}-primary-region-down"
+        self.probe_alarm_name = props.names.primary_down_alarm
         asset = TerraformAsset(
             self, "lambda_source", path=str(lambda_source_dir(App.of(self).outdir)), type=AssetType.ARCHIVE
         )
@@ -402,7 +406,7 @@ class FailoverOrchestrators(Construct):
                 log_retention_days=props.log_retention_days,
                 key=keys[role],
                 asset=asset,
-                function_name=f"{props.name_prefix}-{role}-failover",
+                names=props.names.region(role).orchestrator,
                 handler=ORCHESTRATOR_HANDLER,
                 environment=environment,
                 reserved_concurrency=ORCHESTRATOR_RESERVED_CONCURRENCY,
@@ -480,15 +484,15 @@ class FailoverOrchestrators(Construct):
         region = self._providers.secondary_region
         return f"arn:{key.partition}:cloudwatch:{region}:{key.account_id}:alarm:{self.probe_alarm_name}"
 
-    def _scheduled(self, id_: str, provider: AwsProvider, function: RegionalLambda, name: str) -> None:
-        """Invoke ``function`` once a minute from an EventBridge schedule in its region."""
+    def _scheduled(self, id_: str, provider: AwsProvider, function: RegionalLambda, rule_name: str) -> None:
+        """Invoke ``function`` once a minute from the EventBridge schedule ``rule_name`` in its region."""
         self._rule_invokes(
             provider,
             function,
             rule_id=f"{id_}_schedule",
             target_id=f"{id_}_schedule_target",
             permission_id=f"{id_}_schedule_permission",
-            name=f"{name}-schedule",
+            name=rule_name,
             schedule_expression=SCHEDULE_RATE,
         )
 
@@ -551,7 +555,6 @@ class FailoverOrchestrators(Construct):
         """
         props = self.props
         provider = providers.secondary
-        name = f"{props.name_prefix}-switch-keeper"
         self.switch_keeper = RegionalLambda(
             self,
             "switch_keeper",
@@ -559,7 +562,7 @@ class FailoverOrchestrators(Construct):
             log_retention_days=props.log_retention_days,
             key=keys["secondary"],
             asset=asset,
-            function_name=name,
+            names=props.names.switch_keeper,
             handler=contract.SWITCH_KEEPER_HANDLER,
             reserved_concurrency=1,
             timeout=30,
@@ -581,7 +584,7 @@ class FailoverOrchestrators(Construct):
             ),
         )
         state_table.allow_key_use(self.switch_keeper.role.arn, dr_role="secondary")
-        self._scheduled("switch_keeper", provider, self.switch_keeper, name)
+        self._scheduled("switch_keeper", provider, self.switch_keeper, props.names.switch_keeper_schedule)
 
     def _statements(
         self,
@@ -626,7 +629,6 @@ class FailoverOrchestrators(Construct):
         props = self.props
         provider = providers.secondary
         scheme = "https" if props.probe_over_https else "http"
-        name = f"{props.name_prefix}-primary-probe"
         self.probe = RegionalLambda(
             self,
             "primary_probe",
@@ -634,7 +636,7 @@ class FailoverOrchestrators(Construct):
             log_retention_days=props.log_retention_days,
             key=keys["secondary"],
             asset=asset,
-            function_name=name,
+            names=props.names.primary_probe,
             handler=PROBE_HANDLER,
             reserved_concurrency=1,
             timeout=60,
@@ -662,7 +664,7 @@ class FailoverOrchestrators(Construct):
                 switch_publishing_denied(),
             ],
         )
-        self._scheduled("probe", provider, self.probe, name)
+        self._scheduled("probe", provider, self.probe, props.names.primary_probe_schedule)
         # Only failing probes fire the trigger: missing data is not breaching (a silent probe says nothing about
         # the primary). The orchestrator still asks a second, independent signal before it fails over.
         self.primary_down_alarm = CloudwatchMetricAlarm(
@@ -689,7 +691,7 @@ class FailoverOrchestrators(Construct):
             self,
             "probe_silent_alarm",
             provider=provider,
-            alarm_name=f"{props.name_prefix}-primary-probe-silent",
+            alarm_name=props.names.probe_silent_alarm,
             alarm_description="The primary probe published nothing: automatic failover cannot see the primary",
             namespace=contract.PROBE_NAMESPACE,
             metric_name=PROBE_METRIC,
@@ -710,7 +712,7 @@ class FailoverOrchestrators(Construct):
             rule_id="automatic_failover_rule",
             target_id="automatic_failover_target",
             permission_id="automatic_failover_permission",
-            name=f"{props.name_prefix}-automatic-failover",
+            name=props.names.automatic_failover_rule,
             event_pattern=json.dumps(
                 {
                     "source": ["aws.cloudwatch"],
@@ -734,7 +736,7 @@ class FailoverOrchestrators(Construct):
             rule_id="automatic_recheck_rule",
             target_id="automatic_recheck_target",
             permission_id="automatic_recheck_permission",
-            name=f"{props.name_prefix}-automatic-failover-recheck",
+            name=props.names.automatic_recheck_rule,
             schedule_expression=SCHEDULE_RATE,
             payload=self._automatic_event(
                 contract.AUTOMATIC_RECHECK_TRIGGER,

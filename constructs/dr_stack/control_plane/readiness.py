@@ -18,6 +18,7 @@ from constructs import Construct
 from dr_stack.contract import contract
 from dr_stack.control_plane.iam import attach_inline_policy, construct_slug, grant_statements
 from dr_stack.control_plane.permissions import permissions
+from dr_stack.naming.names import RegionNames
 
 # The alarm fires after this many readiness intervals in a row without a "ready" datapoint: one late or lost
 # scheduled run does not page anyone, two do (a stopped schedule is as bad as a failed check).
@@ -33,7 +34,7 @@ class ReadinessSchedule(Construct):
         id_: str,
         *,
         provider: AwsProvider,
-        name: str,
+        names: RegionNames,
         region: str,
         function_name: str,
         function_arn: str,
@@ -44,17 +45,19 @@ class ReadinessSchedule(Construct):
         dimensions: dict[str, str],
         event: dict[str, Any],
     ) -> None:
-        """`name`: prefix of the rule and alarm names. `dimensions`: of the ReadyForFailover metric the function
-        publishes. `event`: the invocation event (the readiness mode of this region's orchestrator)."""
+        """`names`: the region's names (the rule's, the alarm's and the checks policy's). `dimensions`: of the
+        ReadyForFailover metric the function publishes. `event`: the invocation event (the readiness mode of this
+        region's orchestrator)."""
         super().__init__(scope, id_)
         self._provider = provider
+        self._names = names
         self._namespace = metric_namespace
         unit = "minute" if interval_minutes == 1 else "minutes"
         self.rule = CloudwatchEventRule(
             self,
             "rule",
             provider=provider,
-            name=f"{name}-readiness",
+            name=names.readiness_rule,
             description=f"Read-only readiness check of {region} every {interval_minutes} {unit}",
             schedule_expression=f"rate({interval_minutes} {unit})",
         )
@@ -74,7 +77,7 @@ class ReadinessSchedule(Construct):
             self,
             "not_ready_alarm",
             provider=provider,
-            alarm_name=f"{name}-not-ready",
+            alarm_name=names.not_ready_alarm,
             alarm_description=(
                 f"{region} is not ready to be promoted (or its readiness check did not run): see the "
                 f"{metric_namespace} ReadinessCheck metrics and the function's log"
@@ -102,7 +105,7 @@ class ReadinessSchedule(Construct):
             f"checks_{construct_slug(grantee)}",
             provider=self._provider,
             grantee=grantee,
-            name="readiness-checks",
+            name=self._names.readiness_checks_policy,
             statements=grant_statements(
                 permissions.orchestrator.READINESS,
                 resources={"own_role": [role_arn], "any": ["*"]},

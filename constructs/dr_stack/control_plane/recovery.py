@@ -26,6 +26,7 @@ def grant_recovery_operations(
     *,
     provider: AwsProvider,
     role: IamRole,
+    policy_name: str,
     region: str,
     peer_region: str,
     partition: str,
@@ -43,7 +44,8 @@ def grant_recovery_operations(
 ) -> IamRolePolicy:
     """Grants of this region's orchestrator for re-protect, capacity matching, the recovery time and the report
     (``dr_permissions.orchestrator.RECOVERY``), on its own cluster's resources. ``match_serverless_capacity``: the
-    cluster is Serverless v2 and capacity matching is on, the only case that calls ModifyDBCluster."""
+    cluster is Serverless v2 and capacity matching is on, the only case that calls ModifyDBCluster. ``policy_name``:
+    the inline policy's name on ``role``."""
     rds = f"arn:{partition}:rds:{region}:{account_id}"
     grants = [*permissions.orchestrator.RECOVERY]
     if match_serverless_capacity:
@@ -53,7 +55,7 @@ def grant_recovery_operations(
         id_,
         provider=provider,
         grantee=role,
-        name="recovery-operations",
+        name=policy_name,
         statements=grant_statements(
             grants,
             resources={

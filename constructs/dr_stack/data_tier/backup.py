@@ -31,6 +31,7 @@ from dr_stack.control_plane.iam import service_role
 from dr_stack.data_tier.database import GlobalDatabase
 from dr_stack.foundation.keys import RegionalKey
 from dr_stack.foundation.providers import ROLES, DrRole, RegionalProviders, peer_of
+from dr_stack.naming.names import StackNames
 
 # Daily at 05:00 UTC, after the default Aurora backup window (03:00-04:00) and before the maintenance window.
 DAILY_SCHEDULE = "cron(0 5 * * ? *)"
@@ -46,11 +47,6 @@ _MANAGED_POLICIES = ("AWSBackupServiceRolePolicyForBackup",)
 GUARDED_RECOVERY_POINT_ACTIONS = ("backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle")
 
 
-def break_glass_role_name(name_prefix: str) -> str:
-    """The one role the vault access policies let delete recovery points; the stack does not create it (docs/)."""
-    return f"{name_prefix}-backup-break-glass"
-
-
 class DatabaseBackup(Construct):
     """Backup vault per region (regional KMS key); per region a daily plan with a cross-region copy and a selection
     of that region's cluster."""
@@ -63,11 +59,11 @@ class DatabaseBackup(Construct):
         providers: RegionalProviders,
         keys: Mapping[DrRole, RegionalKey],
         database: GlobalDatabase,
-        name_prefix: str,
+        names: StackNames,
         retention_days: int,
     ) -> None:
         """Back up each of ``database``'s clusters into its region's vault and copy each recovery point across.
-        Each region's vault is encrypted with its key of ``keys``; ``name_prefix`` starts every name;
+        Each region's vault is encrypted with its key of ``keys``; every name comes from ``names``;
         ``retention_days``: how long a recovery point (and its copy) is kept."""
         super().__init__(scope, id_)
         self.vaults: dict[DrRole, BackupVault] = {
@@ -75,17 +71,17 @@ class DatabaseBackup(Construct):
                 self,
                 f"{role}_vault",
                 provider=providers.for_role(role),
-                name=f"{name_prefix}-{role}",
+                name=names.region(role).backup_vault,
                 kms_key_arn=keys[role].key_arn,
             )
             for role in ROLES
         }
 
         self._lock_vaults(providers, retention_days)
-        self._guard_recovery_points(providers, keys, name_prefix)
+        self._guard_recovery_points(providers, keys, names)
 
         key = keys["primary"]
-        role_name = f"{name_prefix}-aws-backup"
+        role_name = names.backup_role
         self.service_role = service_role(
             self,
             "service_role",
@@ -132,7 +128,7 @@ class DatabaseBackup(Construct):
             peer = peer_of(role)
             prefix = "" if role == "primary" else f"{role}_"
             # AWS Backup plan and selection names are at most 50 characters: the secondary's fit the longest prefix.
-            plan_name = f"{name_prefix}-database" if role == "primary" else f"{name_prefix}-{role}-db"
+            plan_name = names.region(role).backup_plan
             provider = providers.for_role(role)
             self.plans[role] = BackupPlan(
                 self,
@@ -161,7 +157,7 @@ class DatabaseBackup(Construct):
                 self,
                 f"{prefix}selection",
                 provider=provider,
-                name=f"{name_prefix}-primary-cluster" if role == "primary" else f"{name_prefix}-{role}-db",
+                name=names.region(role).backup_selection,
                 plan_id=self.plans[role].id,
                 iam_role_arn=self.service_role.arn,
                 resources=[database.cluster_arn(role)],
@@ -187,7 +183,7 @@ class DatabaseBackup(Construct):
         }
 
     def _guard_recovery_points(
-        self, providers: RegionalProviders, keys: Mapping[DrRole, RegionalKey], name_prefix: str
+        self, providers: RegionalProviders, keys: Mapping[DrRole, RegionalKey], names: StackNames
     ) -> None:
         """A vault access policy on each vault: only the break-glass role (by aws:PrincipalArn, so it need not
         exist) may delete a recovery point or change its lifecycle; an explicit Deny in a resource policy wins over
@@ -195,7 +191,7 @@ class DatabaseBackup(Construct):
         self.vault_policies: dict[DrRole, BackupVaultPolicy] = {}
         for role in ROLES:
             provider, key = providers.for_role(role), keys[role]
-            break_glass = f"arn:{key.partition}:iam::{key.account_id}:role/{break_glass_role_name(name_prefix)}"
+            break_glass = f"arn:{key.partition}:iam::{key.account_id}:role/{names.backup_break_glass_role}"
             document = DataAwsIamPolicyDocument(
                 self,
                 f"{role}_vault_policy_document",

@@ -52,6 +52,7 @@ from constructs import Construct
 from dr_stack.control_plane.iam import attach_inline_policy, construct_slug, kms_via_service
 from dr_stack.foundation.keys import RegionalKey
 from dr_stack.foundation.providers import ROLES, DrRole, RegionalProviders, dr_role
+from dr_stack.naming.names import StackNames
 
 if TYPE_CHECKING:
     from dr_stack.data_tier.database import GlobalDatabase
@@ -118,14 +119,14 @@ class DatabaseCredentials(Construct):
         *,
         providers: RegionalProviders,
         keys: Mapping[DrRole, RegionalKey],
-        name_prefix: str,
+        names: StackNames,
         description: str,
         master_username: str,
         password_source: PasswordSource,
         password_version: int,
         recovery_window_days: int,
     ) -> None:
-        """A secret called ``<name_prefix>-db-master`` in the primary region (replica in the secondary), each copy
+        """A secret called ``names.db_secret`` in the primary region (replica in the secondary), each copy
         encrypted with its region's key of ``keys``. ``password_source`` "random": Secrets Manager generates the
         password in the primary region (an ephemeral resource); "variable": the ephemeral variable
         db_master_password supplies it. Neither is stored in the state or the plan. ``password_version``: bump it
@@ -135,7 +136,7 @@ class DatabaseCredentials(Construct):
         self._providers = providers
         self._keys = keys
         self._connection: SecretsmanagerSecretVersion | None = None
-        self._name_prefix = name_prefix
+        self._names = names
         self._master_username = master_username
         self._password_version = password_version
         self._readers: list[IamRole] = []
@@ -184,7 +185,7 @@ class DatabaseCredentials(Construct):
             self,
             "secret",
             provider=providers.primary,
-            name=f"{name_prefix}-db-master",
+            name=names.db_secret,
             description=description,
             kms_key_id=keys["primary"].key_arn,
             replica=[
@@ -254,7 +255,7 @@ class DatabaseCredentials(Construct):
             f"read_{dr_role}_{construct_slug(grantee)}",
             provider=provider,
             grantee=grantee,
-            name=f"{self._name_prefix}-read-db-secret-{dr_role}",
+            name=self._names.region(dr_role).db_secret_read_policy,
             statements=[
                 DataAwsIamPolicyDocumentStatement(
                     sid="ReadDatabaseSecret",

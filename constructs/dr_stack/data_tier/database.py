@@ -34,7 +34,7 @@ from dr_stack.data_tier.credentials import DatabaseCredentials
 from dr_stack.foundation.keys import RegionalKey
 from dr_stack.foundation.network import Network
 from dr_stack.foundation.providers import ROLES, DrRole, RegionalProviders, dr_role
-from dr_stack.naming import names
+from dr_stack.naming.names import StackNames
 from dr_stack.observability.monitoring import AlarmTopic
 
 # CA of the instances' TLS certificates (the 2024+ default; rds-ca-2019 has expired).
@@ -77,7 +77,7 @@ class GlobalDatabase(Construct):
         keys: Mapping[DrRole, RegionalKey],
         alarm_topics: Mapping[DrRole, AlarmTopic],
         credentials: DatabaseCredentials,
-        name_prefix: str,
+        names: StackNames,
         engine: Engine,
         engine_version: str,
         parameter_group_family: str,
@@ -102,7 +102,7 @@ class GlobalDatabase(Construct):
         cpu_alarm_percent: int,
         freeable_memory_alarm_mib: int,
     ) -> None:
-        """Clusters ``<name_prefix>-primary`` and ``<name_prefix>-secondary`` in the database subnets of ``networks``,
+        """Clusters (and every other name) from ``names``, one per region, in the database subnets of ``networks``,
         each encrypted with its region's key of ``keys``; alarms notify ``alarm_topics``; the master user and
         password come from ``credentials`` (a Terraform reference, never a literal).
 
@@ -118,7 +118,7 @@ class GlobalDatabase(Construct):
         self._providers = providers
         self._networks = networks
         self._keys = keys
-        self._name_prefix = name_prefix
+        self._names = names
         self._engine = engine
         self._port = port
         self._database_name = database_name
@@ -218,14 +218,15 @@ class GlobalDatabase(Construct):
         """Subnet group, security group, parameter groups and Enhanced Monitoring role of one region."""
         engine = self._engine
         provider = self._providers.for_role(role)
-        name = self.cluster_identifier(role)
+        names = self._names.region(role)
+        name = names.db_cluster
         network = self._networks[role]
 
         self.subnet_groups[role] = DbSubnetGroup(
             self,
             f"{role}_subnet_group",
             provider=provider,
-            name=name,
+            name=names.db_subnet_group,
             description=f"Database subnets of the {role} cluster",
             subnet_ids=network.subnet_ids("database"),
         )
@@ -234,7 +235,7 @@ class GlobalDatabase(Construct):
             self,
             f"{role}_security_group",
             provider=provider,
-            name=f"{name}-db",
+            name=names.db_security_group,
             description=f"Aurora {role} cluster: ingress on port {self._port} from allowed security groups",
             vpc_id=network.vpc_id,
             egress=[],
@@ -249,7 +250,7 @@ class GlobalDatabase(Construct):
             self,
             f"{role}_cluster_parameter_group",
             provider=provider,
-            name=f"{name}-cluster",
+            name=names.db_cluster_parameter_group,
             family=self._parameter_group_family,
             description=f"{engine} cluster parameters: TLS only, logs for the exports",
             parameter=[
@@ -261,7 +262,7 @@ class GlobalDatabase(Construct):
             self,
             f"{role}_instance_parameter_group",
             provider=provider,
-            name=f"{name}-instance",
+            name=names.db_instance_parameter_group,
             family=self._parameter_group_family,
             description=f"{engine} instance parameters: slow statement logging",
             parameter=[
@@ -275,7 +276,7 @@ class GlobalDatabase(Construct):
             self,
             f"{role}_monitoring_role",
             provider=provider,
-            name=f"{name}-rds-monitoring",
+            name=names.db_monitoring_role,
             description=f"Enhanced Monitoring of the {role} Aurora cluster",
             service="monitoring.rds.amazonaws.com",
             account_id=key.account_id,
@@ -377,7 +378,7 @@ class GlobalDatabase(Construct):
             deletion_protection=spec.deletion_protection,
             skip_final_snapshot=False,
             # Stable: a timestamp() here would show a diff on every plan.
-            final_snapshot_identifier=f"{spec.cluster_identifier}-final",
+            final_snapshot_identifier=self._names.region(role).db_final_snapshot,
             enabled_cloudwatch_logs_exports=list(spec.enabled_cloudwatch_logs_exports),
             iam_database_authentication_enabled=spec.iam_database_authentication_enabled,
             serverlessv2_scaling_configuration=scaling,
@@ -427,7 +428,7 @@ class GlobalDatabase(Construct):
             self,
             id_,
             provider=self._providers.secondary,
-            alarm_name=f"{self._name_prefix}-db-{metric}",
+            alarm_name=self._names.lag_alarm(metric),
             alarm_description=(
                 f"Aurora global database {what} above {threshold_seconds} s "
                 f"(RPO {self._rpo_minutes} min) on {self.cluster_identifier('secondary')}"
@@ -459,12 +460,11 @@ class GlobalDatabase(Construct):
         set ("Amazon CloudWatch dimensions for Aurora").
         """
         cluster = self.cluster_identifier(role)
-        infix = "" if role == "primary" else f"{role}-"
         return CloudwatchMetricAlarm(
             self,
             id_,
             provider=self._providers.for_role(role),
-            alarm_name=f"{self._name_prefix}-{infix}db-writer-{metric}",
+            alarm_name=self._names.region(role).db_writer_alarm(metric),
             alarm_description=f"Aurora {cluster}: {description} (no data while this cluster does not write)",
             namespace="AWS/RDS",
             metric_name=metric,
@@ -497,7 +497,7 @@ class GlobalDatabase(Construct):
             f"connect_{dr_role}_{construct_slug(grantee)}",
             provider=provider,
             grantee=grantee,
-            name=f"{self._name_prefix}-db-connect-{dr_role}",
+            name=self._names.region(dr_role).db_connect_policy,
             statements=[
                 DataAwsIamPolicyDocumentStatement(
                     sid="ConnectWithIam", actions=["rds-db:connect"], resources=[resource]
@@ -520,7 +520,7 @@ class GlobalDatabase(Construct):
     @property
     def global_cluster_identifier(self) -> str:
         """Identifier of the global cluster as a plain string (known at synth)."""
-        return names.global_cluster_identifier(self._name_prefix)
+        return self._names.global_cluster
 
     @property
     def global_writer_endpoint(self) -> str:
@@ -537,7 +537,11 @@ class GlobalDatabase(Construct):
 
     def cluster_identifier(self, role: DrRole) -> str:
         """Identifier of a regional cluster as a plain string (for alarms, Lambda configuration, dashboards)."""
-        return f"{self._name_prefix}-{dr_role(role)}"
+        return self._names.region(dr_role(role)).db_cluster
+
+    def log_group_name(self, role: DrRole, log_type: str) -> str:
+        """Log group RDS publishes the regional cluster's exported ``log_type`` log to."""
+        return self._names.region(role).db_log_group(log_type)
 
     def cluster_resource_id(self, role: DrRole) -> str:
         """Resource id of a regional cluster (IAM database authentication ARNs use it)."""

@@ -18,11 +18,6 @@ from dr_stack.foundation.keys import RegionalKey
 from dr_stack.foundation.providers import ROLES, DrRole
 
 
-def rds_log_group_name(cluster_identifier: str, log_type: str) -> str:
-    """Where RDS publishes one exported log of a cluster."""
-    return f"/aws/rds/cluster/{cluster_identifier}/{log_type}"
-
-
 class DatabaseLogGroups(Construct):
     """One log group per exported log type and regional cluster, encrypted with that region's key."""
 
@@ -47,7 +42,7 @@ class DatabaseLogGroups(Construct):
                     self,
                     f"{role}_{log_type}",
                     provider=database.provider_of(role),
-                    name=rds_log_group_name(database.cluster_identifier(role), log_type),
+                    name=database.log_group_name(role, log_type),
                     retention_in_days=retention_days,
                     kms_key_id=keys[role].key_arn,
                 )

@@ -23,6 +23,7 @@ from constructs import Construct
 from dr_stack.control_plane.iam import attach_inline_policy, construct_slug, kms_via_service
 from dr_stack.foundation.keys import RegionalKey
 from dr_stack.foundation.providers import DrRole, RegionalProviders, dr_role
+from dr_stack.naming.names import TableAccess, table_policy_name
 
 READ_ACTIONS = [
     "dynamodb:GetItem",
@@ -105,7 +106,7 @@ class GlobalTable(Construct):
             grantee_arn, sid="TablesThroughDynamoDb", services=("dynamodb",), actions=TABLE_KEY_ACTIONS
         )
 
-    def _grant(self, grantee: IamRole, *, dr_role: DrRole, actions: list[str], verb: str) -> IamRolePolicy:
+    def _grant(self, grantee: IamRole, *, dr_role: DrRole, actions: list[str], verb: TableAccess) -> IamRolePolicy:
         provider = self._providers.for_role(dr_role)
         region = self._providers.region_of(dr_role)
         table_arn = self.replica_arn(dr_role)
@@ -115,7 +116,7 @@ class GlobalTable(Construct):
             f"{verb}_{dr_role}_{construct_slug(grantee)}",
             provider=provider,
             grantee=grantee,
-            name=f"{self._name}-{verb}-{dr_role}",
+            name=table_policy_name(self._name, verb, dr_role),
             statements=[
                 DataAwsIamPolicyDocumentStatement(
                     sid="UseTable", actions=actions, resources=[table_arn, f"{table_arn}/index/*"]

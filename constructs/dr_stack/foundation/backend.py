@@ -21,17 +21,12 @@ from dr_stack.naming import names
 StateKeyRole = Literal["primary", "secondary"]
 
 
-def state_key_alias(name_prefix: str, role: StateKeyRole) -> str:
-    """Alias of the bootstrap stack's state key in the state bucket's region (primary) or its replica's."""
-    return f"{name_prefix}-state-{role}"
-
-
 def backend_state_key_alias(settings: Settings) -> str:
     """The ``alias/...`` of the key the S3 backend encrypts state with: the replica's key when the backend is
     pointed at the replica bucket (``state_bucket`` ending in ``-replica``; docs/deploy.md, the state region's
     outage)."""
     replica = settings.state_bucket_name.endswith(names.state_replica_bucket_name(""))
-    return f"alias/{state_key_alias(settings.name_prefix, 'secondary' if replica else 'primary')}"
+    return settings.state_names.key_alias("secondary" if replica else "primary")
 
 
 # Local state lives beside the output directory, never inside it: cdktf rewrites <outdir> (`make synth` starts

@@ -28,11 +28,10 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
 from constructs import Construct
 from dr_stack.config.settings import Settings
 from dr_stack.control_plane.iam import allow, attach_inline_policy, trust_policy
-from dr_stack.foundation.backend import StateKeyRole, local_state_path, state_key_alias
+from dr_stack.foundation.backend import StateKeyRole, local_state_path
 from dr_stack.foundation.keys import RegionalKey
 from dr_stack.foundation.providers import account_guard, default_tags
 from dr_stack.foundation.storage import PrivateBucket
-from dr_stack.naming import names
 from dr_stack.stacks import TERRAFORM_VERSION
 
 # Old state revisions are kept this long: enough to roll back a bad apply, without growing forever.
@@ -75,7 +74,7 @@ class BootstrapStack(TerraformStack):
                 f"{role}_state_key",
                 provider=providers[role],
                 region=regions[role],
-                alias=state_key_alias(settings.name_prefix, role),
+                alias_name=settings.state_names.key_alias(role),
                 description=f"{settings.name_prefix} state-{role} region: data at rest",
                 for_state=True,
             )
@@ -146,7 +145,7 @@ class BootstrapStack(TerraformStack):
             self,
             "state_replication_role",
             provider=provider,
-            name=names.state_replication_role_name(settings.name_prefix),
+            name=settings.state_names.replication_role,
             assume_role_policy=trust_policy(
                 self, "state_replication_trust", provider=provider, service="s3.amazonaws.com"
             ),

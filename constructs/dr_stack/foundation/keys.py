@@ -65,13 +65,13 @@ class RegionalKey(Construct):
         *,
         provider: AwsProvider,
         region: str,
-        alias: str,
+        alias_name: str,
         description: str,
         for_state: bool = False,
     ) -> None:
         """A key in ``region`` (the region of ``provider``: the key policy names its services there), reachable
-        as ``alias/<alias>``, described by ``description`` (what it encrypts). ``for_state`` False: a data key,
-        usable by CloudWatch Logs, the alarms that publish to encrypted topics and the roles named with
+        as ``alias_name`` (``alias/...``), described by ``description`` (what it encrypts). ``for_state`` False: a
+        data key, usable by CloudWatch Logs, the alarms that publish to encrypted topics and the roles named with
         ``allow_use`` (and Auto Scaling with ``allow_auto_scaling_volumes``); True: a Terraform state key,
         usable through S3 and DynamoDB only."""
         super().__init__(scope, id_)
@@ -103,7 +103,7 @@ class RegionalKey(Construct):
             deletion_window_in_days=30,
             policy=self.policy.json,
         )
-        self.alias = KmsAlias(self, "alias", provider=provider, name=f"alias/{alias}", target_key_id=self.key.key_id)
+        self.alias = KmsAlias(self, "alias", provider=provider, name=alias_name, target_key_id=self.key.key_id)
 
     def _via(self, services: Sequence[str]) -> DataAwsIamPolicyDocumentStatementCondition:
         return _condition(

@@ -24,6 +24,7 @@ from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 from dr_stack.control_plane.iam import allow, attach_inline_policy, trust_policy
 from dr_stack.foundation.keys import RegionalKey
+from dr_stack.naming.names import RegionNames
 
 SUBNET_TIERS = ("public", "private", "database")
 
@@ -45,18 +46,20 @@ class Network(Construct):
         *,
         provider: AwsProvider,
         region: str,
-        name: str,
+        names: RegionNames,
         cidr: str,
         key: RegionalKey,
         availability_zone_count: int,
         nat_gateway_per_az: bool,
         flow_log_retention_days: int,
     ) -> None:
-        """A VPC called ``name`` (the prefix of every child's Name tag) with ``cidr`` in ``region`` (the region of
-        ``provider``, for the gateway endpoints' service names); flow logs are encrypted with ``key``.
+        """A VPC called ``names.regional`` (the prefix of every child's Name tag) with ``cidr`` in ``region`` (the
+        region of ``provider``, for the gateway endpoints' service names); flow logs, named from ``names``, are
+        encrypted with ``key``.
         ``nat_gateway_per_az`` False: one NAT gateway for the region (cheaper; one AZ's loss cuts private egress),
         True: one per AZ. ``flow_log_retention_days``: how long CloudWatch Logs keeps the flow logs."""
         super().__init__(scope, id_)
+        name = names.regional
         az_count = availability_zone_count
         zones = DataAwsAvailabilityZones(self, "zones", provider=provider, state="available")
         self.availability_zones = [Fn.element(zones.names, index) for index in range(az_count)]
@@ -186,7 +189,7 @@ class Network(Construct):
             self,
             "flow_log_group",
             provider=provider,
-            name=f"/aws/vpc/{name}/flow-logs",
+            name=names.flow_log_group,
             retention_in_days=flow_log_retention_days,
             kms_key_id=key.key_arn,
         )
@@ -194,7 +197,7 @@ class Network(Construct):
             self,
             "flow_log_role",
             provider=provider,
-            name=f"{name}-vpc-flow-logs",
+            name=names.flow_log_role,
             # The VPC User Guide ("IAM role for publishing flow logs to CloudWatch Logs") recommends both keys
             # against the confused deputy: the flow log's owner, and its ARN (the id is not known before the role).
             assume_role_policy=trust_policy(

@@ -12,6 +12,7 @@ from constructs import Construct
 from dr_stack.application.app_tier import AppTier
 from dr_stack.data_tier.database import GlobalDatabase
 from dr_stack.foundation.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, RegionalProviders
+from dr_stack.naming.names import StackNames
 from dr_stack.traffic.dns import TRAFFIC_SWITCH_DIMENSION, TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE, DnsFailover
 
 WIDGET_WIDTH = 12
@@ -47,13 +48,13 @@ class DrDashboard(Construct):
         app_tiers: Mapping[DrRole, AppTier],
         database: GlobalDatabase,
         dns: DnsFailover,
-        name_prefix: str,
+        names: StackNames,
         rto_minutes: int,
         rpo_minutes: int,
         response_time_alarm_seconds: float,
         extra_widgets: Sequence[dict[str, Any]] = (),
     ) -> None:
-        """A dashboard called ``<name_prefix>-dr`` in the primary region over ``app_tiers``, ``database`` and
+        """A dashboard called ``names.dashboard`` in the primary region over ``app_tiers``, ``database`` and
         ``dns``. ``rto_minutes``/``rpo_minutes`` are quoted in the header and drawn as the lag limit;
         ``response_time_alarm_seconds`` is drawn on the latency graph; ``extra_widgets`` are appended after the
         stack's own widgets (empty: none)."""
@@ -104,7 +105,7 @@ class DrDashboard(Construct):
                 "height": 2,
                 "properties": {
                     "markdown": (
-                        f"## {name_prefix} disaster recovery: primary {regions['primary']}, secondary "
+                        f"## {names.prefix} disaster recovery: primary {regions['primary']}, secondary "
                         f"{regions['secondary']}\nObjectives: RTO {rto_minutes} min, RPO "
                         f"{rpo_minutes} min. Health check 1 = healthy; PrimaryFenced 1 = traffic on the "
                         "secondary."
@@ -180,7 +181,7 @@ class DrDashboard(Construct):
             self,
             "dashboard",
             provider=providers.primary,
-            dashboard_name=f"{name_prefix}-dr",
+            dashboard_name=names.dashboard,
             dashboard_body=json.dumps({"widgets": widgets}),
         )
 

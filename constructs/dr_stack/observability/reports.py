@@ -48,15 +48,16 @@ class RunReportBucket(Construct):
             force_destroy=force_destroy,
         )
 
-    def grant_write(self, grantee: IamRole) -> IamRolePolicy:
-        """Let ``grantee`` put report objects under ``runs/`` with this bucket's key (used through S3 only)."""
+    def grant_write(self, grantee: IamRole, *, policy_name: str) -> IamRolePolicy:
+        """Let ``grantee`` put report objects under ``runs/`` with this bucket's key (used through S3 only), in the
+        inline policy ``policy_name``."""
         slug = construct_slug(grantee)
         return attach_inline_policy(
             self,
             f"write_{slug}",
             provider=self._provider,
             grantee=grantee,
-            name="write-run-reports",
+            name=policy_name,
             statements=[
                 DataAwsIamPolicyDocumentStatement(
                     sid="PutRunReports",

@@ -31,6 +31,7 @@ from dr_stack.config.budget import ROUTE53_METRIC_PERIOD_SECONDS, TRAFFIC_SWITCH
 from dr_stack.contract import contract
 from dr_stack.control_plane.iam import attach_inline_policy, deny_metric_namespace
 from dr_stack.foundation.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, RegionalProviders
+from dr_stack.naming.names import StackNames
 from dr_stack.observability.monitoring import AlarmTopic
 
 # The switch metric's names come from the Lambda contract: the orchestrator writes 1 to fence the primary
@@ -151,7 +152,7 @@ class DnsFailover(Construct):
         app_tiers: Mapping[DrRole, AppTier],
         alarm_topics: Mapping[DrRole, AlarmTopic],
         us_east_1_topic_arn: str,
-        name_prefix: str,
+        names: StackNames,
         global_cluster_identifier: str,
         health_check_path: str,
         health_check_interval_seconds: int,
@@ -163,7 +164,7 @@ class DnsFailover(Construct):
         """Health checks on the ALBs of ``app_tiers`` (``health_check_path`` every ``health_check_interval_seconds``,
         unhealthy after ``health_check_failure_threshold`` failures), the traffic switch of the global cluster
         ``global_cluster_identifier`` (its alarm notifies the secondary topic of ``alarm_topics``) and alarms on
-        the checks after ``alarm_evaluation_periods`` minutes. ``name_prefix`` starts every name.
+        the checks after ``alarm_evaluation_periods`` minutes. Every name comes from ``names``.
 
         ``us_east_1_topic_arn``: SNS topic in us-east-1 for the health-check alarms (Route53 publishes its metrics
         there only, and an alarm can only notify a topic of its own region). ``zone`` and ``domain_name``: None
@@ -175,9 +176,10 @@ class DnsFailover(Construct):
         self._zone = zone
         self._domain_name = domain_name
         self._app_tiers = app_tiers
+        self._names = names
         route53 = providers.primary
         https = zone is not None
-        name = name_prefix
+        name = names.prefix
 
         self.health_checks: dict[DrRole, Route53HealthCheck] = {}
         for role in ROLES:
@@ -194,7 +196,7 @@ class DnsFailover(Construct):
                 measure_latency=True,
                 enable_sni=True if https else None,
                 regions=list(HEALTH_CHECKER_REGIONS),
-                reference_name=f"{role}-alb"[:64],
+                reference_name=names.region(role).alb_health_check_reference,
                 tags={"Name": f"{name}-{role}-alb"},
             )
 
@@ -207,7 +209,7 @@ class DnsFailover(Construct):
             self,
             "traffic_switch_alarm",
             provider=providers.secondary,
-            alarm_name=f"{name}-traffic-switch-primary-fenced",
+            alarm_name=names.traffic_switch_alarm,
             alarm_description="ALARM: the failover orchestrator fenced the primary region; Route53 sends users "
             "to the secondary. The orchestrator writes 0 to let the primary back.",
             namespace=TRAFFIC_SWITCH_NAMESPACE,
@@ -236,7 +238,7 @@ class DnsFailover(Construct):
             # LastKnownStatus holds the last switch state instead of flipping to Healthy and returning users to a
             # fenced primary. A new health check with no last known status is healthy (primary in service).
             insufficient_data_health_status="LastKnownStatus",
-            reference_name="traffic-switch",
+            reference_name=names.traffic_switch_health_check_reference,
             tags={"Name": f"{name}-traffic-switch"},
         )
         self.primary_calculated_health_check = Route53HealthCheck(
@@ -247,7 +249,7 @@ class DnsFailover(Construct):
             child_healthchecks=[self.health_checks["primary"].id, self.traffic_switch_health_check.id],
             # Both must be healthy: an unhealthy primary ALB *or* a fenced primary moves traffic.
             child_health_threshold=2,
-            reference_name="primary-in-service",
+            reference_name=names.in_service_health_check_reference,
             tags={"Name": f"{name}-primary-serving"},
         )
 
@@ -283,15 +285,18 @@ class DnsFailover(Construct):
         # Route53 publishes HealthCheckStatus in us-east-1 only, and an alarm can notify only a topic of its
         # own region: these alarms use the us_east_1 provider and a topic there.
         actions = [us_east_1_topic_arn]
-        watched = {f"{role}_alb": check.id for role, check in self.health_checks.items()}
-        watched["primary_in_service"] = self.primary_calculated_health_check.id
+        watched = {
+            f"{role}_alb": (check.id, names.region(role).alb_health_check_alarm)
+            for role, check in self.health_checks.items()
+        }
+        watched["primary_in_service"] = (self.primary_calculated_health_check.id, names.in_service_health_check_alarm)
         self.health_check_alarms: dict[str, CloudwatchMetricAlarm] = {}
-        for label, check_id in watched.items():
+        for label, (check_id, alarm_name) in watched.items():
             self.health_check_alarms[label] = CloudwatchMetricAlarm(
                 self,
                 f"{label}_health_check_alarm",
                 provider=providers.us_east_1,
-                alarm_name=f"{name}-{label.replace('_', '-')}-health-check",
+                alarm_name=alarm_name,
                 alarm_description=f"Route53 health check {label.replace('_', ' ')} is failing",
                 namespace="AWS/Route53",
                 metric_name="HealthCheckStatus",
@@ -343,7 +348,7 @@ class DnsFailover(Construct):
             f"{slug}_switch_publishing_denied",
             provider=provider,
             grantee=grantee,
-            name="never-publish-traffic-switch",
+            name=self._names.switch_publishing_denial_policy,
             statements=[switch_publishing_denied()],
         )
 

@@ -26,6 +26,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 from constructs import Construct
 from dr_stack.application.app_tier import AppTier
 from dr_stack.foundation.keys import RegionalKey
+from dr_stack.naming.names import RegionNames
 
 # AWS managed rule groups, in evaluation order (priority = position * 10, after the rate limit).
 MANAGED_RULE_GROUPS = (
@@ -35,8 +36,6 @@ MANAGED_RULE_GROUPS = (
     "AWSManagedRulesSQLiRuleSet",
 )
 RATE_LIMIT_RULE = "rate-limit-per-ip"
-# WAF delivers logs only to log groups whose name starts with this.
-WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
 # Credentials and session cookies never reach the logs.
 REDACTED_HEADERS = ("authorization", "cookie")
 
@@ -56,16 +55,17 @@ class WebAcl(Construct):
         id_: str,
         *,
         provider: AwsProvider,
-        name: str,
+        names: RegionNames,
         key: RegionalKey,
         app_tier: AppTier,
         rate_limit: int,
         log_retention_days: int,
     ) -> None:
-        """A web ACL called ``name`` on the load balancer of ``app_tier`` (of the provider's region), logging to a log
-        group encrypted with ``key``. ``rate_limit``: requests per IP per 5 minutes before WAF blocks that IP.
-        ``log_retention_days``: how long CloudWatch Logs keeps the WAF logs."""
+        """A web ACL called ``names.web_acl`` on the load balancer of ``app_tier`` (of the provider's region), logging
+        to the log group ``names.waf_log_group`` encrypted with ``key``. ``rate_limit``: requests per IP per 5
+        minutes before WAF blocks that IP. ``log_retention_days``: how long CloudWatch Logs keeps the WAF logs."""
         super().__init__(scope, id_)
+        name = names.web_acl
         rules = [
             Wafv2WebAclRule(
                 name=RATE_LIMIT_RULE,
@@ -103,7 +103,7 @@ class WebAcl(Construct):
             self,
             "log_group",
             provider=provider,
-            name=f"{WAF_LOG_GROUP_PREFIX}{name}",
+            name=names.waf_log_group,
             retention_in_days=log_retention_days,
             kms_key_id=key.key_arn,
         )
