@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from conftest import Synthesized
-from dr_stack.config.budget import budget_table, data_loss_budget, detection_seconds, recovery_time_budget
+from dr_stack.config.budget import (
+    SCHEDULE_SECONDS,
+    budget_table,
+    data_loss_budget,
+    detection_seconds,
+    recovery_time_budget,
+)
 from dr_stack.config.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _rate_seconds(expression: str) -> int:
+    """Seconds between runs of an EventBridge ``rate(value unit)`` schedule (EventBridge User Guide, "Schedule
+    expressions": units minute(s), hour(s), day(s))."""
+    match = re.fullmatch(r"rate\((\d+) (minute|hour|day)s?\)", expression)
+    assert match, expression
+    return int(match[1]) * {"minute": 60, "hour": 3600, "day": 86400}[match[2]]
 
 
 def test_default_recovery_budget_terms() -> None:
@@ -191,14 +206,17 @@ def test_every_recovery_term_matches_the_synthesized_resources(profile: str, req
     if settings.failover_automatic:
         alarm = stack.only("aws_cloudwatch_metric_alarm", "primary_down_alarm")
         schedule = stack.only("aws_cloudwatch_event_rule", "probe_schedule")
-        assert schedule["schedule_expression"] == "rate(1 minute)"
+        assert _rate_seconds(schedule["schedule_expression"]) == 60  # one run probes for one minute
+        recheck = _rate_seconds(
+            stack.only("aws_cloudwatch_event_rule", "automatic_recheck_rule")["schedule_expression"]
+        )
         assert alarm["period"] == settings.probe_interval_seconds
         # evaluation periods of failing datapoints, plus one interval before the first failing probe; with the
         # primary in us-east-1 the second signal is the replication stall (a fifth of the RPO, seen at Aurora's
         # next one-minute datapoint) and the once-a-minute re-evaluation, when that comes later
         probe_alarm = alarm["period"] * alarm["evaluation_periods"] + alarm["period"]
         stall = settings.rpo_minutes * 60 // 5 + 60 if settings.primary_region == "us-east-1" else 0
-        assert terms["detection"] == (probe_alarm if stall <= probe_alarm else stall + 60)
+        assert terms["detection"] == (probe_alarm if stall <= probe_alarm else stall + recheck)
         probe = next(
             f for f in stack.resources("aws_lambda_function").values() if f["handler"] == "dr_probe.handler.handler"
         )
@@ -235,6 +253,29 @@ def test_every_recovery_term_matches_the_synthesized_resources(profile: str, req
     assert terms["dns"] == switch_alarm["period"] + alb_check["request_interval"] + settings.dns_ttl_seconds
     assert budget.met and budget.total_seconds <= 15 * 60
     assert data_loss_budget(settings).met and data_loss_budget(settings).total_seconds <= 5 * 60
+
+
+@pytest.mark.parametrize("profile", ["dev", "prod"])
+def test_schedules_run_at_the_period_the_budget_assumes(profile: str, request: pytest.FixtureRequest) -> None:
+    """Every EventBridge schedule of the stack runs at the period the budget counts: the readiness checks every
+    readiness_check_interval_minutes, every other schedule (probe, switch keeper, automatic re-evaluation) every
+    SCHEDULE_SECONDS, the re-evaluation wait of the detection term."""
+    stack: Synthesized = request.getfixturevalue(profile)
+    settings = _settings_of(profile)
+    periods = {
+        name: _rate_seconds(rule["schedule_expression"])
+        for name, rule in stack.resources("aws_cloudwatch_event_rule").items()
+        if "schedule_expression" in rule
+    }
+    readiness = {name for name in periods if "_readiness_rule" in name}
+    assert len(readiness) == 2
+    assert {periods.pop(name) for name in readiness} == {settings.readiness_check_interval_minutes * 60}
+    expected = [
+        "keeper_schedule",
+        *(("probe_schedule", "automatic_recheck_rule") if settings.failover_automatic else ()),
+    ]
+    assert all(any(part in name for name in periods) for part in expected), sorted(periods)
+    assert set(periods.values()) == {SCHEDULE_SECONDS}
 
 
 @pytest.mark.parametrize("environment", ["dev", "prod"])

@@ -14,12 +14,22 @@ if TYPE_CHECKING:
 
 # Periods the synthesized resources use; the constructs take them from here, so the budget and the resources
 # cannot disagree (test_budget checks the synthesized JSON against every term).
-PROBE_SCHEDULE_SECONDS = 60  # the probe Lambda's schedule; it probes every probe_interval_seconds within a run
-RECHECK_SCHEDULE_SECONDS = 60  # the automatic trigger's re-evaluation schedule while the probe alarm stays in ALARM
+# The once-a-minute EventBridge schedules (the probe, which probes every probe_interval_seconds within a run; the
+# switch keeper; the automatic trigger's re-evaluation while the probe alarm stays in ALARM): one minute is the
+# finest rate EventBridge schedules ("rate(1 minute)"). The constructs use schedule_rate(SCHEDULE_SECONDS).
+SCHEDULE_SECONDS = 60
 ROUTE53_METRIC_PERIOD_SECONDS = 60  # Route53 HealthCheckStatus alarms
 AURORA_LAG_PERIOD_SECONDS = 60  # Aurora publishes AuroraGlobalDBReplicationLag once a minute
 ROUTE53_API_REGION = "us-east-1"  # the Route53 API (GetHealthCheckStatus) is homed there
 TRAFFIC_SWITCH_PERIOD_SECONDS = 60  # the traffic-switch alarm; Route53 accepts standard resolution only
+
+
+def schedule_rate(seconds: int) -> str:
+    """The EventBridge rate expression of a schedule every ``seconds`` (a whole number of minutes, at least one)."""
+    minutes, rest = divmod(seconds, 60)
+    if rest or minutes < 1:
+        raise ValueError(f"an EventBridge rate is a whole number of minutes, got {seconds} s")
+    return f"rate({minutes} {'minute' if minutes == 1 else 'minutes'})"
 
 
 @dataclass(frozen=True)
@@ -85,7 +95,7 @@ def detection_seconds(s: Settings) -> int:
                 contract.stalled_replication_seconds(s.rpo_minutes * 60, s.failover_confirmation_lag_percent_of_rpo)
                 + AURORA_LAG_PERIOD_SECONDS
             )
-        return probe if route53 <= probe else route53 + RECHECK_SCHEDULE_SECONDS
+        return probe if route53 <= probe else route53 + SCHEDULE_SECONDS
     return (
         s.health_check_interval_seconds * s.health_check_failure_threshold
         + ROUTE53_METRIC_PERIOD_SECONDS * s.alarm_evaluation_periods

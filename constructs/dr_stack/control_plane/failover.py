@@ -30,6 +30,7 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
 from constructs import Construct
 from dr_stack.application.app_tier import AppTier, Capacity
+from dr_stack.config.budget import SCHEDULE_SECONDS, schedule_rate
 from dr_stack.contract import contract
 from dr_stack.control_plane.iam import attach_inline_policy, grant_statements, lambda_base_statements, trust_policy
 from dr_stack.control_plane.permissions import permissions
@@ -60,7 +61,7 @@ LEASE_MARGIN_SECONDS = contract.LEASE_MARGIN_SECONDS
 # The switch keeper and the probe run once a minute (EventBridge's finest schedule rate); within a run the probe
 # probes every probe_interval_seconds (high-resolution datapoints below 60 s, which drive EventBridge only: the
 # switch metric keeps one-minute periods because Route53 accepts standard-resolution metrics only).
-SCHEDULE_RATE = "rate(1 minute)"
+SCHEDULE_RATE = schedule_rate(SCHEDULE_SECONDS)
 # Each probe of a sub-minute interval makes one request with this timeout, so all of them fit the interval.
 FAST_PROBE_TIMEOUT_SECONDS = 5
 STAGING_DIR = ".lambda-staging"

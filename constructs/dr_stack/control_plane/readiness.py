@@ -15,6 +15,7 @@ from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from constructs import Construct
+from dr_stack.config.budget import schedule_rate
 from dr_stack.contract import contract
 from dr_stack.control_plane.iam import attach_inline_policy, construct_slug, grant_statements
 from dr_stack.control_plane.permissions import permissions
@@ -59,7 +60,7 @@ class ReadinessSchedule(Construct):
             provider=provider,
             name=names.readiness_rule,
             description=f"Read-only readiness check of {region} every {interval_minutes} {unit}",
-            schedule_expression=f"rate({interval_minutes} {unit})",
+            schedule_expression=schedule_rate(interval_minutes * 60),
         )
         CloudwatchEventTarget(
             self, "target", provider=provider, rule=self.rule.name, arn=function_arn, input=json.dumps(event)
