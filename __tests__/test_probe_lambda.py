@@ -130,3 +130,23 @@ def test_fast_interval_refuses_attempts_that_do_not_fit_it() -> None:
         read_config({**ENV, "PROBE_INTERVAL_SECONDS": "10"})
     with pytest.raises(ProbeConfigError, match=r"PROBE_INTERVAL_SECONDS must be 10, 20, 30 or 60, got '15'"):
         read_config({**ENV, "PROBE_INTERVAL_SECONDS": "15"})
+
+
+def test_unset_probe_variables_take_the_contract_defaults() -> None:
+    """The probe's defaults are the contract's, the ones the settings document (probe_interval_seconds)."""
+    import dr_contract as contract
+
+    config = read_config(ENV)
+    assert config["PROBE_ATTEMPTS"] == contract.DEFAULT_PROBE_ATTEMPTS
+    assert config["PROBE_TIMEOUT_SECONDS"] == contract.DEFAULT_PROBE_TIMEOUT_SECONDS
+    assert config["PROBE_INTERVAL_SECONDS"] == contract.DEFAULT_PROBE_PERIOD_SECONDS
+
+
+@pytest.mark.parametrize("period", [10, 20, 30, 60])
+def test_every_contract_period_is_accepted_with_the_stacks_fast_requests(period: int) -> None:
+    """Each period the settings accept is one the probe accepts, with the requests the stack sets below 60 s."""
+    import dr_contract as contract
+
+    assert period in contract.PROBE_PERIODS
+    fast = {"PROBE_ATTEMPTS": str(contract.FAST_PROBE_ATTEMPTS)} if period < 60 else {}
+    assert read_config({**ENV, "PROBE_INTERVAL_SECONDS": str(period), **fast})["PROBE_INTERVAL_SECONDS"] == period

@@ -241,6 +241,13 @@ LEASE_MARGIN_SECONDS: Final = 120
 # Probe datapoints per minute's run: 10, 20, 30 or 60 s apart (the probe's high-resolution periods, or one a minute).
 PROBE_PERIODS: Final = (10, 20, 30, 60)
 DEFAULT_PROBE_PERIOD_SECONDS: Final = 60
+# Each probe's requests (PROBE_ATTEMPTS, PROBE_TIMEOUT_SECONDS): the probe's defaults; a sub-minute interval takes
+# FAST_PROBE_ATTEMPTS request(s) of the default timeout, so all of them fit the interval.
+PROBE_ATTEMPTS_RANGE: Final = (1, 5)
+DEFAULT_PROBE_ATTEMPTS: Final = 3
+FAST_PROBE_ATTEMPTS: Final = 1
+PROBE_TIMEOUT_RANGE: Final = (1, 20)
+DEFAULT_PROBE_TIMEOUT_SECONDS: Final = 5
 PROBE_FAILURE_PERIODS_RANGE: Final = (1, 10)
 DEFAULT_PROBE_FAILURE_PERIODS: Final = 3
 AUTOMATIC_MIN_INTERVAL_RANGE: Final = (0, 604_800)

@@ -2,8 +2,8 @@
 
 The alarm on this metric lives in the secondary region, so the signal that starts an automatic failover
 survives the loss of the primary region (Route53 health-check metrics exist only in us-east-1).
-Environment: PROBE_URL, METRIC_NAMESPACE, METRIC_NAME, GLOBAL_CLUSTER_ID, PROBE_ATTEMPTS (default 3),
-PROBE_TIMEOUT_SECONDS (default 5), PROBE_INTERVAL_SECONDS (10, 20, 30 or 60; default 60).
+Environment: PROBE_URL, METRIC_NAMESPACE, METRIC_NAME, GLOBAL_CLUSTER_ID, PROBE_ATTEMPTS, PROBE_TIMEOUT_SECONDS,
+PROBE_INTERVAL_SECONDS (one of PROBE_PERIODS); the ranges and defaults are dr_contract's.
 
 EventBridge runs the probe once a minute, its finest rate. With an interval under 60 s one run probes
 60 / interval times and publishes each result as a high-resolution datapoint (StorageResolution 1, its own
@@ -48,19 +48,23 @@ def read_config(environ: Mapping[str, str]) -> dict[str, Any]:
         raise ProbeConfigError(
             f"environment variable PROBE_URL must be an http(s) URL, got {config[contract.PROBE_URL]!r}"
         )
-    for name, default, low, high in (
-        (contract.PROBE_ATTEMPTS, "3", 1, 5),
-        (contract.PROBE_TIMEOUT_SECONDS, "5", 1, 20),
+    for name, default, (low, high) in (
+        (contract.PROBE_ATTEMPTS, contract.DEFAULT_PROBE_ATTEMPTS, contract.PROBE_ATTEMPTS_RANGE),
+        (contract.PROBE_TIMEOUT_SECONDS, contract.DEFAULT_PROBE_TIMEOUT_SECONDS, contract.PROBE_TIMEOUT_RANGE),
     ):
-        raw = environ.get(name, default)
+        raw = environ.get(name, str(default))
         if not raw.isdigit() or not low <= int(raw) <= high:
             raise ProbeConfigError(
                 f"environment variable {name} must be a whole number from {low} to {high}, got {raw!r}"
             )
         config[name] = int(raw)
-    raw = environ.get(contract.PROBE_INTERVAL_SECONDS, "60")
-    if raw not in ("10", "20", "30", "60"):
-        raise ProbeConfigError(f"environment variable PROBE_INTERVAL_SECONDS must be 10, 20, 30 or 60, got {raw!r}")
+    raw = environ.get(contract.PROBE_INTERVAL_SECONDS, str(contract.DEFAULT_PROBE_PERIOD_SECONDS))
+    if raw not in {str(period) for period in contract.PROBE_PERIODS}:
+        allowed = ", ".join(str(period) for period in contract.PROBE_PERIODS[:-1])
+        raise ProbeConfigError(
+            f"environment variable PROBE_INTERVAL_SECONDS must be {allowed} or {contract.PROBE_PERIODS[-1]}, "
+            f"got {raw!r}"
+        )
     interval = config[contract.PROBE_INTERVAL_SECONDS] = int(raw)
     attempts, timeout = config[contract.PROBE_ATTEMPTS], config[contract.PROBE_TIMEOUT_SECONDS]
     longest = attempts * timeout + 2 * (attempts - 1)

@@ -62,8 +62,6 @@ LEASE_MARGIN_SECONDS = contract.LEASE_MARGIN_SECONDS
 # probes every probe_interval_seconds (high-resolution datapoints below 60 s, which drive EventBridge only: the
 # switch metric keeps one-minute periods because Route53 accepts standard-resolution metrics only).
 SCHEDULE_RATE = schedule_rate(SCHEDULE_SECONDS)
-# Each probe of a sub-minute interval makes one request with this timeout, so all of them fit the interval.
-FAST_PROBE_TIMEOUT_SECONDS = 5
 STAGING_DIR = ".lambda-staging"
 # A failed invocation of a failover-path function (an orchestrator run, the keeper's minute, the probe) is shown
 # at once: Lambda publishes Errors per function every minute (Lambda Developer Guide, "Types of metrics for Lambda
@@ -645,8 +643,12 @@ class FailoverOrchestrators(Construct):
             environment={
                 contract.PROBE_URL: f"{scheme}://{app_tiers['primary'].alb_dns_name}{props.health_check_path}",
                 contract.PROBE_INTERVAL_SECONDS: str(props.probe_interval_seconds),
+                # A sub-minute interval: few enough requests (of the probe's default timeout) to fit it.
                 **(
-                    {contract.PROBE_ATTEMPTS: "1", contract.PROBE_TIMEOUT_SECONDS: str(FAST_PROBE_TIMEOUT_SECONDS)}
+                    {
+                        contract.PROBE_ATTEMPTS: str(contract.FAST_PROBE_ATTEMPTS),
+                        contract.PROBE_TIMEOUT_SECONDS: str(contract.DEFAULT_PROBE_TIMEOUT_SECONDS),
+                    }
                     if props.probe_interval_seconds < 60
                     else {}
                 ),
