@@ -116,3 +116,31 @@ def test_dev_has_no_probe_and_the_constructs_share_the_lambda_module() -> None:
     from dr_stack.contract import contract as construct_side
 
     assert construct_side is contract  # one module object, not a copy
+
+
+@pytest.mark.parametrize(
+    ("setting", "variable"),
+    [
+        ("primary_app_min_capacity", contract.TARGET_FAILOVER_MIN),
+        ("primary_app_desired_capacity", contract.TARGET_FAILOVER_DESIRED),
+        ("primary_app_max_capacity", contract.TARGET_FAILOVER_MAX),
+        ("secondary_app_min_capacity", contract.STANDBY_MIN),
+        ("secondary_app_desired_capacity", contract.STANDBY_DESIRED),
+        ("secondary_app_max_capacity", contract.TARGET_FAILOVER_MAX),
+    ],
+)
+def test_capacity_settings_take_the_bounds_the_orchestrator_accepts(setting: str, variable: str) -> None:
+    """A capacity setting accepts exactly the values the orchestrator's variable it feeds accepts at cold start."""
+    from dr_stack.config.settings import FIELD_RULES
+
+    parser = next(parse for name, _field, parse, _default in VARIABLES if name == variable)
+
+    def lambda_accepts(value: int) -> bool:
+        try:
+            parser(str(value))
+        except ValueError:
+            return False
+        return True
+
+    for value in (-1, 0, 1, contract.CAPACITY_RANGE[1], contract.CAPACITY_RANGE[1] + 1):
+        assert (FIELD_RULES[setting](value) is None) == lambda_accepts(value), (setting, value)

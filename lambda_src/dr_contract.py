@@ -257,8 +257,10 @@ DEFAULT_CAPACITY_PERCENT: Final = 100
 MIN_SUCCESS_PERCENT_RANGE: Final = (1, 100)
 DEFAULT_MIN_SUCCESS_PERCENT: Final = 50
 DEFAULT_MATCH_DATABASE_CAPACITY: Final = True
-# ASG capacities the orchestrator sets (min, desired, max): the stack's ASG settings take the same bounds.
+# ASG capacities the orchestrator sets (min, desired; the max within MAX_CAPACITY_RANGE): the stack's ASG settings
+# (primary_app_*_capacity, secondary_app_*_capacity) take the same bounds.
 CAPACITY_RANGE: Final = (0, 1000)
+MAX_CAPACITY_RANGE: Final = (1, CAPACITY_RANGE[1])
 SERVING_TIMEOUT_RANGE: Final = (0, 3600)
 OBJECTIVE_MINUTES_RANGE: Final = (1, 1440)
 

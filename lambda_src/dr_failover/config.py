@@ -203,7 +203,7 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
     (contract.TARGET_ASG_NAME, "target_asg_name", _ASG_NAME, _REQUIRED),
     (contract.PEER_ASG_NAME, "peer_asg_name", _ASG_NAME, _REQUIRED),
     (contract.TARGET_FAILOVER_MIN, "target_failover_min", _CAPACITY, _REQUIRED),
-    (contract.TARGET_FAILOVER_MAX, "target_failover_max", _integer(1, contract.CAPACITY_RANGE[1]), _REQUIRED),
+    (contract.TARGET_FAILOVER_MAX, "target_failover_max", _integer(*contract.MAX_CAPACITY_RANGE), _REQUIRED),
     (contract.TARGET_FAILOVER_DESIRED, "target_failover_desired", _CAPACITY, _REQUIRED),
     (contract.STANDBY_MIN, "standby_min", _CAPACITY, _REQUIRED),
     (contract.STANDBY_DESIRED, "standby_desired", _CAPACITY, _REQUIRED),

@@ -683,21 +683,25 @@ class Settings:
     primary_app_min_capacity: int = APP(
         2,
         "Primary ASG minimum (also the capacity a region gets when it becomes active).",
-        _int_range(0, 1000),
+        _int_range(*contract.CAPACITY_RANGE),
         prod=3,
     )
-    primary_app_max_capacity: int = APP(4, "Primary ASG maximum.", _int_range(1, 1000), prod=12)
-    primary_app_desired_capacity: int = APP(2, "Primary ASG desired capacity.", _int_range(0, 1000), prod=3)
+    primary_app_max_capacity: int = APP(4, "Primary ASG maximum.", _int_range(*contract.MAX_CAPACITY_RANGE), prod=12)
+    primary_app_desired_capacity: int = APP(
+        2, "Primary ASG desired capacity.", _int_range(*contract.CAPACITY_RANGE), prod=3
+    )
     secondary_app_min_capacity: int = APP(
         1,
         "Secondary ASG minimum (warm standby); at least primary_app_min_capacity makes the app term of the RTO "
         "budget 0 (the standby already serves the failover minimum), below it launch + grace.",
-        _int_range(0, 1000),
+        _int_range(*contract.CAPACITY_RANGE),
         prod=3,
     )
-    secondary_app_max_capacity: int = APP(4, "Secondary ASG maximum.", _int_range(1, 1000), prod=12)
+    secondary_app_max_capacity: int = APP(
+        4, "Secondary ASG maximum.", _int_range(*contract.MAX_CAPACITY_RANGE), prod=12
+    )
     secondary_app_desired_capacity: int = APP(
-        1, "Secondary ASG desired capacity (warm standby).", _int_range(0, 1000), prod=3
+        1, "Secondary ASG desired capacity (warm standby).", _int_range(*contract.CAPACITY_RANGE), prod=3
     )
     app_cpu_target_percent: int = APP(50, "Target-tracking CPU utilization of the ASGs.", _int_range(10, 95))
     app_health_check_grace_seconds: int = APP(
