@@ -2,7 +2,7 @@
 is granted to the role that runs it in the synthesized JSON of both profiles, every action granted is called (or
 is on a short list of what AWS does with the role indirectly, each with its reason), and the readiness check's
 IAM simulation, built from the same permission list (``lambda_src/dr_permissions/``), passes against the
-synthesized policies and fails when a resource RDS authorizes on is dropped from them.
+synthesized policies and fails when a resource RDS authorizes on, or the run report's grant, is dropped from them.
 """
 
 from __future__ import annotations
@@ -354,6 +354,55 @@ def test_readiness_simulation_covers_create_db_instance_on_the_option_group(dev:
         assert any(d.startswith("rds:CreateDBCluster on") and ":og:default:" in d for d in denied), denied
 
 
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_run_report_upload_is_a_call_the_cross_check_reads_and_the_permission_list_grants(
+    profile: str, request: pytest.FixtureRequest
+) -> None:
+    """The orchestrator's run report is two PutObject calls (dr_failover.run.run_report.write_report): the
+    cross-check reads them from the code, and the role holds them through the permission list's RUN_REPORTS grant
+    only (on the objects under the report prefix: PutObject's resource type is ``object``, Service Authorization
+    Reference, Amazon S3), with the key's GenerateDataKey through S3 (resource type ``key``, AWS KMS)."""
+    from dr_permissions.orchestrator import RUN_REPORTS
+    from dr_stack.contract import contract
+
+    stack = _stack(profile, request)
+    resolver = Resolver(stack.data)
+    by_sid = {grant.sid: grant for grant in RUN_REPORTS}
+    for role_id in _orchestrator_roles(stack):
+        role = role_grants(stack.data)[role_id]
+        assert "s3:PutObject" in _needed(stack, role), role.name
+        granting = [s for s in role.statements if "s3:PutObject" in s["actions"]]
+        assert [(s["sid"], tuple(s["actions"])) for s in granting] == [
+            ("PutRunReports", by_sid["PutRunReports"].actions)
+        ]
+        (bucket_objects,) = granting[0]["resources"]
+        assert resolver.text(bucket_objects).endswith(f"/{contract.REPORT_PREFIX}/*")
+        encrypt = next(s for s in role.statements if s.get("sid") == "EncryptRunReports")
+        assert encrypt["actions"] == list(by_sid["EncryptRunReports"].actions)
+        assert encrypt["condition"][0]["variable"] == "kms:ViaService"
+        assert encrypt["condition"][0]["values"][0].startswith("s3.")
+
+
+def test_readiness_simulation_covers_the_run_report_grant(dev: Synthesized) -> None:
+    """The scheduled simulation asks for the report's PutObject on an object under the report prefix and for
+    GenerateDataKey on the report key through S3: dropping the RUN_REPORTS statements from the role's policies
+    is found before a run's report is refused (the base grant of the same key, through Lambda, SQS and SNS only,
+    does not stand in for it)."""
+    from dr_permissions.orchestrator import RUN_REPORTS
+
+    report_sids = {grant.sid for grant in RUN_REPORTS}
+
+    def without_reports(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [s for s in statements if s.get("sid") not in report_sids]
+
+    for role in _orchestrator_roles(dev):
+        assert _simulate(dev, role) == [], role
+        denied = _simulate(dev, role, mutate=without_reports)
+        assert any(d.startswith("s3:PutObject on arn:aws:s3:::") and "/runs/" in d for d in denied), denied
+        assert any(d.startswith("kms:GenerateDataKey on arn:aws:kms:") for d in denied), denied
+        assert len(denied) == 2, denied
+
+
 def test_readiness_simulation_covers_every_action_of_a_simulated_grant(dev: Synthesized) -> None:
     """Removing any one action of a grant the permission list marks simulated is found by the simulation."""
     from dr_permissions.orchestrator import orchestrator_grants
@@ -361,13 +410,18 @@ def test_readiness_simulation_covers_every_action_of_a_simulated_grant(dev: Synt
     role = _orchestrator_roles(dev)[0]
     simulated = {
         action
-        for grant in orchestrator_grants(automatic_recheck=False, match_serverless_capacity=True)
+        for grant in orchestrator_grants(automatic_recheck=False, match_serverless_capacity=True, run_reports=True)
         if grant.simulated
         for action in grant.actions
     }
-    assert {"rds:CreateDBCluster", "rds:CreateDBInstance", "rds:ModifyDBCluster", "rds:FailoverGlobalCluster"} <= (
-        simulated
-    )
+    assert {
+        "rds:CreateDBCluster",
+        "rds:CreateDBInstance",
+        "rds:ModifyDBCluster",
+        "rds:FailoverGlobalCluster",
+        "s3:PutObject",
+        "kms:GenerateDataKey",
+    } <= simulated
     for action in sorted(simulated):
 
         def without(statements: list[dict[str, Any]], action: str = action) -> list[dict[str, Any]]:
@@ -383,10 +437,6 @@ ROLE_MODULES = {
     "dr_failover.keeper.handler": "keeper",
     "dr_probe.handler.handler": "probe",
 }
-
-
-# The orchestrator's grants outside the permission list: the run-report bucket's (observability.reports).
-RUN_REPORT_GRANTS = {"PutRunReports", "EncryptRunReports"}
 
 
 def test_the_stack_and_the_lambda_share_one_permission_list() -> None:
@@ -443,13 +493,70 @@ def test_the_stack_loads_the_permission_package_by_path() -> None:
     assert one_package and one_module_each and one_grant
 
 
+def _every_grant() -> list[Any]:
+    from dr_permissions.base import LAMBDA_BASE
+    from dr_permissions.keeper import SWITCH_KEEPER
+    from dr_permissions.orchestrator import orchestrator_grants
+    from dr_permissions.probe import PROBE
+
+    everything = orchestrator_grants(automatic_recheck=True, match_serverless_capacity=True, run_reports=True)
+    return [*LAMBDA_BASE, *everything, *SWITCH_KEEPER, *PROBE]
+
+
+def test_the_stack_resolves_every_resource_name_of_the_permission_list_in_one_place() -> None:
+    """``GrantResources`` (control_plane/iam.py) is the synth side's one map from the list's resource names to
+    ARNs: given every resource it knows every name a grant (or what RDS authorizes a create on) uses, and no
+    other."""
+    from dr_permissions.orchestrator import AUTHORIZED_ON
+    from dr_stack.control_plane.iam import GrantResources
+
+    used = {name for grant in _every_grant() for name in grant.on} | {n for on in AUTHORIZED_ON.values() for n in on}
+    given = {
+        name: f"given-{name}"
+        for name in GrantResources.__dataclass_fields__
+        if name not in {"region", "partition", "account_id", "peer_region"}
+    }
+    full = GrantResources(region="us-west-2", partition="aws", account_id=ACCOUNT, peer_region="us-east-1", **given)
+    assert set(full.arns()) == used
+    assert full.arns()["report_objects"] == ["given-report_bucket_arn/runs/*"]
+    assert full.arns()["own_instances"] == [f"arn:aws:rds:us-west-2:{ACCOUNT}:db:given-cluster_identifier-*"]
+    # Without the partition and account, no ARN is built from a name (only ARNs given whole, and ``*``).
+    assert "own_instances" not in GrantResources(region="us-west-2", **given).arns()
+
+
+def test_a_grant_on_a_resource_the_construct_did_not_give_is_refused_at_synth() -> None:
+    from dr_permissions.orchestrator import RUN_REPORTS
+    from dr_stack.control_plane.iam import GrantResources, grant_statements
+
+    with pytest.raises(ValueError, match=r"no ARN given for the resource\(s\) \['EncryptRunReports: report_key'\]"):
+        grant_statements(RUN_REPORTS, resources=GrantResources(region="us-west-2", report_bucket_arn="arn:aws:s3:::b"))
+
+
+def test_the_constructs_build_no_grant_arn_by_hand() -> None:
+    """The modules that attach the orchestrator's and the other functions' grants give ``GrantResources`` what they
+    have (ARNs, names, identifiers) and write no ARN or name-to-ARN map of their own; the run-report bucket writes
+    no IAM statement."""
+    root = Path(__file__).resolve().parent.parent / "constructs" / "dr_stack"
+    for relative in (
+        "control_plane/failover.py",
+        "control_plane/recovery.py",
+        "control_plane/readiness.py",
+        "observability/reports.py",
+        "stacks.py",
+    ):
+        source = (root / relative).read_text()
+        assert '"arn:' not in source and "resources={" not in source, relative
+    reports = (root / "observability/reports.py").read_text()
+    assert "Statement" not in reports and "iam_role_policy" not in reports
+
+
 @pytest.mark.parametrize("profile", PROFILES)
 def test_each_function_role_is_granted_the_base_and_its_own_module_only(
     profile: str, request: pytest.FixtureRequest
 ) -> None:
     """Every Allow statement of a function's role is a grant of ``dr_permissions.base`` or of the one module of
     its role (by Sid and actions), and the role has every grant of both that its configuration cannot leave out:
-    a role's list is read in one module. The orchestrator's run-report put lives with the bucket."""
+    a role's list is read in one module (the orchestrator's run-report put and its key too)."""
     from dr_permissions.base import LAMBDA_BASE
     from dr_permissions.keeper import SWITCH_KEEPER
     from dr_permissions.orchestrator import orchestrator_grants
@@ -458,8 +565,8 @@ def test_each_function_role_is_granted_the_base_and_its_own_module_only(
     # module -> (every grant the role may have, the grants it has in every configuration)
     by_module = {
         "orchestrator": (
-            orchestrator_grants(automatic_recheck=True, match_serverless_capacity=True),
-            orchestrator_grants(automatic_recheck=False, match_serverless_capacity=False),
+            orchestrator_grants(automatic_recheck=True, match_serverless_capacity=True, run_reports=True),
+            orchestrator_grants(automatic_recheck=False, match_serverless_capacity=False, run_reports=False),
         ),
         "keeper": (SWITCH_KEEPER, SWITCH_KEEPER),
         "probe": (PROBE, PROBE),
@@ -476,7 +583,7 @@ def test_each_function_role_is_granted_the_base_and_its_own_module_only(
             if statement.get("effect", "Allow") == "Allow"
         }
         elsewhere = {sid for sid, _ in granted - {(grant.sid, grant.actions) for grant in (*LAMBDA_BASE, *possible)}}
-        assert elsewhere <= (RUN_REPORT_GRANTS if module == "orchestrator" else set()), (role.name, elsewhere)
+        assert not elsewhere, (role.name, elsewhere)
         assert {(grant.sid, grant.actions) for grant in (*LAMBDA_BASE, *always)} <= granted, role.name
     assert seen == ({"orchestrator", "keeper", "probe"} if profile == "prod" else {"orchestrator", "keeper"})
 

@@ -636,7 +636,9 @@ def test_a_grant_narrowed_below_what_rds_authorizes_is_still_simulated_on_it(mon
 
     narrowed = [
         dataclasses.replace(g, on=tuple(n for n in g.on if n != "default_option_group"))
-        for g in orchestrator.orchestrator_grants(automatic_recheck=False, match_serverless_capacity=False)
+        for g in orchestrator.orchestrator_grants(
+            automatic_recheck=False, match_serverless_capacity=False, run_reports=False
+        )
     ]
     monkeypatch.setattr(orchestrator, "orchestrator_grants", lambda **_kwargs: narrowed)
     simulated = _simulated(_recovery_config("db.r6g.large"))
@@ -669,7 +671,7 @@ def test_every_recovery_grant_names_what_rds_authorizes_its_call_on():
     """Each grant of CreateDBCluster/CreateDBInstance names every resource RDS authorizes the call on."""
     from dr_permissions import orchestrator
 
-    grants = orchestrator.orchestrator_grants(automatic_recheck=True, match_serverless_capacity=True)
+    grants = orchestrator.orchestrator_grants(automatic_recheck=True, match_serverless_capacity=True, run_reports=True)
     for action, needed in orchestrator.AUTHORIZED_ON.items():
         granting = [g for g in grants if action in g.actions]
         assert granting, action
@@ -694,3 +696,24 @@ def test_without_a_spec_the_creates_are_simulated_on_what_the_function_can_name(
     simulated = _simulated(_recovery_config("db.r6g.large", spec=False))
     assert any(":og:default:" in arn for arn in simulated["rds:CreateDBInstance"].resources)
     assert "iam:PassRole" not in simulated
+
+
+def test_the_run_report_put_and_its_data_key_are_simulated_where_the_function_writes_reports():
+    """Every failover or recovery run ends by putting its report (PutObject, authorized on the object: Service
+    Authorization Reference, Amazon S3, resource type ``object``) SSE-KMS with the report key, for which S3 asks
+    KMS for a data key with the caller's permissions (GenerateDataKey on the key, through S3: S3 User Guide, "Using
+    server-side encryption with AWS KMS keys"). The simulation asks for both, as the calls name them, only where
+    the function is given a report bucket."""
+    key = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    config = dataclasses.replace(
+        _recovery_config("db.r6g.large"), report_bucket="app-secondary-runs", report_kms_key_arn=key
+    )
+    simulated = _simulated(config)
+    (report_object,) = simulated["s3:PutObject"].resources
+    assert report_object.startswith(f"arn:aws:s3:::app-secondary-runs/{contract.REPORT_PREFIX}/")
+    assert report_object.endswith(".json")
+    data_key = simulated["kms:GenerateDataKey"]
+    assert data_key.resources == (key,)
+    assert data_key.context == (("kms:ViaService", "s3.us-west-2.amazonaws.com"),)
+    without_reports = _simulated(_recovery_config("db.r6g.large"))
+    assert "s3:PutObject" not in without_reports and "kms:GenerateDataKey" not in without_reports

@@ -1,5 +1,6 @@
 """Run-report buckets (constructs/dr_stack/observability/reports.py): private, versioned, customer-managed-key
-encrypted, and the orchestrator's write grant scoped to the bucket's ``runs/`` prefix and the key (through S3 only)."""
+encrypted; the orchestrator's write grant (``dr_permissions.orchestrator.RUN_REPORTS``, attached by
+``control_plane.recovery.grant_run_reports``) scoped to the bucket's ``runs/`` prefix and the key (through S3 only)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-123456
 
 @pytest.fixture(scope="module")
 def small() -> Synthesized:
-    """One RunReportBucket and one role granted to write, in an empty stack with one provider."""
+    """One RunReportBucket and one role granted to write to it, in an empty stack with one provider."""
     from cdktf import TerraformStack
     from cdktf_cdktf_provider_aws.iam_role import IamRole
     from cdktf_cdktf_provider_aws.provider import AwsProvider
+    from dr_stack.control_plane.iam import GrantResources
+    from dr_stack.control_plane.recovery import grant_run_reports
     from dr_stack.observability.reports import RunReportBucket
 
     stack = TerraformStack(new_testing_app(), "reports")
@@ -34,11 +37,17 @@ def small() -> Synthesized:
         "run_reports",
         provider=provider,
         name="acme-reports",
-        region=REGION,
         kms_key_arn=KEY_ARN,
         retention_days=90,
     )
-    reports.grant_write(role, policy_name="write-run-reports")
+    grant_run_reports(
+        stack,
+        "write_run_reports",
+        provider=provider,
+        role=role,
+        policy_name="write-run-reports",
+        resources=GrantResources(region=REGION, report_bucket_arn=reports.bucket_arn, report_key_arn=KEY_ARN),
+    )
     return Synthesized(Testing.synth(stack))
 
 

@@ -10,8 +10,9 @@ from dr_stack.config.budget import budget_output
 from dr_stack.config.settings import Settings
 from dr_stack.contract import contract
 from dr_stack.control_plane.failover import FailoverOrchestrators, FailoverProps
+from dr_stack.control_plane.iam import GrantResources, construct_slug
 from dr_stack.control_plane.readiness import ReadinessSchedule, readiness_dimensions, readiness_widget
-from dr_stack.control_plane.recovery import grant_recovery_operations
+from dr_stack.control_plane.recovery import grant_recovery_operations, grant_run_reports
 from dr_stack.data_tier.backup import DatabaseBackup
 from dr_stack.data_tier.credentials import DatabaseCredentials, PasswordSource
 from dr_stack.data_tier.database import Engine, GlobalDatabase, connect
@@ -428,7 +429,33 @@ class DrStack(TerraformStack):
             function = self.failover.functions[role]
             region = settings.region_of(role)
             names = self.names.region(role)
-            self.run_reports[role].grant_write(function.role, policy_name=names.run_reports_policy)
+            resources = GrantResources(
+                region=region,
+                partition=key.partition,
+                account_id=key.account_id,
+                peer_region=settings.region_of(peer_of(role)),
+                global_cluster_arn=database.global_cluster_arn,
+                own_cluster_arn=database.cluster_arn(role),
+                cluster_identifier=database.cluster_identifier(role),
+                subnet_group_name=database.subnet_groups[role].name,
+                cluster_parameter_group_name=database.cluster_parameter_groups[role].name,
+                instance_parameter_group_name=database.instance_parameter_groups[role].name,
+                key_arn=key.key_arn,
+                monitoring_role_arn=database.monitoring_roles[role].arn,
+                alarm_name_prefix=contract.alarm_name_prefix(settings.name_prefix),
+                report_bucket_arn=self.run_reports[role].bucket_arn,
+                report_key_arn=key.key_arn,
+            )
+            # The policy stays a child of the bucket's construct: its address in state is the one it had when the
+            # bucket attached it (a new address would put and delete the same inline policy in one apply).
+            grant_run_reports(
+                self.run_reports[role],
+                f"write_{construct_slug(function.role)}",
+                provider=provider,
+                role=function.role,
+                policy_name=names.run_reports_policy,
+                resources=resources,
+            )
             # The key policy names the orchestrator for its reports (S3) and for the grants RDS creates when
             # re-protect creates an encrypted cluster and instances (Service Authorization Reference, Amazon RDS:
             # CreateDBCluster's dependent action kms:CreateGrant).
@@ -463,19 +490,7 @@ class DrStack(TerraformStack):
                 provider=provider,
                 role=function.role,
                 policy_name=names.recovery_operations_policy,
-                region=region,
-                peer_region=settings.region_of(peer_of(role)),
-                partition=key.partition,
-                account_id=key.account_id,
-                global_cluster_arn=database.global_cluster_arn,
-                cluster_identifier=database.cluster_identifier(role),
-                cluster_arn=database.cluster_arn(role),
-                subnet_group_name=database.subnet_groups[role].name,
-                cluster_parameter_group_name=database.cluster_parameter_groups[role].name,
-                instance_parameter_group_name=database.instance_parameter_groups[role].name,
-                kms_key_arn=key.key_arn,
-                monitoring_role_arn=database.monitoring_roles[role].arn,
-                alarm_name_prefix=contract.alarm_name_prefix(settings.name_prefix),
+                resources=resources,
                 match_serverless_capacity=(
                     settings.failover_match_database_capacity and settings.db_instance_class == "db.serverless"
                 ),
@@ -493,7 +508,6 @@ class DrStack(TerraformStack):
                 provider=self.providers.for_role(role),
                 # Checked at synth with every derived name (names.py): at most 34 + 28 = 62 characters.
                 name=self.names.region(role).run_report_bucket(key.account_id),
-                region=settings.region_of(role),
                 kms_key_arn=key.key_arn,
                 retention_days=settings.run_report_retention_days,
                 # dev stacks are torn down often; prod keeps its reports if the stack is destroyed.

@@ -2,7 +2,7 @@
 IAM simulation are both built from, one module per function role.
 
 - ``base``: what the Lambda service does with every function's execution role (``LAMBDA_BASE``).
-- ``orchestrator``: the orchestrator's grants (failover, recovery, readiness) and what RDS authorizes the
+- ``orchestrator``: the orchestrator's grants (failover, recovery, run reports, readiness) and what RDS authorizes the
   recovery creates on (``AUTHORIZED_ON``); ``orchestrator_grants`` is its complete list beyond ``LAMBDA_BASE``.
 - ``keeper``: the switch keeper's (``SWITCH_KEEPER``).
 - ``probe``: the probe's (``PROBE``).
@@ -31,7 +31,8 @@ Resource names (``on``):
 - ``own_asg``, ``peer_asg``; ``own_table``, ``peer_table``, ``switch_table`` (the traffic-switch region's replica);
   ``topic``; ``peer_health_check``; ``own_alarms`` (the stack's alarms of the region, by name prefix);
   ``probe_alarm``; ``log_streams``, ``dead_letter_queue``; ``own_role`` (the function's own role, which the
-  readiness check simulates); ``any`` (``*``: actions without resource-level
+  readiness check simulates); ``report_objects``, ``report_key``: the run reports under the report prefix of the
+  region's report bucket and the key they are encrypted with; ``any`` (``*``: actions without resource-level
   permissions, as the Service Authorization Reference lists them).
 
 Condition values are templates filled from ``{region}``, ``{metric_namespace}`` and ``{readiness_namespace}``.

@@ -1,4 +1,5 @@
-"""The orchestrator: failover, recovery and readiness grants, and what RDS authorizes the recovery creates on.
+"""The orchestrator: failover, recovery, run-report and readiness grants, and what RDS authorizes the recovery
+creates on.
 
 ``orchestrator_grants`` is one orchestrator's complete list beyond ``dr_permissions.base.LAMBDA_BASE``; the stack
 attaches it in parts (``dr_stack.control_plane.failover``, ``.recovery``, ``.readiness``), the readiness check
@@ -124,6 +125,25 @@ MATCH_SERVERLESS_CAPACITY: Final = Grant(
     "MatchServerlessCapacity", ("rds:ModifyDBCluster",), ("own_cluster",), simulated=True
 )
 
+# ----- the run report (dr_failover.run.run_report.write_report) ---------------------------------------------------
+# Every switchover and failover run ends by writing its report to the region's bucket (REPORT_BUCKET, SSE-KMS with
+# REPORT_KMS_KEY_ARN); a refused write loses the report, so the readiness check simulates both calls.
+RUN_REPORTS: Final = (
+    # PutObject is authorized on the object (Service Authorization Reference, Amazon S3: PutObject, resource type
+    # ``object``, arn:${Partition}:s3:::${BucketName}/${ObjectName}): the objects under the report prefix only.
+    Grant("PutRunReports", ("s3:PutObject",), ("report_objects",), simulated=True),
+    # PutObject with SSE-KMS: S3 asks KMS for a data key with the caller's permissions (S3 User Guide, "Using
+    # server-side encryption with AWS KMS keys", permissions), authorized on the key (Service Authorization
+    # Reference, AWS KMS: GenerateDataKey, resource type ``key``; condition key kms:ViaService): through S3 only.
+    Grant(
+        "EncryptRunReports",
+        ("kms:GenerateDataKey",),
+        ("report_key",),
+        (("StringEquals", "kms:ViaService", "s3.{region}.amazonaws.com"),),
+        simulated=True,
+    ),
+)
+
 # ----- the readiness checks' own reads (dr_failover.checks.failover_readiness) ------------------------------------
 READINESS: Final = (
     Grant("SimulateOwnPolicies", ("iam:SimulatePrincipalPolicy",), ("own_role",)),
@@ -138,12 +158,16 @@ READINESS: Final = (
 )
 
 
-def orchestrator_grants(*, automatic_recheck: bool, match_serverless_capacity: bool) -> tuple[Grant, ...]:
-    """Every grant of one orchestrator beyond LAMBDA_BASE (the run report's bucket grant lives with the bucket)."""
+def orchestrator_grants(
+    *, automatic_recheck: bool, match_serverless_capacity: bool, run_reports: bool
+) -> tuple[Grant, ...]:
+    """Every grant of one orchestrator beyond LAMBDA_BASE. ``run_reports``: the orchestrator writes run reports (it
+    is given a report bucket)."""
     return (
         *FAILOVER,
         *((READ_PROBE_ALARM,) if automatic_recheck else ()),
         *RECOVERY,
         *((MATCH_SERVERLESS_CAPACITY,) if match_serverless_capacity else ()),
+        *(RUN_REPORTS if run_reports else ()),
         *READINESS,
     )

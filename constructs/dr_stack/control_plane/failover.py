@@ -32,7 +32,13 @@ from constructs import Construct
 from dr_stack.application.app_tier import AppTier, Capacity
 from dr_stack.config.budget import SCHEDULE_SECONDS, schedule_rate
 from dr_stack.contract import contract
-from dr_stack.control_plane.iam import attach_inline_policy, grant_statements, lambda_base_statements, trust_policy
+from dr_stack.control_plane.iam import (
+    GrantResources,
+    attach_inline_policy,
+    grant_statements,
+    lambda_base_statements,
+    trust_policy,
+)
 from dr_stack.control_plane.permissions import permissions
 from dr_stack.control_plane.recovery import reprotect_cluster_spec
 from dr_stack.data_tier.database import GlobalDatabase
@@ -183,10 +189,12 @@ class RegionalLambda(Construct):
             actions=("kms:Decrypt", "kms:GenerateDataKey"),
         )
         base_statements = lambda_base_statements(
-            log_group_arn=self.log_group.arn,
-            dead_letter_queue_arn=self.dead_letter_queue.arn,
-            key_arn=key.key_arn,
-            region=key.region,
+            GrantResources(
+                region=key.region,
+                log_group_arn=self.log_group.arn,
+                dead_letter_queue_arn=self.dead_letter_queue.arn,
+                key_arn=key.key_arn,
+            )
         )
         self.policy = attach_inline_policy(
             self, "policy", provider=provider, grantee=self.role, statements=[*base_statements, *statements]
@@ -395,8 +403,12 @@ class FailoverOrchestrators(Construct):
                 # the re-evaluation reads the probe alarm's state and nothing else.
                 statements += grant_statements(
                     [permissions.orchestrator.READ_PROBE_ALARM],
-                    resources={"probe_alarm": [self.probe_alarm_arn(keys[role])]},
-                    values={},
+                    resources=GrantResources(
+                        region=providers.region_of(role),
+                        partition=keys[role].partition,
+                        account_id=keys[role].account_id,
+                        probe_alarm_name=self.probe_alarm_name,
+                    ),
                 )
             self.functions[role] = RegionalLambda(
                 self,
@@ -477,11 +489,6 @@ class FailoverOrchestrators(Construct):
     def _rechecks(self, role: DrRole) -> bool:
         """True for the orchestrator the automatic trigger invokes (the secondary's), when it is on."""
         return self.props.automatic and role == "secondary"
-
-    def probe_alarm_arn(self, key: RegionalKey) -> str:
-        """ARN of the probe's trigger alarm (secondary region, beside the probe; ``key`` of that region)."""
-        region = self._providers.secondary_region
-        return f"arn:{key.partition}:cloudwatch:{region}:{key.account_id}:alarm:{self.probe_alarm_name}"
 
     def _scheduled(self, id_: str, provider: AwsProvider, function: RegionalLambda, rule_name: str) -> None:
         """Invoke ``function`` once a minute from the EventBridge schedule ``rule_name`` in its region."""
@@ -574,11 +581,11 @@ class FailoverOrchestrators(Construct):
             },
             statements=grant_statements(
                 permissions.keeper.SWITCH_KEEPER,
-                resources={
-                    "switch_table": [state_table.replica_arn("secondary")],
-                    "global_cluster": [database.global_cluster_arn],
-                    "any": ["*"],
-                },
+                resources=GrantResources(
+                    region=providers.secondary_region,
+                    switch_table_arn=state_table.replica_arn("secondary"),
+                    global_cluster_arn=database.global_cluster_arn,
+                ),
                 values={"metric_namespace": contract.METRIC_NAMESPACE},
             ),
         )
@@ -599,19 +606,21 @@ class FailoverOrchestrators(Construct):
         peer = _peer(role)
         return grant_statements(
             permissions.orchestrator.FAILOVER,
-            resources={
-                "global_cluster": [database.global_cluster_arn],
-                "own_cluster": [database.cluster_arn(role)],
-                "peer_cluster": [database.cluster_arn(peer)],
-                "any": ["*"],
-                "own_asg": [app_tiers[role].asg_arn],
-                "peer_asg": [app_tiers[peer].asg_arn],
-                "topic": [topics[role].topic_arn],
-                "own_table": [state_table.replica_arn(role)],
-                "switch_table": [state_table.replica_arn("secondary")],
-                "peer_table": [state_table.replica_arn(peer)],
-                "peer_health_check": [f"arn:{keys[role].partition}:route53:::healthcheck/{dns.health_check_id(peer)}"],
-            },
+            resources=GrantResources(
+                region=self._providers.region_of(role),
+                partition=keys[role].partition,
+                account_id=keys[role].account_id,
+                global_cluster_arn=database.global_cluster_arn,
+                own_cluster_arn=database.cluster_arn(role),
+                peer_cluster_arn=database.cluster_arn(peer),
+                own_asg_arn=app_tiers[role].asg_arn,
+                peer_asg_arn=app_tiers[peer].asg_arn,
+                topic_arn=topics[role].topic_arn,
+                own_table_arn=state_table.replica_arn(role),
+                switch_table_arn=state_table.replica_arn("secondary"),
+                peer_table_arn=state_table.replica_arn(peer),
+                peer_health_check_id=dns.health_check_id(peer),
+            ),
             values={"metric_namespace": contract.METRIC_NAMESPACE},
         )
 
@@ -661,7 +670,7 @@ class FailoverOrchestrators(Construct):
             statements=[
                 *grant_statements(
                     permissions.probe.PROBE,
-                    resources={"any": ["*"]},
+                    resources=GrantResources(region=providers.secondary_region),
                     values={"metric_namespace": contract.PROBE_NAMESPACE},
                 ),
                 switch_publishing_denied(),

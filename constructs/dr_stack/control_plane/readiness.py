@@ -17,7 +17,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 from dr_stack.config.budget import schedule_rate
 from dr_stack.contract import contract
-from dr_stack.control_plane.iam import attach_inline_policy, construct_slug, grant_statements
+from dr_stack.control_plane.iam import GrantResources, attach_inline_policy, construct_slug, grant_statements
 from dr_stack.control_plane.permissions import permissions
 from dr_stack.naming.names import RegionNames
 
@@ -52,6 +52,7 @@ class ReadinessSchedule(Construct):
         super().__init__(scope, id_)
         self._provider = provider
         self._names = names
+        self._region = region
         self._namespace = metric_namespace
         unit = "minute" if interval_minutes == 1 else "minutes"
         self.rule = CloudwatchEventRule(
@@ -109,7 +110,7 @@ class ReadinessSchedule(Construct):
             name=self._names.readiness_checks_policy,
             statements=grant_statements(
                 permissions.orchestrator.READINESS,
-                resources={"own_role": [role_arn], "any": ["*"]},
+                resources=GrantResources(region=self._region, role_arn=role_arn),
                 values={"readiness_namespace": self._namespace},
             ),
         )

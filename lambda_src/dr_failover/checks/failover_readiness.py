@@ -4,7 +4,7 @@ The scheduled ``readiness`` run adds to the orchestrator's read-only preflight w
 find out during a failover:
 
 - ``iam_permissions``: ``iam:SimulatePrincipalPolicy`` on the function's own role for every action a
-  failover, a re-protect or a capacity match makes (the grants ``dr_permissions.orchestrator`` marks
+  failover, a re-protect, a capacity match or the run report makes (the grants ``dr_permissions.orchestrator`` marks
   ``simulated``, the list the stack's statements are built from), on the ARNs those calls name, with the
   condition keys the policy uses (IAM API reference, SimulatePrincipalPolicy: EvalDecision ``allowed`` |
   ``explicitDeny`` | ``implicitDeny``).
@@ -37,6 +37,7 @@ from dr_failover.aws.calls import ClientsFactory, error_code
 from dr_failover.aws.clients import RunClients
 from dr_failover.checks.preflight import Check, PreflightReport, run_preflight
 from dr_failover.config import Config
+from dr_failover.run.run_report import report_keys
 
 LOG = logging.getLogger(__name__)
 
@@ -246,6 +247,12 @@ def permission_resources(config: Config, report: PreflightReport) -> dict[str, t
     asg_arn = (report.target_asg or {}).get("AutoScalingGroupARN")
     if asg_arn:
         resources["own_asg"] = (asg_arn,)
+    if config.report_bucket:
+        # write_report puts runs/YYYY/MM/DD/<UTC time>-<mode>-<run id>.{json,md}: one such key stands for them.
+        report_object, _markdown = report_keys(run_id="readiness", mode="failover", started_at=0)
+        resources["report_objects"] = (f"arn:{partition}:s3:::{config.report_bucket}/{report_object}",)
+    if config.report_kms_key_arn:
+        resources["report_key"] = (config.report_kms_key_arn,)
     spec = _spec(config)
     if spec is not None:
         for name, value in (
@@ -262,15 +269,16 @@ def permission_resources(config: Config, report: PreflightReport) -> dict[str, t
 
 def failover_permissions(config: Config, report: PreflightReport) -> list[Permission]:
     """Every grant of ``dr_permissions.orchestrator`` marked ``simulated`` (failover, re-protect, capacity
-    matching) as this region's calls name them, with the condition context the grant's policy reads, plus the run
-    report's put."""
-    partition, _service, region, _account = _arn_parts(config.target_cluster_arn)[1:5]
+    matching, the run report) as this region's calls name them, with the condition context the grant's policy
+    reads."""
+    region = _arn_parts(config.target_cluster_arn)[3]
     spec = _spec(config)
     grants = dr_permissions.orchestrator.orchestrator_grants(
         automatic_recheck=bool(config.probe_alarm_name),
         match_serverless_capacity=config.match_database_capacity
         and spec is not None
         and spec.instance.instance_class == "db.serverless",
+        run_reports=bool(config.report_bucket),
     )
     resources = permission_resources(config, report)
     values = {"region": region, "metric_namespace": config.metric_namespace}
@@ -286,10 +294,6 @@ def failover_permissions(config: Config, report: PreflightReport) -> list[Permis
             arns = tuple(arn for name in names for arn in resources.get(name, ()))
             if arns:
                 permissions.append(Permission(action, arns, context))
-    if config.report_bucket:
-        permissions.append(
-            Permission("s3:PutObject", (f"arn:{partition}:s3:::{config.report_bucket}/{contract.REPORT_PREFIX}/x",))
-        )
     return permissions
 
 
