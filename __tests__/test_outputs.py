@@ -11,7 +11,8 @@ REQUIRED = (
     "app_dns_name", "primary_alb_dns_name", "secondary_alb_dns_name", "global_cluster_id",
     "primary_cluster_writer_endpoint", "primary_cluster_reader_endpoint", "secondary_cluster_writer_endpoint",
     "secondary_cluster_reader_endpoint", "db_secret_arn", "app_state_table_name", "primary_alarm_topic_arn",
-    "secondary_alarm_topic_arn", "cost_optimization_notes", "security_configuration",
+    "secondary_alarm_topic_arn", "cost_optimization_notes", "security_configuration", "failover_state_table_name",
+    "db_name", "db_port", "db_app_username",
 )  # fmt: skip
 
 
@@ -116,3 +117,35 @@ def test_runbook_reads_function_names_and_regions_from_terraform_output(
     assert invocations, "the runbook invokes no orchestrator"
     for line in invocations:
         assert "--function-name $" in line and "--region $" in line, line
+
+
+def test_failover_state_table_output_is_the_table_the_orchestrators_derive(prod: Synthesized) -> None:
+    """The orchestrators are not told their state table's name (they derive it from GLOBAL_CLUSTER_ID: dr_contract),
+    so the runbook reads it from this output to break a crashed run's lease."""
+    import dr_contract
+
+    outputs = prod.outputs()
+    name = outputs["failover_state_table_name"]["value"]
+    global_cluster = prod.only("aws_rds_global_cluster")["global_cluster_identifier"]
+    assert name == dr_contract.state_table_name_of(global_cluster)
+    assert name in {body["name"] for body in prod.resources("aws_dynamodb_table").values()}
+    assert name != outputs["app_state_table_name"]["value"]
+
+
+def test_database_outputs_are_what_the_cluster_and_the_app_roles_use(dev: Synthesized) -> None:
+    """The runbook creates the app's IAM database user from db_app_username and db_name: the user the app roles may
+    connect as (``rds-db:connect`` on ``dbuser:<cluster resource id>/<user>``, Aurora User Guide, "Creating and using
+    an IAM policy for IAM database access") in the database the primary cluster creates, on the clusters' port."""
+    outputs = dev.outputs()
+    primary = dev.only("aws_rds_cluster", "primary")
+    assert outputs["db_name"]["value"] == primary["database_name"]
+    assert outputs["db_port"]["value"] == primary["port"]
+    connect = [
+        resource
+        for document in dev.data_sources("aws_iam_policy_document").values()
+        for statement in document.get("statement", [])
+        if "rds-db:connect" in statement.get("actions", [])
+        for resource in statement["resources"]
+    ]
+    assert len(connect) == 2, connect
+    assert all(resource.endswith(f"/{outputs['db_app_username']['value']}") for resource in connect), connect

@@ -533,5 +533,10 @@ class DrStack(TerraformStack):
             security=security_configuration(self.settings, https_enabled=self.app_tiers["primary"].https_enabled),
         )
         add_data_outputs(
-            self, database=self.database, credentials=self.credentials, app_state_table=self.app_state_table
+            self,
+            database=self.database,
+            credentials=self.credentials,
+            app_state_table=self.app_state_table,
+            failover_state_table=self.failover_state_table,
+            app_username=self.settings.db_app_username,
         )

@@ -101,7 +101,7 @@ class ReadinessSchedule(Construct):
 
     def grant_checks(self, grantee: IamRole, *, role_arn: str) -> IamRolePolicy:
         """What the readiness checks read beyond the failover's own reads: the IAM simulation of `role_arn`
-        (the grantee's own role) and the target group's scaling activities."""
+        (the grantee's own role) and the Auto Scaling group's scaling activities."""
         return attach_inline_policy(
             self,
             f"checks_{construct_slug(grantee)}",

@@ -199,8 +199,11 @@ def add_data_outputs(
     database: GlobalDatabase,
     credentials: DatabaseCredentials,
     app_state_table: GlobalTable,
+    failover_state_table: GlobalTable,
+    app_username: str,
 ) -> dict[str, TerraformOutput]:
-    """Outputs for the data tier: global cluster, regional endpoints, the credentials secret, the state table."""
+    """Outputs for the data tier: global cluster, regional endpoints, the database and app user an operator
+    creates (``app_username``: the db_app_username setting), the credentials secret, both state tables."""
     outputs: dict[str, TerraformOutput] = {}
 
     def output(name: str, value: Any, description: str, *, sensitive: bool = False) -> None:
@@ -223,6 +226,13 @@ def add_data_outputs(
             database.reader_endpoint(role),
             f"Reader endpoint of the {role} Aurora cluster",
         )
+    output("db_name", database.database_name, "Database created in the primary cluster (setting db_name)")
+    output("db_port", database.port, "Port both Aurora clusters listen on")
+    output(
+        "db_app_username",
+        app_username,
+        "Database user the app instances connect as with IAM authentication (setting db_app_username)",
+    )
     # The ARN names the secret, it does not reveal it: no output carries a credential, so none is sensitive.
     output(
         "db_secret_arn",
@@ -233,5 +243,12 @@ def add_data_outputs(
         "app_state_table_name",
         app_state_table.table_name,
         "DynamoDB global table for application state and sessions (the same name in both regions)",
+    )
+    # The orchestrators derive this name from the global cluster's and are not told it (dr_contract); an operator
+    # breaking a crashed run's lease needs it.
+    output(
+        "failover_state_table_name",
+        failover_state_table.table_name,
+        "DynamoDB global table of the orchestrators' lock, journal and run records (the same name in both regions)",
     )
     return outputs
