@@ -78,7 +78,7 @@ TIERS: dict[str, tuple[str, ...]] = {
     "test_database_logs": (SYNTH,),
     "test_deploy_workflow": (SYNTH,),
     "test_dns": (SYNTH,),
-    "test_docs": (CONTRACT,),
+    "test_docs": (CONTRACT, SYNTH),
     "test_e2e_gameday": (RUNTIME,),
     "test_e2e_harness": (RUNTIME, SYNTH),
     "test_e2e_iam_simulator": (RUNTIME,),

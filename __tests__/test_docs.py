@@ -83,7 +83,7 @@ def _assignments() -> dict[str, str]:
     found: dict[str, str] = {}
     for block in _sh_blocks(RUNBOOK):
         for line in _logical_lines(block):
-            for match in re.finditer(r"(?:^|[;\s])([A-Za-z_][A-Za-z0-9_]*)=(\$\([^)]*\)|\S+)", line):
+            for match in re.finditer(r"(?:^|[;\s])([A-Za-z_][A-Za-z0-9_]*)=(\$\([^)]*\)|[^\s;]+)", line):
                 found[match.group(1)] = match.group(2)
     return found
 
@@ -326,3 +326,66 @@ def test_a_moved_module_named_in_prose_is_detected() -> None:
     dotted, named_files = _named_paths(text)
     assert [name for name in dotted if not _dotted_path_exists(name)] == [moved, f"{renamed}.helper"]
     assert [name for name in named_files if not (ROOT / name).exists()] == [gone]
+
+
+def _prose_code_spans(text: str) -> list[str]:
+    """The inline code spans of a markdown text outside its fenced blocks (a span may wrap a line)."""
+    prose = "".join(text.split("```")[0::2])
+    return re.findall(r"`([^`]+)`", prose)
+
+
+def test_no_aws_command_of_the_runbook_is_in_its_prose() -> None:
+    """The checks above read the fenced ``sh`` blocks only: a command in an inline span escapes all of them (a
+    queue name where the CLI wants a URL, a missing --region). So every `aws` command is in a block."""
+    spans = _prose_code_spans(RUNBOOK.read_text())
+    assert len(spans) >= 50, len(spans)
+    assert [span for span in spans if re.match(r"\s*aws\s", span)] == []
+    sample = "read `aws sqs receive-message\n--queue-url q`, then\n```sh\naws sqs get-queue-url\n```\n`status`"
+    assert _prose_code_spans(sample) == ["aws sqs receive-message\n--queue-url q", "status"]
+
+
+PAGES_READING_OUTPUTS = ("docs/runbook.md", "docs/deploy.md", "README.md")
+
+
+def _terraform_output_names(text: str) -> list[str]:
+    """The names a text reads with ``terraform output [-raw|-json] NAME``."""
+    return re.findall(r"terraform output(?:\s+-(?:raw|json))*\s+([A-Za-z_]\w*)", text)
+
+
+@pytest.mark.parametrize("fixture", ["dev", "prod"])
+def test_every_terraform_output_the_docs_read_is_declared(fixture: str, request: pytest.FixtureRequest) -> None:
+    """`terraform output -raw NAME` of an output the stack does not declare fails (`Output "NAME" not found`)
+    exactly when the operator needs the value; every name the runbook, the deploy guide and the README read is an
+    output of the synthesized DR stack in both profiles."""
+    declared = set(request.getfixturevalue(fixture).outputs())
+    used = {page: set(_terraform_output_names((ROOT / page).read_text())) for page in PAGES_READING_OUTPUTS}
+    assert len(used["docs/runbook.md"]) >= 10, used
+    assert {page: sorted(names - declared) for page, names in used.items() if names - declared} == {}
+    assert _terraform_output_names("X=$(terraform output -raw a_b) `terraform output`, terraform output -json c") == [
+        "a_b",
+        "c",
+    ]
+
+
+# A table cell longer than a paragraph does not fit a screen's column: what does not fit goes in prose below it.
+MAX_TABLE_CELL = 500
+
+
+def _table_cells(text: str) -> list[str]:
+    """The cells of every markdown table row of a text (fenced blocks left out), stripped."""
+    prose = "".join(text.split("```")[0::2])
+    rows = [line.strip() for line in prose.splitlines() if line.lstrip().startswith("|")]
+    return [cell.strip() for row in rows for cell in re.split(r"(?<!\\)\|", row.strip("|"))]
+
+
+def test_no_table_cell_of_the_docs_is_longer_than_a_paragraph() -> None:
+    """Generated tables (docs/settings.md, docs/budget.md) included: their generator's text is what to shorten."""
+    long_cells = [
+        f"{page.relative_to(ROOT)}: {len(cell)} characters: {cell[:60]}..."
+        for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+        for cell in _table_cells(page.read_text())
+        if len(cell) > MAX_TABLE_CELL
+    ]
+    assert long_cells == []
+    sample = f"| a | {'x' * (MAX_TABLE_CELL + 1)} |\n|---|---|\n```\n| {'y' * 999} |\n```\n"
+    assert [len(cell) for cell in _table_cells(sample)] == [1, MAX_TABLE_CELL + 1, 3, 3]
