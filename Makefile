@@ -78,8 +78,8 @@ test: setup
 	$(PYTHON) -m mypy $(TYPED_SOURCES)
 	$(PYTHON) -m pytest $(PYTEST_WORKERS)
 
-## test-fast: the suite without the slow tier (terraform validate, checkov, subprocess synths, the emulator
-## server), for everyday work; no lint (docs/testing.md "Tiers")
+## test-fast: the suite without the slow tier (terraform validate, checkov, subprocess synths), for everyday
+## work; no lint (docs/testing.md "Tiers"). The emulator server tests start it in about a second: they stay in.
 test-fast: $(STAMP_PY) $(STAMP_NODE)
 	$(PYTHON) -m pytest -m "not slow" $(PYTEST_WORKERS)
 

@@ -120,7 +120,8 @@ TIERS: dict[str, tuple[str, ...]] = {
 # `slow` on top (`make test-fast` leaves it out): whole modules or single tests ("module::function"), chosen from
 # `pytest --durations` (docs/benchmarks.md): terraform validate, checkov, the provider binary, subprocess synths
 # (cdktf, both binding imports), a pytest subprocess, and the two exhaustive in-process sweeps of the settings
-# (each over 20 s on the loaded 2-core machine). The emulator server tests take a few seconds and stay fast.
+# (each over 20 s on the loaded 2-core machine). The emulator server starts in about a second (its module fixture in
+# test_e2e_harness.py), so the tests against it stay fast.
 SLOW_TESTS: frozenset[str] = frozenset(
     {
         "test_aws_sandbox::test_a_hostile_environment_still_leaves_only_the_fake_credentials",
