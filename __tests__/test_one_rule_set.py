@@ -88,9 +88,7 @@ def function_environments(combination: dict[str, Any]) -> list[dict[str, str]]:
     built = setting_variables(failover_props(settings))
     environments = []
     for region in ("us-east-1", "us-west-2"):
-        environment = {**static_env(region), **built}
-        environment.pop("POLL_INTERVAL_SECONDS")  # the stack leaves it to the function's default
-        environments.append(environment)
+        environments.append({**static_env(region), **built})
     return environments
 
 

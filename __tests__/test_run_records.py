@@ -291,7 +291,8 @@ def test_the_promotion_wait_renews_the_lease_on_every_poll(world, aws, clock):
     assert result["status"] == "succeeded", result["message"]
     script.assert_all_used()
     assert len(leases) >= 6
-    assert all(expires == pytest.approx(now + 900, abs=0.01) for now, expires in leases[-6:])  # renewed at each poll
+    lease = int(world.env(SECONDARY_REGION)["LOCK_LEASE_SECONDS"])
+    assert all(expires == pytest.approx(now + lease, abs=0.01) for now, expires in leases[-6:])  # renewed at each poll
 
 
 def _run_items() -> list[dict]:

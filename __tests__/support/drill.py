@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import dr_contract as contract
@@ -31,6 +31,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 from botocore.stub import Stubber
 from dr_failover.aws.calls import is_read_only
+
+if TYPE_CHECKING:
+    from dr_stack.control_plane.failover import FailoverProps
 
 ACCOUNT_ID = "123456789012"
 PRIMARY_REGION = "us-east-1"
@@ -118,6 +121,29 @@ class SimulatedClock:
                 self._branch_high = max(self._branch_high, self._branches.now)
         else:
             self.now += seconds
+
+
+# The drill's settings: the dev defaults with the capacities of the drill's ASGs and the values its scenarios
+# count on (an unplanned failover needs every desired instance in service; no database capacity matching).
+DRILL_SETTINGS: dict[str, Any] = {
+    "primary_app_min_capacity": FULL_CAPACITY["min"],
+    "primary_app_max_capacity": FULL_CAPACITY["max"],
+    "primary_app_desired_capacity": FULL_CAPACITY["desired"],
+    "secondary_app_min_capacity": WARM_CAPACITY["min"],
+    "secondary_app_max_capacity": WARM_CAPACITY["max"],
+    "secondary_app_desired_capacity": WARM_CAPACITY["desired"],
+    "failover_min_success_percent": 100,
+    "failover_match_database_capacity": False,
+}
+
+
+@functools.cache
+def drill_failover_props() -> FailoverProps:
+    """What the stack tells the orchestrators (stacks.failover_props) for DRILL_SETTINGS."""
+    from dr_stack.config.settings import load_settings
+    from dr_stack.stacks import failover_props
+
+    return failover_props(load_settings(DRILL_SETTINGS, environ={}))
 
 
 class Hang(Exception):
@@ -485,40 +511,32 @@ class DrillWorld:
         )
 
     def env(self, target_region: str, **overrides: str) -> dict[str, str]:
-        """The function's environment for ``target_region`` (as the stack's construct sets it)."""
+        """The function's environment for ``target_region``: the stack's own builder (orchestrator_environment) from
+        the drill's settings (DRILL_SETTINGS) and resources; ``overrides`` replace what a test needs."""
+        from dr_stack.control_plane.failover import OrchestratorTargets, orchestrator_environment
+
         peer_region = other_region(target_region)
-        env = {
-            "GLOBAL_CLUSTER_ID": GLOBAL_CLUSTER_ID,
-            "TARGET_REGION": target_region,
-            "TARGET_CLUSTER_ID": CLUSTER_IDS[target_region],
-            "TARGET_CLUSTER_ARN": cluster_arn(target_region),
-            "PEER_REGION": peer_region,
-            "PEER_CLUSTER_ID": CLUSTER_IDS[peer_region],
-            "PEER_CLUSTER_ARN": cluster_arn(peer_region),
-            "TARGET_ASG_NAME": ASG_NAMES[target_region],
-            "PEER_ASG_NAME": ASG_NAMES[peer_region],
-            "TARGET_FAILOVER_MIN": str(FULL_CAPACITY["min"]),
-            "TARGET_FAILOVER_MAX": str(FULL_CAPACITY["max"]),
-            "TARGET_FAILOVER_DESIRED": str(FULL_CAPACITY["desired"]),
-            "STANDBY_MIN": str(WARM_CAPACITY["min"]),
-            "STANDBY_DESIRED": str(WARM_CAPACITY["desired"]),
-            "TOPIC_ARN": self.topic_arns[target_region],
-            "STATE_TABLE_NAME": STATE_TABLE_NAME,
-            "RPO_MINUTES": "5",
-            "RTO_MINUTES": "15",
-            "PROMOTION_TIMEOUT_SECONDS": "600",
-            "POLL_INTERVAL_SECONDS": "15",
-            "FENCE_TIMEOUT_SECONDS": "20",
-            "LOCK_LEASE_SECONDS": "900",
-            # Set by the stack on every orchestrator; the function has no default for them.
-            "MIN_SUCCESS_PERCENT": "100",
-            "MATCH_DATABASE_CAPACITY": "false",
-            "SERVING_TIMEOUT_SECONDS": "300",
-            "METRIC_NAMESPACE": METRIC_NAMESPACE,
-            "TRAFFIC_SWITCH_REGION": SECONDARY_REGION,
-            "TRAFFIC_SWITCH_METRIC": SWITCH_METRIC,
-            "HEALTH_CHECK_ID": self.health_check_id,
-        }
+        env = orchestrator_environment(
+            drill_failover_props(),
+            OrchestratorTargets(
+                global_cluster_id=GLOBAL_CLUSTER_ID,
+                target_region=target_region,
+                target_cluster_arn=cluster_arn(target_region),
+                peer_region=peer_region,
+                peer_cluster_id=CLUSTER_IDS[peer_region],
+                target_asg_name=ASG_NAMES[target_region],
+                peer_asg_name=ASG_NAMES[peer_region],
+                topic_arn=self.topic_arns[target_region],
+                state_table_name=STATE_TABLE_NAME,
+                traffic_switch_region=SECONDARY_REGION,
+                health_check_id=self.health_check_id,
+                target_group_arn=DRILL_TARGET_GROUP_ARN,
+                reprotect_cluster_spec="",
+            ),
+        )
+        # The drill's world has no target group and builds no cluster from a spec: without these the run skips the
+        # serving wait and re-protection's creates are simulated. A test that needs them passes them.
+        del env[contract.TARGET_GROUP_ARN], env[contract.REPROTECT_CLUSTER_SPEC]
         env.update(overrides)
         return env
 

@@ -361,6 +361,66 @@ def setting_variables(props: FailoverProps) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class OrchestratorTargets:
+    """What one region's orchestrator acts on (Terraform references in a synth, plain values in a test drill)."""
+
+    global_cluster_id: str
+    target_region: str
+    target_cluster_arn: str
+    peer_region: str
+    peer_cluster_id: str
+    target_asg_name: str
+    peer_asg_name: str
+    topic_arn: str
+    state_table_name: str
+    traffic_switch_region: str
+    health_check_id: str
+    target_group_arn: str
+    reprotect_cluster_spec: str
+    probe_alarm_name: str | None = None
+    """The probe alarm the automatic re-evaluation reads; None: this orchestrator does not re-evaluate."""
+    run_reports: tuple[str, str] | None = None
+    """The bucket the run reports go to and the KMS key ARN they are encrypted with; None: no reports."""
+
+
+def orchestrator_environment(props: FailoverProps, targets: OrchestratorTargets) -> dict[str, str]:
+    """The whole environment of one orchestrator (names: dr_contract), built here only: the stack's construct and
+    the test drill call this."""
+    reports = (
+        {contract.REPORT_BUCKET: targets.run_reports[0], contract.REPORT_KMS_KEY_ARN: targets.run_reports[1]}
+        if targets.run_reports is not None
+        else {}
+    )
+    return {
+        contract.GLOBAL_CLUSTER_ID: targets.global_cluster_id,
+        contract.TARGET_REGION: targets.target_region,
+        # TARGET_CLUSTER_ID and PEER_CLUSTER_ARN are derived from these (dr_failover.config): Lambda allows
+        # 4 KB for the whole environment.
+        contract.TARGET_CLUSTER_ARN: targets.target_cluster_arn,
+        contract.PEER_REGION: targets.peer_region,
+        contract.PEER_CLUSTER_ID: targets.peer_cluster_id,
+        contract.TARGET_ASG_NAME: targets.target_asg_name,
+        contract.PEER_ASG_NAME: targets.peer_asg_name,
+        **setting_variables(props),
+        contract.TOPIC_ARN: targets.topic_arn,
+        # The function derives the state table's name from GLOBAL_CLUSTER_ID when the stack made both.
+        **(
+            {}
+            if contract.state_table_name_of(targets.global_cluster_id) == targets.state_table_name
+            else {contract.STATE_TABLE_NAME: targets.state_table_name}
+        ),
+        # The metric names and namespaces are dr_contract's, which the function imports: not repeated here.
+        contract.TRAFFIC_SWITCH_REGION: targets.traffic_switch_region,
+        contract.HEALTH_CHECK_ID: targets.health_check_id,
+        **({contract.PROBE_ALARM_NAME: targets.probe_alarm_name} if targets.probe_alarm_name is not None else {}),
+        # Recovery operations: run reports, the target group it waits on, the spec it re-adds its cluster with.
+        **reports,
+        contract.TARGET_GROUP_ARN: targets.target_group_arn,
+        contract.REPROTECT_CLUSTER_SPEC: targets.reprotect_cluster_spec,
+    }
+
+
 class FailoverOrchestrators(Construct):
     """One orchestrator per region, each promoting its own region; least-privilege IAM on the stack's ARNs."""
 
@@ -448,43 +508,30 @@ class FailoverOrchestrators(Construct):
         dns: DnsFailover,
         report_buckets: Mapping[DrRole, RunReportBucket] | None,
     ) -> dict[str, str]:
-        """The whole environment of ``role``'s orchestrator (names: dr_contract), built here only."""
+        """The whole environment of ``role``'s orchestrator: orchestrator_environment of this stack's resources."""
         peer = _peer(role)
-        reports = (
-            {
-                contract.REPORT_BUCKET: report_buckets[role].bucket_name,
-                contract.REPORT_KMS_KEY_ARN: keys[role].key_arn,
-            }
-            if report_buckets is not None
-            else {}
-        )
-        return {
-            contract.GLOBAL_CLUSTER_ID: database.global_cluster_identifier,
-            contract.TARGET_REGION: self._providers.region_of(role),
-            # TARGET_CLUSTER_ID and PEER_CLUSTER_ARN are derived from these (dr_failover.config): Lambda allows
-            # 4 KB for the whole environment.
-            contract.TARGET_CLUSTER_ARN: database.cluster_arn(role),
-            contract.PEER_REGION: self._providers.region_of(peer),
-            contract.PEER_CLUSTER_ID: database.cluster_identifier(peer),
-            contract.TARGET_ASG_NAME: app_tiers[role].asg_name,
-            contract.PEER_ASG_NAME: app_tiers[peer].asg_name,
-            **setting_variables(self.props),
-            contract.TOPIC_ARN: topics[role].topic_arn,
-            # The function derives the state table's name from GLOBAL_CLUSTER_ID when the stack made both.
-            **(
-                {}
-                if contract.state_table_name_of(database.global_cluster_identifier) == state_table.table_name
-                else {contract.STATE_TABLE_NAME: state_table.table_name}
+        return orchestrator_environment(
+            self.props,
+            OrchestratorTargets(
+                global_cluster_id=database.global_cluster_identifier,
+                target_region=self._providers.region_of(role),
+                target_cluster_arn=database.cluster_arn(role),
+                peer_region=self._providers.region_of(peer),
+                peer_cluster_id=database.cluster_identifier(peer),
+                target_asg_name=app_tiers[role].asg_name,
+                peer_asg_name=app_tiers[peer].asg_name,
+                topic_arn=topics[role].topic_arn,
+                state_table_name=state_table.table_name,
+                traffic_switch_region=dns.traffic_switch_region,
+                health_check_id=dns.health_check_id(peer),
+                probe_alarm_name=self.probe_alarm_name if self._rechecks(role) else None,
+                run_reports=(
+                    (report_buckets[role].bucket_name, keys[role].key_arn) if report_buckets is not None else None
+                ),
+                target_group_arn=app_tiers[role].target_group_arn,
+                reprotect_cluster_spec=reprotect_cluster_spec(database.cluster_spec(role)),
             ),
-            # The metric names and namespaces are dr_contract's, which the function imports: not repeated here.
-            contract.TRAFFIC_SWITCH_REGION: dns.traffic_switch_region,
-            contract.HEALTH_CHECK_ID: dns.health_check_id(peer),
-            **({contract.PROBE_ALARM_NAME: self.probe_alarm_name} if self._rechecks(role) else {}),
-            # Recovery operations: run reports, the target group it waits on, the spec it re-adds its cluster with.
-            **reports,
-            contract.TARGET_GROUP_ARN: app_tiers[role].target_group_arn,
-            contract.REPROTECT_CLUSTER_SPEC: reprotect_cluster_spec(database.cluster_spec(role)),
-        }
+        )
 
     def _rechecks(self, role: DrRole) -> bool:
         """True for the orchestrator the automatic trigger invokes (the secondary's), when it is on."""
