@@ -46,7 +46,7 @@ def test_default_recovery_budget_terms() -> None:
 
 
 def test_the_app_term_is_zero_only_when_the_standby_already_has_the_failover_minimum() -> None:
-    """The run's end-to-end recovery point is the failover minimum (TARGET_FAILOVER_MIN) of healthy targets with the
+    """The run's end-to-end recovery point is the failover minimum (FAILOVER_CAPACITY_MIN) of healthy targets with the
     switch held (actions.serving.wait_for_serving); the budget counts the same: 0 s for the app only when the warm
     standby's minimum already is that many instances in service, else they must launch and pass their grace."""
     at_minimum = load_settings({"secondary_app_min_capacity": 2, "secondary_app_desired_capacity": 2}, environ={})
@@ -242,7 +242,7 @@ def test_every_recovery_term_matches_the_synthesized_resources(profile: str, req
     assert terms["confirmation"] == (
         int(promoting_secondary["CONFIRMATION_TIMEOUT_SECONDS"]) if settings.failover_automatic else 0
     )
-    failover_minimum = int(promoting_secondary["TARGET_FAILOVER_MIN"])
+    failover_minimum = int(promoting_secondary["FAILOVER_CAPACITY_MIN"])
     serving = (
         0
         if standby_asg["min_size"] >= failover_minimum

@@ -121,12 +121,12 @@ def test_dev_has_no_probe_and_the_constructs_share_the_lambda_module() -> None:
 @pytest.mark.parametrize(
     ("setting", "variable"),
     [
-        ("primary_app_min_capacity", contract.TARGET_FAILOVER_MIN),
-        ("primary_app_desired_capacity", contract.TARGET_FAILOVER_DESIRED),
-        ("primary_app_max_capacity", contract.TARGET_FAILOVER_MAX),
+        ("primary_app_min_capacity", contract.FAILOVER_CAPACITY_MIN),
+        ("primary_app_desired_capacity", contract.FAILOVER_CAPACITY_DESIRED),
+        ("primary_app_max_capacity", contract.FAILOVER_CAPACITY_MAX),
         ("secondary_app_min_capacity", contract.STANDBY_MIN),
         ("secondary_app_desired_capacity", contract.STANDBY_DESIRED),
-        ("secondary_app_max_capacity", contract.TARGET_FAILOVER_MAX),
+        ("secondary_app_max_capacity", contract.FAILOVER_CAPACITY_MAX),
     ],
 )
 def test_capacity_settings_take_the_bounds_the_orchestrator_accepts(setting: str, variable: str) -> None:

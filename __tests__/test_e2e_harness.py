@@ -504,9 +504,9 @@ class _Function:
         self.region = region
         self.variables = {
             "TARGET_CLUSTER_ARN": cluster_arn,
-            "TARGET_FAILOVER_MIN": "2",
-            "TARGET_FAILOVER_DESIRED": "2",
-            "TARGET_FAILOVER_MAX": "4",
+            "FAILOVER_CAPACITY_MIN": "2",
+            "FAILOVER_CAPACITY_DESIRED": "2",
+            "FAILOVER_CAPACITY_MAX": "4",
             "STANDBY_MIN": "1",
             "STANDBY_DESIRED": "1",
             "TRAFFIC_SWITCH_REGION": "us-west-2",

@@ -75,7 +75,7 @@ def test_orchestrator_configuration_comes_from_the_stack(prod: Synthesized) -> N
     assert variables["TARGET_CLUSTER_ARN"] == prod.ref("aws_rds_cluster", "secondary_cluster", "arn")
     assert variables["PEER_CLUSTER_ID"] == "drapp-prod-primary"
     assert variables["TARGET_ASG_NAME"].startswith("${aws_autoscaling_group.")
-    assert (variables["TARGET_FAILOVER_MIN"], variables["TARGET_FAILOVER_DESIRED"]) == ("3", "3")
+    assert (variables["FAILOVER_CAPACITY_MIN"], variables["FAILOVER_CAPACITY_DESIRED"]) == ("3", "3")
     assert variables["RPO_MINUTES"] == "5" and variables["RTO_MINUTES"] == "15"
     assert int(variables["LOCK_LEASE_SECONDS"]) > int(variables["PROMOTION_TIMEOUT_SECONDS"])
     assert variables["TRAFFIC_SWITCH_REGION"] == "us-west-2"
@@ -272,7 +272,7 @@ def _orchestrators_stack(*, automatic: bool) -> Synthesized:
             automatic=automatic,
             probe_over_https=False,
             log_retention_days=14,
-            capacity_percent=100,
+            failover_capacity_percent=100,
             min_success_percent=50,
             serving_timeout_seconds=300,
             match_database_capacity=True,
@@ -290,9 +290,9 @@ def test_unit_orchestrators_are_told_the_given_capacities_and_deadlines(manual_f
     functions = {body["function_name"]: body for body in manual_failover.resources("aws_lambda_function").values()}
     variables = functions["unit-secondary-failover"]["environment"]["variables"]
     assert (
-        variables["TARGET_FAILOVER_MIN"],
-        variables["TARGET_FAILOVER_MAX"],
-        variables["TARGET_FAILOVER_DESIRED"],
+        variables["FAILOVER_CAPACITY_MIN"],
+        variables["FAILOVER_CAPACITY_MAX"],
+        variables["FAILOVER_CAPACITY_DESIRED"],
     ) == (
         "3",
         "9",

@@ -710,7 +710,7 @@ def test_lambda_handler_raises_the_config_error_naming_the_variable(monkeypatch)
         ({"TARGET_REGION": "west"}, "TARGET_REGION must be an AWS region name such as us-west-2, got 'west'"),
         ({"TARGET_CLUSTER_ARN": cluster_arn(PRIMARY_REGION)}, "TARGET_CLUSTER_ARN must be in TARGET_REGION"),
         ({"TRAFFIC_SWITCH_REGION": "eu-west-1"}, "TRAFFIC_SWITCH_REGION must be TARGET_REGION"),
-        ({"TARGET_FAILOVER_MIN": "9"}, "TARGET_FAILOVER_MIN <= TARGET_FAILOVER_DESIRED <= TARGET_FAILOVER_MAX"),
+        ({"FAILOVER_CAPACITY_MIN": "9"}, "FAILOVER_CAPACITY_MIN <= FAILOVER_CAPACITY_DESIRED <= FAILOVER_CAPACITY_MAX"),
         ({"LOCK_LEASE_SECONDS": "600"}, "LOCK_LEASE_SECONDS must exceed PROMOTION_TIMEOUT_SECONDS (600)"),
         ({"TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:dr-alerts"}, "TOPIC_ARN must be a topic in TARGET_REGION"),
         ({"RTO_MINUTES": "10"}, "PROMOTION_TIMEOUT_SECONDS must be less than RTO_MINUTES * 60 (600)"),

@@ -186,7 +186,7 @@ def test_recovery_variables_are_the_ones_the_lambda_config_reads(fixture: str, r
         assert env["TARGET_GROUP_ARN"] == stack.ref("aws_lb_target_group", f"{role}_app_tier", "arn")
         assert env["SERVING_TIMEOUT_SECONDS"] == "300"  # app_scale_up_allowance 120 + health-check grace 180
         assert env["MATCH_DATABASE_CAPACITY"] == "true"
-        assert env["CAPACITY_PERCENT"] == "100" and env["MIN_SUCCESS_PERCENT"] == "50"
+        assert env["FAILOVER_CAPACITY_PERCENT"] == "100" and env["MIN_SUCCESS_PERCENT"] == "50"
 
 
 def test_recovery_grants_name_this_regions_cluster_instances_and_pass_only_the_monitoring_role(

@@ -45,9 +45,9 @@ PEER_ASG_NAME: Final = "PEER_ASG_NAME"
 # The failover capacity: what a run raises the target region's ASG to (the settings primary_app_min_capacity,
 # primary_app_max_capacity, primary_app_desired_capacity: the serving region's normal size). The code and the docs
 # call it the failover capacity (min, desired, max), as these variables do.
-TARGET_FAILOVER_MIN: Final = "TARGET_FAILOVER_MIN"
-TARGET_FAILOVER_MAX: Final = "TARGET_FAILOVER_MAX"
-TARGET_FAILOVER_DESIRED: Final = "TARGET_FAILOVER_DESIRED"
+FAILOVER_CAPACITY_MIN: Final = "FAILOVER_CAPACITY_MIN"
+FAILOVER_CAPACITY_MAX: Final = "FAILOVER_CAPACITY_MAX"
+FAILOVER_CAPACITY_DESIRED: Final = "FAILOVER_CAPACITY_DESIRED"
 # The standby capacity: what the region that stops serving keeps (secondary_app_min_capacity,
 # secondary_app_desired_capacity): warm standby, never 0.
 STANDBY_MIN: Final = "STANDBY_MIN"
@@ -205,7 +205,7 @@ REPORT_PREFIX: Final = "runs"
 REPORT_BUCKET: Final = "REPORT_BUCKET"
 REPORT_KMS_KEY_ARN: Final = "REPORT_KMS_KEY_ARN"
 ALARM_NAME_PREFIX: Final = "ALARM_NAME_PREFIX"
-CAPACITY_PERCENT: Final = "CAPACITY_PERCENT"
+FAILOVER_CAPACITY_PERCENT: Final = "FAILOVER_CAPACITY_PERCENT"
 MIN_SUCCESS_PERCENT: Final = "MIN_SUCCESS_PERCENT"
 TARGET_GROUP_ARN: Final = "TARGET_GROUP_ARN"
 SERVING_TIMEOUT_SECONDS: Final = "SERVING_TIMEOUT_SECONDS"
@@ -252,8 +252,8 @@ PROBE_FAILURE_PERIODS_RANGE: Final = (1, 10)
 DEFAULT_PROBE_FAILURE_PERIODS: Final = 3
 AUTOMATIC_MIN_INTERVAL_RANGE: Final = (0, 604_800)
 DEFAULT_AUTOMATIC_MIN_INTERVAL_SECONDS: Final = 3600
-CAPACITY_PERCENT_RANGE: Final = (1, 1000)
-DEFAULT_CAPACITY_PERCENT: Final = 100
+FAILOVER_CAPACITY_PERCENT_RANGE: Final = (1, 1000)
+DEFAULT_FAILOVER_CAPACITY_PERCENT: Final = 100
 MIN_SUCCESS_PERCENT_RANGE: Final = (1, 100)
 DEFAULT_MIN_SUCCESS_PERCENT: Final = 50
 DEFAULT_MATCH_DATABASE_CAPACITY: Final = True

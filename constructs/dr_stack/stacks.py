@@ -81,7 +81,7 @@ def failover_props(settings: Settings) -> FailoverProps:
         automatic=settings.failover_automatic,
         probe_over_https=bool(settings.domain_name),
         log_retention_days=settings.log_retention_days,
-        capacity_percent=settings.failover_capacity_percent,
+        failover_capacity_percent=settings.failover_capacity_percent,
         min_success_percent=settings.failover_min_success_percent,
         # The budget's launch + health-check grace terms: how long the target may take to serve.
         serving_timeout_seconds=settings.app_scale_up_allowance_seconds + settings.app_health_check_grace_seconds,

@@ -57,9 +57,9 @@ class Config:
     peer_cluster_arn: str
     target_asg_name: str
     peer_asg_name: str
-    target_failover_min: int
-    target_failover_max: int
-    target_failover_desired: int
+    failover_capacity_min: int
+    failover_capacity_max: int
+    failover_capacity_desired: int
     standby_min: int
     standby_desired: int
     topic_arn: str
@@ -88,7 +88,7 @@ class Config:
     report_bucket: str | None
     report_kms_key_arn: str | None
     alarm_name_prefix: str | None
-    capacity_percent: int
+    failover_capacity_percent: int
     min_success_percent: int
     target_group_arn: str | None
     serving_timeout_seconds: int
@@ -202,9 +202,9 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
     (contract.PEER_CLUSTER_ARN, "peer_cluster_arn", _CLUSTER_ARN, _DERIVED),
     (contract.TARGET_ASG_NAME, "target_asg_name", _ASG_NAME, _REQUIRED),
     (contract.PEER_ASG_NAME, "peer_asg_name", _ASG_NAME, _REQUIRED),
-    (contract.TARGET_FAILOVER_MIN, "target_failover_min", _CAPACITY, _REQUIRED),
-    (contract.TARGET_FAILOVER_MAX, "target_failover_max", _integer(*contract.MAX_CAPACITY_RANGE), _REQUIRED),
-    (contract.TARGET_FAILOVER_DESIRED, "target_failover_desired", _CAPACITY, _REQUIRED),
+    (contract.FAILOVER_CAPACITY_MIN, "failover_capacity_min", _CAPACITY, _REQUIRED),
+    (contract.FAILOVER_CAPACITY_MAX, "failover_capacity_max", _integer(*contract.MAX_CAPACITY_RANGE), _REQUIRED),
+    (contract.FAILOVER_CAPACITY_DESIRED, "failover_capacity_desired", _CAPACITY, _REQUIRED),
     (contract.STANDBY_MIN, "standby_min", _CAPACITY, _REQUIRED),
     (contract.STANDBY_DESIRED, "standby_desired", _CAPACITY, _REQUIRED),
     (
@@ -321,10 +321,10 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
         _DERIVED,
     ),
     (
-        contract.CAPACITY_PERCENT,
-        "capacity_percent",
-        _integer(*contract.CAPACITY_PERCENT_RANGE),
-        contract.DEFAULT_CAPACITY_PERCENT,
+        contract.FAILOVER_CAPACITY_PERCENT,
+        "failover_capacity_percent",
+        _integer(*contract.FAILOVER_CAPACITY_PERCENT_RANGE),
+        contract.DEFAULT_FAILOVER_CAPACITY_PERCENT,
     ),
     (contract.MIN_SUCCESS_PERCENT, "min_success_percent", _integer(*contract.MIN_SUCCESS_PERCENT_RANGE), _REQUIRED),
     (
@@ -424,17 +424,17 @@ CROSS_RULES: tuple[tuple[Callable[[Config], bool], Callable[[Config], str]], ...
         ),
     ),
     (
-        lambda c: c.standby_min <= c.standby_desired <= c.target_failover_max,
+        lambda c: c.standby_min <= c.standby_desired <= c.failover_capacity_max,
         lambda c: (
-            "STANDBY_MIN <= STANDBY_DESIRED <= TARGET_FAILOVER_MAX must hold, got "
-            f"{c.standby_min} / {c.standby_desired} / {c.target_failover_max}"
+            "STANDBY_MIN <= STANDBY_DESIRED <= FAILOVER_CAPACITY_MAX must hold, got "
+            f"{c.standby_min} / {c.standby_desired} / {c.failover_capacity_max}"
         ),
     ),
     (
-        lambda c: c.target_failover_min <= c.target_failover_desired <= c.target_failover_max,
+        lambda c: c.failover_capacity_min <= c.failover_capacity_desired <= c.failover_capacity_max,
         lambda c: (
-            "TARGET_FAILOVER_MIN <= TARGET_FAILOVER_DESIRED <= TARGET_FAILOVER_MAX must hold, got "
-            f"{c.target_failover_min} / {c.target_failover_desired} / {c.target_failover_max}"
+            "FAILOVER_CAPACITY_MIN <= FAILOVER_CAPACITY_DESIRED <= FAILOVER_CAPACITY_MAX must hold, got "
+            f"{c.failover_capacity_min} / {c.failover_capacity_desired} / {c.failover_capacity_max}"
         ),
     ),
     (

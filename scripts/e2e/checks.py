@@ -152,8 +152,8 @@ class Checks:
         notes.append("old primary still a member")
         capacity = world["asgs"][region]
         want = {
-            "min": int(active.variables["TARGET_FAILOVER_MIN"]),
-            "desired": int(active.variables["TARGET_FAILOVER_DESIRED"]),
+            "min": int(active.variables["FAILOVER_CAPACITY_MIN"]),
+            "desired": int(active.variables["FAILOVER_CAPACITY_DESIRED"]),
         }
         if (capacity["min"], capacity["desired"], capacity["in_service"]) != (
             want["min"],
@@ -161,8 +161,8 @@ class Checks:
             want["desired"],
         ):
             raise _fail(f"{region} ASG min/desired {capacity}, expected {want}")
-        if capacity["max"] < int(active.variables["TARGET_FAILOVER_MAX"]):
-            raise _fail(f"{region} ASG max {capacity['max']} below TARGET_FAILOVER_MAX")
+        if capacity["max"] < int(active.variables["FAILOVER_CAPACITY_MAX"]):
+            raise _fail(f"{region} ASG max {capacity['max']} below FAILOVER_CAPACITY_MAX")
         # The region that stops serving keeps the warm standby (STANDBY_MIN/STANDBY_DESIRED), never 0.
         standby = world["asgs"][peer.region]
         want_standby = {"min": int(active.variables[STANDBY_MIN]), "desired": int(active.variables[STANDBY_DESIRED])}

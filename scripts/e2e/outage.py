@@ -630,8 +630,8 @@ class World:
         writer = writers == [secondary_fn.variables["TARGET_CLUSTER_ARN"]] and not cluster.get("FailoverState")
         asg = checks.asg(secondary_fn)
         want_min, want_desired = (
-            int(secondary_fn.variables["TARGET_FAILOVER_MIN"]),
-            int(secondary_fn.variables["TARGET_FAILOVER_DESIRED"]),
+            int(secondary_fn.variables["FAILOVER_CAPACITY_MIN"]),
+            int(secondary_fn.variables["FAILOVER_CAPACITY_DESIRED"]),
         )
         capacity = asg["min"] >= want_min and asg["desired"] >= want_desired and asg["in_service"] >= want_desired
         switch_alarm = self.route53_switch_alarm()

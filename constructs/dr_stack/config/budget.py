@@ -104,10 +104,10 @@ def detection_seconds(s: Settings) -> int:
 
 def serving_capacity_seconds(s: Settings) -> int:
     """Time until the promoted region serves with the failover minimum of healthy targets, the definition the run's
-    measured end-to-end recovery time uses (``wait_for_serving``: healthy >= TARGET_FAILOVER_MIN).
+    measured end-to-end recovery time uses (``wait_for_serving``: healthy >= FAILOVER_CAPACITY_MIN).
 
-    0 when the standby ASG's minimum (secondary_app_min_capacity, kept in service) is already at least the active
-    minimum (primary_app_min_capacity, the orchestrator's TARGET_FAILOVER_MIN); otherwise the missing instances
+    0 when the standby ASG's minimum (secondary_app_min_capacity, kept in service) is already at least the failover
+    minimum (primary_app_min_capacity, the orchestrator's FAILOVER_CAPACITY_MIN); otherwise the missing instances
     must launch and pass their health-check grace."""
     if s.secondary_app_min_capacity >= s.primary_app_min_capacity:
         return 0

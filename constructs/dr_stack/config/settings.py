@@ -682,7 +682,8 @@ class Settings:
     )
     primary_app_min_capacity: int = APP(
         2,
-        "Primary ASG minimum (also the capacity a region gets when it becomes active).",
+        "Primary ASG minimum (also the failover capacity's minimum: what a region is raised to when a run moves "
+        "traffic to it).",
         _int_range(*contract.CAPACITY_RANGE),
         prod=3,
     )
@@ -797,10 +798,10 @@ class Settings:
         15, "Minutes between scheduled read-only readiness checks in each region.", _int_range(1, 1440)
     )
     failover_capacity_percent: int = OBJECTIVES(
-        contract.DEFAULT_CAPACITY_PERCENT,
+        contract.DEFAULT_FAILOVER_CAPACITY_PERCENT,
         "Target ASG desired on promotion: this % of the serving region's 24 h peak in service "
         "(floor: primary_app_desired_capacity).",
-        _int_range(*contract.CAPACITY_PERCENT_RANGE),
+        _int_range(*contract.FAILOVER_CAPACITY_PERCENT_RANGE),
     )
     failover_min_success_percent: int = OBJECTIVES(
         contract.DEFAULT_MIN_SUCCESS_PERCENT,
@@ -1305,12 +1306,12 @@ def _promotion_within_rto(s: Settings) -> str | None:
 
 def _standby_within_failover_max(s: Settings) -> str | None:
     # A region that stops serving keeps the standby capacity (secondary min/desired) and the promoted one is
-    # raised to the failover capacity (primary min/desired/max): STANDBY_DESIRED <= TARGET_FAILOVER_MAX.
+    # raised to the failover capacity (primary min/desired/max): STANDBY_DESIRED <= FAILOVER_CAPACITY_MAX.
     if s.secondary_app_desired_capacity <= s.primary_app_max_capacity:
         return None
     return (
         f"setting secondary_app_desired_capacity must be <= primary_app_max_capacity ({s.primary_app_max_capacity}),"
-        f" got {s.secondary_app_desired_capacity}: the orchestrators refuse STANDBY_DESIRED > TARGET_FAILOVER_MAX"
+        f" got {s.secondary_app_desired_capacity}: the orchestrators refuse STANDBY_DESIRED > FAILOVER_CAPACITY_MAX"
     )
 
 

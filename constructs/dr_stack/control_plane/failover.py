@@ -321,7 +321,7 @@ class FailoverProps:
     """True when the ALBs serve HTTPS (a domain is set): the probe then requests https://."""
     log_retention_days: int
     """How long CloudWatch Logs keeps the functions' logs."""
-    capacity_percent: int
+    failover_capacity_percent: int
     """Target ASG desired on promotion, as a percentage of the serving region's 24 h peak in service."""
     min_success_percent: int
     """Share of the target's desired capacity an unplanned failover needs in service."""
@@ -334,11 +334,11 @@ class FailoverProps:
 def setting_variables(props: FailoverProps) -> dict[str, str]:
     """The orchestrators' variables that come from settings alone (the same in both regions; names: dr_contract):
     a test loads them through dr_failover.config for many settings without a synth."""
-    active, standby = props.failover_capacity, props.standby_capacity
+    failover, standby = props.failover_capacity, props.standby_capacity
     return {
-        contract.TARGET_FAILOVER_MIN: str(active.minimum),
-        contract.TARGET_FAILOVER_MAX: str(active.maximum),
-        contract.TARGET_FAILOVER_DESIRED: str(active.desired),
+        contract.FAILOVER_CAPACITY_MIN: str(failover.minimum),
+        contract.FAILOVER_CAPACITY_MAX: str(failover.maximum),
+        contract.FAILOVER_CAPACITY_DESIRED: str(failover.desired),
         # The region that stops serving keeps the warm-standby capacity (the secondary role's min/desired).
         contract.STANDBY_MIN: str(standby.minimum),
         contract.STANDBY_DESIRED: str(standby.desired),
@@ -354,7 +354,7 @@ def setting_variables(props: FailoverProps) -> dict[str, str]:
         contract.AUTOMATIC_MIN_INTERVAL_SECONDS: str(props.automatic_min_interval_seconds),
         contract.PROBE_FAILURE_PERIODS: str(props.probe_failure_periods),
         contract.PROBE_PERIOD_SECONDS: str(props.probe_interval_seconds),
-        contract.CAPACITY_PERCENT: str(props.capacity_percent),
+        contract.FAILOVER_CAPACITY_PERCENT: str(props.failover_capacity_percent),
         contract.MIN_SUCCESS_PERCENT: str(props.min_success_percent),
         contract.SERVING_TIMEOUT_SECONDS: str(props.serving_timeout_seconds),
         contract.MATCH_DATABASE_CAPACITY: str(props.match_database_capacity).lower(),

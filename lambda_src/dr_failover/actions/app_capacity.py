@@ -10,7 +10,7 @@ them, so each rule is tested on its own:
   and the plan says so. No read in the peer region waits longer than SOURCE_READ_SECONDS.
 - Success: a planned switchover needs the whole desired capacity in service; an ungraceful failover
   accepts ``min_success_percent`` of it (rounded up, at least one instance).
-- The failover capacity is TARGET_FAILOVER_MIN/DESIRED/MAX, the standby capacity STANDBY_MIN/STANDBY_DESIRED
+- The failover capacity is FAILOVER_CAPACITY_MIN/DESIRED/MAX, the standby capacity STANDBY_MIN/STANDBY_DESIRED
   (``dr_contract``); each ASG's size is a ``dr_contract.Capacity``.
 
 The database's capacity is matched in ``dr_failover.actions.database_capacity``.
@@ -132,20 +132,21 @@ def failover_capacity(ctx: RunContext, *, current_max: int) -> tuple[int, int, i
     config = ctx.config
     peak, why = source_max_in_service(ctx)
     plan = asg_capacity_plan(
-        failover_min=config.target_failover_min,
-        failover_desired=config.target_failover_desired,
-        failover_max=config.target_failover_max,
+        failover_min=config.failover_capacity_min,
+        failover_desired=config.failover_capacity_desired,
+        failover_max=config.failover_capacity_max,
         current_max=current_max,
-        percent=config.capacity_percent,
+        percent=config.failover_capacity_percent,
         source_max_in_service=peak,
     )
     return plan.min_size, plan.desired, plan.max_size, plan.reason + (f" ({why})" if why else "")
 
 
 def size_target(ctx: RunContext) -> str:
-    """Size the target ASG from the serving region's 24 h peak (CAPACITY_PERCENT), floor the failover capacity."""
+    """Size the target ASG from the serving region's 24 h peak (FAILOVER_CAPACITY_PERCENT), floor the failover
+    capacity."""
     config = ctx.config
-    _min, desired, _max, reason = failover_capacity(ctx, current_max=config.target_failover_max)
+    _min, desired, _max, reason = failover_capacity(ctx, current_max=config.failover_capacity_max)
     ctx.target_desired = desired
     return f"{config.target_asg_name} desired {desired}: {reason}"
 
@@ -171,11 +172,11 @@ def scale_target(ctx: RunContext) -> str:
     config = ctx.config
     autoscaling = ctx.clients.target("autoscaling")
     before = _describe_asg(autoscaling, config.target_asg_name)
-    desired = config.target_failover_desired if ctx.target_desired is None else ctx.target_desired
+    desired = config.failover_capacity_desired if ctx.target_desired is None else ctx.target_desired
     wanted = Capacity(
-        max(before.minimum, config.target_failover_min),
+        max(before.minimum, config.failover_capacity_min),
         max(before.desired, desired),
-        max(before.maximum, config.target_failover_max, desired),
+        max(before.maximum, config.failover_capacity_max, desired),
     )
     ctx.target_capacity_bar = wanted.desired
     if (before.minimum, before.desired, before.maximum) == (wanted.minimum, wanted.desired, wanted.maximum):
@@ -203,7 +204,7 @@ def wait_for_target_capacity(ctx: RunContext, *, deadline: float) -> str:
     autoscaling = ctx.clients.target("autoscaling")
     bar = ctx.target_capacity_bar
     if bar is None:
-        bar = config.target_failover_desired if ctx.target_desired is None else ctx.target_desired
+        bar = config.failover_capacity_desired if ctx.target_desired is None else ctx.target_desired
     polls = 0
     while True:
         groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[config.target_asg_name])

@@ -90,19 +90,19 @@ def wait_for_serving(ctx: RunContext, *, desired: int, deadline: float, serving:
     if not config.target_group_arn:
         raise StepWarning("TARGET_GROUP_ARN not set: end-to-end recovery time not measured")
     serving.required = max(
-        config.target_failover_min,
+        config.failover_capacity_min,
         required_in_service(desired, mode=ctx.request.mode, min_success_percent=config.min_success_percent),
     )
     polls = 0
     while True:
         polls += 1
         serving.healthy = healthy_targets(ctx)
-        if serving.served_at is None and serving.healthy >= config.target_failover_min and switch_holds(ctx):
+        if serving.served_at is None and serving.healthy >= config.failover_capacity_min and switch_holds(ctx):
             serving.served_at = ctx.clock()
         if serving.served_at is not None and serving.healthy >= serving.required:
             return (
                 f"{serving.healthy} healthy target(s) >= {serving.required} required "
-                f"(failover min {config.target_failover_min}; {ctx.request.mode} needs "
+                f"(failover min {config.failover_capacity_min}; {ctx.request.mode} needs "
                 f"{'all' if ctx.request.mode == 'switchover' else f'{config.min_success_percent}%'} of {desired}); "
                 f"traffic switch holds; {polls} poll(s)"
             )

@@ -114,7 +114,7 @@ class RunContext:
     promotion_calls: int = 0
     # When the answer of the last promotion call was lost (epoch s); None: no call is in doubt.
     ambiguous_call_at: float | None = None
-    # Desired capacity sized from the serving region's use (size_target); None: TARGET_FAILOVER_DESIRED.
+    # Desired capacity sized from the serving region's use (size_target); None: FAILOVER_CAPACITY_DESIRED.
     target_desired: int | None = None
     # The target ASG's desired capacity scale_target set or found (journaled in its step detail): the bar
     # wait_for_target_capacity holds the instances to, whatever the group's DesiredCapacity reads later.

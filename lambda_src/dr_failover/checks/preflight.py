@@ -135,7 +135,7 @@ class PreflightReport:
     target_asg: dict[str, Any] | None = None
     switch: SwitchState | None = None
     target_region: str = ""
-    target_failover_capacity: tuple[int, int] = (0, 0)
+    failover_capacity: tuple[int, int] = (0, 0)
 
     @property
     def target_is_writer(self) -> bool:
@@ -158,7 +158,7 @@ class PreflightReport:
                 int(self.target_asg["MinSize"]),
                 int(self.target_asg["DesiredCapacity"]),
             )
-            >= self.target_failover_capacity
+            >= self.failover_capacity
         )
         switched = self.switch is not None and self.switch.serving_region == self.target_region
         return scaled and switched
@@ -190,7 +190,7 @@ def run_preflight(config: Config, clients: RunClients, *, mode: str, now: float)
     adds the confirmation that the primary is down (``dr_failover.automatic.confirmation``)."""
     report = PreflightReport(
         target_region=config.target_region,
-        target_failover_capacity=(config.target_failover_min, config.target_failover_desired),
+        failover_capacity=(config.failover_capacity_min, config.failover_capacity_desired),
     )
     report.global_cluster = _global_cluster_state(config, clients, report)
     _target_cluster(config, clients, report)
@@ -344,9 +344,9 @@ def _target_asg(config: Config, clients: RunClients, report: PreflightReport) ->
     report.target_asg = group
     max_size = int(group["MaxSize"])
     plan = (
-        f"MaxSize {max_size} permits {config.target_failover_max}"
-        if max_size >= config.target_failover_max
-        else f"MaxSize {max_size} will be raised to {config.target_failover_max}"
+        f"MaxSize {max_size} permits {config.failover_capacity_max}"
+        if max_size >= config.failover_capacity_max
+        else f"MaxSize {max_size} will be raised to {config.failover_capacity_max}"
     )
     report.checks.append(
         Check(

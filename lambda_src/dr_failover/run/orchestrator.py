@@ -984,7 +984,7 @@ class _Run:
         if self.budget_deadline is not None:
             deadline = min(deadline, self.budget_deadline)
         serving = Serving()
-        desired = self.ctx.target_desired or self.config.target_failover_desired
+        desired = self.ctx.target_desired or self.config.failover_capacity_desired
         self.step_best_effort(
             "wait_for_serving",
             lambda: wait_for_serving(self.ctx, desired=desired, deadline=deadline, serving=serving),

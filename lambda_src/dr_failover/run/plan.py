@@ -63,16 +63,16 @@ STEPS: Final = {
         ),
         Step(
             "size_target",
-            "size the target ASG's desired capacity: the larger of the configured desired and CAPACITY_PERCENT of "
-            "the serving region's 24 h peak in service",
-            would="would size {config.target_asg_name} to the larger of desired {config.target_failover_desired} "
-            "and {config.capacity_percent}% of {config.peer_asg_name}'s 24 h peak in service",
+            "size the target ASG's desired capacity: the larger of the configured desired and "
+            "FAILOVER_CAPACITY_PERCENT of the serving region's 24 h peak in service",
+            would="would size {config.target_asg_name} to the larger of desired {config.failover_capacity_desired} "
+            "and {config.failover_capacity_percent}% of {config.peer_asg_name}'s 24 h peak in service",
         ),
         Step(
             "scale_target",
             "raise the target ASG to the failover capacity (min/desired/max)",
-            would="would raise {config.target_asg_name} to min/desired/max {config.target_failover_min}/"
-            "{config.target_failover_desired}/>={config.target_failover_max}",
+            would="would raise {config.target_asg_name} to min/desired/max {config.failover_capacity_min}/"
+            "{config.failover_capacity_desired}/>={config.failover_capacity_max}",
         ),
         Step(
             "wait_for_target_capacity",
