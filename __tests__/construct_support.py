@@ -124,6 +124,8 @@ def app_tier(
         cpu_target_percent=DEFAULTS.app_cpu_target_percent,
         health_check_grace_seconds=DEFAULTS.app_health_check_grace_seconds,
         access_log_retention_days=DEFAULTS.alb_access_log_retention_days,
+        keep_access_logs_on_destroy=True,
+        deletion_protection=True,
         alarm_period_seconds=alarm_period_seconds,
         alarm_evaluation_periods=DEFAULTS.alarm_evaluation_periods,
         alb_5xx_alarm_threshold=DEFAULTS.alb_5xx_alarm_threshold,
@@ -216,7 +218,9 @@ def wired(name: str = "wired") -> Wired:
     networks, topics = networks_and_topics(stack, providers, keys)
     database = global_database(stack, providers, keys, networks, topics)
     tiers = {role: app_tier(stack, providers, keys, networks, topics, role=role) for role in ROLES}
-    table = GlobalTable(stack, "state", providers=providers, keys=keys, name="unit-state", hash_key="pk")
+    table = GlobalTable(
+        stack, "state", providers=providers, keys=keys, name="unit-state", hash_key="pk", deletion_protection=True
+    )
     dns = DnsFailover(
         stack,
         "dns_failover",

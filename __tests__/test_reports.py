@@ -39,6 +39,8 @@ def small() -> Synthesized:
         name="acme-reports",
         kms_key_arn=KEY_ARN,
         retention_days=90,
+        noncurrent_days=30,
+        force_destroy=False,
     )
     grant_run_reports(
         stack,

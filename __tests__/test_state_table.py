@@ -22,7 +22,15 @@ def granted() -> Synthesized:
     stack = empty_stack("tables")
     providers = provider_pair(stack)
     keys = regional_keys(stack, providers)
-    table = GlobalTable(stack, "sessions", providers=providers, keys=keys, name="drapp-dev-sessions", hash_key="id")
+    table = GlobalTable(
+        stack,
+        "sessions",
+        providers=providers,
+        keys=keys,
+        name="drapp-dev-sessions",
+        hash_key="id",
+        deletion_protection=True,
+    )
     for role in ROLES:
         app = grantee(stack, f"{role}_app", provider=providers.for_role(role), service="ec2.amazonaws.com")
         table.grant_read_write(app, dr_role=role)

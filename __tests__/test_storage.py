@@ -19,7 +19,12 @@ def _bucket(**options: Any) -> Synthesized:
 
     stack = empty_stack("bucket")
     providers = provider_pair(stack)
-    settings: dict[str, Any] = {"name": "unit-bucket", "kms_key_arn": KMS_KEY, "noncurrent_days": 30}
+    settings: dict[str, Any] = {
+        "name": "unit-bucket",
+        "kms_key_arn": KMS_KEY,
+        "noncurrent_days": 30,
+        "abort_upload_days": 7,
+    }
     settings.update(options)
     PrivateBucket(stack, "private", provider=providers.primary, **settings)
     return synth(stack)

@@ -712,6 +712,9 @@ class Settings:
         120, "Time allowed for new instances to launch (RTO budget term).", _int_range(0, 3600)
     )
     alb_access_log_retention_days: int = APP(90, "Days ALB access logs are kept in S3.", _int_range(1, 3650), prod=365)
+    alb_deletion_protection: bool = APP(
+        False, "Deletion protection on both ALBs: Elastic Load Balancing refuses to delete them.", prod=True
+    )
     alb_5xx_alarm_threshold: int = APP(
         10, "5xx responses per period that raise the ALB alarm.", _int_range(1, 1_000_000)
     )
@@ -814,6 +817,9 @@ class Settings:
     )
     run_report_retention_days: int = OBJECTIVES(
         365, "Days each run report (JSON + Markdown) is kept in the region's report bucket.", _int_range(1, 3650)
+    )
+    run_report_noncurrent_days: int = OBJECTIVES(
+        30, "Days an overwritten or deleted run report's previous version is kept.", _int_range(1, 3650)
     )
     failover_fence_timeout_seconds: int = OBJECTIVES(
         contract.DEFAULT_FENCE_TIMEOUT_SECONDS,

@@ -53,7 +53,7 @@ class GlobalTable(Construct):
         hash_key: str,
         range_key: str | None = None,
         ttl_attribute: str | None = None,
-        deletion_protection: bool = True,
+        deletion_protection: bool,
     ) -> None:
         """A table called ``name`` in both regions, each copy encrypted with its region's key of ``keys``.
         ``range_key`` None: items are keyed by ``hash_key`` alone. ``ttl_attribute`` None: items never expire.

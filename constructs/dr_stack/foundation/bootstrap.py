@@ -31,7 +31,7 @@ from dr_stack.control_plane.iam import allow, attach_inline_policy, trust_policy
 from dr_stack.foundation.backend import StateKeyRole, local_state_path
 from dr_stack.foundation.keys import RegionalKey
 from dr_stack.foundation.providers import account_guard, default_tags
-from dr_stack.foundation.storage import PrivateBucket
+from dr_stack.foundation.storage import INCOMPLETE_UPLOAD_DAYS, PrivateBucket
 from dr_stack.stacks import TERRAFORM_VERSION
 
 # Old state revisions are kept this long: enough to roll back a bad apply, without growing forever.
@@ -92,6 +92,7 @@ class BootstrapStack(TerraformStack):
                 name=name,
                 kms_key_arn=keys[role].key_arn,
                 noncurrent_days=NONCURRENT_STATE_DAYS,
+                abort_upload_days=INCOMPLETE_UPLOAD_DAYS,
                 # Terraform's backend names the key by its alias (backend.py): every form S3 accepts for it.
                 upload_key_ids=[keys[role].key_arn, keys[role].alias_arn, keys[role].alias_name],
             )

@@ -38,6 +38,10 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 
 from constructs import Construct
 
+# Days before S3 aborts a multipart upload left incomplete (its parts are stored, and billed, until then): the
+# state and run-report buckets (the ALB access-log bucket keeps nothing old beyond a day, uploads included).
+INCOMPLETE_UPLOAD_DAYS = 7
+
 
 class PrivateBucket(Construct):
     """S3 bucket: public access blocked, ACLs off, versioned, encrypted, TLS-only policy, old versions expired."""
@@ -51,13 +55,15 @@ class PrivateBucket(Construct):
         name: str,
         kms_key_arn: str | None,
         noncurrent_days: int,
-        abort_upload_days: int = 7,
+        abort_upload_days: int,
         expiration_days: int | None = None,
         force_destroy: bool = False,
         policy_statements: Sequence[DataAwsIamPolicyDocumentStatement] = (),
         upload_key_ids: Sequence[str] = (),
     ) -> None:
         """`kms_key_arn` None: SSE-S3 (AES256), for writers that cannot use KMS (ALB log delivery).
+        `noncurrent_days`: old versions are deleted that long after they stop being current; `abort_upload_days`:
+        S3 aborts a multipart upload still incomplete after that many days.
         `expiration_days` None: current objects are kept. `policy_statements` are added to the TLS-only deny.
         `upload_key_ids` empty: uploads may rely on the default encryption; otherwise the policy refuses a
         PutObject that does not ask for aws:kms with one of these identifiers of the key (ARN, alias ARN or

@@ -7,7 +7,7 @@ from __future__ import annotations
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from constructs import Construct
-from dr_stack.foundation.storage import PrivateBucket
+from dr_stack.foundation.storage import INCOMPLETE_UPLOAD_DAYS, PrivateBucket
 
 
 class RunReportBucket(Construct):
@@ -22,8 +22,8 @@ class RunReportBucket(Construct):
         name: str,
         kms_key_arn: str,
         retention_days: int,
-        noncurrent_days: int = 30,
-        force_destroy: bool = False,
+        noncurrent_days: int,
+        force_destroy: bool,
     ) -> None:
         """`retention_days`: current reports are deleted after that many days (old versions `noncurrent_days`
         later). `force_destroy` False: `terraform destroy` keeps a bucket that still holds reports."""
@@ -35,6 +35,7 @@ class RunReportBucket(Construct):
             name=name,
             kms_key_arn=kms_key_arn,
             noncurrent_days=noncurrent_days,
+            abort_upload_days=INCOMPLETE_UPLOAD_DAYS,
             expiration_days=retention_days,
             force_destroy=force_destroy,
         )
