@@ -56,67 +56,13 @@ def aws_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # ----- tiers (markers registered in pyproject.toml; docs/testing.md "Tiers") -----
-# What each test module exercises: `synth` the stack side (settings, constructs, mostly the session's synthesized
-# JSON), `runtime` the Lambda and emulator code against moto and botocore's Stubber, `contract` the checks that two
-# places agree (the docs, the layout, one source for what the stack and the functions share). A module may have
-# several; test_tiers.py fails when a test module is missing here, so a new file must be placed.
+# A test module's folder is its tier: `synth/` the stack side (settings, constructs, mostly the session's
+# synthesized JSON), `runtime/` the Lambda and emulator code against moto and botocore's Stubber, `contract/` the
+# checks that two places agree (the docs, the layout, one source for what the stack and the functions share).
+# test_tiers.py fails when a test module sits anywhere else, so a new file cannot run without a tier.
 SYNTH, RUNTIME, CONTRACT, SLOW = "synth", "runtime", "contract", "slow"
-TIERS: dict[str, tuple[str, ...]] = {
-    "test_app_tier": (SYNTH,),
-    "test_automatic_lambda": (RUNTIME,),
-    "test_aws_sandbox": (RUNTIME,),
-    "test_backend": (SYNTH,),
-    "test_backup": (SYNTH,),
-    "test_binding": (SYNTH,),
-    "test_budget": (SYNTH,),
-    "test_capacity": (RUNTIME,),
-    "test_cluster_spec": (SYNTH, CONTRACT),
-    "test_contract": (CONTRACT, SYNTH),
-    "test_credentials": (SYNTH,),
-    "test_dashboard": (SYNTH,),
-    "test_database": (SYNTH,),
-    "test_database_logs": (SYNTH,),
-    "test_deploy_workflow": (SYNTH,),
-    "test_dns": (SYNTH,),
-    "test_docs": (CONTRACT, SYNTH),
-    "test_e2e_gameday": (RUNTIME,),
-    "test_e2e_harness": (RUNTIME, SYNTH),
-    "test_e2e_iam_simulator": (RUNTIME,),
-    "test_e2e_outage": (RUNTIME,),
-    "test_failover_construct": (SYNTH,),
-    "test_failover_faults": (RUNTIME,),
-    "test_failover_lambda": (RUNTIME,),
-    "test_keeper_lambda": (RUNTIME,),
-    "test_keys": (SYNTH,),
-    "test_layout": (CONTRACT,),
-    "test_least_privilege": (CONTRACT, SYNTH),
-    "test_main": (SYNTH,),
-    "test_monitoring": (SYNTH,),
-    "test_names": (SYNTH,),
-    "test_network": (SYNTH,),
-    "test_one_rule_set": (CONTRACT, SYNTH),
-    "test_outputs": (SYNTH,),
-    "test_probe_lambda": (RUNTIME,),
-    "test_promotion_choice": (RUNTIME,),
-    "test_providers": (SYNTH,),
-    "test_readiness": (RUNTIME,),
-    "test_readiness_construct": (SYNTH,),
-    "test_recovery_run": (RUNTIME,),
-    "test_report": (RUNTIME,),
-    "test_reports": (SYNTH,),
-    "test_reprotect": (RUNTIME,),
-    "test_run_records": (RUNTIME,),
-    "test_security_scan": (SYNTH,),
-    "test_setting_families": (SYNTH,),
-    "test_setting_ranges": (SYNTH,),
-    "test_settings": (SYNTH,),
-    "test_settings_files": (SYNTH,),
-    "test_state_table": (SYNTH,),
-    "test_storage": (SYNTH,),
-    "test_tiers": (CONTRACT,),
-    "test_validate": (SYNTH,),
-    "test_waf": (SYNTH,),
-}
+TESTS = Path(__file__).resolve().parent
+KINDS: tuple[str, ...] = (SYNTH, RUNTIME, CONTRACT)
 # `slow` on top (`make test-fast` leaves it out): whole modules or single tests ("module::function"), chosen from
 # `pytest --durations` (docs/benchmarks.md): terraform validate, checkov, the provider binary, subprocess synths
 # (cdktf, both binding imports), a pytest subprocess, and the two exhaustive in-process sweeps of the settings
@@ -139,11 +85,18 @@ SLOW_TESTS: frozenset[str] = frozenset(
 )
 
 
+def tier_of(path: Path) -> str | None:
+    """The tier of a test module: the folder under __tests__ it sits in, or None outside the tier folders."""
+    folder = path.parent.name
+    return folder if path.parent.parent == TESTS and folder in KINDS else None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its module's tiers (and `slow` when it or its module is in SLOW_TESTS)."""
+    """Mark each test with its folder's tier (and `slow` when it or its module is in SLOW_TESTS)."""
     for item in items:
         module = item.path.stem
-        for tier in TIERS.get(module, ()):
+        tier = tier_of(item.path)
+        if tier is not None:
             item.add_marker(tier)
         name = getattr(item, "originalname", item.name)
         if module in SLOW_TESTS or f"{module}::{name}" in SLOW_TESTS:

@@ -40,8 +40,8 @@ CONTEXT_VARIABLE = "CDKTF_CONTEXT_JSON"
 
 # Regions of the commercial partition (`aws`) in which RDS has an endpoint, as botocore's endpoints.json lists them
 # (botocore 1.43.11, the pinned version: botocore is a dev dependency, so synth keeps this copy and
-# __tests__/test_setting_ranges.py checks it against the data file), less the regions the Aurora User Guide marks "Not
-# available" for Aurora global databases ("Supported Regions and DB engines for Aurora global databases",
+# __tests__/synth/test_setting_ranges.py checks it against the data file), less the regions the Aurora User Guide
+# marks "Not available" for Aurora global databases ("Supported Regions and DB engines for Aurora global databases",
 # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.GlobalDatabase.html).
 PARTITION_REGIONS = frozenset(
     {

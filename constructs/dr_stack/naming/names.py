@@ -7,7 +7,7 @@ Names are derived in one place: the names objects (``RegionNames(prefix, role)``
 stacks hand each construct its names object or the name strings it needs, and no construct builds a name of its
 own; ``derived_names`` (and so settings validation, ``name_problems``) lists the entries of the same objects. To
 add a name, add a marked property (or a method with the arguments of every name it can give) to the names object
-of its scope and take it from there in the construct: validation then checks it. ``__tests__/test_names.py``
+of its scope and take it from there in the construct: validation then checks it. ``__tests__/synth/test_names.py``
 checks that every name in the synthesized JSON is listed, that every member of a names object is a marked name,
 and the names against AWS's documented rules.
 """

@@ -468,7 +468,7 @@ def test_the_stack_loads_the_permission_package_by_path() -> None:
     """Under ``cdktf synth`` only ``constructs/`` is importable: the constructs load the package from its folder,
     register it and each of its modules in ``sys.modules`` under the names the Lambda imports, and an import by
     name afterwards returns those same objects (as the Lambda side's imports do when they come first in tests)."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     code = "\n".join(
         (
             "import importlib, importlib.util, json, sys",
@@ -536,7 +536,7 @@ def test_the_constructs_build_no_grant_arn_by_hand() -> None:
     """The modules that attach the orchestrator's and the other functions' grants give ``GrantResources`` what they
     have (ARNs, names, identifiers) and write no ARN or name-to-ARN map of their own; the run-report bucket writes
     no IAM statement."""
-    root = Path(__file__).resolve().parent.parent / "constructs" / "dr_stack"
+    root = Path(__file__).resolve().parents[2] / "constructs" / "dr_stack"
     for relative in (
         "control_plane/failover.py",
         "control_plane/recovery.py",

@@ -295,7 +295,7 @@ def test_no_construct_builds_a_resource_name_itself() -> None:
     import ast
     from pathlib import Path
 
-    package = Path(__file__).resolve().parent.parent / "constructs" / "dr_stack"
+    package = Path(__file__).resolve().parents[2] / "constructs" / "dr_stack"
     keywords = {*NAME_ATTRIBUTES, "alias_name"}
     built = []
     for module in sorted(package.rglob("*.py")):

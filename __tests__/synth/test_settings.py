@@ -20,7 +20,7 @@ from dr_stack.config.settings import (
     settings_table,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults_are_the_dev_profile() -> None:

@@ -14,7 +14,7 @@ from dr_failover.run.events import parse_event
 
 from scripts.docs_tables import FILES, render, rendered_files, tables
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = ROOT / "docs" / "runbook.md"
 README_MAX_LINES = 200
 
@@ -246,7 +246,7 @@ def test_every_test_the_fault_model_names_exists() -> None:
     renamed or removed test makes its row untrue; this lists every such name."""
     defined = {
         path.name: set(re.findall(r"^def (test_\w+)", path.read_text(), re.M))
-        for path in (ROOT / "__tests__").glob("test_*.py")
+        for path in (ROOT / "__tests__").rglob("test_*.py")
     }
     missing = []
     for line in (ROOT / "docs" / "fault-model.md").read_text().splitlines():

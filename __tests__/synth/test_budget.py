@@ -17,7 +17,7 @@ from dr_stack.config.budget import (
 )
 from dr_stack.config.settings import SettingsError, load_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _rate_seconds(expression: str) -> int:

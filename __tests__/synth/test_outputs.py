@@ -95,7 +95,7 @@ def _runbook_snippets() -> list[str]:
     """The runbook's shell blocks (docs/runbook.md)."""
     from pathlib import Path
 
-    runbook = (Path(__file__).resolve().parents[1] / "docs" / "runbook.md").read_text()
+    runbook = (Path(__file__).resolve().parents[2] / "docs" / "runbook.md").read_text()
     return [block.split("\n", 1)[1] for block in runbook.split("```")[1::2] if block.startswith("sh\n")]
 
 

@@ -1,34 +1,46 @@
-"""The tiers: every test module is placed, every test carries a registered tier marker, and `make test-fast` is
-the suite without `slow`."""
+"""The tiers: every test module sits in a tier folder, every test carries a registered tier marker, and `make
+test-fast` is the suite without `slow`."""
 
 from __future__ import annotations
 
 import ast
 import re
 import tomllib
+from pathlib import Path
 
 import pytest
-from conftest import ROOT, SLOW, SLOW_TESTS, TIERS
+from conftest import KINDS, ROOT, SLOW, SLOW_TESTS, TESTS, tier_of
 
-TESTS = ROOT / "__tests__"
-KINDS = {"synth", "runtime", "contract"}
+
+def _modules() -> dict[str, Path]:
+    """Every test module pytest collects (``test_*.py``, its default ``python_files``), by name."""
+    return {path.stem: path for path in TESTS.rglob("test_*.py")}
 
 
 def test_every_test_module_is_in_a_tier() -> None:
-    """pytest collects every ``test_*.py`` file (its default ``python_files``); a file missing from TIERS would
-    run with no tier, so ``-m`` selections would silently drop it."""
-    modules = {path.stem for path in TESTS.glob("test_*.py")}
-    assert modules - set(TIERS) == set(), f"place these in conftest.TIERS: {sorted(modules - set(TIERS))}"
-    assert set(TIERS) - modules == set(), f"no such test modules: {sorted(set(TIERS) - modules)}"
-    assert {module: tiers for module, tiers in TIERS.items() if not tiers or not set(tiers) <= KINDS} == {}
+    """A test module outside the tier folders would run with no tier, so ``-m`` selections would silently drop
+    it; two modules of one name would make pytest's default import mode refuse the second."""
+    paths = sorted(TESTS.rglob("test_*.py"))
+    assert [path.relative_to(TESTS).as_posix() for path in paths if tier_of(path) is None] == []
+    assert len({path.stem for path in paths}) == len(paths)
+    assert {folder.name for folder in TESTS.iterdir() if folder.is_dir() and any(folder.glob("test_*.py"))} == set(
+        KINDS
+    )
+
+
+def test_a_module_outside_the_tier_folders_has_no_tier() -> None:
+    assert tier_of(TESTS / "test_new.py") is None
+    assert tier_of(TESTS / "support" / "test_new.py") is None
+    assert tier_of(TESTS / "synth" / "nested" / "test_new.py") is None
+    assert [tier_of(TESTS / kind / "test_new.py") for kind in KINDS] == list(KINDS)
 
 
 def test_every_slow_entry_names_a_test_that_exists() -> None:
     stale = []
     for entry in sorted(SLOW_TESTS):
         module, _, function = entry.partition("::")
-        path = TESTS / f"{module}.py"
-        if not path.is_file():
+        path = _modules().get(module)
+        if path is None:
             stale.append(entry)
             continue
         if function:
@@ -44,7 +56,7 @@ def test_the_markers_are_registered_and_strict() -> None:
     markers"), so a misspelt tier fails the run instead of selecting nothing."""
     options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
     assert "--strict-markers" in options["addopts"].split()
-    assert {line.split(":", 1)[0] for line in options["markers"]} == KINDS | {SLOW}
+    assert {line.split(":", 1)[0] for line in options["markers"]} == {*KINDS, SLOW}
 
 
 def test_every_collected_test_carries_a_tier(request: pytest.FixtureRequest) -> None:
@@ -53,7 +65,7 @@ def test_every_collected_test_carries_a_tier(request: pytest.FixtureRequest) -> 
     unplaced, slow_mismatch = [], []
     for item in request.session.items:
         markers = {mark.name for mark in item.iter_markers()}
-        if not markers & KINDS:
+        if not markers & set(KINDS):
             unplaced.append(item.nodeid)
         module, name = item.path.stem, getattr(item, "originalname", item.name)
         if (SLOW in markers) != (module in SLOW_TESTS or f"{module}::{name}" in SLOW_TESTS):

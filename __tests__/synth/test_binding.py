@@ -13,7 +13,7 @@ from typing import Any
 from conftest import Synthesized
 from dr_stack.binding import _head_of
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The loader cuts the binding's __init__ at a layout this version was checked against (see Pipfile).
 PINNED_BINDING_VERSION = "20.1.0"
 # The profiles compared: the dev defaults, and prod with a domain and automatic failover.
