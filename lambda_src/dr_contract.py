@@ -71,8 +71,6 @@ TRAFFIC_SWITCH_METRIC_VARIABLE: Final = "TRAFFIC_SWITCH_METRIC"
 HEALTH_CHECK_ID: Final = "HEALTH_CHECK_ID"
 PROBE_METRIC_VARIABLE: Final = "PROBE_METRIC"
 PROBE_FAILURE_PERIODS: Final = "PROBE_FAILURE_PERIODS"
-# Seconds between probe datapoints (the orchestrator reads the probe metric with this period).
-PROBE_PERIOD_SECONDS: Final = "PROBE_PERIOD_SECONDS"
 AUTOMATIC_MIN_INTERVAL_SECONDS: Final = "AUTOMATIC_MIN_INTERVAL_SECONDS"
 # Name of the probe's trigger alarm (in the orchestrator's own region); a scheduled re-evaluation reads its state.
 PROBE_ALARM_NAME: Final = "PROBE_ALARM_NAME"
@@ -126,7 +124,8 @@ def cluster_identifier_of(cluster_arn: str) -> str:
 PROBE_URL: Final = "PROBE_URL"
 PROBE_ATTEMPTS: Final = "PROBE_ATTEMPTS"
 PROBE_TIMEOUT_SECONDS: Final = "PROBE_TIMEOUT_SECONDS"
-# Seconds between probes within one scheduled (one-minute) run: 10, 20, 30 or 60.
+# Seconds between probes within one scheduled (one-minute) run: 10, 20, 30 or 60. The orchestrator reads the
+# probe metric with this period, from the same variable (the setting probe_interval_seconds).
 PROBE_INTERVAL_SECONDS: Final = "PROBE_INTERVAL_SECONDS"
 PROBE_METRIC_NAME_VARIABLE: Final = "METRIC_NAME"
 

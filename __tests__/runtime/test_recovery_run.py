@@ -255,7 +255,7 @@ def _put_fast_probe(clock, seconds_ago_and_values):
     ],
 )
 def test_fast_probe_confirmation_reads_the_probe_at_its_own_period(world, aws, clock, datapoints, down):
-    """With PROBE_PERIOD_SECONDS=10 the orchestrator's first signal is three failing 10 s datapoints; GetMetric
+    """With PROBE_INTERVAL_SECONDS=10 the orchestrator's first signal is three failing 10 s datapoints; GetMetric
     Statistics returns high-resolution data at periods under 60 s for data younger than 3 hours (CloudWatch
     API reference, GetMetricStatistics Period)."""
     from dr_failover.automatic.confirmation import _probe_signal
@@ -263,7 +263,7 @@ def test_fast_probe_confirmation_reads_the_probe_at_its_own_period(world, aws, c
     from dr_failover.config import load_config
 
     _put_fast_probe(clock, datapoints)
-    config = load_config(world.env(SECONDARY_REGION, PROBE_PERIOD_SECONDS="10"))
+    config = load_config(world.env(SECONDARY_REGION, PROBE_INTERVAL_SECONDS="10"))
     clients = RunClients(config, aws, sleep=clock.sleep, clock=clock, read_only=True)
     signal, detail = _probe_signal(config, clients, now=clock())
     assert signal is down, detail

@@ -80,7 +80,7 @@ class Config:
     probe_metric: str
     probe_namespace: str
     probe_failure_periods: int
-    probe_period_seconds: int
+    probe_interval_seconds: int
     automatic_min_interval_seconds: int
     # The probe's trigger alarm in this region; None where no automatic trigger is deployed.
     probe_alarm_name: str | None
@@ -285,8 +285,8 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
         contract.DEFAULT_PROBE_FAILURE_PERIODS,
     ),
     (
-        contract.PROBE_PERIOD_SECONDS,
-        "probe_period_seconds",
+        contract.PROBE_INTERVAL_SECONDS,
+        "probe_interval_seconds",
         _one_of(contract.PROBE_PERIODS),
         contract.DEFAULT_PROBE_PERIOD_SECONDS,
     ),

@@ -353,7 +353,7 @@ def setting_variables(props: FailoverProps) -> dict[str, str]:
         contract.CONFIRMATION_LAG_PERCENT_OF_RPO: str(props.confirmation_lag_percent_of_rpo),
         contract.AUTOMATIC_MIN_INTERVAL_SECONDS: str(props.automatic_min_interval_seconds),
         contract.PROBE_FAILURE_PERIODS: str(props.probe_failure_periods),
-        contract.PROBE_PERIOD_SECONDS: str(props.probe_interval_seconds),
+        contract.PROBE_INTERVAL_SECONDS: str(props.probe_interval_seconds),
         contract.FAILOVER_CAPACITY_PERCENT: str(props.failover_capacity_percent),
         contract.MIN_SUCCESS_PERCENT: str(props.min_success_percent),
         contract.SERVING_TIMEOUT_SECONDS: str(props.serving_timeout_seconds),

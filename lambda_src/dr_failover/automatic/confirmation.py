@@ -197,10 +197,10 @@ def _lag_signal(config: Config, clients: RunClients, *, now: float, deadline: fl
 def _probe_signal(
     config: Config, clients: RunClients, *, now: float, deadline: float | None = None
 ) -> tuple[bool, str]:
-    """True when the last PROBE_FAILURE_PERIODS probe periods (PROBE_PERIOD_SECONDS each) each hold a probe
+    """True when the last PROBE_FAILURE_PERIODS probe periods (PROBE_INTERVAL_SECONDS each) each hold a probe
     datapoint and all are 0."""
     periods = config.probe_failure_periods
-    period = config.probe_period_seconds
+    period = config.probe_interval_seconds
     end = datetime.fromtimestamp(now, tz=UTC)
     try:
         response = clients.get("cloudwatch", config.target_region, deadline=deadline).get_metric_statistics(
