@@ -227,6 +227,10 @@ PROBE_NAMESPACE_VARIABLE: Final = "PROBE_NAMESPACE"
 # The promotion wait ends within Lambda's 900 s function timeout, leaving a minute for the steps after it.
 PROMOTION_TIMEOUT_RANGE: Final = (60, 840)
 DEFAULT_PROMOTION_TIMEOUT_SECONDS: Final = 600
+# Seconds between the orchestrator's polls while it waits (promotion, serving, capacity); no setting feeds it
+# (the stack leaves it out; the end-to-end run sets 1), so only the function checks it.
+POLL_INTERVAL_RANGE: Final = (1, 300)
+DEFAULT_POLL_INTERVAL_SECONDS: Final = 15
 FENCE_TIMEOUT_RANGE: Final = (5, 120)
 DEFAULT_FENCE_TIMEOUT_SECONDS: Final = 20
 CONFIRMATION_TIMEOUT_RANGE: Final = (1, 60)

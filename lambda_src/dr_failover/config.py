@@ -227,7 +227,12 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
         _integer(*contract.PROMOTION_TIMEOUT_RANGE),
         contract.DEFAULT_PROMOTION_TIMEOUT_SECONDS,
     ),
-    (contract.POLL_INTERVAL_SECONDS, "poll_interval_seconds", _integer(1, 300), 15),
+    (
+        contract.POLL_INTERVAL_SECONDS,
+        "poll_interval_seconds",
+        _integer(*contract.POLL_INTERVAL_RANGE),
+        contract.DEFAULT_POLL_INTERVAL_SECONDS,
+    ),
     (
         contract.FENCE_TIMEOUT_SECONDS,
         "fence_timeout_seconds",
