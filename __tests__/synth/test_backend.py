@@ -88,6 +88,13 @@ def test_terraform_accepts_an_alias_name_as_the_backends_kms_key_id(dev: Synthes
     assert "127.0.0.1:9" in accepted  # it got as far as calling S3
 
 
+@pytest.mark.parametrize("bucket", ["state_bucket", "state_replica_bucket"])
+def test_state_buckets_are_never_emptied_by_destroy_even_in_dev(dev_bootstrap: Synthesized, bucket: str) -> None:
+    """Terraform AWS provider, aws_s3_bucket: with force_destroy false, destroying a bucket that still holds
+    objects fails instead of deleting them; the state and its versions outlive a teardown in every profile."""
+    assert dev_bootstrap.only("aws_s3_bucket", f"{bucket}_")["force_destroy"] is False
+
+
 @pytest.mark.parametrize(("bucket", "role"), [("state_bucket", "primary"), ("state_replica_bucket", "secondary")])
 def test_state_buckets_refuse_uploads_not_encrypted_with_their_key(
     bootstrap: Synthesized, bucket: str, role: str

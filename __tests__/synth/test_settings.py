@@ -39,6 +39,22 @@ def test_prod_profile_changes_cost_and_safety_settings() -> None:
     assert settings.secondary_db_instance_count >= 2
 
 
+def test_protection_from_destroy_is_a_setting_on_in_prod_only() -> None:
+    """What a teardown may delete follows the profile through settings (dev is torn down often), never through
+    the environment's name in a construct, so a dev stack can keep its logs and a prod one can opt out."""
+    protection = (
+        "db_deletion_protection",
+        "alb_deletion_protection",
+        "alb_access_log_keep_on_destroy",
+        "run_report_keep_on_destroy",
+    )
+    dev, prod = load_settings(environ={}), load_settings({"environment": "prod"}, environ={})
+    assert [getattr(dev, name) for name in protection] == [False] * len(protection)
+    assert [getattr(prod, name) for name in protection] == [True] * len(protection)
+    kept = load_settings(environ={"DR_RUN_REPORT_KEEP_ON_DESTROY": "true", "DR_ALB_ACCESS_LOG_KEEP_ON_DESTROY": "1"})
+    assert kept.run_report_keep_on_destroy is kept.alb_access_log_keep_on_destroy is True
+
+
 def test_environment_variables_override_the_profile() -> None:
     settings = load_settings(
         environ={"DR_ENVIRONMENT": "prod", "DR_DB_DELETION_PROTECTION": "false", "DR_PRIMARY_APP_MAX_CAPACITY": "20"}

@@ -24,6 +24,7 @@ def _bucket(**options: Any) -> Synthesized:
         "kms_key_arn": KMS_KEY,
         "noncurrent_days": 30,
         "abort_upload_days": 7,
+        "force_destroy": False,
     }
     settings.update(options)
     PrivateBucket(stack, "private", provider=providers.primary, **settings)

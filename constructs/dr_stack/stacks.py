@@ -299,8 +299,7 @@ class DrStack(TerraformStack):
                 cpu_target_percent=settings.app_cpu_target_percent,
                 health_check_grace_seconds=settings.app_health_check_grace_seconds,
                 access_log_retention_days=settings.alb_access_log_retention_days,
-                # dev stacks are torn down often; prod keeps its logs if the stack is destroyed.
-                keep_access_logs_on_destroy=settings.environment == "prod",
+                keep_access_logs_on_destroy=settings.alb_access_log_keep_on_destroy,
                 deletion_protection=settings.alb_deletion_protection,
                 alarm_period_seconds=settings.alarm_period_seconds,
                 alarm_evaluation_periods=settings.alarm_evaluation_periods,
@@ -511,8 +510,7 @@ class DrStack(TerraformStack):
                 kms_key_arn=key.key_arn,
                 retention_days=settings.run_report_retention_days,
                 noncurrent_days=settings.run_report_noncurrent_days,
-                # dev stacks are torn down often; prod keeps its reports if the stack is destroyed.
-                force_destroy=settings.environment != "prod",
+                force_destroy=not settings.run_report_keep_on_destroy,
             )
             self.run_reports[role] = reports
             TerraformOutput(

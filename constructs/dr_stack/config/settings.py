@@ -715,6 +715,11 @@ class Settings:
     alb_deletion_protection: bool = APP(
         False, "Deletion protection on both ALBs: Elastic Load Balancing refuses to delete them.", prod=True
     )
+    alb_access_log_keep_on_destroy: bool = APP(
+        False,
+        "Keep ALB access logs: `terraform destroy` refuses to delete a log bucket that holds any (false: empties it).",
+        prod=True,
+    )
     alb_5xx_alarm_threshold: int = APP(
         10, "5xx responses per period that raise the ALB alarm.", _int_range(1, 1_000_000)
     )
@@ -820,6 +825,11 @@ class Settings:
     )
     run_report_noncurrent_days: int = OBJECTIVES(
         30, "Days an overwritten or deleted run report's previous version is kept.", _int_range(1, 3650)
+    )
+    run_report_keep_on_destroy: bool = OBJECTIVES(
+        False,
+        "Keep run reports: `terraform destroy` refuses to delete a report bucket that holds any (false: empties it).",
+        prod=True,
     )
     failover_fence_timeout_seconds: int = OBJECTIVES(
         contract.DEFAULT_FENCE_TIMEOUT_SECONDS,

@@ -93,6 +93,8 @@ class BootstrapStack(TerraformStack):
                 kms_key_arn=keys[role].key_arn,
                 noncurrent_days=NONCURRENT_STATE_DAYS,
                 abort_upload_days=INCOMPLETE_UPLOAD_DAYS,
+                # The Terraform state outlives any destroy of the bootstrap stack, in every profile.
+                force_destroy=False,
                 # Terraform's backend names the key by its alias (backend.py): every form S3 accepts for it.
                 upload_key_ids=[keys[role].key_arn, keys[role].alias_arn, keys[role].alias_name],
             )

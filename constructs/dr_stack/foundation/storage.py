@@ -56,14 +56,16 @@ class PrivateBucket(Construct):
         kms_key_arn: str | None,
         noncurrent_days: int,
         abort_upload_days: int,
+        force_destroy: bool,
         expiration_days: int | None = None,
-        force_destroy: bool = False,
         policy_statements: Sequence[DataAwsIamPolicyDocumentStatement] = (),
         upload_key_ids: Sequence[str] = (),
     ) -> None:
         """`kms_key_arn` None: SSE-S3 (AES256), for writers that cannot use KMS (ALB log delivery).
         `noncurrent_days`: old versions are deleted that long after they stop being current; `abort_upload_days`:
         S3 aborts a multipart upload still incomplete after that many days.
+        `force_destroy` True: `terraform destroy` empties the bucket and deletes it; False: destroy fails on a
+        bucket that still holds objects (or versions), which are kept.
         `expiration_days` None: current objects are kept. `policy_statements` are added to the TLS-only deny.
         `upload_key_ids` empty: uploads may rely on the default encryption; otherwise the policy refuses a
         PutObject that does not ask for aws:kms with one of these identifiers of the key (ARN, alias ARN or
