@@ -242,8 +242,8 @@ DEFAULT_CONFIRMATION_LAG_PERCENT_OF_RPO: Final = 20
 # The lock lease outlives the promotion wait by this margin (LOCK_LEASE_SECONDS = promotion timeout + margin).
 LEASE_MARGIN_SECONDS: Final = 120
 # Probe datapoints per minute's run: 10, 20, 30 or 60 s apart (the probe's high-resolution periods, or one a minute).
-PROBE_PERIODS: Final = (10, 20, 30, 60)
-DEFAULT_PROBE_PERIOD_SECONDS: Final = 60
+PROBE_INTERVALS: Final = (10, 20, 30, 60)
+DEFAULT_PROBE_INTERVAL_SECONDS: Final = 60
 # Each probe's requests (PROBE_ATTEMPTS, PROBE_TIMEOUT_SECONDS): the probe's defaults; a sub-minute interval takes
 # FAST_PROBE_ATTEMPTS request(s) of the default timeout, so all of them fit the interval.
 PROBE_ATTEMPTS_RANGE: Final = (1, 5)

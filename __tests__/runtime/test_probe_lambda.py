@@ -139,7 +139,7 @@ def test_unset_probe_variables_take_the_contract_defaults() -> None:
     config = read_config(ENV)
     assert config["PROBE_ATTEMPTS"] == contract.DEFAULT_PROBE_ATTEMPTS
     assert config["PROBE_TIMEOUT_SECONDS"] == contract.DEFAULT_PROBE_TIMEOUT_SECONDS
-    assert config["PROBE_INTERVAL_SECONDS"] == contract.DEFAULT_PROBE_PERIOD_SECONDS
+    assert config["PROBE_INTERVAL_SECONDS"] == contract.DEFAULT_PROBE_INTERVAL_SECONDS
 
 
 @pytest.mark.parametrize("period", [10, 20, 30, 60])
@@ -147,6 +147,6 @@ def test_every_contract_period_is_accepted_with_the_stacks_fast_requests(period:
     """Each period the settings accept is one the probe accepts, with the requests the stack sets below 60 s."""
     import dr_contract as contract
 
-    assert period in contract.PROBE_PERIODS
+    assert period in contract.PROBE_INTERVALS
     fast = {"PROBE_ATTEMPTS": str(contract.FAST_PROBE_ATTEMPTS)} if period < 60 else {}
     assert read_config({**ENV, "PROBE_INTERVAL_SECONDS": str(period), **fast})["PROBE_INTERVAL_SECONDS"] == period

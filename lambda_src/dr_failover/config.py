@@ -292,8 +292,8 @@ VARIABLES: tuple[tuple[str, str, Callable[[str], object], object], ...] = (
     (
         contract.PROBE_INTERVAL_SECONDS,
         "probe_interval_seconds",
-        _one_of(contract.PROBE_PERIODS),
-        contract.DEFAULT_PROBE_PERIOD_SECONDS,
+        _one_of(contract.PROBE_INTERVALS),
+        contract.DEFAULT_PROBE_INTERVAL_SECONDS,
     ),
     (
         contract.AUTOMATIC_MIN_INTERVAL_SECONDS,

@@ -3,7 +3,7 @@
 The alarm on this metric lives in the secondary region, so the signal that starts an automatic failover
 survives the loss of the primary region (Route53 health-check metrics exist only in us-east-1).
 Environment: PROBE_URL, METRIC_NAMESPACE, METRIC_NAME, GLOBAL_CLUSTER_ID, PROBE_ATTEMPTS, PROBE_TIMEOUT_SECONDS,
-PROBE_INTERVAL_SECONDS (one of PROBE_PERIODS); the ranges and defaults are dr_contract's.
+PROBE_INTERVAL_SECONDS (one of PROBE_INTERVALS); the ranges and defaults are dr_contract's.
 
 EventBridge runs the probe once a minute, its finest rate. With an interval under 60 s one run probes
 60 / interval times and publishes each result as a high-resolution datapoint (StorageResolution 1, its own
@@ -58,11 +58,11 @@ def read_config(environ: Mapping[str, str]) -> dict[str, Any]:
                 f"environment variable {name} must be a whole number from {low} to {high}, got {raw!r}"
             )
         config[name] = int(raw)
-    raw = environ.get(contract.PROBE_INTERVAL_SECONDS, str(contract.DEFAULT_PROBE_PERIOD_SECONDS))
-    if raw not in {str(period) for period in contract.PROBE_PERIODS}:
-        allowed = ", ".join(str(period) for period in contract.PROBE_PERIODS[:-1])
+    raw = environ.get(contract.PROBE_INTERVAL_SECONDS, str(contract.DEFAULT_PROBE_INTERVAL_SECONDS))
+    if raw not in {str(period) for period in contract.PROBE_INTERVALS}:
+        allowed = ", ".join(str(period) for period in contract.PROBE_INTERVALS[:-1])
         raise ProbeConfigError(
-            f"environment variable PROBE_INTERVAL_SECONDS must be {allowed} or {contract.PROBE_PERIODS[-1]}, "
+            f"environment variable PROBE_INTERVAL_SECONDS must be {allowed} or {contract.PROBE_INTERVALS[-1]}, "
             f"got {raw!r}"
         )
     interval = config[contract.PROBE_INTERVAL_SECONDS] = int(raw)

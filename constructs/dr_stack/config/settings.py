@@ -853,10 +853,10 @@ class Settings:
         _int_range(*contract.CONFIRMATION_LAG_PERCENT_RANGE),
     )
     probe_interval_seconds: int = OBJECTIVES(
-        contract.DEFAULT_PROBE_PERIOD_SECONDS,
+        contract.DEFAULT_PROBE_INTERVAL_SECONDS,
         "Seconds between probes of the primary from the secondary region (automatic failover); under 60 the "
         "probe publishes high-resolution datapoints and its trigger alarm uses this period (detection term).",
-        _one_of(contract.PROBE_PERIODS),
+        _one_of(contract.PROBE_INTERVALS),
         prod=10,
     )
     failover_automatic_min_interval_seconds: int = OBJECTIVES(
