@@ -8,11 +8,14 @@ promotion API was not called again" is enforced, not only asserted. These are th
 
 from __future__ import annotations
 
+import dataclasses
+
 import boto3
 import dr_contract as contract
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
+from dr_contract import Capacity
 from dr_failover import keeper
 from dr_failover.config import load_config
 from dr_failover.handler import handle_event
@@ -81,8 +84,8 @@ def _asg_with_pending_instances(desired: int, in_service: int) -> dict:
         "AutoScalingGroups": [
             {
                 "AutoScalingGroupName": ASG_NAMES[SECONDARY_REGION],
-                "MinSize": FULL_CAPACITY["min"],
-                "MaxSize": FULL_CAPACITY["max"],
+                "MinSize": FULL_CAPACITY.minimum,
+                "MaxSize": FULL_CAPACITY.maximum,
                 "DesiredCapacity": desired,
                 "DefaultCooldown": 300,
                 "AvailabilityZones": [f"{SECONDARY_REGION}a"],
@@ -110,7 +113,7 @@ def test_switchover_waits_for_the_target_to_serve_and_refuses_when_it_does_not(w
     switchover must not move the writer and the traffic to a target that does not serve: SwitchoverGlobalCluster
     is never called (the Stubber has none queued), and the target goes back to warm standby."""
     script = RdsScript(aws, SECONDARY_REGION).preflight("switchover").describe_global()
-    pending = _asg_with_pending_instances(FULL_CAPACITY["desired"], 1)
+    pending = _asg_with_pending_instances(FULL_CAPACITY.desired, 1)
     # preflight, scale_target's read before and after its update go to moto; then the waits see Pending.
     aws.answer("autoscaling", SECONDARY_REGION, "DescribeAutoScalingGroups", None, None, None, *[pending] * 40)
 
@@ -162,10 +165,9 @@ def test_a_resumed_run_whose_promotion_is_refused_restores_the_asgs_the_crashed_
     script.assert_all_used()
     crashed = world.lock_item(SECONDARY_REGION)
     assert crashed["state"]["S"] == "running"
-    assert world.capacity(SECONDARY_REGION) == {"min": 2, "max": 6, "desired": 4}  # scaled up by attempt 1
-    assert world.capacity(PRIMARY_REGION) == {"min": 1, "max": 6, "desired": 1}  # set to standby by attempt 1
-    noted = {key: {k: int(v["N"]) for k, v in value["M"].items()} for key, value in crashed["asg_before"]["M"].items()}
-    assert noted == {
+    assert world.capacity(SECONDARY_REGION) == Capacity(minimum=2, desired=4, maximum=6)  # scaled up by attempt 1
+    assert world.capacity(PRIMARY_REGION) == Capacity(minimum=1, desired=1, maximum=6)  # set to standby by attempt 1
+    assert world.noted_capacities(SECONDARY_REGION) == {
         f"{SECONDARY_REGION}/{ASG_NAMES[SECONDARY_REGION]}": WARM_CAPACITY,
         f"{PRIMARY_REGION}/{ASG_NAMES[PRIMARY_REGION]}": FULL_CAPACITY,
     }
@@ -203,9 +205,8 @@ def test_a_resumed_run_keeps_the_first_attempts_prior_sizes(world, aws, clock):
         invoke(world, aws, clock, event("failover", run_id="run-A"))
     script.assert_all_used()
 
-    assert world.capacity(PRIMARY_REGION) == {"min": 1, "max": 6, "desired": 1}  # attempt 2 changed it again
-    noted = world.lock_item(SECONDARY_REGION)["asg_before"]["M"]
-    primary = {k: int(v["N"]) for k, v in noted[f"{PRIMARY_REGION}/{ASG_NAMES[PRIMARY_REGION]}"]["M"].items()}
+    assert world.capacity(PRIMARY_REGION) == Capacity(minimum=1, desired=1, maximum=6)  # attempt 2 changed it again
+    primary = world.noted_capacities(SECONDARY_REGION)[f"{PRIMARY_REGION}/{ASG_NAMES[PRIMARY_REGION]}"]
     assert primary == FULL_CAPACITY
     assert world.lock_item(SECONDARY_REGION)["resumed_from"]["S"] == "run-A"
 
@@ -473,7 +474,7 @@ def test_failover_leaves_the_old_primary_at_warm_standby_not_zero(world, aws, cl
 
     assert result["status"] == "succeeded", result["message"]
     script.assert_all_used()
-    assert world.capacity(PRIMARY_REGION) == {**WARM_CAPACITY, "max": FULL_CAPACITY["max"]}
+    assert world.capacity(PRIMARY_REGION) == dataclasses.replace(WARM_CAPACITY, maximum=FULL_CAPACITY.maximum)
 
 
 # ----- item 10: operators ---------------------------------------------------------------------------------------
@@ -796,9 +797,9 @@ def test_a_failover_does_not_reduce_a_region_whose_lock_replica_holds_another_ru
         assert standby["status"] == "failed" and "switchover-A" in standby["detail"]
         assert "refused before the promotion call" in standby["detail"]
         assert "FailoverGlobalCluster" not in aws.operations("rds")
-        assert (west["min"], west["desired"]) == (2, 4), f"run A's target app-us-west-2 reduced to {west}"
+        assert (west.minimum, west.desired) == (2, 4), f"run A's target app-us-west-2 reduced to {west}"
         assert world.switch_item(SECONDARY_REGION) is None
     else:
         assert result["status"] == "succeeded", result["message"]
-        assert (west["min"], west["desired"]) == (WARM_CAPACITY["min"], WARM_CAPACITY["desired"])
+        assert (west.minimum, west.desired) == (WARM_CAPACITY.minimum, WARM_CAPACITY.desired)
     script.assert_all_used()

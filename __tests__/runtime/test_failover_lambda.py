@@ -7,6 +7,7 @@ that was not queued, so "not called" is enforced, not just asserted. Time is sim
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 
@@ -87,7 +88,7 @@ def test_switchover_succeeds_scales_switches_traffic_then_sets_old_primary_to_st
     assert "FailoverGlobalCluster" not in aws.operations("rds")
     # target scaled to failover capacity; the old primary keeps warm-standby capacity (never 0)
     assert world.capacity(SECONDARY_REGION) == FULL_CAPACITY
-    assert world.capacity(PRIMARY_REGION) == {**WARM_CAPACITY, "max": FULL_CAPACITY["max"]}
+    assert world.capacity(PRIMARY_REGION) == dataclasses.replace(WARM_CAPACITY, maximum=FULL_CAPACITY.maximum)
     # data-plane traffic switch: 1 = primary fenced, in the secondary region
     assert world.metric_values(SECONDARY_REGION, SWITCH_METRIC, {"GlobalCluster": GLOBAL_CLUSTER_ID}) == [1.0]
     notifications = world.notifications(SECONDARY_REGION)
@@ -180,9 +181,9 @@ def finished_world(world):
     """Live state after a finished failover to the secondary: scaled, switch item written, metric published."""
     shared_client("autoscaling", SECONDARY_REGION).update_auto_scaling_group(
         AutoScalingGroupName=ASG_NAMES[SECONDARY_REGION],
-        MinSize=FULL_CAPACITY["min"],
-        MaxSize=FULL_CAPACITY["max"],
-        DesiredCapacity=FULL_CAPACITY["desired"],
+        MinSize=FULL_CAPACITY.minimum,
+        MaxSize=FULL_CAPACITY.maximum,
+        DesiredCapacity=FULL_CAPACITY.desired,
     )
     write_switch(
         shared_client("dynamodb", SECONDARY_REGION),

@@ -149,7 +149,7 @@ def test_failover_sizes_from_the_peak_measures_end_to_end_recovery_and_writes_th
     )
     # 5 in service at the primary's peak, 100%: desired 5 (configured 4, max 6).
     assert "desired 5" in step(result, "size_target")["detail"]
-    assert world.capacity(SECONDARY_REGION)["desired"] == 5
+    assert world.capacity(SECONDARY_REGION).desired == 5
     # Healthy 2 (the failover minimum) at the 3rd poll; min-success 50% of 5 = 3 at the 5th.
     serving = step(result, "wait_for_serving")
     assert serving["status"] == "ok" and "3 healthy target(s) >= 3 required" in serving["detail"]
@@ -225,7 +225,7 @@ def test_unreadable_source_region_keeps_configured_capacity(world, aws, clock):
     script.assert_all_used()
     assert result["status"] == "succeeded"
     assert "unavailable" in step(result, "size_target")["detail"]
-    assert world.capacity(SECONDARY_REGION)["desired"] == 4
+    assert world.capacity(SECONDARY_REGION).desired == 4
     assert step(result, "size_target")["seconds"] <= 5.0  # SOURCE_READ_SECONDS bounds the wait
     assert METRIC_NAMESPACE == "DR/Failover"
 

@@ -165,7 +165,7 @@ def test_a_second_invocation_during_a_long_capacity_wait_is_refused_by_the_renew
     script = RdsScript(aws, SECONDARY_REGION).preflight("switchover")
     script.preflight("failover")  # the second invocation's preflight, during the wait
     script.describe_global()  # restore_capacity's read: nothing in progress
-    pending = _asg_with_pending_instances(FULL_CAPACITY["desired"], 1)
+    pending = _asg_with_pending_instances(FULL_CAPACITY.desired, 1)
     aws.answer("autoscaling", SECONDARY_REGION, "DescribeAutoScalingGroups", None, None, None, *[pending] * 60)
     env = {"LOCK_LEASE_SECONDS": "120", "PROMOTION_TIMEOUT_SECONDS": "100"}
     start = clock()
@@ -191,7 +191,7 @@ def test_a_run_whose_lease_was_taken_stops_without_restoring_or_releasing(world,
     and attempt fails, ConditionalCheckFailedException), the run stops at its next poll: it neither restores the
     capacity the other run may now rely on nor releases the other run's lock."""
     script = RdsScript(aws, SECONDARY_REGION).preflight("switchover")
-    pending = _asg_with_pending_instances(FULL_CAPACITY["desired"], 1)
+    pending = _asg_with_pending_instances(FULL_CAPACITY.desired, 1)
     aws.answer("autoscaling", SECONDARY_REGION, "DescribeAutoScalingGroups", None, None, None, *[pending] * 60)
     start = clock()
 

@@ -41,8 +41,8 @@ SECONDARY_REGION = "us-west-2"
 GLOBAL_CLUSTER_ID = "app-global"
 CLUSTER_IDS = {PRIMARY_REGION: "app-primary", SECONDARY_REGION: "app-secondary"}
 ASG_NAMES = {PRIMARY_REGION: "app-us-east-1", SECONDARY_REGION: "app-us-west-2"}
-WARM_CAPACITY = {"min": 1, "max": 2, "desired": 1}
-FULL_CAPACITY = {"min": 2, "max": 6, "desired": 4}
+WARM_CAPACITY = contract.Capacity(minimum=1, desired=1, maximum=2)
+FULL_CAPACITY = contract.Capacity(minimum=2, desired=4, maximum=6)
 STATE_TABLE_NAME = "dr-failover-state"
 SWITCH_METRIC = contract.TRAFFIC_SWITCH_METRIC
 METRIC_NAMESPACE = contract.METRIC_NAMESPACE
@@ -126,12 +126,12 @@ class SimulatedClock:
 # The drill's settings: the dev defaults with the capacities of the drill's ASGs and the values its scenarios
 # count on (an unplanned failover needs every desired instance in service; no database capacity matching).
 DRILL_SETTINGS: dict[str, Any] = {
-    "primary_app_min_capacity": FULL_CAPACITY["min"],
-    "primary_app_max_capacity": FULL_CAPACITY["max"],
-    "primary_app_desired_capacity": FULL_CAPACITY["desired"],
-    "secondary_app_min_capacity": WARM_CAPACITY["min"],
-    "secondary_app_max_capacity": WARM_CAPACITY["max"],
-    "secondary_app_desired_capacity": WARM_CAPACITY["desired"],
+    "primary_app_min_capacity": FULL_CAPACITY.minimum,
+    "primary_app_max_capacity": FULL_CAPACITY.maximum,
+    "primary_app_desired_capacity": FULL_CAPACITY.desired,
+    "secondary_app_min_capacity": WARM_CAPACITY.minimum,
+    "secondary_app_max_capacity": WARM_CAPACITY.maximum,
+    "secondary_app_desired_capacity": WARM_CAPACITY.desired,
     "failover_min_success_percent": 100,
     "failover_match_database_capacity": False,
 }
@@ -481,9 +481,9 @@ class DrillWorld:
         shared_client("autoscaling", region).create_auto_scaling_group(
             AutoScalingGroupName=ASG_NAMES[region],
             LaunchTemplate={"LaunchTemplateName": f"app-{region}", "Version": "$Latest"},
-            MinSize=capacity["min"],
-            MaxSize=capacity["max"],
-            DesiredCapacity=capacity["desired"],
+            MinSize=capacity.minimum,
+            MaxSize=capacity.maximum,
+            DesiredCapacity=capacity.desired,
             AvailabilityZones=[f"{region}a"],
         )
         sns = shared_client("sns", region)
@@ -540,12 +540,12 @@ class DrillWorld:
         env.update(overrides)
         return env
 
-    def capacity(self, region: str) -> dict[str, int]:
-        """min/max/desired of the app ASG in ``region``."""
+    def capacity(self, region: str) -> contract.Capacity:
+        """Size of the app ASG in ``region``."""
         group = shared_client("autoscaling", region).describe_auto_scaling_groups(
             AutoScalingGroupNames=[ASG_NAMES[region]]
         )["AutoScalingGroups"][0]
-        return {"min": group["MinSize"], "max": group["MaxSize"], "desired": group["DesiredCapacity"]}
+        return contract.Capacity(minimum=group["MinSize"], desired=group["DesiredCapacity"], maximum=group["MaxSize"])
 
     def notifications(self, region: str) -> list[dict[str, Any]]:
         """Notifications published to the region's topic: [{subject, body}] in order received."""
@@ -583,6 +583,18 @@ class DrillWorld:
             .get_item(TableName=STATE_TABLE_NAME, Key={"pk": {"S": f"lock#{GLOBAL_CLUSTER_ID}"}}, ConsistentRead=True)
             .get("Item")
         )
+
+    def noted_capacities(self, region: str) -> dict[str, contract.Capacity]:
+        """The lock item's ``asg_before`` notes (``<region>/<asg name>`` to its {min, desired, max} map) as sizes."""
+        item = self.lock_item(region) or {}
+        return {
+            key: contract.Capacity(
+                minimum=int(note["M"]["min"]["N"]),
+                desired=int(note["M"]["desired"]["N"]),
+                maximum=int(note["M"]["max"]["N"]),
+            )
+            for key, note in item.get("asg_before", {}).get("M", {}).items()
+        }
 
     def switch_item(self, region: str) -> dict[str, Any] | None:
         """The raw traffic-switch item in the region's state table replica."""
@@ -703,7 +715,7 @@ def run_drill(
         aws.close()
         before, after = WARM_CAPACITY, world.capacity(SECONDARY_REGION)
         print_timeline(result, out=out)
-        print(f"target ASG {ASG_NAMES[SECONDARY_REGION]}: {before} -> {after}", file=out)
+        print(f"target ASG {ASG_NAMES[SECONDARY_REGION]} min/desired/max: {before} -> {after}", file=out)
         print(f"notifications sent: {[n['subject'] for n in world.notifications(SECONDARY_REGION)]}", file=out)
     return result
 

@@ -778,8 +778,8 @@ def test_reads_through_properties_and_methods_are_recorded() -> None:
     )
     assert recorded(lambda s: s.app_capacity("primary"), settings)[1] == (
         "primary_app_min_capacity",
-        "primary_app_max_capacity",
         "primary_app_desired_capacity",
+        "primary_app_max_capacity",
     )
 
 

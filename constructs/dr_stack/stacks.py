@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdktf import TerraformOutput, TerraformStack
 
 from constructs import Construct
-from dr_stack.application.app_tier import AppTier, Capacity
+from dr_stack.application.app_tier import AppTier
 from dr_stack.config.budget import budget_output
 from dr_stack.config.settings import Settings
 from dr_stack.contract import contract
@@ -46,12 +46,6 @@ def _password_source(value: str) -> PasswordSource:
     raise ValueError(f"db_password_source must be random or variable, got {value!r}")
 
 
-def _capacity(settings: Settings, role: DrRole) -> Capacity:
-    """App capacity of a region in its normal DR role."""
-    low, high, desired = settings.app_capacity(role)
-    return Capacity(minimum=low, maximum=high, desired=desired)
-
-
 def _engine(value: str) -> Engine:
     """The validated db_engine as its type (settings validation already refused anything else)."""
     if value == "aurora-mysql":
@@ -66,8 +60,8 @@ def failover_props(settings: Settings) -> FailoverProps:
     functions' own configuration parser)."""
     return FailoverProps(
         names=settings.resource_names,
-        failover_capacity=_capacity(settings, "primary"),
-        standby_capacity=_capacity(settings, "secondary"),
+        failover_capacity=settings.app_capacity("primary"),
+        standby_capacity=settings.app_capacity("secondary"),
         rpo_minutes=settings.rpo_minutes,
         rto_minutes=settings.rto_minutes,
         promotion_timeout_seconds=settings.failover_promotion_timeout_seconds,
@@ -289,7 +283,7 @@ class DrStack(TerraformStack):
                 network=self.networks[role],
                 key=self.keys[role],
                 alarm_topic=self.topics[role],
-                capacity=_capacity(settings, role),
+                capacity=settings.app_capacity(role),
                 app_name=settings.name_prefix,
                 certificate_arn=certificate.certificate_arn if certificate is not None else None,
                 app_port=settings.app_port,

@@ -994,12 +994,12 @@ class Settings:
         """Region for a DR role, 'primary' or 'secondary'."""
         return self.primary_region if role == "primary" else self.secondary_region
 
-    def app_capacity(self, role: str) -> tuple[int, int, int]:
-        """(min, max, desired) app capacity of a region in its normal role."""
-        return (
-            getattr(self, f"{role}_app_min_capacity"),
-            getattr(self, f"{role}_app_max_capacity"),
-            getattr(self, f"{role}_app_desired_capacity"),
+    def app_capacity(self, role: str) -> contract.Capacity:
+        """App capacity of a region in its normal role, as the contract's Capacity (the orchestrator's type)."""
+        return contract.Capacity(
+            minimum=getattr(self, f"{role}_app_min_capacity"),
+            desired=getattr(self, f"{role}_app_desired_capacity"),
+            maximum=getattr(self, f"{role}_app_max_capacity"),
         )
 
 
@@ -1035,13 +1035,16 @@ def _cidrs_disjoint(s: Settings) -> str | None:
 
 def _capacity(role: str) -> Callable[[Settings], str | None]:
     def rule(s: Settings) -> str | None:
-        low, high, desired = s.app_capacity(role)
-        if low > high:
-            return f"setting {role}_app_min_capacity must be <= {role}_app_max_capacity ({high}), got {low}"
-        if not low <= desired <= high:
+        capacity = s.app_capacity(role)
+        if capacity.minimum > capacity.maximum:
             return (
-                f"setting {role}_app_desired_capacity must be between {role}_app_min_capacity ({low}) and "
-                f"{role}_app_max_capacity ({high}), got {desired}"
+                f"setting {role}_app_min_capacity must be <= {role}_app_max_capacity ({capacity.maximum}), "
+                f"got {capacity.minimum}"
+            )
+        if not capacity.minimum <= capacity.desired <= capacity.maximum:
+            return (
+                f"setting {role}_app_desired_capacity must be between {role}_app_min_capacity ({capacity.minimum}) "
+                f"and {role}_app_max_capacity ({capacity.maximum}), got {capacity.desired}"
             )
         return None
 

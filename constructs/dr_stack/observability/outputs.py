@@ -46,8 +46,9 @@ def cost_optimization_notes(settings: Settings) -> dict[str, str]:
         )
     primary, secondary = settings.app_capacity("primary"), settings.app_capacity("secondary")
     app = (
-        f"{settings.app_instance_type} instances: primary min {primary[0]} / desired {primary[2]} / max "
-        f"{primary[1]}, secondary (warm standby) min {secondary[0]} / desired {secondary[2]} / max {secondary[1]}. "
+        f"{settings.app_instance_type} instances: primary min {primary.minimum} / desired {primary.desired} / max "
+        f"{primary.maximum}, secondary (warm standby) min {secondary.minimum} / desired {secondary.desired} / max "
+        f"{secondary.maximum}. "
         "The standby's size is what you pay for readiness; the orchestrator scales it up at failover. Change "
         "app_instance_type and <role>_app_{min,desired,max}_capacity."
     )
