@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-REPORT_PREFIX = "runs"
+import dr_contract as contract
+
 REPORT_SCHEMA_VERSION = 1
 MAX_ALARMS = 100
 
@@ -51,7 +52,7 @@ class ReportLocation:
         return {"json": self.json_uri, "markdown": self.markdown_uri, "console": self.console_url}
 
 
-def report_keys(*, run_id: str, mode: str, started_at: float, prefix: str = REPORT_PREFIX) -> tuple[str, str]:
+def report_keys(*, run_id: str, mode: str, started_at: float, prefix: str = contract.REPORT_PREFIX) -> tuple[str, str]:
     """Object keys ``runs/YYYY/MM/DD/<UTC time>-<mode>-<run id>.{json,md}``: sorted by time, one per run."""
     when = datetime.fromtimestamp(started_at, tz=UTC)
     safe_run = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in run_id)[:64]
