@@ -498,11 +498,11 @@ class DrillWorld:
     def put_lag(self, region: str, milliseconds: float) -> None:
         """Publish an AuroraGlobalDBReplicationLag datapoint one minute before the simulated now."""
         shared_client("cloudwatch", region).put_metric_data(
-            Namespace="AWS/RDS",
+            Namespace=contract.AURORA_NAMESPACE,
             MetricData=[
                 {
-                    "MetricName": "AuroraGlobalDBReplicationLag",
-                    "Dimensions": [{"Name": "DBClusterIdentifier", "Value": CLUSTER_IDS[region]}],
+                    "MetricName": contract.GLOBAL_LAG_METRIC,
+                    "Dimensions": [{"Name": contract.GLOBAL_LAG_DIMENSION, "Value": CLUSTER_IDS[region]}],
                     "Value": milliseconds,
                     "Unit": "Milliseconds",
                     "Timestamp": datetime.fromtimestamp(self.clock() - 60, tz=UTC),

@@ -45,6 +45,8 @@ import threading
 import uuid
 from typing import Any
 
+import dr_contract as contract
+
 DIFFERENCES = (
     "FailoverGlobalCluster/SwitchoverGlobalCluster complete after two further DescribeGlobalClusters calls "
     "(pending, failing-over), not in the one to two minutes AWS takes: recovery times measured here are "
@@ -327,14 +329,14 @@ def publish_replication_lag(account_id: str, lag_milliseconds: float, *, now: da
                 continue
             region = member.db_cluster_arn.split(":")[3]
             cloudwatch_backends[account_id][region].put_metric_data(
-                "AWS/RDS",
+                contract.AURORA_NAMESPACE,
                 [
                     {
-                        "MetricName": "AuroraGlobalDBReplicationLag",
+                        "MetricName": contract.GLOBAL_LAG_METRIC,
                         "Value": lag_milliseconds,
                         "Unit": "Milliseconds",
                         "Timestamp": timestamp,
-                        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": member.db_cluster_identifier}],
+                        "Dimensions": [{"Name": contract.GLOBAL_LAG_DIMENSION, "Value": member.db_cluster_identifier}],
                     }
                 ],
             )

@@ -28,6 +28,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 
 from constructs import Construct
 from dr_stack.application.app_tier import AppTier
+from dr_stack.contract import contract
 from dr_stack.control_plane.iam import attach_inline_policy, construct_slug, service_role
 from dr_stack.data_tier.cluster_spec import ClusterSpec, InstanceSettings
 from dr_stack.data_tier.credentials import DatabaseCredentials
@@ -173,7 +174,7 @@ class GlobalDatabase(Construct):
         self._alarm_actions = {role: [alarm_topics[role].topic_arn] for role in ROLES}
         self.replication_lag_alarm = self._lag_alarm(
             "replication_lag_alarm",
-            metric="AuroraGlobalDBReplicationLag",
+            metric=contract.GLOBAL_LAG_METRIC,
             what="storage replication lag",
         )
         # AuroraGlobalDBRPOLag (commit-to-secondary lag) is an Aurora PostgreSQL metric (its
@@ -433,9 +434,9 @@ class GlobalDatabase(Construct):
                 f"Aurora global database {what} above {threshold_seconds} s "
                 f"(RPO {self._rpo_minutes} min) on {self.cluster_identifier('secondary')}"
             ),
-            namespace="AWS/RDS",
+            namespace=contract.AURORA_NAMESPACE,
             metric_name=metric,
-            dimensions={"DBClusterIdentifier": self.cluster_identifier("secondary")},
+            dimensions={contract.GLOBAL_LAG_DIMENSION: self.cluster_identifier("secondary")},
             statistic="Maximum",
             unit="Milliseconds",
             period=self._alarm_period_seconds,

@@ -10,6 +10,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 
 from constructs import Construct
 from dr_stack.application.app_tier import AppTier
+from dr_stack.contract import contract
 from dr_stack.data_tier.database import GlobalDatabase
 from dr_stack.foundation.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, RegionalProviders
 from dr_stack.naming.names import StackNames
@@ -126,16 +127,16 @@ class DrDashboard(Construct):
                 regions["secondary"],
                 [
                     [
-                        "AWS/RDS",
-                        "AuroraGlobalDBReplicationLag",
-                        "DBClusterIdentifier",
+                        contract.AURORA_NAMESPACE,
+                        contract.GLOBAL_LAG_METRIC,
+                        contract.GLOBAL_LAG_DIMENSION,
                         secondary_cluster,
                         {"label": "replication lag (ms)"},
                     ],
                     [
-                        "AWS/RDS",
+                        contract.AURORA_NAMESPACE,
                         "AuroraGlobalDBRPOLag",
-                        "DBClusterIdentifier",
+                        contract.GLOBAL_LAG_DIMENSION,
                         secondary_cluster,
                         {"label": "RPO lag (ms)"},
                     ],

@@ -206,7 +206,7 @@ def _probe_signal(
         response = clients.get("cloudwatch", config.target_region, deadline=deadline).get_metric_statistics(
             Namespace=config.probe_namespace,
             MetricName=config.probe_metric,
-            Dimensions=[{"Name": "GlobalCluster", "Value": config.global_cluster_id}],
+            Dimensions=[{"Name": contract.GLOBAL_CLUSTER_DIMENSION, "Value": config.global_cluster_id}],
             StartTime=end - timedelta(seconds=period * (periods + 1)),
             EndTime=end,
             Period=period,
