@@ -241,6 +241,9 @@ CONFIRMATION_LAG_PERCENT_RANGE: Final = (1, 100)
 DEFAULT_CONFIRMATION_LAG_PERCENT_OF_RPO: Final = 20
 # The lock lease outlives the promotion wait by this margin (LOCK_LEASE_SECONDS = promotion timeout + margin).
 LEASE_MARGIN_SECONDS: Final = 120
+# The once-a-minute EventBridge schedules (the probe, the switch keeper, the automatic re-evaluation): one minute is
+# EventBridge's finest rate ("rate(1 minute)"). One probe run covers one such period.
+SCHEDULE_SECONDS: Final = 60
 # Probe datapoints per minute's run: 10, 20, 30 or 60 s apart (the probe's high-resolution periods, or one a minute).
 PROBE_INTERVALS: Final = (10, 20, 30, 60)
 DEFAULT_PROBE_INTERVAL_SECONDS: Final = 60

@@ -448,7 +448,7 @@ def test_the_stack_and_the_lambda_share_one_permission_list() -> None:
 
     import dr_contract as contract
     import dr_permissions
-    from dr_stack.control_plane.failover import LAMBDA_SOURCE
+    from dr_stack.control_plane.lambda_modules import LAMBDA_SOURCE
     from dr_stack.control_plane.permissions import PERMISSIONS_PACKAGE, permissions
 
     assert permissions is dr_permissions

@@ -121,7 +121,7 @@ def handler(
     client = cloudwatch or boto3.client("cloudwatch")
     results: list[bool] = []
     started = clock()
-    for index in range(60 // interval):
+    for index in range(contract.SCHEDULE_SECONDS // interval):
         if index:
             sleep(max(0.0, started + index * interval - clock()))
         probed_at = clock()
@@ -134,7 +134,7 @@ def handler(
             "Value": 1.0 if healthy else 0.0,
             "Unit": "Count",
         }
-        if interval < 60:
+        if interval < contract.SCHEDULE_SECONDS:
             datum["Timestamp"] = datetime.fromtimestamp(probed_at, tz=UTC)
             datum["StorageResolution"] = 1
         # Published at once: the trigger alarm must see each datapoint within its period.

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from dr_stack.config.setting_reads import recorded
 from dr_stack.contract import contract
+from dr_stack.foundation.providers import ROUTE53_REGION
 
 if TYPE_CHECKING:
     from dr_stack.config.settings import Settings
@@ -17,10 +18,9 @@ if TYPE_CHECKING:
 # The once-a-minute EventBridge schedules (the probe, which probes every probe_interval_seconds within a run; the
 # switch keeper; the automatic trigger's re-evaluation while the probe alarm stays in ALARM): one minute is the
 # finest rate EventBridge schedules ("rate(1 minute)"). The constructs use schedule_rate(SCHEDULE_SECONDS).
-SCHEDULE_SECONDS = 60
+SCHEDULE_SECONDS = contract.SCHEDULE_SECONDS
 ROUTE53_METRIC_PERIOD_SECONDS = 60  # Route53 HealthCheckStatus alarms
 AURORA_LAG_PERIOD_SECONDS = 60  # Aurora publishes AuroraGlobalDBReplicationLag once a minute
-ROUTE53_API_REGION = "us-east-1"  # the Route53 API (GetHealthCheckStatus) is homed there
 TRAFFIC_SWITCH_PERIOD_SECONDS = 60  # the traffic-switch alarm; Route53 accepts standard resolution only
 
 
@@ -88,7 +88,7 @@ def detection_seconds(s: Settings) -> int:
         # that comes after the probe alarm, the alarm's one event (EventBridge sends alarm events on state changes
         # only) is refused and the scheduled re-evaluation fails over at most one schedule period later.
         route53 = s.health_check_interval_seconds * s.health_check_failure_threshold
-        if s.primary_region == ROUTE53_API_REGION:
+        if s.primary_region == ROUTE53_REGION:
             # Losing us-east-1 loses the Route53 API and the primary's RDS API: the second signal is then the
             # secondary's own replication lag reaching its stall threshold, seen at its next one-minute datapoint.
             route53 = (

@@ -39,6 +39,7 @@ from dr_stack.control_plane.iam import (
     lambda_base_statements,
     trust_policy,
 )
+from dr_stack.control_plane.lambda_modules import LAMBDA_SOURCE
 from dr_stack.control_plane.permissions import permissions
 from dr_stack.control_plane.recovery import reprotect_cluster_spec
 from dr_stack.data_tier.database import GlobalDatabase
@@ -50,13 +51,10 @@ from dr_stack.observability.monitoring import AlarmTopic
 from dr_stack.observability.reports import RunReportBucket
 from dr_stack.traffic.dns import DnsFailover, switch_publishing_denied
 
-LAMBDA_SOURCE = Path(__file__).resolve().parents[3] / "lambda_src"
 LAMBDA_RUNTIME = "python3.13"
 ORCHESTRATOR_HANDLER = contract.ORCHESTRATOR_HANDLER
 PROBE_HANDLER = contract.PROBE_HANDLER
 PROBE_METRIC = contract.PROBE_METRIC
-# The orchestrator's own waits (promotion deadline + fencing + DNS) stay inside Lambda's 15-minute limit.
-LAMBDA_TIMEOUT_SECONDS = 900
 # Concurrent invocations each orchestrator may run (reserved, so it is also guaranteed): one run, plus room for
 # `status`/`preflight` read by a person and the scheduled readiness run or automatic re-evaluation while it goes.
 # With 1, those were throttled (HTTP 429, ReservedFunctionConcurrentInvocationLimitExceeded, botocore lambda
@@ -68,6 +66,8 @@ LEASE_MARGIN_SECONDS = contract.LEASE_MARGIN_SECONDS
 # probes every probe_interval_seconds (high-resolution datapoints below 60 s, which drive EventBridge only: the
 # switch metric keeps one-minute periods because Route53 accepts standard-resolution metrics only).
 SCHEDULE_RATE = schedule_rate(SCHEDULE_SECONDS)
+# A probe run probes for one schedule period and ends by the next run (its reserved concurrency is one).
+PROBE_FUNCTION_TIMEOUT_SECONDS = SCHEDULE_SECONDS
 STAGING_DIR = ".lambda-staging"
 # A failed invocation of a failover-path function (an orchestrator run, the keeper's minute, the probe) is shown
 # at once: Lambda publishes Errors per function every minute (Lambda Developer Guide, "Types of metrics for Lambda
@@ -481,7 +481,8 @@ class FailoverOrchestrators(Construct):
                 handler=ORCHESTRATOR_HANDLER,
                 environment=environment,
                 reserved_concurrency=ORCHESTRATOR_RESERVED_CONCURRENCY,
-                timeout=LAMBDA_TIMEOUT_SECONDS,
+                # The orchestrator's own waits (promotion deadline + fencing + DNS) stay inside this limit.
+                timeout=contract.LAMBDA_MAXIMUM_TIMEOUT_SECONDS,
                 statements=statements,
                 alarm_topic_arn=topics[role].topic_arn,
             )
@@ -694,7 +695,7 @@ class FailoverOrchestrators(Construct):
             names=props.names.primary_probe,
             handler=PROBE_HANDLER,
             reserved_concurrency=1,
-            timeout=60,
+            timeout=PROBE_FUNCTION_TIMEOUT_SECONDS,
             alarm_topic_arn=topics["secondary"].topic_arn,
             environment={
                 contract.PROBE_URL: f"{scheme}://{app_tiers['primary'].alb_dns_name}{props.health_check_path}",
