@@ -21,7 +21,7 @@ from dr_stack.data_tier.state_table import GlobalTable
 from dr_stack.foundation.backend import configure_backend
 from dr_stack.foundation.keys import RegionalKey
 from dr_stack.foundation.network import Network
-from dr_stack.foundation.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, make_aws_providers, peer_of
+from dr_stack.foundation.providers import ROLES, ROUTE53_REGION, DrRole, make_aws_providers, peer_of
 from dr_stack.observability.dashboard import WIDGET_WIDTH, DrDashboard
 from dr_stack.observability.monitoring import AlarmTopic
 from dr_stack.observability.outputs import (
@@ -364,14 +364,14 @@ class DrStack(TerraformStack):
     def _route53_alarm_topic_arn(self) -> str:
         """Alarm topic in us-east-1, where Route53 health-check alarms must live: a region's own, or a new one."""
         for role in ROLES:
-            if self.providers.region_of(role) == ROUTE53_METRICS_REGION:
+            if self.providers.region_of(role) == ROUTE53_REGION:
                 return self.topics[role].topic_arn
         provider, prefix = self.providers.us_east_1, self.settings.name_prefix
         key = RegionalKey(
             self,
             "route53_alarm_key",
             provider=provider,
-            region=ROUTE53_METRICS_REGION,
+            region=ROUTE53_REGION,
             alias_name=self.names.route53_alarm_key_alias,
             description=f"{prefix} route53-alarms region: data at rest",
         )

@@ -13,8 +13,10 @@ from constructs import Construct
 # The DR role of a region: a closed set. IAM roles are called grantees, never "role", in this package.
 DrRole = Literal["primary", "secondary"]
 ROLES: tuple[DrRole, ...] = get_args(DrRole)
-# Route53 health-check metrics exist only in us-east-1.
-ROUTE53_METRICS_REGION = "us-east-1"
+# The region Route53 lives in: Route53 publishes its health-check metrics (AWS/Route53 HealthCheckStatus) in
+# us-east-1 only, and its API (GetHealthCheckStatus among the calls) is served from us-east-1 (Route53 Developer
+# Guide, "Monitoring health check status and getting notifications"; "Amazon Route 53 endpoints and quotas").
+ROUTE53_REGION = "us-east-1"
 
 
 def is_dr_role(value: object) -> TypeGuard[DrRole]:
@@ -98,11 +100,11 @@ def make_aws_providers(
         for role in ROLES
     }
     by_region = {regions[role]: made[role] for role in ROLES}
-    us_east_1 = by_region.get(ROUTE53_METRICS_REGION) or AwsProvider(
+    us_east_1 = by_region.get(ROUTE53_REGION) or AwsProvider(
         scope,
         "aws_us_east_1",
         alias="us_east_1",
-        region=ROUTE53_METRICS_REGION,
+        region=ROUTE53_REGION,
         allowed_account_ids=account_guard(allowed_account_ids),
         default_tags=[
             AwsProviderDefaultTags(tags=default_tags(project=project, environment=environment, role="route53-metrics"))

@@ -12,7 +12,7 @@ from constructs import Construct
 from dr_stack.application.app_tier import AppTier
 from dr_stack.contract import contract
 from dr_stack.data_tier.database import GlobalDatabase
-from dr_stack.foundation.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, RegionalProviders
+from dr_stack.foundation.providers import ROLES, ROUTE53_REGION, DrRole, RegionalProviders
 from dr_stack.naming.names import StackNames
 from dr_stack.traffic.dns import TRAFFIC_SWITCH_DIMENSION, TRAFFIC_SWITCH_METRIC, TRAFFIC_SWITCH_NAMESPACE, DnsFailover
 
@@ -116,7 +116,7 @@ class DrDashboard(Construct):
             # Route53 publishes health-check metrics in us-east-1 only.
             _metric_widget(
                 "Route53 health checks (1 = healthy)",
-                ROUTE53_METRICS_REGION,
+                ROUTE53_REGION,
                 health_checks,
                 stat="Minimum",
                 yAxis={"left": {"min": 0, "max": 1}},

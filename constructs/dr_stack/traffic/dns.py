@@ -30,7 +30,7 @@ from dr_stack.application.app_tier import HTTP_PORT, HTTPS_PORT, AppTier
 from dr_stack.config.budget import ROUTE53_METRIC_PERIOD_SECONDS, TRAFFIC_SWITCH_PERIOD_SECONDS
 from dr_stack.contract import contract
 from dr_stack.control_plane.iam import attach_inline_policy, deny_metric_namespace
-from dr_stack.foundation.providers import ROLES, ROUTE53_METRICS_REGION, DrRole, RegionalProviders
+from dr_stack.foundation.providers import ROLES, ROUTE53_REGION, DrRole, RegionalProviders
 from dr_stack.naming.names import StackNames
 from dr_stack.observability.monitoring import AlarmTopic
 
@@ -360,4 +360,4 @@ class DnsFailover(Construct):
     @property
     def health_check_region(self) -> str:
         """Region where Route53 publishes health-check metrics."""
-        return ROUTE53_METRICS_REGION
+        return ROUTE53_REGION
