@@ -248,7 +248,7 @@ def test_switchover_refused_with_message_pointing_to_failover(world, aws, clock,
 def test_second_invocation_while_lock_is_held_is_refused(world, aws, clock):
     dynamodb = shared_client("dynamodb", SECONDARY_REGION)
     holder = LeaseLock(
-        dynamodb, table_name="dr-failover-state", global_cluster_id=GLOBAL_CLUSTER_ID, clock=clock, lease_seconds=900
+        dynamodb, table_name=STATE_TABLE_NAME, global_cluster_id=GLOBAL_CLUSTER_ID, clock=clock, lease_seconds=900
     )
     holder.acquire(
         run_id="run-A",
@@ -273,7 +273,7 @@ def test_second_invocation_while_lock_is_held_is_refused(world, aws, clock):
 def test_lock_is_exclusive_until_lease_expires_then_reacquirable(world, clock):
     dynamodb = shared_client("dynamodb", SECONDARY_REGION)
     lock = LeaseLock(
-        dynamodb, table_name="dr-failover-state", global_cluster_id=GLOBAL_CLUSTER_ID, clock=clock, lease_seconds=900
+        dynamodb, table_name=STATE_TABLE_NAME, global_cluster_id=GLOBAL_CLUSTER_ID, clock=clock, lease_seconds=900
     )
     common = {"mode": "failover", "target_region": SECONDARY_REGION, "reason": "r", "lag_seconds": None}
     lock.acquire(run_id="a", started_at=clock(), **common)

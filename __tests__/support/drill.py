@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 import dr_contract as contract
@@ -31,6 +31,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 from botocore.stub import Stubber
 from dr_failover.aws.calls import is_read_only
+from dr_stack.naming.names import StackNames
 
 if TYPE_CHECKING:
     from dr_stack.control_plane.failover import FailoverProps
@@ -38,12 +39,15 @@ if TYPE_CHECKING:
 ACCOUNT_ID = "123456789012"
 PRIMARY_REGION = "us-east-1"
 SECONDARY_REGION = "us-west-2"
-GLOBAL_CLUSTER_ID = "app-global"
+# The drill's global cluster and state table are named as the stack names them from its name prefix, so the
+# orchestrator's environment leaves STATE_TABLE_NAME out as the deployed one does and the function derives it.
+DRILL_NAMES = StackNames("app")
+GLOBAL_CLUSTER_ID = DRILL_NAMES.global_cluster
 CLUSTER_IDS = {PRIMARY_REGION: "app-primary", SECONDARY_REGION: "app-secondary"}
 ASG_NAMES = {PRIMARY_REGION: "app-us-east-1", SECONDARY_REGION: "app-us-west-2"}
 WARM_CAPACITY = contract.Capacity(minimum=1, desired=1, maximum=2)
 FULL_CAPACITY = contract.Capacity(minimum=2, desired=4, maximum=6)
-STATE_TABLE_NAME = "dr-failover-state"
+STATE_TABLE_NAME = DRILL_NAMES.failover_state_table
 SWITCH_METRIC = contract.TRAFFIC_SWITCH_METRIC
 METRIC_NAMESPACE = contract.METRIC_NAMESPACE
 FAKE_CREDENTIALS = {
@@ -122,6 +126,16 @@ class SimulatedClock:
         else:
             self.now += seconds
 
+
+# The drill's world has no target group, builds no cluster from a spec and has no report bucket: without these
+# variables the run skips the serving wait, re-protection's creates are simulated and no run report is written. A
+# test that needs them passes them.
+LEFT_OUT_BY_THE_DRILL = (
+    contract.TARGET_GROUP_ARN,
+    contract.REPROTECT_CLUSTER_SPEC,
+    contract.REPORT_BUCKET,
+    contract.REPORT_KMS_KEY_ARN,
+)
 
 # The drill's settings: the dev defaults with the capacities of the drill's ASGs and the values its scenarios
 # count on (an unplanned failover needs every desired instance in service; no database capacity matching).
@@ -516,6 +530,7 @@ class DrillWorld:
         from dr_stack.control_plane.failover import OrchestratorTargets, orchestrator_environment
 
         peer_region = other_region(target_region)
+        role: Literal["primary", "secondary"] = "primary" if target_region == PRIMARY_REGION else "secondary"
         env = orchestrator_environment(
             drill_failover_props(),
             OrchestratorTargets(
@@ -532,11 +547,14 @@ class DrillWorld:
                 health_check_id=self.health_check_id,
                 target_group_arn=DRILL_TARGET_GROUP_ARN,
                 reprotect_cluster_spec="",
+                run_reports=(
+                    DRILL_NAMES.region(role).run_report_bucket(ACCOUNT_ID),
+                    f"arn:aws:kms:{target_region}:{ACCOUNT_ID}:key/run-reports",
+                ),
             ),
         )
-        # The drill's world has no target group and builds no cluster from a spec: without these the run skips the
-        # serving wait and re-protection's creates are simulated. A test that needs them passes them.
-        del env[contract.TARGET_GROUP_ARN], env[contract.REPROTECT_CLUSTER_SPEC]
+        for name in LEFT_OUT_BY_THE_DRILL:
+            del env[name]
         env.update(overrides)
         return env
 

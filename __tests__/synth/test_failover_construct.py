@@ -516,3 +516,38 @@ def test_the_stack_refuses_an_orchestrator_environment_that_could_exceed_4_kb(mo
     monkeypatch.setattr(dr_stack.control_plane.failover, "RESOLVED_REFERENCE_BOUND", 300)
     with pytest.raises(ValueError, match=r"Lambda function drapp-prod-primary-failover: .* bytes .* 4096-byte"):
         _synth(PROD_OVERRIDES)
+
+
+@pytest.fixture(scope="module")
+def drill_stack() -> Synthesized:
+    """The DR stack synthesized with the drill's settings (support.drill.DRILL_SETTINGS)."""
+    from dr_stack.config.settings import load_settings
+    from dr_stack.stacks import DrStack
+    from support.drill import DRILL_SETTINGS
+
+    settings = load_settings(DRILL_SETTINGS, environ={})
+    return Synthesized(Testing.synth(DrStack(new_testing_app(), "drill", settings=settings)))
+
+
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_drill_environment_has_the_deployed_orchestrators_variables(drill_stack: Synthesized, role: str) -> None:
+    """The drill runs the function with the environment the stack deploys for the same settings: the same variables,
+    so what the function derives when the stack leaves a variable out (STATE_TABLE_NAME from GLOBAL_CLUSTER_ID,
+    Lambda's 4 KB for all variables, Lambda Developer Guide "Lambda quotas") is what the drill exercises. The only
+    variables missing are those the drill removes by name: its world has no target group, builds no cluster from a
+    spec and has no report bucket."""
+    from support.drill import PRIMARY_REGION, SECONDARY_REGION, STATE_TABLE_NAME
+    from support.harness import static_env
+
+    deployed = drill_stack.only("aws_lambda_function", f"failover_{role}_orchestrator_function")["environment"][
+        "variables"
+    ]
+    drill = static_env(target=PRIMARY_REGION if role == "primary" else SECONDARY_REGION)
+
+    assert "STATE_TABLE_NAME" not in deployed and "STATE_TABLE_NAME" not in drill
+    removed_by_the_drill = {"TARGET_GROUP_ARN", "REPROTECT_CLUSTER_SPEC", "REPORT_BUCKET", "REPORT_KMS_KEY_ARN"}
+    assert removed_by_the_drill <= set(deployed)
+    assert sorted(drill) == sorted(set(deployed) - removed_by_the_drill)
+    import dr_contract
+
+    assert dr_contract.state_table_name_of(drill["GLOBAL_CLUSTER_ID"]) == STATE_TABLE_NAME
